@@ -1,0 +1,47 @@
+"""``datasette provenance …``: a thin command line over ``load.load_paths``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .load import load_paths
+from .store import IncompatibleSettings
+
+
+@click.group(help="Find the passages that outlets share and trace who took them from whom.")
+def provenance() -> None:
+    pass
+
+
+@provenance.command()
+@click.argument("database", type=click.Path(dir_okay=False))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--outlet", help="Outlet of every article loaded (overrides what is inferred).")
+@click.option("--published", help="Publication date of every article loaded, e.g. 2022-02-03.")
+@click.option("--aliases", type=click.Path(exists=True, dir_okay=False),
+              help="JSON file extending outlet and source names (see data/outlets.json).")
+@click.option("--batch-size", default=2000, show_default=True, help="Articles committed per transaction.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def load(database: str, paths: tuple[str, ...], outlet: str | None, published: str | None,
+         aliases: str | None, batch_size: int, quiet: bool) -> None:
+    """Load articles from PATHS (files or folders: .txt, .jsonl, .csv) into DATABASE."""
+    bar = None if quiet else click.progressbar(length=0, label="Loading", show_pos=True, file=sys.stderr)
+    last = 0
+
+    def progress(done: int) -> None:
+        nonlocal last
+        if bar is not None:
+            bar.update(done - last)
+            last = done
+
+    try:
+        summary = load_paths(database, paths, outlet=outlet, published=published, aliases=aliases,
+                             batch_size=batch_size, progress=progress)
+    except IncompatibleSettings as e:
+        raise click.ClickException(str(e))
+    finally:
+        if bar is not None:
+            bar.render_finish()
+    click.echo(str(summary))

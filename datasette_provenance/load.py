@@ -1,0 +1,393 @@
+"""Load articles into a corpus database: ingest → segment → signatures → candidates → clusters.
+
+A load is a sequence of batches, each committed in one transaction: a batch is either wholly in
+the database or not at all. A full load is just incremental loads of consecutive batches; new
+sentences are matched against what is stored (band keys, links) and only the link components they
+touch are reclustered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+
+from . import clusters as clustering
+from . import provenance, store
+from .candidates import band_pairs, is_link, verify_pairs
+from .ingest import Article, LoadError, read_paths
+from .outlets import OutletAliases
+from .segment import normalise, segment
+from .signatures import Settings, band_keys, minhash_signatures, shingle_positions, shingle_sets, similarity
+
+
+EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
+
+
+@dataclass
+class LoadSummary:
+    articles_added: int = 0
+    articles_unchanged: int = 0
+    paragraphs: int = 0
+    sentences: int = 0
+    links_added: int = 0
+    clusters: int = 0
+    errors: list[LoadError] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.articles_added} articles added, {self.articles_unchanged} already loaded",
+            f"{self.paragraphs} paragraphs, {self.sentences} sentences, {self.links_added} new links",
+            f"{self.clusters} clusters in the corpus",
+            f"{len(self.errors)} input records skipped" + (":" if self.errors else ""),
+        ]
+        lines += [f"  {e}" for e in self.errors]
+        return "\n".join(lines)
+
+
+def load_paths(
+    db_path: str,
+    paths: Iterable[str | Path],
+    *,
+    outlet: str | None = None,
+    published: str | None = None,
+    aliases: str | None = None,
+    settings: Settings | None = None,
+    batch_size: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> LoadSummary:
+    """Load files or folders of articles into ``db_path`` (created if missing); safe to repeat.
+
+    ``outlet``/``published`` override what is inferred; ``aliases`` is a JSON file extending the
+    outlet and source names. ``progress`` is called with the number of records read so far.
+    """
+    paths = [str(p) for p in paths]
+    conn = store.connect(db_path)
+    try:
+        settings = store.ensure_schema(conn, settings or Settings())
+        load_id = conn.execute(
+            "insert into loads(started, paths) values (?, ?)", (_now(), json.dumps(paths))
+        ).lastrowid
+        summary = LoadSummary()
+        names = OutletAliases.load(aliases)
+        records = read_paths(paths, outlet=outlet, published=published, aliases=names)
+        done = 0
+        for batch in _chunks(records, batch_size):
+            with _transaction(conn):
+                _load_batch(conn, batch, settings, names, summary, load_id)
+            done += len(batch)
+            if progress:
+                progress(done)
+        summary.clusters = conn.execute("select count(*) from clusters").fetchone()[0]
+        conn.execute(
+            "update loads set finished = ?, articles_added = ?, articles_skipped = ?, errors = ? where id = ?",
+            (_now(), summary.articles_added, summary.articles_unchanged, len(summary.errors), load_id),
+        )
+        conn.execute("pragma wal_checkpoint(truncate)")
+        return summary
+    finally:
+        conn.close()
+
+
+def _load_batch(
+    conn: sqlite3.Connection,
+    batch: list[Article | LoadError],
+    settings: Settings,
+    names: OutletAliases,
+    summary: LoadSummary,
+    load_id: int,
+) -> None:
+    errors = [r for r in batch if isinstance(r, LoadError)]
+    articles = _new_articles(conn, [r for r in batch if isinstance(r, Article)], errors, summary)
+    conn.executemany(
+        "insert into load_errors(load_id, source, line, record_id, reason) values (?, ?, ?, ?, ?)",
+        [(load_id, e.source, e.line, e.record_id, e.reason) for e in errors],
+    )
+    summary.errors.extend(errors)
+    if not articles:
+        return
+    first_sentence = _next_id(conn, "sentences")
+    new_norms = _insert_articles(conn, articles, summary)
+    summary.articles_added += len(articles)
+    links = _link_new_sentences(conn, new_norms, first_sentence, settings)
+    summary.links_added += len(links)
+    touched = _recluster(conn, [n for l in links for n in l[:2]], settings)
+    article_ids = touched | {a for a, _ in new_norms.values()}
+    provenance.update(conn, sorted(article_ids), names)
+
+
+def _new_articles(
+    conn: sqlite3.Connection, records: list[Article], errors: list[LoadError], summary: LoadSummary
+) -> list[tuple[Article, str]]:
+    """Articles not loaded before; same id with other text is an error, not an overwrite."""
+    fresh: dict[str, tuple[Article, str]] = {}
+    for rec in records:
+        digest = hashlib.sha256(rec.text.encode("utf-8")).hexdigest()
+        row = conn.execute("select content_hash from articles where external_id = ?", (rec.external_id,)).fetchone()
+        prior = row[0] if row else (fresh[rec.external_id][1] if rec.external_id in fresh else None)
+        if prior is None:
+            fresh[rec.external_id] = (rec, digest)
+        elif prior == digest:
+            summary.articles_unchanged += 1
+        else:
+            errors.append(LoadError(rec.source, rec.line, f"duplicate id {rec.external_id!r} with different"
+                                    " text: the version loaded first is kept", rec.external_id))
+    return list(fresh.values())
+
+
+def _insert_articles(
+    conn: sqlite3.Connection, articles: list[tuple[Article, str]], summary: LoadSummary
+) -> dict[int, tuple[int, str]]:
+    """Insert articles, paragraphs and sentences; return {sentence id: (article id, normalised text)}."""
+    aid, pid, sid = _next_id(conn, "articles"), _next_id(conn, "paragraphs"), _next_id(conn, "sentences")
+    art_rows, par_rows, sen_rows = [], [], []
+    norms: dict[int, tuple[int, str]] = {}
+    for rec, digest in articles:
+        art_rows.append((aid, rec.external_id, rec.outlet, rec.url, rec.published, rec.published_precision,
+                         rec.title, rec.text, rec.source, rec.line,
+                         json.dumps(rec.extra, ensure_ascii=False) if rec.extra else None, digest))
+        for p in segment(rec.text, rec.title):
+            par_rows.append((pid, aid, p.position, p.start, p.text, int(p.boilerplate), p.kind))
+            for s in p.sentences:
+                sen_rows.append((sid, pid, aid, s.start, s.end, s.kind))
+                if s.matchable:
+                    norms[sid] = (aid, normalise(p.text[s.start:s.end])[0])
+                sid += 1
+            pid += 1
+        aid += 1
+    conn.executemany(
+        "insert into articles(id, external_id, outlet, url, published, published_precision, title, text,"
+        " source_file, source_line, extra, content_hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        art_rows,
+    )
+    conn.executemany("insert into paragraphs values (?, ?, ?, ?, ?, ?, ?)", par_rows)
+    conn.executemany('insert into sentences(id, paragraph_id, article_id, start, "end", kind)'
+                     " values (?, ?, ?, ?, ?, ?)", sen_rows)
+    summary.paragraphs += len(par_rows)
+    summary.sentences += len(sen_rows)
+    return norms
+
+
+def _link_new_sentences(
+    conn: sqlite3.Connection, new: dict[int, tuple[int, str]], first_new: int, settings: Settings
+) -> list[clustering.Link]:
+    """Band keys for the new sentences, candidates against everything stored, exact verification."""
+    if not new:
+        return []
+    ids = np.fromiter(new.keys(), dtype=np.int64, count=len(new))
+    sets = shingle_sets([norm for _, norm in new.values()], settings.k)
+    keys = band_keys(minhash_signatures(sets, settings), settings)
+    flat_ids = np.repeat(ids, keys.shape[1])
+    rows = list(zip(keys.ravel().tolist(), flat_ids.tolist()))
+    conn.executemany("insert or ignore into band_keys(key, sentence_id) values (?, ?)", rows)
+    conn.execute("create temp table if not exists batch_keys(key integer primary key)")
+    conn.execute("delete from batch_keys")
+    conn.executemany("insert or ignore into batch_keys values (?)", ((k,) for k, _ in rows))
+    hits = conn.execute(
+        """select key, sentence_id from (
+             select b.key, b.sentence_id,
+                    row_number() over (partition by b.key order by b.sentence_id) as rank
+             from band_keys b join batch_keys t on t.key = b.key)
+           where rank <= ? or sentence_id >= ?""",
+        (settings.max_bucket, first_new),
+    ).fetchall()
+    hit = np.array(hits, dtype=np.int64).reshape(-1, 2)
+    pairs = band_pairs(hit[:, 0], hit[:, 1], hit[:, 1] >= first_new, settings.max_bucket)
+    shingles = dict(zip(ids.tolist(), sets))
+    article_of = {s: a for s, (a, _) in new.items()}
+    old = sorted({n for n in pairs.ravel().tolist() if n not in shingles})
+    for sid, (aid, norm) in _sentence_norms(conn, old).items():
+        article_of[sid] = aid
+        shingles[sid] = shingle_sets([norm], settings.k)[0]
+    links = verify_pairs(pairs, shingles, article_of, settings)
+    conn.executemany("insert or ignore into links values (?, ?, ?, ?)", links)
+    return links
+
+
+def _recluster(conn: sqlite3.Connection, seeds: list[int], settings: Settings) -> set[int]:
+    """Recluster the link components holding ``seeds``; return the articles whose clusters changed."""
+    component = _component(conn, set(seeds))
+    if not component:
+        return set()
+    links = _links_within(conn, component)
+    info = _sentence_norms(conn, sorted(component))
+    article_of = {s: a for s, (a, _) in info.items()}
+    outlet_of = dict(_in(conn, "select s.id, a.outlet from sentences s join articles a on a.id = s.article_id"
+                                " where s.id in ({})", component))
+    shingles = {s: shingle_sets([n], settings.k)[0] for s, (_, n) in info.items()}
+    known = {(a, b): (j, c) for a, b, j, c in links}
+    sims: dict[tuple[int, int], tuple[float, float]] = {}
+
+    def sim(x: int, y: int) -> tuple[float, float]:
+        key = (min(x, y), max(x, y))
+        if key not in sims:
+            sims[key] = known.get(key) or similarity(shingles[key[0]], shingles[key[1]])
+        return sims[key]
+
+    old_clusters = sorted({c for (c,) in _in(conn, "select distinct cluster_id from cluster_members"
+                                                 " where sentence_id in ({})", component)})
+    touched = {a for (a,) in _in(conn, "select distinct article_id from cluster_members where cluster_id in ({})",
+                                 old_clusters)}
+    old_of = defaultdict(set)
+    for c, s in _in(conn, "select cluster_id, sentence_id from cluster_members where cluster_id in ({})",
+                    old_clusters):
+        old_of[s].add(c)
+    _delete_in(conn, "delete from cluster_members where cluster_id in ({})", old_clusters)
+    _delete_in(conn, "delete from clusters where id in ({})", old_clusters)
+
+    groups = clustering.cluster(links, article_of, lambda x, y: is_link(*sim(x, y), settings))
+    templates: set[int] = set()
+    kept = []
+    for g in groups:
+        flagged = clustering.outlet_templates(g, article_of, outlet_of, lambda x, y: sim(x, y)[0])
+        templates |= flagged
+        rest = [n for n in g if n not in flagged]
+        if len({article_of[n] for n in rest}) >= 2:
+            kept.append(rest)
+    _mark_templates(conn, templates)
+    next_new = _next_id(conn, "clusters")
+    taken: set[int] = set()
+    for g in kept:  # a cluster keeps the lowest id it had, so links to it stay valid across loads
+        reuse = sorted({c for n in g for c in old_of.get(n, ())} - taken)
+        if reuse:
+            cid = reuse[0]
+        else:
+            cid, next_new = next_new, next_new + 1
+        taken.add(cid)
+        _write_cluster(conn, cid, g, info, shingles, settings)
+        touched |= {article_of[n] for n in g}
+    return touched | {article_of[n] for n in templates}
+
+
+def _write_cluster(conn, cid: int, group: list[int], info, shingles, settings: Settings) -> None:
+    rows = _in(conn, 'select s.id, s.paragraph_id, s.article_id, s.start, s."end", p.text, a.published, a.outlet'
+                     " from sentences s join paragraphs p on p.id = s.paragraph_id"
+                     " join articles a on a.id = s.article_id where s.id in ({})", group)
+    by_id = {r[0]: r for r in rows}
+    members = []
+    for n in group:
+        _, pid, aid, start, end, ptext, _, _ = by_id[n]
+        others = [shingles[m] for m in group if by_id[m][2] != aid]
+        shared = np.unique(np.concatenate(others)) if others else np.zeros(0, dtype=np.uint32)
+        span = _passage(ptext[start:end], shared, settings.k)
+        s, e = (start + span[0], start + span[1]) if span else (start, end)
+        members.append((cid, pid, n, aid, s, e))
+    earliest = min(group, key=lambda n: (by_id[n][6] or "9999", by_id[n][2], n))
+    _, _, aid, start, end, ptext, published, _ = by_id[earliest]
+    conn.execute(
+        "insert into clusters(id, members, articles, outlets, first_published, first_article_id, text)"
+        " values (?, ?, ?, ?, ?, ?, ?)",
+        (cid, len(group), len({by_id[n][2] for n in group}), len({by_id[n][7] or by_id[n][2] for n in group}),
+         min((by_id[n][6] for n in group if by_id[n][6]), default=None), aid, ptext[start:end]),
+    )
+    conn.executemany('insert into cluster_members(cluster_id, paragraph_id, sentence_id, article_id, start, "end")'
+                     " values (?, ?, ?, ?, ?, ?)", members)
+
+
+def _passage(text: str, shared: np.ndarray, k: int) -> tuple[int, int] | None:
+    """The shared passage of one sentence, in offsets of the sentence text, on word boundaries."""
+    norm, pos = normalise(text)
+    span = clustering.passage_span(shingle_positions(norm, k), shared, len(norm), k)
+    if not span or not pos:
+        return None
+    s, e = pos[span[0]], pos[min(span[1], len(pos)) - 1] + 1
+    while s > 0 and text[s - 1].isalnum():
+        s -= 1
+    while e < len(text) and text[e].isalnum():
+        e += 1
+    if len(text[:s].strip()) <= EDGE_SLACK:  # a few stray words left over: the whole sentence is shared
+        s = 0
+    if len(text[e:].strip()) <= EDGE_SLACK:
+        e = len(text)
+    while s < e and text[s].isspace():
+        s += 1
+    return s, e
+
+
+def _component(conn: sqlite3.Connection, seeds: set[int]) -> set[int]:
+    """Every sentence reachable through links from the seeds, templates excluded."""
+    seen: set[int] = set()
+    frontier = seeds
+    while frontier:
+        seen |= frontier
+        nxt = set()
+        for a, b in _in(conn, "select sentence_a, sentence_b from links where sentence_a in ({0})"
+                              " union select sentence_a, sentence_b from links where sentence_b in ({0})",
+                        frontier, repeat=2):
+            nxt.update((a, b))
+        templates = {s for (s,) in _in(conn, "select id from sentences where kind = 'template' and id in ({})",
+                                       nxt - seen)}
+        frontier = nxt - seen - templates
+    return {s for (s,) in _in(conn, "select id from sentences where kind != 'template' and id in ({})", seen)}
+
+
+def _links_within(conn: sqlite3.Connection, nodes: set[int]) -> list[clustering.Link]:
+    return [
+        l for l in _in(conn, "select sentence_a, sentence_b, jaccard, containment from links"
+                             " where sentence_a in ({})", nodes)
+        if l[1] in nodes
+    ]
+
+
+def _mark_templates(conn: sqlite3.Connection, templates: set[int]) -> None:
+    if not templates:
+        return
+    _delete_in(conn, "update sentences set kind = 'template' where id in ({})", templates)
+    _delete_in(conn, """update paragraphs set kind = 'template', boilerplate = 1 where id in (
+                          select paragraph_id from sentences where id in ({}))
+                        and not exists (select 1 from sentences s where s.paragraph_id = paragraphs.id
+                                        and s.kind in ('text', 'title'))""", templates)
+
+
+def _sentence_norms(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, tuple[int, str]]:
+    rows = _in(conn, 'select s.id, s.article_id, p.text, s.start, s."end" from sentences s'
+                     " join paragraphs p on p.id = s.paragraph_id where s.id in ({})", list(ids))
+    return {sid: (aid, normalise(text[start:end])[0]) for sid, aid, text, start, end in rows}
+
+
+def _in(conn: sqlite3.Connection, sql: str, values: Iterable[int], repeat: int = 1, size: int = 900) -> list[tuple]:
+    """Run ``sql`` with its ``in ({})`` filled by parameters, in chunks SQLite accepts."""
+    values = list(values)
+    out: list[tuple] = []
+    for i in range(0, len(values), size):
+        chunk = values[i:i + size]
+        marks = ",".join("?" * len(chunk))
+        out.extend(conn.execute(sql.format(marks), chunk * repeat).fetchall())
+    return out
+
+
+def _delete_in(conn: sqlite3.Connection, sql: str, values: Iterable[int]) -> None:
+    _in(conn, sql, values)
+
+
+def _next_id(conn: sqlite3.Connection, table: str) -> int:
+    return conn.execute(f"select coalesce(max(id), 0) + 1 from {table}").fetchone()[0]
+
+
+class _transaction:
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("begin immediate")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.conn.execute("commit" if exc_type is None else "rollback")
+
+
+def _chunks(items: Iterator, size: int) -> Iterator[list]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

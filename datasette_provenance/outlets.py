@@ -1,0 +1,148 @@
+"""Map the many spellings of an outlet (domain, agency name, page boilerplate) to one name.
+
+The packaged ``data/outlets.json`` can be extended by a user file of the same
+shape, so new outlets need no code change::
+
+    {"domains": {"example.com": "Example"},
+     "names": {"example news": "Example"},
+     "signatures": [{"pattern": "^Example Newsroom$", "outlet": "Example"}]}
+
+Signature patterns are multiline regular expressions searched in the article
+text. User entries win: their domains and names replace packaged ones, and
+their signatures are tried first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = ["OutletAliases", "normalise_name", "outlet_for_url", "infer_outlet"]
+
+
+@dataclass(frozen=True)
+class OutletAliases:
+    domains: dict[str, str]  # bare lower-case domain -> outlet
+    names: dict[str, str]  # lower-case, whitespace-collapsed name -> outlet
+    signatures: tuple[tuple[re.Pattern[str], str], ...]
+
+    @classmethod
+    def load(cls, extra_path: str | Path | None = None) -> OutletAliases:
+        """Packaged aliases merged with the user's file; ValueError if that file is malformed."""
+        packaged = resources.files(__package__).joinpath("data/outlets.json").read_text("utf-8")
+        layers = [_parse_layer(packaged, "packaged outlets.json")]
+        if extra_path is not None:
+            layers.append(_parse_layer(Path(extra_path).read_text("utf-8"), str(extra_path)))
+        domains: dict[str, str] = {}
+        names: dict[str, str] = {}
+        signatures: list[tuple[re.Pattern[str], str]] = []
+        for layer in layers:
+            domains |= {_bare_host(d): o for d, o in layer["domains"].items()}
+            names |= {_name_key(n): o for n, o in layer["names"].items()}
+            signatures[:0] = layer["signatures"]
+        # Every canonical name is also its own alias, so "trt world" finds "TRT World".
+        canonical = {*domains.values(), *names.values(), *(o for _, o in signatures)}
+        names = {_name_key(o): o for o in canonical} | names
+        return cls(domains, names, tuple(signatures))
+
+    def normalise_name(self, name: str) -> str:
+        """Canonical outlet for a stated name or domain; unknown names come back stripped."""
+        key = _name_key(name)
+        if key in self.names:
+            return self.names[key]
+        if re.fullmatch(r"(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)+", key):
+            return self.outlet_for_url(key) or name.strip()
+        return name.strip()
+
+    def outlet_for_url(self, url: str | None) -> str | None:
+        """Outlet whose domain is the URL's host or a parent of it (cdn.x.com -> x.com)."""
+        if not url:
+            return None
+        if "://" not in url and not url.startswith("//"):
+            url = "//" + url
+        try:
+            host = urlsplit(url.strip()).hostname
+        except ValueError:
+            return None
+        if not host:
+            return None
+        labels = _bare_host(host).split(".")
+        for i in range(len(labels) - 1):
+            if (outlet := self.domains.get(".".join(labels[i:]))) is not None:
+                return outlet
+        return None
+
+    def infer_outlet(self, url: str | None, text: str) -> str | None:
+        """The URL is the strongest evidence; page boilerplate is the fallback."""
+        if outlet := self.outlet_for_url(url):
+            return outlet
+        for pattern, outlet in self.signatures:
+            if pattern.search(text):
+                return outlet
+        return None
+
+
+@cache
+def default_aliases() -> OutletAliases:
+    """The packaged aliases, loaded once."""
+    return OutletAliases.load()
+
+
+def normalise_name(name: str, aliases: OutletAliases | None = None) -> str:
+    return (aliases or default_aliases()).normalise_name(name)
+
+
+def outlet_for_url(url: str | None, aliases: OutletAliases | None = None) -> str | None:
+    return (aliases or default_aliases()).outlet_for_url(url)
+
+
+def infer_outlet(url: str | None, text: str, aliases: OutletAliases | None = None) -> str | None:
+    return (aliases or default_aliases()).infer_outlet(url, text)
+
+
+def _parse_layer(raw: str, origin: str) -> dict[str, Any]:
+    """Validate one alias file, naming the file and the bad entry on error."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{origin}: invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{origin}: expected a JSON object")
+    unknown = set(data) - {"domains", "names", "signatures"}
+    if unknown:
+        raise ValueError(f"{origin}: unknown keys {sorted(unknown)}; expected domains, names, signatures")
+    for key in ("domains", "names"):
+        mapping = data.setdefault(key, {})
+        if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in mapping.items()
+        ):
+            raise ValueError(f"{origin}: '{key}' must map non-empty strings to outlet names")
+    entries = data.get("signatures", [])
+    if not isinstance(entries, list):
+        raise ValueError(f"{origin}: 'signatures' must be a list")
+    signatures = []
+    for entry in entries:
+        if not (isinstance(entry, dict) and isinstance(entry.get("pattern"), str)
+                and isinstance(entry.get("outlet"), str) and entry["outlet"].strip()):
+            raise ValueError(f"{origin}: each signature needs a string 'pattern' and 'outlet': {entry!r}")
+        try:
+            signatures.append((re.compile(entry["pattern"], re.MULTILINE), entry["outlet"]))
+        except re.error as e:
+            raise ValueError(f"{origin}: bad signature pattern {entry['pattern']!r}: {e}") from None
+    data["signatures"] = signatures
+    return data
+
+
+def _bare_host(host: str) -> str:
+    host = host.strip().lower().rstrip(".")
+    return host.removeprefix("www.")
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.split()).lower()

@@ -1,0 +1,225 @@
+"""Split an article into paragraphs and sentences with offsets, and flag what is not article text.
+
+Offsets always point into the text as given, so a span shown on a page is the span that was
+scraped. Scrapes mix the story with navigation lists, meta-tag lines, contact lines and repeated
+titles; those are kept (the article stays whole) but flagged, so matching never sees them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Paragraph kinds that are never treated as the outlet's own reporting.
+BOILERPLATE_KINDS = frozenset(
+    {"navigation", "meta", "contact", "related", "credit", "form", "wire", "template"}
+)
+# Sentences shorter than this (normalised characters) are too generic to prove reuse.
+MIN_MATCH_CHARS = 40
+
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr st gen col lt sgt jr sr vs no nos inc co corp ltd jan feb mar apr jun jul aug
+    sep sept oct nov dec gov sen rep prof pres rev fig est approx dept univ u.s u.k u.n e.g i.e
+    etc al""".split()
+)
+_SENTENCE_END = re.compile(
+    r"[.!?]+[\"'”’)\]]*"  # terminal punctuation with closing quotes/brackets
+    r"(?=\s|(?<=[a-z0-9][.!?])[\"“‘]?[A-Z])"  # then space, or a capital glued on ("announced.The")
+)
+_WORD = re.compile(r"[^\W_]+")
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DATE_LINE = re.compile(
+    rf"^[\W\d_]*((mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?(\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d{{1,2}},?)?"
+    rf"[\s,]*\d{{4}}\b[\W\d_]*(am|pm|gmt|utc|[ap]\.m\.)?[\W\d_]*$",
+    re.I,
+)
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("meta", re.compile(r"^\d+\s+min(ute)?s?\s+read$", re.I)),
+    ("meta", re.compile(r"^(https?://|www\.)\S+$|^/html/|^\S*[/@]\S*\s+\S*[/@]\S*$", re.I)),
+    ("meta", re.compile(r"^story code\s*:|^updated\s*:|^published\s*:|^last updated\b", re.I)),
+    ("meta", re.compile(r"^\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?$|^\d{4}-\d{2}-\d{2}T[\d:+\-Z]+$", re.I)),
+    ("meta", re.compile(r"©|\ball rights reserved\b|^copyright\b", re.I)),
+    ("form", re.compile(r"^leave a (reply|comment)|email address will not be published|required fields"
+                        r" are marked|captcha|time limit is exhausted|^(post|submit) comment$", re.I)),
+    ("contact", re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|^follow (us|\w+) on\b|^(tel|phone|fax)\s*[:.]", re.I)),
+    ("related", re.compile(r"^(read more|read also|also read|see also|related|recommended|watch|more on"
+                           r" this|explore|trending|most read|latest news|top stories)\b\s*:?", re.I)),
+    ("credit", re.compile(r"^sources?\s*:|\bwith inputs from\b|^\(?(reporting|writing|editing|additional"
+                          r" reporting) by\b", re.I)),
+    ("meta", re.compile(r"^(share|tweet|print|subscribe|sign up|log in|cookies?|we use cookies|accept"
+                        r"( all)?|advertisement|discuss|comments?)\b.{0,60}$", re.I)),
+    ("wire", re.compile(r"^(\(?more\)?|\(?ends?\)?|-+\s*0\s*-+|#+|zczc|nnnn|=+|\*+|bc-\S+)$", re.I)),
+]
+
+
+@dataclass
+class Sentence:
+    start: int  # offset inside the paragraph text
+    end: int
+    kind: str = "text"  # text | title | short | repeat | boilerplate
+
+    @property
+    def matchable(self) -> bool:
+        return self.kind in ("text", "title")
+
+
+@dataclass
+class Paragraph:
+    position: int
+    start: int  # offset inside the article text
+    text: str
+    kind: str = "text"
+    sentences: list[Sentence] = field(default_factory=list)
+
+    @property
+    def boilerplate(self) -> bool:
+        return self.kind in BOILERPLATE_KINDS
+
+
+def normalise(text: str) -> tuple[str, list[int]]:
+    """Lower-case words joined by single spaces, with the source offset of every character.
+
+    Shingles are taken on this form so that punctuation, quotes and missing spaces after periods
+    ("announced.The") do not break the match; the offsets let a match be mapped back to the text.
+    """
+    out: list[str] = []
+    pos: list[int] = []
+    for m in _WORD.finditer(text):
+        if out:
+            out.append(" ")
+            pos.append(m.start() - 1)
+        word = m.group().lower()
+        if len(word) == m.end() - m.start():
+            out.append(word)
+            pos.extend(range(m.start(), m.end()))
+        else:  # a character whose lower case is longer (e.g. 'İ'): map each piece to its source
+            for i, ch in enumerate(m.group(), m.start()):
+                low = ch.lower()
+                out.append(low)
+                pos.extend([i] * len(low))
+    return "".join(out), pos
+
+
+def segment(text: str, title: str | None = None) -> list[Paragraph]:
+    paragraphs = _split_paragraphs(text)
+    _classify_paragraphs(paragraphs, title)
+    seen: set[str] = set()
+    for p in paragraphs:
+        p.sentences = [Sentence(s, e) for s, e in split_sentences(p.text)]
+        for s in p.sentences:
+            norm = normalise(p.text[s.start:s.end])[0]
+            if p.boilerplate:
+                s.kind = "boilerplate"
+            elif len(norm) < MIN_MATCH_CHARS:
+                s.kind = "short"
+            elif norm in seen:
+                s.kind = "repeat"  # a title repeated as heading, a caption repeated: not reuse
+            elif p.kind == "title":
+                s.kind = "title"
+            seen.add(norm)
+    return paragraphs
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans in a paragraph; tolerant of missing spaces after periods and of abbreviations."""
+    spans: list[tuple[int, int]] = []
+    start = _skip_space(text, 0)
+    for m in _SENTENCE_END.finditer(text):
+        if m.end() <= start:
+            continue
+        before = text[start:m.start()].rsplit(None, 1)
+        token = before[-1].lower().strip("(\"'“‘[") if before else ""
+        if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+            continue
+        spans.append((start, m.end()))
+        start = _skip_space(text, m.end())
+    end = len(text.rstrip())
+    if start < end:
+        spans.append((start, end))
+    return spans
+
+
+def _skip_space(text: str, i: int) -> int:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    return i
+
+
+def _split_paragraphs(text: str) -> list[Paragraph]:
+    """One paragraph per line, except hard-wrapped wire copy, whose blocks are joined back."""
+    paragraphs: list[Paragraph] = []
+    for block in re.finditer(r"[^\n]+(?:\n[^\n]+)*", text):
+        lines = list(re.finditer(r"[^\n]+", block.group()))
+        if _is_wrapped(lines):
+            ranges = [(block.start(), block.end())]
+        else:
+            ranges = [(block.start() + m.start(), block.start() + m.end()) for m in lines]
+        for s, e in ranges:
+            raw = text[s:e]
+            lead = len(raw) - len(raw.lstrip())
+            body = raw.strip()
+            if body:
+                paragraphs.append(Paragraph(len(paragraphs), s + lead, body))
+    return paragraphs
+
+
+def _is_wrapped(lines: list[re.Match[str]]) -> bool:
+    """Hard-wrapped copy: long lines of even length that do not end a sentence."""
+    heads = [m.group().rstrip() for m in lines[:-1]]
+    if not heads or any(not 50 <= len(h) <= 100 or h.endswith((".", "!", "?", ":", '"', "”")) for h in heads):
+        return False
+    following = lines[1].group().lstrip()[:1]
+    return len(heads) >= 2 and max(map(len, heads)) - min(map(len, heads)) <= 30 or following.islower()
+
+
+def _headline_like(text: str) -> bool:
+    words = text.split()
+    return 3 <= len(words) <= 25 and not text.rstrip().endswith((".", "!", '."', ".”", ":"))
+
+
+def _classify_paragraphs(paragraphs: list[Paragraph], title: str | None) -> None:
+    for p in paragraphs:
+        p.kind = _line_kind(p.text)
+    if not title:  # no title given: the first headline-like line is the title
+        first = next((p for p in paragraphs if p.kind == "text"), None)
+        title = first.text if first and _headline_like(first.text) else None
+    title_norm = normalise(title)[0] if title else None
+    for p in paragraphs:
+        if title_norm and p.kind in ("text", "heading") and normalise(p.text)[0] == title_norm:
+            p.kind = "title"
+    # Runs of three or more headline-like lines are lists of links to other stories.
+    run: list[Paragraph] = []
+    for p in paragraphs + [Paragraph(-1, -1, ".")]:
+        if p.kind in ("text", "related") and _headline_like(p.text):
+            run.append(p)
+            continue
+        if len(run) >= 3:
+            for q in run:
+                q.kind = "navigation"
+        run = []
+    # A lone headline in Title Case inside the body is a link to a related story.
+    for p in paragraphs:
+        if p.kind == "text" and _headline_like(p.text) and _title_case(p.text) and len(p.text.split()) >= 5:
+            p.kind = "related"
+
+
+def _line_kind(text: str) -> str:
+    for kind, pattern in _PATTERNS:
+        if pattern.search(text):
+            if kind in ("contact", "credit") and len(text.split()) > 25:
+                continue  # a long sentence that merely mentions an e-mail or a source is text
+            return kind
+    if _DATE_LINE.match(text):
+        return "meta"
+    words = text.split()
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 0.5 * len(text):
+        return "meta"
+    if len(words) <= 3 and not text.endswith((".", "!", "?", '"', "”")):
+        return "meta" if len(words) <= 2 else "heading"
+    return "text"
+
+
+def _title_case(text: str) -> bool:
+    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", text) if len(w) > 3]
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.7 * len(words)

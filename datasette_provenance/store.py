@@ -1,0 +1,169 @@
+"""The corpus database: public schema, settings and the few writes that must stay together.
+
+Only the loader writes here. Tables are created once and extended, never renamed, because users
+query them in Datasette and cite them. WAL mode lets Datasette read while a load runs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlite_utils
+
+from .signatures import Settings
+
+SCHEMA = """
+create table if not exists articles (
+    id integer primary key,
+    external_id text not null unique,  -- the record's id; for text files the file's relative path
+    outlet text,
+    url text,
+    published text,                    -- ISO 8601 UTC: a date, or a date and time
+    published_precision text,          -- day | minute | second
+    title text,
+    text text not null,                -- the article as given (line endings normalised only)
+    reuse_share real,                  -- share of its own (non-boilerplate) text found elsewhere
+    source_file text,
+    source_line integer,
+    extra text,                        -- other input fields, as JSON
+    content_hash text not null
+);
+create table if not exists paragraphs (
+    id integer primary key,
+    article_id integer not null references articles(id),
+    position integer not null,
+    start integer not null,            -- offset in articles.text
+    text text not null,
+    boilerplate integer not null,      -- 1: navigation, meta lines, contact/credit lines, outlet templates
+    kind text not null                 -- text | title | heading | navigation | meta | related | credit | contact | form | wire | template
+);
+create table if not exists sentences (
+    id integer primary key,
+    paragraph_id integer not null references paragraphs(id),
+    article_id integer not null references articles(id),
+    start integer not null,            -- offsets in paragraphs.text
+    "end" integer not null,
+    kind text not null                 -- text | title | short | repeat | boilerplate | template
+);
+create table if not exists clusters (
+    id integer primary key,
+    members integer not null,
+    articles integer not null,
+    outlets integer not null,
+    first_published text,
+    first_article_id integer references articles(id),
+    text text not null                 -- the wording of the earliest member
+);
+create table if not exists cluster_members (
+    cluster_id integer not null references clusters(id),
+    paragraph_id integer not null references paragraphs(id),
+    sentence_id integer not null references sentences(id),
+    article_id integer not null references articles(id),
+    start integer not null,            -- offsets of the matched passage in paragraphs.text
+    "end" integer not null,
+    primary key (cluster_id, sentence_id)
+);
+create table if not exists links (
+    sentence_a integer not null references sentences(id),
+    sentence_b integer not null references sentences(id),
+    jaccard real not null,             -- exact, on character 5-gram sets
+    containment real not null,         -- of the shorter sentence in the longer
+    primary key (sentence_a, sentence_b)
+) without rowid;
+create table if not exists band_keys (
+    key integer not null,              -- MinHash band (see settings), mixed with its band index
+    sentence_id integer not null references sentences(id),
+    primary key (key, sentence_id)
+) without rowid;
+create table if not exists derivations (
+    id integer primary key,
+    derived_article_id integer not null references articles(id),
+    source_article_id integer references articles(id),
+    source_name text,
+    relation text not null,
+    extent text,
+    shared_chars integer,
+    confidence real,
+    evidence text
+);
+create table if not exists attributions (
+    id integer primary key,
+    article_id integer not null references articles(id),
+    source_name text not null,
+    phrase text not null,
+    start integer not null,            -- offsets in articles.text
+    "end" integer not null
+);
+create table if not exists load_errors (
+    id integer primary key,
+    load_id integer references loads(id),
+    source text not null,
+    line integer,
+    record_id text,
+    reason text not null
+);
+create table if not exists loads (
+    id integer primary key,
+    started text not null,
+    finished text,
+    paths text not null,
+    articles_added integer,
+    articles_skipped integer,
+    errors integer
+);
+create table if not exists settings (
+    key text primary key,
+    value text not null
+);
+create index if not exists paragraphs_article on paragraphs(article_id, position);
+create index if not exists sentences_paragraph on sentences(paragraph_id);
+create index if not exists sentences_article on sentences(article_id);
+create index if not exists members_sentence on cluster_members(sentence_id);
+create index if not exists members_article on cluster_members(article_id);
+create index if not exists members_paragraph on cluster_members(paragraph_id);
+create index if not exists links_b on links(sentence_b);
+create index if not exists band_keys_sentence on band_keys(sentence_id);
+create index if not exists articles_outlet on articles(outlet, published);
+create index if not exists articles_published on articles(published);
+create index if not exists derivations_derived on derivations(derived_article_id);
+create index if not exists derivations_source on derivations(source_article_id);
+create index if not exists attributions_article on attributions(article_id);
+"""
+
+
+class IncompatibleSettings(Exception):
+    """The database holds signatures made with other settings: mixing them would be silently wrong."""
+
+
+def connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+    conn.execute("pragma journal_mode=wal")
+    conn.execute("pragma synchronous=normal")
+    conn.execute("pragma foreign_keys=on")
+    return conn
+
+
+def ensure_schema(conn: sqlite3.Connection, settings: Settings) -> Settings:
+    """Create what is missing; return the settings in force (the stored ones win)."""
+    conn.executescript(SCHEMA)
+    stored = dict(conn.execute("select key, value from settings").fetchall())
+    if not stored:
+        conn.executemany("insert into settings(key, value) values (?, ?)", settings.as_rows())
+        _enable_search(conn)
+        return settings
+    existing = Settings.from_rows(stored)
+    clash = existing.incompatible(settings)
+    if clash and conn.execute("select count(*) from band_keys").fetchone()[0]:
+        raise IncompatibleSettings(
+            "the database was built with other signature settings ("
+            + ", ".join(f"{k}={getattr(existing, k)} not {getattr(settings, k)}" for k in clash)
+            + "); load into a new database or use the stored settings"
+        )
+    return existing
+
+
+def _enable_search(conn: sqlite3.Connection) -> None:
+    """Full-text search on titles and text, so Datasette's search box works on articles."""
+    db = sqlite_utils.Database(conn)
+    if not db["articles"].detect_fts():
+        db["articles"].enable_fts(["title", "text"], create_triggers=True)
