@@ -131,7 +131,8 @@ def _read_file(
     reader = _READERS.get(suffix)
     if reader is None:
         if explicit or suffix not in _NOT_ARTICLES:
-            yield LoadError(source, None, f"unsupported format {suffix!r}: expected .txt, .jsonl, .ndjson or .csv")
+            expected = ".txt, .jsonl, .ndjson or .csv"
+            yield LoadError(source, None, f"unsupported format {suffix!r}: expected {expected}")
         return
     real = os.path.realpath(path)
     if real in seen:
@@ -220,7 +221,10 @@ def _read_csv(source: str, name: str, data: bytes, opts: _Options) -> Iterator[A
     if isinstance(text, LoadError):
         yield text
         return
-    rows = [row for row in _csv_rows(source, text) if isinstance(row, LoadError) or any(c.strip() for c in row[1])]
+    rows = [
+        row for row in _csv_rows(source, text)
+        if isinstance(row, LoadError) or any(cell.strip() for cell in row[1])
+    ]
     if not rows:
         yield LoadError(source, None, "empty file")
         return
@@ -244,7 +248,8 @@ def _read_csv(source: str, name: str, data: bytes, opts: _Options) -> Iterator[A
             continue
         number, values = row
         if len(values) != len(keys):
-            yield LoadError(source, number, f"expected {len(keys)} fields as in the header, got {len(values)}")
+            reason = f"expected {len(keys)} fields as in the header, got {len(values)}"
+            yield LoadError(source, number, reason)
             continue
         yield _record_article(dict(zip(keys, values)), source, name, number, opts)
 
@@ -271,7 +276,11 @@ def _csv_rows(source: str, text: str) -> list[tuple[int, list[str]] | LoadError]
 def _record_article(
     record: dict[str, Any], source: str, name: str, line: int, opts: _Options
 ) -> Article | LoadError:
-    """An Article from a JSON/CSV record; dates are not guessed from text, as the record has a field for it."""
+    """An Article from a JSON/CSV record.
+
+    Dates are not guessed from the text: a record has a field for that, and a
+    date found in prose is a worse guess than none.
+    """
     values: dict[str, str | None] = {}
     for key in _FIELDS[:-1]:
         value = record.get(key)
@@ -352,4 +361,10 @@ def _infer_title(text: str) -> str | None:
     return None
 
 
-_READERS = {".txt": _read_text, "": _read_text, ".jsonl": _read_jsonl, ".ndjson": _read_jsonl, ".csv": _read_csv}
+_READERS = {
+    ".txt": _read_text,
+    "": _read_text,
+    ".jsonl": _read_jsonl,
+    ".ndjson": _read_jsonl,
+    ".csv": _read_csv,
+}

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["OutletAliases", "normalise_name", "outlet_for_url", "infer_outlet"]
+__all__ = ["OutletAliases", "default_aliases", "normalise_name", "outlet_for_url", "infer_outlet"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,127 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from datasette_provenance.outlets import (
+    OutletAliases,
+    infer_outlet,
+    normalise_name,
+    outlet_for_url,
+)
+
+SEEDS = Path(__file__).parent.parent / "seeds"
+
+
+@pytest.mark.parametrize(
+    "seed, outlet",
+    [
+        ("000_04a9a5eec5045a67.txt", "TRT World"),
+        ("001_9b0a0d5c8cd9f5d1.txt", "Islam Times"),
+        ("002_3ad7aa67cbcc4d25.txt", "Sputnik"),
+        ("003_4d6d3eb5b77b4377.txt", "Sputnik"),
+        ("004_c3f9bbc9b9d1c23b.txt", "The BRICS Post"),
+    ],
+)
+def test_seed_signatures(seed, outlet):
+    """The text alone identifies each seed's outlet (the URL is ignored here)."""
+    text = (SEEDS / seed).read_text("utf-8")
+    assert infer_outlet(None, text) == outlet
+
+
+@pytest.mark.parametrize(
+    "url, outlet",
+    [
+        ("https://sputniknews.com/20220203/x.html", "Sputnik"),
+        ("https://www.trtworld.com/mea/x", "TRT World"),
+        ("https://cdnn1.img.sputniknews.com/img/1.jpg", "Sputnik"),
+        ("http://WWW.BBC.CO.UK:80/news", "BBC"),
+        ("https://news.bbc.co.uk/x", "BBC"),
+        ("bbc.com/news/world", "BBC"),
+        ("https://user@tass.com/politics", "TASS"),
+        ("https://example.com/x", None),
+        ("https://co.uk/x", None),
+        ("https://notrt.com/x", None),  # a suffix of the host is not a parent domain
+        ("not a url", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_outlet_for_url(url, outlet):
+    assert outlet_for_url(url) == outlet
+
+
+@pytest.mark.parametrize(
+    "name, outlet",
+    [
+        ("ITAR-TASS", "TASS"),
+        ("  Agence  France-Presse ", "AFP"),
+        ("the associated press", "AP"),
+        ("trt world", "TRT World"),  # canonical names are their own aliases
+        ("www.reuters.com", "Reuters"),
+        ("  Some Local Paper ", "Some Local Paper"),
+        ("example.org", "example.org"),
+    ],
+)
+def test_normalise_name(name, outlet):
+    assert normalise_name(name) == outlet
+
+
+def test_url_beats_text_signature():
+    text = "Some story\nSputnik\nmore"
+    assert infer_outlet("https://www.rt.com/news/1", text) == "RT"
+    assert infer_outlet("https://example.com/1", text) == "Sputnik"
+    assert infer_outlet(None, "Nothing telling here") is None
+
+
+def test_signatures_are_multiline_and_anchored_per_line():
+    assert infer_outlet(None, "Intro line\n5 MIN READ\nBody") == "TRT World"
+    assert infer_outlet(None, "It takes 5 MIN READ time") is None
+
+
+def test_user_file_extends_and_overrides(tmp_path):
+    user = tmp_path / "aliases.json"
+    user.write_text(
+        json.dumps(
+            {
+                "domains": {"www.Example.com": "Example News", "rt.com": "Russia Today"},
+                "names": {"EXN": "Example News"},
+                "signatures": [{"pattern": "^Sputnik$", "outlet": "Not Sputnik"}],
+            }
+        )
+    )
+    aliases = OutletAliases.load(user)
+    assert aliases.outlet_for_url("https://news.example.com/a") == "Example News"
+    assert aliases.outlet_for_url("https://rt.com/a") == "Russia Today"
+    assert aliases.outlet_for_url("https://tass.com/a") == "TASS"  # packaged entries kept
+    assert aliases.normalise_name("exn") == "Example News"
+    assert aliases.normalise_name("example news") == "Example News"
+    assert aliases.infer_outlet(None, "x\nSputnik\ny") == "Not Sputnik"
+    # The packaged default is untouched by loading a user file.
+    assert infer_outlet(None, "x\nSputnik\ny") == "Sputnik"
+
+
+def test_user_file_may_be_partial(tmp_path):
+    user = tmp_path / "aliases.json"
+    user.write_text('{"names": {"rossiya segodnya": "Sputnik"}}')
+    assert OutletAliases.load(str(user)).normalise_name("Rossiya Segodnya") == "Sputnik"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "invalid JSON"),
+        ("[]", "expected a JSON object"),
+        ('{"domain": {}}', "unknown keys"),
+        ('{"domains": {"x.com": 3}}', "'domains' must map"),
+        ('{"signatures": {"pattern": "x"}}', "'signatures' must be a list"),
+        ('{"signatures": [{"pattern": "x"}]}', "needs a string 'pattern' and 'outlet'"),
+        ('{"signatures": [{"pattern": "(", "outlet": "X"}]}', "bad signature pattern"),
+    ],
+)
+def test_bad_user_file(tmp_path, content, message):
+    user = tmp_path / "aliases.json"
+    user.write_text(content)
+    with pytest.raises(ValueError, match=message) as info:
+        OutletAliases.load(user)
+    assert str(user) in str(info.value)
