@@ -21,11 +21,13 @@ def provenance() -> None:
 @click.option("--outlet", help="Outlet of every article loaded (overrides what is inferred).")
 @click.option("--published", help="Publication date of every article loaded, e.g. 2022-02-03.")
 @click.option("--aliases", type=click.Path(exists=True, dir_okay=False),
-              help="JSON file extending outlet and source names (see data/outlets.json).")
+              help="JSON file extending outlet names and domains (shape of data/outlets.json).")
+@click.option("--sources", type=click.Path(exists=True, dir_okay=False),
+              help="JSON file extending credited source names (shape of data/sources.json).")
 @click.option("--batch-size", default=2000, show_default=True, help="Articles committed per transaction.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def load(database: str, paths: tuple[str, ...], outlet: str | None, published: str | None,
-         aliases: str | None, batch_size: int, quiet: bool) -> None:
+         aliases: str | None, sources: str | None, batch_size: int, quiet: bool) -> None:
     """Load articles from PATHS (files or folders: .txt, .jsonl, .csv) into DATABASE."""
     bar = None if quiet else click.progressbar(length=0, label="Loading", show_pos=True, file=sys.stderr)
     last = 0
@@ -37,9 +39,9 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
             last = done
 
     try:
-        summary = load_paths(database, paths, outlet=outlet, published=published, aliases=aliases,
+        summary = load_paths(database, paths, outlet=outlet, published=published, aliases=aliases, sources=sources,
                              batch_size=batch_size, progress=progress)
-    except IncompatibleSettings as e:
+    except (IncompatibleSettings, ValueError) as e:
         raise click.ClickException(str(e))
     finally:
         if bar is not None:

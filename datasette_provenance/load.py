@@ -22,6 +22,7 @@ import numpy as np
 
 from . import clusters as clustering
 from . import provenance, store
+from .attributions import SourceAliases, find_attributions, find_speakers
 from .candidates import band_pairs, is_link, verify_pairs
 from .ingest import Article, LoadError, read_paths
 from .outlets import OutletAliases
@@ -60,14 +61,15 @@ def load_paths(
     outlet: str | None = None,
     published: str | None = None,
     aliases: str | None = None,
+    sources: str | None = None,
     settings: Settings | None = None,
     batch_size: int = 2000,
     progress: Callable[[int], None] | None = None,
 ) -> LoadSummary:
     """Load files or folders of articles into ``db_path`` (created if missing); safe to repeat.
 
-    ``outlet``/``published`` override what is inferred; ``aliases`` is a JSON file extending the
-    outlet and source names. ``progress`` is called with the number of records read so far.
+    ``outlet``/``published`` override what is inferred; ``aliases`` and ``sources`` are JSON files
+    extending the outlet names (data/outlets.json) and the credited source names (data/sources.json). ``progress`` is called with the number of records read so far.
     """
     paths = [str(p) for p in paths]
     conn = store.connect(db_path)
@@ -78,11 +80,12 @@ def load_paths(
         ).lastrowid
         summary = LoadSummary()
         names = OutletAliases.load(aliases)
+        credits = SourceAliases.load(sources)
         records = read_paths(paths, outlet=outlet, published=published, aliases=names)
         done = 0
         for batch in _chunks(records, batch_size):
             with _transaction(conn):
-                _load_batch(conn, batch, settings, names, summary, load_id)
+                _load_batch(conn, batch, settings, credits, summary, load_id)
             done += len(batch)
             if progress:
                 progress(done)
@@ -101,7 +104,7 @@ def _load_batch(
     conn: sqlite3.Connection,
     batch: list[Article | LoadError],
     settings: Settings,
-    names: OutletAliases,
+    credits: SourceAliases,
     summary: LoadSummary,
     load_id: int,
 ) -> None:
@@ -115,13 +118,13 @@ def _load_batch(
     if not articles:
         return
     first_sentence = _next_id(conn, "sentences")
-    new_norms = _insert_articles(conn, articles, summary)
+    new_norms = _insert_articles(conn, articles, credits, summary)
     summary.articles_added += len(articles)
     links = _link_new_sentences(conn, new_norms, first_sentence, settings)
     summary.links_added += len(links)
     touched = _recluster(conn, [n for l in links for n in l[:2]], settings)
     article_ids = touched | {a for a, _ in new_norms.values()}
-    provenance.update(conn, sorted(article_ids), names)
+    provenance.update(conn, sorted(article_ids))
 
 
 def _new_articles(
@@ -144,16 +147,19 @@ def _new_articles(
 
 
 def _insert_articles(
-    conn: sqlite3.Connection, articles: list[tuple[Article, str]], summary: LoadSummary
+    conn: sqlite3.Connection, articles: list[tuple[Article, str]], credits: SourceAliases, summary: LoadSummary
 ) -> dict[int, tuple[int, str]]:
-    """Insert articles, paragraphs and sentences; return {sentence id: (article id, normalised text)}."""
+    """Insert articles, their segments, credits and quotes; return {sentence id: (article, normalised text)}."""
     aid, pid, sid = _next_id(conn, "articles"), _next_id(conn, "paragraphs"), _next_id(conn, "sentences")
-    art_rows, par_rows, sen_rows = [], [], []
+    art_rows, par_rows, sen_rows, credit_rows, quote_rows = [], [], [], [], []
     norms: dict[int, tuple[int, str]] = {}
     for rec, digest in articles:
         art_rows.append((aid, rec.external_id, rec.outlet, rec.url, rec.published, rec.published_precision,
                          rec.title, rec.text, rec.source, rec.line,
                          json.dumps(rec.extra, ensure_ascii=False) if rec.extra else None, digest))
+        credit_rows += [(aid, a.source_name, a.phrase, a.start, a.end, a.kind)
+                        for a in find_attributions(rec.text, credits)]
+        quote_rows += [(aid, q.name, q.role, q.quote_start, q.quote_end, q.cue) for q in find_speakers(rec.text)]
         for p in segment(rec.text, rec.title):
             par_rows.append((pid, aid, p.position, p.start, p.text, int(p.boilerplate), p.kind))
             for s in p.sentences:
@@ -171,6 +177,10 @@ def _insert_articles(
     conn.executemany("insert into paragraphs values (?, ?, ?, ?, ?, ?, ?)", par_rows)
     conn.executemany('insert into sentences(id, paragraph_id, article_id, start, "end", kind)'
                      " values (?, ?, ?, ?, ?, ?)", sen_rows)
+    conn.executemany('insert into attributions(article_id, source_name, phrase, start, "end", kind)'
+                     " values (?, ?, ?, ?, ?, ?)", credit_rows)
+    conn.executemany('insert into quotes(article_id, speaker, role, start, "end", cue) values (?, ?, ?, ?, ?, ?)',
+                     quote_rows)
     summary.paragraphs += len(par_rows)
     summary.sentences += len(sen_rows)
     return norms

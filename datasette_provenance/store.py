@@ -52,7 +52,8 @@ create table if not exists clusters (
     outlets integer not null,
     first_published text,
     first_article_id integer references articles(id),
-    text text not null                 -- the wording of the earliest member
+    text text not null,                -- the wording of the earliest member
+    speaker text                       -- whom the statement quotes, when the articles name one
 );
 create table if not exists cluster_members (
     cluster_id integer not null references clusters(id),
@@ -92,7 +93,17 @@ create table if not exists attributions (
     source_name text not null,
     phrase text not null,
     start integer not null,            -- offsets in articles.text
-    "end" integer not null
+    "end" integer not null,
+    kind text                          -- credit | reported | dateline
+);
+create table if not exists quotes (
+    id integer primary key,
+    article_id integer not null references articles(id),
+    speaker text not null,
+    role text,
+    start integer not null,            -- offsets of the quoted words in articles.text
+    "end" integer not null,
+    cue text                           -- the words that attribute it, e.g. "the spokeswoman stressed"
 );
 create table if not exists load_errors (
     id integer primary key,
@@ -128,6 +139,9 @@ create index if not exists articles_published on articles(published);
 create index if not exists derivations_derived on derivations(derived_article_id);
 create index if not exists derivations_source on derivations(source_article_id);
 create index if not exists attributions_article on attributions(article_id);
+create index if not exists attributions_source on attributions(source_name);
+create index if not exists quotes_article on quotes(article_id);
+create index if not exists derivations_name on derivations(source_name);
 """
 
 

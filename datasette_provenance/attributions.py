@@ -1,0 +1,684 @@
+"""Find the upstream sources an article names, and who its quotes are attributed to.
+
+Copying between outlets is often declared rather than hidden: a credit line (``SOURCE:AFP``,
+``[Xinhua]``, ``with inputs from Agencies``), a dateline (``MOSCOW, Feb 3 (Reuters) -``) or a
+reporting verb (``the Tass news agency reported``). Naming that source lets a derivation point at
+an agency that is not itself in the corpus. Quotes matter for the same reason: two outlets carrying
+the same statement of the same speaker are relaying one source, not copying each other.
+
+Everything here is pattern matching with offsets into the text as given, so every phrase can be
+shown where it was found. Sources are news organisations: a name counts only when the alias list
+knows it or a media word ("news agency", "newspaper", "reported") governs it, so "Apple said" or
+"the media outlet said" never becomes a source.
+
+The packaged ``data/sources.json`` can be extended by a user file of the same shape::
+
+    {"aliases": {"ukrinform": "Ukrinform"}, "ambiguous": ["ukr"]}
+
+"ambiguous" aliases (and any of two letters) are also ordinary words or initials ("AP Moller",
+"RT"): they count only in credit, dateline and bracket forms, next to "reported"/"news agency",
+or, after other reporting cues, written in capitals.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache, cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "Attribution",
+    "Speaker",
+    "SourceAliases",
+    "default_aliases",
+    "find_attributions",
+    "find_speakers",
+    "speaker_at",
+]
+
+KINDS = ("credit", "reported", "dateline")
+_PRIORITY = {"credit": 1, "reported": 2, "dateline": 3}  # which kind an overlap keeps
+
+
+@dataclass(frozen=True)
+class Attribution:
+    source_name: str  # normalised: "TASS", "AFP", "AP", "Reuters", ...
+    phrase: str  # the exact text matched, == text[start:end]
+    start: int
+    end: int
+    kind: str  # "credit" | "reported" | "dateline"
+
+
+@dataclass(frozen=True)
+class Speaker:
+    name: str  # full name as first introduced, or the organisation as the text names it
+    role: str | None  # e.g. "Russian Foreign Ministry Spokeswoman", when the text gives it
+    quote_start: int  # offsets of the quoted statement, inside the quotation marks
+    quote_end: int
+    cue: str  # the attribution cue matched, e.g. "Zakharova said", "she concluded"
+
+
+# --------------------------------------------------------------------------- aliases
+
+
+@dataclass(frozen=True, eq=False)
+class SourceAliases:
+    aliases: dict[str, str]  # lower-case, whitespace-collapsed alias -> canonical source
+    ambiguous: frozenset[str]  # alias keys that are also ordinary words or initials
+
+    @classmethod
+    def load(cls, extra_path: str | Path | None = None) -> SourceAliases:
+        """Packaged aliases merged with the user's file (user entries win); ValueError if malformed."""
+        packaged = resources.files(__package__).joinpath("data/sources.json").read_text("utf-8")
+        layers = [_parse_layer(packaged, "packaged sources.json")]
+        if extra_path is not None:
+            layers.append(_parse_layer(Path(extra_path).read_text("utf-8"), str(extra_path)))
+        aliases: dict[str, str] = {}
+        ambiguous: set[str] = set()
+        for layer in layers:
+            aliases |= {_key(a): s.strip() for a, s in layer["aliases"].items()}
+            ambiguous |= {_key(a) for a in layer["ambiguous"]}
+        # Every canonical name is its own alias, so "Anadolu Agency" finds "Anadolu Agency".
+        for canonical in set(aliases.values()):
+            aliases.setdefault(_key(canonical), canonical)
+        return cls(aliases, frozenset(ambiguous))
+
+    def lookup(self, name: str) -> str | None:
+        """Canonical source for a stated name, case-insensitively; None if unknown."""
+        key = _key(name)
+        if key in self.aliases:
+            return self.aliases[key]
+        if key.startswith("the ") and key[4:] in self.aliases:
+            return self.aliases[key[4:]]
+        return None
+
+    def is_ambiguous(self, name: str) -> bool:
+        """Short or word-like aliases must not be read as sources in running prose."""
+        key = _key(name)
+        return key in self.ambiguous or len(re.sub(r"\W", "", key)) <= 2
+
+    @cached_property
+    def known_pattern(self) -> str:
+        """Regex alternation of every alias, longest first so "RIA Novosti" beats "RIA"."""
+        alts = []
+        for key in sorted(self.aliases, key=len, reverse=True):
+            # Keys are hyphen-free (see _key): "itar tass" also finds "ITAR-TASS". No line breaks inside.
+            alts.append(r"(?:[ \t]*-[ \t]*|[ \t]+)".join(re.escape(w) for w in key.split()))
+        return rf"(?<![\w-])(?i:{'|'.join(alts)})(?![\w-])"
+
+    @cached_property
+    def known_regex(self) -> re.Pattern[str]:
+        return re.compile(self.known_pattern)
+
+    @cached_property
+    def _patterns(self) -> list[_Rule]:
+        return _build_rules(self.known_pattern)
+
+
+@cache
+def default_aliases() -> SourceAliases:
+    """The packaged aliases, loaded once."""
+    return SourceAliases.load()
+
+
+def _parse_layer(raw: str, origin: str) -> dict[str, Any]:
+    """Validate one alias file, naming the file and the bad entry on error."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{origin}: invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{origin}: expected a JSON object")
+    unknown = set(data) - {"about", "aliases", "ambiguous"}
+    if unknown:
+        raise ValueError(f"{origin}: unknown keys {sorted(unknown)}; expected aliases, ambiguous")
+    aliases = data.setdefault("aliases", {})
+    if not isinstance(aliases, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in aliases.items()
+    ):
+        raise ValueError(f"{origin}: 'aliases' must map non-empty strings to source names")
+    ambiguous = data.setdefault("ambiguous", [])
+    if not isinstance(ambiguous, list) or not all(isinstance(a, str) and a.strip() for a in ambiguous):
+        raise ValueError(f"{origin}: 'ambiguous' must be a list of non-empty strings")
+    return data
+
+
+def _key(name: str) -> str:
+    """Lookup key: case, curly apostrophes, hyphens and spacing do not distinguish names."""
+    return " ".join(name.replace("’", "'").replace("-", " ").split()).lower()
+
+
+# --------------------------------------------------------------------------- source patterns
+
+_DAYS = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*"
+_TIME = (
+    rf"(?:[ \t]+(?:(?:late|early|earlier)[ \t]+)?(?:on[ \t]+)?{_DAYS}(?:[ \t]+(?:morning|afternoon|evening|night))?"
+    rf"|[ \t]+(?:earlier|yesterday|today|last[ \t]+(?:week|month|night|year)|this[ \t]+(?:week|month|morning)"
+    rf"|on[ \t]+{_MONTHS}\.?[ \t]+\d{{1,2}}))?"
+)
+# Nouns that make the capitalised name next to them a news organisation.
+_DESC = (
+    r"(?:news[ \t]+agency|News[ \t]+Agency|wire[ \t]+service|news[ \t]+outlet|news[ \t]+channel|news[ \t]+site"
+    r"|news[ \t]+website|agency|newspaper|daily|broadcaster|outlet|channel|television|TV|radio|tabloid|weekly"
+    r"|magazine|website|portal)"
+)
+_ADJ = (
+    r"(?:(?:[A-Z][a-z]+(?:-[A-Za-z]+)?(?:['’]s)?|state(?:-run|-owned|-controlled|-backed)?|official|semi-official"
+    r"|government(?:-run|-owned)?|private|independent|pro-[A-Za-z]+|local|national|leading|major|main|popular)"
+    r"[ \t]+){0,3}"
+)
+_NAME_TOKEN = r"(?:[A-Z][\w&'’.\-]*|al-[A-Z][\w'’\-]*)"
+_UNKNOWN_LAZY = rf"(?P<name>{_NAME_TOKEN}(?:[ \t]+(?:{_NAME_TOKEN}|of|de|la)){{0,4}}?)"
+_UNKNOWN_GREEDY = rf"(?P<name>{_NAME_TOKEN}(?:[ \t]+{_NAME_TOKEN}){{0,3}})(?![\w'’\-])(?![ \t]+[A-Z])"
+_MEDIA_WORDS = (
+    r"(?:Times|Post|News|Journal|Telegraph|Herald|Guardian|Tribune|Gazette|Daily|TV|Radio|Press|Today|Observer"
+    r"|Mail|Express|Chronicle|Standard|Independent|Monitor|Insider|Wire|Magazine|Television|Channel|Network"
+    r"|Broadcasting|Media|Online|Review|Economist|Mirror|Agency|Izvestia|Gazeta)"
+)
+_UNKNOWN_MEDIA = (
+    rf"(?P<name>(?:{_NAME_TOKEN}[ \t]+(?:of[ \t]+)?){{0,4}}{_MEDIA_WORDS}(?:[ \t]+{_NAME_TOKEN}){{0,2}})"
+    r"(?![\w'’\-])"
+)
+_NOT_SOURCE = frozenset(
+    """the a an this that these those it its he she they we i you his her their our and or but
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june july
+    august september october november december state official government local national foreign western
+    eastern northern southern arab arabic american british french german dutch greek thai afghan israeli
+    iraqi saudi pakistani kuwaiti qatari omani yemeni somali bengali nepali emirati azerbaijani kazakh
+    uzbek kyrgyz us uk eu un nato media news press agency""".split()
+)
+_NATIONALITY = re.compile(r"(?:ian|ean|ese|ish|an)$")
+_LEADING_STOP = frozenset(
+    """the a an according in on at as but and also however meanwhile while when after before earlier later
+    yet so if for from with without by to of under over this that these those last next speaking
+    separately since until""".split()
+)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    kind: str
+    regex: re.Pattern[str]
+    mode: str  # "credit" | "near" | "prose": how strictly an alias must look like a proper name
+    fixed: str | None = None  # source named by the pattern itself ("with agency inputs")
+    where: str | None = None  # extra position check: "bracket" | "slash"
+
+
+def _build_rules(known: str) -> list[_Rule]:
+    """Compile every credit, reporting and dateline form around the alias alternation."""
+    S, O = r"[ \t]+", r"[ \t]*"  # spacing never crosses a line: credits and datelines are line-bound
+    src = rf"(?P<src>{known})"
+    gloss = rf"(?:{O}\({O}{known}{O}\))?"  # "the Associated Press (AP)"
+    guard = rf"(?!['’]?{S}(?!{_DAYS}|{_MONTHS})[A-Z][a-z])"  # "AP Moller", "Reuters Institute"
+    lst = rf"(?P<list>{known}(?:{O}(?:,|/|&|\band\b){O}{known})*)"
+    the = rf"(?:the{S}|The{S})?"
+    mentions = {
+        "known": rf"(?:the{S})?{src}{guard}{gloss}",
+        "desc_before": rf"{the}{_ADJ}(?:{src}|{_UNKNOWN_LAZY}){S}{_DESC}\b",
+        "desc_after": rf"{the}{_ADJ}{_DESC}{S}(?:{src}(?!{S}[A-Z][a-z])|{_UNKNOWN_GREEDY})",
+    }
+    cues = [  # (template, mode for a bare known name, whether unknown "...Times"/"...News" names count)
+        (rf"{{M}}(?:{S}(?:has|had|also|first|previously|earlier))*{S}(?:reported|reports|quoted|cited)\b{_TIME}",
+         "near", True),
+        (rf"\b[Aa]ccording{S}to{S}(?:(?:a|an|the){S}(?:report|statement|tally|count){S}(?:by|from|in|on){S})?{{M}}",
+         "prose", False),
+        (rf"\b(?:(?:as|was|were|first){S})?(?:reported|cited|quoted){S}by{S}{{M}}", "near", False),
+        (rf"\b(?:told|tells|telling|in{S}an?{S}(?:exclusive{S})?interview{S}with|speaking{S}to|talking{S}to"
+         rf"|spoke{S}to|in{S}(?:comments|remarks|a{S}statement){S}to){S}{{M}}", "prose", False),
+        (rf"\bciting{S}{{M}}", "prose", False),
+    ]
+    rules = []
+    for template, mode, media in cues:
+        for form, mention in mentions.items():
+            regex = re.compile(template.replace("{M}", mention))
+            rules.append(_Rule("reported", regex, mode if form == "known" else "near"))
+        if media:
+            rules.append(_Rule("reported", re.compile(template.replace("{M}", the + _UNKNOWN_MEDIA)), "near"))
+
+    place = rf"[A-Z][A-Za-z.'’\-]*(?:{S}[A-Z][A-Za-z.'’\-]*){{0,3}}"
+    date = rf"(?:{_MONTHS}\.?{S}\d{{1,2}}(?:{O},?{O}\d{{4}})?|\d{{1,2}}{S}{_MONTHS}\.?(?:{S}\d{{4}})?)\.?"
+    dash = r"(?:--?|—|–)"
+    m = re.MULTILINE
+    rules += [
+        _Rule("dateline", re.compile(
+            rf"^{O}(?P<p>{place}(?:{O},{O}{place})?(?:{O},?{O}{date})?{O}[(\[/]{O}{lst}{O}[)\]/]"
+            rf"{O}(?:{dash}|:|\.(?!\w)))", m), "credit"),
+        _Rule("dateline", re.compile(rf"[(\[]{O}{lst}{O}[)\]]{O}{dash}"), "credit"),
+        _Rule("credit", re.compile(rf"\b(?:SOURCES?|[Ss]ources?){O}:{O}{lst}"), "credit"),
+        _Rule("credit", re.compile(rf"\b[Ww]ith{S}(?:additional{S})?inputs?{S}from{S}{lst}"), "credit"),
+        _Rule("credit", re.compile(rf"\b[Ww]ith{S}(?:agency|agencies){S}inputs?\b"), "credit", fixed="Agencies"),
+        _Rule("credit", re.compile(rf"\b(?:[Aa]dditional{S})?[Rr]eporting{S}(?:by|from){S}{lst}"), "credit"),
+        _Rule("credit", re.compile(rf"{lst}{S}contributed{S}(?:to{S})?(?:this|the){S}(?:report|story|article)"),
+              "credit"),
+        _Rule("credit", re.compile(rf"[(\[]{O}(?:(?:[Pp]hoto|PHOTO|[Ff]ile|[Ii]mage|[Vv]ideo){O}:?{O})?{lst}{O}[)\]]"),
+              "credit", where="bracket"),
+        _Rule("credit", re.compile(rf"(?<=[^\s/]){O}(?P<p>/{O}{lst}){O}$", m), "credit", where="slash"),
+        _Rule("credit", re.compile(
+            rf"(?:\b(?:[Pp]hoto(?:graph)?|PHOTO|[Ii]mage|IMAGE|[Pp]icture|[Cc]redit|CREDIT|[Pp]hoto{S}credit)s?{O}:|©)"
+            rf"{O}{lst}"), "credit"),
+        _Rule("credit", re.compile(rf"{lst}{S}(?:[Pp]hoto|PHOTO|[Ff]ile{S}[Pp]hoto)\b"), "credit"),
+        _Rule("credit", re.compile(rf"(?:^|(?<=[.!?\"”’])){O}(?P<p>{dash}{O}{lst}){O}$", m), "credit"),
+        _Rule("credit", re.compile(rf"^{O}(?P<p>[Bb]y{S}{lst}(?:{S}(?:[Ss]taff|[Rr]eporters?|[Ww]riters?))?){O}$", m),
+              "credit"),
+    ]
+    return rules
+
+
+def find_attributions(text: str, aliases: SourceAliases | None = None) -> list[Attribution]:
+    """Every credit line, dateline and reporting phrase naming a source; one per span, by start."""
+    aliases = aliases or default_aliases()
+    found: list[Attribution] = []
+    for rule in aliases._patterns:
+        for m in rule.regex.finditer(text):
+            found.extend(_from_match(text, m, rule, aliases))
+    return _merge(found)
+
+
+def _from_match(text: str, m: re.Match[str], rule: _Rule, aliases: SourceAliases) -> Iterator[Attribution]:
+    groups = m.re.groupindex
+    start, end = m.span("p") if "p" in groups and m.group("p") is not None else m.span()
+    kind = rule.kind
+    if rule.where == "bracket":
+        # A bracketed name is a credit only where credits sit: closing a line or opening it.
+        before = text[text.rfind("\n", 0, start) + 1 : start]
+        if not (re.match(r"[ \t]*\.?[ \t]*(?:\n|$)", text[end:]) or not before.strip()):
+            return
+    if rule.where == "slash":
+        line = text[text.rfind("\n", 0, start) + 1 : start]
+        if "://" in line or "www." in line:
+            return
+    if rule.fixed is not None:
+        yield Attribution(rule.fixed, text[start:end], start, end, kind)
+        return
+    if "list" in groups and m.group("list") is not None:
+        ls, le = m.span("list")
+        items = [(i.start() + ls, i.end() + ls, aliases.lookup(i.group()))
+                 for i in aliases.known_regex.finditer(text[ls:le])]
+        items = [(s, e, name) for s, e, name in items if name]
+        for n, (s, e, name) in enumerate(items):
+            s = start if n == 0 else s
+            e = end if n == len(items) - 1 else e
+            yield Attribution(name, text[s:e], s, e, kind)
+        return
+    if "src" in groups and m.group("src") is not None:
+        said = m.group("src")
+        name = aliases.lookup(said)
+        if name is None or not _looks_named(said, name, rule.mode, aliases):
+            return
+    elif "name" in groups and m.group("name") is not None:
+        name = _clean_unknown(m.group("name"), aliases)
+        if name is None:
+            return
+    else:
+        return
+    yield Attribution(name, text[start:end], start, end, kind)
+
+
+def _looks_named(said: str, canonical: str, mode: str, aliases: SourceAliases) -> bool:
+    """In prose an alias must be written as a proper name; ambiguous ones away from media words in capitals."""
+    if mode == "credit":
+        return True
+    if not (said[:1].isupper() or said == canonical):
+        return False
+    if mode == "prose" and aliases.is_ambiguous(said):
+        return said.isupper()
+    return True
+
+
+def _clean_unknown(name: str, aliases: SourceAliases) -> str | None:
+    """A capitalised name governed by a media word, unless it is a nationality, day or function word."""
+    tokens = name.split()
+    while tokens and tokens[0].lower().strip("'’") in _LEADING_STOP:
+        tokens.pop(0)
+    if not tokens:
+        return None
+    name = " ".join(tokens)
+    if known := aliases.lookup(name):
+        return known
+    if len(tokens) == 1 and (tokens[0].lower() in _NOT_SOURCE or _NATIONALITY.search(tokens[0].lower())):
+        return None
+    if tokens[-1].lower() in _NOT_SOURCE or tokens[-1].endswith(("'s", "’s")):
+        return None
+    return name
+
+
+def _merge(found: list[Attribution]) -> list[Attribution]:
+    """One attribution per span: overlaps of one source are united, of different sources the longer wins."""
+    out: list[Attribution] = []
+    for a in sorted(found, key=lambda a: (a.start, -(a.end - a.start))):
+        if out and a.start < out[-1].end:
+            prev = out[-1]
+            if a.source_name == prev.source_name:
+                kind = max(prev.kind, a.kind, key=_PRIORITY.__getitem__)
+                end = max(prev.end, a.end)
+                phrase = prev.phrase + a.phrase[prev.end - a.start :] if end > prev.end else prev.phrase
+                out[-1] = Attribution(prev.source_name, phrase, prev.start, end, kind)
+            elif a.end - a.start > prev.end - prev.start:
+                out[-1] = a
+            continue
+        out.append(a)
+    return out
+
+
+# --------------------------------------------------------------------------- speakers
+
+_PERSON_ROLES = frozenset(
+    """spokeswoman spokesman spokesperson spox minister president secretary ambassador envoy diplomat official
+    chancellor premier leader senator governor mayor commander chief director chairman chairwoman head
+    representative prosecutor adviser advisor aide lawmaker general king queen prince emir sheikh pope judge
+    analyst expert deputy mr mrs ms dr""".split()
+)
+_GENERIC_PERSON = frozenset({"official", "diplomat", "analyst", "expert", "aide", "lawmaker", "representative"})
+_MEDIA_NOUNS = frozenset(
+    {"outlet", "agency", "newspaper", "broadcaster", "channel", "network", "daily", "paper", "publication",
+     "website", "tabloid", "weekly", "magazine"}
+)
+_ORG_NOUNS = frozenset(
+    {"ministry", "department", "government", "office", "embassy", "army", "military", "company", "kremlin",
+     "pentagon", "administration", "council", "committee", "commission", "organisation", "organization",
+     "group", "service", "authorities", "police"}
+)
+_ORG_WORDS = frozenset(
+    """ministry office house department government kremlin pentagon army navy embassy council agency committee
+    commission service forces military command police company corporation inc ltd university authority
+    authorities guard coalition administration assembly federation republic nations states union organization
+    organisation institute observatory center centre group party bank court parliament""".split()
+)
+_ROLE_RE = "|".join(sorted(_PERSON_ROLES - {"mr", "mrs", "ms", "dr"}, key=len, reverse=True))
+_VERBS = (
+    r"(?:said|says|say|told|tells|added|adds|stressed|stresses|indicated|indicates|concluded|concludes|announced"
+    r"|announces|noted|notes|stated|states|explained|explains|emphasi[sz]ed|emphasi[sz]es|underlined|underscored"
+    r"|declared|declares|insisted|insists|warned|warns|claimed|claims|wrote|writes|tweeted|asked|asks|replied"
+    r"|responded|continued|argued|argues|pointed[ \t]+out|commented|remarked|urged|urges|maintained|acknowledged"
+    r"|admitted|confirmed|promised|vowed|pledged|suggested|observed|recalled|cautioned|predicted|reiterated"
+    r"|highlighted|clarified|reported|mentioned|affirmed|asserted|alleged|complained|agreed)"
+)
+_ADVS = (
+    r"(?:also|further|later|then|earlier|again|additionally|previously|has|have|had|would|will|once[ \t]+again"
+    rf"|on[ \t]+{_DAYS})"
+)
+_CAP = r"(?:[A-Z](?:[\w'’\-]|\.(?=[A-Za-z]))*|(?:al|el|bin|ibn|abu|ben|de|van|von)-[A-Z][\w'’\-]*)"
+_PARTICLE = r"(?:al|el|bin|ibn|bint|abu|ben|de|da|van|von|der|del|la|le|of|for|the)"
+_TOKEN = rf"(?:{_CAP}|{_PARTICLE}|(?i:{_ROLE_RE})|former|deputy|acting|foreign|defen[cs]e|press|prime)"
+_SUBJ_NAME = rf"{_CAP}(?:(?:[ \t]+{_TOKEN})*?[ \t]+{_CAP})?"
+_SUBJ_NAME_G = rf"{_SUBJ_NAME}(?![\w'’\-])(?![ \t]+[A-Z])"
+_PRON = r"\b(?:he|she|they|it|He|She|They|It)\b"
+_REF_NOUNS = "|".join(sorted(_PERSON_ROLES | _MEDIA_NOUNS | _ORG_NOUNS, key=len, reverse=True))
+_ROLE_REF = rf"\b(?:the|The|this|This)[ \t]+(?:[\w\-]+[ \t]+){{0,2}}?(?:{_REF_NOUNS})\b"
+_SUBJ = rf"(?P<subj>{_PRON}|{_ROLE_REF}|(?:the[ \t]+)?{_SUBJ_NAME})"
+_FORWARD = re.compile(rf"{_SUBJ}(?:[ \t]+{_ADVS}){{0,3}}[ \t]+(?P<verb>{_VERBS})\b")
+_FORWARD_AT = re.compile(rf"^[\s,;:—–\-]*{_SUBJ}(?:[ \t]+{_ADVS}){{0,3}}[ \t]+(?P<verb>{_VERBS})\b")
+_INVERTED_AT = re.compile(
+    rf"^[\s,;:—–\-]*(?P<verb>{_VERBS})[ \t]+(?P<subj>{_PRON}|{_ROLE_REF}|(?:the[ \t]+)?{_SUBJ_NAME_G})"
+)
+_ACCORDING = re.compile(rf"\b[Aa]ccording[ \t]+to[ \t]+(?P<subj>{_ROLE_REF}|(?:the[ \t]+)?{_SUBJ_NAME_G})")
+_PERSON_NAME = (
+    rf"[A-Z][\w'’\-]+(?:[ \t]+(?:{_PARTICLE}[ \t\-]+)?(?:[A-Z][\w'’\-]+|(?:al|el|bin|ibn)-[A-Z][\w'’\-]+)){{0,3}}"
+)
+_ROLE_NAME = re.compile(
+    rf"(?P<role>(?:(?:{_CAP}|former|deputy|acting|foreign|defen[cs]e|press|prime|interim|senior|top)[ \t]+){{0,5}}"
+    rf"(?i:{_ROLE_RE})(?:[ \t]+(?:of|for)[ \t]+(?:the[ \t]+)?{_CAP}(?:[ \t]+{_CAP})*?)?)"
+    rf"[ \t]+(?P<name>{_PERSON_NAME})(?![\w'’\-])(?![ \t]+[A-Z])"
+)
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s|$)|(?<=[a-z]{2})[.!?](?=[A-Z])|\n")
+_WINDOW = 400  # a cue further than this from its quote is not about it (and keeps run-on text linear)
+_OPENERS = {"“": "”", "«": "»", "„": "“”"}
+_CLOSERS = "”»“"
+
+
+@dataclass
+class _Entity:
+    name: str
+    role: str | None
+    kind: str  # "person" | "org" | "media" | "unknown"
+
+    @property
+    def gender(self) -> str | None:
+        role = (self.role or "").lower()
+        if re.search(r"woman\b|\b(?:mrs|ms|queen)\b", role):
+            return "f"
+        if re.search(r"(?<!wo)man\b|\b(?:mr|king|prince)\b", role):
+            return "m"
+        return None
+
+    @property
+    def surname(self) -> str:
+        return self.name.split()[-1]
+
+
+@dataclass(frozen=True)
+class _Quote:
+    start: int
+    end: int
+    chain: int  # pieces of one quote running over several paragraphs share a chain
+    closed: bool
+
+
+@dataclass(frozen=True)
+class _Cue:
+    start: int
+    end: int
+    subj: str
+    subj_start: int
+
+
+def find_speakers(text: str, aliases: SourceAliases | None = None) -> list[Speaker]:
+    """Quoted statements with the speaker the text attributes them to; quotes without a cue are left out."""
+    quotes = _quotes(text)
+    masked = _mask(text, quotes)
+    bounds = sorted({m.end() for m in _SENTENCE_END.finditer(masked)})
+    ctx = _Context(masked, find_attributions(text, aliases))
+    cues: dict[_Quote, _Cue | None] = {q: _cue_for(q, masked, bounds) for q in quotes}
+    by_chain: dict[int, _Cue] = {}
+    for q in quotes:
+        if (cue := cues[q]) is not None:
+            by_chain.setdefault(q.chain, cue)
+    out = []
+    for q in quotes:
+        cue = cues[q] or by_chain.get(q.chain)
+        if cue is None or (entity := ctx.resolve(cue)) is None:
+            continue
+        out.append(Speaker(entity.name, entity.role, q.start, q.end, text[cue.start : cue.end]))
+    return out
+
+
+def speaker_at(speakers: Sequence[Speaker], start: int, end: int) -> Speaker | None:
+    """The speaker whose quote overlaps the span most, so a matched passage can be credited to a person."""
+    best, best_overlap = None, 0
+    for s in speakers:
+        overlap = min(end, s.quote_end) - max(start, s.quote_start)
+        if overlap > best_overlap:
+            best, best_overlap = s, overlap
+    return best
+
+
+def _quotes(text: str) -> list[_Quote]:
+    """Outermost quoted spans per paragraph; an unclosed quote continues if the next paragraph reopens it."""
+    quotes: list[_Quote] = []
+    chain, carry, offset = -1, False, 0
+    for line in text.split("\n"):
+        base, offset = offset, offset + len(line) + 1
+        if not line.strip():
+            continue
+        stack: list[tuple[str, int]] = []  # (closing characters, index of the opening mark)
+        first = len(line) - len(line.lstrip())
+        for i, ch in enumerate(line):
+            prev = line[i - 1] if i else " "
+            nxt = line[i + 1] if i + 1 < len(line) else " "
+            if ch == '"':
+                can_open = (prev.isspace() or prev in "([{—–-/:\x00") and not nxt.isspace()
+                can_close = (nxt.isspace() or nxt in ".,;:!?)]}—–-'’") and not prev.isspace()
+                if can_open and can_close:
+                    opening = not (stack and stack[-1][0] == '"')
+                else:
+                    opening = can_open or not (can_close or (stack and stack[-1][0] == '"'))
+                if opening:
+                    if not stack and not (carry and i == first):
+                        chain += 1
+                    stack.append(('"', i))
+                    continue
+            elif ch in _OPENERS and not (ch == "“" and stack and "“" in stack[-1][0]):
+                if not stack and not (carry and i == first):
+                    chain += 1
+                stack.append((_OPENERS[ch], i))
+                continue
+            elif ch not in _CLOSERS:
+                continue
+            if stack and (ch in stack[-1][0] or ch == '"'):
+                _, opened = stack.pop()
+                if not stack and i > opened + 1:
+                    quotes.append(_Quote(base + opened + 1, base + i, chain, True))
+        carry = bool(stack)
+        if stack:
+            opened = stack[0][1]
+            end = len(line.rstrip())
+            if end > opened + 1:
+                quotes.append(_Quote(base + opened + 1, base + end, chain, False))
+    return quotes
+
+
+def _mask(text: str, quotes: list[_Quote]) -> str:
+    """Blank quoted words out (offsets kept) so cues and names are only read in the narration."""
+    chars = list(text)
+    for q in quotes:
+        for i in range(q.start - 1, q.end + (1 if q.closed else 0)):
+            chars[i] = "\x00"
+    return "".join(chars)
+
+
+def _cue_for(q: _Quote, masked: str, bounds: list[int]) -> _Cue | None:
+    """Adjacent cue after the quote, else the nearest before it in the sentence, else any later in it."""
+    open_mark = q.start - 1
+    close = q.end + 1 if q.closed else q.end
+    i = bisect_right(bounds, open_mark)
+    left_start = max(bounds[i - 1] if i else 0, open_mark - _WINDOW)
+    j = bisect_left(bounds, close + 1)
+    right_end = min(bounds[j] if j < len(bounds) else len(masked), close + _WINDOW)
+    right = masked[close:right_end]
+    for regex in (_INVERTED_AT, _FORWARD_AT):
+        if (m := regex.match(right)) and (cue := _make_cue(m, close)):
+            return cue
+    left = masked[left_start:open_mark]
+    before = [c for r in (_FORWARD, _ACCORDING) for m in r.finditer(left) if (c := _make_cue(m, left_start))]
+    if before:
+        return max(before, key=lambda c: c.end)
+    after = [c for r in (_FORWARD, _ACCORDING) for m in r.finditer(right) if (c := _make_cue(m, close))]
+    return min(after, key=lambda c: c.start) if after else None
+
+
+def _make_cue(m: re.Match[str], base: int) -> _Cue | None:
+    """A cue with leading sentence words ("Earlier", "On Thursday") trimmed from its subject."""
+    s = m.start("subj")
+    tokens = m.group("subj").split(" ")
+    while len(tokens) > 1 and (tokens[0].lower() in _LEADING_STOP - {"the"} or re.fullmatch(_DAYS, tokens[0])):
+        s += len(tokens[0]) + 1
+        tokens.pop(0)
+    subj = " ".join(tokens)
+    if subj.lower() in _LEADING_STOP or re.fullmatch(f"{_DAYS}|{_MONTHS}", subj):
+        return None
+    if m.re is _ACCORDING:
+        start, end = m.start(), m.end("subj")
+    elif m.start("verb") < m.start("subj"):
+        start, end = m.start("verb"), m.end("subj")
+    else:
+        start, end = s, m.end("verb")
+    return _Cue(base + start, base + end, subj, base + s)
+
+
+class _Context:
+    """Who has been named where, so pronouns and role nouns can be resolved to the latest fitting one."""
+
+    def __init__(self, masked: str, attributions: list[Attribution]) -> None:
+        self.persons: dict[str, _Entity] = {}
+        self.mentions: list[tuple[int, _Entity]] = []
+        for m in _ROLE_NAME.finditer(masked):
+            role = _strip_leading(m.group("role"))
+            self._person(m.group("name"), role or None)
+        for regex in (_FORWARD, _ACCORDING):
+            for m in regex.finditer(masked):
+                if (cue := _make_cue(m, 0)) and not re.fullmatch(_PRON + "|" + _ROLE_REF, cue.subj):
+                    entity = self._named(cue.subj)
+                    if entity.kind != "person":
+                        self.mentions.append((cue.subj_start, entity))
+        for entity in self.persons.values():
+            for form in {entity.name, entity.surname}:
+                for m in re.finditer(rf"(?<![\w\-]){re.escape(form)}(?![\w\-])", masked):
+                    self.mentions.append((m.start(), entity))
+        for a in attributions:
+            self.mentions.append((a.start, _Entity(a.source_name, None, "media")))
+        self.mentions.sort(key=lambda pm: pm[0])
+
+    def _person(self, name: str, role: str | None) -> _Entity:
+        entity = self.persons.get(name)
+        if entity is None:
+            entity = self.persons[name] = _Entity(name, role, "person")
+        elif entity.role is None:
+            entity.role = role
+        return entity
+
+    def _named(self, subj: str) -> _Entity:
+        """The entity a written name refers to: a known person by full name or surname, else as written."""
+        subj = re.sub(r"^(?:the|The)[ \t]+", "", subj)
+        for entity in sorted(self.persons.values(), key=lambda e: -len(e.name)):
+            if subj == entity.name or subj.endswith(" " + entity.name):
+                return entity
+        tokens = subj.split()
+        for entity in self.persons.values():
+            if tokens[-1] == entity.surname and (len(tokens) == 1 or tokens[-2].lower() in _PERSON_ROLES):
+                return entity
+        roles = [i for i, t in enumerate(tokens) if t.lower() in _PERSON_ROLES]
+        if roles and roles[-1] < len(tokens) - 1 and not _is_org(tokens[roles[-1] + 1 :]):
+            return self._person(" ".join(tokens[roles[-1] + 1 :]), " ".join(tokens[: roles[-1] + 1]))
+        if _is_org(tokens):
+            return _Entity(subj, None, "org")
+        if len(tokens) >= 2:
+            return self._person(subj, None)
+        return _Entity(subj, None, "unknown")
+
+    def _latest(self, pos: int, ok: Any) -> _Entity | None:
+        for p, entity in reversed(self.mentions):
+            if p < pos and ok(entity):
+                return entity
+        return None
+
+    def resolve(self, cue: _Cue) -> _Entity | None:
+        subj, pos = cue.subj, cue.subj_start
+        low = subj.lower()
+        if low in {"he", "she"}:
+            avoid = "m" if low == "she" else "f"
+            return self._latest(pos, lambda e: e.kind == "person" and e.gender != avoid)
+        if low == "it":
+            return self._latest(pos, lambda e: e.kind in {"org", "unknown", "media"})
+        if low == "they":
+            return None
+        if re.fullmatch(_ROLE_REF, subj):
+            noun = low.split()[-1]
+            if noun in _MEDIA_NOUNS:
+                found = self._latest(pos, lambda e: e.kind == "media")
+                return _Entity(found.name, " ".join(low.split()[1:]), "media") if found else None
+            if noun in _ORG_NOUNS:
+                return self._latest(pos, lambda e: e.kind == "org" and noun in e.name.lower())
+            key = "spokes" if noun.startswith("spokes") or noun == "spox" else noun
+            found = self._latest(pos, lambda e: e.kind == "person" and key in (e.role or "").lower())
+            if found is None and noun in _GENERIC_PERSON:
+                found = self._latest(pos, lambda e: e.kind == "person")
+            return found
+        return self._named(subj)
+
+
+def _is_org(tokens: Sequence[str]) -> bool:
+    return any(t.lower().strip("'’") in _ORG_WORDS or t.endswith(("'s", "’s")) for t in tokens)
+
+
+def _strip_leading(phrase: str) -> str:
+    tokens = phrase.split()
+    while tokens and tokens[0].lower() in _LEADING_STOP:
+        tokens.pop(0)
+    return " ".join(tokens)
