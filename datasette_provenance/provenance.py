@@ -25,6 +25,7 @@ PERSON_HINTS = (" ministry", " office", " government", " department", " council"
 @dataclass(eq=False)
 class Doc:
     id: int
+    key: str  # external id: ties are broken on it, so the result does not depend on load order
     outlet: str | None
     published: str | None
     precision: str | None
@@ -44,9 +45,14 @@ def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
     for aid in sorted(around):
         conn.execute("update articles set reuse_share = ? where id = ?", (reuse_share(docs[aid]), aid))
     _in(conn, "delete from derivations where derived_article_id in ({})", sorted(around))
+    carriers: dict[int, list[Doc]] = defaultdict(list)
+    for d in docs.values():
+        for c in d.spans:
+            carriers[c].append(d)
     rows = []
     for aid in sorted(around):
-        rows.extend(derive(docs[aid], docs, speakers))
+        others = {y for c in docs[aid].spans for y in carriers[c] if y is not docs[aid]}
+        rows.extend(derive(docs[aid], sorted(others, key=lambda d: d.key), speakers))
     conn.executemany(
         "insert into derivations(derived_article_id, source_article_id, source_name, relation, extent,"
         " shared_chars, confidence, evidence) values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -54,12 +60,12 @@ def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
     )
 
 
-def derive(x: Doc, docs: dict[int, Doc], speakers: dict[int, str]) -> list[tuple]:
-    """The derivation rows of article ``x`` (as the derived side) against every article it shares with."""
+def derive(x: Doc, others: list[Doc], speakers: dict[int, str]) -> list[tuple]:
+    """The derivation rows of article ``x`` (as the derived side) against the articles it shares text with."""
     copied: list[tuple[Doc, dict]] = []
     upstream: dict[str, dict] = {}
     rows = []
-    for y in sorted({docs[m] for c in x.spans for m in _members(c, docs) if m != x.id}, key=lambda d: d.id):
+    for y in others:
         shared = sorted(set(x.spans) & set(y.spans))
         ev = _evidence(x, y, shared, speakers)
         relation, source_name, confidence = _decide(x, y, ev)
@@ -99,7 +105,7 @@ def _decide(x: Doc, y: Doc, ev: dict) -> tuple[str | None, str | None, float]:
         if order == "earlier":
             return None, None, 0.0
         direction = _by_containment(ev)
-        if direction == "later" or (direction is None and x.id > y.id):
+        if direction == "later" or (direction is None and x.key > y.key):
             ev["direction"] = "by containment" if direction else "undetermined"
             return "same-outlet", y.outlet, 0.5 if direction else 0.3
         return None, None, 0.0
@@ -127,7 +133,7 @@ def _decide(x: Doc, y: Doc, ev: dict) -> tuple[str | None, str | None, float]:
     if direction == "later":
         ev["_rule"] = "containment (no publication order)"
         return "copied", y.outlet, 0.5
-    if direction == "earlier" or x.id < y.id:
+    if direction == "earlier" or x.key < y.key:
         return None, None, 0.0
     ev["_rule"] = "no evidence of direction"
     return "undetermined", y.outlet, 0.2
@@ -164,7 +170,7 @@ def _best_sources(x: Doc, candidates: list[tuple[Doc, dict]]) -> list[tuple[Doc,
     chosen: list[tuple[Doc, dict]] = []
     explained: list[tuple[int, int]] = []
     rank = sorted(candidates, key=lambda c: (-c[1]["confidence"], -c[1]["shared_chars_derived"],
-                                             -(_stamp(c[0]) or 0), c[0].id))
+                                             -(_stamp(c[0]) or 0), c[0].key))
     for y, ev in rank:
         spans = [s for c in ev["clusters"] for s in x.spans[c]]
         total = _union_length(spans)
@@ -256,10 +262,6 @@ def _is_person(name: str) -> bool:
     return len(name.split()) >= 2 and not any(h in lowered for h in PERSON_HINTS)
 
 
-def _members(cluster: int, docs: dict[int, Doc]) -> list[int]:
-    return [d.id for d in docs.values() if cluster in d.spans]
-
-
 def _neighbours(conn: sqlite3.Connection, ids: set[int]) -> set[int]:
     return {a for (a,) in _in(conn, "select distinct m2.article_id from cluster_members m1 join cluster_members m2"
                                     " on m2.cluster_id = m1.cluster_id where m1.article_id in ({})", sorted(ids))}
@@ -268,8 +270,8 @@ def _neighbours(conn: sqlite3.Connection, ids: set[int]) -> set[int]:
 def _docs(conn: sqlite3.Connection, ids: set[int]) -> dict[int, Doc]:
     ids_list = sorted(ids)
     docs = {
-        r[0]: Doc(r[0], r[1], r[2], r[3], r[4] or 0)
-        for r in _in(conn, "select a.id, a.outlet, a.published, a.published_precision, (select sum(length(p.text))"
+        r[0]: Doc(r[0], r[1], r[2], r[3], r[4], r[5] or 0)
+        for r in _in(conn, "select a.id, a.external_id, a.outlet, a.published, a.published_precision, (select sum(length(p.text))"
                            " from paragraphs p where p.article_id = a.id and p.boilerplate = 0)"
                            " from articles a where a.id in ({})", ids_list)
     }

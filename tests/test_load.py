@@ -1,0 +1,131 @@
+"""The loader: idempotent, incremental, refuses to mix signatures, and never loses good input."""
+
+import json
+import shutil
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+from datasette.cli import cli
+
+from datasette_provenance.load import load_paths
+from datasette_provenance.signatures import Settings
+from datasette_provenance.store import IncompatibleSettings
+
+from conftest import SEEDS
+
+
+def snapshot(path):
+    """Everything a load decides, keyed by stable names so two databases can be compared."""
+    db = sqlite3.connect(path)
+    ext = dict(db.execute("select id, external_id from articles"))
+    clusters = sorted(
+        tuple(sorted((ext[a], s, e) for a, s, e in db.execute(
+            'select m.article_id, p.start + m.start, p.start + m."end" from cluster_members m'
+            " join paragraphs p on p.id = m.paragraph_id where m.cluster_id = ?", (c,))))
+        for (c,) in db.execute("select id from clusters")
+    )
+    derivations = sorted(
+        (ext[d], ext.get(s) or "", name or "", rel, extent, chars)
+        for d, s, name, rel, extent, chars in db.execute(
+            "select derived_article_id, source_article_id, source_name, relation, extent, shared_chars"
+            " from derivations")
+    )
+    shares = sorted((ext[a], r) for a, r in db.execute("select id, reuse_share from articles"))
+    db.close()
+    return clusters, derivations, shares
+
+
+def test_loading_twice_changes_nothing(tmp_path, seed_db):
+    path = tmp_path / "again.db"
+    shutil.copy(seed_db, path)
+    before = snapshot(path)
+    summary = load_paths(str(path), [str(SEEDS)])
+    assert summary.articles_added == 0 and summary.articles_unchanged == 5
+    assert snapshot(path) == before
+    assert before[0], "the seed corpus has clusters"
+
+
+def test_incremental_load_equals_full_load(tmp_path, seed_db):
+    files = sorted(SEEDS.glob("*.txt"))
+    path = tmp_path / "incremental.db"
+    load_paths(str(path), [str(f) for f in files[3:]])
+    load_paths(str(path), [str(f) for f in files[:2]])
+    summary = load_paths(str(path), [str(files[2])])
+    assert summary.articles_added == 1
+    assert snapshot(path) == snapshot(seed_db)
+
+
+def test_bad_input_is_reported_and_the_rest_loads(tmp_path):
+    data = tmp_path / "in"
+    data.mkdir()
+    good = {"id": "g1", "outlet": "A", "text": "The minister said the talks would resume in Geneva next week, officials confirmed."}
+    (data / "a.jsonl").write_text(
+        json.dumps(good) + "\n{broken json\n" + json.dumps({"id": "n1", "title": "no text"}) + "\n"
+        + json.dumps({**good, "id": "g2"}) + "\n"
+    )
+    (data / "b.csv").write_text("id,outlet\nx,y\n")
+    (data / "c.txt").write_bytes(b"\xff\xfe\x00garbage \xff bytes")
+    path = tmp_path / "c.db"
+    summary = load_paths(str(path), [str(data)])
+    assert summary.articles_added == 2
+    messages = [str(e) for e in summary.errors]
+    assert any("a.jsonl:2" in m for m in messages), messages
+    assert any("a.jsonl:3" in m and "text" in m for m in messages), messages
+    assert any("b.csv" in m and "text" in m for m in messages), messages
+    assert any("c.txt" in m for m in messages), messages
+    db = sqlite3.connect(path)
+    assert {r[0] for r in db.execute("select external_id from articles")} == {"g1", "g2"}
+    rows = db.execute("select source, line, reason from load_errors").fetchall()
+    assert len(rows) == len(summary.errors) and any(r[1] == 2 for r in rows)
+
+
+def test_duplicate_id_with_other_text_keeps_the_first(tmp_path):
+    a = tmp_path / "a.jsonl"
+    a.write_text(json.dumps({"id": "x", "text": "First version of the story, long enough to be an article."}) + "\n")
+    b = tmp_path / "b.jsonl"
+    b.write_text(json.dumps({"id": "x", "text": "Second, different version of the story text."}) + "\n")
+    path = str(tmp_path / "d.db")
+    load_paths(path, [str(a)])
+    summary = load_paths(path, [str(b)])
+    assert summary.articles_added == 0
+    assert "duplicate id 'x'" in str(summary.errors[0])
+    assert sqlite3.connect(path).execute("select text from articles").fetchone()[0].startswith("First")
+
+
+def test_incompatible_signature_settings_are_refused(tmp_path, seed_db):
+    path = tmp_path / "s.db"
+    shutil.copy(seed_db, path)
+    with pytest.raises(IncompatibleSettings, match="num_perm"):
+        load_paths(str(path), [str(SEEDS)], settings=Settings(num_perm=256, bands=85))
+
+
+def test_outlet_boilerplate_is_flagged_not_linked(tmp_path):
+    """A line one outlet repeats in many articles is its template, not provenance."""
+    footer = "Follow Example News on our channel for more stories and exclusive reports every day"
+    records = []
+    bodies = ["Farmers in the northern valley harvested record wheat yields after an unusually wet spring.",
+              "The central bank kept interest rates unchanged, citing persistent inflation in services.",
+              "A new bridge over the river opened to traffic on Monday after four years of construction.",
+              "Scientists reported that the glacier lost a third of its mass over the past two decades."]
+    for i, body in enumerate(bodies):
+        records.append({"id": f"e{i}", "outlet": "Example News", "text": f"{body}\n{footer.replace('every', f'each {i}' if i == 3 else 'every')}"})
+    src = tmp_path / "e.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    path = tmp_path / "e.db"
+    load_paths(str(path), [str(src)])
+    db = sqlite3.connect(path)
+    assert db.execute("select count(*) from cluster_members").fetchone()[0] == 0
+    kinds = {k for (k,) in db.execute("select kind from paragraphs where text like 'Follow Example%'")}
+    assert kinds <= {"template", "contact"} and db.execute(
+        "select count(*) from paragraphs where text like 'Follow Example%' and boilerplate = 1").fetchone()[0] == 4
+
+
+def test_command_line_loads_and_summarises(tmp_path):
+    path = tmp_path / "cli.db"
+    result = CliRunner().invoke(cli, ["provenance", "load", str(path), str(SEEDS), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "5 articles added" in result.output
+    assert "clusters in the corpus" in result.output
+    bad = CliRunner().invoke(cli, ["provenance", "load", str(path), str(SEEDS), "--published", "not a date"])
+    assert bad.exit_code != 0 and "not a date" in bad.output

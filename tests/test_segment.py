@@ -1,0 +1,93 @@
+from hypothesis import given, settings, strategies as st
+
+from datasette_provenance.segment import normalise, segment, split_sentences
+
+
+def texts(spans, text):
+    return [text[s:e] for s, e in spans]
+
+
+def test_missing_space_after_period_splits():
+    text = "The president promised details.Al-Qurashi, 45, was dubbed the second caliph.US commandos came."
+    assert texts(split_sentences(text), text) == [
+        "The president promised details.",
+        "Al-Qurashi, 45, was dubbed the second caliph.",
+        "US commandos came.",
+    ]
+
+
+def test_abbreviations_and_quotes():
+    text = 'Mr. Smith met U.S. officials. "We are ready," she said. It ended.'
+    assert texts(split_sentences(text), text) == [
+        "Mr. Smith met U.S. officials.",
+        '"We are ready," she said.',
+        "It ended.",
+    ]
+
+
+def test_navigation_list_and_meta_lines_are_boilerplate():
+    text = "\n".join([
+        "3 MIN READ",
+        "Russia backs US anti-terror efforts in Syria",
+        "February 3, 2022",
+        "Moscow said it was ready to cooperate with all interested countries against terrorism.",
+        "READ MORE:US kills top Daesh leader",
+        "SOURCE:AFP",
+        "Explore",
+        "Tsunami warning issued as magnitude 6.9 earthquake jolts the Philippines",
+        "Not winning Nobel would be 'insult' to US: Trump",
+        "UN says it is not party to Trump's Gaza peace plan",
+        "Who is Sonam Wangchuk, the inspiration at the heart of Ladakh's protests?",
+        "Sputnik International feedback@sputniknews.com +74956456601",
+    ])
+    kinds = {p.text[:20]: (p.kind, p.boilerplate) for p in segment(text)}
+    assert kinds["3 MIN READ"] == ("meta", True)
+    assert kinds["Russia backs US anti"] == ("title", False)
+    assert kinds["February 3, 2022"] == ("meta", True)
+    assert kinds["Moscow said it was r"] == ("text", False)
+    assert kinds["READ MORE:US kills t"][1]
+    assert kinds["SOURCE:AFP"] == ("credit", True)
+    for head in ("Tsunami warning issu", "Not winning Nobel wo", "UN says it is not pa", "Who is Sonam Wangchu"):
+        assert kinds[head] == ("navigation", True)
+    assert kinds["Sputnik Internationa"] == ("contact", True)
+
+
+def test_repeated_title_is_not_matchable_twice():
+    title = "Russia backs the US anti-terror efforts in Syria after the raid"
+    text = f"{title}\nSubtitle line goes here and it is long enough to match.\n{title}"
+    paragraphs = segment(text, title=title)
+    kinds = [s.kind for p in paragraphs for s in p.sentences]
+    assert kinds.count("repeat") == 1
+
+
+def test_hard_wrapped_wire_copy_is_one_paragraph():
+    text = (
+        "MOSCOW, Feb 3 (Reuters) - Russia said on Thursday it supported the\n"
+        "efforts of other countries, including members of the US-led coalition,\n"
+        "in the anti-terrorist direction, the foreign ministry said.\n"
+        "\n"
+        "A second paragraph stands alone here and ends properly with a period.\n"
+    )
+    paragraphs = segment(text)
+    assert len(paragraphs) == 2
+    assert paragraphs[0].text.startswith("MOSCOW") and paragraphs[0].text.endswith("said.")
+
+
+def test_normalise_maps_back_to_source():
+    text = "Hello,  “World”.İstanbul!"
+    norm, pos = normalise(text)
+    assert norm == "hello world i̇stanbul"
+    assert len(pos) == len(norm)
+    assert text[pos[norm.index("world")]] == "W"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400))
+def test_offsets_point_at_their_text(text):
+    for p in segment(text):
+        assert text[p.start:p.start + len(p.text)] == p.text
+        last = 0
+        for s in p.sentences:
+            assert last <= s.start < s.end <= len(p.text)
+            assert p.text[s.start:s.end].strip() == p.text[s.start:s.end]
+            last = s.end

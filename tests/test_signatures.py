@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+from datasketch import MinHash
+
+from datasette_provenance.segment import normalise
+from datasette_provenance.signatures import (
+    Settings, band_keys, minhash_signatures, shingle_hash, shingle_sets, similarity, to_minhash,
+)
+
+SENTENCES = [
+    "We support the efforts of other countries, including members of the US-led coalition.",
+    "We support the efforts of other states, including members of the US-led international coalition.",
+    "Ünïcode İstanbul: a sentence with accents and dotted capitals.",
+    "tiny",
+    "",
+]
+
+
+def test_signatures_equal_datasketch_minhash():
+    s = Settings()
+    norms = [normalise(t)[0] for t in SENTENCES]
+    sigs = minhash_signatures(shingle_sets(norms, s.k), s)
+    for norm, sig in zip(norms, sigs):
+        m = MinHash(num_perm=s.num_perm, seed=s.seed, scheme="affine32", hashfunc=shingle_hash)
+        grams = {norm[i:i + s.k] for i in range(len(norm) - s.k + 1)}
+        if grams:
+            m.update_batch(sorted(grams))
+        assert np.array_equal(m.hashvalues, sig)
+        assert to_minhash(sig, s).jaccard(m) == 1.0
+
+
+def test_exact_similarity_and_estimate_agree_roughly():
+    s = Settings(num_perm=256, bands=85)
+    a, b = (normalise(t)[0] for t in SENTENCES[:2])
+    sa, sb = shingle_sets([a, b])
+    j, c = similarity(sa, sb)
+    truth = len(set(a[i:i + 5] for i in range(len(a) - 4)) & set(b[i:i + 5] for i in range(len(b) - 4)))
+    assert 0 < j < c <= 1
+    assert c == pytest.approx(truth / min(len(sa), len(sb)))
+    sig = minhash_signatures([sa, sb], s)
+    assert abs(to_minhash(sig[0], s).jaccard(to_minhash(sig[1], s)) - j) < 0.15
+
+
+def test_band_keys_deterministic_and_band_specific():
+    s = Settings()
+    sig = minhash_signatures(shingle_sets([normalise(SENTENCES[0])[0]] * 2), s)
+    keys = band_keys(sig, s)
+    assert keys.shape == (2, s.bands)
+    assert (keys[0] == keys[1]).all()
+    assert len(set(keys[0].tolist())) == s.bands  # the band index is mixed in
+
+
+def test_settings_round_trip_and_incompatibility():
+    s = Settings()
+    assert Settings.from_rows(dict(s.as_rows())) == s
+    assert s.incompatible(Settings(num_perm=256, bands=85)) == ["num_perm", "bands"]
+    assert s.incompatible(Settings(jaccard=0.3)) == []  # verification rule may change between loads
