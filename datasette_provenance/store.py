@@ -129,6 +129,7 @@ create table if not exists settings (
 create index if not exists paragraphs_article on paragraphs(article_id, position);
 create index if not exists sentences_paragraph on sentences(paragraph_id);
 create index if not exists sentences_article on sentences(article_id);
+create index if not exists clusters_spread on clusters(outlets desc, articles desc);
 create index if not exists members_sentence on cluster_members(sentence_id);
 create index if not exists members_article on cluster_members(article_id);
 create index if not exists members_paragraph on cluster_members(paragraph_id);

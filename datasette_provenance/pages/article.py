@@ -1,0 +1,149 @@
+"""``/<db>/-/provenance/article/<id>``: one article with its reused passages and credits marked.
+
+Reused passages are the article's cluster_members spans (offsets in paragraphs.text, placed in
+the article through paragraphs.start); credits are its attributions (offsets in articles.text).
+The HTML is cut at every span boundary and each piece escaped on its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from datasette.utils.asgi import NotFound
+from markupsafe import Markup
+
+from .common import (
+    Urls, base_context, evidence_html, evidence_json, html, int_param, json_response, open_database,
+    rows, rows_in, wants_json,
+)
+
+ROUTE = r"^/(?P<database>[^/]+)/-/provenance/article/(?P<id>[^/]+?)(\.(?P<format>json))?$"
+TABLES = ("articles", "paragraphs", "clusters", "cluster_members", "attributions", "derivations")
+MAX_OTHERS = 20  # other articles listed per passage
+
+
+async def view(datasette, request):
+    db = await open_database(datasette, request, TABLES)
+    aid = int_param(request.url_vars["id"], "Article")
+    urls = Urls(datasette, db.name)
+    found = await rows(db, "select id, external_id, outlet, url, published, published_precision, title, text,"
+                           " reuse_share from articles where id = ?", [aid])
+    if not found:
+        raise NotFound("Article not found")
+    article = found[0]
+    paragraphs = await rows(db, "select id, position, start, text, boilerplate, kind from paragraphs"
+                                " where article_id = ? order by position", [aid])
+    spans = await rows(db, """
+        select m.cluster_id, m.paragraph_id, m.sentence_id, m.start, m."end", c.articles as cluster_articles,
+               c.outlets as cluster_outlets
+        from cluster_members m join clusters c on c.id = m.cluster_id
+        where m.article_id = ?
+    """, [aid])
+    start_of = {p["id"]: p["start"] for p in paragraphs}
+    text_of = {p["id"]: p["text"] for p in paragraphs}
+    position_of = {p["id"]: p["position"] for p in paragraphs}
+    spans.sort(key=lambda s: (position_of.get(s["paragraph_id"], 0), s["start"], s["cluster_id"]))
+
+    others = defaultdict(dict)
+    for r in await rows_in(db, """
+        select m.cluster_id, m.article_id, a.outlet, a.title, a.published
+        from cluster_members m join articles a on a.id = m.article_id
+        where m.cluster_id in ({}) and m.article_id != ?
+        order by a.published, m.article_id
+    """, [s["cluster_id"] for s in spans], extra=[aid]):
+        if len(others[r["cluster_id"]]) < MAX_OTHERS:
+            others[r["cluster_id"]].setdefault(r["article_id"], {
+                "article_id": r["article_id"], "outlet": r["outlet"], "title": r["title"],
+                "published": r["published"], "url": urls.article(r["article_id"]),
+            })
+    passages = []
+    for n, s in enumerate(spans, 1):
+        ptext = text_of.get(s["paragraph_id"], "")
+        passages.append({
+            "number": n,
+            "cluster_id": s["cluster_id"],
+            "cluster_url": urls.cluster(s["cluster_id"]),
+            "cluster_articles": s["cluster_articles"],
+            "cluster_outlets": s["cluster_outlets"],
+            "paragraph_id": s["paragraph_id"],
+            "sentence_id": s["sentence_id"],
+            "start": s["start"],
+            "end": s["end"],
+            "article_start": start_of.get(s["paragraph_id"], 0) + s["start"],
+            "article_end": start_of.get(s["paragraph_id"], 0) + s["end"],
+            "text": ptext[s["start"]:s["end"]],
+            "others": list(others[s["cluster_id"]].values()),
+            # The first passage of each statement is the target of the cluster page's links.
+            "anchor": None if any(q["cluster_id"] == s["cluster_id"] for q in passages)
+            else f"passage-cluster-{s['cluster_id']}",
+        })
+
+    attributions = await rows(db, "select * from attributions where article_id = ? order by start, id", [aid])
+    derived_from = await rows(db, """
+        select d.id, d.source_article_id, d.source_name, d.relation, d.extent, d.shared_chars, d.confidence,
+               d.evidence, a.outlet as source_outlet, a.title as source_title, a.published as source_published
+        from derivations d left join articles a on a.id = d.source_article_id
+        where d.derived_article_id = ? order by d.confidence desc, d.id
+    """, [aid])
+    sources_for = await rows(db, """
+        select d.id, d.derived_article_id, d.relation, d.extent, d.shared_chars, d.confidence, d.evidence,
+               a.outlet as derived_outlet, a.title as derived_title, a.published as derived_published
+        from derivations d join articles a on a.id = d.derived_article_id
+        where d.source_article_id = ? order by d.confidence desc, d.id
+    """, [aid])
+    for d in derived_from + sources_for:
+        d["evidence_html"] = evidence_html(d["evidence"], urls)  # HTML only: dropped from .json below
+        d["evidence"] = evidence_json(d["evidence"])
+        other = d.get("source_article_id") or d.get("derived_article_id")
+        d["url"] = urls.article(other) if other else None
+
+    data = {
+        "database": db.name,
+        "article": article,
+        "paragraphs": paragraphs,
+        "passages": passages,
+        "attributions": attributions,
+        "derived_from": derived_from,
+        "sources_for": sources_for,
+    }
+    if wants_json(request):
+        for d in derived_from + sources_for:
+            del d["evidence_html"]
+        return json_response(data)
+    shown = []
+    for p in paragraphs:
+        shown.append({**p, "html": mark_paragraph(p, [q for q in passages if q["paragraph_id"] == p["id"]],
+                                                 attributions)})
+    context = base_context(db.name, urls, article["title"] or f"Article {aid}", urls.article(aid, "json"))
+    context.update(data)
+    context["shown_paragraphs"] = shown
+    context["outlet_url"] = urls.outlet(article["outlet"]) if article["outlet"] else None
+    return await html(datasette, request, "provenance_article.html", context)
+
+
+def mark_paragraph(paragraph: dict, passages: list[dict], attributions: list[dict]) -> Markup:
+    """The paragraph as escaped HTML, reused passages as links to their cluster, credits underlined."""
+    text = paragraph["text"]
+    base = paragraph["start"]
+    reuse = [(max(0, q["start"]), min(len(text), q["end"]), q) for q in passages]
+    credits = [(max(0, a["start"] - base), min(len(text), a["end"] - base), a) for a in attributions]
+    credits = [c for c in credits if c[0] < c[1]]
+    reuse = [r for r in reuse if r[0] < r[1]]
+    cuts = sorted({0, len(text)} | {x for s, e, _ in reuse + credits for x in (s, e)})
+    out: list[Markup] = []
+    for x, y in zip(cuts, cuts[1:]):
+        piece = Markup.escape(text[x:y])
+        credit = next((a for s, e, a in credits if s <= x and y <= e), None)
+        if credit is not None:
+            piece = Markup('<span class="credit" title="Credit: {}">{}</span>').format(credit["source_name"], piece)
+        here = [q for s, e, q in reuse if s <= x and y <= e]
+        if here:
+            q = here[0]
+            names = ", ".join(sorted({o["outlet"] or "?" for o in q["others"]}))
+            piece = Markup('<a class="reuse" href="{}" data-passage="{}" title="Shared with {}">{}</a>').format(
+                q["cluster_url"], q["number"], names or "other articles", piece)
+        out.append(piece)
+        for s, e, q in reuse:
+            if e == y:
+                out.append(Markup('<sup class="passage-ref"><a href="#passage-{0}">{0}</a></sup>').format(q["number"]))
+    return Markup("").join(out)

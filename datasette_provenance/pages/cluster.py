@@ -1,0 +1,177 @@
+"""``/<db>/-/provenance/cluster/<id>``: every wording of one statement, side by side, on a timeline.
+
+Each member's wording is compared word by word with the earliest member's (difflib on normalised
+words); the HTML is built piece by piece with ``markupsafe.escape``, so scraped text stays text.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+from datasette.utils.asgi import NotFound
+from markupsafe import Markup
+
+from ..segment import normalise
+from .common import (
+    Urls, base_context, evidence_html, evidence_json, html, int_param, json_response, open_database,
+    page_param, rows, rows_in, same_day_tie, timeline_key, wants_json,
+)
+
+ROUTE = r"^/(?P<database>[^/]+)/-/provenance/cluster/(?P<id>[^/]+?)(\.(?P<format>json))?$"
+TABLES = ("clusters", "cluster_members", "paragraphs", "articles", "derivations")
+MAX_DERIVATIONS = 200
+_TOKEN = re.compile(r"\S+")
+
+
+async def view(datasette, request):
+    db = await open_database(datasette, request, TABLES)
+    cid = int_param(request.url_vars["id"], "Cluster")
+    urls = Urls(datasette, db.name)
+    page = page_param(request)
+    found = await rows(db, "select * from clusters where id = ?", [cid])  # * : later columns (speaker) too
+    if not found:
+        raise NotFound("Cluster not found")
+    cluster = found[0]
+    members = await rows(db, """
+        select m.sentence_id, m.paragraph_id, m.article_id, m.start, m."end", p.start as paragraph_start,
+               p.text as paragraph_text, a.outlet, a.title, a.url, a.published, a.published_precision
+        from cluster_members m
+        join paragraphs p on p.id = m.paragraph_id
+        join articles a on a.id = m.article_id
+        where m.cluster_id = ?
+    """, [cid])
+    members.sort(key=timeline_key)
+    for m in members:
+        m["text"] = m.pop("paragraph_text")[m["start"]:m["end"]]
+        m["article_start"] = m["paragraph_start"] + m["start"]
+        m["article_end"] = m["paragraph_start"] + m["end"]
+        m["article_url"] = urls.article(m["article_id"])
+        m["outlet_url"] = urls.outlet(m["outlet"]) if m["outlet"] else None
+    origin = members[0] if members else None
+    for m in members:
+        m["is_origin"] = m is origin
+        m["day_tie_with"] = sorted({o["outlet"] or f"article {o['article_id']}" for o in members
+                                    if o["article_id"] != m["article_id"] and same_day_tie(m, o)})
+    origin_info = None
+    if origin is not None:
+        origin_info = {
+            "article_id": origin["article_id"],
+            "outlet": origin["outlet"],
+            "published": origin["published"],
+            "published_precision": origin["published_precision"],
+            "dated": bool(origin["published"]),
+            "uncertain": bool(origin["day_tie_with"]) or not origin["published"],
+            "tied_with": origin["day_tie_with"],
+            "article_url": origin["article_url"],
+        }
+        marked = _base_marks(origin["text"], [m["text"] for m in members if m["article_id"] != origin["article_id"]])
+        for m in members:
+            if m is origin:
+                m["diff"] = [{"op": "equal" if shared else "unshared", "text": t} for t, shared in marked]
+                m["similarity_to_origin"] = 1.0
+            else:
+                m["diff"], m["similarity_to_origin"] = word_diff(origin["text"], m["text"])
+
+    article_ids = sorted({m["article_id"] for m in members})
+    derivations = await rows_in(db, """
+        select d.id, d.derived_article_id, d.source_article_id, d.source_name, d.relation, d.extent,
+               d.shared_chars, d.confidence, d.evidence, da.outlet as derived_outlet,
+               sa.outlet as source_outlet
+        from derivations d
+        join articles da on da.id = d.derived_article_id
+        left join articles sa on sa.id = d.source_article_id
+        where d.derived_article_id in ({})
+    """, article_ids)
+    inside = set(article_ids)
+    derivations = [d for d in derivations if d["source_article_id"] is None or d["source_article_id"] in inside]
+    derivations.sort(key=lambda d: (-(d["confidence"] or 0), d["id"]))
+    truncated = len(derivations) > MAX_DERIVATIONS
+    derivations = derivations[:MAX_DERIVATIONS]
+    for d in derivations:
+        d["evidence_html"] = evidence_html(d["evidence"], urls)  # HTML only: dropped from .json below
+        d["evidence"] = evidence_json(d["evidence"])
+        d["derived_url"] = urls.article(d["derived_article_id"])
+        d["source_url"] = urls.article(d["source_article_id"]) if d["source_article_id"] else None
+
+    pagination = page.info(len(members))
+    shown = members[page.offset:page.offset + page.size]
+    data = {
+        "database": db.name,
+        "cluster": cluster,
+        "origin": origin_info,
+        "members": [{k: v for k, v in m.items() if k != "paragraph_text"} for m in shown],
+        "members_pagination": pagination,
+        "derivations": derivations,
+        "derivations_truncated": truncated,
+    }
+    if wants_json(request):
+        for d in derivations:
+            del d["evidence_html"]
+        return json_response(data)
+    for m in shown:
+        m["diff_html"] = render_diff(m["diff"])
+    context = base_context(db.name, urls, f"Statement {cid}", urls.cluster(cid, "json"))
+    context.update(data)
+    context["members"] = shown
+    context["cluster_outlets"] = sorted({m["outlet"] or "(unknown)" for m in members})
+    return await html(datasette, request, "provenance_cluster.html", context)
+
+
+def _tokens(text: str) -> list[tuple[int, int, str]]:
+    out = []
+    for t in _TOKEN.finditer(text):
+        key = normalise(t.group())[0] or t.group()
+        out.append((t.start(), t.end(), key))
+    return out
+
+
+def word_diff(base: str, text: str) -> tuple[list[dict], float]:
+    """Word-level opcodes turning ``base`` into ``text``: equal / delete (base only) / insert (text only)."""
+    a, b = _tokens(base), _tokens(text)
+    sm = SequenceMatcher(None, [t[2] for t in a], [t[2] for t in b], autojunk=False)
+    out: list[dict] = []
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            out.append({"op": "equal", "text": text[b[j1][0]:b[j2 - 1][1]]})
+            continue
+        if tag in ("delete", "replace"):
+            out.append({"op": "delete", "text": base[a[i1][0]:a[i2 - 1][1]]})
+        if tag in ("insert", "replace"):
+            out.append({"op": "insert", "text": text[b[j1][0]:b[j2 - 1][1]]})
+    return out, round(sm.ratio(), 3)
+
+
+def _base_marks(base: str, others: list[str]) -> list[tuple[str, bool]]:
+    """The earliest wording cut into runs of words that some later wording shares, or none does."""
+    a = _tokens(base)
+    if not a:
+        return [(base, False)] if base else []
+    shared = [False] * len(a)
+    for other in others:
+        sm = SequenceMatcher(None, [t[2] for t in a], [t[2] for t in _tokens(other)], autojunk=False)
+        for i, _, size in sm.get_matching_blocks():
+            for k in range(i, i + size):
+                shared[k] = True
+    runs: list[tuple[str, bool]] = []
+    start = 0
+    for i in range(1, len(a) + 1):
+        if i == len(a) or shared[i] != shared[start]:
+            runs.append((base[a[start][0]:a[i - 1][1]], shared[start]))
+            start = i
+    return runs
+
+
+_TAGS = {"equal": "mark", "delete": "del", "insert": "ins"}
+
+
+def render_diff(ops: list[dict]) -> Markup:
+    """Escaped HTML of diff opcodes: <mark> shared words, <del> words only the earliest has, <ins> new ones."""
+    parts = []
+    for op in ops:
+        tag = _TAGS.get(op["op"])
+        if tag:
+            parts.append(Markup("<{0}>{1}</{0}>").format(Markup(tag), op["text"]))
+        else:
+            parts.append(Markup('<span class="unshared">{}</span>').format(op["text"]))
+    return Markup(" ").join(parts)

@@ -1,0 +1,368 @@
+"""What every provenance page shares: the permission shim, database access, paging and URLs.
+
+Custom routes get no permission check from Datasette, so every view calls ``open_database`` with
+the tables it reads before it reads anything: view-instance, then view-database, then view-table
+for each table. A table the actor may not see ends the request with 403, so no page can show
+rows of a table that Datasette itself would hide.
+
+Pages only read: nothing here writes, so they work on a database served immutable (``-i``).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+import weakref
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Iterable, Sequence
+
+from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils.asgi import BadRequest, Forbidden, NotFound, Response
+from markupsafe import Markup
+
+PLUGIN = "datasette-provenance"
+# The tables that make a database a provenance corpus (the loader creates them all at once).
+MARKER_TABLES = frozenset({"articles", "paragraphs", "sentences", "clusters", "cluster_members"})
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+MAX_IN = 500  # values per ``in (...)`` list: well under SQLite's parameter limit
+
+_schema_cache: "weakref.WeakKeyDictionary[Any, dict[str, tuple[bool, float]]]" = weakref.WeakKeyDictionary()
+_NEGATIVE_TTL = 10.0  # seconds a "not a provenance database" answer is trusted
+
+
+# ---------------------------------------------------------------- permissions
+
+
+async def allowed(datasette, actor, action: str, database: str | None = None, table: str | None = None) -> bool:
+    """One permission check on Datasette 1.0a (``allowed`` + resources) or 0.65 (``permission_allowed``)."""
+    if hasattr(datasette, "allowed"):
+        from datasette.resources import DatabaseResource, TableResource
+
+        if table is not None:
+            resource = TableResource(database, table)
+        elif database is not None:
+            resource = DatabaseResource(database)
+        else:
+            resource = None
+        return bool(await datasette.allowed(action=action, resource=resource, actor=actor))
+    resource = (database, table) if table is not None else database
+    return bool(await datasette.permission_allowed(actor, action, resource, default=True))
+
+
+async def can_view(datasette, actor, database: str, tables: Iterable[str] = ()) -> bool:
+    """view-instance → view-database → view-table for every table: all must pass."""
+    if not await allowed(datasette, actor, "view-instance"):
+        return False
+    if not await allowed(datasette, actor, "view-database", database):
+        return False
+    for table in tables:
+        if not await allowed(datasette, actor, "view-table", database, table):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- databases
+
+
+def database_name(datasette, request) -> str:
+    """The database named in the URL (its route, tilde-encoded), or 404."""
+    route = tilde_decode(request.url_vars["database"])
+    try:
+        return datasette.get_database(route=route).name
+    except KeyError:
+        raise NotFound("Database not found")
+
+
+async def is_provenance_database(datasette, name: str) -> bool:
+    """Whether a database has the loader's schema; cached (briefly, when the answer is no)."""
+    cache = _schema_cache.setdefault(datasette, {})
+    hit = cache.get(name)
+    now = time.monotonic()
+    if hit and (hit[0] or now - hit[1] < _NEGATIVE_TTL):
+        return hit[0]
+    db = datasette.databases.get(name)
+    ok = False
+    if db is not None and name != "_internal":
+        try:
+            ok = MARKER_TABLES <= set(await db.table_names())
+        except Exception:  # a database that cannot be read is not one we can show
+            ok = False
+    cache[name] = (ok, now)
+    return ok
+
+
+async def open_database(datasette, request, tables: Sequence[str]):
+    """The Database for this request after every permission check, or Forbidden/NotFound.
+
+    Permissions are checked before the schema, so a database the actor may not see is not
+    even confirmed to be a provenance corpus.
+    """
+    name = database_name(datasette, request)
+    actor = request.actor
+    if not await allowed(datasette, actor, "view-instance"):
+        raise Forbidden("You do not have permission to view this instance")
+    if not await allowed(datasette, actor, "view-database", name):
+        raise Forbidden("You do not have permission to view this database")
+    db = datasette.get_database(name)
+    present = set(await db.table_names())
+    if not MARKER_TABLES <= present or not set(tables) <= present:
+        raise NotFound("This database has no provenance tables: load it with `datasette provenance load`")
+    for table in tables:
+        if not await allowed(datasette, actor, "view-table", name, table):
+            raise Forbidden("You do not have permission to view the tables this page needs")
+    return db
+
+
+async def rows(db, sql: str, params: Sequence[Any] | dict = ()) -> list[dict]:
+    result = await db.execute(sql, params)
+    return [dict(zip(result.columns, r)) for r in result.rows]
+
+
+async def rows_in(db, sql: str, values: Iterable[Any], extra: Sequence[Any] = ()) -> list[dict]:
+    """Run ``sql`` whose ``in ({})`` takes ``values`` as parameters, in chunks; ``extra`` follows them."""
+    values = list(dict.fromkeys(values))
+    out: list[dict] = []
+    for i in range(0, len(values), MAX_IN):
+        chunk = values[i:i + MAX_IN]
+        out.extend(await rows(db, sql.format(",".join("?" * len(chunk))), [*chunk, *extra]))
+    return out
+
+
+# ---------------------------------------------------------------- request parsing
+
+
+def int_param(value: str, what: str) -> int:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise NotFound(f"{what} not found")
+    if n < 0 or n > 2**63 - 1:
+        raise NotFound(f"{what} not found")
+    return n
+
+
+@dataclass
+class Page:
+    number: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    def info(self, total: int) -> dict:
+        pages = max(1, -(-total // self.size))
+        return {"page": self.number, "page_size": self.size, "total": total, "pages": pages,
+                "next": self.number + 1 if self.number < pages else None,
+                "previous": self.number - 1 if self.number > 1 else None}
+
+
+def page_param(request, name: str = "page", size: int = PAGE_SIZE) -> Page:
+    """The 1-based page number in ``?<name>=``; the main list (``page``) also takes ``?_size=``."""
+    raw = request.args.get(name) or "1"
+    try:
+        number = int(raw)
+    except ValueError:
+        raise BadRequest(f"?{name}= must be a page number")
+    if number < 1 or number > 1_000_000:
+        raise BadRequest(f"?{name}= must be between 1 and 1000000")
+    if name == "page" and request.args.get("_size"):
+        try:
+            size = int(request.args["_size"])
+        except ValueError:
+            raise BadRequest("?_size= must be a number")
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            raise BadRequest(f"?_size= must be between 1 and {MAX_PAGE_SIZE}")
+    return Page(number, size)
+
+
+def date_param(request, name: str) -> str | None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw).isoformat()
+    except ValueError:
+        raise BadRequest(f"?{name}= must be a date as YYYY-MM-DD")
+
+
+def query_with(request, **changes) -> str:
+    """A query-only URL ("?a=1&page=2"): the current arguments with some replaced, prefix-proof."""
+    from urllib.parse import urlencode
+
+    args = [(k, v) for k in request.args.keys() if k not in changes for v in request.args.getlist(k)]
+    args += [(k, str(v)) for k, v in changes.items() if v not in (None, "")]
+    return "?" + urlencode(args)
+
+
+def wants_json(request) -> bool:
+    return request.url_vars.get("format") == "json"
+
+
+# ---------------------------------------------------------------- URLs
+
+
+class Urls:
+    """URLs of the provenance pages of one database, prefix-aware through ``datasette.urls``."""
+
+    def __init__(self, datasette, database: str):
+        self.datasette = datasette
+        self.database = database
+        self.base = datasette.urls.database(database) + "/-/provenance"
+
+    def overview(self, fmt: str | None = None, **query) -> str:
+        return _with(self.base + (f".{fmt}" if fmt else ""), query)
+
+    def cluster(self, cid: int, fmt: str | None = None) -> str:
+        return f"{self.base}/cluster/{int(cid)}" + (f".{fmt}" if fmt else "")
+
+    def article(self, aid: int, fmt: str | None = None) -> str:
+        return f"{self.base}/article/{int(aid)}" + (f".{fmt}" if fmt else "")
+
+    def outlet(self, name: str, fmt: str | None = None, **query) -> str:
+        return _with(f"{self.base}/outlet/{tilde_encode(name)}" + (f".{fmt}" if fmt else ""), query)
+
+    def graph(self, fmt: str | None = None, **query) -> str:
+        return _with(f"{self.base}/graph" + (f".{fmt}" if fmt else ""), query)
+
+    def trace(self, fmt: str | None = None, **query) -> str:
+        return _with(f"{self.base}/trace" + (f".{fmt}" if fmt else ""), query)
+
+    def table(self, table: str) -> str:
+        return self.datasette.urls.table(self.database, table)
+
+    def static(self, path: str) -> str:
+        return self.datasette.urls.static_plugins(PLUGIN, path)
+
+
+def _with(path: str, query: dict) -> str:
+    from urllib.parse import urlencode
+
+    query = {k: v for k, v in query.items() if v not in (None, "")}
+    return path + ("?" + urlencode(query) if query else "")
+
+
+# ---------------------------------------------------------------- dates and evidence
+
+
+def parse_published(value: str | None) -> datetime | None:
+    """articles.published (ISO 8601 date or UTC date-time) as an aware datetime."""
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def day_precision(published: str | None, precision: str | None) -> bool:
+    return bool(published) and (precision == "day" or len(published) == 10)
+
+
+def same_day_tie(a: dict, b: dict) -> bool:
+    """Two dated items whose order cannot be told: same day, and one of them is known only to the day."""
+    pa, pb = a.get("published"), b.get("published")
+    if not pa or not pb or pa[:10] != pb[:10]:
+        return False
+    return day_precision(pa, a.get("published_precision")) or day_precision(pb, b.get("published_precision"))
+
+
+def timeline_key(item: dict):
+    """Dated items first, by time; then by article and sentence so ties keep a stable order."""
+    when = parse_published(item.get("published"))
+    return (when is None, when.timestamp() if when else 0, item.get("article_id") or 0, item.get("sentence_id") or 0)
+
+
+def lag_days(source: str | None, derived: str | None) -> float | None:
+    a, b = parse_published(source), parse_published(derived)
+    if a is None or b is None:
+        return None
+    return round((b - a).total_seconds() / 86400, 2)
+
+
+def median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 2) if values else None
+
+
+_ARTICLE_KEYS = {"article", "other_article", "source_article", "derived_article", "siblings", "articles"}
+_CLUSTER_KEYS = {"cluster", "clusters"}
+
+
+def evidence_json(raw: str | None) -> Any:
+    """derivations.evidence parsed (it is JSON text); text that is not JSON is returned as it is."""
+    if raw in (None, ""):
+        return None
+    try:
+        return json.loads(raw)
+    except (TypeError, ValueError):
+        return raw
+
+
+def evidence_html(raw: str | None, urls: "Urls") -> Markup:
+    """derivations.evidence as nested definition lists, every value escaped; ids link to their pages."""
+    data = evidence_json(raw)
+    if data is None:
+        return Markup('<span class="prov-muted">no evidence recorded</span>')
+    if not isinstance(data, (dict, list)):
+        data = {"evidence": data}
+    return _evidence_node(data, None, urls, 0)
+
+
+def _evidence_node(value: Any, key: str | None, urls: "Urls", depth: int) -> Markup:
+    if isinstance(value, dict) and depth < 4:
+        items = Markup("").join(
+            Markup("<dt>{}</dt><dd>{}</dd>").format(str(k).replace("_", " "),
+                                                    _evidence_node(v, str(k), urls, depth + 1))
+            for k, v in value.items())
+        return Markup('<dl class="prov-evidence">{}</dl>').format(items)
+    if isinstance(value, list) and depth < 4:
+        if all(isinstance(v, (dict, list)) for v in value) and value:
+            # Per-pair detail is long: folded, so the table stays readable.
+            return Markup('<details class="prov-evidence-more"><summary>{} item{}</summary>'
+                          '<ol class="prov-evidence-list">{}</ol></details>').format(
+                len(value), "" if len(value) == 1 else "s", Markup("").join(
+                    Markup("<li>{}</li>").format(_evidence_node(v, key, urls, depth + 1)) for v in value))
+        return Markup(", ").join(_evidence_node(v, key, urls, depth + 1) for v in value) or Markup("none")
+    if isinstance(value, int) and not isinstance(value, bool) and key in _ARTICLE_KEYS | _CLUSTER_KEYS:
+        href = urls.article(value) if key in _ARTICLE_KEYS else urls.cluster(value)
+        label = f"article {value}" if key in _ARTICLE_KEYS else f"statement {value}"
+        return Markup('<a href="{}">{}</a>').format(href, label)
+    if value is None:
+        return Markup("–")
+    if isinstance(value, bool):
+        return Markup("yes" if value else "no")
+    if isinstance(value, float):
+        return Markup.escape(f"{value:.3g}")
+    if isinstance(value, (dict, list)):
+        return Markup.escape(json.dumps(value, ensure_ascii=False))
+    return Markup.escape(str(value))
+
+
+# ---------------------------------------------------------------- responses
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response.json(data, status=status)
+
+
+async def html(datasette, request, template: str, context: dict, status: int = 200) -> Response:
+    context.setdefault("page_link", lambda **changes: query_with(request, **changes))
+    body = await datasette.render_template(template, context, request=request)
+    return Response.html(body, status=status)
+
+
+def base_context(database: str, urls: Urls, title: str, json_url: str | None = None) -> dict:
+    return {
+        "database": database,
+        "prov": urls,
+        "page_title": title,
+        "alternate_url_json": json_url,
+        "css_url": urls.static("provenance.css"),
+        "js_url": urls.static("provenance.js"),
+    }

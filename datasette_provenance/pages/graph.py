@@ -1,0 +1,229 @@
+"""``/<db>/-/provenance/graph``: the derivation network between outlets and upstream sources.
+
+Drawn on the server as SVG with a deterministic circular layout (no script, nothing fetched), and
+exported as GraphML (for Gephi), CSV, SVG and JSON. Every export is built with ``xml.etree`` or
+``csv``, so names are escaped; ``?since=``/``?until=`` filter on the derived article's date.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import xml.etree.ElementTree as ET
+
+from datasette.utils.asgi import Response
+from markupsafe import Markup
+
+from .common import Urls, base_context, date_param, html, json_response, open_database, rows
+
+ROUTE = r"^/(?P<database>[^/]+)/-/provenance/graph(\.(?P<format>json|graphml|csv|svg))?$"
+TABLES = ("articles", "derivations")
+MAX_SVG_NODES = 40
+UNKNOWN_OUTLET = "(unknown outlet)"
+UNKNOWN_SOURCE = "(unknown source)"
+SVG_STYLE = """
+.edge-line { fill: none; stroke: #7a8ca5; stroke-opacity: 0.75; }
+.loop { fill: none; stroke: #7a8ca5; }
+.arrow-head { fill: #7a8ca5; }
+.edge-label { font: bold 14px sans-serif; fill: #333; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
+.node circle { fill: #2b6cb0; fill-opacity: 0.85; stroke: #fff; stroke-width: 2; }
+.node.upstream circle { fill: #c05621; }
+.node-label { font: 15px sans-serif; fill: #111; }
+.node a:hover circle { fill-opacity: 1; stroke: #111; }
+"""
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+async def view(datasette, request):
+    db = await open_database(datasette, request, TABLES)
+    urls = Urls(datasette, db.name)
+    since, until = date_param(request, "since"), date_param(request, "until")
+    nodes, edges = await network(db, since, until)
+    fmt = request.url_vars.get("format")
+    stem = re.sub(r"[^\w.-]", "_", db.name, flags=re.ASCII) + "-provenance-graph"
+    if fmt == "json":
+        return json_response({"database": db.name, "since": since, "until": until, "nodes": nodes, "edges": edges})
+    if fmt == "graphml":
+        return _download(graphml(nodes, edges), "application/graphml+xml; charset=utf-8", f"{stem}.graphml")
+    if fmt == "csv":
+        return _download(edges_csv(edges), "text/csv; charset=utf-8", f"{stem}.csv")
+    svg, shown = draw_svg(nodes, edges, urls)
+    if fmt == "svg":
+        return _download(svg, "image/svg+xml; charset=utf-8", f"{stem}.svg")
+    context = base_context(db.name, urls, "Derivation network", urls.graph("json", since=since, until=until))
+    context.update({
+        "since": since, "until": until, "nodes": nodes, "edges": edges, "svg": Markup(svg), "shown_nodes": shown,
+        "max_svg_nodes": MAX_SVG_NODES,
+        "exports": {f: urls.graph(f, since=since, until=until) for f in ("graphml", "csv", "svg", "json")},
+    })
+    return await html(datasette, request, "provenance_graph.html", context)
+
+
+async def network(db, since: str | None, until: str | None) -> tuple[list[dict], list[dict]]:
+    """Nodes (outlets and upstream sources) and directed edges source → derived outlet."""
+    records = await rows(db, """
+        select coalesce(sa.outlet, d.source_name) as source, da.outlet as target,
+               case when d.source_article_id is null then 'upstream' else 'outlet' end as source_kind,
+               d.relation, count(*) as n, coalesce(sum(d.shared_chars), 0) as chars
+        from derivations d
+        join articles da on da.id = d.derived_article_id
+        left join articles sa on sa.id = d.source_article_id
+        where (:since is null or da.published >= :since)
+          and (:until is null or substr(da.published, 1, 10) <= :until)
+        group by 1, 2, 3, 4
+    """, {"since": since, "until": until})
+    edges: dict[tuple[str, str], dict] = {}
+    kinds: dict[str, str] = {}
+    for r in records:
+        source = r["source"] or (UNKNOWN_SOURCE if r["source_kind"] == "upstream" else UNKNOWN_OUTLET)
+        target = r["target"] or UNKNOWN_OUTLET
+        kinds[target] = "outlet"
+        if r["source_kind"] == "outlet":
+            kinds[source] = "outlet"
+        else:
+            kinds.setdefault(source, "upstream")
+        e = edges.setdefault((source, target), {"source": source, "target": target, "count": 0,
+                                                "shared_chars": 0, "relations": {}})
+        e["count"] += r["n"]
+        e["shared_chars"] += r["chars"]
+        e["relations"][r["relation"]] = e["relations"].get(r["relation"], 0) + r["n"]
+    nodes: dict[str, dict] = {}
+    for name, kind in kinds.items():
+        nodes[name] = {"id": name, "kind": kind, "given": 0, "taken": 0, "volume": 0, "shared_chars": 0}
+    for e in edges.values():
+        nodes[e["source"]]["given"] += e["count"]
+        nodes[e["target"]]["taken"] += e["count"]
+        for end in {e["source"], e["target"]}:
+            nodes[end]["volume"] += e["count"]
+            nodes[end]["shared_chars"] += e["shared_chars"]
+    ordered = sorted(nodes.values(), key=lambda n: (-n["volume"], n["id"]))
+    return ordered, sorted(edges.values(), key=lambda e: (-e["count"], e["source"], e["target"]))
+
+
+def _clean(text) -> str:
+    return _XML_INVALID.sub("", str(text))
+
+
+def graphml(nodes: list[dict], edges: list[dict]) -> str:
+    root = ET.Element("graphml", {"xmlns": "http://graphml.graphdrawing.org/xmlns"})
+    keys = [("label", "node", "string"), ("kind", "node", "string"), ("volume", "node", "int"),
+            ("given", "node", "int"), ("taken", "node", "int"), ("weight", "edge", "int"),
+            ("shared_chars", "edge", "int"), ("relations", "edge", "string")]
+    for name, for_, type_ in keys:
+        ET.SubElement(root, "key", {"id": name, "for": for_, "attr.name": name, "attr.type": type_})
+    graph = ET.SubElement(root, "graph", {"id": "provenance", "edgedefault": "directed"})
+    ids = {}
+    for i, n in enumerate(nodes):
+        ids[n["id"]] = f"n{i}"
+        el = ET.SubElement(graph, "node", {"id": f"n{i}"})
+        for key, value in (("label", n["id"]), ("kind", n["kind"]), ("volume", n["volume"]),
+                           ("given", n["given"]), ("taken", n["taken"])):
+            ET.SubElement(el, "data", {"key": key}).text = _clean(value)
+    for i, e in enumerate(edges):
+        el = ET.SubElement(graph, "edge", {"id": f"e{i}", "source": ids[e["source"]], "target": ids[e["target"]]})
+        relations = ", ".join(f"{k}: {v}" for k, v in sorted(e["relations"].items()))
+        for key, value in (("weight", e["count"]), ("shared_chars", e["shared_chars"]), ("relations", relations)):
+            ET.SubElement(el, "data", {"key": key}).text = _clean(value)
+    ET.indent(root)
+    return "<?xml version='1.0' encoding='utf-8'?>\n" + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def edges_csv(edges: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["source", "target", "count", "shared_chars", "relations"])
+    for e in edges:
+        relations = "; ".join(f"{k}: {v}" for k, v in sorted(e["relations"].items()))
+        writer.writerow([_cell(e["source"]), _cell(e["target"]), e["count"], e["shared_chars"], _cell(relations)])
+    return out.getvalue()
+
+
+def draw_svg(nodes: list[dict], edges: list[dict], urls: Urls) -> tuple[str, list[dict]]:
+    """A circular layout of the busiest nodes: sized by volume, edges curved and labelled with counts."""
+    shown = nodes[:MAX_SVG_NODES]
+    names = {n["id"] for n in shown}
+    drawn = [e for e in edges if e["source"] in names and e["target"] in names]
+    size, margin = 600, 140
+    cx = cy = size / 2 + margin
+    ring = size / 2 - 30 if len(shown) > 1 else 0
+    top = max((n["volume"] for n in shown), default=1) or 1
+    top_edge = max((e["count"] for e in drawn), default=1) or 1
+    place = {}
+    for i, n in enumerate(shown):
+        angle = -math.pi / 2 + 2 * math.pi * i / max(1, len(shown))
+        place[n["id"]] = (cx + ring * math.cos(angle), cy + ring * math.sin(angle), angle,
+                          8 + 22 * math.sqrt(n["volume"] / top))
+    total = size + 2 * margin
+    svg = ET.Element("svg", {"xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 {total} {total}",
+                             "width": str(total), "height": str(total), "class": "provenance-graph",
+                             "role": "img", "aria-labelledby": "graph-title"})
+    ET.SubElement(svg, "title", {"id": "graph-title"}).text = (
+        f"Derivations between {len(shown)} outlets and sources: arrows point from source to the outlet that took")
+    ET.SubElement(svg, "style").text = SVG_STYLE
+    defs = ET.SubElement(svg, "defs")
+    marker = ET.SubElement(defs, "marker", {"id": "arrow", "viewBox": "0 0 10 10", "refX": "9", "refY": "5",
+                                            "markerUnits": "userSpaceOnUse", "markerWidth": "12",
+                                            "markerHeight": "12", "orient": "auto-start-reverse"})
+    ET.SubElement(marker, "path", {"d": "M 0 0 L 10 5 L 0 10 z", "class": "arrow-head"})
+    edge_layer = ET.SubElement(svg, "g", {"class": "edges"})
+    for e in drawn:
+        x1, y1, _, r1 = place[e["source"]]
+        x2, y2, angle2, r2 = place[e["target"]]
+        width = f"{1 + 4 * math.sqrt(e['count'] / top_edge):.1f}"
+        group = ET.SubElement(edge_layer, "g", {"class": "edge", "data-source": _clean(e["source"]),
+                                                "data-target": _clean(e["target"])})
+        ET.SubElement(group, "title").text = _clean(
+            f"{e['source']} → {e['target']}: {e['count']} derivations, {e['shared_chars']} characters shared")
+        if e["source"] == e["target"]:  # reuse inside one outlet: a loop beside the node, along the ring
+            side = angle2 + math.pi / 2
+            lx, ly = x2 + (r2 + 10) * math.cos(side), y2 + (r2 + 10) * math.sin(side)
+            ET.SubElement(group, "circle", {"cx": f"{lx:.1f}", "cy": f"{ly:.1f}", "r": "12", "class": "loop",
+                                            "stroke-width": width})
+            label_at = (lx + 22 * math.cos(side), ly + 22 * math.sin(side))
+        else:
+            dx, dy = x2 - x1, y2 - y1
+            # Bend every edge to its right, so A→B and B→A are two curves, not one line.
+            qx, qy = (x1 + x2) / 2 + dy * 0.15, (y1 + y2) / 2 - dx * 0.15
+            sx, sy = _towards(x1, y1, qx, qy, r1)
+            tx, ty = _towards(x2, y2, qx, qy, r2 + 2)
+            ET.SubElement(group, "path", {"d": f"M {sx:.1f} {sy:.1f} Q {qx:.1f} {qy:.1f} {tx:.1f} {ty:.1f}",
+                                          "class": "edge-line", "stroke-width": width, "marker-end": "url(#arrow)"})
+            label_at = (0.25 * sx + 0.5 * qx + 0.25 * tx, 0.25 * sy + 0.5 * qy + 0.25 * ty)
+        ET.SubElement(group, "text", {"x": f"{label_at[0]:.1f}", "y": f"{label_at[1]:.1f}",
+                                      "class": "edge-label", "text-anchor": "middle",
+                                      "dominant-baseline": "middle"}).text = str(e["count"])
+    node_layer = ET.SubElement(svg, "g", {"class": "nodes"})
+    for n in shown:
+        x, y, angle, r = place[n["id"]]
+        group = ET.SubElement(node_layer, "g", {"class": f"node {n['kind']}", "data-name": _clean(n["id"])})
+        known = n["id"] not in (UNKNOWN_OUTLET, UNKNOWN_SOURCE)
+        link = ET.SubElement(group, "a", {"href": urls.outlet(n["id"]) if known else "#"})
+        ET.SubElement(link, "title").text = _clean(
+            f"{n['id']} ({n['kind']}): gave {n['given']}, took {n['taken']} derivations")
+        ET.SubElement(link, "circle", {"cx": f"{x:.1f}", "cy": f"{y:.1f}", "r": f"{r:.1f}"})
+        lx, ly = x + (r + 6) * math.cos(angle), y + (r + 6) * math.sin(angle)
+        anchor = "start" if math.cos(angle) > 0.2 else "end" if math.cos(angle) < -0.2 else "middle"
+        if len(shown) == 1:
+            lx, ly, anchor = x, y + r + 16, "middle"
+        ET.SubElement(link, "text", {"x": f"{lx:.1f}", "y": f"{ly:.1f}", "text-anchor": anchor,
+                                     "dominant-baseline": "middle", "class": "node-label"}).text = _clean(n["id"])
+    return ET.tostring(svg, encoding="unicode"), shown
+
+
+def _towards(x: float, y: float, px: float, py: float, distance: float) -> tuple[float, float]:
+    dx, dy = px - x, py - y
+    d = math.hypot(dx, dy) or 1
+    return x + dx / d * distance, y + dy / d * distance
+
+
+def _download(body: str, content_type: str, filename: str) -> Response:
+    return Response(body, status=200, content_type=content_type,
+                    headers={"content-disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,101 @@
+"""``/<db>/-/provenance``: the most widely shared statements, who takes and gives, corpus figures."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .common import Urls, base_context, html, json_response, open_database, page_param, rows, rows_in, wants_json
+
+ROUTE = r"^/(?P<database>[^/]+)/-/provenance(\.(?P<format>json))?$"
+TABLES = ("articles", "clusters", "cluster_members", "derivations")
+OUTLETS_PAGE_SIZE = 25
+
+
+async def view(datasette, request):
+    db = await open_database(datasette, request, TABLES)
+    urls = Urls(datasette, db.name)
+    page = page_param(request)
+    outlets_page = page_param(request, "outlets_page", OUTLETS_PAGE_SIZE)
+
+    figures = (await rows(db, """
+        select (select count(*) from articles) as articles,
+               (select count(distinct outlet) from articles) as outlets,
+               (select count(*) from clusters) as clusters,
+               (select count(distinct article_id) from cluster_members) as articles_with_reuse,
+               (select count(*) from derivations) as derivations
+    """))[0]
+    figures["share_with_reuse"] = (
+        round(figures["articles_with_reuse"] / figures["articles"], 4) if figures["articles"] else 0.0
+    )
+
+    clusters = await rows(db, """
+        select c.id, c.members, c.articles, c.outlets, c.first_published, c.first_article_id, c.text,
+               a.outlet as first_outlet, a.title as first_title
+        from clusters c left join articles a on a.id = c.first_article_id
+        order by c.outlets desc, c.articles desc, c.members desc, c.id
+        limit ? offset ?
+    """, [page.size, page.offset])
+    names = defaultdict(set)
+    for r in await rows_in(db, "select m.cluster_id, a.outlet from cluster_members m"
+                               " join articles a on a.id = m.article_id where m.cluster_id in ({})",
+                           [c["id"] for c in clusters]):
+        names[r["cluster_id"]].add(r["outlet"] or "(unknown outlet)")
+    for c in clusters:
+        c["outlet_names"] = sorted(names[c["id"]])
+        c["url"] = urls.cluster(c["id"])
+        c["first_article_url"] = urls.article(c["first_article_id"]) if c["first_article_id"] else None
+
+    ranking = await outlet_ranking(db)
+    outlet_info = outlets_page.info(len(ranking))
+    ranking = ranking[outlets_page.offset:outlets_page.offset + outlets_page.size]
+    for o in ranking:
+        o["url"] = urls.outlet(o["outlet"]) if o["outlet"] else None
+    upstream = await rows(db, """
+        select source_name, count(*) as count, coalesce(sum(shared_chars), 0) as shared_chars
+        from derivations where source_article_id is null and source_name is not null
+        group by source_name order by count desc, source_name limit 50
+    """)
+
+    data = {
+        "database": db.name,
+        "figures": figures,
+        "clusters": clusters,
+        "clusters_pagination": page.info(figures["clusters"]),
+        "outlets": ranking,
+        "outlets_pagination": outlet_info,
+        "upstream_sources": upstream,
+    }
+    if wants_json(request):
+        return json_response(data)
+    context = base_context(db.name, urls, "Provenance", urls.overview("json"))
+    context.update(data)
+    return await html(datasette, request, "provenance_overview.html", context)
+
+
+async def outlet_ranking(db) -> list[dict]:
+    """Per outlet: derivations it takes (its articles derived) and gives (its articles the source).
+
+    Same-outlet reuse is neither taking nor giving, so it is left out of the totals.
+    """
+    stats: dict[str, dict] = {}
+
+    def entry(name):
+        return stats.setdefault(name, {"outlet": name, "articles": 0, "takes": 0, "takes_chars": 0,
+                                       "gives": 0, "gives_chars": 0, "takes_by_relation": {},
+                                       "gives_by_relation": {}})
+
+    for side, column in (("takes", "derived_article_id"), ("gives", "source_article_id")):
+        for r in await rows(db, f"""
+            select a.outlet, d.relation, count(*) as n, coalesce(sum(d.shared_chars), 0) as chars
+            from derivations d join articles a on a.id = d.{column}
+            where d.relation != 'same-outlet'
+            group by a.outlet, d.relation
+        """):
+            e = entry(r["outlet"])
+            e[side] += r["n"]
+            e[f"{side}_chars"] += r["chars"]
+            e[f"{side}_by_relation"][r["relation"]] = r["n"]
+    for r in await rows(db, "select outlet, count(*) as n from articles group by outlet"):
+        if r["outlet"] in stats:
+            stats[r["outlet"]]["articles"] = r["n"]
+    return sorted(stats.values(), key=lambda e: (-(e["takes"] + e["gives"]), -e["gives"], e["outlet"] or ""))

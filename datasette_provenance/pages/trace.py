@@ -1,0 +1,134 @@
+"""``/<db>/-/provenance/trace?q=…``: where else does a pasted passage appear, and who had it first?
+
+The text goes through the loader's own steps with the settings stored in the database: sentences
+(``segment.split_sentences``), normalisation, character shingles, MinHash signatures and band keys.
+Stored sentences sharing a band key are candidates; each is verified exactly (Jaccard and
+containment on shingle sets, ``candidates.is_link``). Nothing is written, so this works on a
+database served immutable.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ..candidates import is_link
+from ..segment import normalise, split_sentences
+from ..signatures import Settings, band_keys, minhash_signatures, shingle_sets, similarity
+from .common import (
+    Urls, base_context, html, json_response, open_database, rows, rows_in, same_day_tie, timeline_key,
+    wants_json,
+)
+
+ROUTE = r"^/(?P<database>[^/]+)/-/provenance/trace(\.(?P<format>json))?$"
+TABLES = ("settings", "band_keys", "sentences", "paragraphs", "articles", "cluster_members")
+MAX_CHARS = 20_000
+MAX_CANDIDATES = 5_000  # stored sentences verified per request
+_REPRODUCIBLE = ("shingle", "normalisation", "shingle_hash")
+
+
+async def view(datasette, request):
+    db = await open_database(datasette, request, TABLES)
+    urls = Urls(datasette, db.name)
+    q = request.args.get("q") or ""
+    data = {"database": db.name, "q_chars": len(q), "max_chars": MAX_CHARS, "error": None,
+            "sentences": [], "outlets": [], "earliest": None, "candidates_truncated": False}
+    status = 200
+    if len(q) > MAX_CHARS:
+        data["error"] = (f"The text is {len(q):,} characters long; trace takes at most {MAX_CHARS:,} characters."
+                         " Paste a shorter passage (a few paragraphs).")
+        status = 400
+    elif q.strip():
+        settings = Settings.from_rows({r["key"]: r["value"] for r in await rows(db, "select key, value from settings")})
+        default = Settings()
+        if any(getattr(settings, k) != getattr(default, k) for k in _REPRODUCIBLE):
+            data["error"] = "This database was built with signature settings this version cannot reproduce."
+            status = 400
+        else:
+            data.update(await trace(db, q, settings, urls))
+    if wants_json(request):
+        return json_response(data, status=status)
+    context = base_context(db.name, urls, "Trace a passage", urls.trace("json", q=q[:MAX_CHARS]))
+    context.update(data)
+    context["q"] = q
+    return await html(datasette, request, "provenance_trace.html", context, status=status)
+
+
+async def trace(db, q: str, settings: Settings, urls: Urls) -> dict:
+    sentences = []
+    for i, (s, e) in enumerate(split_sentences(q)):
+        norm = normalise(q[s:e])[0]
+        sentences.append({"index": i, "start": s, "end": e, "text": q[s:e], "norm": norm,
+                          "matchable": len(norm) >= settings.min_chars, "matches": []})
+    matchable = [s for s in sentences if s["matchable"]]
+    truncated = False
+    if matchable:
+        sets = shingle_sets([s["norm"] for s in matchable], settings.k)
+        keys = band_keys(minhash_signatures(sets, settings), settings)
+        wanted: dict[int, set[int]] = defaultdict(set)  # band key -> query sentences
+        for idx, row in enumerate(keys.tolist()):
+            for key in row:
+                wanted[key].add(idx)
+        bucket: dict[int, list[int]] = defaultdict(list)
+        for r in await rows_in(db, "select key, sentence_id from band_keys where key in ({}) order by key, sentence_id",
+                               list(wanted)):
+            if len(bucket[r["key"]]) < settings.max_bucket:
+                bucket[r["key"]].append(r["sentence_id"])
+        candidates: dict[int, set[int]] = defaultdict(set)  # stored sentence -> query sentences
+        for key, ids in bucket.items():
+            for sid in ids:
+                candidates[sid] |= wanted[key]
+        if len(candidates) > MAX_CANDIDATES:
+            truncated = True
+            candidates = dict(sorted(candidates.items())[:MAX_CANDIDATES])
+        stored = await rows_in(db, """
+            select s.id as sentence_id, s.article_id, s.start, s."end", p.text as paragraph_text,
+                   a.outlet, a.title, a.published, a.published_precision
+            from sentences s
+            join paragraphs p on p.id = s.paragraph_id
+            join articles a on a.id = s.article_id
+            where s.id in ({})
+        """, sorted(candidates))
+        for r in stored:
+            r["text"] = r.pop("paragraph_text")[r["start"]:r["end"]]
+        stored_sets = shingle_sets([normalise(r["text"])[0] for r in stored], settings.k)
+        matched: list[dict] = []
+        for r, shingles in zip(stored, stored_sets):
+            for idx in sorted(candidates[r["sentence_id"]]):
+                jaccard, containment = similarity(sets[idx], shingles)
+                if is_link(jaccard, containment, settings):
+                    match = {**r, "jaccard": round(jaccard, 3), "containment": round(containment, 3),
+                             "article_url": urls.article(r["article_id"]), "cluster_ids": []}
+                    matchable[idx]["matches"].append(match)
+                    matched.append(match)
+        clusters = defaultdict(list)
+        for r in await rows_in(db, "select cluster_id, sentence_id from cluster_members where sentence_id in ({})",
+                               [m["sentence_id"] for m in matched]):
+            clusters[r["sentence_id"]].append(r["cluster_id"])
+        for m in matched:
+            m["cluster_ids"] = sorted(clusters[m["sentence_id"]])
+            m["cluster_urls"] = [urls.cluster(c) for c in m["cluster_ids"]]
+    for s in sentences:
+        s.pop("norm")
+        s["matches"].sort(key=timeline_key)
+    every = sorted((m for s in sentences for m in s["matches"]), key=timeline_key)
+    outlets: dict[str, dict] = {}
+    for m in every:
+        name = m["outlet"] or "(unknown outlet)"
+        o = outlets.setdefault(name, {"outlet": name, "first_published": m["published"],
+                                      "first_article_id": m["article_id"], "matches": 0, "articles": [],
+                                      "url": urls.outlet(m["outlet"]) if m["outlet"] else None})
+        o["matches"] += 1
+        if m["article_id"] not in o["articles"]:
+            o["articles"].append(m["article_id"])
+    earliest = None
+    dated = [m for m in every if m["published"]]
+    if dated:
+        first = dated[0]
+        ties = sorted({m["outlet"] or "(unknown outlet)" for m in dated
+                       if m["article_id"] != first["article_id"] and m["outlet"] != first["outlet"]
+                       and same_day_tie(first, m)})
+        earliest = {"outlet": first["outlet"], "article_id": first["article_id"], "published": first["published"],
+                    "published_precision": first["published_precision"], "article_url": first["article_url"],
+                    "tied_with": ties}
+    return {"sentences": sentences, "outlets": list(outlets.values()), "earliest": earliest,
+            "candidates_truncated": truncated}

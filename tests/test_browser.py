@@ -1,0 +1,201 @@
+"""The pages in a real browser: Debian's Chromium driven by Playwright against `datasette serve`.
+
+The server runs in a subprocess on a free localhost port, serving the seed corpus plus a hostile
+article loaded through the loader (see ``test_permissions.build_corpus``). Each test records
+dialogs, page errors and every request: no script from the data may run, and nothing may be
+fetched from anywhere but the server. Screenshots go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from test_permissions import XSS_OUTLET, build_corpus
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+
+if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+    pytest.skip(f"{CHROMIUM} is missing (install it with: apt-get install -y chromium chromium-driver);"
+                " the browser tests run whenever it is present, and always in CI", allow_module_level=True)
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # in CI a missing Playwright is a failure, not a skip
+    if os.environ.get("CI"):
+        raise
+    pytest.skip("Playwright is not installed (pip install playwright)", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, seed_db):
+    db = build_corpus(tmp_path_factory.mktemp("browser"), seed_db)
+    port = _free_port()
+    log = tmp_path_factory.mktemp("log") / "datasette.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "datasette", "serve", "-i", str(db), "-h", "127.0.0.1", "-p", str(port)],
+                                stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("datasette did not start:\n" + log.read_text(errors="replace"))
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+class Watched:
+    """A page with everything that must not happen recorded."""
+
+    def __init__(self, page, base: str):
+        self.page, self.base = page, base
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        page.on("dialog", self._dialog)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", lambda r: None if r.url.startswith((base, "data:", "about:")) else self.foreign.append(r.url))
+
+    def _dialog(self, dialog):
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def goto(self, path: str):
+        response = self.page.goto(self.base + path)
+        assert response is not None and response.status == 200, (path, response and response.status)
+        return response
+
+    def shot(self, name: str):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    def check_quiet(self):
+        assert self.dialogs == [], f"a dialog opened: {self.dialogs}"
+        assert self.page.evaluate("typeof window.__xss") == "undefined", "a script from the data ran"
+        assert self.errors == [], self.errors
+        assert self.foreign == [], f"requests outside the server: {self.foreign}"
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    watched = Watched(context.new_page(), server)
+    yield watched
+    watched.check_quiet()
+    context.close()
+
+
+def test_overview_to_cluster_to_article(page):
+    page.goto("/corpus/-/provenance")
+    assert page.page.locator(".prov-figures").inner_text().split()[0] == "6"
+    page.shot("overview")
+    page.page.get_by_role("link", name="ready to cooperate with all interested countries").first.click()
+    page.page.wait_for_url("**/-/provenance/cluster/*")
+    members = page.page.locator("li.prov-member")
+    outlets = [o.strip() for o in members.locator(".prov-outlet").all_inner_texts()]
+    assert {"TRT World", "Islam Times", "Sputnik"} <= set(outlets)
+    islam = members.filter(has_text="poised for cooperation").first
+    assert islam.locator("del").count() > 0 and islam.locator("ins").count() > 0 and islam.locator("mark").count() > 0
+    assert "poised for cooperation" in islam.locator("ins").first.inner_text()
+    # The highlight colours come from the plugin's own stylesheet.
+    assert islam.locator("mark").first.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 243, 163)"
+    page.shot("cluster")
+    islam.locator(".prov-member-foot a").first.click()
+    page.page.wait_for_url("**/-/provenance/article/*")
+    assert page.page.locator("h1").inner_text() == "Russia to Investigate Death of Civilians during US Operation in Syria"
+    passages = page.page.locator("a.reuse")
+    assert passages.count() >= 5
+    assert page.page.locator("p.prov-boilerplate").count() > 0
+    passages.first.hover()  # the script lights up the passage's entry in the side list
+    assert page.page.locator(".prov-passages li.prov-hover").count() == 1
+    page.shot("article")
+
+
+def test_graph_svg_has_its_nodes(page):
+    page.goto("/corpus/-/provenance")
+    page.page.get_by_role("link", name="Network").click()
+    page.page.wait_for_url("**/-/provenance/graph")
+    nodes = page.page.locator("svg.provenance-graph g.node")
+    names = sorted(nodes.evaluate_all("els => els.map(e => e.getAttribute('data-name'))"))
+    assert names == sorted(["AFP", "Islam Times", "Sputnik", "TASS", "TRT World", XSS_OUTLET])
+    assert page.page.locator("svg.provenance-graph g.edge").count() == 7
+    box = page.page.locator("svg.provenance-graph").bounding_box()
+    assert box and box["width"] > 400 and box["height"] > 400
+    page.shot("graph")
+
+
+def test_trace_finds_the_outlets(page):
+    page.goto("/corpus/-/provenance/trace")
+    page.page.fill("#prov-q", "We are ready to cooperate with all interested countries in the interest of"
+                              " establishing an effective joint reaction to this common threat.")
+    assert "characters left" in page.page.locator(".prov-counter").inner_text()
+    page.page.get_by_role("button", name="Trace").click()
+    page.page.wait_for_url("**/-/provenance/trace?q=*")
+    table = page.page.locator("table.prov-trace-outlets")
+    found = [t.strip() for t in table.locator("tbody tr td:first-child").all_inner_texts()]
+    assert {"TRT World", "Islam Times", "Sputnik"} <= set(found)
+    assert "TRT World" in page.page.locator(".prov-earliest").inner_text()
+    page.shot("trace")
+
+
+def test_outlet_page(page):
+    page.goto("/corpus/-/provenance/outlet/TRT+World")
+    assert page.page.locator("h1").inner_text() == "TRT World"
+    assert "Islam Times" in page.page.locator("table.prov-pairs").last.inner_text()
+    page.shot("outlet")
+
+
+def test_script_payloads_never_run(page):
+    page.goto("/corpus/-/provenance")
+    page.page.get_by_role("link", name="Evil <b>Outlet</b>").first.click()
+    page.page.wait_for_url("**/-/provenance/outlet/*")
+    assert page.page.locator("h1").inner_text() == XSS_OUTLET  # shown as text
+    page.page.locator("table").last.get_by_role("link").first.click()
+    page.page.wait_for_url("**/-/provenance/article/*")
+    assert page.page.locator("h1").inner_text().startswith("<script>window.__xss=1")
+    assert page.page.locator("img[src='x']").count() == 0
+    page.shot("hostile-article")
+    page.goto("/corpus/-/provenance/cluster/1")
+    assert "<img src=x onerror=alert(1)>" in page.page.locator("li.prov-member ins").all_inner_texts()
+    page.goto("/corpus/-/provenance/trace?" + urlencode({"q": "<script>window.__xss=9;alert(9)</script> Moscow says it is"
+                                                               " ready to cooperate with all interested countries"}))
+    page.goto("/corpus/articles")  # Datasette's own table page, with our links in its cells
+    page.goto("/corpus/-/provenance/graph")
+    time.sleep(0.3)  # give any onerror handler a moment to fire

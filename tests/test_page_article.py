@@ -1,0 +1,128 @@
+"""The article page: text with reused passages linked to their statements, credits, derivations."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+from datasette.app import Datasette
+
+from test_permissions import EVIDENCE_PAYLOAD, build_corpus
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, seed_db):
+    return build_corpus(tmp_path_factory.mktemp("corpus"), seed_db)
+
+
+def article_id(db_path, external_id: str) -> int:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute("select id from articles where external_id = ?", (external_id,)).fetchone()[0]
+    finally:
+        conn.close()
+
+
+ISLAM = "001_9b0a0d5c8cd9f5d1.txt"
+
+
+@pytest.mark.asyncio
+async def test_reused_passages_link_to_statements_and_other_articles(corpus):
+    aid = article_id(corpus, ISLAM)
+    ds = Datasette([str(corpus)])
+    html = (await ds.client.get(f"/corpus/-/provenance/article/{aid}")).text
+    assert "<h1>Russia to Investigate Death of Civilians during US Operation in Syria</h1>" in html
+    conn = sqlite3.connect(corpus)
+    clusters = {c for (c,) in conn.execute("select cluster_id from cluster_members where article_id = ?", (aid,))}
+    conn.close()
+    linked = {int(c) for c in re.findall(r'<a class="reuse" href="/corpus/-/provenance/cluster/(\d+)"', html)}
+    assert linked == clusters and len(clusters) == 5
+    # The translated Zakharova statement is highlighted as one passage, linked to its statement page.
+    passage = re.search(r'<a class="reuse" href="[^"]+" data-passage="(\d+)" title="Shared with ([^"]+)">'
+                        r'&#34;\[We are\] poised for cooperation', html)
+    assert passage and "Sputnik" in passage.group(2) and "TRT World" in passage.group(2)
+    side = html.split(f'id="passage-{passage.group(1)}"')[1].split("</li>")[0]
+    assert "Statement" in side and "TRT World" in side and "/corpus/-/provenance/article/" in side
+    # Reuse share, credits and derivations in both directions.
+    assert "<strong>40%</strong> of its own text" in html
+    assert '<span class="credit" title="Credit: TASS">the Tass news agency reported</span>' in html
+    assert "<strong>CNN</strong>: “CNN reported on Thursday”" in html
+    derived = html.split("<h2>Derived from</h2>")[1].split("<h2>Taken by</h2>")
+    assert "TRT World" in derived[0] and "TASS" in derived[0] and "(upstream)" in derived[0]
+    assert "Sputnik" in derived[1] and "common-source" in derived[1]
+
+
+@pytest.mark.asyncio
+async def test_boilerplate_is_dimmed(corpus):
+    aid = article_id(corpus, ISLAM)
+    ds = Datasette([str(corpus)])
+    html = (await ds.client.get(f"/corpus/-/provenance/article/{aid}")).text
+    dimmed = re.findall(r'<p class="prov-para prov-kind-(\w+) prov-boilerplate"[^>]*>([^<]*)</p>', html)
+    assert ("meta", "Story Code : 977259") in dimmed
+    assert not any("poised for cooperation" in text for _, text in dimmed)
+
+
+@pytest.mark.asyncio
+async def test_article_json(corpus):
+    aid = article_id(corpus, ISLAM)
+    ds = Datasette([str(corpus)])
+    data = (await ds.client.get(f"/corpus/-/provenance/article/{aid}.json")).json()
+    article = data["article"]
+    assert article["outlet"] == "Islam Times" and article["reuse_share"] == pytest.approx(0.4, abs=0.01)
+    for q in data["passages"]:
+        assert article["text"][q["article_start"]:q["article_end"]] == q["text"]
+        assert q["others"] and all(o["article_id"] != aid for o in q["others"])
+    for p in data["paragraphs"]:
+        assert article["text"][p["start"]:p["start"] + len(p["text"])] == p["text"]
+    credits = {(a["source_name"], article["text"][a["start"]:a["end"]]) for a in data["attributions"]}
+    assert ("TASS", "the Tass news agency reported") in credits
+    assert {d["source_outlet"] or d["source_name"] for d in data["derived_from"]} == {"TRT World", "TASS"}
+    assert [d["derived_outlet"] for d in data["sources_for"]] == ["Sputnik"]
+    assert data["sources_for"][0]["evidence"]["note"] == EVIDENCE_PAYLOAD
+
+
+@pytest.mark.asyncio
+async def test_hostile_article_is_escaped(corpus):
+    aid = article_id(corpus, "xss-1")
+    ds = Datasette([str(corpus)])
+    html = (await ds.client.get(f"/corpus/-/provenance/article/{aid}")).text
+    assert "<script>window.__xss" not in html and "<img src=x" not in html and "<b>Outlet" not in html
+    assert ("<h1>&lt;script&gt;window.__xss=1;alert(1)&lt;/script&gt; Moscow ready"
+            " &lt;img src=x onerror=alert(1)&gt;</h1>") in html
+    assert "&lt;img src=x onerror=&#34;window.__xss=3&#34;&gt;" in html
+    # The credit whose phrase is a script tag is underlined as text, its source name escaped.
+    assert ('<span class="credit" title="Credit: Reuters &lt;i&gt;wire&lt;/i&gt;">'
+            "&lt;script&gt;window.__xss=2;alert(2)&lt;/script&gt;</span>") in html
+    # Its shared passage (with the image tag inside) is still highlighted and linked.
+    assert re.search(r'<a class="reuse" [^>]+>Moscow says it is &#34;ready to cooperate with all interested countries'
+                     r' &lt;img src=x onerror=alert\(1\)&gt;', html)
+    assert "Evil &lt;b&gt;Outlet&lt;/b&gt;" in html
+
+
+@pytest.mark.asyncio
+async def test_missing_article(corpus):
+    ds = Datasette([str(corpus)])
+    assert (await ds.client.get("/corpus/-/provenance/article/424242")).status_code == 404
+    r = await ds.client.get("/corpus/-/provenance/article/-1.json")
+    assert r.status_code == 404 and r.json()["error"] == "Article not found"
+
+
+@pytest.mark.asyncio
+async def test_real_loader_output(seed_db):
+    """Every article of the loader's output: passages = its cluster_members, derivations both ways."""
+    conn = sqlite3.connect(seed_db)
+    ds = Datasette([str(seed_db)])
+    name = seed_db.stem
+    for (aid,) in conn.execute("select id from articles").fetchall():
+        data = (await ds.client.get(f"/{name}/-/provenance/article/{aid}.json")).json()
+        members = conn.execute("select count(*) from cluster_members where article_id = ?", (aid,)).fetchone()[0]
+        assert len(data["passages"]) == members
+        for table, column, key in (("derivations", "derived_article_id", "derived_from"),
+                                   ("derivations", "source_article_id", "sources_for"),
+                                   ("attributions", "article_id", "attributions")):
+            n = conn.execute(f"select count(*) from {table} where {column} = ?", (aid,)).fetchone()[0]
+            assert len(data[key]) == n, (aid, key)
+        html = (await ds.client.get(f"/{name}/-/provenance/article/{aid}")).text
+        assert html.count('<sup class="passage-ref">') == members
+    conn.close()

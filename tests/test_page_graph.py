@@ -1,0 +1,146 @@
+"""The derivation network: server-side SVG, date filters, GraphML and CSV exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sqlite3
+import xml.etree.ElementTree as ET
+
+import pytest
+from datasette.app import Datasette
+
+from test_permissions import XSS_OUTLET, build_corpus
+
+GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, seed_db):
+    return build_corpus(tmp_path_factory.mktemp("corpus"), seed_db)
+
+
+@pytest.mark.asyncio
+async def test_graph_json_nodes_and_edges(corpus):
+    ds = Datasette([str(corpus)])
+    data = (await ds.client.get("/corpus/-/provenance/graph.json")).json()
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert set(nodes) == {"TRT World", "Islam Times", "Sputnik", XSS_OUTLET, "AFP", "TASS"}
+    assert nodes["AFP"]["kind"] == "upstream" and nodes["TRT World"]["kind"] == "outlet"
+    assert nodes["TRT World"]["given"] == 3 and nodes["TRT World"]["taken"] == 1
+    edges = {(e["source"], e["target"]): e for e in data["edges"]}
+    assert edges[("TRT World", "Islam Times")]["shared_chars"] == 452
+    assert edges[("Islam Times", "Sputnik")]["relations"] == {"common-source": 1}
+    assert edges[("Sputnik", "Sputnik")]["relations"] == {"same-outlet": 1}
+    assert sum(e["count"] for e in data["edges"]) == 7
+
+
+@pytest.mark.asyncio
+async def test_svg_is_drawn_on_the_server(corpus):
+    ds = Datasette([str(corpus)])
+    html = (await ds.client.get("/corpus/-/provenance/graph")).text
+    svg = re.search(r"<svg [^>]*class=\"provenance-graph\".*?</svg>", html, re.S).group(0)
+    root = ET.fromstring(svg)  # well-formed XML, names escaped
+    names = [g.get("data-name") for g in root.iter(f"{SVG}g") if "node" in (g.get("class") or "").split()]
+    assert sorted(names) == sorted(["TRT World", "Islam Times", "Sputnik", XSS_OUTLET, "AFP", "TASS"])
+    radius = {g.get("data-name"): float(g.find(f".//{SVG}circle").get("r"))
+              for g in root.iter(f"{SVG}g") if g.get("data-name")}
+    assert radius["TRT World"] > radius["AFP"]  # sized by volume: 4 derivations against 1
+    labels = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "edge-label"]
+    assert len(labels) == 7 and set(labels) == {"1"}
+    assert "<b>Outlet" not in html and "Evil &lt;b&gt;Outlet&lt;/b&gt;" in html
+    assert "<script" not in svg
+    # The same drawing twice: the layout is deterministic.
+    again = (await ds.client.get("/corpus/-/provenance/graph")).text
+    assert svg == re.search(r"<svg [^>]*class=\"provenance-graph\".*?</svg>", again, re.S).group(0)
+
+
+@pytest.mark.asyncio
+async def test_date_filter(corpus):
+    ds = Datasette([str(corpus)])
+    data = (await ds.client.get("/corpus/-/provenance/graph.json?since=2022-02-04&until=2022-02-04")).json()
+    # Only Islam Times' article (2022-02-04 22:17) is derived in that window.
+    assert {(e["source"], e["target"]) for e in data["edges"]} == {("TRT World", "Islam Times"), ("TASS", "Islam Times")}
+    data = (await ds.client.get("/corpus/-/provenance/graph.json?since=2022-02-05")).json()
+    assert [(e["source"], e["target"]) for e in data["edges"]] == [("TRT World", XSS_OUTLET)]
+    html = (await ds.client.get("/corpus/-/provenance/graph?until=2000-01-01")).text
+    assert "No derivations in this period" in html
+    bad = await ds.client.get("/corpus/-/provenance/graph.json?since=yesterday")
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.json()["error"]
+    assert (await ds.client.get("/corpus/-/provenance/graph?since=2022-13-01")).status_code == 400
+    filtered = (await ds.client.get("/corpus/-/provenance/graph?since=2022-02-04")).text
+    assert 'href="/corpus/-/provenance/graph.graphml?since=2022-02-04"' in filtered
+
+
+@pytest.mark.asyncio
+async def test_graphml_export(corpus):
+    ds = Datasette([str(corpus)])
+    r = await ds.client.get("/corpus/-/provenance/graph.graphml")
+    assert r.headers["content-type"].startswith("application/graphml+xml")
+    assert 'filename="corpus-provenance-graph.graphml"' in r.headers["content-disposition"]
+    root = ET.fromstring(r.content)
+    keys = {k.get("id"): k.get("attr.name") for k in root.iter(f"{GRAPHML}key")}
+    assert {"label", "kind", "weight", "shared_chars"} <= set(keys)
+    graph = root.find(f"{GRAPHML}graph")
+    assert graph.get("edgedefault") == "directed"
+    label = {n.get("id"): n.find(f"{GRAPHML}data[@key='label']").text for n in graph.iter(f"{GRAPHML}node")}
+    assert XSS_OUTLET in label.values()  # stored as text, parsed back intact
+    edges = {(label[e.get("source")], label[e.get("target")]): int(e.find(f"{GRAPHML}data[@key='weight']").text)
+             for e in graph.iter(f"{GRAPHML}edge")}
+    assert edges[("TRT World", "Islam Times")] == 1 and edges[("AFP", "TRT World")] == 1
+    assert b"<b>Outlet" not in r.content
+
+
+@pytest.mark.asyncio
+async def test_csv_export(corpus, tmp_path):
+    copy = tmp_path / "corpus.db"
+    copy.write_bytes(corpus.read_bytes())
+    conn = sqlite3.connect(copy)
+    conn.execute("update derivations set source_name = '=HYPERLINK(\"http://x\")' where source_name = 'AFP'")
+    conn.commit()
+    conn.close()
+    ds = Datasette([str(copy)])
+    r = await ds.client.get("/corpus/-/provenance/graph.csv")
+    assert r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    by_pair = {(row["source"], row["target"]): row for row in rows}
+    assert by_pair[("TRT World", "Islam Times")]["shared_chars"] == "452"
+    assert by_pair[("Islam Times", "Sputnik")]["relations"] == "common-source: 1"
+    assert ("'=HYPERLINK(\"http://x\")", "TRT World") in by_pair  # no formula for spreadsheets to run
+    assert (XSS_OUTLET, "TRT World") not in by_pair and ("TRT World", XSS_OUTLET) in by_pair
+
+
+@pytest.mark.asyncio
+async def test_exports_carry_cors_headers_with_cors(corpus):
+    plain = Datasette([str(corpus)])
+    assert "access-control-allow-origin" not in (await plain.client.get("/corpus/-/provenance/graph.csv")).headers
+    ds = Datasette([str(corpus)], cors=True)
+    for fmt in ("csv", "graphml", "json"):
+        r = await ds.client.get(f"/corpus/-/provenance/graph.{fmt}")
+        assert r.headers["access-control-allow-origin"] == "*", fmt
+    assert "access-control-allow-origin" not in (await ds.client.get("/corpus/-/provenance/graph")).headers
+
+
+@pytest.mark.asyncio
+async def test_svg_download(corpus):
+    ds = Datasette([str(corpus)])
+    r = await ds.client.get("/corpus/-/provenance/graph.svg")
+    assert r.headers["content-type"].startswith("image/svg+xml")
+    root = ET.fromstring(r.content)
+    assert root.tag == f"{SVG}svg" and root.find(f"{SVG}style") is not None
+
+
+@pytest.mark.asyncio
+async def test_real_loader_output(seed_db):
+    conn = sqlite3.connect(seed_db)
+    total = conn.execute("select count(*) from derivations d join articles a on a.id = d.derived_article_id").fetchone()[0]
+    conn.close()
+    ds = Datasette([str(seed_db)])
+    data = (await ds.client.get(f"/{seed_db.stem}/-/provenance/graph.json")).json()
+    assert sum(e["count"] for e in data["edges"]) == total
+    r = await ds.client.get(f"/{seed_db.stem}/-/provenance/graph.graphml")
+    assert len(list(ET.fromstring(r.content).iter(f"{GRAPHML}edge"))) == len(data["edges"])
+    html = (await ds.client.get(f"/{seed_db.stem}/-/provenance/graph")).text
+    assert ("<svg" in html) == bool(data["nodes"])

@@ -1,0 +1,164 @@
+"""The overview page, and the ways into the pages: links in tables, menus, assets, base_url, -i."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+from datasette.app import Datasette
+
+from test_permissions import build_corpus
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, seed_db):
+    return build_corpus(tmp_path_factory.mktemp("corpus"), seed_db)
+
+
+@pytest.mark.asyncio
+async def test_overview_json(corpus):
+    ds = Datasette([str(corpus)])
+    data = (await ds.client.get("/corpus/-/provenance.json")).json()
+    assert data["figures"] == {"articles": 6, "outlets": 5, "clusters": 6, "articles_with_reuse": 5,
+                               "derivations": 7, "share_with_reuse": round(5 / 6, 4)}
+    first = data["clusters"][0]
+    assert "ready to cooperate" in first["text"] and first["outlets"] == 4
+    assert first["outlet_names"] == sorted(["Evil <b>Outlet</b>", "Islam Times", "Sputnik", "TRT World"])
+    assert [c["outlets"] for c in data["clusters"]] == sorted((c["outlets"] for c in data["clusters"]), reverse=True)
+    outlets = {o["outlet"]: o for o in data["outlets"]}
+    assert data["outlets"][0]["outlet"] == "TRT World"
+    assert (outlets["TRT World"]["gives"], outlets["TRT World"]["takes"]) == (3, 1)  # it takes from AFP
+    assert outlets["Sputnik"]["takes_by_relation"] == {"common-source": 1, "copied": 1}  # same-outlet left out
+    assert outlets["Islam Times"]["takes_chars"] == 452 + 220  # from TRT World and from TASS
+    assert [(u["source_name"], u["count"]) for u in data["upstream_sources"]] == [("AFP", 1), ("TASS", 1)]
+
+
+@pytest.mark.asyncio
+async def test_overview_html(corpus):
+    ds = Datasette([str(corpus)])
+    html = (await ds.client.get("/corpus/-/provenance")).text
+    assert "<strong>83%</strong> of articles share a passage" in html
+    links = re.findall(r'<a class="prov-cluster-link" href="/corpus/-/provenance/cluster/(\d+)">([^<]*)</a>', html)
+    assert len(links) == 6 and "ready to cooperate" in links[0][1]
+    assert '<a href="/corpus/-/provenance/outlet/TRT+World">TRT World</a>' in html
+    assert "Evil &lt;b&gt;Outlet&lt;/b&gt;" in html and "<b>Outlet" not in html
+    assert '<a href="/corpus/-/provenance/outlet/AFP">AFP</a>' in html
+    assert '<link rel="stylesheet" href="/-/static-plugins/datasette-provenance/provenance.css">' in html
+
+
+@pytest.mark.asyncio
+async def test_overview_pagination(corpus):
+    ds = Datasette([str(corpus)])
+    one = (await ds.client.get("/corpus/-/provenance.json?_size=4")).json()
+    two = (await ds.client.get("/corpus/-/provenance.json?_size=4&page=2")).json()
+    assert len(one["clusters"]) == 4 and len(two["clusters"]) == 2
+    assert one["clusters_pagination"]["pages"] == 2
+    assert not {c["id"] for c in one["clusters"]} & {c["id"] for c in two["clusters"]}
+    html = (await ds.client.get("/corpus/-/provenance?_size=4&page=2")).text
+    assert 'href="?_size=4&amp;page=1"' in html and "page 2 of 2" in html
+    assert (await ds.client.get("/corpus/-/provenance?page=x")).status_code == 400
+
+
+@pytest.mark.asyncio
+async def test_table_cells_link_to_the_pages(corpus):
+    ds = Datasette([str(corpus)])
+    members = (await ds.client.get("/corpus/cluster_members")).text
+    assert re.search(r'<a class="provenance-link" href="/corpus/-/provenance/cluster/1" [^>]*>1</a>', members)
+    assert re.search(r'href="/corpus/-/provenance/article/\d+"', members)
+    derivations = (await ds.client.get("/corpus/derivations")).text
+    assert 'href="/corpus/-/provenance/article/2"' in derivations  # derived_article_id
+    articles = (await ds.client.get("/corpus/articles")).text
+    assert '<a class="provenance-link" href="/corpus/-/provenance/outlet/TRT+World">TRT World</a>' in articles
+    assert "Evil &lt;b&gt;Outlet&lt;/b&gt;</a>" in articles and "<b>Outlet" not in articles
+    # A foreign key Datasette expands to a label keeps its link to the row and gains one to the page.
+    clusters = (await ds.client.get("/corpus/clusters")).text
+    assert re.search(r'<a href="/corpus/articles/1">[^<]+</a>&nbsp;<em>1</em> <a class="provenance-link"'
+                     r' href="/corpus/-/provenance/article/1"', clusters)
+    row = (await ds.client.get("/corpus/clusters/1")).text  # the row page passes its primary key too
+    assert ('<a class="provenance-link" href="/corpus/-/provenance/cluster/1"'
+            ' title="This statement across outlets">1</a>') in row
+
+
+@pytest.mark.asyncio
+async def test_menu_and_actions_lead_to_the_pages(corpus):
+    ds = Datasette([str(corpus)])
+    home = (await ds.client.get("/")).text
+    assert '<a href="/corpus/-/provenance">Provenance: corpus</a>' in home
+    table = (await ds.client.get("/corpus/articles")).text
+    for path in ("/corpus/-/provenance", "/corpus/-/provenance/graph", "/corpus/-/provenance/trace"):
+        assert f'href="{path}"' in table
+    database = (await ds.client.get("/corpus")).text
+    assert 'href="/corpus/-/provenance/graph"' in database
+
+
+@pytest.mark.asyncio
+async def test_row_actions_on_datasette_1(corpus):
+    ds = Datasette([str(corpus)])
+    html = (await ds.client.get("/corpus/articles/2")).text
+    if not hasattr(ds, "allowed"):  # 0.65 has no row_actions hook: the id cell links instead
+        assert '<a class="provenance-link" href="/corpus/-/provenance/article/2"' in html
+        return
+    assert re.search(r'<a href="/corpus/-/provenance/article/2"[^>]*>\s*Provenance of this article', html)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("name", ["datasette-provenance", "datasette_provenance"])
+async def test_static_assets_are_served(corpus, name):
+    ds = Datasette([str(corpus)])
+    css = await ds.client.get(f"/-/static-plugins/{name}/provenance.css")
+    assert css.status_code == 200 and ".prov-timeline" in css.text
+    js = await ds.client.get(f"/-/static-plugins/{name}/provenance.js")
+    assert js.status_code == 200 and "prov-counter" in js.text and "http" not in js.text
+
+
+@pytest.mark.asyncio
+async def test_base_url(corpus):
+    ds = Datasette([str(corpus)], settings={"base_url": "/prefix/"})
+    # datasette.client puts base_url in front of the paths it is given.
+    html = (await ds.client.get("/corpus/-/provenance")).text
+    assert 'href="/prefix/corpus/-/provenance/cluster/1"' in html
+    assert 'href="/prefix/-/static-plugins/datasette-provenance/provenance.css"' in html
+    hrefs = re.findall(r'(?:href|action)="(/[^"]*)"', html)
+    assert hrefs and all(h.startswith("/prefix/") for h in hrefs), [h for h in hrefs if not h.startswith("/prefix/")]
+    css = await ds.client.get("/-/static-plugins/datasette-provenance/provenance.css")
+    assert ".prov-timeline" in css.text
+    for page in ("cluster/1", "article/2", "outlet/TRT+World", "graph", "trace?q=Moscow+says+it+is+ready"):
+        body = (await ds.client.get(f"/corpus/-/provenance/{page}")).text
+        bad = [h for h in re.findall(r'(?:href|action)="(/[^"]*)"', body) if not h.startswith("/prefix/")]
+        assert not bad, (page, bad)
+    members = (await ds.client.get("/corpus/cluster_members")).text
+    assert 'href="/prefix/corpus/-/provenance/cluster/1"' in members
+
+
+@pytest.mark.asyncio
+async def test_immutable_database_is_served_read_only(corpus, tmp_path):
+    copy = tmp_path / "corpus.db"
+    copy.write_bytes(corpus.read_bytes())
+    copy.chmod(0o444)
+    before = copy.read_bytes()
+    ds = Datasette([], immutables=[str(copy)])
+    paths = ["/corpus/-/provenance.json", "/corpus/-/provenance/cluster/1.json", "/corpus/-/provenance/article/2",
+             "/corpus/-/provenance/outlet/Sputnik", "/corpus/-/provenance/graph.graphml",
+             "/corpus/-/provenance/trace.json?q=Moscow+says+it+is+ready+to+cooperate+with+all+interested+countries"]
+    for path in paths:
+        r = await ds.client.get(path)
+        assert r.status_code == 200, (path, r.text[:200])
+    assert copy.read_bytes() == before
+    assert not (tmp_path / "corpus.db-wal").exists() and not (tmp_path / "corpus.db-journal").exists()
+
+
+@pytest.mark.asyncio
+async def test_real_loader_output(seed_db):
+    conn = sqlite3.connect(seed_db)
+    expected = {
+        "articles": conn.execute("select count(*) from articles").fetchone()[0],
+        "clusters": conn.execute("select count(*) from clusters").fetchone()[0],
+        "derivations": conn.execute("select count(*) from derivations").fetchone()[0],
+    }
+    top = conn.execute("select max(outlets) from clusters").fetchone()[0]
+    conn.close()
+    ds = Datasette([str(seed_db)])
+    data = (await ds.client.get(f"/{seed_db.stem}/-/provenance.json")).json()
+    assert {k: data["figures"][k] for k in expected} == expected
+    assert data["clusters"][0]["outlets"] == top
