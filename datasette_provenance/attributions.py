@@ -209,6 +209,14 @@ class _Rule:
     mode: str  # "credit" | "near" | "prose": how strictly an alias must look like a proper name
     fixed: str | None = None  # source named by the pattern itself ("with agency inputs")
     where: str | None = None  # extra position check: "bracket" | "slash"
+    trigger: re.Pattern[str] | None = None  # cheap test a line must pass before the full pattern runs
+
+
+_LINE = re.compile(r"[^\n]+")
+
+
+def _t(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def _build_rules(known: str) -> list[_Rule]:
@@ -224,23 +232,27 @@ def _build_rules(known: str) -> list[_Rule]:
         "desc_before": rf"{the}{_ADJ}(?:{src}|{_UNKNOWN_LAZY}){S}{_DESC}\b",
         "desc_after": rf"{the}{_ADJ}{_DESC}{S}(?:{src}(?!{S}[A-Z][a-z])|{_UNKNOWN_GREEDY})",
     }
-    cues = [  # (template, mode for a bare known name, whether unknown "...Times"/"...News" names count)
+    cues = [  # (template, mode for a bare known name, unknown "...Times" names count, trigger)
         (rf"{{M}}(?:{S}(?:has|had|also|first|previously|earlier))*{S}(?:reported|reports|quoted|cited)\b{_TIME}",
-         "near", True),
+         "near", True, r"reported|reports|quoted|cited"),
         (rf"\b[Aa]ccording{S}to{S}(?:(?:a|an|the){S}(?:report|statement|tally|count){S}(?:by|from|in|on){S})?{{M}}",
-         "prose", False),
-        (rf"\b(?:(?:as|was|were|first){S})?(?:reported|cited|quoted){S}by{S}{{M}}", "near", False),
+         "prose", False, r"[Aa]ccording"),
+        (rf"\b(?:(?:as|was|were|first){S})?(?:reported|cited|quoted){S}by{S}{{M}}", "near", False,
+         r"(?:reported|cited|quoted)[ \t]+by"),
         (rf"\b(?:told|tells|telling|in{S}an?{S}(?:exclusive{S})?interview{S}with|speaking{S}to|talking{S}to"
-         rf"|spoke{S}to|in{S}(?:comments|remarks|a{S}statement){S}to){S}{{M}}", "prose", False),
-        (rf"\bciting{S}{{M}}", "prose", False),
+         rf"|spoke{S}to|in{S}(?:comments|remarks|a{S}statement){S}to){S}{{M}}", "prose", False,
+         r"told|tells|telling|interview|speaking|talking|spoke|comments|remarks|statement"),
+        (rf"\bciting{S}{{M}}", "prose", False, r"citing"),
     ]
     rules = []
-    for template, mode, media in cues:
+    for template, mode, media, trigger in cues:
+        cue = re.compile(trigger)
         for form, mention in mentions.items():
             regex = re.compile(template.replace("{M}", mention))
-            rules.append(_Rule("reported", regex, mode if form == "known" else "near"))
+            rules.append(_Rule("reported", regex, mode if form == "known" else "near", trigger=cue))
         if media:
-            rules.append(_Rule("reported", re.compile(template.replace("{M}", the + _UNKNOWN_MEDIA)), "near"))
+            rules.append(_Rule("reported", re.compile(template.replace("{M}", the + _UNKNOWN_MEDIA)), "near",
+                               trigger=cue))
 
     place = rf"[A-Z][A-Za-z.'’\-]*(?:{S}[A-Z][A-Za-z.'’\-]*){{0,3}}"
     date = rf"(?:{_MONTHS}\.?{S}\d{{1,2}}(?:{O},?{O}\d{{4}})?|\d{{1,2}}{S}{_MONTHS}\.?(?:{S}\d{{4}})?)\.?"
@@ -249,24 +261,30 @@ def _build_rules(known: str) -> list[_Rule]:
     rules += [
         _Rule("dateline", re.compile(
             rf"^{O}(?P<p>{place}(?:{O},{O}{place})?(?:{O},?{O}{date})?{O}[(\[/]{O}{lst}{O}[)\]/]"
-            rf"{O}(?:{dash}|:|\.(?!\w)))", m), "credit"),
-        _Rule("dateline", re.compile(rf"[(\[]{O}{lst}{O}[)\]]{O}{dash}"), "credit"),
-        _Rule("credit", re.compile(rf"\b(?:SOURCES?|[Ss]ources?){O}:{O}{lst}"), "credit"),
-        _Rule("credit", re.compile(rf"\b[Ww]ith{S}(?:additional{S})?inputs?{S}from{S}{lst}"), "credit"),
-        _Rule("credit", re.compile(rf"\b[Ww]ith{S}(?:agency|agencies){S}inputs?\b"), "credit", fixed="Agencies"),
-        _Rule("credit", re.compile(rf"\b(?:[Aa]dditional{S})?[Rr]eporting{S}(?:by|from){S}{lst}"), "credit"),
+            rf"{O}(?:{dash}|:|\.(?!\w)))", m), "credit", trigger=_t(r"[(\[/]")),
+        _Rule("dateline", re.compile(rf"[(\[]{O}{lst}{O}[)\]]{O}{dash}"), "credit", trigger=_t(r"[(\[]")),
+        _Rule("credit", re.compile(rf"\b(?:SOURCES?|[Ss]ources?){O}:{O}{lst}"), "credit", trigger=_t("OURCE|ource")),
+        _Rule("credit", re.compile(rf"\b[Ww]ith{S}(?:additional{S})?inputs?{S}from{S}{lst}"), "credit",
+              trigger=_t("input")),
+        _Rule("credit", re.compile(rf"\b[Ww]ith{S}(?:agency|agencies){S}inputs?\b"), "credit", fixed="Agencies",
+              trigger=_t("input")),
+        _Rule("credit", re.compile(rf"\b(?:[Aa]dditional{S})?[Rr]eporting{S}(?:by|from){S}{lst}"), "credit",
+              trigger=_t("eporting")),
         _Rule("credit", re.compile(rf"{lst}{S}contributed{S}(?:to{S})?(?:this|the){S}(?:report|story|article)"),
-              "credit"),
+              "credit", trigger=_t("contributed")),
         _Rule("credit", re.compile(rf"[(\[]{O}(?:(?:[Pp]hoto|PHOTO|[Ff]ile|[Ii]mage|[Vv]ideo){O}:?{O})?{lst}{O}[)\]]"),
-              "credit", where="bracket"),
-        _Rule("credit", re.compile(rf"(?<=[^\s/]){O}(?P<p>/{O}{lst}){O}$", m), "credit", where="slash"),
+              "credit", where="bracket", trigger=_t(r"[(\[]")),
+        _Rule("credit", re.compile(rf"(?<=[^\s/]){O}(?P<p>/{O}{lst}){O}$", m), "credit", where="slash",
+              trigger=_t("/")),
         _Rule("credit", re.compile(
             rf"(?:\b(?:[Pp]hoto(?:graph)?|PHOTO|[Ii]mage|IMAGE|[Pp]icture|[Cc]redit|CREDIT|[Pp]hoto{S}credit)s?{O}:|©)"
-            rf"{O}{lst}"), "credit"),
-        _Rule("credit", re.compile(rf"{lst}{S}(?:[Pp]hoto|PHOTO|[Ff]ile{S}[Pp]hoto)\b"), "credit"),
-        _Rule("credit", re.compile(rf"(?:^|(?<=[.!?\"”’])){O}(?P<p>{dash}{O}{lst}){O}$", m), "credit"),
+            rf"{O}{lst}"), "credit", trigger=_t("(?i:photo|image|picture|credit)|©")),
+        _Rule("credit", re.compile(rf"{lst}{S}(?:[Pp]hoto|PHOTO|[Ff]ile{S}[Pp]hoto)\b"), "credit",
+              trigger=_t("Photo|photo|PHOTO")),
+        _Rule("credit", re.compile(rf"(?:^|(?<=[.!?\"”’])){O}(?P<p>{dash}{O}{lst}){O}$", m), "credit",
+              trigger=_t("[-—–]")),
         _Rule("credit", re.compile(rf"^{O}(?P<p>[Bb]y{S}{lst}(?:{S}(?:[Ss]taff|[Rr]eporters?|[Ww]riters?))?){O}$", m),
-              "credit"),
+              "credit", trigger=_t(r"(?m)^[ \t]*[Bb]y[ \t]")),
     ]
     return rules
 
@@ -275,9 +293,12 @@ def find_attributions(text: str, aliases: SourceAliases | None = None) -> list[A
     """Every credit line, dateline and reporting phrase naming a source; one per span, by start."""
     aliases = aliases or default_aliases()
     found: list[Attribution] = []
+    lines = [m.span() for m in _LINE.finditer(text)]  # every pattern is line-bound: test lines cheaply first
     for rule in aliases._patterns:
-        for m in rule.regex.finditer(text):
-            found.extend(_from_match(text, m, rule, aliases))
+        for start, end in lines:
+            if rule.trigger is None or rule.trigger.search(text, start, end):
+                for m in rule.regex.finditer(text, start, end):
+                    found.extend(_from_match(text, m, rule, aliases))
     return _merge(found)
 
 
@@ -469,17 +490,26 @@ class _Cue:
     subj_start: int
 
 
-def find_speakers(text: str, aliases: SourceAliases | None = None) -> list[Speaker]:
-    """Quoted statements with the speaker the text attributes them to; quotes without a cue are left out."""
+def find_speakers(
+    text: str, aliases: SourceAliases | None = None, attributions: list[Attribution] | None = None
+) -> list[Speaker]:
+    """Quoted statements with the speaker the text attributes them to; quotes without a cue are left out.
+
+    ``attributions`` are the text's own, when the caller already has them (they name media speakers).
+    """
     quotes = _quotes(text)
+    if not quotes:
+        return []
     masked = _mask(text, quotes)
     bounds = sorted({m.end() for m in _SENTENCE_END.finditer(masked)})
-    ctx = _Context(masked, find_attributions(text, aliases))
     cues: dict[_Quote, _Cue | None] = {q: _cue_for(q, masked, bounds) for q in quotes}
     by_chain: dict[int, _Cue] = {}
     for q in quotes:
         if (cue := cues[q]) is not None:
             by_chain.setdefault(q.chain, cue)
+    if not by_chain:  # nothing attributes a quote: no need to learn who is named where
+        return []
+    ctx = _Context(masked, attributions if attributions is not None else find_attributions(text, aliases))
     out = []
     for q in quotes:
         cue = cues[q] or by_chain.get(q.chain)

@@ -157,9 +157,10 @@ def _insert_articles(
         art_rows.append((aid, rec.external_id, rec.outlet, rec.url, rec.published, rec.published_precision,
                          rec.title, rec.text, rec.source, rec.line,
                          json.dumps(rec.extra, ensure_ascii=False) if rec.extra else None, digest))
-        credit_rows += [(aid, a.source_name, a.phrase, a.start, a.end, a.kind)
-                        for a in find_attributions(rec.text, credits)]
-        quote_rows += [(aid, q.name, q.role, q.quote_start, q.quote_end, q.cue) for q in find_speakers(rec.text)]
+        found = find_attributions(rec.text, credits)
+        credit_rows += [(aid, a.source_name, a.phrase, a.start, a.end, a.kind) for a in found]
+        quote_rows += [(aid, q.name, q.role, q.quote_start, q.quote_end, q.cue)
+                       for q in find_speakers(rec.text, credits, found)]
         for p in segment(rec.text, rec.title):
             par_rows.append((pid, aid, p.position, p.start, p.text, int(p.boilerplate), p.kind))
             for s in p.sentences:

@@ -36,10 +36,6 @@ def corpus():
     return synth.generate(n_stories=40, seed=1)
 
 
-def _span_text(records, art, span):
-    return records[art][span[0] : span[1]]
-
-
 # ------------------------------------------------------------------ generator sanity
 
 
@@ -149,6 +145,67 @@ def test_negatives_are_same_topic_but_not_copies(corpus):
 def test_normalisation():
     assert synth.normalise("  “We SUPPORT” the U.S.-led  coalition!! ") == "we support the u s led coalition"
     assert synth.jaccard("abcdefg", "abcdefg") == 1.0
+
+
+# ------------------------------------------------------------------ evaluator
+
+
+def _build_db(path, records, clusters):
+    """A database in the documented public schema, with ``clusters`` = lists of (id, start, end)."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "create table articles(id integer primary key, external_id text, text text);"
+        "create table paragraphs(id integer primary key, article_id integer, start integer, text text);"
+        "create table cluster_members(cluster_id integer, paragraph_id integer, start integer, end integer);"
+    )
+    pars = {}
+    for n, r in enumerate(records, 1):
+        conn.execute("insert into articles values (?, ?, ?)", (n, r["id"], r["text"]))
+        pos = 0
+        for par in r["text"].split("\n\n"):
+            pid = conn.execute("insert into paragraphs(article_id, start, text) values (?, ?, ?)",
+                               (n, pos, par)).lastrowid
+            pars.setdefault(r["id"], []).append((pid, pos, pos + len(par)))
+            pos += len(par) + 2
+    for cid, members in enumerate(clusters, 1):
+        for art, s, e in members:
+            pid, p0, _ = next(p for p in pars[art] if p[1] <= s and e <= p[2])
+            conn.execute("insert into cluster_members values (?, ?, ?, ?)", (cid, pid, s - p0, e - p0))
+    conn.commit()
+    conn.close()
+
+
+def test_evaluate_scores_a_hand_built_database(tmp_path):
+    records, gold = synth.generate(n_stories=6, seed=3)
+    perfect = [st["members"] for st in gold["statements"]]
+    _build_db(tmp_path / "perfect.db", records, perfect)
+    m = synth.evaluate(str(tmp_path / "perfect.db"), gold)
+    assert m["precision"] == 1.0 and m["recall"] == 1.0 and m["negatives_linked"] == 0
+    assert m["recall_rewrite"] == 1.0 and m["predicted_pairs"] == len(gold["pairs"])
+
+    # drop one statement, link two negatives from different articles
+    negs = gold["negatives"]
+    other = next(n for n in negs if n[0] != negs[0][0])
+    _build_db(tmp_path / "flawed.db", records, perfect[1:] + [[negs[0], other]])
+    m = synth.evaluate(str(tmp_path / "flawed.db"), gold)
+    dropped = len(perfect[0]) * (len(perfect[0]) - 1) // 2
+    assert m["negatives_linked"] == 2
+    assert m["correct_pairs"] == len(gold["pairs"]) - dropped
+    assert m["precision"] == pytest.approx(m["correct_pairs"] / (m["correct_pairs"] + 1))
+    assert m["recall"] == pytest.approx((len(gold["pairs"]) - dropped) / len(gold["pairs"]))
+
+    # spans match when they overlap by half of the shorter one (so any contained span matches);
+    # a span on the wrong sentence of the right article does not
+    st = gold["statements"][0]["members"]
+    (a, a0, a1), (b, b0, b1) = st[0], st[1]
+    wrong = next(n for n in negs if n[0] == b)
+    clusters = [[(a, a0, a0 + (a1 - a0) * 3 // 4), (b, b0 + 5, b1)], [(a, a0, a0 + 10), (b, b1 - 10, b1)],
+                [(a, a0, a1), tuple(wrong)]]
+    _build_db(tmp_path / "spans.db", records, clusters)
+    m = synth.evaluate(str(tmp_path / "spans.db"), gold)
+    assert m["predicted_pairs"] == len(clusters) and m["correct_pairs"] == 2
 
 
 # ------------------------------------------------------------------ end to end
