@@ -64,12 +64,13 @@ def load_paths(
     sources: str | None = None,
     settings: Settings | None = None,
     batch_size: int = 2000,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> LoadSummary:
     """Load files or folders of articles into ``db_path`` (created if missing); safe to repeat.
 
     ``outlet``/``published`` override what is inferred; ``aliases`` and ``sources`` are JSON files
-    extending the outlet names (data/outlets.json) and the credited source names (data/sources.json). ``progress`` is called with the number of records read so far.
+    extending the outlet names (data/outlets.json) and the credited source names (data/sources.json).
+    ``progress`` is called after each batch with the records and article characters read so far.
     """
     paths = [str(p) for p in paths]
     conn = store.connect(db_path)
@@ -82,13 +83,14 @@ def load_paths(
         names = OutletAliases.load(aliases)
         credits = SourceAliases.load(sources)
         records = read_paths(paths, outlet=outlet, published=published, aliases=names)
-        done = 0
+        done = chars = 0
         for batch in _chunks(records, batch_size):
             with _transaction(conn):
                 _load_batch(conn, batch, settings, credits, summary, load_id)
             done += len(batch)
+            chars += sum(len(r.text) for r in batch if isinstance(r, Article))
             if progress:
-                progress(done)
+                progress(done, chars)
         summary.clusters = conn.execute("select count(*) from clusters").fetchone()[0]
         conn.execute(
             "update loads set finished = ?, articles_added = ?, articles_skipped = ?, errors = ? where id = ?",
