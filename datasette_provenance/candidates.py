@@ -2,46 +2,44 @@
 
 A candidate is only a hint: every one is verified exactly (``verify_pairs``) before it becomes a
 link. Buckets that many sentences share (formulaic phrases) are not expanded into all their
-pairs; each member is paired with the first ``max_bucket`` members instead, which keeps real
-wire copy connected while bounding the work.
+pairs; each member is paired with its ``max_bucket`` predecessors instead, which keeps real wire
+copy connected (true copies share many bands) while bounding the work.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .signatures import Settings, similarity
+from .signatures import Settings
 
 
-def band_pairs(keys: np.ndarray, ids: np.ndarray, is_new: np.ndarray, max_bucket: int) -> np.ndarray:
-    """(m, 2) sorted id pairs that share a band key and involve at least one new sentence.
+def band_pairs(keys: np.ndarray, ids: np.ndarray, first_new: int, max_bucket: int) -> np.ndarray:
+    """(m, 2) id pairs (a < b) that share a band key, with b a new sentence (id >= first_new).
 
-    ``keys`` is flat (one row per sentence and band), ``ids`` the sentence of each row.
+    ``keys`` is flat (one row per sentence and band), ``ids`` the sentence of each row. In a bucket
+    sorted by id each member is paired with its ``max_bucket`` predecessors, which bounds the work
+    for formulaic buckets and is what an incremental load reproduces from the stored band keys.
     """
-    if len(keys) < 2:
-        return np.zeros((0, 2), dtype=np.int64)
     order = np.lexsort((ids, keys))
-    keys, ids, is_new = keys[order], ids[order], is_new[order]
-    boundaries = np.flatnonzero(np.diff(keys)) + 1
-    starts = np.concatenate(([0], boundaries))
-    ends = np.concatenate((boundaries, [len(keys)]))
-    multi = ends - starts > 1
-    out: list[np.ndarray] = []
-    for s, e in zip(starts[multi], ends[multi]):
-        if not is_new[s:e].any():
-            continue
-        members = ids[s:e]
-        heads = members[:max_bucket]
-        a = np.repeat(heads, len(members))
-        b = np.tile(members, len(heads))
-        keep = a < b
-        out.append(np.stack((a[keep], b[keep]), axis=1))
-    if not out:
+    keys, ids = keys[order], ids[order]
+    shared = np.zeros(len(keys), dtype=bool)
+    if len(keys) > 1:
+        same = keys[1:] == keys[:-1]
+        shared[1:] |= same
+        shared[:-1] |= same
+    keys, ids = keys[shared], ids[shared]
+    found = []
+    for d in range(1, max_bucket + 1):
+        if d >= len(keys):
+            break
+        hit = (keys[d:] == keys[:-d]) & (ids[d:] >= first_new) & (ids[d:] != ids[:-d])
+        if not hit.any():
+            break  # no bucket is longer than d
+        found.append((ids[:-d][hit].astype(np.int64) << 32) | ids[d:][hit].astype(np.int64))
+    if not found:
         return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.unique(np.concatenate(out), axis=0)
-    new_ids = set(ids[is_new].tolist())
-    touch = np.fromiter((a in new_ids or b in new_ids for a, b in pairs), dtype=bool, count=len(pairs))
-    return pairs[touch]
+    packed = np.unique(np.concatenate(found))
+    return np.stack((packed >> 32, packed & 0xFFFFFFFF), axis=1)
 
 
 def is_link(jaccard: float, containment: float, settings: Settings) -> bool:
@@ -58,11 +56,22 @@ def verify_pairs(
     settings: Settings,
 ) -> list[tuple[int, int, float, float]]:
     """Exact similarity of each candidate; keep those that pass, never within one article."""
+    sets: dict[int, frozenset[int]] = {}  # a sentence meets many candidates: convert it once
+
+    def as_set(n: int) -> frozenset[int]:
+        if n not in sets:
+            sets[n] = frozenset(shingles[n].tolist())
+        return sets[n]
+
     links = []
     for a, b in pairs.tolist():
         if article_of[a] == article_of[b]:
             continue
-        j, c = similarity(shingles[a], shingles[b])
+        sa, sb = as_set(a), as_set(b)
+        if not sa or not sb:
+            continue
+        inter = len(sa & sb)
+        j, c = inter / (len(sa) + len(sb) - inter), inter / min(len(sa), len(sb))
         if is_link(j, c, settings):
             links.append((a, b, j, c))
     return links

@@ -26,7 +26,7 @@ from .attributions import SourceAliases, find_attributions, find_speakers
 from .candidates import band_pairs, is_link, verify_pairs
 from .ingest import Article, LoadError, read_paths
 from .outlets import OutletAliases
-from .segment import normalise, segment
+from .segment import normal_form, normalise, segment
 from .signatures import Settings, band_keys, minhash_signatures, shingle_positions, shingle_sets, similarity
 
 
@@ -168,7 +168,7 @@ def _insert_articles(
             for s in p.sentences:
                 sen_rows.append((sid, pid, aid, s.start, s.end, s.kind))
                 if s.matchable:
-                    norms[sid] = (aid, normalise(p.text[s.start:s.end])[0])
+                    norms[sid] = (aid, normal_form(p.text[s.start:s.end]))
                 sid += 1
             pid += 1
         aid += 1
@@ -198,28 +198,30 @@ def _link_new_sentences(
     ids = np.fromiter(new.keys(), dtype=np.int64, count=len(new))
     sets = shingle_sets([norm for _, norm in new.values()], settings.k)
     keys = band_keys(minhash_signatures(sets, settings), settings)
-    flat_ids = np.repeat(ids, keys.shape[1])
-    rows = list(zip(keys.ravel().tolist(), flat_ids.tolist()))
+    flat_keys, flat_ids = keys.ravel(), np.repeat(ids, keys.shape[1])
+    order = np.argsort(flat_keys, kind="stable")  # B-tree inserts in key order touch each page once
+    rows = list(zip(flat_keys[order].tolist(), flat_ids[order].tolist()))
     conn.executemany("insert or ignore into band_keys(key, sentence_id) values (?, ?)", rows)
     conn.execute("create temp table if not exists batch_keys(key integer primary key)")
     conn.execute("delete from batch_keys")
     conn.executemany("insert or ignore into batch_keys values (?)", ((k,) for k, _ in rows))
-    hits = conn.execute(
+    hits = conn.execute(  # new rows, and the latest stored ones: the predecessors band_pairs pairs with
         """select key, sentence_id from (
              select b.key, b.sentence_id,
-                    row_number() over (partition by b.key order by b.sentence_id) as rank
-             from band_keys b join batch_keys t on t.key = b.key)
-           where rank <= ? or sentence_id >= ?""",
-        (settings.max_bucket, first_new),
+                    row_number() over (partition by b.key order by b.sentence_id desc) as rank
+             from band_keys b join batch_keys t on t.key = b.key where b.sentence_id < ?)
+           where rank <= ?""",
+        (first_new, settings.max_bucket),
     ).fetchall()
-    hit = np.array(hits, dtype=np.int64).reshape(-1, 2)
-    pairs = band_pairs(hit[:, 0], hit[:, 1], hit[:, 1] >= first_new, settings.max_bucket)
+    old_hit = np.array(hits, dtype=np.int64).reshape(-1, 2)
+    pairs = band_pairs(np.concatenate((old_hit[:, 0], flat_keys)), np.concatenate((old_hit[:, 1], flat_ids)),
+                       first_new, settings.max_bucket)
     shingles = dict(zip(ids.tolist(), sets))
     article_of = {s: a for s, (a, _) in new.items()}
     old = sorted({n for n in pairs.ravel().tolist() if n not in shingles})
-    for sid, (aid, norm) in _sentence_norms(conn, old).items():
-        article_of[sid] = aid
-        shingles[sid] = shingle_sets([norm], settings.k)[0]
+    stored = _sentence_norms(conn, old)
+    shingles.update(zip(stored, shingle_sets([norm for _, norm in stored.values()], settings.k)))
+    article_of.update({sid: aid for sid, (aid, _) in stored.items()})
     links = verify_pairs(pairs, shingles, article_of, settings)
     conn.executemany("insert or ignore into links values (?, ?, ?, ?)", links)
     return links
@@ -235,7 +237,7 @@ def _recluster(conn: sqlite3.Connection, seeds: list[int], settings: Settings) -
     article_of = {s: a for s, (a, _) in info.items()}
     outlet_of = dict(_in(conn, "select s.id, a.outlet from sentences s join articles a on a.id = s.article_id"
                                 " where s.id in ({})", component))
-    shingles = {s: shingle_sets([n], settings.k)[0] for s, (_, n) in info.items()}
+    shingles = dict(zip(info, shingle_sets([n for _, n in info.values()], settings.k)))
     known = {(a, b): (j, c) for a, b, j, c in links}
     sims: dict[tuple[int, int], tuple[float, float]] = {}
 
@@ -266,7 +268,7 @@ def _recluster(conn: sqlite3.Connection, seeds: list[int], settings: Settings) -
         if len({article_of[n] for n in rest}) >= 2:
             kept.append(rest)
     _mark_templates(conn, templates)
-    next_new = _next_id(conn, "clusters")
+    next_new = max([_next_id(conn, "clusters")] + [c + 1 for c in old_clusters])
     taken: set[int] = set()
     for g in kept:  # a cluster keeps the lowest id it had, so links to it stay valid across loads
         reuse = sorted({c for n in g for c in old_of.get(n, ())} - taken)
@@ -285,11 +287,16 @@ def _write_cluster(conn, cid: int, group: list[int], info, shingles, settings: S
                      " from sentences s join paragraphs p on p.id = s.paragraph_id"
                      " join articles a on a.id = s.article_id where s.id in ({})", group)
     by_id = {r[0]: r for r in rows}
+    per_article: dict[int, list[np.ndarray]] = defaultdict(list)
+    for n in group:
+        per_article[by_id[n][2]].append(shingles[n])
+    unions = {a: np.unique(np.concatenate(v)) for a, v in per_article.items()}
+    values, counts = np.unique(np.concatenate(list(unions.values())), return_counts=True)
     members = []
     for n in group:
         _, pid, aid, start, end, ptext, _, _ = by_id[n]
-        others = [shingles[m] for m in group if by_id[m][2] != aid]
-        shared = np.unique(np.concatenate(others)) if others else np.zeros(0, dtype=np.uint32)
+        mine = np.isin(values, unions[aid], assume_unique=True)
+        shared = values[counts - mine > 0]  # shingles some other article's member has
         span = _passage(ptext[start:end], shared, settings.k)
         s, e = (start + span[0], start + span[1]) if span else (start, end)
         members.append((cid, pid, n, aid, s, e))
@@ -363,7 +370,7 @@ def _mark_templates(conn: sqlite3.Connection, templates: set[int]) -> None:
 def _sentence_norms(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, tuple[int, str]]:
     rows = _in(conn, 'select s.id, s.article_id, p.text, s.start, s."end" from sentences s'
                      " join paragraphs p on p.id = s.paragraph_id where s.id in ({})", list(ids))
-    return {sid: (aid, normalise(text[start:end])[0]) for sid, aid, text, start, end in rows}
+    return {sid: (aid, normal_form(text[start:end])) for sid, aid, text, start, end in rows}
 
 
 def _in(conn: sqlite3.Connection, sql: str, values: Iterable[int], repeat: int = 1, size: int = 900) -> list[tuple]:

@@ -33,6 +33,17 @@ class Doc:
     spans: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))  # cluster → spans
     credits: set[str] = field(default_factory=set)
     quotes: list[tuple[int, int, str]] = field(default_factory=list)
+    stamp: float | None = None
+    chars: dict[int, int] = field(default_factory=dict)  # cluster → characters of its passages here
+    quoted: dict[int, int] = field(default_factory=dict)  # cluster → of those, inside attributed quotes
+
+    def summarise(self) -> None:
+        """Per-cluster lengths once, since every pair this article is in needs them."""
+        self.stamp = _stamp(self)
+        quotes = [(s, e) for s, e, _ in self.quotes]
+        for c, spans in self.spans.items():
+            self.chars[c] = _union_length(spans)
+            self.quoted[c] = _union_length(_intersect(spans, quotes)) if quotes else 0
 
 
 def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
@@ -170,7 +181,7 @@ def _best_sources(x: Doc, candidates: list[tuple[Doc, dict]]) -> list[tuple[Doc,
     chosen: list[tuple[Doc, dict]] = []
     explained: list[tuple[int, int]] = []
     rank = sorted(candidates, key=lambda c: (-c[1]["confidence"], -c[1]["shared_chars_derived"],
-                                             -(_stamp(c[0]) or 0), c[0].key))
+                                             -(c[0].stamp or 0), c[0].key))
     for y, ev in rank:
         spans = [s for c in ev["clusters"] for s in x.spans[c]]
         total = _union_length(spans)
@@ -199,7 +210,7 @@ def _order(x: Doc, y: Doc) -> tuple[str, float | None, str]:
     exact = x.precision in ("minute", "second") and y.precision in ("minute", "second")
     if not exact and x.published[:10] == y.published[:10]:
         return "tie", 0.0, "day"
-    gap = (_stamp(x) - _stamp(y)) / 3600
+    gap = (x.stamp - y.stamp) / 3600
     if exact and gap == 0:
         return "tie", 0.0, "exact"
     return ("later" if gap > 0 else "earlier"), round(gap, 2), "exact" if exact else "day"
@@ -230,14 +241,13 @@ def reuse_share(d: Doc) -> float:
 
 
 def _covered(d: Doc, clusters: list[int]) -> int:
-    return _union_length([s for c in clusters for s in d.spans.get(c, ())])
+    """Passages of different clusters lie in different sentences, so their lengths add up."""
+    return sum(d.chars.get(c, 0) for c in clusters)
 
 
 def _quoted(d: Doc, clusters: list[int]) -> float:
-    spans = [s for c in clusters for s in d.spans.get(c, ())]
-    total = _union_length(spans)
-    quoted = _union_length(_intersect(spans, [(s, e) for s, e, _ in d.quotes]))
-    return quoted / total if total else 0.0
+    total = _covered(d, clusters)
+    return sum(d.quoted.get(c, 0) for c in clusters) / total if total else 0.0
 
 
 def _cluster_speakers(conn: sqlite3.Connection, docs: dict[int, Doc]) -> dict[int, str]:
@@ -284,6 +294,8 @@ def _docs(conn: sqlite3.Connection, ids: set[int]) -> dict[int, Doc]:
     for aid, s, e, name in _in(conn, 'select article_id, start, "end", speaker from quotes where article_id in ({})',
                                ids_list):
         docs[aid].quotes.append((s, e, name))
+    for d in docs.values():
+        d.summarise()
     return docs
 
 

@@ -100,6 +100,11 @@ def normalise(text: str) -> tuple[str, list[int]]:
     return "".join(out), pos
 
 
+def normal_form(text: str) -> str:
+    """``normalise(text)[0]`` without the offsets: the hot path, for shingling."""
+    return " ".join(_WORD.findall(text)).lower()
+
+
 def segment(text: str, title: str | None = None) -> list[Paragraph]:
     paragraphs = _split_paragraphs(text)
     _classify_paragraphs(paragraphs, title)
@@ -107,7 +112,7 @@ def segment(text: str, title: str | None = None) -> list[Paragraph]:
     for p in paragraphs:
         p.sentences = [Sentence(s, e) for s, e in split_sentences(p.text)]
         for s in p.sentences:
-            norm = normalise(p.text[s.start:s.end])[0]
+            norm = normal_form(p.text[s.start:s.end])
             if p.boilerplate:
                 s.kind = "boilerplate"
             elif len(norm) < MIN_MATCH_CHARS:
@@ -183,9 +188,9 @@ def _classify_paragraphs(paragraphs: list[Paragraph], title: str | None) -> None
     if not title:  # no title given: the first headline-like line is the title
         first = next((p for p in paragraphs if p.kind == "text"), None)
         title = first.text if first and _headline_like(first.text) else None
-    title_norm = normalise(title)[0] if title else None
+    title_norm = normal_form(title) if title else None
     for p in paragraphs:
-        if title_norm and p.kind in ("text", "heading") and normalise(p.text)[0] == title_norm:
+        if title_norm and p.kind in ("text", "heading") and normal_form(p.text) == title_norm:
             p.kind = "title"
     # Runs of three or more headline-like lines are lists of links to other stories.
     run: list[Paragraph] = []

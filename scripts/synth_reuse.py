@@ -21,12 +21,27 @@ reproduces that difficulty:
 * titles are repeated as headings inside articles and every outlet has boilerplate lines in all of
   its articles; neither is reuse and neither is in the gold.
 
+Those bands are the default difficulty, ``banded``: they leave a gap between negatives (< 0.25) and
+rewrites (>= 0.28), so a loader that thresholds sentence Jaccard inside the gap scores almost
+perfectly by construction. ``--difficulty natural`` removes the gap, so that precision and recall
+say something about the method:
+
+* rewrites are kept anywhere between 0.12 and 0.75 Jaccard against their source, their strength
+  drawn to mimic translation variants (most 0.25-0.55, a tail of heavy rewrites below, which a
+  Jaccard threshold will miss); heavy rewrites also paraphrase stances and reporting verbs, render
+  titles and organisation names differently, transliterate names and condense clauses;
+* about a fifth of the negatives are hard: the same speaker (or source) and frame as a statement of
+  the story, with its entities, up to 0.35 Jaccard / 0.6 containment against it (across stories
+  the banded limits still hold);
+* the gold records every pair's and every negative's measured Jaccard, and ``evaluate`` reports
+  recall by Jaccard bin and how many hard negatives got linked.
+
 Standard library only; deterministic for a seed (one ``random.Random``; no ``hash()``-dependent
 iteration).
 
 Usage::
 
-    python scripts/synth_reuse.py generate OUT.jsonl --stories 40 --seed 1 [--undated]
+    python scripts/synth_reuse.py generate OUT.jsonl --stories 40 --seed 1 [--undated] [--difficulty natural]
     python scripts/synth_reuse.py evaluate corpus.db OUT.gold.json
 """
 
@@ -91,6 +106,21 @@ PARTIAL_MIN_J = 0.35
 TITLE_MAX_C = 0.6  # titles are short: containment against a long sentence is naturally higher
 PARTIAL_MIN_C = 0.72
 SENT_MIN, SENT_MAX = 80, 250  # characters of a generated sentence
+
+# difficulty="natural": no enforced gap. Rewrites range over a wide band against their source (a
+# Jaccard threshold will miss the heavy ones); a share of the negatives are hard (same speaker,
+# same frame, same entities) and sit up to these values against the story's other sentences.
+NAT_REWRITE_MIN_J = 0.12  # rewrite vs the member it was made from: at least this ...
+NAT_REWRITE_MAX_J = 0.75  # ... and at most this
+NAT_PAIR_MIN_J = 0.10  # rewrite pairs vs the other members of the statement
+NAT_PAIR_MAX_J = 0.85
+NAT_NEG_MAX_J = 0.35  # within a story, sentences of different statements: Jaccard below this ...
+NAT_NEG_MAX_C = 0.60  # ... and containment below this (across stories the banded limits hold)
+HARD_NEG_MIN_J = 0.25  # a negative at least this close to a member of a statement is "hard"
+NAT_HARD_SHARE = 0.25  # chance that a new non-copy is made hard (same speaker / frame as a statement)
+DIFFICULTIES = ("banded", "natural")
+JACCARD_BINS = ((0.0, 0.2, "<0.2"), (0.2, 0.28, "0.2-0.28"), (0.28, 0.4, "0.28-0.4"), (0.4, 0.6, "0.4-0.6"),
+                (0.6, 1.01, ">=0.6"))
 
 # --------------------------------------------------------------------------------------------
 # Vocabulary
@@ -1225,10 +1255,14 @@ def _self_attributed(clauses: list[str]) -> bool:
     return any(_ATTRIB_RE.search(c) for c in clauses)
 
 
-def _new_sentence(story: _Story, rng: random.Random, prefer: str | None = None) -> _Sent:
+def _new_sentence(story: _Story, rng: random.Random, prefer: str | None = None,
+                  speaker: dict | None = None) -> _Sent:
     kind = prefer or ("quote" if rng.random() < 0.55 else "fact")
     if kind == "quote":
-        sp = story.speakers[0] if rng.random() < 0.75 else story.speakers[1]
+        if speaker is not None:
+            sp = speaker
+        else:
+            sp = story.speakers[0] if rng.random() < 0.75 else story.speakers[1]
         ents = dict(story.ents)
         if sp is story.speakers[1]:  # the other side speaking: swap the countries
             ents.update(cb=story.ents["ca"], cb_capital=story.ents["capital"], cb_adj=story.ents["ca_adj"])
@@ -1403,6 +1437,284 @@ def _partial(text: str, story: _Story, rng: random.Random) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------
+# "natural" difficulty: heavier, translation-like variation (used only when difficulty="natural")
+# --------------------------------------------------------------------------------------------
+
+# Paraphrases a translator might choose that the synonym table above does not cover: stances,
+# reporting verbs, frame words, units. Applied to the rendered sentence; matched case-sensitively
+# on lowercase phrases (so "New Delhi" is never "fresh Delhi"), and capitalised at the start of
+# the sentence or of a quote. Every phrase is in one group only.
+NATURAL_PARAPHRASES: list[tuple[str, ...]] = [
+    ("we strongly condemn", "we resolutely denounce", "we firmly condemn"),
+    ("we will not accept", "we shall not tolerate", "we will never agree to"),
+    ("we categorically reject", "we flatly reject", "we completely reject"),
+    ("we are closely following", "we are closely monitoring", "we keep a close eye on"),
+    ("we deeply regret", "we very much regret", "we sincerely regret"),
+    ("we attach great importance to", "we place great value on", "we consider highly important"),
+    ("we cannot ignore", "we cannot overlook", "we cannot disregard"),
+    ("we have taken note of", "we have noted", "we took note of"),
+    ("we insist on", "we press for", "we stand firm on"),
+    ("we call for", "we ask for", "we appeal for"),
+    ("we see no alternative to", "we believe there is no alternative to", "in our view there is no substitute for"),
+    ("we are carefully studying", "we are examining in detail", "we are taking a close look at"),
+    ("we firmly oppose", "we are firmly against", "we strongly object to"),
+    ("we do not intend to tolerate", "we have no intention of tolerating", "we will not put up with"),
+    ("we fully back", "we wholeheartedly support", "we give our full backing to"),
+    ("we have always advocated", "we have consistently called for", "we have always stood for"),
+    ("we are prepared to contribute to", "we stand ready to help with", "we are willing to assist in"),
+    ("we are disappointed by", "we are dismayed by", "we are let down by"),
+    ("we are encouraged by", "we take heart from", "we are heartened by"),
+    ("has never supported", "has never backed", "has at no time endorsed"),
+    ("expressed concern over", "voiced concern about", "said it was worried about"),
+    ("declined to comment on", "refused to comment on", "would not comment on"),
+    ("questioned the official account of", "cast doubt on the official version of", "disputed the official version of"),
+    ("played down fears of", "sought to allay fears of", "downplayed fears of"),
+    ("described", "characterised", "portrayed"),
+    ("welcomed the prospect of", "hailed the prospect of", "greeted the prospect of"),
+    ("discussed", "talked over", "debated"),
+    ("told reporters", "told journalists", "said to the press"),
+    ("in a statement", "in a communique", "in an official statement"),
+    ("said", "stated", "noted"),
+    ("according to", "citing", "as reported by"),
+    ("percent", "per cent"),
+    ("billion dollars", "billion US dollars", "bn dollars"),
+    ("people", "persons", "individuals"),
+    ("children", "minors"),
+    ("near", "close to", "in the vicinity of"),
+    ("after", "following"),
+    ("new", "fresh"),
+    ("must", "should", "ought to"),
+    ("later this month", "before the end of the month", "in the second half of the month"),
+    ("next week", "during the coming week", "in seven days"),
+    # reported facts
+    ("put pressure on", "exert pressure on", "lean on"),
+    ("its neighbours", "neighbouring countries", "the states next door"),
+    ("earthquake", "quake", "tremor"),
+    ("struck", "hit", "jolted"),
+    ("kilometres", "km"),
+    ("harvested", "gathered", "brought in"),
+    ("million tonnes", "mln tons", "million metric tons"),
+    ("last season", "in the previous season", "a season ago"),
+    ("signed", "inked"),
+    ("has never been fully implemented", "has never been fully applied", "was never fully put into practice"),
+    ("welcomed", "praised", "applauded"),
+    ("opposition lawmakers", "opposition MPs", "opposition deputies"),
+    ("state television", "state TV", "the state broadcaster"),
+    ("vaccine doses", "batches of vaccine", "shots"),
+    ("key rate", "benchmark rate", "policy rate"),
+    ("raised", "hiked", "increased"),
+    ("since the beginning of the year", "since January", "so far this year"),
+    ("lost about", "shed around", "fell by roughly"),
+    ("against the dollar", "versus the dollar", "to the greenback"),
+    ("militant cells", "cells of militants", "militant groups"),
+    ("remaining", "surviving", "last"),
+    ("spreading disinformation about", "disseminating false information about", "spreading fake news about"),
+    ("amid growing anger in", "as anger mounted in", "amid rising fury in"),
+    ("overnight", "night-time", "nocturnal"),
+    ("monitors", "observers", "inspectors"),
+    ("contact line", "line of contact", "front line"),
+    ("rescue work", "rescue operations", "rescue efforts"),
+    ("slow pace", "sluggish pace", "slowness"),
+    ("restoring", "reinstating", "bringing back"),
+    ("electricity", "power", "electric power"),
+    ("local media", "local press", "local outlets"),
+    ("witnesses", "eyewitnesses", "onlookers"),
+    ("residents", "locals", "inhabitants"),
+    ("ships", "vessels"),
+    ("soldiers", "troops on the ground", "military personnel"),
+    ("prices", "costs"),
+    ("hospitals", "medical facilities", "clinics"),
+    ("cases", "infections"),
+    ("exports", "shipments abroad", "overseas sales"),
+    ("the border", "the frontier line", "the boundary"),
+    ("pipeline", "gas link", "conduit"),
+    ("talks", "discussions"),
+]
+_PARA_LOOKUP: dict[str, tuple[str, ...]] = {}
+for _group in NATURAL_PARAPHRASES:
+    for _phrase in _group:
+        if _phrase in _PARA_LOOKUP:
+            raise AssertionError(f"paraphrase {_phrase!r} in two groups")
+        _PARA_LOOKUP[_phrase] = _group
+_PARA_ALT = "|".join(re.escape(p) for p in sorted(_PARA_LOOKUP, key=len, reverse=True))
+_PARA_RE = re.compile(r"(?<![\w-])(" + _PARA_ALT + r")(?![\w-])")
+_PARA_START_RE = re.compile(r'(?:^|(?<=")|(?<=: ))(' + "|".join(
+    re.escape(_cap(p)) for p in sorted(_PARA_LOOKUP, key=len, reverse=True)) + r")(?![\w-])")
+
+
+def _paraphrase(text: str, p: float, rng: random.Random) -> str:
+    def pick(phrase: str) -> str:
+        if rng.random() >= p:
+            return phrase
+        return rng.choice([a for a in _PARA_LOOKUP[phrase] if a != phrase])
+
+    text = _PARA_RE.sub(lambda m: pick(m.group(1)), text)
+    return _PARA_START_RE.sub(lambda m: _cap(pick(m.group(1)[0].lower() + m.group(1)[1:])), text)
+
+
+# Transliteration variants of names (Zakharova / Sakharova / Zaharova), the main reason two
+# translations of one statement share fewer character n-grams than their wording suggests.
+_TRANSLIT = [("kh", "h"), ("kh", "ch"), ("sh", "sch"), ("ch", "tch"), ("zh", "j"), ("ts", "tz"), ("y", "i"),
+             ("j", "y"), ("w", "v"), ("v", "w"), ("ou", "u"), ("u", "ou"), ("c", "k"), ("k", "c"), ("x", "ks"),
+             ("ph", "f"), ("ee", "i"), ("ai", "ay"), ("ei", "ey"), ("ia", "iya"), ("ie", "ye"), ("ya", "ia"),
+             ("yu", "iu"), ("z", "s"), ("s", "z"), ("ll", "l"), ("ov", "off"), ("ev", "yev"), ("i", "y")]
+
+
+def _translit(name: str, rng: random.Random, n_rules: int) -> str:
+    low = name.lower()
+    rules = [r for r in _TRANSLIT if r[0] in low]
+    rng.shuffle(rules)
+    out = low
+    for src, dst in rules[: max(1, n_rules)]:
+        # change one or two occurrences, not the first letter when the rule is a vowel change
+        positions = [m.start() for m in re.finditer(re.escape(src), out)]
+        if not positions:
+            continue
+        for pos in rng.sample(positions, min(len(positions), rng.choice([1, 2]))):
+            if out[pos : pos + len(src)] == src:
+                out = out[:pos] + dst + out[pos + len(src) :]
+    words = re.split(r"([ -])", out)
+    orig_words = re.split(r"([ -])", name)
+    if len(words) == len(orig_words):
+        words = [w[:1].upper() + w[1:] if o[:1].isupper() else w for w, o in zip(words, orig_words)]
+    else:
+        words = [w[:1].upper() + w[1:] for w in words]
+    return "".join(words)
+
+
+# Other renderings of organisation names (abbreviated, spelled out, described).
+ORG_VARIANTS: dict[str, list[str]] = {
+    "NATO": ["the North Atlantic Alliance", "the Alliance", "the North Atlantic Treaty Organization"],
+    "OPEC": ["the Organization of the Petroleum Exporting Countries", "the oil cartel"],
+    "UNICEF": ["the UN Children's Fund", "the United Nations children's agency"],
+    "the Africa Centres for Disease Control": ["Africa CDC", "the African disease control agency"],
+    "the African Union": ["the AU", "the pan-African bloc"],
+    "the Bank for International Settlements": ["the BIS", "the central banks' bank in Basel"],
+    "the Collective Security Treaty Organization": ["the CSTO", "the Moscow-led security bloc"],
+    "the European Commission": ["the EU executive", "Brussels"],
+    "the European Union": ["the EU", "the European bloc", "the 27-nation bloc"],
+    "the Food and Agriculture Organization": ["the FAO", "the UN food agency"],
+    "the G20": ["the Group of Twenty", "the G-20 club"],
+    "the International Energy Agency": ["the IEA", "the Paris-based energy watchdog"],
+    "the International Monetary Fund": ["the IMF", "the Fund"],
+    "the International Organization for Migration": ["the IOM", "the UN migration agency"],
+    "the OSCE": ["the Organization for Security and Cooperation in Europe", "the Vienna-based security body"],
+    "the Red Cross": ["the ICRC", "the International Committee of the Red Cross"],
+    "the UN Security Council": ["the Security Council of the United Nations", "the UNSC"],
+    "the UN refugee agency": ["UNHCR", "the Office of the UN High Commissioner for Refugees"],
+    "the US-led international coalition": ["the coalition led by Washington", "the American-led alliance"],
+    "the World Bank": ["the Washington-based lender", "the International Bank for Reconstruction and Development"],
+    "the World Food Programme": ["the WFP", "the UN food relief agency"],
+    "the World Health Organization": ["the WHO", "the UN health agency"],
+    "the World Trade Organization": ["the WTO", "the Geneva-based trade body"],
+}
+
+
+def _role_variants(sp: dict) -> list[str]:
+    """Other renderings of a speaker's title, as different translations give them."""
+    role, (country, _cap_city, adj, _cur) = sp["role"], sp["country"]
+    of = _poss(_strip_the(country))
+    if role.startswith("Foreign Ministry spokes"):
+        head = role.rsplit(" ", 1)[-1]
+        return [f"official representative of the {adj} Foreign Ministry",
+                f"{head} for the {adj} Ministry of Foreign Affairs", f"{adj} diplomatic {head}"]
+    if role == "Foreign Minister":
+        return [f"{adj} Minister of Foreign Affairs", f"head of {of} diplomacy", f"{adj} top diplomat"]
+    if role == "Prime Minister":
+        return [f"{adj} Premier", f"head of the {adj} government", f"{of} head of government"]
+    if role == "presidential spokesperson":
+        return [f"spokesperson for the {adj} president", f"{adj} presidential press secretary",
+                f"press secretary of {of} president"]
+    if role == "central bank governor":
+        return [f"head of the {adj} central bank", f"chair of {of} central bank", f"{adj} chief central banker"]
+    if role == "army spokesperson":
+        return [f"spokesperson for the {adj} armed forces", f"{adj} military spokesperson",
+                f"{adj} General Staff spokesperson"]
+    if role.endswith(" Minister"):
+        field = role[: -len(" Minister")]
+        return [f"{adj} Minister of {field}", f"head of the {adj} {field} Ministry", f"{of} {field.lower()} minister"]
+    return [f"{adj} {role}"]
+
+
+_PLACE_VARIANTS = [
+    (re.compile(r"^(?:the )?(\w+) (province|region|district|governorate|valley)$"),
+     ["the {t} of {N}", "{N} {t}", "the {N} {t}"]),
+    (re.compile(r"^the (town|village|port city) of (\w+)$"), ["{N}", "the {t} {N}", "{N} {t}"]),
+]
+
+
+def _place_variant(form: str, rng: random.Random) -> str:
+    for pat, alts in _PLACE_VARIANTS:
+        m = pat.match(form)
+        if m:
+            groups = m.groups()
+            name, kind = (groups[0], groups[1]) if pat is _PLACE_VARIANTS[0][0] else (groups[1], groups[0])
+            options = [a.replace("{N}", name).replace("{t}", kind) for a in alts]
+            options = [o for o in options if o != form]
+            return rng.choice(options) if options else form
+    return form
+
+
+def _story_names(story: _Story) -> list[str]:
+    names = []
+    for sp in story.speakers:
+        names += sp["name"].split(" ", 1)
+    e = story.ents
+    names += [e["place_n"], e["town_n"], e["port"]]  # invented places; real capitals keep their spelling
+    return sorted(set(n for n in names if len(n) >= 3), key=lambda n: (-len(n), n))
+
+
+def _natural_variant(sent: _Sent, story: _Story, rng: random.Random, strength: float,
+                     heavy: float) -> tuple[_Sent, str]:
+    """A translation-like variant: ``_rewrite`` at ``strength`` and, with intensity ``heavy`` (0-1),
+    paraphrased stances and reporting verbs, another rendering of the speaker's title,
+    transliterated names and a dropped adjunct clause. Returns the structure and the text."""
+    new = _rewrite(sent, rng, strength)
+    if heavy > 0 and len(new.clauses) > 1 and rng.random() < 0.5 * heavy:
+        # a translator condenses: an adjunct clause (at most 40 % of the content) goes
+        drop = rng.randrange(1, len(new.clauses))
+        if len(new.clauses[drop]) <= 0.4 * sum(len(c) for c in new.clauses):
+            new.clauses = [c for i, c in enumerate(new.clauses) if i != drop]
+    text = new.render(story)
+    if heavy <= 0:
+        return new, text
+    text = _paraphrase(text, min(0.95, 0.25 + 0.7 * heavy), rng)
+    sp = new.speaker
+    if sp is not None and sp["full"] in text and rng.random() < 0.3 + 0.6 * heavy:
+        full = f"{rng.choice(_role_variants(sp))} {sp['name']}"
+        text = text.replace(sp["full"], full)
+        if text.startswith(full):
+            text = _cap(text)
+    for key in ("place", "town"):
+        form = story.ents[key]
+        if form in text and rng.random() < 0.2 + 0.6 * heavy:
+            text = text.replace(form, _place_variant(form, rng))
+    org = story.ents["org"]
+    for form in (org, _cap(org)):
+        if form in text and rng.random() < 0.2 + 0.7 * heavy:
+            alt = rng.choice(ORG_VARIANTS.get(org, [org]))
+            text = text.replace(form, _cap(alt) if form != org else alt)
+    for name in _story_names(story):
+        if name in text and rng.random() < 0.2 + 0.7 * heavy:
+            variant = _translit(name, rng, 1 + int(2 * heavy * rng.random()))
+            text = re.sub(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", variant, text)
+    return new, text
+
+
+def _natural_rewrite_target(rng: random.Random) -> float:
+    """How far a translation variant should be from its source (char-5gram Jaccard): most within
+    0.25-0.55, a tail of heavy rewrites below, a few close renderings above. Many sentences cannot
+    be varied down to a low target (the closest variant is kept), so the tail is asked for more
+    often than it is realised: measured, about 15 % of rewrite pairs end below 0.28."""
+    r = rng.random()
+    if r < 0.25:
+        return rng.uniform(0.12, 0.25)
+    if r < 0.90:
+        return rng.uniform(0.25, 0.55)
+    return rng.uniform(0.55, 0.75)
+
+
+# --------------------------------------------------------------------------------------------
 # Similarity registry: Jaccard/containment of a candidate against every sentence in the corpus
 # --------------------------------------------------------------------------------------------
 
@@ -1422,8 +1734,10 @@ class _Registry:
         for g in grams:
             self.index[g].append(i)
 
-    def worst(self, grams: frozenset, exclude: str | None = None) -> tuple[float, float]:
-        """Highest Jaccard and containment against any registered sentence not owned by ``exclude``."""
+    def worst(self, grams: frozenset, exclude: str | None = None,
+              exclude_prefixes: tuple[str, ...] = ()) -> tuple[float, float]:
+        """Highest Jaccard and containment against any registered sentence not owned by ``exclude``
+        (nor by an owner starting with one of ``exclude_prefixes``)."""
         idx = self.index
         cap = self.DF_CAP
         counts = Counter(chain.from_iterable(idx[g] for g in grams if g in idx and len(idx[g]) <= cap))
@@ -1432,7 +1746,7 @@ class _Registry:
         for i, n in counts.most_common():
             if n < need:
                 break
-            if self.owner[i] == exclude:
+            if self.owner[i] == exclude or (exclude_prefixes and self.owner[i].startswith(exclude_prefixes)):
                 continue
             other = self.grams[i]
             inter = len(grams & other)
@@ -1506,18 +1820,32 @@ def _slug(title: str) -> str:
     return "-".join(normalise(title).split()[:8])
 
 
-def generate(n_stories: int = 40, seed: int = 1, outlets: int = 8, dated: bool = True) -> tuple[list[dict], dict]:
+def generate(n_stories: int = 40, seed: int = 1, outlets: int = 8, dated: bool = True,
+             difficulty: str = "banded") -> tuple[list[dict], dict]:
     """Generate ``n_stories`` stories of 2-5 articles each, with planted reuse. Returns (records, gold).
 
     records: ``{id, outlet, url, published, title, text}``; text = paragraphs joined by a blank line.
     gold: ``pairs`` (every two members of a statement: ``a``, ``a_span``, ``b``, ``b_span``, ``kind``
     exact|partial|rewrite by how one was made from the other, measured ``jaccard``, ``statement``),
     ``statements`` (``id``, ``members`` = [article id, start, end]), ``negatives`` ([article id, start,
-    end] of sentences that copy nothing), ``stories`` (articles, original, topic words). Spans are
-    character offsets into the record's text.
+    end] of sentences that copy nothing), ``negatives_measured`` (aligned with ``negatives``: highest
+    ``jaccard`` and ``containment`` against a statement member of the same story, and ``hard`` =
+    jaccard >= HARD_NEG_MIN_J), ``stories`` (articles, original, topic words), ``difficulty``. Spans
+    are character offsets into the record's text.
+
+    ``difficulty``: ``"banded"`` (the default) keeps every negative below 0.25 Jaccard and every
+    rewrite at 0.28 or above, so a threshold in between scores almost perfectly; ``"natural"``
+    drops that gap: rewrite strength follows a translation-like distribution (most pairs 0.25-0.55
+    against their source, a tail down to 0.12, a few up to 0.75) with heavier variation
+    (paraphrased stances and reporting verbs, other renderings of titles, transliterated names,
+    condensed clauses), and about a fifth of the negatives are hard: the same speaker and frame as
+    a statement of the story, up to 0.35 Jaccard / 0.6 containment against it.
     """
     if outlets < 2:
         raise ValueError("need at least two outlets")
+    if difficulty not in DIFFICULTIES:
+        raise ValueError(f"difficulty must be one of {DIFFICULTIES}, not {difficulty!r}")
+    natural = difficulty == "natural"
     rng = random.Random(seed)
     profiles = _outlet_profiles(outlets, rng)
     registry = _Registry()
@@ -1528,6 +1856,7 @@ def generate(n_stories: int = 40, seed: int = 1, outlets: int = 8, dated: bool =
     gold_statements: list[dict] = []
     gold_pairs: list[dict] = []
     gold_negatives: list[list] = []
+    gold_neg_measured: list[dict] = []
     gold_stories: list[dict] = []
     start_day = date(2022, 1, 3)
 
@@ -1556,17 +1885,64 @@ def generate(n_stories: int = 40, seed: int = 1, outlets: int = 8, dated: bool =
             return wj, wc
 
         def accept(g: frozenset, owner: str, exclude: str | None = None) -> bool:
-            """Below the negative band against the whole corpus (the story is checked already)."""
-            wj, wc = registry.worst(g, exclude=exclude)
+            """Below the negative band against the whole corpus (the story is checked already).
+            Natural mode: against the other stories only (the story has its own, wider limits)."""
+            if natural:
+                wj, wc = registry.worst(g, exclude_prefixes=(f"st{s_idx}-", f"title{s_idx}-"))
+            else:
+                wj, wc = registry.worst(g, exclude=exclude)
             return wj < NEG_MAX_J and wc < NEG_MAX_C
 
         def register(g: frozenset, owner: str) -> None:
             registry.add(g, owner)
             local.append((g, owner))
 
+        def hard_fresh(article: int) -> bool:
+            # Natural mode: a non-copy by the speaker (or source) of one of the story's statements,
+            # in the same frame, 0.25-0.35 Jaccard from the closest sentence of the story.
+            # the basis: in the original article any earlier sentence (it may be carried later);
+            # in a derived article a statement carried by several articles already
+            bases = [st for st, mem in enumerate(statements)
+                     if mem[0].sent is not None and (article == 0 or len(mem) > 1)]
+            if not bases:
+                return False
+            weights = [3.0 if statements[st][0].sent.kind == "quote" else 1.0 for st in bases]
+            root = statements[rng.choices(bases, weights=weights)[0]][0]
+            basis = root.sent
+            basis_numbers = set(re.findall(r"\d+", root.text))
+            target = rng.uniform(HARD_NEG_MIN_J, NAT_NEG_MAX_J)
+            cands = []
+            for _ in range(20):
+                sent = _new_sentence(story, rng, basis.kind, speaker=basis.speaker)
+                if rng.random() < 0.8:
+                    sent.frame, sent.subject, sent.source = basis.frame, basis.subject, basis.source
+                    if sent.kind == "fact" and _self_attributed(sent.clauses):
+                        sent.frame = ("fact", 0)
+                text = sent.render(story)
+                if not (SENT_MIN <= len(text) <= SENT_MAX):
+                    continue
+                if basis_numbers & set(re.findall(r"\d+", text)):
+                    continue  # the same figures: the same news, not a different statement
+                g = char_grams(text)
+                j, c = local_worst(g)
+                if not (HARD_NEG_MIN_J <= j < NAT_NEG_MAX_J and c < NAT_NEG_MAX_C):
+                    continue
+                cands.append((abs(j - target), len(cands), sent, text, g))
+            cands.sort(key=lambda x: (x[0], x[1]))
+            owner = f"st{s_idx}-{len(statements)}"
+            for _, _, sent, text, g in cands:
+                if accept(g, owner):
+                    register(g, owner)
+                    statements.append([_Member(article, text, g, sent, None, "root")])
+                    articles_body[article].append((len(statements) - 1, 0))
+                    return True
+            return False
+
         def fresh(article: int, prefer: str | None = None) -> bool:
             # A same-topic sentence that copies nothing. Hard mode keeps the candidate closest to
             # the story's other sentences (still below the negative band).
+            if natural and prefer is None and rng.random() < NAT_HARD_SHARE and hard_fresh(article):
+                return True
             hard = rng.random() < 0.6
             cands = []
             for _ in range(12 if hard else 4):
@@ -1605,14 +1981,34 @@ def generate(n_stories: int = 40, seed: int = 1, outlets: int = 8, dated: bool =
                 articles_body[article].append((st, len(members) - 1))
                 return True
             cands = []
-            target = rng.uniform(0.30, 0.55)
-            tries = 14
+            if natural:
+                target = _natural_rewrite_target(rng)
+                tries = 24 if target < 0.3 else 16
+                rw_min, rw_max = NAT_REWRITE_MIN_J, NAT_REWRITE_MAX_J
+                pair_min, pair_max = NAT_PAIR_MIN_J, NAT_PAIR_MAX_J
+                other_j, other_c = NAT_NEG_MAX_J, NAT_NEG_MAX_C
+            else:
+                target = rng.uniform(0.30, 0.55)
+                tries = 14
+                rw_min, rw_max = REWRITE_MIN_J, REWRITE_MAX_J
+                pair_min, pair_max = REWRITE_MIN_J, REWRITE_PAIR_MAX_J
+                other_j, other_c = NEG_MAX_J, NEG_MAX_C
             for t in range(tries):
                 sent = None
                 if kind == "partial":
                     text = _partial(ptext, story, rng)
                     if text is None:
                         continue
+                elif natural:  # light to heavy over the tries (heavy throughout for a low target);
+                    # the variant closest to the target is kept
+                    frac = t / tries
+                    if target < 0.3:
+                        heavy, strength = 0.6 + 0.4 * frac, 1.0 + 0.6 * frac
+                    else:
+                        heavy, strength = 1.3 * frac - 0.15, 0.3 + 1.2 * frac
+                    heavy = max(0.0, min(1.0, heavy + rng.uniform(-0.15, 0.15)))
+                    sent, text = _natural_variant(members[parent].sent, story, rng,
+                                                  strength=strength + rng.uniform(0, 0.3), heavy=heavy)
                 else:
                     sent = _rewrite(members[parent].sent, rng, strength=0.4 + 0.6 * t / tries + rng.uniform(0, 0.3))
                     text = sent.render(story)
@@ -1623,14 +2019,14 @@ def generate(n_stories: int = 40, seed: int = 1, outlets: int = 8, dated: bool =
                 if kind == "partial":
                     if not (PARTIAL_MIN_J <= jp < 0.97 and containment(g, members[parent].grams) >= PARTIAL_MIN_C):
                         continue
-                elif not (REWRITE_MIN_J <= jp <= REWRITE_MAX_J):
+                elif not (rw_min <= jp <= rw_max):
                     continue
                 trial = members + [_Member(article, text, g, sent, parent, kind)]
                 ok = True
                 for k in range(len(members)):
                     pk = _pair_kind(trial, k, len(members))
                     jk = jaccard(g, members[k].grams)
-                    if pk == "rewrite" and not (REWRITE_MIN_J <= jk <= REWRITE_PAIR_MAX_J):
+                    if pk == "rewrite" and not (pair_min <= jk <= pair_max):
                         ok = False
                     elif pk == "partial" and (jk < PARTIAL_MIN_J - 0.05
                                               or containment(g, members[k].grams) < PARTIAL_MIN_C - 0.1):
@@ -1638,8 +2034,10 @@ def generate(n_stories: int = 40, seed: int = 1, outlets: int = 8, dated: bool =
                 if not ok:
                     continue
                 wj, wc = local_worst(g, exclude=owner)
-                if wj >= NEG_MAX_J or wc >= NEG_MAX_C:
+                if wj >= other_j or wc >= other_c:
                     continue
+                if natural and wj >= max(jp, NEG_MAX_J):
+                    continue  # never closer to another statement than to its own source (above 0.25)
                 cands.append((abs(jp - target) if kind == "rewrite" else 0.0, t, text, g, sent))
             cands.sort(key=lambda x: (x[0], x[1]))
             for _, _, text, g, sent in cands:
@@ -1769,10 +2167,16 @@ def generate(n_stories: int = 40, seed: int = 1, outlets: int = 8, dated: bool =
                     assert text[s0:e0] == statements[st][m].text
 
         # gold
+        copied = [m.grams for members in statements if len(members) > 1 for m in members]
         for st, members in enumerate(statements):
             if len(members) == 1:
                 rid, s0, e0 = spans[(st, 0)]
                 gold_negatives.append([rid, s0, e0])
+                g = members[0].grams
+                nj = max((jaccard(g, o) for o in copied), default=0.0)
+                nc = max((containment(g, o) for o in copied), default=0.0)
+                gold_neg_measured.append({"jaccard": round(nj, 4), "containment": round(nc, 4),
+                                          "hard": nj >= HARD_NEG_MIN_J})
                 continue
             sid = f"s{s_idx:04d}-{st:02d}"
             gold_statements.append({"id": sid, "members": [list(spans[(st, m)]) for m in range(len(members))]})
@@ -1790,10 +2194,12 @@ def generate(n_stories: int = 40, seed: int = 1, outlets: int = 8, dated: bool =
     rng.shuffle(order)
     records = [records[i] for i in order]
     gold = {"pairs": gold_pairs, "statements": gold_statements, "negatives": gold_negatives,
-            "stories": gold_stories,
+            "negatives_measured": gold_neg_measured, "stories": gold_stories, "difficulty": difficulty,
             "about": "Planted reuse in a synthetic corpus (scripts/synth_reuse.py). Spans are character "
                      "offsets into each record's text; 'jaccard' is character-5-gram Jaccard of the two "
-                     "spans over normalised text."}
+                     "spans over normalised text; 'negatives_measured' (aligned with 'negatives') gives "
+                     "each negative's highest Jaccard and containment against a member of a statement "
+                     "of its story, 'hard' when that Jaccard is at least 0.25."}
     return records, gold
 
 
@@ -1809,8 +2215,22 @@ def _overlaps(x: tuple[int, int], y: tuple[int, int]) -> bool:
     return inter >= 0.5 * min(x[1] - x[0], y[1] - y[0])
 
 
+def jaccard_bin(j: float) -> str:
+    """The label of the JACCARD_BINS bin that ``j`` falls in."""
+    for lo, hi, label in JACCARD_BINS:
+        if lo <= j < hi:
+            return label
+    return JACCARD_BINS[-1][2]
+
+
 def evaluate(db_path: str, gold: dict) -> dict:
-    """Passage-level precision/recall of the clusters in ``db_path`` against ``gold``."""
+    """Passage-level precision/recall of the clusters in ``db_path`` against ``gold``.
+
+    Besides overall and per-kind figures: ``recall_bins`` (recall of the gold pairs by their
+    measured char-5gram Jaccard, JACCARD_BINS: where a method's threshold stops finding reuse) and,
+    when the gold has ``negatives_measured``, how many hard negatives (Jaccard >= 0.25 to a statement
+    member of their story) got linked to anything: ``hard_negatives``, ``hard_negatives_linked``,
+    ``hard_negatives_linked_share`` (None without hard negatives)."""
     conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
     try:
         rows = conn.execute(
@@ -1857,9 +2277,25 @@ def evaluate(db_path: str, gold: dict) -> dict:
     total_by_kind = Counter(p["kind"] for p in gold["pairs"])
     matched_by_kind = Counter(gold["pairs"][gi]["kind"] for gi in matched_gold)
     negatives_linked = 0
-    for art, s, e in gold.get("negatives", []):
-        if any(_overlaps((s, e), sp) for sp in linked_spans.get(art, ())):
-            negatives_linked += 1
+    measured = gold.get("negatives_measured")
+    hard_total = hard_linked = 0
+    for n, (art, s, e) in enumerate(gold.get("negatives", [])):
+        linked = any(_overlaps((s, e), sp) for sp in linked_spans.get(art, ()))
+        negatives_linked += linked
+        if measured is not None and measured[n]["jaccard"] >= HARD_NEG_MIN_J:
+            hard_total += 1
+            hard_linked += linked
+
+    bins: dict[str, dict] = {label: {"gold": 0, "matched": 0, "recall": None} for _, _, label in JACCARD_BINS}
+    for gi, p in enumerate(gold["pairs"]):
+        if p.get("jaccard") is None:
+            continue  # a gold without measured Jaccard: no bins
+        b = bins[jaccard_bin(p["jaccard"])]
+        b["gold"] += 1
+        b["matched"] += gi in matched_gold
+    for b in bins.values():
+        if b["gold"]:
+            b["recall"] = b["matched"] / b["gold"]
 
     n_pred = len(predicted)
     n_gold = len(gold["pairs"])
@@ -1873,6 +2309,12 @@ def evaluate(db_path: str, gold: dict) -> dict:
         "recall": len(matched_gold) / n_gold if n_gold else 0.0,
         "negatives": len(gold.get("negatives", [])),
         "negatives_linked": negatives_linked,
+        "negatives_linked_share": negatives_linked / len(gold["negatives"]) if gold.get("negatives") else 0.0,
+        "difficulty": gold.get("difficulty", "banded"),
+        "recall_bins": bins,
+        "hard_negatives": hard_total if measured is not None else None,
+        "hard_negatives_linked": hard_linked if measured is not None else None,
+        "hard_negatives_linked_share": hard_linked / hard_total if measured is not None and hard_total else None,
     }
     for k in kinds:
         result[f"gold_{k}"] = total_by_kind.get(k, 0)
@@ -1911,7 +2353,8 @@ def jaccard_distribution(records: list[dict], gold: dict) -> dict[str, dict]:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    records, gold = generate(args.stories, seed=args.seed, outlets=args.outlets, dated=not args.undated)
+    records, gold = generate(args.stories, seed=args.seed, outlets=args.outlets, dated=not args.undated,
+                             difficulty=args.difficulty)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as f:
@@ -1919,8 +2362,10 @@ def _cmd_generate(args: argparse.Namespace) -> int:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     gold_path = out.with_name(out.name[: -len(out.suffix)] + ".gold.json" if out.suffix else out.name + ".gold.json")
     gold_path.write_text(json.dumps(gold, indent=1, ensure_ascii=False), encoding="utf-8")
-    print(f"{len(records)} articles -> {out}; gold ({len(gold['pairs'])} pairs, "
-          f"{len(gold['statements'])} statements, {len(gold['negatives'])} negatives) -> {gold_path}")
+    n_hard = sum(m["hard"] for m in gold["negatives_measured"])
+    print(f"{len(records)} articles ({gold['difficulty']}) -> {out}; gold ({len(gold['pairs'])} pairs, "
+          f"{len(gold['statements'])} statements, {len(gold['negatives'])} negatives, {n_hard} of them hard) "
+          f"-> {gold_path}")
     print(f"{'kind':<18}{'n':>6}{'min':>8}{'median':>8}{'max':>8}   (char-5gram Jaccard)")
     dist = jaccard_distribution(records, gold)
     for k in ("exact", "partial", "rewrite", "negative-vs-story"):
@@ -1941,9 +2386,19 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     for k in ("exact", "partial", "rewrite"):
         rows.append((f"recall {k}", f"{m['recall_' + k]:.3f}", f"of {m['gold_' + k]}"))
     rows.append(("negatives linked", str(m["negatives_linked"]), f"of {m['negatives']}"))
+    if m["hard_negatives"] is not None:
+        share = m["hard_negatives_linked_share"]
+        rows.append(("hard negatives linked", str(m["hard_negatives_linked"]),
+                     f"of {m['hard_negatives']} (Jaccard >= {HARD_NEG_MIN_J} to a statement member)"
+                     + (f", share {share:.3f}" if share is not None else "")))
     rows.append(("clusters", str(m["clusters"]), ""))
+    print(f"{'difficulty':<22}{m['difficulty']:>10}")
     for name, val, note in rows:
         print(f"{name:<22}{val:>10}  {note}")
+    print("recall by Jaccard of the gold pair (char 5-grams):")
+    for label, b in m["recall_bins"].items():
+        val = f"{b['recall']:.3f}" if b["recall"] is not None else "-"
+        print(f"  {label:<20}{val:>10}  {b['matched']}/{b['gold']}")
     return 0
 
 
@@ -1956,6 +2411,9 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--outlets", type=int, default=8)
     g.add_argument("--undated", action="store_true", help="published = null")
+    g.add_argument("--difficulty", choices=DIFFICULTIES, default="banded",
+                   help="banded: a gap between negatives (< 0.25) and rewrites (>= 0.28); natural: no gap "
+                        "(rewrites 0.12-0.75, hard negatives up to 0.35)")
     g.set_defaults(func=_cmd_generate)
     e = sub.add_parser("evaluate", help="score a built database against a gold file")
     e.add_argument("db")

@@ -3,6 +3,11 @@
 scripts/synth_reuse.py writes a corpus in which outlets carry statements of a story as exact
 copies, partial copies and translation-like rewrites (char-5gram Jaccard ~0.3-0.55), next to
 same-topic sentences that are not copies (< 0.25). See the script's docstring.
+
+That default ("banded") leaves a gap between negatives and rewrites that a Jaccard threshold sits
+in, so the loader scores almost perfectly on it by construction. The "natural" difficulty removes
+the gap (heavy rewrites below 0.28, hard negatives up to 0.35); its tests measure where the
+method's limits are instead of only that it works.
 """
 
 from __future__ import annotations
@@ -227,4 +232,156 @@ def test_loader_finds_planted_reuse(tmp_path):
     assert m["precision"] >= 0.90, report
     assert m["recall"] >= 0.85, report
     assert m["recall_rewrite"] >= 0.75, report
+    assert elapsed < 20, f"loading {len(records)} articles took {elapsed:.1f}s"
+
+
+# ------------------------------------------------------------------ natural difficulty
+
+
+@pytest.fixture(scope="module")
+def natural_corpus():
+    return synth.generate(n_stories=40, seed=7, difficulty="natural")
+
+
+def test_difficulty_argument():
+    with pytest.raises(ValueError):
+        synth.generate(n_stories=2, seed=1, difficulty="easy")
+    records, gold = synth.generate(n_stories=6, seed=1, difficulty="natural")
+    assert gold["difficulty"] == "natural"
+    again = synth.generate(n_stories=6, seed=1, difficulty="natural")
+    assert json.dumps(again, sort_keys=True) == json.dumps((records, gold), sort_keys=True)
+    banded = synth.generate(n_stories=6, seed=1)
+    assert banded[1]["difficulty"] == "banded"
+    assert json.dumps(banded, sort_keys=True) != json.dumps((records, gold), sort_keys=True)
+
+
+def test_banded_negatives_measured(corpus):
+    records, gold = corpus
+    measured = gold["negatives_measured"]
+    assert len(measured) == len(gold["negatives"])
+    assert not any(m["hard"] for m in measured)
+    assert max(m["jaccard"] for m in measured) < 0.25
+
+
+def test_natural_corpus_has_no_gap(natural_corpus):
+    """The natural corpus really holds pairs a 0.28 threshold misses and negatives above 0.25."""
+    records, gold = natural_corpus
+    texts = {r["id"]: r["text"] for r in records}
+    rewrites = []
+    for p in gold["pairs"]:
+        j = synth.jaccard(texts[p["a"]][slice(*p["a_span"])], texts[p["b"]][slice(*p["b_span"])])
+        assert abs(j - p["jaccard"]) < 1e-3
+        if p["kind"] == "rewrite":
+            rewrites.append(j)
+    assert len(rewrites) >= 100
+    assert min(rewrites) >= synth.NAT_PAIR_MIN_J and max(rewrites) <= synth.NAT_PAIR_MAX_J
+    below = sum(j < 0.28 for j in rewrites)
+    assert below / len(rewrites) >= 0.10  # measured (seed 7): 44 of 227 rewrite pairs, 0.19
+    assert sum(j < 0.2 for j in rewrites) >= 5  # measured: 13
+    assert sum(0.25 <= j <= 0.55 for j in rewrites) / len(rewrites) >= 0.6  # measured: 0.81
+    assert 0.28 <= statistics.median(rewrites) <= 0.5  # measured: 0.379
+
+    # negatives: same topic, up to 0.35 / 0.6 against the story's statements, about a fifth hard
+    story_of = {a: s for s in gold["stories"] for a in s["articles"]}
+    members: dict[str, list[str]] = {}
+    for st in gold["statements"]:
+        for art, s, e in st["members"]:
+            members.setdefault(story_of[art]["id"], []).append(texts[art][s:e])
+    measured = gold["negatives_measured"]
+    assert len(measured) == len(gold["negatives"]) >= 40
+    for (art, s, e), m in zip(gold["negatives"], measured):
+        neg = texts[art][s:e]
+        story = story_of[art]
+        assert any(w.lower() in neg.lower() for w in story["topic_words"]), neg
+        sims = [(synth.jaccard(neg, o), synth.containment(neg, o)) for o in members.get(story["id"], [])]
+        j = max((x for x, _ in sims), default=0.0)
+        c = max((y for _, y in sims), default=0.0)
+        assert abs(j - m["jaccard"]) < 1e-3 and abs(c - m["containment"]) < 1e-3
+        assert j < synth.NAT_NEG_MAX_J and c < synth.NAT_NEG_MAX_C, neg
+        assert m["hard"] == (j >= 0.25)
+    hard = sum(m["hard"] for m in measured)
+    assert 0.12 <= hard / len(measured) <= 0.30  # measured: 82 of 419, 0.196
+
+
+def test_evaluate_reports_bins_and_hard_negatives(tmp_path):
+    records, gold = synth.generate(n_stories=8, seed=3, difficulty="natural")
+    perfect = [st["members"] for st in gold["statements"]]
+    _build_db(tmp_path / "perfect.db", records, perfect)
+    m = synth.evaluate(str(tmp_path / "perfect.db"), gold)
+    assert m["precision"] == 1.0 and m["recall"] == 1.0
+    assert [label for _, _, label in synth.JACCARD_BINS] == list(m["recall_bins"])
+    assert sum(b["gold"] for b in m["recall_bins"].values()) == len(gold["pairs"])
+    assert all(b["recall"] == 1.0 for b in m["recall_bins"].values() if b["gold"])
+    hard = [n for n, meas in zip(gold["negatives"], gold["negatives_measured"]) if meas["hard"]]
+    assert hard and m["hard_negatives"] == len(hard) and m["hard_negatives_linked"] == 0
+
+    # link one hard negative to a member of another article; drop the first statement
+    texts = {r["id"]: r["text"] for r in records}
+    neg = hard[0]
+    other = max((mem for st in gold["statements"] for mem in st["members"] if mem[0] != neg[0]),
+                key=lambda mem: synth.jaccard(texts[neg[0]][neg[1]:neg[2]], texts[mem[0]][mem[1]:mem[2]]))
+    _build_db(tmp_path / "flawed.db", records, perfect[1:] + [[neg, other]])
+    m = synth.evaluate(str(tmp_path / "flawed.db"), gold)
+    assert m["hard_negatives_linked"] == 1
+    assert m["hard_negatives_linked_share"] == pytest.approx(1 / len(hard))
+    dropped = [p for p in gold["pairs"] if p["statement"] == gold["statements"][0]["id"]]
+    label = synth.jaccard_bin(dropped[0]["jaccard"])
+    assert m["recall_bins"][label]["matched"] < m["recall_bins"][label]["gold"]
+    assert m["precision"] < 1.0
+
+
+def test_cli_natural(tmp_path, capsys):
+    out = tmp_path / "nat.jsonl"
+    assert synth.main(["generate", str(out), "--stories", "5", "--seed", "2", "--difficulty", "natural"]) == 0
+    gold_path = tmp_path / "nat.gold.json"
+    gold = json.loads(gold_path.read_text(encoding="utf-8"))
+    assert gold["difficulty"] == "natural"
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    _build_db(tmp_path / "nat.db", records, [st["members"] for st in gold["statements"]])
+    capsys.readouterr()
+    assert synth.main(["evaluate", str(tmp_path / "nat.db"), str(gold_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "recall by Jaccard" in printed and "hard negatives linked" in printed
+    for _, _, label in synth.JACCARD_BINS:
+        assert label in printed
+
+
+def test_loader_on_natural_difficulty(tmp_path, natural_corpus):
+    """Measures the loader where the generator enforces no gap. The floors sit a bit below what
+    was measured (seed 7, 40 stories, 133 articles; loader: char-5gram Jaccard >= 0.28 or
+    containment >= 0.7 with Jaccard >= 0.15):
+
+        precision 0.827 (339/410)   recall 0.854 (339/397)   recall rewrite 0.744
+        recall by gold-pair Jaccard:  <0.2 0/13   0.2-0.28 5/31   0.28-0.4 70/87
+                                      0.4-0.6 83/85   >=0.6 181/181   (0.28-0.6: 153/172 = 0.890)
+        hard negatives linked 27/82 = 0.329   (negatives linked 34/419)
+
+    Below 0.28 the threshold misses nearly everything (by design of the method, not of the
+    benchmark); a third of the hard negatives get linked. The hard-negative figure is a ceiling:
+    fewer linked is better.
+    """
+    load = pytest.importorskip(
+        "datasette_provenance.load", reason="datasette_provenance.load (the loader) is not importable yet"
+    )
+    records, gold = natural_corpus
+    # the corpus is not trivial: pairs a 0.28 threshold misses, negatives above 0.25
+    assert sum(p["jaccard"] < 0.28 for p in gold["pairs"]) / len(gold["pairs"]) >= 0.06  # measured 44/397
+    assert sum(m["hard"] for m in gold["negatives_measured"]) >= 40  # measured 82
+
+    src = tmp_path / "natural.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    db = tmp_path / "natural.db"
+    started = time.monotonic()
+    load.load_paths(str(db), [str(src)])
+    elapsed = time.monotonic() - started
+    m = synth.evaluate(str(db), gold)
+    report = json.dumps(m, indent=1)
+    bins = m["recall_bins"]
+    mid_gold = bins["0.28-0.4"]["gold"] + bins["0.4-0.6"]["gold"]
+    mid_recall = (bins["0.28-0.4"]["matched"] + bins["0.4-0.6"]["matched"]) / mid_gold
+    assert m["precision"] >= 0.78, report
+    assert m["recall"] >= 0.80, report
+    assert mid_recall >= 0.84, report
+    assert bins[">=0.6"]["recall"] >= 0.97, report
+    assert m["hard_negatives"] >= 40 and m["hard_negatives_linked_share"] <= 0.42, report
     assert elapsed < 20, f"loading {len(records)} articles took {elapsed:.1f}s"

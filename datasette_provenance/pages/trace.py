@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..candidates import is_link
-from ..segment import normalise, split_sentences
+from ..segment import normal_form, split_sentences
 from ..signatures import Settings, band_keys, minhash_signatures, shingle_sets, similarity
 from .common import (
     Urls, base_context, html, json_response, open_database, rows, rows_in, same_day_tie, timeline_key,
@@ -56,7 +56,7 @@ async def view(datasette, request):
 async def trace(db, q: str, settings: Settings, urls: Urls) -> dict:
     sentences = []
     for i, (s, e) in enumerate(split_sentences(q)):
-        norm = normalise(q[s:e])[0]
+        norm = normal_form(q[s:e])
         sentences.append({"index": i, "start": s, "end": e, "text": q[s:e], "norm": norm,
                           "matchable": len(norm) >= settings.min_chars, "matches": []})
     matchable = [s for s in sentences if s["matchable"]]
@@ -90,7 +90,7 @@ async def trace(db, q: str, settings: Settings, urls: Urls) -> dict:
         """, sorted(candidates))
         for r in stored:
             r["text"] = r.pop("paragraph_text")[r["start"]:r["end"]]
-        stored_sets = shingle_sets([normalise(r["text"])[0] for r in stored], settings.k)
+        stored_sets = shingle_sets([normal_form(r["text"]) for r in stored], settings.k)
         matched: list[dict] = []
         for r, shingles in zip(stored, stored_sets):
             for idx in sorted(candidates[r["sentence_id"]]):
