@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from .load import load_paths
+from .signatures import Settings
 from .store import IncompatibleSettings
 
 
@@ -27,10 +29,20 @@ def provenance() -> None:
 @click.option("--sources", type=click.Path(exists=True, dir_okay=False),
               help="JSON file extending credited source names (shape of data/sources.json).")
 @click.option("--batch-size", default=2000, show_default=True, help="Articles committed per transaction.")
+@click.option("--num-perm", type=int, help=f"MinHash permutations for a new database [{Settings.num_perm}].")
+@click.option("--bands", type=int, help=f"LSH bands for a new database [{Settings.bands}].")
+@click.option("--rows", type=int, help=f"Rows per LSH band for a new database [{Settings.rows}].")
+@click.option("--jaccard", type=float, help=f"Character 5-gram Jaccard that links two sentences [{Settings.jaccard}].")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def load(database: str, paths: tuple[str, ...], outlet: str | None, published: str | None,
-         aliases: str | None, sources: str | None, batch_size: int, quiet: bool) -> None:
-    """Load articles from PATHS (files or folders: .txt, .jsonl, .csv) into DATABASE."""
+         aliases: str | None, sources: str | None, batch_size: int, num_perm: int | None, bands: int | None,
+         rows: int | None, jaccard: float | None, quiet: bool) -> None:
+    """Load articles from PATHS (files or folders) into DATABASE.
+
+    Signature settings are fixed when the database is created; a later load with other ones is refused.
+    """
+    chosen = {k: v for k, v in dict(num_perm=num_perm, bands=bands, rows=rows, jaccard=jaccard).items() if v}
+    settings = replace(Settings(), **chosen) if chosen else None
     total = sum(f.stat().st_size for p in paths for f in _files(Path(p)))
     bar = None if quiet else click.progressbar(length=total, label="Loading", file=sys.stderr)
     last = 0
@@ -44,7 +56,7 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
 
     try:
         summary = load_paths(database, paths, outlet=outlet, published=published, aliases=aliases, sources=sources,
-                             batch_size=batch_size, progress=progress)
+                             batch_size=batch_size, settings=settings, progress=progress)
     except (IncompatibleSettings, ValueError) as e:
         raise click.ClickException(str(e))
     finally:

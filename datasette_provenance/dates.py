@@ -4,6 +4,12 @@ Times that carry a zone (``Z``, ``UTC``, ``GMT``, ``+0300``, ``GMT+3`` or an
 RFC 2822 US zone such as ``EST``) are converted to UTC. Times without a zone
 are taken as UTC: scraped pages rarely say which zone they mean, and guessing
 one per outlet would be worse than a documented, consistent rule.
+
+A field that holds nothing but a date may also use the forms of data exports,
+which ``parse_date`` accepts but ``find_date`` never looks for in prose: Unix
+epoch seconds (9-10 digits, optionally with a fraction) or milliseconds (13
+digits), GDELT's compact ``YYYYMMDD``, ``YYYYMMDDhhmmss`` and
+``YYYYMMDDThhmmssZ``, and ``2022/02/03`` (which in prose is mostly a URL path).
 """
 
 from __future__ import annotations
@@ -53,6 +59,17 @@ _PATTERNS = [
     )
 ]
 
+# Whole-field forms only: in prose these digits are counts, ids and phone numbers.
+_COMPACT = re.compile(
+    r"(?P<year>\d{4})(?P<month_num>\d{2})(?P<day>\d{2})"
+    r"(?:t?(?P<hour>\d{2})(?P<minute>\d{2})(?P<second>\d{2})(?P<zone>z)?)?",
+    re.IGNORECASE,
+)
+_SLASHED = re.compile(r"^(\d{4})/(\d{2})/(\d{2})(?=$|[T\s])", re.IGNORECASE)
+_EPOCH = re.compile(r"(?P<seconds>\d{9,10})(?:\.\d+)?|(?P<millis>\d{13})")
+# Trailing decorations some serialisers add after a zone: "+0000 (UTC)", "+03:00[Europe/Moscow]".
+_ZONE_COMMENT = re.compile(r"(?<=\S)\s*(?:\([a-z ]{1,40}\)|\[[\w/+\-]{1,40}\])$", re.IGNORECASE)
+
 Parsed = tuple[str, str]
 
 
@@ -62,11 +79,17 @@ def parse_date(s: str) -> Parsed | None:
     Precision is ``'day'``, ``'minute'`` or ``'second'`` so that callers never
     mistake a bare date for midnight.
     """
-    s = s.strip().rstrip(".,").strip()
+    s = _ZONE_COMMENT.sub("", s.strip().rstrip(".,").strip())
+    s = _SLASHED.sub(r"\1-\2-\3", s)  # 2022/02/03: a field's form; in prose it is mostly a URL path
     for pattern in _PATTERNS:
         match = pattern.fullmatch(s)
         if match and (parsed := _convert(match)):
             return parsed
+    if match := _COMPACT.fullmatch(s):
+        return _convert(match)
+    if match := _EPOCH.fullmatch(s):
+        seconds = int(match["seconds"]) if match["seconds"] else int(match["millis"]) // 1000
+        return _from_epoch(seconds)
     return None
 
 
@@ -118,7 +141,7 @@ def _convert(match: re.Match[str]) -> Parsed | None:
         return None
     if fields.get("hour") is None:
         return day.isoformat(), "day"
-    hour = _hour(int(fields["hour"]), fields["ampm"])
+    hour = _hour(int(fields["hour"]), fields.get("ampm"))
     offset = _offset(fields["zone"])
     if hour is None or offset is None:
         return None
@@ -131,6 +154,13 @@ def _convert(match: re.Match[str]) -> Parsed | None:
         return None
     utc = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return utc, "second" if fields["second"] is not None else "minute"
+
+
+def _from_epoch(seconds: int) -> Parsed | None:
+    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    if not MIN_YEAR <= moment.year <= date.today().year + 1:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ"), "second"
 
 
 def _hour(hour: int, ampm: str | None) -> int | None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["OutletAliases", "default_aliases", "normalise_name", "outlet_for_url", "infer_outlet"]
+__all__ = ["OutletAliases", "bare_host", "default_aliases", "normalise_name", "outlet_for_url", "infer_outlet"]
 
 
 @dataclass(frozen=True)
@@ -53,26 +53,38 @@ class OutletAliases:
 
     def normalise_name(self, name: str) -> str:
         """Canonical outlet for a stated name or domain; unknown names come back stripped."""
+        return self.lookup(name) or name.strip()
+
+    def lookup(self, name: str | None) -> str | None:
+        """Canonical outlet for a known name or domain (``Sputnik International``, ``www.rt.com``), else None."""
+        if not name:
+            return None
         key = _name_key(name)
         if key in self.names:
             return self.names[key]
-        if re.fullmatch(r"(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)+", key):
-            return self.outlet_for_url(key) or name.strip()
-        return name.strip()
+        if _DOMAIN.fullmatch(key):
+            return self.outlet_for_url(key)
+        return None
+
+    def site_outlet(self, *urls: str | None, site_name: str | None = None, text: str = "") -> str | None:
+        """The outlet of a web page: a known domain of its URLs (in order), a known site name, the site
+        name as given, the page's signature lines, and last the bare host of the first URL."""
+        for url in urls:
+            if outlet := self.outlet_for_url(url):
+                return outlet
+        if site_name and site_name.strip():
+            return self.lookup(site_name) or " ".join(site_name.split())
+        for pattern, outlet in self.signatures:
+            if pattern.search(text):
+                return outlet
+        return next((host for url in urls if (host := bare_host(url))), None)
 
     def outlet_for_url(self, url: str | None) -> str | None:
         """Outlet whose domain is the URL's host or a parent of it (cdn.x.com -> x.com)."""
-        if not url:
-            return None
-        if "://" not in url and not url.startswith("//"):
-            url = "//" + url
-        try:
-            host = urlsplit(url.strip()).hostname
-        except ValueError:
-            return None
+        host = bare_host(url)
         if not host:
             return None
-        labels = _bare_host(host).split(".")
+        labels = host.split(".")
         for i in range(len(labels) - 1):
             if (outlet := self.domains.get(".".join(labels[i:]))) is not None:
                 return outlet
@@ -137,6 +149,22 @@ def _parse_layer(raw: str, origin: str) -> dict[str, Any]:
             raise ValueError(f"{origin}: bad signature pattern {entry['pattern']!r}: {e}") from None
     data["signatures"] = signatures
     return data
+
+
+def bare_host(url: str | None) -> str | None:
+    """``www.Example.com`` for ``https://www.Example.com:8080/x`` is ``example.com``; None if no host."""
+    if not url:
+        return None
+    if "://" not in url and not url.startswith("//"):
+        url = "//" + url
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+    return _bare_host(host) if host and "." in host else None
+
+
+_DOMAIN = re.compile(r"(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 
 
 def _bare_host(host: str) -> str:

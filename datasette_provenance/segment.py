@@ -49,7 +49,15 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("meta", re.compile(r"^(share|tweet|print|subscribe|sign up|log in|cookies?|we use cookies|accept"
                         r"( all)?|advertisement|discuss|comments?)\b.{0,60}$", re.I)),
     ("wire", re.compile(r"^(\(?more\)?|\(?ends?\)?|-+\s*0\s*-+|#+|zczc|nnnn|=+|\*+|bc-\S+)$", re.I)),
+    ("meta", re.compile(r"^(?=.*\bcookies?\b).*\b(accept|agree|policy|consent|experience|use of|storing)\b"
+                        r"|\b(sign up|subscribe)\b.*\bnewsletter\b|^subscribe to\b|^tags?\s*:"
+                        r"|^like this (story|article)\b|^share (it|this|on)\b"
+                        r"|^(posted |written |published )?by [A-Z][\w.'’-]+( [A-Z][\w.'’-]+){0,3}\.?$", re.I)),
+    ("contact", re.compile(r"^(join|follow|find) (us|our \w+)( \w+)? on\b|\b(telegram|whatsapp|twitter|facebook"
+                           r"|instagram|youtube|tiktok) (channel|page|account)\b", re.I)),
+    ("related", re.compile(r"^(click here|you (may|might) also like|more (from|on|in)\b|don'?t miss)", re.I)),
 ]
+_SHORT_ONLY = 30  # the last three patterns describe short lines; a long sentence that matches is reporting
 
 
 @dataclass
@@ -209,10 +217,11 @@ def _classify_paragraphs(paragraphs: list[Paragraph], title: str | None) -> None
 
 
 def _line_kind(text: str) -> str:
-    for kind, pattern in _PATTERNS:
+    words = len(text.split())
+    for i, (kind, pattern) in enumerate(_PATTERNS):
         if pattern.search(text):
-            if kind in ("contact", "credit") and len(text.split()) > 25:
-                continue  # a long sentence that merely mentions an e-mail or a source is text
+            if kind in ("contact", "credit") and words > 25 or i >= len(_PATTERNS) - 3 and words > _SHORT_ONLY:
+                continue  # a long sentence that merely mentions an e-mail, a source or cookies is text
             return kind
     if _DATE_LINE.match(text):
         return "meta"

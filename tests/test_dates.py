@@ -27,6 +27,22 @@ from datasette_provenance.dates import find_date, is_date_line, parse_date
         ("Feb 3, 2022", ("2022-02-03", "day")),
         ("Sept. 30, 2021 at 23:15 GMT+3", ("2021-09-30T20:15:00Z", "minute")),
         ("  3 February 2022.  ", ("2022-02-03", "day")),
+        # exports and extractors: news-please, Media Cloud, htmldate, GDELT, JSON numbers
+        ("2022-02-03 12:54:00", ("2022-02-03T12:54:00Z", "second")),
+        ("2022-02-03 12:54:00.123456", ("2022-02-03T12:54:00Z", "second")),
+        ("2022-02-03T14:25:00+0300", ("2022-02-03T11:25:00Z", "second")),
+        ("2022-02-03 12:54:00+00:00", ("2022-02-03T12:54:00Z", "second")),
+        ("2022/02/03", ("2022-02-03", "day")),
+        ("2022/02/03 12:54", ("2022-02-03T12:54:00Z", "minute")),
+        ("03 Feb 2022 12:54:00 +0300", ("2022-02-03T09:54:00Z", "second")),
+        ("Thu, 3 Feb 2022 12:54:00 +0000 (UTC)", ("2022-02-03T12:54:00Z", "second")),
+        ("2022-02-03T12:54:00+03:00[Europe/Moscow]", ("2022-02-03T09:54:00Z", "second")),
+        ("1643892840", ("2022-02-03T12:54:00Z", "second")),
+        ("1643892840.75", ("2022-02-03T12:54:00Z", "second")),
+        ("1643892840000", ("2022-02-03T12:54:00Z", "second")),
+        ("20220203", ("2022-02-03", "day")),
+        ("20220203125400", ("2022-02-03T12:54:00Z", "second")),
+        ("20220203T125400Z", ("2022-02-03T12:54:00Z", "second")),
     ],
 )
 def test_parse_date_forms(text, expected):
@@ -46,6 +62,10 @@ def test_parse_date_forms(text, expected):
         "2022-02-03T12:54+1600",  # no such offset
         "On 3 February 2022 the raid happened",  # a phrase, not a date
         "February 2022",  # no day
+        "2022/02-03",  # mixed separators
+        "20221340",  # compact, but no such month
+        "99999999999",  # 11 digits: neither epoch seconds nor milliseconds
+        "1234567890123456",
     ],
 )
 def test_parse_date_rejects(text):
@@ -79,6 +99,11 @@ def test_find_date_only_scans_the_first_non_empty_lines():
 
 def test_find_date_skips_invalid_dates():
     assert find_date("Posted 31.02.2022\nUpdated: 1 March 2022") == ("2022-03-01", "day")
+
+
+def test_export_forms_are_not_found_in_prose():
+    """Epoch and compact numbers are dates only as a whole field: in text they are ids and counts."""
+    assert find_date("Story Code : 1643892840\nRef 20220203\nhttps://example.com/2022/02/03/story\n") is None
 
 
 def test_find_date_none():

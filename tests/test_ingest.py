@@ -226,6 +226,24 @@ def test_unknown_extension_reported_in_folder_and_when_explicit(tmp_path):
     assert "unsupported format '.png'" in error.reason
 
 
+def test_unsupported_format_lists_what_is_supported(tmp_path):
+    (tmp_path / "page.mhtml").write_text("MIME-Version: 1.0\n")
+    [error] = read(tmp_path)
+    assert error.reason == (
+        "unsupported format '.mhtml': expected .txt, .json, .jsonl, .ndjson, .csv, .tsv, .html, .htm, .warc or .warc.gz"
+    )
+
+
+def test_archives_and_compressed_files_by_their_full_suffix(tmp_path):
+    """x.warc.gz is a web archive; other .gz files (and page assets) are not articles and are skipped."""
+    (tmp_path / "notes.txt.gz").write_bytes(b"\x1f\x8b\x08")
+    (tmp_path / "app.js").write_text("1")
+    (tmp_path / "site.css").write_text("body{}")
+    (tmp_path / "CRAWL.WARC.GZ").write_bytes(b"")
+    [error] = read(tmp_path)
+    assert (error.source, error.reason) == (str(tmp_path / "CRAWL.WARC.GZ"), "empty file")
+
+
 def test_missing_path(tmp_path):
     [error] = read(tmp_path / "nope.txt")
     assert error.reason == "no such file or directory"
@@ -377,6 +395,21 @@ def test_csv_header_only(tmp_path):
     path.write_text("id,text\n")
     [error] = read(path)
     assert error.reason == "no records after the header line"
+
+
+def test_tsv_and_tab_separated_csv(tmp_path):
+    (tmp_path / "a.tsv").write_text("id\toutlet\ttext\nt1\ttass\tBody, with a comma\n")
+    (tmp_path / "b.csv").write_text("id\ttext\nt2\tTabbed body\n")
+    a, b = read(tmp_path)
+    assert (a.external_id, a.outlet, a.text) == ("t1", "TASS", "Body, with a comma")
+    assert (b.external_id, b.text) == ("t2", "Tabbed body")
+
+
+def test_csv_of_links_without_text(tmp_path):
+    path = tmp_path / "links.csv"
+    path.write_text("url,title\nhttps://rt.com/1,Headline\n")
+    [error] = read(path)
+    assert error.reason == "links.csv has no text column: export full text or load the HTML/WARC (columns: url, title)"
 
 
 def test_csv_long_field(tmp_path):

@@ -5,6 +5,8 @@ import pytest
 
 from datasette_provenance.outlets import (
     OutletAliases,
+    bare_host,
+    default_aliases,
     infer_outlet,
     normalise_name,
     outlet_for_url,
@@ -125,3 +127,53 @@ def test_bad_user_file(tmp_path, content, message):
     with pytest.raises(ValueError, match=message) as info:
         OutletAliases.load(user)
     assert str(user) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "name, outlet",
+    [
+        ("Sputnik International", "Sputnik"),
+        ("www.sputnikglobe.com", "Sputnik"),
+        ("trt world", "TRT World"),
+        ("The Daily Example", None),
+        ("example.org", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_lookup_only_knows_known_names(name, outlet):
+    assert default_aliases().lookup(name) == outlet
+
+
+@pytest.mark.parametrize(
+    "url, host",
+    [
+        ("https://www.Example.com:8080/x", "example.com"),
+        ("news.example.org/a", "news.example.org"),
+        ("http://localhost/x", None),
+        ("not a url", None),
+        (None, None),
+    ],
+)
+def test_bare_host(url, host):
+    assert bare_host(url) == host
+
+
+def test_site_outlet_order():
+    """A web page's outlet: known domains of its URLs in order, then its site name, signature, host."""
+    aliases = default_aliases()
+    assert aliases.site_outlet("https://www.rt.com/a", "https://tass.com/b") == "RT"
+    assert aliases.site_outlet(None, "https://tass.com/b", site_name="Sputnik") == "TASS"
+    assert aliases.site_outlet("https://example.com/a", site_name="Sputnik International") == "Sputnik"
+    assert aliases.site_outlet("https://example.com/a", site_name="  The Daily   Example ") == "The Daily Example"
+    assert aliases.site_outlet("https://example.com/a", text="x\nStory Code : 12\n") == "Islam Times"
+    assert aliases.site_outlet(None, "https://www.example.com/a", text="nothing") == "example.com"
+    assert aliases.site_outlet(None, None) is None
+
+
+def test_user_file_extends_site_outlet(tmp_path):
+    user = tmp_path / "aliases.json"
+    user.write_text(json.dumps({"domains": {"example.com": "Example News"}, "names": {"the daily example": "Example News"}}))
+    aliases = OutletAliases.load(user)
+    assert aliases.site_outlet("https://example.com/a") == "Example News"
+    assert aliases.site_outlet("https://other.org/a", site_name="The Daily Example") == "Example News"

@@ -91,3 +91,13 @@ def test_offsets_point_at_their_text(text):
             assert last <= s.start < s.end <= len(p.text)
             assert p.text[s.start:s.end].strip() == p.text[s.start:s.end]
             last = s.end
+
+
+def test_reporting_that_mentions_boilerplate_words_stays_text():
+    text = "\n".join([
+        "The company said its weekly newsletter now reaches two million readers across Europe.",
+        "Russia said it would share this information with its partners in the coalition.",
+        "Regulators fined the site for storing cookies without consent, the agency said on Monday.",
+    ])
+    kinds = [p.kind for p in segment(text, title="Some other title of this story")]
+    assert kinds[:2] == ["text", "text"]
