@@ -17,6 +17,7 @@ import numpy as np
 MERGE_SHARE = 0.5  # share of cross-article pairs between two groups that must be links
 MAX_PAIRS = 4000  # cross pairs checked per merge; beyond this an even sample is checked
 TEMPLATE_ARTICLES = 3  # one outlet repeating a near-identical line in this many articles: boilerplate
+EDGE_PARAGRAPHS = 2  # paragraphs at either end of an article where templates (footers, standfirsts) live
 TEMPLATE_JACCARD = 0.8
 
 Link = tuple[int, int, float, float]
@@ -62,19 +63,25 @@ def outlet_templates(
     article_of: dict[int, int],
     outlet_of: dict[int, str | None],
     similarity: Callable[[int, int], float],
+    at_edge: Callable[[int], bool] = lambda n: False,
 ) -> set[int]:
-    """Members that are one outlet's boilerplate: near-identical across several of its articles."""
+    """Members that are one outlet's boilerplate: near-identical across several of its articles.
+
+    Three articles are enough anywhere; two when the line closes or opens both articles, where
+    footers and standfirst templates live.
+    """
     by_outlet: dict[str, list[int]] = defaultdict(list)
     for n in group:
         if outlet_of[n]:
             by_outlet[outlet_of[n]].append(n)
     flagged: set[int] = set()
     for nodes in by_outlet.values():
-        if len({article_of[n] for n in nodes}) < TEMPLATE_ARTICLES:
+        if len({article_of[n] for n in nodes}) < 2:
             continue
         for n in nodes:
-            twins = {article_of[m] for m in nodes if m != n and similarity(n, m) >= TEMPLATE_JACCARD}
-            if len(twins | {article_of[n]}) >= TEMPLATE_ARTICLES:
+            twins = [m for m in nodes if article_of[m] != article_of[n] and similarity(n, m) >= TEMPLATE_JACCARD]
+            articles = {article_of[m] for m in twins} | {article_of[n]}
+            if len(articles) >= TEMPLATE_ARTICLES or (at_edge(n) and any(at_edge(m) for m in twins)):
                 flagged.add(n)
     return flagged
 

@@ -235,8 +235,14 @@ def _recluster(conn: sqlite3.Connection, seeds: list[int], settings: Settings) -
     links = _links_within(conn, component)
     info = _sentence_norms(conn, sorted(component))
     article_of = {s: a for s, (a, _) in info.items()}
-    outlet_of = dict(_in(conn, "select s.id, a.outlet from sentences s join articles a on a.id = s.article_id"
-                                " where s.id in ({})", component))
+    outlet_of, edge = {}, set()
+    for sid, outlet, position, last in _in(
+        conn, "select s.id, a.outlet, p.position, (select max(position) from paragraphs q where q.article_id = a.id)"
+              " from sentences s join articles a on a.id = s.article_id join paragraphs p on p.id = s.paragraph_id"
+              " where s.id in ({})", component):
+        outlet_of[sid] = outlet
+        if position < clustering.EDGE_PARAGRAPHS or position > last - clustering.EDGE_PARAGRAPHS:
+            edge.add(sid)
     shingles = dict(zip(info, shingle_sets([n for _, n in info.values()], settings.k)))
     known = {(a, b): (j, c) for a, b, j, c in links}
     sims: dict[tuple[int, int], tuple[float, float]] = {}
@@ -262,7 +268,7 @@ def _recluster(conn: sqlite3.Connection, seeds: list[int], settings: Settings) -
     templates: set[int] = set()
     kept = []
     for g in groups:
-        flagged = clustering.outlet_templates(g, article_of, outlet_of, lambda x, y: sim(x, y)[0])
+        flagged = clustering.outlet_templates(g, article_of, outlet_of, lambda x, y: sim(x, y)[0], edge.__contains__)
         templates |= flagged
         rest = [n for n in g if n not in flagged]
         if len({article_of[n] for n in rest}) >= 2:

@@ -19,6 +19,7 @@ WHOLLY = 0.7  # share of the derived article's own text that makes a derivation 
 QUOTED = 0.5  # share of the shared text inside attributed quotes that makes it a statement
 ASYMMETRY = 2.0  # containment ratio that decides direction without a publication order
 MIN_EXTRA = 0.3  # share of a further source's text not explained by better sources, to keep it
+VERBATIM = 0.8  # mean Jaccard of the shared passages above which a quoted statement was copied, not re-quoted
 PERSON_HINTS = (" ministry", " office", " government", " department", " council", " agency")
 
 
@@ -60,10 +61,11 @@ def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
     for d in docs.values():
         for c in d.spans:
             carriers[c].append(d)
+    wording = _wording(conn, around)
     rows = []
     for aid in sorted(around):
         others = {y for c in docs[aid].spans for y in carriers[c] if y is not docs[aid]}
-        rows.extend(derive(docs[aid], sorted(others, key=lambda d: d.key), speakers))
+        rows.extend(derive(docs[aid], sorted(others, key=lambda d: d.key), speakers, wording))
     conn.executemany(
         "insert into derivations(derived_article_id, source_article_id, source_name, relation, extent,"
         " shared_chars, confidence, evidence) values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -71,15 +73,19 @@ def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
     )
 
 
-def derive(x: Doc, others: list[Doc], speakers: dict[int, str]) -> list[tuple]:
+def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tuple[int, int], float]) -> list[tuple]:
     """The derivation rows of article ``x`` (as the derived side) against the articles it shares text with."""
     copied: list[tuple[Doc, dict]] = []
+    unordered: list[tuple[Doc, list[int]]] = []  # neighbours whose order against x is unknown
     upstream: dict[str, dict] = {}
     rows = []
     for y in others:
         shared = sorted(set(x.spans) & set(y.spans))
         ev = _evidence(x, y, shared, speakers)
+        ev["wording_jaccard"] = wording.get((x.id, y.id), 0.0)
         relation, source_name, confidence = _decide(x, y, ev)
+        if ev["order"] in ("tie", "unknown"):
+            unordered.append((y, shared))
         if relation is None:
             continue
         ev["decided_by"] = ev.pop("_rule")
@@ -96,7 +102,7 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str]) -> list[tuple]:
         else:
             chars = _covered(x, shared)
             rows.append(_row(x, y.id, y.outlet, relation, chars, confidence, ev))
-    for y, ev in _best_sources(x, copied):
+    for y, ev in _best_sources(x, copied, unordered):
         rows.append(_row(x, y.id, y.outlet, "copied", ev["shared_chars_derived"], ev.pop("confidence"), ev))
     for name, entry in sorted(upstream.items()):
         clusters = sorted(entry.pop("clusters"))
@@ -125,14 +131,14 @@ def _decide(x: Doc, y: Doc, ev: dict) -> tuple[str | None, str | None, float]:
         return "copied", y.outlet, 0.95
     if x.outlet and x.outlet in y.credits and order != "later":
         return None, None, 0.0
-    speaker = ev.get("speaker")
-    if speaker and ev["quoted_share"] >= QUOTED:
-        ev["_rule"] = "shared text is a quoted statement"
-        return "common-source", speaker, 0.8
     common = sorted((x.credits & y.credits) - {x.outlet, y.outlet, None})
     if common:
         ev["_rule"] = "both credit " + ", ".join(common)
         return "common-source", common[0], 0.75
+    speaker = ev.get("speaker")
+    if speaker and ev["quoted_share"] >= QUOTED and ev["wording_jaccard"] < VERBATIM:
+        ev["_rule"] = "shared text is a quoted statement, in different wordings"
+        return "common-source", speaker, 0.8
     if order == "later":
         ev["_rule"] = "published later"
         asym = _by_containment(ev)
@@ -176,17 +182,28 @@ def _evidence(x: Doc, y: Doc, shared: list[int], speakers: dict[int, str]) -> di
     return ev
 
 
-def _best_sources(x: Doc, candidates: list[tuple[Doc, dict]]) -> list[tuple[Doc, dict]]:
-    """Keep the earlier articles that explain x's shared text: a copy of a copy names its direct source."""
+def _best_sources(
+    x: Doc, candidates: list[tuple[Doc, dict]], unordered: list[tuple[Doc, list[int]]]
+) -> list[tuple[Doc, dict]]:
+    """Keep the earlier articles that explain x's shared text: a copy of a copy names its direct source.
+
+    Sources are taken by how much of x they explain, then confidence, then nearness in time. An
+    earlier source is also dropped when a neighbour published after it, whose order against x is
+    unknown, carries everything x shares with it and text of its own that x has too: that
+    neighbour is likely the intermediate copy (a sibling copy of the same source adds nothing).
+    """
     chosen: list[tuple[Doc, dict]] = []
     explained: list[tuple[int, int]] = []
-    rank = sorted(candidates, key=lambda c: (-c[1]["confidence"], -c[1]["shared_chars_derived"],
+    rank = sorted(candidates, key=lambda c: (-c[1]["shared_chars_derived"], -c[1]["confidence"],
                                              -(c[0].stamp or 0), c[0].key))
     for y, ev in rank:
         spans = [s for c in ev["clusters"] for s in x.spans[c]]
         total = _union_length(spans)
-        new = total - _union_length(_intersect(spans, explained))
-        if chosen and new < MIN_EXTRA * total:
+        later = [s for z, shared in unordered
+                 if z.stamp and y.stamp and z.stamp > y.stamp and set(shared) - set(y.spans)
+                 for c in shared for s in x.spans[c]]
+        new = total - _union_length(_intersect(spans, explained + later))
+        if (chosen or later) and new < MIN_EXTRA * total:
             continue
         explained.extend(spans)
         chosen.append((y, ev))
@@ -272,6 +289,17 @@ def _is_person(name: str) -> bool:
     return len(name.split()) >= 2 and not any(h in lowered for h in PERSON_HINTS)
 
 
+def _wording(conn: sqlite3.Connection, ids: set[int]) -> dict[tuple[int, int], float]:
+    """Mean Jaccard of the linked sentences of each pair of articles: how close their wordings are."""
+    sums: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for a, b, j in _in(conn, "select s1.article_id, s2.article_id, l.jaccard from links l"
+                             " join sentences s1 on s1.id = l.sentence_a join sentences s2 on s2.id = l.sentence_b"
+                             " where s1.article_id in ({0}) or s2.article_id in ({0})", sorted(ids), repeat=2):
+        sums[(a, b)].append(j)
+        sums[(b, a)].append(j)
+    return {k: round(sum(v) / len(v), 3) for k, v in sums.items()}
+
+
 def _neighbours(conn: sqlite3.Connection, ids: set[int]) -> set[int]:
     return {a for (a,) in _in(conn, "select distinct m2.article_id from cluster_members m1 join cluster_members m2"
                                     " on m2.cluster_id = m1.cluster_id where m1.article_id in ({})", sorted(ids))}
@@ -312,9 +340,9 @@ def _union_length(spans: list[tuple[int, int]]) -> int:
     return total
 
 
-def _in(conn: sqlite3.Connection, sql: str, values: list[int], size: int = 900) -> list[tuple]:
+def _in(conn: sqlite3.Connection, sql: str, values: list[int], repeat: int = 1, size: int = 900) -> list[tuple]:
     out: list[tuple] = []
     for i in range(0, len(values), size):
         chunk = values[i:i + size]
-        out.extend(conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall())
+        out.extend(conn.execute(sql.format(",".join("?" * len(chunk))), chunk * repeat).fetchall())
     return out

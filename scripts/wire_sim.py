@@ -1,31 +1,58 @@
 #!/usr/bin/env python3
 """Synthetic wire -> outlets simulation with ground truth, and a scorer for the derivations table.
 
-What it plants, per story (deterministic for a seed; one ``random.Random``):
+Measured, not assumed: the generator plants known reuse, ``load_paths`` builds a corpus database,
+and ``evaluate`` compares its ``derivations`` with the truth. Deterministic for a seed (one
+``random.Random``). Sentences, entities, outlet boilerplate and sentence-level rewrites come from
+scripts/synth_reuse.py (imported, not edited); every new sentence stays below 0.25 char-5-gram
+Jaccard to every other sentence in the corpus, and none names a news source unless planted.
 
-* ``wire`` stories: an agency article (Reuters, AFP, AP or TASS; dateline "MOSCOW, Feb 3 (Reuters) -",
-  8-14 sentences) IN the corpus, and
-  - a ``wholly`` copy (most sentences verbatim), a ``partial`` copy (a few sentences verbatim among
-    the outlet's own), a ``rewrite`` (sentence-level rewrites made with synth_reuse's rewrite
-    machinery, char-5-gram Jaccard 0.3-0.6 to the original), each crediting the agency or not
-    ("(Reuters) -" dateline, "SOURCE: Reuters", "according to Reuters", "..., Reuters reported");
-  - sometimes a chain: outlet B copies the agency and adds its own sentences, outlet C copies B
-    (B's own sentences included). C's true source is B; the agency is acceptable for C only when C
-    itself credits the agency;
-  - an ``independent`` report of the same event (same people, places, topic words; every sentence
-    below 0.25 Jaccard to every other sentence in the corpus): it must get no derivation.
-* ``upstream`` stories: the agency article is NOT in the corpus; two outlets copy it and both credit
-  it -> common-source with source_name = the agency.
-* ``update`` stories: the agency publishes a later version of its own story -> same-outlet.
+What it plants, story by story:
 
-Every outlet also carries its own boilerplate lines. ``dated=False`` drops all publication dates of
-the same corpus (the generator draws them either way, so both runs see identical texts).
+* ``wire`` stories: an agency article (Reuters, AFP, AP or TASS, with its dateline, e.g.
+  "MOSCOW, Feb 3 (Reuters) -"; 8-14 sentences) IN the corpus, and
+  - ``wholly``: another outlet copies most of its sentences verbatim;
+  - ``partial``: another outlet copies 2-4 of them among its own sentences;
+  - ``rewrite``: another outlet carries sentence-level rewrites (synth_reuse's synonyms, reframing,
+    clause order; Jaccard 0.3-0.6 to the original) of most or of a few of them;
+    each of these credits the agency half of the time ("(Reuters) -" dateline, "SOURCE: Reuters",
+    "According to Reuters, ...", "..., Reuters reported.");
+  - ``chain-b``/``chain-c`` (60 %): B copies the agency and adds its own sentences, C copies B
+    (some of B's own sentences included). C's source is B; the agency counts as an acceptable
+    source of C only when C's text credits the agency;
+  - ``independent`` (80 %): a report of the same event by another outlet (same people, places and
+    topic words, no shared sentence): it must get no derivation row.
+* ``upstream`` stories: the agency article is NOT in the corpus; two outlets carry its text (sharing
+  at least two sentences) and both credit it: common-source with source_name = the agency.
+* ``update`` stories: the agency publishes a later version of its own story: same-outlet.
 
-Ground truth per article (``truth["articles"][external_id]``): ``relation`` (copied, common-source,
-same-outlet, none), ``source`` (external id, or the upstream name), ``also_ok`` (other acceptable
-sources), ``extent`` (wholly, partially, independent; measured as the share of the article's own
-non-boilerplate characters that come from the source: >= 0.7 -> wholly; the generator keeps every
-derived article outside 0.6-0.8 so the label is unambiguous).
+Dates: agency articles at minute precision; copies later by 7 minutes to 3 days, at minute precision
+(55 %) or day precision (a same-day pair at day precision has no order); C after B. Every outlet
+keeps its own boilerplate lines. ``dated=False`` drops the dates of the same corpus.
+
+Truth per article (``truth["articles"][external_id]``): ``case``; ``relation`` (copied,
+common-source, same-outlet, none); ``source`` (external id, or the upstream's name); ``also_ok``;
+``extent`` (wholly if >= 70 % of the article's own non-boilerplate characters -- title, dateline,
+body -- come from the source, else partially; independent for no derivation). The generator keeps
+copies and updates outside 60-80 % so the label is unambiguous. For common-source the share is
+measured on what the other copy also carries (only that is observable), so it can fall in between.
+
+Metrics (``evaluate``):
+
+* direction accuracy: truly copied articles whose derivations name the right source_article_id
+  with relation copied; also "where order is decidable": the copy credits the source, or both
+  dates are at minute precision, or they fall on different days;
+* extent accuracy: on rows naming the right source (and independent reports: no row);
+* common-source accuracy: a common-source row with the right source_name (case-insensitive);
+* same-outlet accuracy; undetermined rate: true derivations answered only ``undetermined``;
+* wrong-direction rate: true derivations where the source is said to copy the derived article, or
+  the derived article is said to copy something else instead;
+* copy read as quote relay: copies answered common-source with a quoted speaker instead;
+* copy given a sibling source: copies answered as copied from another, earlier copy of the same
+  source (provenance names the nearest earlier article that carries the text; when that copy is
+  verbatim the text cannot tell it from the original, but the truth here is the original);
+* spurious rate: (independent reports with any row + chain copies C with a ``copied`` row naming
+  the agency that C does not credit) / (independent reports + chain copies).
 
 Usage::
 
@@ -36,6 +63,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import json
 import random
 import sqlite3
@@ -63,6 +91,19 @@ def _synth_reuse():
 
 
 sr = _synth_reuse()
+_NEEDED = ("_Registry", "_new_sentence", "_rewrite", "_synonymise", "_determiners", "_fill", "_cap", "_make_story",
+           "_outlet_profiles", "char_grams", "jaccard", "OUTLETS", "FIRST_F", "FIRST_M", "SURNAMES", "SENT_MIN",
+           "SENT_MAX", "NEG_MAX_J", "NEG_MAX_C")
+if missing := [name for name in _NEEDED if not hasattr(sr, name)]:
+    raise ImportError(f"scripts/synth_reuse.py no longer has {', '.join(missing)}: wire_sim.py needs updating")
+
+
+def _make_story(idx: int, rng: random.Random, used_names: set, used_people: set, usage: Counter):
+    """synth_reuse's story maker, whichever of its signatures is current (it grew a ``usage`` counter)."""
+    params = inspect.signature(sr._make_story).parameters
+    args = [idx, rng, used_names, used_people] + ([usage] if len(params) >= 5 else [])
+    return sr._make_story(*args)
+
 
 WHOLLY = 0.7  # the extent threshold of provenance.py
 MARGIN = (0.6, 0.8)  # derived articles are kept outside this band of the derived share
@@ -316,12 +357,13 @@ def generate(n_stories: int = 12, seed: int = 1, dated: bool = True) -> tuple[li
                                  "bottom": [ln.format(**vals) for ln in lines]}
     used_names: set[str] = set()
     used_people: set[str] = set()
+    usage: Counter = Counter()
     arts: list[_Art] = []
     start = datetime(2022, 1, 3, 6, 0)
 
     for idx in range(n_stories):
         kind = "upstream" if idx % 4 == 2 else "update" if idx % 6 == 5 else "wire"
-        story = sr._make_story(idx, rng, used_names, used_people)
+        story = _make_story(idx, rng, used_names, used_people, usage)
         story.ents["agency"] = rng.choice(SAFE_RELAYS)
         agency, akey, adomain, _ = AGENCIES[rng.randrange(len(AGENCIES))]
         city = story.speakers[0]["capital"]
@@ -400,7 +442,7 @@ def generate(n_stories: int = 12, seed: int = 1, dated: bool = True) -> tuple[li
         if kind == "update":
             u = _Art(f"{akey}-{idx:04d}-update", agency, adomain, agency_profiles[agency], "update")
             later(u, t0, "minute")
-            u.when = t0 + timedelta(minutes=rng.randrange(60, 600))
+            u.when = t0 + timedelta(minutes=rng.randrange(60, 600))  # an update comes within hours
             u.title = gen.title(story, titles)
             u.dateline = _dateline(agency, city, u.when)
             own(u, rng.randint(2, 4))
@@ -410,16 +452,19 @@ def generate(n_stories: int = 12, seed: int = 1, dated: bool = True) -> tuple[li
             arts.append(u)
         elif kind == "upstream":
             siblings: list[_Art] = []
+            core = rng.sample(range(n - 2), rng.randint(2, 3))  # both carry these, so the upstream shows
             for case in ("upstream", "upstream"):
                 c = outlet_art(case)
                 later(c, t0)
                 wholly = rng.random() < 0.5
                 if wholly:
-                    c.title, c.title_derived = (a.title, True) if rng.random() < 0.5 else (gen.title(story, titles), False)
+                    keep_title = rng.random() < 0.5
+                    c.title, c.title_derived = (a.title, True) if keep_title else (gen.title(story, titles), False)
                     copy(c, range(n - rng.randint(0, 2)))
                 else:
                     c.title = gen.title(story, titles)
-                    copy(c, rng.sample(range(n), rng.randint(2, 4)))
+                    rest = [i for i in range(n) if i not in core]
+                    copy(c, core + rng.sample(rest, rng.randint(0, 2)))
                     own(c, rng.randint(3, 5))
                     mix(c)
                 form = _credit(c, agency, rng.choice(CREDIT_FORMS), city, c.when, rng)
@@ -508,6 +553,10 @@ def generate(n_stories: int = 12, seed: int = 1, dated: bool = True) -> tuple[li
                 form = credit_maybe(c, 0.25, ("reported", "source"))
                 derived_truth(c, "copied", b.ext_id, "wholly" if c_wholly else "partially", credit=form,
                               ancestors=[a.ext_id])
+                from_a = {id(u) for u in a.units}  # the extent against the agency, should C be credited to it
+                total = len(c.title) * (2 if c.profile.get("repeat_title") else 1) + sum(len(t) for t, _ in c.body)
+                share_a = sum(len(t) for (t, d), u in zip(c.body, c.units) if d and id(u) in from_a) / total
+                c.truth["extent_by_source"] = {a.ext_id: "wholly" if share_a >= WHOLLY else "partially"}
                 arts.append(c)
             # an independent report of the same event
             if rng.random() < 0.8:
@@ -525,10 +574,10 @@ def generate(n_stories: int = 12, seed: int = 1, dated: bool = True) -> tuple[li
             continue
         text = _text(art, rng)
         credits = sorted({x.source_name for x in find_attributions(text)})
-        truth = dict(art.truth, case=art.case, outlet=art.outlet, credits=credits)
+        truth = dict(art.truth, case=art.case, outlet=art.outlet, credits=credits,
+                     published=_stamp(art.when, art.precision) if dated else None)
         if art.case == "chain-c":  # crediting the agency makes the agency an acceptable source
-            truth["also_ok"] = [x for x in truth["ancestors"] if x.split("-")[0] in {a[1] for a in AGENCIES}
-                                and _agency_of(x) in credits]
+            truth["also_ok"] = [x for x in truth["ancestors"] if _agency_of(x) in credits]
         truth_articles[art.ext_id] = truth
         records.append({"id": art.ext_id, "outlet": art.outlet,
                         "url": f"https://{art.domain}/news/{art.ext_id}", "published":
@@ -599,27 +648,58 @@ def evaluate(db_path: str, truth: dict) -> dict:
             return False
         return any(r["relation"] in directed for r in rows[e])
 
-    def predicted_extent(e: str) -> str:
-        rs = rows[e]
-        if not rs:
-            return "independent"
+    def answered(e: str) -> dict | None:
+        """The row that gives e's right source (on e's side), if any."""
         t = arts[e]
-        good = [r for r in rs if (r["source"] in ok_sources(e) if t["relation"] in ("copied", "same-outlet")
-                                  else (r["name"] or "").lower() == str(t["source"]).lower())]
-        return max(good or rs, key=lambda r: r["chars"])["extent"]
+        good = [r for r in rows[e] if (r["relation"] == t["relation"] and r["source"] in ok_sources(e)
+                                       if t["relation"] in ("copied", "same-outlet")
+                                       else r["relation"] == "common-source"
+                                       and (r["name"] or "").lower() == str(t["source"]).lower())]
+        return max(good, key=lambda r: r["chars"]) if good else None
+
+    def extent_scored(e: str) -> bool:
+        """Extent is judged where the answer names the right source, and on independent reports."""
+        return arts[e]["case"] == "independent" or (arts[e]["relation"] != "none" and answered(e) is not None)
+
+    def extent_ok(e: str) -> bool:
+        t = arts[e]
+        if t["case"] == "independent":
+            return not rows[e]
+        r = answered(e)
+        want = t.get("extent_by_source", {}).get(r["source"], t["extent"])
+        return r["extent"] == want
+
+    def sibling_answer(e: str) -> bool:
+        """Answered as copied from another copy of the same source (the nearest earlier article carrying
+        the text), which the text alone cannot tell from the original when that copy is verbatim."""
+        src = arts[e]["source"]
+        sibs = {y for y in by_story[e.split("-")[1]] if y != e and arts[y]["relation"] == "copied"
+                and src in (arts[y]["source"], *arts[y].get("ancestors", ()))}
+        return any(r["relation"] == "copied" and r["source"] in sibs for r in rows[e])
 
     def speaker_answer(e: str) -> bool:
         """Answered as relaying a quoted speaker (a common-source row naming no agency)."""
         return any(r["relation"] == "common-source" and r["name"] not in AGENCY_NAMES for r in rows[e])
 
+    def is_decidable(e: str) -> bool:
+        """The evidence orders the pair: the copy credits its source's outlet, or the dates order them."""
+        t, s = arts[e], arts[arts[e]["source"]]
+        if s["outlet"] in t["credits"]:
+            return True
+        a, b = t.get("published"), s.get("published")
+        if not a or not b:
+            return False
+        return ("T" in a and "T" in b) or a[:10] != b[:10]
+
     copied = [e for e in arts if arts[e]["relation"] == "copied"]
+    decidable = [e for e in copied if is_decidable(e)]
     derived = [e for e in arts if arts[e]["relation"] != "none"]
     upstream = [e for e in arts if arts[e]["relation"] == "common-source"]
     same = [e for e in arts if arts[e]["relation"] == "same-outlet"]
     independent = [e for e in arts if arts[e]["case"] == "independent"]
     chains = [e for e in arts if arts[e]["case"] == "chain-c"]
     originals = [e for e in arts if arts[e]["case"] == "agency"]
-    scored_extent = derived + independent
+    scored_extent = [e for e in derived + independent if extent_scored(e)]
     shortcuts = [e for e in chains
                  if any(r["relation"] == "copied" and r["source"] in arts[e]["ancestors"]
                         and r["source"] not in ok_sources(e) for r in rows[e])]
@@ -635,26 +715,32 @@ def evaluate(db_path: str, truth: dict) -> dict:
                        "undetermined": sum(1 for e in items if arts[e]["relation"] != "none" and undetermined(e)),
                        "wrong": sum(1 for e in items if arts[e]["relation"] != "none" and wrong(e)),
                        "speaker": sum(1 for e in items if not correct(e) and speaker_answer(e)),
-                       "extent_ok": sum(1 for e in items if predicted_extent(e) == arts[e]["extent"])}
+                       "sibling": sum(1 for e in items if arts[e]["relation"] == "copied" and not correct(e)
+                                      and sibling_answer(e)),
+                       "extent_ok": sum(1 for e in items if extent_scored(e) and extent_ok(e)),
+                       "extent_scored": sum(1 for e in items if extent_scored(e))}
     return {
         "articles": len(arts),
         "direction_accuracy": rate(copied, correct),
-        "extent_accuracy": rate(scored_extent, lambda e: predicted_extent(e) == arts[e]["extent"]),
+        "direction_accuracy_decidable": rate(decidable, correct),
+        "extent_accuracy": rate(scored_extent, extent_ok),
         "common_source_accuracy": rate(upstream, correct),
         "same_outlet_accuracy": rate(same, correct),
         "undetermined_rate": rate(derived, lambda e: not correct(e) and undetermined(e)),
         "speaker_rate": rate(copied, lambda e: not correct(e) and speaker_answer(e)),
+        "sibling_rate": rate(copied, lambda e: not correct(e) and sibling_answer(e)),
         "wrong_direction_rate": rate(derived, wrong),
         "spurious_rate": (round((len(spurious_ind) + len(shortcuts)) / (len(independent) + len(chains)), 3)
                           if independent or chains else None),
         "originals_marked_copied": sum(1 for e in originals if any(r["relation"] == "copied" for r in rows[e])),
-        "n_copied": len(copied), "n_derived": len(derived), "n_common_source": len(upstream),
-        "n_same_outlet": len(same), "n_independent": len(independent), "n_chains": len(chains),
+        "n_extent": len(scored_extent), "n_copied": len(copied), "n_decidable": len(decidable),
+        "n_derived": len(derived), "n_common_source": len(upstream), "n_same_outlet": len(same),
+        "n_independent": len(independent), "n_chains": len(chains),
         "spurious_independent": len(spurious_ind), "chain_shortcuts": len(shortcuts),
         "cases": cases,
         "failures": {e: {"truth": {k: arts[e][k] for k in ("case", "relation", "source", "extent", "credits")},
                          "rows": rows[e]}
-                     for e in arts if not correct(e) or predicted_extent(e) != arts[e]["extent"]},
+                     for e in arts if not correct(e) or (extent_scored(e) and not extent_ok(e))},
     }
 
 
@@ -669,20 +755,23 @@ def run(n_stories: int = 12, seed: int = 1, dated: bool = True, workdir: str | P
         corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
         (base / f"wire-{tag}.truth.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
         db = base / f"wire-{tag}.db"
-        if db.exists():
-            db.unlink()
+        for old in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+            if old.exists():
+                old.unlink()
         load_paths(str(db), [str(corpus)])
         return evaluate(str(db), truth)
 
 
 ROWS = [
     ("direction accuracy", "direction_accuracy", "n_copied"),
-    ("extent accuracy", "extent_accuracy", None),
+    ("  where order is decidable", "direction_accuracy_decidable", "n_decidable"),
+    ("extent accuracy", "extent_accuracy", "n_extent"),
     ("common-source accuracy", "common_source_accuracy", "n_common_source"),
     ("same-outlet accuracy", "same_outlet_accuracy", "n_same_outlet"),
     ("undetermined rate", "undetermined_rate", "n_derived"),
     ("wrong-direction rate", "wrong_direction_rate", "n_derived"),
     ("copy read as quote relay", "speaker_rate", "n_copied"),
+    ("copy given a sibling source", "sibling_rate", "n_copied"),
     ("spurious rate", "spurious_rate", None),
     ("  independent with rows", "spurious_independent", "n_independent"),
     ("  chain shortcuts", "chain_shortcuts", "n_chains"),
@@ -706,17 +795,17 @@ def main(argv: list[str] | None = None) -> int:
     results = {d: run(args.stories, args.seed, d, args.keep) for d in modes}
     names = ["dated" if d else "undated" for d in modes]
     print(f"{args.stories} stories, seed {args.seed}, {results[modes[0]]['articles']} articles")
-    print(f"{'metric':<26}" + "".join(f"{n:>10}" for n in names) + "   of")
+    print(f"{'metric':<28}" + "".join(f"{n:>14}" for n in names))
     for label, key, of in ROWS:
-        line = f"{label:<26}" + "".join(f"{_fmt(results[d][key]):>10}" for d in modes)
-        print(line + (f"   {results[modes[0]][of]}" if of else ""))
+        cells = [_fmt(results[d][key]) + (f" /{results[d][of]:<3}" if of else "     ") for d in modes]
+        print(f"{label:<28}" + "".join(f"{c:>14}" for c in cells))
     if args.cases:
         for d, name in zip(modes, names):
-            print(f"\n{name}: {'case':<12}{'n':>4}{'correct':>9}{'undet.':>8}{'wrong':>7}{'quote':>7}"
+            print(f"\n{name}: {'case':<12}{'n':>4}{'correct':>9}{'undet.':>8}{'wrong':>7}{'quote':>7}{'sibl.':>7}"
                   f"{'extent ok':>11}")
             for case, c in results[d]["cases"].items():
                 print(f"{'':<{len(name) + 2}}{case:<12}{c['n']:>4}{c['correct']:>9}{c['undetermined']:>8}"
-                      f"{c['wrong']:>7}{c['speaker']:>7}{c['extent_ok']:>11}")
+                      f"{c['wrong']:>7}{c['speaker']:>7}{c['sibling']:>7}{c['extent_ok']:>7}/{c['extent_scored']:<3}")
             for e, f in results[d]["failures"].items():
                 rows = "; ".join(f"{r['relation']} {r['source'] or r['name']} {r['extent']}" for r in f["rows"])
                 t = f["truth"]
