@@ -27,7 +27,9 @@ from .candidates import band_pairs, is_link, verify_pairs
 from .ingest import Article, LoadError, read_paths
 from .outlets import OutletAliases
 from .segment import normal_form, normalise, segment
-from .signatures import Settings, band_keys, minhash_signatures, shingle_positions, shingle_sets, similarity
+from .signatures import (
+    Settings, band_keys, estimated_jaccard, minhash_signatures, shingle_positions, shingle_sets, similarity,
+)
 
 
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
@@ -197,7 +199,8 @@ def _link_new_sentences(
         return []
     ids = np.fromiter(new.keys(), dtype=np.int64, count=len(new))
     sets = shingle_sets([norm for _, norm in new.values()], settings.k)
-    keys = band_keys(minhash_signatures(sets, settings), settings)
+    sigs = minhash_signatures(sets, settings)
+    keys = band_keys(sigs, settings)
     flat_keys, flat_ids = keys.ravel(), np.repeat(ids, keys.shape[1])
     order = np.argsort(flat_keys, kind="stable")  # B-tree inserts in key order touch each page once
     rows = list(zip(flat_keys[order].tolist(), flat_ids[order].tolist()))
@@ -220,9 +223,14 @@ def _link_new_sentences(
     article_of = {s: a for s, (a, _) in new.items()}
     old = sorted({n for n in pairs.ravel().tolist() if n not in shingles})
     stored = _sentence_norms(conn, old)
-    shingles.update(zip(stored, shingle_sets([norm for _, norm in stored.values()], settings.k)))
+    stored_sets = shingle_sets([norm for _, norm in stored.values()], settings.k)
+    shingles.update(zip(stored, stored_sets))
     article_of.update({sid: aid for sid, (aid, _) in stored.items()})
-    links = verify_pairs(pairs, shingles, article_of, settings)
+    row_of = {sid: i for i, sid in enumerate(list(new) + list(stored))}
+    all_sigs = np.concatenate((sigs, minhash_signatures(stored_sets, settings)))
+    at = np.array([[row_of[a], row_of[b]] for a, b in pairs.tolist()], dtype=np.int64).reshape(-1, 2)
+    likely = estimated_jaccard(all_sigs[at[:, 0]], all_sigs[at[:, 1]]) >= settings.prefilter
+    links = verify_pairs(pairs[likely], shingles, article_of, settings)
     conn.executemany("insert or ignore into links values (?, ?, ?, ?)", links)
     return links
 

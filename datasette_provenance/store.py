@@ -73,7 +73,7 @@ create table if not exists links (
 ) without rowid;
 create table if not exists band_keys (
     key integer not null,              -- MinHash band (see settings), mixed with its band index
-    sentence_id integer not null references sentences(id),
+    sentence_id integer not null,      -- sentences(id); no foreign key or second index: the hottest insert
     primary key (key, sentence_id)
 ) without rowid;
 create table if not exists derivations (
@@ -134,7 +134,6 @@ create index if not exists members_sentence on cluster_members(sentence_id);
 create index if not exists members_article on cluster_members(article_id);
 create index if not exists members_paragraph on cluster_members(paragraph_id);
 create index if not exists links_b on links(sentence_b);
-create index if not exists band_keys_sentence on band_keys(sentence_id);
 create index if not exists articles_outlet on articles(outlet, published);
 create index if not exists articles_published on articles(published);
 create index if not exists derivations_derived on derivations(derived_article_id);
@@ -154,6 +153,8 @@ def connect(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=60, isolation_level=None)
     conn.execute("pragma journal_mode=wal")
     conn.execute("pragma synchronous=normal")
+    conn.execute("pragma cache_size=-262144")  # 256 MB of pages: index inserts stay in memory
+    conn.execute("pragma temp_store=memory")
     conn.execute("pragma foreign_keys=on")
     return conn
 
@@ -168,7 +169,7 @@ def ensure_schema(conn: sqlite3.Connection, settings: Settings) -> Settings:
         return settings
     existing = Settings.from_rows(stored)
     clash = existing.incompatible(settings)
-    if clash and conn.execute("select count(*) from band_keys").fetchone()[0]:
+    if clash and conn.execute("select 1 from band_keys limit 1").fetchone():
         raise IncompatibleSettings(
             "the database was built with other signature settings ("
             + ", ".join(f"{k}={getattr(existing, k)} not {getattr(settings, k)}" for k in clash)
