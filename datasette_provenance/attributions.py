@@ -22,7 +22,6 @@ or, after other reporting cues, written in capitals.
 
 from __future__ import annotations
 
-import json
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
@@ -31,6 +30,8 @@ from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from .outlets import read_alias_json
 
 __all__ = [
     "Attribution",
@@ -129,15 +130,7 @@ def default_aliases() -> SourceAliases:
 
 def _parse_layer(raw: str, origin: str) -> dict[str, Any]:
     """Validate one alias file, naming the file and the bad entry on error."""
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{origin}: invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{origin}: expected a JSON object")
-    unknown = set(data) - {"about", "aliases", "ambiguous"}
-    if unknown:
-        raise ValueError(f"{origin}: unknown keys {sorted(unknown)}; expected aliases, ambiguous")
+    data = read_alias_json(raw, origin, ("aliases", "ambiguous"))
     aliases = data.setdefault("aliases", {})
     if not isinstance(aliases, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in aliases.items()

@@ -118,17 +118,23 @@ def infer_outlet(url: str | None, text: str, aliases: OutletAliases | None = Non
     return (aliases or default_aliases()).infer_outlet(url, text)
 
 
-def _parse_layer(raw: str, origin: str) -> dict[str, Any]:
-    """Validate one alias file, naming the file and the bad entry on error."""
+def read_alias_json(raw: str, origin: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """One user-extendable alias file as a JSON object with only ``keys``; errors name the file."""
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as e:
         raise ValueError(f"{origin}: invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
     if not isinstance(data, dict):
         raise ValueError(f"{origin}: expected a JSON object")
-    unknown = set(data) - {"domains", "names", "signatures"}
+    unknown = set(data) - set(keys) - {"about"}
     if unknown:
-        raise ValueError(f"{origin}: unknown keys {sorted(unknown)}; expected domains, names, signatures")
+        raise ValueError(f"{origin}: unknown keys {sorted(unknown)}; expected {', '.join(keys)}")
+    return data
+
+
+def _parse_layer(raw: str, origin: str) -> dict[str, Any]:
+    """Validate one alias file, naming the file and the bad entry on error."""
+    data = read_alias_json(raw, origin, ("domains", "names", "signatures"))
     for key in ("domains", "names"):
         mapping = data.setdefault(key, {})
         if not isinstance(mapping, dict) or not all(
