@@ -1,0 +1,457 @@
+#!/usr/bin/env python3
+"""Benchmarks for "a million articles on one small machine": printed figures, baseline in the same run.
+
+Load mode (default)::
+
+    python scripts/bench.py --articles N [--seed S] [--skip-naive] [--incremental K] [--workdir DIR]
+
+generates a corpus with planted reuse (scripts/corpus_gen.py; N + K articles, cached in the work
+directory), then loads the first N articles with the loader (``load_paths``) and with the naive
+datasketch pipeline (scripts/naive_baseline.py), each in its own subprocess so that its peak RSS is
+its own (``os.wait4`` rusage). Both databases are scored with synth_reuse's passage-level evaluator
+(on the gold's sample when the corpus is too big for full gold; see ``evaluate``). With
+``--incremental K`` the last K articles are then loaded into the loader's database and timed.
+
+Pages mode::
+
+    python scripts/bench.py --pages DB [--requests 30]
+
+serves DB with ``datasette serve -i`` on a free localhost port and requests every provenance page,
+HTML and JSON, a bounded number of times; prints p50/p95 per page, then stops the server.
+
+Every run prints the machine (cores, CPU model, RAM, load average) next to the figures. No figure
+here is asserted anywhere: timings are read, not tested.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import corpus_gen  # noqa: E402
+import synth_reuse  # noqa: E402
+
+TARGET_RATIO = 25
+TARGET_1M_SECONDS = 15 * 60
+TARGET_RSS_MB = 4096
+TARGET_INCREMENTAL = (10_000, 60)  # 10k articles into 1M in a minute
+TARGET_PAGE_P95_MS = 100
+
+
+# ------------------------------------------------------------------------------------------ machine
+
+
+def machine() -> dict:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    try:
+        nproc = len(os.sched_getaffinity(0))
+    except AttributeError:
+        nproc = os.cpu_count() or 0
+    return {"nproc": nproc, "cpu": cpu, "ram_mb": mem, "load": os.getloadavg(), "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version}
+
+
+def print_machine(m: dict) -> None:
+    print(f"machine: {m['nproc']} cores, {m['cpu']}, {m['ram_mb'] / 1024:.1f} GiB RAM; python {m['python']},"
+          f" SQLite {m['sqlite']}; load average {m['load'][0]:.2f} {m['load'][1]:.2f} {m['load'][2]:.2f}")
+
+
+# ------------------------------------------------------------------------------------------ evaluation
+
+
+def evaluate(db_path: str | Path, gold: dict) -> dict:
+    """synth_reuse.evaluate, also for a gold that covers only a sample (``scope``) of the corpus.
+
+    With a scope, the evaluator runs on a copy of the scope articles' rows (so every gold pair can be
+    found and every predicted pair among them is judged), and each predicted pair between a scope
+    article and an article outside it is added as a wrong prediction: corpus_gen's groups share no
+    text, so such a pair is false by construction.
+    """
+    if "scope" not in gold:
+        return synth_reuse.evaluate(str(db_path), gold)
+    scope = list(gold["scope"])
+    src = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        mini_path = Path(tmp) / "scope.db"
+        mini = sqlite3.connect(mini_path)
+        mini.executescript(
+            "create table articles(id integer primary key, external_id text);"
+            "create table paragraphs(id integer primary key, article_id integer, start integer);"
+            'create table cluster_members(cluster_id integer, paragraph_id integer, article_id integer,'
+            ' start integer, "end" integer);')
+        ids: dict[int, str] = {}
+        for i in range(0, len(scope), 500):
+            chunk = scope[i:i + 500]
+            ids.update(src.execute(f"select id, external_id from articles where external_id in"
+                                   f" ({','.join('?' * len(chunk))})", chunk).fetchall())
+        aids = sorted(ids)
+        members, clusters = [], set()
+        for i in range(0, len(aids), 500):
+            chunk = aids[i:i + 500]
+            rows = src.execute('select cm.cluster_id, cm.paragraph_id, cm.article_id, cm.start, cm."end", p.start'
+                               " from cluster_members cm join paragraphs p on p.id = cm.paragraph_id"
+                               f" where cm.article_id in ({','.join('?' * len(chunk))})", chunk).fetchall()
+            members += rows
+            clusters.update(r[0] for r in rows)
+        mini.executemany("insert into articles values (?, ?)", ids.items())
+        mini.executemany("insert or ignore into paragraphs values (?, ?, ?)", {(r[1], r[2], r[5]) for r in members})
+        mini.executemany("insert into cluster_members values (?, ?, ?, ?, ?)", [r[:5] for r in members])
+        mini.commit()
+        mini.close()
+        result = synth_reuse.evaluate(str(mini_path), gold)
+    cross = 0
+    cids = sorted(clusters)
+    for i in range(0, len(cids), 500):
+        chunk = cids[i:i + 500]
+        per: dict[int, list[int]] = {}
+        for cid, aid, n in src.execute("select cluster_id, article_id, count(*) from cluster_members where"
+                                       f" cluster_id in ({','.join('?' * len(chunk))}) group by cluster_id,"
+                                       " article_id", chunk):
+            inside = per.setdefault(cid, [0, 0])
+            inside[0 if aid in ids else 1] += n
+        cross += sum(a * b for a, b in per.values())
+    src.close()
+    result["cross_scope_pairs"] = cross
+    result["predicted_pairs"] += cross
+    n = result["predicted_pairs"]
+    result["precision"] = result["correct_pairs"] / n if n else 0.0
+    result["scope_articles"] = len(scope)
+    return result
+
+
+# ------------------------------------------------------------------------------------------ children
+
+
+def _child(kind: str, src: str, db: str) -> None:
+    """Runs in the measured subprocess; prints one JSON line."""
+    started = time.perf_counter()
+    if kind == "naive":
+        import naive_baseline
+
+        out = naive_baseline.run(src, db)
+    else:
+        from datasette_provenance.load import load_paths
+
+        summary = load_paths(db, [src])
+        out = {"articles": summary.articles_added, "sentences": summary.sentences, "links": summary.links_added,
+               "clusters": summary.clusters, "errors": len(summary.errors)}
+    out["seconds"] = time.perf_counter() - started
+    print("BENCH-RESULT " + json.dumps(out))
+
+
+def run_measured(kind: str, src: Path, db: Path, log: Path) -> dict:
+    """Run a child; return its JSON plus process wall time and peak RSS (MB)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", kind, str(src), str(db)]
+    started = time.perf_counter()
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=str(HERE.parent))
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    text = log.read_text(errors="replace")
+    if proc.returncode != 0:
+        raise SystemExit(f"{kind} failed (exit {proc.returncode}); log {log}:\n{text[-3000:]}")
+    line = next(l for l in reversed(text.splitlines()) if l.startswith("BENCH-RESULT "))
+    result = json.loads(line[len("BENCH-RESULT "):])
+    result["wall"] = wall
+    result["cpu"] = usage.ru_utime + usage.ru_stime  # less disturbed than wall time by other load
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # KiB on Linux
+    return result
+
+
+# ------------------------------------------------------------------------------------------ load mode
+
+
+def _remove_db(db: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+
+
+def corpus(total: int, seed: int, workdir: Path, house_lines: float = 0.5) -> tuple[Path, dict, float]:
+    tag = "" if house_lines == 0.5 else f"_h{house_lines:g}"
+    path = workdir / f"corpus_{total}_s{seed}{tag}.jsonl"
+    gold_path = path.with_name(path.stem + ".gold.json")
+    took = 0.0
+    if not (path.exists() and gold_path.exists()):
+        corpus_gen.pool(seed)  # cached pool: not part of the streaming rate
+        started = time.perf_counter()
+        corpus_gen.stream(total, seed, path, house_lines=house_lines)
+        took = time.perf_counter() - started
+    return path, json.loads(gold_path.read_text(encoding="utf-8")), took
+
+
+def split(path: Path, first: int, workdir: Path) -> tuple[Path, Path]:
+    base, rest = workdir / f"{path.stem}_first{first}.jsonl", workdir / f"{path.stem}_after{first}.jsonl"
+    if not (base.exists() and rest.exists()):
+        with path.open(encoding="utf-8") as f, base.open("w", encoding="utf-8") as a, \
+                rest.open("w", encoding="utf-8") as b:
+            for i, line in enumerate(f):
+                (a if i < first else b).write(line)
+    return base, rest
+
+
+def _fmt_row(name: str, r: dict, size: int, m: dict | None) -> str:
+    rate = r["articles"] / r["wall"] if r["wall"] else 0.0
+    cols = [f"{name:<24}", f"{r['articles']:>8,}", f"{r['wall']:>9.1f}", f"{r['cpu']:>8.1f}", f"{rate:>10,.0f}",
+            f"{size / 1e6 / r['wall']:>7.2f}", f"{r['peak_rss_mb']:>8,.0f}"]
+    if m:
+        cols += [f"{m['precision']:>6.3f}", f"{m['recall']:>6.3f}", f"{m['recall_rewrite']:>6.3f}",
+                 f"{m['negatives_linked']:>4}/{m['negatives']:<5}"]
+    return " ".join(cols)
+
+
+HEADER = (f"{'pipeline':<24} {'articles':>8} {'wall s':>9} {'cpu s':>8} {'art/s':>10} {'MB/s':>7} {'RSS MB':>8} "
+          f"{'prec':>6} {'recall':>6} {'rewr.':>6} {'neg. linked':>10}")
+
+
+def load_mode(args: argparse.Namespace) -> dict:
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    m = machine()
+    print_machine(m)
+    total = args.articles + args.incremental
+    path, gold, gen_seconds = corpus(total, args.seed, workdir, args.house_lines)
+    if args.incremental:
+        base, extra = split(path, args.articles, workdir)
+        base_gold = corpus_gen.restrict_gold(gold, args.articles)
+    else:
+        base, extra, base_gold = path, None, gold
+    size = base.stat().st_size
+    rate = f" in {gen_seconds:.1f}s ({total / gen_seconds:,.0f} articles/s)" if gen_seconds else " (cached)"
+    print(f"corpus: {total:,} articles, {path.stat().st_size / 1e6:.1f} MB -> {path}{rate}; gold"
+          f" {len(gold['pairs']):,} pairs" + (f" on a sample of {len(gold['scope']):,} articles" if "scope" in gold
+                                              else " (whole corpus)"))
+    results: dict = {"machine": m, "articles": args.articles, "seed": args.seed, "input_mb": size / 1e6}
+
+    ours_db = workdir / f"ours_{path.stem}_{args.articles}.db"
+    _remove_db(ours_db)
+    ours = run_measured("ours", base, ours_db, workdir / "ours.log")
+    ours["metrics"] = evaluate(ours_db, base_gold)
+    results["ours"] = ours
+    naive = None
+    if not args.skip_naive:
+        naive_db = workdir / f"naive_{path.stem}_{args.articles}.db"
+        _remove_db(naive_db)
+        naive = run_measured("naive", base, naive_db, workdir / "naive.log")
+        naive["metrics"] = evaluate(naive_db, base_gold)
+        results["naive"] = naive
+    inc = None
+    if extra is not None:
+        inc = run_measured("ours", extra, ours_db, workdir / "incremental.log")
+        inc["metrics"] = evaluate(ours_db, gold)
+        results["incremental"] = inc
+
+    print()
+    print(HEADER)
+    print(_fmt_row("ours (load_paths)", ours, size, ours["metrics"]))
+    if naive:
+        print(_fmt_row("naive datasketch", naive, size, naive["metrics"]))
+    if inc:
+        print(_fmt_row(f"ours +{args.incremental:,} incremental", inc, extra.stat().st_size, inc["metrics"]))
+    print()
+    if naive:
+        ratio = naive["wall"] / ours["wall"]
+        results["speed_ratio"] = ratio
+        results["cpu_ratio"] = naive["cpu"] / ours["cpu"]
+        print(f"speed ratio (naive wall / ours wall): {ratio:.1f}x  (target >= {TARGET_RATIO}x);"
+              f" by CPU time: {results['cpu_ratio']:.1f}x")
+        t = naive.get("timings", {})
+        print("naive phases (s): " + ", ".join(f"{k} {v:.1f}" for k, v in t.items())
+              + f"; {naive['candidates']:,} candidates verified, {naive['links']:,} links")
+    print(f"ours: {ours['sentences']:,} sentences, {ours['links']:,} links, {ours['clusters']:,} clusters;"
+          f" database {ours_db.stat().st_size / 1e6:.0f} MB -> {ours_db}")
+    need = 1_000_000 / TARGET_1M_SECONDS
+    print(f"targets: 1M articles in <= {TARGET_1M_SECONDS // 60} min needs >= {need:,.0f} articles/s sustained"
+          f" (ours here: {ours['articles'] / ours['wall']:,.0f}/s); peak RSS <= {TARGET_RSS_MB:,} MB;"
+          f" incremental {TARGET_INCREMENTAL[0]:,} into 1M <= {TARGET_INCREMENTAL[1]} s")
+    for k in ("ours", "naive", "incremental"):
+        if k in results and "cross_scope_pairs" in results[k]["metrics"]:
+            mm = results[k]["metrics"]
+            print(f"{k}: scored on {mm['scope_articles']:,} sampled articles; {mm['cross_scope_pairs']:,} predicted"
+                  " pairs leave the sample (counted wrong)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+    return results
+
+
+# ------------------------------------------------------------------------------------------ pages mode
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, timeout: float = 30.0) -> tuple[int, float, int]:
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            body = resp.read()
+            status = resp.status
+    except urllib.error.HTTPError as e:
+        body = e.read()
+        status = e.code
+    return status, (time.perf_counter() - started) * 1000, len(body)
+
+
+def _targets(db: Path) -> list[tuple[str, str]]:
+    """(label, path) of each page to time, with ids picked from the database."""
+    from datasette.utils import tilde_encode
+
+    conn = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        big = conn.execute("select id, first_article_id, text from clusters"
+                           " order by members desc, id limit 1").fetchone()
+        n = conn.execute("select count(*) from clusters").fetchone()[0]
+        mid = conn.execute("select id, text from clusters order by id limit 1 offset ?", (n // 2,)).fetchone()
+        na = conn.execute("select max(id) from articles").fetchone()[0]
+        art = conn.execute("select id from articles where id >= ? order by id limit 1", (na // 2,)).fetchone()
+        outlet = conn.execute("select outlet from articles where outlet is not null group by outlet"
+                              " order by count(*) desc limit 1").fetchone()
+    finally:
+        conn.close()
+    name = db.stem
+    base = f"/{urllib.parse.quote(name)}/-/provenance"
+    pages = [("overview", base)]
+    if big:
+        pages += [("cluster (largest)", f"{base}/cluster/{big[0]}"),
+                  ("cluster (median id)", f"{base}/cluster/{mid[0]}"),
+                  ("article (in largest cluster)", f"{base}/article/{big[1]}")]
+    if art:
+        pages.append(("article (median id)", f"{base}/article/{art[0]}"))
+    if outlet:
+        pages.append(("outlet (most articles)", f"{base}/outlet/{tilde_encode(outlet[0])}"))
+    pages.append(("graph", f"{base}/graph"))
+    q = (mid or big or ("", "", "the government said on Monday"))[-1]
+    pages.append(("trace", f"{base}/trace?" + urllib.parse.urlencode({"q": q})))
+    out = []
+    for label, path in pages:
+        out.append((label, path))
+        p, _, query = path.partition("?")
+        out.append((label + " .json", p + ".json" + ("?" + query if query else "")))
+    return out
+
+
+def pages_mode(args: argparse.Namespace) -> dict:
+    db = Path(args.pages)
+    if not db.exists():
+        raise SystemExit(f"no such database: {db}")
+    m = machine()
+    print_machine(m)
+    conn = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True)
+    counts = {t: conn.execute(f"select count(*) from {t}").fetchone()[0]
+              for t in ("articles", "clusters", "cluster_members")}
+    conn.close()
+    print(f"database: {db} ({db.stat().st_size / 1e6:.0f} MB; {counts['articles']:,} articles,"
+          f" {counts['clusters']:,} clusters, {counts['cluster_members']:,} members)")
+    targets = _targets(db)
+    port = _free_port()
+    root = f"http://127.0.0.1:{port}"
+    log = Path(args.workdir) / "datasette.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "datasette", "serve", "-i", str(db), "--host", "127.0.0.1",
+                                   "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
+    results: dict = {"machine": m, "database": str(db), "pages": []}
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if _get(root + "/-/versions.json", timeout=2)[0] == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"datasette did not start; log {log}:\n{log.read_text()[-2000:]}")
+            time.sleep(0.2)
+        print(f"\n{'page':<36} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'KB':>7}  status")
+        for label, path in targets:
+            _get(root + path, timeout=120)  # warm-up: first render compiles templates, fills caches
+            times, statuses, size = [], set(), 0
+            stop = time.monotonic() + args.page_seconds
+            for _ in range(args.requests):
+                status, ms, size = _get(root + path, timeout=120)
+                times.append(ms)
+                statuses.add(status)
+                if time.monotonic() > stop:
+                    break
+            times.sort()
+            p50 = statistics.median(times)
+            p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+            flag = "" if p95 <= TARGET_PAGE_P95_MS else "  > target"
+            print(f"{label:<36} {len(times):>4} {p50:>8.1f} {p95:>8.1f} {times[-1]:>8.1f} {size / 1024:>7.1f}"
+                  f"  {','.join(map(str, sorted(statuses)))}{flag}")
+            results["pages"].append({"page": label, "path": path, "n": len(times), "p50_ms": p50, "p95_ms": p95,
+                                     "max_ms": times[-1], "bytes": size, "status": sorted(statuses)})
+        print(f"\ntarget: p95 <= {TARGET_PAGE_P95_MS} ms per page")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--_child"]:
+        _child(*argv[1:4])
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--articles", type=int, default=3000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--skip-naive", action="store_true", help="time the loader only")
+    ap.add_argument("--incremental", type=int, default=0, metavar="K",
+                    help="then load K more articles into the loader's database and time that")
+    ap.add_argument("--house-lines", type=float, default=0.5,
+                    help="share of outlets whose every article repeats an own line (an outlet template)")
+    ap.add_argument("--pages", metavar="DB", help="time the provenance pages of DB instead")
+    ap.add_argument("--requests", type=int, default=30, help="timed requests per page (pages mode)")
+    ap.add_argument("--page-seconds", type=float, default=60.0, help="at most this long per page (pages mode)")
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "dp_bench"))
+    ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    args = ap.parse_args(argv)
+    if args.pages:
+        pages_mode(args)
+    else:
+        load_mode(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

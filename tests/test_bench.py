@@ -1,0 +1,134 @@
+"""The benchmark scripts run end to end at a tiny size and score both pipelines sensibly.
+
+Nothing here asserts a timing: speed is measured by running scripts/bench.py and reading its
+figures, never by a test.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+
+import bench  # noqa: E402
+import corpus_gen  # noqa: E402
+import synth_reuse  # noqa: E402
+
+
+def test_bench_runs_both_pipelines_and_both_find_the_planted_reuse(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPTS / "bench.py"), "--articles", "300", "--workdir", str(tmp_path),
+         "--json", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    text = proc.stdout
+    assert "machine:" in text and "cores" in text
+    rows = [line for line in text.splitlines() if line.startswith(("ours (load_paths)", "naive datasketch"))]
+    assert len(rows) == 2, text
+    assert "speed ratio" in text
+    results = json.loads(out.read_text())
+    for name in ("ours", "naive"):
+        m = results[name]["metrics"]
+        assert results[name]["articles"] == 300
+        assert results[name]["peak_rss_mb"] > 0
+        assert m["precision"] >= 0.8, (name, m)
+        assert m["recall"] >= 0.8, (name, m)
+
+
+def _paragraph_of(text: str, start: int) -> tuple[int, int]:
+    """(index, start) of the paragraph ("\\n\\n"-separated) holding ``start``."""
+    pos = 0
+    for i, par in enumerate(text.split("\n\n")):
+        if pos <= start < pos + len(par):
+            return i, pos
+        pos += len(par) + 2
+    raise AssertionError("offset outside the text")
+
+
+def _build_db(path: Path, records: list[dict], clusters: list[list]) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "create table articles(id integer primary key, external_id text);"
+        "create table paragraphs(id integer primary key, article_id integer, start integer);"
+        'create table cluster_members(cluster_id integer, paragraph_id integer, article_id integer,'
+        ' start integer, "end" integer);')
+    aid = {r["id"]: n for n, r in enumerate(records, 1)}
+    texts = {r["id"]: r["text"] for r in records}
+    conn.executemany("insert into articles values (?, ?)", [(n, r["id"]) for r, n in zip(records, aid.values())])
+    for cid, members in enumerate(clusters, 1):
+        for art, s, e in members:
+            idx, p0 = _paragraph_of(texts[art], s)
+            pid = aid[art] * 1000 + idx
+            conn.execute("insert or ignore into paragraphs values (?, ?, ?)", (pid, aid[art], p0))
+            conn.execute("insert into cluster_members values (?, ?, ?, ?, ?)", (cid, pid, aid[art], s - p0, e - p0))
+    conn.commit()
+    conn.close()
+
+
+def test_corpus_is_deterministic_and_its_gold_points_into_the_text(tmp_path):
+    a = corpus_gen.stream(250, 1, tmp_path / "a.jsonl")
+    b = corpus_gen.stream(250, 1, tmp_path / "b.jsonl")
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+    assert a.read_text() == b.read_text()
+    records = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    gold = json.loads(a.read_text())
+    assert len(records) == 250 and len({r["id"] for r in records}) == 250
+    assert all(set(r) == {"id", "outlet", "url", "published", "title", "text"} for r in records)
+    assert [r["published"] for r in records] == sorted(r["published"] for r in records)
+    sizes = sorted(len(r["text"].encode()) for r in records)
+    assert 2000 <= sizes[len(sizes) // 2] <= 4500  # ~3 KB articles
+    texts = {r["id"]: r["text"] for r in records}
+    assert gold["pairs"] and {p["kind"] for p in gold["pairs"]} <= {"exact", "partial", "rewrite"}
+    for p in gold["pairs"]:
+        x, y = texts[p["a"]][slice(*p["a_span"])], texts[p["b"]][slice(*p["b_span"])]
+        assert x and x.strip() == x and y.strip() == y
+        assert abs(synth_reuse.jaccard(x, y) - p["jaccard"]) < 1e-3
+        if p["kind"] == "exact":
+            assert x == y
+    assert all(gold["lines"][r["id"]] == n for n, r in enumerate(records))
+
+
+def test_sampled_gold_is_scored_on_its_scope(tmp_path, monkeypatch):
+    full_path = corpus_gen.stream(400, 1, tmp_path / "c.jsonl")
+    full = json.loads(full_path.read_text())
+    monkeypatch.setattr(corpus_gen, "FULL_GOLD_MAX", 100)
+    monkeypatch.setattr(corpus_gen, "GOLD_GROUPS", 6)
+    sampled = json.loads(corpus_gen.stream(400, 1, tmp_path / "s.jsonl").read_text())
+    assert (tmp_path / "c.jsonl").read_bytes() == (tmp_path / "s.jsonl").read_bytes()  # same corpus
+    scope = set(sampled["scope"])
+    assert scope and len(scope) < 400 and 0 < len(sampled["pairs"]) < len(full["pairs"])
+    assert all(p["a"] in scope and p["b"] in scope for p in sampled["pairs"])
+    records = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text().splitlines()]
+
+    perfect = [st["members"] for st in full["statements"]]
+    _build_db(tmp_path / "perfect.db", records, perfect)
+    m = bench.evaluate(tmp_path / "perfect.db", sampled)
+    assert m["precision"] == 1.0 and m["recall"] == 1.0 and m["cross_scope_pairs"] == 0
+    assert m["predicted_pairs"] == len(sampled["pairs"])
+
+    # one negative of a scope article linked to a sentence of an article outside the scope
+    neg = next(n for n in sampled["negatives"] if n[0] in scope)
+    outside = next(n for n in full["negatives"] if n[0] not in scope)
+    _build_db(tmp_path / "flawed.db", records, perfect + [[neg, outside]])
+    m = bench.evaluate(tmp_path / "flawed.db", sampled)
+    assert m["cross_scope_pairs"] == 1 and m["recall"] == 1.0
+    assert m["precision"] == pytest.approx(len(sampled["pairs"]) / (len(sampled["pairs"]) + 1))
+
+
+def test_restrict_gold_keeps_what_a_prefix_holds(tmp_path):
+    gold = json.loads(corpus_gen.stream(300, 1, tmp_path / "c.jsonl").read_text())
+    part = corpus_gen.restrict_gold(gold, 150)
+    first = {a for a, n in gold["lines"].items() if n < 150}
+    assert all(p["a"] in first and p["b"] in first for p in part["pairs"])
+    assert len(part["pairs"]) == sum(p["a"] in first and p["b"] in first for p in gold["pairs"])
+    assert all(len({m[0] for m in st["members"]}) >= 2 for st in part["statements"])
