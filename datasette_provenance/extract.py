@@ -186,6 +186,9 @@ def warc_captures(fh: IO[bytes]) -> Iterator[WarcCapture | WarcProblem]:
     if not _is_archive(fh):
         yield WarcProblem(start, "not a WARC or ARC file (no WARC/ or filedesc:// header at the start)")
         return
+    fh.seek(start)
+    plain_warc = fh.read(len(_WARC_MAGIC)) == _WARC_MAGIC
+    fh.seek(start)
     pending: WarcProblem | None = None  # the first failure of a damaged stretch
     while start is not None:
         fh.seek(start)
@@ -197,10 +200,11 @@ def warc_captures(fh: IO[bytes]) -> Iterator[WarcCapture | WarcProblem]:
                 record = next(records)
             except StopIteration:
                 if offset < size:  # a gzip member cut short ends the iteration without an error
-                    failed = WarcProblem(offset, "the file ends inside this record (truncated)")
+                    failed = WarcProblem(offset, _TRUNCATED)
                 break
             except Exception as e:  # warcio raises many kinds; each means a broken record
-                failed = WarcProblem(offset, _describe(e))
+                reason = _TRUNCATED if _cut_short(fh, offset, size, plain_warc) else _describe(e)
+                failed = WarcProblem(offset, reason)
                 break
             if pending is not None:
                 pending.resumed_at = offset
@@ -214,9 +218,17 @@ def warc_captures(fh: IO[bytes]) -> Iterator[WarcCapture | WarcProblem]:
             try:
                 records.read_to_end()  # so that records.offset is the next record's
             except Exception as e:
+                if _cut_short(fh, offset, size, plain_warc):
+                    failed = WarcProblem(offset, _TRUNCATED, record_id)
+                    break
                 if isinstance(found, WarcCapture):
                     yield found
                 failed = found if isinstance(found, WarcProblem) else WarcProblem(offset, _describe(e), record_id)
+                break
+            # warcio reads a last record cut short without a word (part of its page, or nothing):
+            # the record that reaches the end of the file is checked to be whole.
+            if records.offset >= size and _cut_short(fh, offset, size, plain_warc):
+                failed = WarcProblem(offset, _TRUNCATED, record_id)
                 break
             if isinstance(found, WarcProblem):
                 found.resumed_at = records.offset
@@ -228,6 +240,42 @@ def warc_captures(fh: IO[bytes]) -> Iterator[WarcCapture | WarcProblem]:
         start = _next_boundary(fh, failed.offset + 1)
     if pending is not None:
         yield pending
+
+
+_TRUNCATED = "the file ends inside this record (truncated)"
+
+
+def _cut_short(fh: IO[bytes], offset: int, size: int, plain_warc: bool) -> bool:
+    """Whether the record at *offset* runs past the end of the file: a gzip member that never
+    ends, or, in an uncompressed WARC, a header block or a content block (its Content-Length)
+    that the end of the file cuts. A damaged record is not "cut short". Leaves *fh* where it was."""
+    where = fh.tell()
+    try:
+        fh.seek(offset)
+        if fh.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC:
+            fh.seek(offset)
+            inflate = zlib.decompressobj(31)
+            while not inflate.eof and (data := fh.read(1 << 20)):
+                while data and not inflate.eof:
+                    try:
+                        inflate.decompress(data, 1 << 20)  # output dropped, bounded: a bomb costs nothing
+                    except zlib.error:
+                        return False
+                    data = inflate.unconsumed_tail
+            return not inflate.eof
+        if not plain_warc:
+            return False
+        fh.seek(offset)
+        block = fh.read(65536)
+        end = block.find(b"\r\n\r\n")
+        if end < 0:
+            return offset + len(block) >= size  # the header block itself reaches the end of the file
+        length = re.search(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$", block[:end])
+        return bool(length) and offset + end + 4 + int(length[1]) > size
+    except OSError:
+        return False
+    finally:
+        fh.seek(where)
 
 
 def _is_archive(fh: IO[bytes]) -> bool:

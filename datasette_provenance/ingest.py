@@ -15,9 +15,10 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .dates import Parsed, find_date, is_date_line, parse_date
 from .outlets import OutletAliases, bare_host, default_aliases
@@ -72,10 +73,40 @@ _GDELT_KEYS = frozenset(
     {"documentidentifier", "v2documentidentifier", "sourceurl", "gkgrecordid", "globaleventid",
      "sourcecommonname", "seendate", "mobileurl"}
 )
-_HEADER = re.compile(r" ?date (?P<date>\d{4}-\d{1,2}-\d{1,2})(?: +(?P<where>\S+))? *")
+# Any number of year digits, so that " date 99999-01-01" is still read as the header (and its
+# impossible date reported) rather than becoming the first line of the article.
+_HEADER = re.compile(r" ?date (?P<date>\d{1,9}-\d{1,2}-\d{1,2})(?: +(?P<where>\S+))? *")
 _MIN_READ = re.compile(r"\d+\s*min(?:ute)?s?\s+read", re.IGNORECASE)
 _TITLE_WINDOW = 15  # non-empty lines searched for a title, as for a date
 _MAX_TITLE = 300  # longer first lines are body paragraphs, not headlines
+# Limits that keep one bad file from costing the load its memory. The longest news articles run to
+# ~100,000 characters; a "record" of millions is a whole site, a book or many articles run together.
+MAX_TEXT_CHARS = 1_000_000
+_MIB = 2**20
+# Formats read whole (one article or one JSON document); larger files are refused unread.
+_MAX_WHOLE_FILE = {".txt": 16 * _MIB, "": 16 * _MIB, ".json": 128 * _MIB, ".html": 64 * _MIB,
+                   ".htm": 64 * _MIB, ".xhtml": 64 * _MIB}
+_MAX_LINE_BYTES = 16 * _MIB  # one JSON Lines record; JSON Lines and CSV files are streamed, any size
+_MAX_FIELD_CHARS = 16 * _MIB  # one CSV field
+_MAX_DEPTH = 64  # nesting of a JSON record; news exports nest two or three levels
+_HEAD_BYTES = 64 * 1024  # what is sniffed for binary content
+_CHUNK = _MIB
+# Files that are something else under a text name: (magic, what it is).
+_MAGIC = (
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or a .docx/.xlsx/.epub document)"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office document (.doc/.xls)"),
+    (b"{\\rtf", "an RTF document"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x7fELF", "an executable"),
+    (b"BZh", "bzip2-compressed data"),
+    (b"\xfd7zXZ\x00", "xz-compressed data"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+)
 
 
 @dataclass(frozen=True)
@@ -107,19 +138,64 @@ def read_paths(
 
 
 def _read_all(paths: Iterable[str | Path], opts: _Options) -> Iterator[Article | LoadError]:
-    seen: set[str] = set()  # real paths, so symlink loops and repeats are read once
+    seen: set[tuple] = set()  # files and folders read: symlink loops and repeats are read once
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            yield from _walk(path, "", opts, seen)
+            found = _walk(path, opts, seen)
         elif path.exists() or path.is_symlink():
-            yield from _read_file(path, path.name, opts, seen, explicit=True)
+            found = _read_file(path, _printable(path.name), opts, seen, explicit=True)
         else:
-            yield LoadError(str(path), None, "no such file or directory")
+            found = iter([LoadError(_printable(str(path)), None, "no such file or directory")])
+        for item in found:
+            yield _checked(item)
 
 
-def _walk(folder: Path, rel: str, opts: _Options, seen: set[str]) -> Iterator[Article | LoadError]:
-    real = os.path.realpath(folder)
+def _checked(item: Article | LoadError) -> Article | LoadError:
+    """The last word on an article, whatever format it came from: one too long to be an article
+    is reported, rather than costing the load its memory further on."""
+    if isinstance(item, Article) and len(item.text) > MAX_TEXT_CHARS:
+        return LoadError(item.source, item.line, _too_long(len(item.text)), item.external_id)
+    if isinstance(item, Article) and not _WORD.search(item.text):
+        return LoadError(item.source, item.line, "no words in the text: only punctuation, symbols or spaces",
+                         item.external_id)
+    return item
+
+
+_WORD = re.compile(r"[^\W_]")  # a letter or a digit, in any script
+
+
+def _too_long(chars: int) -> str:
+    return (f"text is {chars:,} characters long, more than the {MAX_TEXT_CHARS:,} an article may have"
+            " (a whole site, or many articles in one record?): split it")
+
+
+def _walk(top: Path, opts: _Options, seen: set[tuple]) -> Iterator[Article | LoadError]:
+    """Files under *top*, sorted by name at each level, a subfolder read where its name sorts.
+
+    Iterative, with a stack of open folders: folders nested thousands deep cannot exhaust
+    Python's recursion limit.
+    """
+    stack: list[tuple[Iterator[os.DirEntry[str]], set[str], Path, str]] = []
+    yield from _enter(top, "", seen, stack)
+    while stack:
+        entries, names, folder, rel = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        if entry.name.startswith(".") or _saved_page_assets(entry, names):
+            continue
+        path, name = folder / entry.name, f"{rel}{_printable(entry.name)}"
+        if _is_dir(entry):
+            yield from _enter(path, f"{name}/", seen, stack)
+        else:
+            yield from _read_file(path, name, opts, seen, explicit=False)
+
+
+def _enter(folder: Path, rel: str, seen: set[tuple], stack: list) -> Iterator[LoadError]:
+    """Push *folder*'s entries on *stack*, unless it was read already (symlink loops) or is unreadable."""
+    real = _identity(folder)
     if real in seen:
         return
     seen.add(real)
@@ -127,54 +203,117 @@ def _walk(folder: Path, rel: str, opts: _Options, seen: set[str]) -> Iterator[Ar
         with os.scandir(folder) as it:
             entries = sorted(it, key=lambda entry: entry.name)
     except OSError as e:
-        yield LoadError(str(folder), None, f"cannot read folder: {e.strerror}")
+        yield LoadError(_printable(str(folder)), None, f"cannot read folder: {e.strerror}")
         return
-    names = {entry.name.lower() for entry in entries}
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if _saved_page_assets(entry, names):
-            continue
-        path, name = folder / entry.name, f"{rel}{entry.name}"
-        if entry.is_dir():
-            yield from _walk(path, f"{name}/", opts, seen)
-        else:
-            yield from _read_file(path, name, opts, seen, explicit=False)
+    stack.append((iter(entries), {entry.name.lower() for entry in entries}, folder, rel))
+
+
+def _identity(path: Path) -> tuple:
+    """What makes two paths the same file or folder: device and inode (symlinks followed), so that
+    loops and repeats are read once. Cheap at any depth, unlike resolving every component of the
+    path. A path that cannot be followed (a dangling or looping link) is itself."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return ("path", os.path.abspath(path))
+    return ("inode", st.st_dev, st.st_ino)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _printable(name: str) -> str:
+    """A file name as text that can be stored: bytes that are not UTF-8 (kept by the file system
+    as lone surrogates) written as ``\\xe9``, so that two such names stay apart."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _read_file(
-    path: Path, name: str, opts: _Options, seen: set[str], *, explicit: bool
+    path: Path, name: str, opts: _Options, seen: set[tuple], *, explicit: bool
 ) -> Iterator[Article | LoadError]:
     """Dispatch on extension; *name* is the file's id relative to what was given."""
-    source, suffix = str(path), _suffix(path.name)
+    source, suffix = _printable(str(path)), _suffix(path.name)
     reader = _READERS.get(suffix)
-    if reader is None and suffix not in _ARCHIVE_SUFFIXES:
+    streamed = _STREAMED.get(suffix)
+    if reader is None and streamed is None and suffix not in _ARCHIVE_SUFFIXES:
         if explicit or suffix not in _NOT_ARTICLES:
             yield LoadError(source, None, f"unsupported format {suffix!r}: expected {_EXPECTED}")
         return
-    real = os.path.realpath(path)
+    real = _identity(path)
     if real in seen:
         return
     seen.add(real)
     if path.exists() and not path.is_file():
-        yield LoadError(source, None, "not a regular file")
+        yield LoadError(source, None, "not a regular file")  # a FIFO or a device would never end
         return
-    if reader is None:  # an archive: streamed from the file, never read whole
+    if reader is None and streamed is None:  # an archive: streamed from the file, never read whole
         yield from _read_warc(path, source, name, opts)
         return
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            head = fh.read(_HEAD_BYTES)
+            if problem := _sniff(head, suffix):
+                yield LoadError(source, None, problem)
+                return
+            if streamed is not None:
+                fh.seek(0)
+                yield from streamed(source, name, fh, opts)
+                return
+            limit = _MAX_WHOLE_FILE[suffix]
+            if size > limit:
+                yield LoadError(source, None, f"file is {_bytes(size)}, too large to be read whole (at most"
+                                f" {_bytes(limit)} for {suffix or 'files without an extension'}){_TOO_BIG_HINT[reader]}")
+                return
+            data = head + fh.read()
     except OSError as e:
         yield LoadError(source, None, f"cannot read file: {e.strerror}")
         return
     if suffix in _HTML_SUFFIXES and data.strip():
         yield from _read_html(source, name, data, opts)  # pages declare their own encoding
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        yield LoadError(source, None, "file is UTF-16 encoded; save it as UTF-8")
     elif not data.removeprefix(codecs.BOM_UTF8).strip():
         yield LoadError(source, None, "empty file")
+    elif (nul := data.find(b"\0")) >= 0:
+        yield LoadError(source, _line_at(data, nul), _nul_bytes(nul))
     else:
         yield from reader(source, name, data, opts)
+
+
+def _sniff(head: bytes, suffix: str) -> str | None:
+    """Why a file is not the text its name says, judged from its first bytes; None if it may be."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "file is UTF-16 encoded; save it as UTF-8"
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            kind = "an HTML page" if suffix in _HTML_SUFFIXES else f"{suffix or 'text'} text"
+            return f"file is {what}, not {kind}: convert it to text, HTML or JSON first"
+    if suffix in (".csv", ".tsv") and (nul := head.find(b"\0")) >= 0:
+        return _nul_bytes(nul)  # a CSV file is not read line by line: binary content is the whole file's
+    return None
+
+
+def _nul_bytes(offset: int) -> str:
+    return (f"NUL byte at offset {offset}: binary data, or text in UTF-16 without a byte order mark;"
+            " save it as UTF-8 text")
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    return _normalise_newlines(data[:offset].decode("utf-8", "replace")).count("\n") + 1
+
+
+def _bytes(size: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", _MIB), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
 
 
 def _read_text(source: str, name: str, data: bytes, opts: _Options) -> Iterator[Article | LoadError]:
@@ -188,6 +327,9 @@ def _read_text(source: str, name: str, data: bytes, opts: _Options) -> Iterator[
     body = rest if header else text
     if not body.strip():
         yield LoadError(source, None, "no article text after the header line")
+        return
+    if len(body) > MAX_TEXT_CHARS:  # before the outlet and date searches read all of it
+        yield LoadError(source, None, _too_long(len(body)), name)
         return
     extra: dict[str, Any] = {}
     stated = url = None
@@ -213,29 +355,125 @@ def _read_text(source: str, name: str, data: bytes, opts: _Options) -> Iterator[
     )
 
 
+def _lines(fh: IO[bytes], sep: bytes) -> Iterator[tuple[int, int, bytes | None, int]]:
+    """(number, byte offset, content, length) of each line ending in *sep*, read in chunks.
+
+    A line longer than ``_MAX_LINE_BYTES`` comes with content None: it is skipped, never held.
+    """
+    number = 1
+    offset = 0  # of the current line
+    buf = b""  # the current line so far, then the rest of the chunk
+    skipped = 0  # bytes of an over-long current line already dropped
+    while chunk := fh.read(_CHUNK):
+        buf += chunk
+        pos = 0
+        while (end := buf.find(sep, pos)) >= 0:
+            length = skipped + end - pos
+            yield number, offset, None if skipped else buf[pos:end], length
+            number, offset, pos, skipped = number + 1, offset + length + 1, end + 1, 0
+        if skipped or len(buf) - pos > _MAX_LINE_BYTES:
+            skipped += len(buf) - pos
+            buf = b""
+        else:
+            buf = buf[pos:]
+    if buf or skipped:
+        yield number, offset, None if skipped else buf, skipped + len(buf)
+
+
+def _read_jsonl_file(source: str, name: str, fh: IO[bytes], opts: _Options) -> Iterator[Article | LoadError]:
+    """JSON Lines streamed from the file: any size, one record's line in memory at a time."""
+    head = fh.read(_HEAD_BYTES)
+    fh.seek(0)
+    # A file with carriage returns and no line feed at all is JSON Lines written with old Mac line
+    # ends. (JSON cannot hold a raw CR inside a string, so a CR can only end a line or pad one.)
+    sep = b"\r" if b"\n" not in head and b"\r" in head else b"\n"
+    yield from _jsonl_records(source, name, _lines(fh, sep), opts)
+
+
 def _read_jsonl(source: str, name: str, data: bytes, opts: _Options) -> Iterator[Article | LoadError]:
-    """Decoded line by line, so a bad byte or bad JSON costs only its own line."""
-    offset = 0
-    for number, raw in enumerate(data.split(b"\n"), 1):
-        start, offset = offset, offset + len(raw) + 1
-        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+    """JSON Lines already in memory (a .json file that holds more than one value)."""
+    sep = b"\r" if b"\n" not in data and b"\r" in data else b"\n"
+    yield from _jsonl_records(source, name, _lines(io.BytesIO(data), sep), opts)
+
+
+_GIVE_UP_AFTER = 10  # failed lines before any good one: not JSON Lines at all
+
+
+def _jsonl_records(
+    source: str, name: str, lines: Iterator[tuple[int, int, bytes | None, int]], opts: _Options
+) -> Iterator[Article | LoadError]:
+    """Decoded line by line, so a bad byte, bad JSON or an over-long line costs only its own line."""
+    failed = good = 0
+    for number, start, raw, length in lines:
+        if raw is not None and number == 1 and raw.startswith(codecs.BOM_UTF8):
             raw, start = raw[len(codecs.BOM_UTF8):], start + len(codecs.BOM_UTF8)
-        if not raw.strip():
+        if raw is not None and not raw.strip():
             continue
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            yield LoadError(source, number, _bad_utf8(start + e.start, raw[e.start]))
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            yield LoadError(source, number, f"invalid JSON: {e.msg} (column {e.colno})")
-            continue
-        if not isinstance(record, dict):
-            yield LoadError(source, number, f"expected a JSON object, got {_json_type(record)}")
-            continue
-        yield _record_article(record, source, number, f"{name}:{number}", opts)
+        item = _jsonl_line(source, name, number, start, raw, length, opts)
+        if isinstance(item, LoadError) and item.record_id is None:
+            failed += 1
+        else:
+            good += 1
+        yield item
+        if failed >= _GIVE_UP_AFTER and not good:
+            yield LoadError(source, None, f"not JSON Lines: none of the first {failed} lines is a JSON object;"
+                            " the rest of the file is skipped")
+            return
+    if not failed and not good:
+        yield LoadError(source, None, "empty file")
+
+
+def _jsonl_line(
+    source: str, name: str, number: int, start: int, raw: bytes | None, length: int, opts: _Options
+) -> Article | LoadError:
+    if raw is None or length > _MAX_LINE_BYTES:
+        return LoadError(source, number, f"line is {_bytes(length)} long, more than the {_bytes(_MAX_LINE_BYTES)}"
+                         " a record may have; skipped")
+    if (nul := raw.find(b"\0")) >= 0:
+        return LoadError(source, number, _nul_bytes(start + nul))
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return LoadError(source, number, _bad_utf8(start + e.start, raw[e.start]))
+    record = _parse_json(line)
+    if isinstance(record, _JsonProblem):
+        return LoadError(source, number, record.reason)
+    if not isinstance(record, dict):
+        return LoadError(source, number, f"expected a JSON object, got {_json_type(record)}")
+    return _record_article(record, source, number, f"{name}:{number}", opts)
+
+
+@dataclass
+class _JsonProblem:
+    reason: str
+    line: int | None = None
+
+
+def _parse_json(text: str) -> Any:
+    """The JSON value, or a _JsonProblem: invalid, nested too deeply, or a number too long to convert."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        return _JsonProblem(f"invalid JSON: {e.msg} (column {e.colno})", e.lineno)
+    except RecursionError:
+        return _JsonProblem(f"invalid JSON: nested more than {_MAX_DEPTH} levels deep")
+    except ValueError as e:  # an integer of more digits than Python converts (4300)
+        reason = "a number has too many digits" if "digits" in str(e) else _describe(e)
+        return _JsonProblem(f"invalid JSON: {reason}")
+    if _deeper_than(value, _MAX_DEPTH):
+        return _JsonProblem(f"invalid JSON: nested more than {_MAX_DEPTH} levels deep")
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def _read_json(source: str, name: str, data: bytes, opts: _Options) -> Iterator[Article | LoadError]:
@@ -245,17 +483,18 @@ def _read_json(source: str, name: str, data: bytes, opts: _Options) -> Iterator[
     if isinstance(text, LoadError):
         yield text
         return
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as e:
-        if e.msg == "Extra data":  # more than one value: JSON Lines under a .json name
+    value = _parse_json(text)
+    if isinstance(value, _JsonProblem):
+        if value.reason.startswith("invalid JSON: Extra data"):  # more than one value: JSON Lines
             yield from _read_jsonl(source, name, data, opts)
         else:
-            yield LoadError(source, e.lineno, f"invalid JSON: {e.msg} (column {e.colno})")
+            yield LoadError(source, value.line, value.reason)
         return
     if isinstance(value, dict):
         yield _record_article(value, source, None, name, opts)
     elif isinstance(value, list):
+        if not value:
+            yield LoadError(source, None, "no records: the file holds an empty array")
         for index, item in enumerate(value):
             if isinstance(item, dict):
                 yield _record_article(item, source, None, f"{name}[{index}]", opts, where=f"item {index}: ")
@@ -265,25 +504,30 @@ def _read_json(source: str, name: str, data: bytes, opts: _Options) -> Iterator[
         yield LoadError(source, None, f"expected a JSON object or an array of objects, got {_json_type(value)}")
 
 
-def _read_csv(source: str, name: str, data: bytes, opts: _Options) -> Iterator[Article | LoadError]:
-    """First row is the header; records are numbered by the line they start on."""
-    text = _decode(source, data)
-    if isinstance(text, LoadError):
-        yield text
-        return
-    first_line = text.lstrip("\n").partition("\n")[0]
-    delimiter = "\t" if source.lower().endswith(".tsv") or ("\t" in first_line and "," not in first_line) else ","
-    rows = [
-        row for row in _csv_rows(source, text, delimiter)
-        if isinstance(row, LoadError) or any(cell.strip() for cell in row[1])
-    ]
-    if not rows:
+def _read_csv_file(source: str, name: str, fh: IO[bytes], opts: _Options) -> Iterator[Article | LoadError]:
+    """First row is the header; records are numbered by the line they start on. Streamed from the
+    file, so a CSV of any size loads; a byte that is not UTF-8 costs its own record only."""
+    text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    leading: list[str] = []
+    for line in text:  # blank lines before the header are skipped, as blank rows are
+        leading.append(line)
+        if line.strip():
+            break
+    first_line = leading[-1] if leading else ""
+    tab = source.lower().endswith(".tsv") or ("\t" in first_line and "," not in first_line)
+    rows = (row for row in _csv_rows(source, chain(leading, text), "\t" if tab else ",")
+            if isinstance(row, LoadError) or any(cell.strip() for cell in row[1]))
+    header_row = next(rows, None)
+    if header_row is None:
         yield LoadError(source, None, "empty file")
         return
-    if isinstance(rows[0], LoadError):
-        yield rows[0]
+    if isinstance(header_row, LoadError):
+        yield header_row
         return
-    header_line, header = rows[0]
+    header_line, header = header_row
+    if bad := _csv_row_problem(header):
+        yield LoadError(source, header_line, f"header: {bad}")
+        return
     keys = [h.strip().lower() if h.strip().lower() in _FIELDS else h.strip() for h in header]
     if (missing := _missing_text(keys, name)) is not None:
         yield LoadError(source, header_line, missing)
@@ -291,10 +535,9 @@ def _read_csv(source: str, name: str, data: bytes, opts: _Options) -> Iterator[A
     if duplicates := sorted({k for k in keys if keys.count(k) > 1}):
         yield LoadError(source, header_line, f"duplicate columns: {', '.join(duplicates)}")
         return
-    if len(rows) == 1:
-        yield LoadError(source, None, "no records after the header line")
-        return
-    for row in rows[1:]:
+    records = 0
+    for row in rows:
+        records += 1
         if isinstance(row, LoadError):
             yield row
             continue
@@ -303,7 +546,31 @@ def _read_csv(source: str, name: str, data: bytes, opts: _Options) -> Iterator[A
             reason = f"expected {len(keys)} fields as in the header, got {len(values)}"
             yield LoadError(source, number, reason)
             continue
+        if bad := _csv_row_problem(values):
+            record_id = dict(zip(keys, values)).get("id")
+            yield LoadError(source, number, bad, record_id if record_id and not _csv_row_problem([record_id]) else None)
+            continue
+        values = [_normalise_newlines(v) for v in values]
         yield _record_article(dict(zip(keys, values)), source, number, f"{name}:{number}", opts)
+    if not records:
+        yield LoadError(source, None, "no records after the header line")
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, kept by surrogateescape
+
+
+def _csv_row_problem(values: list[str]) -> str | None:
+    for value in values:
+        if bad := _UNDECODED.search(value):
+            byte = ord(bad.group()) - 0xDC00
+            return f"invalid UTF-8: byte 0x{byte:02x} in this record; save the file as UTF-8"
+        if "\0" in value:
+            return _nul_bytes_in_record()
+    return None
+
+
+def _nul_bytes_in_record() -> str:
+    return "NUL byte in this record: binary data, or text in UTF-16 without a byte order mark"
 
 
 def _missing_text(keys: list[str], name: str) -> str | None:
@@ -319,23 +586,30 @@ def _missing_text(keys: list[str], name: str) -> str | None:
     return f"no 'text' column (columns: {columns})"
 
 
-def _csv_rows(source: str, text: str, delimiter: str = ",") -> list[tuple[int, list[str]] | LoadError]:
-    """(start line, fields) per row, read eagerly so the field size limit can be restored."""
-    rows: list[tuple[int, list[str]] | LoadError] = []
-    limit = csv.field_size_limit()
-    csv.field_size_limit(2**31 - 1)  # long articles exceed the 128 KiB default
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-        end = 0
+def _csv_rows(source: str, lines: Iterable[str], delimiter: str = ",") -> Iterator[tuple[int, list[str]] | LoadError]:
+    """(start line, fields) per row, then a LoadError if the CSV breaks (reading stops there).
+
+    The field size limit is raised (long articles exceed the 128 KiB default) only while a row is
+    read, so the rest of the program keeps the default between rows.
+    """
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    end = 0
+    while True:
+        limit = csv.field_size_limit(_MAX_FIELD_CHARS)
         try:
-            for fields in reader:
-                rows.append((end + 1, fields))
-                end = reader.line_num
+            fields = next(reader)
+        except StopIteration:
+            return
         except csv.Error as e:
-            rows.append(LoadError(source, end + 1, f"invalid CSV: {e}"))
-    finally:
-        csv.field_size_limit(limit)
-    return rows
+            message = str(e)
+            if "field larger than field limit" in message:
+                message = f"a field is longer than {_MAX_FIELD_CHARS:,} characters"
+            yield LoadError(source, end + 1, f"invalid CSV: {message}")
+            return
+        finally:
+            csv.field_size_limit(limit)
+        yield end + 1, fields
+        end = reader.line_num
 
 
 def _record_article(
@@ -347,10 +621,29 @@ def _record_article(
     date found in prose is a worse guess than none. *where* prefixes reasons
     for records that have no line of their own (items of a JSON array).
     """
+    record = _clean_strings(record)
     schema = _schema(record)
     if schema == "own":
         return _own_article(record, source, line, fallback_id, opts, where)
     return _mapped_article(record, schema, source, line, fallback_id, opts, where)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean_strings(value: Any) -> Any:
+    """Strings of a JSON record as SQLite can store them: a lone surrogate (``"\\ud83d"``, half an
+    emoji cut by a scraper) becomes U+FFFD as browsers show it, and U+0000 is dropped. The
+    record is no deeper than ``_MAX_DEPTH``, so recursion is bounded."""
+    if isinstance(value, str):
+        if "\0" in value:
+            value = value.replace("\0", "")
+        return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+    if isinstance(value, dict):
+        return {_clean_strings(k): _clean_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_strings(v) for v in value]
+    return value
 
 
 def _schema(keys: Iterable[str]) -> str:
@@ -414,6 +707,8 @@ def _mapped_article(
         detail = f"'{present[0]}' is empty" if present else "no " + " or ".join(f"'{k}'" for k in _MAPPINGS[schema]["text"])
         return LoadError(source, line, f"{where}no text: {detail}", record_id)
     text = _normalise_newlines(values["text"])
+    if len(text) > MAX_TEXT_CHARS:  # before the outlet search reads all of it
+        return LoadError(source, line, f"{where}{_too_long(len(text))}", record_id)
     extra = {k: v for k, v in record.items() if k not in used and v not in (None, "", [], {})}
     published = parse_date(values["published"]) if "published" in values else None
     if "published" in values and published is None:
@@ -462,6 +757,8 @@ def _own_article(
     if not text.strip():
         return LoadError(source, line, f"{where}empty 'text' field", record_id)
     text = _normalise_newlines(text)
+    if len(text) > MAX_TEXT_CHARS:  # before the outlet search reads all of it
+        return LoadError(source, line, f"{where}{_too_long(len(text))}", record_id)
     extra = {k: v for k, v in record.items() if k not in _FIELDS}
     published = None
     if values["published"] is not None and (published := parse_date(values["published"])) is None:
@@ -643,13 +940,22 @@ def _saved_page_assets(entry: os.DirEntry[str], names: set[str]) -> bool:
 
 _HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 _ARCHIVE_SUFFIXES = (".warc.gz", ".arc.gz", ".warc", ".arc")
+# Formats read whole (each file is one article, one page or one JSON document) …
 _READERS = {
     ".txt": _read_text,
     "": _read_text,
     ".json": _read_json,
-    ".jsonl": _read_jsonl,
-    ".ndjson": _read_jsonl,
-    ".csv": _read_csv,
-    ".tsv": _read_csv,
     **{suffix: _read_html for suffix in _HTML_SUFFIXES},
+}
+# … and formats streamed from the open file, so that their size does not matter.
+_STREAMED = {
+    ".jsonl": _read_jsonl_file,
+    ".ndjson": _read_jsonl_file,
+    ".csv": _read_csv_file,
+    ".tsv": _read_csv_file,
+}
+_TOO_BIG_HINT = {
+    _read_text: ": one article is never this long",
+    _read_json: ": write it as JSON Lines (one object per line), which is read line by line",
+    _read_html: ": a saved page is never this long",
 }
