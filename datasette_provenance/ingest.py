@@ -4,6 +4,14 @@ Cloud), CSV (our columns, Media Cloud), saved HTML pages and WARC archives.
 Bad input never raises: each problem becomes a ``LoadError`` in the output
 stream, so one broken line costs one record, not the whole load. HTML and WARC
 go through ``extract`` (trafilatura, warcio), imported only when such a file is met.
+
+Nothing is held in memory for its size' sake: JSON Lines and CSV are streamed (a line or a record
+at a time, each at most 16 MiB), archives are read record by record, and the formats read whole
+(text, JSON, HTML) are refused unread above a size no such file reaches. An article over
+``MAX_TEXT_CHARS`` is reported, not loaded. Files that are something else under a text name (PDF,
+ZIP, gzip, images, UTF-16 with or without a byte order mark) are named for what they are; folders
+are walked without recursion, so no depth of nesting or symlink loop can stop a load. Strings of a
+JSON record are made storable: U+0000 is dropped and a lone surrogate becomes U+FFFD.
 """
 
 from __future__ import annotations
@@ -91,21 +99,22 @@ _MAX_FIELD_CHARS = 16 * _MIB  # one CSV field
 _MAX_DEPTH = 64  # nesting of a JSON record; news exports nest two or three levels
 _HEAD_BYTES = 64 * 1024  # what is sniffed for binary content
 _CHUNK = _MIB
-# Files that are something else under a text name: (magic, what it is).
+# Files that are something else under a text name: (signature at the start, what the file is).
+# Only signatures no article, page or JSON can start with.
 _MAGIC = (
-    (b"%PDF-", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive (or a .docx/.xlsx/.epub document)"),
-    (b"\x1f\x8b", "gzip-compressed data"),
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office document (.doc/.xls)"),
-    (b"{\\rtf", "an RTF document"),
-    (b"SQLite format 3\x00", "an SQLite database"),
-    (b"\x7fELF", "an executable"),
-    (b"BZh", "bzip2-compressed data"),
-    (b"\xfd7zXZ\x00", "xz-compressed data"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (re.compile(rb"%PDF-"), "a PDF document"),
+    (re.compile(rb"PK\x03\x04"), "a ZIP archive (or a .docx/.xlsx/.epub document)"),
+    (re.compile(rb"\x1f\x8b"), "gzip-compressed data"),
+    (re.compile(rb"\x89PNG\r\n\x1a\n"), "a PNG image"),
+    (re.compile(rb"\xff\xd8\xff"), "a JPEG image"),
+    (re.compile(rb"GIF8[79]a"), "a GIF image"),
+    (re.compile(rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), "an old Microsoft Office document (.doc/.xls)"),
+    (re.compile(rb"\{\\rtf1"), "an RTF document"),
+    (re.compile(rb"SQLite format 3\x00"), "an SQLite database"),
+    (re.compile(rb"\x7fELF"), "an executable"),
+    (re.compile(rb"BZh[1-9]1AY&SY"), "bzip2-compressed data"),
+    (re.compile(rb"\xfd7zXZ\x00"), "xz-compressed data"),
+    (re.compile(rb"7z\xbc\xaf\x27\x1c"), "a 7-Zip archive"),
 )
 
 
@@ -292,11 +301,14 @@ def _sniff(head: bytes, suffix: str) -> str | None:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "file is UTF-16 encoded; save it as UTF-8"
     for magic, what in _MAGIC:
-        if head.startswith(magic):
+        if magic.match(head):
             kind = "an HTML page" if suffix in _HTML_SUFFIXES else f"{suffix or 'text'} text"
             return f"file is {what}, not {kind}: convert it to text, HTML or JSON first"
-    if suffix in (".csv", ".tsv") and (nul := head.find(b"\0")) >= 0:
-        return _nul_bytes(nul)  # a CSV file is not read line by line: binary content is the whole file's
+    # A CSV file is parsed as one stream: if it starts binary (UTF-16 without a byte order mark puts
+    # a NUL in every other byte), the whole file is; a stray NUL later costs only its record.
+    nul = head.find(b"\0")
+    if suffix in (".csv", ".tsv") and nul >= 0 and (nul < head.find(b"\n") + 1 or head.count(b"\0") * 100 > len(head)):
+        return _nul_bytes(nul)
     return None
 
 
@@ -409,11 +421,11 @@ def _jsonl_records(
             raw, start = raw[len(codecs.BOM_UTF8):], start + len(codecs.BOM_UTF8)
         if raw is not None and not raw.strip():
             continue
-        item = _jsonl_line(source, name, number, start, raw, length, opts)
-        if isinstance(item, LoadError) and item.record_id is None:
-            failed += 1
-        else:
+        item, is_object = _jsonl_line(source, name, number, start, raw, length, opts)
+        if is_object:
             good += 1
+        else:  # not even a JSON object: a record that lacks its text does not count
+            failed += 1
         yield item
         if failed >= _GIVE_UP_AFTER and not good:
             yield LoadError(source, None, f"not JSON Lines: none of the first {failed} lines is a JSON object;"
@@ -425,22 +437,23 @@ def _jsonl_records(
 
 def _jsonl_line(
     source: str, name: str, number: int, start: int, raw: bytes | None, length: int, opts: _Options
-) -> Article | LoadError:
+) -> tuple[Article | LoadError, bool]:
+    """The record of one line, and whether the line held a JSON object at all."""
     if raw is None or length > _MAX_LINE_BYTES:
         return LoadError(source, number, f"line is {_bytes(length)} long, more than the {_bytes(_MAX_LINE_BYTES)}"
-                         " a record may have; skipped")
+                         " a record may have; skipped"), False
     if (nul := raw.find(b"\0")) >= 0:
-        return LoadError(source, number, _nul_bytes(start + nul))
+        return LoadError(source, number, _nul_bytes(start + nul)), False
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        return LoadError(source, number, _bad_utf8(start + e.start, raw[e.start]))
+        return LoadError(source, number, _bad_utf8(start + e.start, raw[e.start])), False
     record = _parse_json(line)
     if isinstance(record, _JsonProblem):
-        return LoadError(source, number, record.reason)
+        return LoadError(source, number, record.reason), False
     if not isinstance(record, dict):
-        return LoadError(source, number, f"expected a JSON object, got {_json_type(record)}")
-    return _record_article(record, source, number, f"{name}:{number}", opts)
+        return LoadError(source, number, f"expected a JSON object, got {_json_type(record)}"), False
+    return _record_article(record, source, number, f"{name}:{number}", opts), True
 
 
 @dataclass
