@@ -13,28 +13,33 @@ import numpy as np
 from .signatures import Settings
 
 
-def band_pairs(keys: np.ndarray, ids: np.ndarray, first_new: int, max_bucket: int) -> np.ndarray:
+def band_pairs(
+    keys: np.ndarray, ids: np.ndarray, articles: np.ndarray, first_new: int, max_bucket: int
+) -> np.ndarray:
     """(m, 2) id pairs (a < b) that share a band key, with b a new sentence (id >= first_new).
 
-    ``keys`` is flat (one row per sentence and band), ``ids`` the sentence of each row. In a bucket
-    sorted by id each member is paired with its ``max_bucket`` predecessors, which bounds the work
-    for formulaic buckets and is what an incremental load reproduces from the stored band keys.
+    ``keys`` is flat (one row per sentence and band), ``ids`` the sentence of each row and
+    ``articles`` its article: pairs within one article are never candidates (an article of
+    near-repeated sentences would otherwise cost quadratic memory). In a bucket sorted by id each
+    member is paired with its ``max_bucket`` predecessors, which bounds the work for formulaic
+    buckets and is what an incremental load reproduces from the stored band keys.
     """
     order = np.lexsort((ids, keys))
-    keys, ids = keys[order], ids[order]
+    keys, ids, articles = keys[order], ids[order], articles[order]
     shared = np.zeros(len(keys), dtype=bool)
     if len(keys) > 1:
         same = keys[1:] == keys[:-1]
         shared[1:] |= same
         shared[:-1] |= same
-    keys, ids = keys[shared], ids[shared]
+    keys, ids, articles = keys[shared], ids[shared], articles[shared]
     found = []
     for d in range(1, max_bucket + 1):
         if d >= len(keys):
             break
-        hit = (keys[d:] == keys[:-d]) & (ids[d:] >= first_new) & (ids[d:] != ids[:-d])
-        if not hit.any():
+        same_key = keys[d:] == keys[:-d]
+        if not same_key.any():
             break  # no bucket is longer than d
+        hit = same_key & (ids[d:] >= first_new) & (articles[d:] != articles[:-d])
         found.append((ids[:-d][hit].astype(np.int64) << 32) | ids[d:][hit].astype(np.int64))
     if not found:
         return np.zeros((0, 2), dtype=np.int64)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
-from collections.abc import Iterator
-from pathlib import Path
 
 import click
 
@@ -43,7 +42,7 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
     """
     chosen = {k: v for k, v in dict(num_perm=num_perm, bands=bands, rows=rows, jaccard=jaccard).items() if v}
     settings = replace(Settings(), **chosen) if chosen else None
-    total = sum(f.stat().st_size for p in paths for f in _files(Path(p)))
+    total = 0 if quiet else sum(_sizes(p) for p in paths)
     bar = None if quiet else click.progressbar(length=total, label="Loading", file=sys.stderr)
     last = 0
 
@@ -65,8 +64,21 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
     click.echo(str(summary))
 
 
-def _files(path: Path) -> Iterator[Path]:
-    if path.is_file():
-        yield path
-    elif path.is_dir():
-        yield from (f for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+def _sizes(path: str) -> int:
+    """Bytes of the files under a path, walked with a stack: folders can nest deeper than recursion allows."""
+    total, stack, seen = 0, [path], set()
+    while stack:
+        current = stack.pop()
+        try:
+            if os.path.isfile(current):
+                total += os.path.getsize(current)
+                continue
+            st = os.stat(current)
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            with os.scandir(current) as entries:
+                stack.extend(e.path for e in entries if not e.is_symlink())
+        except OSError:
+            continue
+    return total

@@ -209,16 +209,19 @@ def _link_new_sentences(
     conn.execute("delete from batch_keys")
     conn.executemany("insert or ignore into batch_keys values (?)", ((k,) for k, _ in rows))
     hits = conn.execute(  # new rows, and the latest stored ones: the predecessors band_pairs pairs with
-        """select key, sentence_id from (
-             select b.key, b.sentence_id,
+        """select key, sentence_id, article_id from (
+             select b.key, b.sentence_id, s.article_id,
                     row_number() over (partition by b.key order by b.sentence_id desc) as rank
-             from band_keys b join batch_keys t on t.key = b.key where b.sentence_id < ?)
+             from band_keys b join batch_keys t on t.key = b.key join sentences s on s.id = b.sentence_id
+             where b.sentence_id < ?)
            where rank <= ?""",
         (first_new, settings.max_bucket),
     ).fetchall()
-    old_hit = np.array(hits, dtype=np.int64).reshape(-1, 2)
+    old_hit = np.array(hits, dtype=np.int64).reshape(-1, 3)
+    new_articles = np.repeat(np.fromiter((a for a, _ in new.values()), dtype=np.int64, count=len(new)),
+                             keys.shape[1])
     pairs = band_pairs(np.concatenate((old_hit[:, 0], flat_keys)), np.concatenate((old_hit[:, 1], flat_ids)),
-                       first_new, settings.max_bucket)
+                       np.concatenate((old_hit[:, 2], new_articles)), first_new, settings.max_bucket)
     shingles = dict(zip(ids.tolist(), sets))
     article_of = {s: a for s, (a, _) in new.items()}
     old = sorted({n for n in pairs.ravel().tolist() if n not in shingles})
@@ -237,17 +240,17 @@ def _link_new_sentences(
 
 def _recluster(conn: sqlite3.Connection, seeds: list[int], settings: Settings) -> set[int]:
     """Recluster the link components holding ``seeds``; return the articles whose clusters changed."""
-    component = _component(conn, set(seeds))
+    component, old_templates = _component(conn, set(seeds))
     if not component:
         return set()
     links = _links_within(conn, component)
-    info = _sentence_norms(conn, sorted(component))
+    info = _sentence_norms(conn, sorted(component | old_templates))
     article_of = {s: a for s, (a, _) in info.items()}
     outlet_of, edge = {}, set()
     for sid, outlet, position, last in _in(
         conn, "select s.id, a.outlet, p.position, (select max(position) from paragraphs q where q.article_id = a.id)"
               " from sentences s join articles a on a.id = s.article_id join paragraphs p on p.id = s.paragraph_id"
-              " where s.id in ({})", component):
+              " where s.id in ({})", component | old_templates):
         outlet_of[sid] = outlet
         if position < clustering.EDGE_PARAGRAPHS or position > last - clustering.EDGE_PARAGRAPHS:
             edge.add(sid)
@@ -276,7 +279,10 @@ def _recluster(conn: sqlite3.Connection, seeds: list[int], settings: Settings) -
     templates: set[int] = set()
     kept = []
     for g in groups:
-        flagged = clustering.outlet_templates(g, article_of, outlet_of, lambda x, y: sim(x, y)[0], edge.__contains__)
+        outlets = {outlet_of[n] for n in g}
+        earlier = [t for t in sorted(old_templates) if outlet_of[t] in outlets]
+        flagged = clustering.outlet_templates(g + earlier, article_of, outlet_of, lambda x, y: sim(x, y)[0],
+                                              edge.__contains__) - set(earlier)
         templates |= flagged
         rest = [n for n in g if n not in flagged]
         if len({article_of[n] for n in rest}) >= 2:
@@ -346,9 +352,14 @@ def _passage(text: str, shared: np.ndarray, k: int) -> tuple[int, int] | None:
     return s, e
 
 
-def _component(conn: sqlite3.Connection, seeds: set[int]) -> set[int]:
-    """Every sentence reachable through links from the seeds, templates excluded."""
+def _component(conn: sqlite3.Connection, seeds: set[int]) -> tuple[set[int], set[int]]:
+    """Every sentence reachable through links from the seeds, and the templates linked to them.
+
+    Templates are not walked through, but they are returned: a later copy of an outlet's repeated
+    line is recognised by its earlier, already flagged copies.
+    """
     seen: set[int] = set()
+    templates: set[int] = set()
     frontier = seeds
     while frontier:
         seen |= frontier
@@ -357,10 +368,12 @@ def _component(conn: sqlite3.Connection, seeds: set[int]) -> set[int]:
                               " union select sentence_a, sentence_b from links where sentence_b in ({0})",
                         frontier, repeat=2):
             nxt.update((a, b))
-        templates = {s for (s,) in _in(conn, "select id from sentences where kind = 'template' and id in ({})",
-                                       nxt - seen)}
+        found = {s for (s,) in _in(conn, "select id from sentences where kind = 'template' and id in ({})",
+                                   nxt - seen - templates)}
+        templates |= found
         frontier = nxt - seen - templates
-    return {s for (s,) in _in(conn, "select id from sentences where kind != 'template' and id in ({})", seen)}
+    flagged = {s for (s,) in _in(conn, "select id from sentences where kind = 'template' and id in ({})", seen)}
+    return seen - flagged, templates | flagged
 
 
 def _links_within(conn: sqlite3.Connection, nodes: set[int]) -> list[clustering.Link]:

@@ -41,7 +41,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("meta", re.compile(r"©|\ball rights reserved\b|^copyright\b", re.I)),
     ("form", re.compile(r"^leave a (reply|comment)|email address will not be published|required fields"
                         r" are marked|captcha|time limit is exhausted|^(post|submit) comment$", re.I)),
-    ("contact", re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|^follow (us|\w+) on\b|^(tel|phone|fax)\s*[:.]", re.I)),
+    ("contact", re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]+\.[\w.]+|^follow (us|\w+) on\b|^(tel|phone|fax)\s*[:.]",
+                           re.I)),
     ("related", re.compile(r"^(read more|read also|also read|see also|related|recommended|watch|more on"
                            r" this|explore|trending|most read|latest news|top stories)\b\s*:?", re.I)),
     ("credit", re.compile(r"^sources?\s*:|\bwith inputs from\b|^\(?(reporting|writing|editing|additional"

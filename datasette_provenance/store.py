@@ -162,10 +162,10 @@ def connect(path: str) -> sqlite3.Connection:
 def ensure_schema(conn: sqlite3.Connection, settings: Settings) -> Settings:
     """Create what is missing; return the settings in force (the stored ones win)."""
     conn.executescript(SCHEMA)
+    _enable_search(conn)
     stored = dict(conn.execute("select key, value from settings").fetchall())
     if not stored:
         conn.executemany("insert into settings(key, value) values (?, ?)", settings.as_rows())
-        _enable_search(conn)
         return settings
     existing = Settings.from_rows(stored)
     clash = existing.incompatible(settings)
@@ -179,7 +179,14 @@ def ensure_schema(conn: sqlite3.Connection, settings: Settings) -> Settings:
 
 
 def _enable_search(conn: sqlite3.Connection) -> None:
-    """Full-text search on titles and text, so Datasette's search box works on articles."""
+    """Full-text search on titles and text, so Datasette's search box works on articles.
+
+    Checked on every load: a load killed while the index or its triggers were being made leaves
+    them half there, and the next load rebuilds them.
+    """
     db = sqlite_utils.Database(conn)
-    if not db["articles"].detect_fts():
-        db["articles"].enable_fts(["title", "text"], create_triggers=True)
+    triggers = conn.execute("select count(*) from sqlite_master where type = 'trigger' and tbl_name = 'articles'"
+                            " and name like 'articles_a%'").fetchone()[0]
+    if db["articles"].detect_fts() and triggers == 3:
+        return
+    db["articles"].enable_fts(["title", "text"], create_triggers=True, replace=True)

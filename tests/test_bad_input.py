@@ -484,19 +484,8 @@ def test_odd_file_names_from_the_command_line(tmp_path, monkeypatch):
         assert sorted(e for (e,) in db.execute("select external_id from articles")) == sorted(names)
 
 
-REPETITIVE = (
-    "load._link_new_sentences materialises every candidate pair, same-article ones included, as Python tuples"
-    " (candidates.verify_pairs: pairs.tolist(); and pairs.ravel().tolist() for the stored sentences): an article"
-    " whose sentences are near-repeats of one another (a scraped comment thread, a log, a spam page) puts up to"
-    " max_bucket (64) pairs per band row in memory although a sentence never links inside its own article."
-    " 60,000 characters of such text cost ~290 MB and 1 s, 300,000 characters ~3 GB and 16 s, and 1,000,000 (the"
-    " largest article ingest accepts) runs out of memory. Fix: give band_pairs the article of each row (the stored"
-    " hits' articles come with a join on sentences) and add `& (arts[d:] != arts[:-d])` to its hit mask, so that"
-    " same-article pairs are never made"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=REPETITIVE)
 def test_an_article_of_repeated_sentences_costs_little_memory(tmp_path):
     words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
     rnd = random.Random(1)
@@ -514,17 +503,8 @@ def test_an_article_of_repeated_sentences_costs_little_memory(tmp_path):
     assert grew < 100, f"loading one 60,000-character article took {grew} MB more than loading nothing"
 
 
-LONG_TOKEN = (
-    "segment._PATTERNS' contact pattern `[\\w.+-]+@[\\w-]+\\.[\\w.]+` is searched unanchored: on a long run of word"
-    " characters (an inline base64 image, a URL-encoded blob: common in scraped text) every start position"
-    " consumes the rest of the run and backtracks, so _line_kind is quadratic: 20,000 characters take 0.8 s,"
-    " 70,000 take 10 s, and a 1,000,000-character line (which ingest accepts) about half an hour. Fix:"
-    " `(?<![\\w.+-])[\\w.+-]{1,64}@[\\w-]+\\.[\\w.]+` (a match starts where a token starts, and an address's"
-    " local part has at most 64 characters): linear, and it finds the same addresses"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=LONG_TOKEN)
 def test_a_paragraph_with_a_very_long_token_is_segmented_in_linear_time():
     import time
 
@@ -536,15 +516,8 @@ def test_a_paragraph_with_a_very_long_token_is_segmented_in_linear_time():
     assert time.perf_counter() - started < 0.25, "segmenting 34,000 characters took too long"
 
 
-DEEP_CLI = (
-    "commands.load sizes the input for its progress bar with Path.rglob (commands._files), whose recursive"
-    " generators exhaust Python's recursion limit on folders nested ~1000 deep: the command dies with"
-    " RecursionError before loading anything, even with --quiet (the loader itself walks such folders). Fix:"
-    " compute the total only when the bar is shown, with an explicit stack of os.scandir iterators instead of rglob"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=DEEP_CLI)
 def test_deep_folders_from_the_command_line(tmp_path):
     from click.testing import CliRunner
     from datasette.cli import cli

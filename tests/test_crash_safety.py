@@ -303,8 +303,8 @@ def test_sigkill_at_random_moments_loses_nothing_committed(tmp_path, corpus, ord
             assert n >= before, "a kill lost articles committed by an earlier run"
             assert snapshot(db) == prefix_snapshot(n), f"the state after {n} articles is not a load of those"
             before = n
-        helper.run(db, None)  # the rerun completes the load …
-        check_consistency(db, fts=False)
+        helper.run(db, None)  # the rerun completes the load, search index included …
+        check_consistency(db)
         assert snapshot(db) == expected, f"round {rounds}: resumed load differs from an uninterrupted one"
         with closing(sqlite3.connect(db)) as conn:  # … and the last load is recorded as finished
             assert conn.execute("select finished from loads order by id desc limit 1").fetchone()[0]
@@ -344,11 +344,6 @@ def test_sigkill_of_the_command_line(tmp_path, corpus, helper):
     assert snapshot(db) == snapshot(reference)
 
 
-FTS_FIX = ("store.ensure_schema creates the search index only when the settings table is empty, outside any"
-           " transaction: a kill after the settings are written and before sqlite-utils' enable_fts has created the"
-           " index and its triggers leaves a corpus whose search never indexes (or misses) articles. Fix: call"
-           " enable_fts(['title', 'text'], create_triggers=True, replace=True) on every load (it is a no-op when the"
-           " index and its triggers are complete, and rebuilds them when not)")
 
 
 def _killed_during_schema(path: Path, step: str) -> None:
@@ -368,7 +363,6 @@ def _killed_during_schema(path: Path, step: str) -> None:
     conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason=FTS_FIX)
 @pytest.mark.parametrize("step", ["index", "triggers"])
 def test_search_index_survives_a_kill_while_it_is_created(tmp_path, step):
     db = tmp_path / "corpus.db"

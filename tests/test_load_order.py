@@ -84,22 +84,12 @@ def test_loading_twice_changes_nothing(tmp_path, inputs, reference):
         assert conn.execute("select count(*) from loads where finished is not null").fetchone()[0] == 2
 
 
-TEMPLATES_ORDER = (
-    "load._recluster decides an outlet's boilerplate (clusters.outlet_templates: a line near-identical in 3+ of"
-    " its articles) only among the sentences of the link component it reclusters, and _component leaves out"
-    " sentences already flagged 'template'. So when an outlet's line has been flagged and a later batch brings"
-    " two more copies of such lines (one outlet each, e.g. 'This story was updated to include additional"
-    " reporting' in baltic-0036 and sahel-0038), each new copy sees no twins of its own outlet, stays 'text',"
-    " and the two form a cluster and a 'copied' derivation that a load in one batch never makes. Fix: in"
-    " _recluster, count the already-flagged template sentences linked to a group's members (same outlet) when"
-    " calling outlet_templates, without keeping them in the group"
-)
 
 
 @pytest.mark.parametrize("seed, batch_size", [
     (1, 2000),
-    pytest.param(2, 25, marks=pytest.mark.xfail(strict=True, reason=TEMPLATES_ORDER)),
-    pytest.param(3, 7, marks=pytest.mark.xfail(strict=True, reason=TEMPLATES_ORDER)),
+    pytest.param(2, 25),
+    pytest.param(3, 7),
 ])
 def test_files_in_another_order_in_one_load(tmp_path, inputs, reference, seed, batch_size):
     order = inputs[:]

@@ -344,16 +344,8 @@ def test_the_checks_catch_a_payload_that_runs(browser, server):
     assert visit.script_links
 
 
-URL_LINKS = (
-    "templates/provenance_article.html makes articles.url a link as it is (`<a href=\"{{ article.url }}\">original</a>`):"
-    " a url field of `javascript:…` (or data:, vbscript:, ' JaVaScRiPt:', 'java\\tscript:') becomes a script link"
-    " that runs on click. Fix: in pages/article.py pass `safe_url(article['url'])` (None unless urllib.parse.urlsplit"
-    " gives scheme http or https after stripping whitespace and control characters) and link only that, showing any"
-    " other URL as plain text"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=URL_LINKS)
 def test_no_link_is_a_script_link(browser, server, hostile):
     pages = [p for group in hostile_pages(*hostile).values() for p in group]
     visit = Visit(browser, server)
@@ -365,7 +357,6 @@ def test_no_link_is_a_script_link(browser, server, hostile):
     assert visit.script_links == [], "\n".join(visit.script_links[:10])
 
 
-@pytest.mark.xfail(strict=True, reason=URL_LINKS)
 def test_clicking_the_original_link_runs_nothing(browser, server, hostile):
     visit = Visit(browser, server)
     try:

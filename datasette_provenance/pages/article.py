@@ -7,6 +7,8 @@ The HTML is cut at every span boundary and each piece escaped on its own.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from collections import defaultdict
 
 from datasette.utils.asgi import NotFound
@@ -118,6 +120,7 @@ async def view(datasette, request):
     context.update(data)
     context["shown_paragraphs"] = shown
     context["outlet_url"] = urls.outlet(article["outlet"]) if article["outlet"] else None
+    context["original_url"] = web_url(article["url"])
     return await html(datasette, request, "provenance_article.html", context)
 
 
@@ -147,3 +150,11 @@ def mark_paragraph(paragraph: dict, passages: list[dict], attributions: list[dic
             if e == y:
                 out.append(Markup('<sup class="passage-ref"><a href="#passage-{0}">{0}</a></sup>').format(q["number"]))
     return Markup("").join(out)
+
+
+def web_url(url: str | None) -> str | None:
+    """The article's own address, only when it is an http(s) link: never a javascript: or data: one."""
+    if not url:
+        return None
+    cleaned = "".join(ch for ch in url if ch.isprintable() and not ch.isspace())
+    return cleaned if urlsplit(cleaned).scheme.lower() in ("http", "https") else None
