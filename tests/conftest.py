@@ -1,3 +1,10 @@
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,3 +21,38 @@ def seed_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("seed") / "corpus.db"
     load_paths(str(path), [str(SEEDS)])
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def datasette_server(db: Path, log: Path, immutable: bool = True) -> Iterator[str]:
+    """``datasette serve`` on a free localhost port, up and answering, stopped afterwards."""
+    port = free_port()
+    args = [sys.executable, "-m", "datasette", "serve", *(["-i"] if immutable else []), str(db),
+            "-h", "127.0.0.1", "-p", str(port)]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("datasette did not start:\n" + log.read_text(errors="replace"))
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

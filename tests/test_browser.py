@@ -9,15 +9,12 @@ fetched from anywhere but the server. Screenshots go to test-artifacts/screensho
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from conftest import datasette_server
 
 from test_permissions import XSS_OUTLET, build_corpus
 
@@ -36,39 +33,13 @@ except ImportError:  # in CI a missing Playwright is a failure, not a skip
     pytest.skip("Playwright is not installed (pip install playwright)", allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, seed_db):
     db = build_corpus(tmp_path_factory.mktemp("browser"), seed_db)
-    port = _free_port()
-    log = tmp_path_factory.mktemp("log") / "datasette.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "datasette", "serve", "-i", str(db), "-h", "127.0.0.1", "-p", str(port)],
-                                stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("datasette did not start:\n" + log.read_text(errors="replace"))
-                time.sleep(0.2)
+    with datasette_server(db, tmp_path_factory.mktemp("log") / "datasette.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")

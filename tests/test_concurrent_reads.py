@@ -11,7 +11,6 @@ once the load is done every page shows the finished corpus. All loops are bounde
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ import pytest
 
 from datasette_provenance.load import load_paths
 
-from conftest import ROOT, SEEDS
+from conftest import datasette_server, ROOT, SEEDS
 from test_crash_safety import check_consistency
 
 DEADLINE = 60.0  # seconds the load may take before the test gives up
@@ -45,10 +44,6 @@ PATHS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fetch(url: str) -> tuple[int, str]:
@@ -73,30 +68,9 @@ def corpus(tmp_path) -> tuple[Path, Path]:
 @pytest.fixture
 def server(tmp_path, corpus):
     db, _ = corpus
-    port = _free_port()
     log = tmp_path / "datasette.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "datasette", "serve", str(db), "-h", "127.0.0.1", "-p", str(port)],
-                                stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("datasette did not start:\n" + log.read_text(errors="replace"))
-                time.sleep(0.1)
+    with datasette_server(db, log, immutable=False) as base:
         yield base, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_pages_answer_while_a_load_writes(corpus, server):

@@ -25,18 +25,14 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 import xml.etree.ElementTree as ET
 from contextlib import closing
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
+from conftest import datasette_server
 from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.utils import tilde_encode
@@ -155,39 +151,13 @@ def hostile(tmp_path_factory, seed_db) -> tuple[Path, dict[str, int]]:
 # =============================================================================== script injection
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, hostile):
     db, _ = hostile
-    port = _free_port()
-    log = tmp_path_factory.mktemp("log") / "datasette.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "datasette", "serve", "-i", str(db), "-h", "127.0.0.1",
-                                 "-p", str(port)], stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("datasette did not start:\n" + log.read_text(errors="replace"))
-                time.sleep(0.1)
+    with datasette_server(db, tmp_path_factory.mktemp("log") / "datasette.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
