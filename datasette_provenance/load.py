@@ -229,9 +229,10 @@ def _link_new_sentences(
     stored_sets = shingle_sets([norm for _, norm in stored.values()], settings.k)
     shingles.update(zip(stored, stored_sets))
     article_of.update({sid: aid for sid, (aid, _) in stored.items()})
-    row_of = {sid: i for i, sid in enumerate(list(new) + list(stored))}
+    all_ids = np.concatenate((ids, np.fromiter(stored, dtype=np.int64, count=len(stored))))
     all_sigs = np.concatenate((sigs, minhash_signatures(stored_sets, settings)))
-    at = np.array([[row_of[a], row_of[b]] for a, b in pairs.tolist()], dtype=np.int64).reshape(-1, 2)
+    by_id = np.argsort(all_ids)
+    at = by_id[np.searchsorted(all_ids[by_id], pairs)]  # signature row of each pair member
     likely = estimated_jaccard(all_sigs[at[:, 0]], all_sigs[at[:, 1]]) >= settings.prefilter
     links = verify_pairs(pairs[likely], shingles, article_of, settings)
     conn.executemany("insert or ignore into links values (?, ?, ?, ?)", links)
