@@ -22,6 +22,7 @@ import numpy as np
 
 from . import clusters as clustering
 from . import provenance, store
+from .store import select_in
 from .attributions import SourceAliases, find_attributions, find_speakers
 from .candidates import band_pairs, is_link, verify_pairs
 from .ingest import Article, LoadError, read_paths
@@ -248,7 +249,7 @@ def _recluster(conn: sqlite3.Connection, seeds: list[int], settings: Settings) -
     info = _sentence_norms(conn, sorted(component | old_templates))
     article_of = {s: a for s, (a, _) in info.items()}
     outlet_of, edge = {}, set()
-    for sid, outlet, position, last in _in(
+    for sid, outlet, position, last in select_in(
         conn, "select s.id, a.outlet, p.position, (select max(position) from paragraphs q where q.article_id = a.id)"
               " from sentences s join articles a on a.id = s.article_id join paragraphs p on p.id = s.paragraph_id"
               " where s.id in ({})", component | old_templates):
@@ -265,12 +266,12 @@ def _recluster(conn: sqlite3.Connection, seeds: list[int], settings: Settings) -
             sims[key] = known.get(key) or similarity(shingles[key[0]], shingles[key[1]])
         return sims[key]
 
-    old_clusters = sorted({c for (c,) in _in(conn, "select distinct cluster_id from cluster_members"
+    old_clusters = sorted({c for (c,) in select_in(conn, "select distinct cluster_id from cluster_members"
                                                  " where sentence_id in ({})", component)})
-    touched = {a for (a,) in _in(conn, "select distinct article_id from cluster_members where cluster_id in ({})",
+    touched = {a for (a,) in select_in(conn, "select distinct article_id from cluster_members where cluster_id in ({})",
                                  old_clusters)}
     old_of = defaultdict(set)
-    for c, s in _in(conn, "select cluster_id, sentence_id from cluster_members where cluster_id in ({})",
+    for c, s in select_in(conn, "select cluster_id, sentence_id from cluster_members where cluster_id in ({})",
                     old_clusters):
         old_of[s].add(c)
     _delete_in(conn, "delete from cluster_members where cluster_id in ({})", old_clusters)
@@ -304,7 +305,7 @@ def _recluster(conn: sqlite3.Connection, seeds: list[int], settings: Settings) -
 
 
 def _write_cluster(conn, cid: int, group: list[int], info, shingles, settings: Settings) -> None:
-    rows = _in(conn, 'select s.id, s.paragraph_id, s.article_id, s.start, s."end", p.text, a.published, a.outlet'
+    rows = select_in(conn, 'select s.id, s.paragraph_id, s.article_id, s.start, s."end", p.text, a.published, a.outlet'
                      " from sentences s join paragraphs p on p.id = s.paragraph_id"
                      " join articles a on a.id = s.article_id where s.id in ({})", group)
     by_id = {r[0]: r for r in rows}
@@ -365,21 +366,21 @@ def _component(conn: sqlite3.Connection, seeds: set[int]) -> tuple[set[int], set
     while frontier:
         seen |= frontier
         nxt = set()
-        for a, b in _in(conn, "select sentence_a, sentence_b from links where sentence_a in ({0})"
+        for a, b in select_in(conn, "select sentence_a, sentence_b from links where sentence_a in ({0})"
                               " union select sentence_a, sentence_b from links where sentence_b in ({0})",
                         frontier, repeat=2):
             nxt.update((a, b))
-        found = {s for (s,) in _in(conn, "select id from sentences where kind = 'template' and id in ({})",
+        found = {s for (s,) in select_in(conn, "select id from sentences where kind = 'template' and id in ({})",
                                    nxt - seen - templates)}
         templates |= found
         frontier = nxt - seen - templates
-    flagged = {s for (s,) in _in(conn, "select id from sentences where kind = 'template' and id in ({})", seen)}
+    flagged = {s for (s,) in select_in(conn, "select id from sentences where kind = 'template' and id in ({})", seen)}
     return seen - flagged, templates | flagged
 
 
 def _links_within(conn: sqlite3.Connection, nodes: set[int]) -> list[clustering.Link]:
     return [
-        l for l in _in(conn, "select sentence_a, sentence_b, jaccard, containment from links"
+        l for l in select_in(conn, "select sentence_a, sentence_b, jaccard, containment from links"
                              " where sentence_a in ({})", nodes)
         if l[1] in nodes
     ]
@@ -396,24 +397,13 @@ def _mark_templates(conn: sqlite3.Connection, templates: set[int]) -> None:
 
 
 def _sentence_norms(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, tuple[int, str]]:
-    rows = _in(conn, 'select s.id, s.article_id, p.text, s.start, s."end" from sentences s'
+    rows = select_in(conn, 'select s.id, s.article_id, p.text, s.start, s."end" from sentences s'
                      " join paragraphs p on p.id = s.paragraph_id where s.id in ({})", list(ids))
     return {sid: (aid, normal_form(text[start:end])) for sid, aid, text, start, end in rows}
 
 
-def _in(conn: sqlite3.Connection, sql: str, values: Iterable[int], repeat: int = 1, size: int = 900) -> list[tuple]:
-    """Run ``sql`` with its ``in ({})`` filled by parameters, in chunks SQLite accepts."""
-    values = list(values)
-    out: list[tuple] = []
-    for i in range(0, len(values), size):
-        chunk = values[i:i + size]
-        marks = ",".join("?" * len(chunk))
-        out.extend(conn.execute(sql.format(marks), chunk * repeat).fetchall())
-    return out
-
-
 def _delete_in(conn: sqlite3.Connection, sql: str, values: Iterable[int]) -> None:
-    _in(conn, sql, values)
+    select_in(conn, sql, values)
 
 
 def _next_id(conn: sqlite3.Connection, table: str) -> int:

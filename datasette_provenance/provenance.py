@@ -15,6 +15,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .store import select_in
+
 WHOLLY = 0.7  # share of the derived article's own text that makes a derivation "wholly"
 QUOTED = 0.5  # share of the shared text inside attributed quotes that makes it a statement
 ASYMMETRY = 2.0  # containment ratio that decides direction without a publication order
@@ -56,7 +58,7 @@ def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
     speakers = _cluster_speakers(conn, docs)
     for aid in sorted(around):
         conn.execute("update articles set reuse_share = ? where id = ?", (reuse_share(docs[aid]), aid))
-    _in(conn, "delete from derivations where derived_article_id in ({})", sorted(around))
+    select_in(conn, "delete from derivations where derived_article_id in ({})", sorted(around))
     carriers: dict[int, list[Doc]] = defaultdict(list)
     for d in docs.values():
         for c in d.spans:
@@ -292,7 +294,7 @@ def _is_person(name: str) -> bool:
 def _wording(conn: sqlite3.Connection, ids: set[int]) -> dict[tuple[int, int], float]:
     """Mean Jaccard of the linked sentences of each pair of articles: how close their wordings are."""
     sums: dict[tuple[int, int], list[float]] = defaultdict(list)
-    for a, b, j in _in(conn, "select s1.article_id, s2.article_id, l.jaccard from links l"
+    for a, b, j in select_in(conn, "select s1.article_id, s2.article_id, l.jaccard from links l"
                              " join sentences s1 on s1.id = l.sentence_a join sentences s2 on s2.id = l.sentence_b"
                              " where s1.article_id in ({0}) or s2.article_id in ({0})", sorted(ids), repeat=2):
         sums[(a, b)].append(j)
@@ -301,7 +303,7 @@ def _wording(conn: sqlite3.Connection, ids: set[int]) -> dict[tuple[int, int], f
 
 
 def _neighbours(conn: sqlite3.Connection, ids: set[int]) -> set[int]:
-    return {a for (a,) in _in(conn, "select distinct m2.article_id from cluster_members m1 join cluster_members m2"
+    return {a for (a,) in select_in(conn, "select distinct m2.article_id from cluster_members m1 join cluster_members m2"
                                     " on m2.cluster_id = m1.cluster_id where m1.article_id in ({})", sorted(ids))}
 
 
@@ -309,17 +311,17 @@ def _docs(conn: sqlite3.Connection, ids: set[int]) -> dict[int, Doc]:
     ids_list = sorted(ids)
     docs = {
         r[0]: Doc(r[0], r[1], r[2], r[3], r[4], r[5] or 0)
-        for r in _in(conn, "select a.id, a.external_id, a.outlet, a.published, a.published_precision, (select sum(length(p.text))"
+        for r in select_in(conn, "select a.id, a.external_id, a.outlet, a.published, a.published_precision, (select sum(length(p.text))"
                            " from paragraphs p where p.article_id = a.id and p.boilerplate = 0)"
                            " from articles a where a.id in ({})", ids_list)
     }
-    for c, aid, s, e in _in(conn, 'select m.cluster_id, m.article_id, p.start + m.start, p.start + m."end"'
+    for c, aid, s, e in select_in(conn, 'select m.cluster_id, m.article_id, p.start + m.start, p.start + m."end"'
                                   " from cluster_members m join paragraphs p on p.id = m.paragraph_id"
                                   " where m.article_id in ({})", ids_list):
         docs[aid].spans[c].append((s, e))
-    for aid, name in _in(conn, "select article_id, source_name from attributions where article_id in ({})", ids_list):
+    for aid, name in select_in(conn, "select article_id, source_name from attributions where article_id in ({})", ids_list):
         docs[aid].credits.add(name)
-    for aid, s, e, name in _in(conn, 'select article_id, start, "end", speaker from quotes where article_id in ({})',
+    for aid, s, e, name in select_in(conn, 'select article_id, start, "end", speaker from quotes where article_id in ({})',
                                ids_list):
         docs[aid].quotes.append((s, e, name))
     for d in docs.values():
@@ -338,11 +340,3 @@ def _union_length(spans: list[tuple[int, int]]) -> int:
             total += e - max(s, end)
             end = e
     return total
-
-
-def _in(conn: sqlite3.Connection, sql: str, values: list[int], repeat: int = 1, size: int = 900) -> list[tuple]:
-    out: list[tuple] = []
-    for i in range(0, len(values), size):
-        chunk = values[i:i + size]
-        out.extend(conn.execute(sql.format(",".join("?" * len(chunk))), chunk * repeat).fetchall())
-    return out

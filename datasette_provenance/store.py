@@ -7,6 +7,7 @@ query them in Datasette and cite them. WAL mode lets Datasette read while a load
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 
 import sqlite_utils
 
@@ -190,3 +191,14 @@ def _enable_search(conn: sqlite3.Connection) -> None:
     if db["articles"].detect_fts() and triggers == 3:
         return
     db["articles"].enable_fts(["title", "text"], create_triggers=True, replace=True)
+
+
+def select_in(conn: sqlite3.Connection, sql: str, values: Iterable[int], repeat: int = 1, size: int = 900) -> list[tuple]:
+    """Run ``sql`` with its ``in ({})`` filled by parameters, in chunks SQLite accepts."""
+    values = list(values)
+    out: list[tuple] = []
+    for i in range(0, len(values), size):
+        chunk = values[i:i + size]
+        marks = ",".join("?" * len(chunk))
+        out.extend(conn.execute(sql.format(marks), chunk * repeat).fetchall())
+    return out
