@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .signatures import Settings
+from .signatures import Settings, overlap_ratios
 
 
 def band_pairs(
@@ -75,8 +75,7 @@ def verify_pairs(
         sa, sb = as_set(a), as_set(b)
         if not sa or not sb:
             continue
-        inter = len(sa & sb)
-        j, c = inter / (len(sa) + len(sb) - inter), inter / min(len(sa), len(sb))
+        j, c = overlap_ratios(len(sa & sb), len(sa), len(sb))
         if is_link(j, c, settings):
             links.append((a, b, j, c))
     return links

@@ -125,9 +125,9 @@ def _load_batch(
     first_sentence = _next_id(conn, "sentences")
     new_norms = _insert_articles(conn, articles, credits, summary)
     summary.articles_added += len(articles)
-    links = _link_new_sentences(conn, new_norms, first_sentence, settings)
+    links, shingles = _link_new_sentences(conn, new_norms, first_sentence, settings)
     summary.links_added += len(links)
-    touched = _recluster(conn, [n for l in links for n in l[:2]], settings)
+    touched = _recluster(conn, [n for l in links for n in l[:2]], settings, shingles)
     article_ids = touched | {a for a, _ in new_norms.values()}
     provenance.update(conn, sorted(article_ids))
 
@@ -194,10 +194,13 @@ def _insert_articles(
 
 def _link_new_sentences(
     conn: sqlite3.Connection, new: dict[int, tuple[int, str]], first_new: int, settings: Settings
-) -> list[clustering.Link]:
-    """Band keys for the new sentences, candidates against everything stored, exact verification."""
+) -> tuple[list[clustering.Link], dict[int, np.ndarray]]:
+    """Band keys for the new sentences, candidates against everything stored, exact verification.
+
+    Returns the links and the shingle sets computed on the way, which reclustering reuses.
+    """
     if not new:
-        return []
+        return [], {}
     ids = np.fromiter(new.keys(), dtype=np.int64, count=len(new))
     sets = shingle_sets([norm for _, norm in new.values()], settings.k)
     sigs = minhash_signatures(sets, settings)
@@ -237,10 +240,12 @@ def _link_new_sentences(
     likely = estimated_jaccard(all_sigs[at[:, 0]], all_sigs[at[:, 1]]) >= settings.prefilter
     links = verify_pairs(pairs[likely], shingles, article_of, settings)
     conn.executemany("insert or ignore into links values (?, ?, ?, ?)", links)
-    return links
+    return links, shingles
 
 
-def _recluster(conn: sqlite3.Connection, seeds: list[int], settings: Settings) -> set[int]:
+def _recluster(
+    conn: sqlite3.Connection, seeds: list[int], settings: Settings, shingled: dict[int, np.ndarray]
+) -> set[int]:
     """Recluster the link components holding ``seeds``; return the articles whose clusters changed."""
     component, old_templates = _component(conn, set(seeds))
     if not component:
@@ -256,7 +261,9 @@ def _recluster(conn: sqlite3.Connection, seeds: list[int], settings: Settings) -
         outlet_of[sid] = outlet
         if position < clustering.EDGE_PARAGRAPHS or position > last - clustering.EDGE_PARAGRAPHS:
             edge.add(sid)
-    shingles = dict(zip(info, shingle_sets([n for _, n in info.values()], settings.k)))
+    missing = [sid for sid in info if sid not in shingled]  # sentences this batch has not shingled yet
+    shingles = {sid: shingled[sid] for sid in info if sid in shingled}
+    shingles.update(zip(missing, shingle_sets([info[sid][1] for sid in missing], settings.k)))
     known = {(a, b): (j, c) for a, b, j, c in links}
     sims: dict[tuple[int, int], tuple[float, float]] = {}
 
@@ -274,8 +281,8 @@ def _recluster(conn: sqlite3.Connection, seeds: list[int], settings: Settings) -
     for c, s in select_in(conn, "select cluster_id, sentence_id from cluster_members where cluster_id in ({})",
                     old_clusters):
         old_of[s].add(c)
-    _delete_in(conn, "delete from cluster_members where cluster_id in ({})", old_clusters)
-    _delete_in(conn, "delete from clusters where id in ({})", old_clusters)
+    select_in(conn, "delete from cluster_members where cluster_id in ({})", old_clusters)
+    select_in(conn, "delete from clusters where id in ({})", old_clusters)
 
     groups = clustering.cluster(links, article_of, lambda x, y: is_link(*sim(x, y), settings))
     templates: set[int] = set()
@@ -389,8 +396,8 @@ def _links_within(conn: sqlite3.Connection, nodes: set[int]) -> list[clustering.
 def _mark_templates(conn: sqlite3.Connection, templates: set[int]) -> None:
     if not templates:
         return
-    _delete_in(conn, "update sentences set kind = 'template' where id in ({})", templates)
-    _delete_in(conn, """update paragraphs set kind = 'template', boilerplate = 1 where id in (
+    select_in(conn, "update sentences set kind = 'template' where id in ({})", templates)
+    select_in(conn, """update paragraphs set kind = 'template', boilerplate = 1 where id in (
                           select paragraph_id from sentences where id in ({}))
                         and not exists (select 1 from sentences s where s.paragraph_id = paragraphs.id
                                         and s.kind in ('text', 'title'))""", templates)
@@ -400,10 +407,6 @@ def _sentence_norms(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, t
     rows = select_in(conn, 'select s.id, s.article_id, p.text, s.start, s."end" from sentences s'
                      " join paragraphs p on p.id = s.paragraph_id where s.id in ({})", list(ids))
     return {sid: (aid, normal_form(text[start:end])) for sid, aid, text, start, end in rows}
-
-
-def _delete_in(conn: sqlite3.Connection, sql: str, values: Iterable[int]) -> None:
-    select_in(conn, sql, values)
 
 
 def _next_id(conn: sqlite3.Connection, table: str) -> int:

@@ -139,8 +139,12 @@ def similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Exact Jaccard and containment (of the smaller set) of two sorted unique shingle arrays."""
     if not len(a) or not len(b):
         return 0.0, 0.0
-    inter = len(np.intersect1d(a, b, assume_unique=True))
-    return inter / (len(a) + len(b) - inter), inter / min(len(a), len(b))
+    return overlap_ratios(len(np.intersect1d(a, b, assume_unique=True)), len(a), len(b))
+
+
+def overlap_ratios(inter: int, size_a: int, size_b: int) -> tuple[float, float]:
+    """Jaccard and containment of the smaller set, from an intersection size."""
+    return inter / (size_a + size_b - inter), inter / min(size_a, size_b)
 
 
 def _rolling(codes: np.ndarray, k: int) -> np.ndarray:
