@@ -64,25 +64,33 @@ def outlet_templates(
     outlet_of: dict[int, str | None],
     similarity: Callable[[int, int], float],
     at_edge: Callable[[int], bool] = lambda n: False,
+    neighbours: dict[int, set[int]] | None = None,
 ) -> set[int]:
     """Members that are one outlet's boilerplate: near-identical across several of its articles.
 
     Three articles are enough anywhere; two when the line closes or opens both articles, where
-    footers and standfirst templates live.
+    footers and standfirst templates live. With ``neighbours`` (the linked sentences of each
+    member) only linked pairs are compared: a near-identical pair is always a link, and an outlet's
+    footer in thousands of articles would otherwise cost a quadratic number of comparisons.
     """
     by_outlet: dict[str, list[int]] = defaultdict(list)
     for n in group:
         if outlet_of[n]:
             by_outlet[outlet_of[n]].append(n)
     flagged: set[int] = set()
-    for nodes in by_outlet.values():
+    for outlet, nodes in by_outlet.items():
         if len({article_of[n] for n in nodes}) < 2:
             continue
         for n in nodes:
-            twins = [m for m in nodes if article_of[m] != article_of[n] and similarity(n, m) >= TEMPLATE_JACCARD]
-            articles = {article_of[m] for m in twins} | {article_of[n]}
-            if len(articles) >= TEMPLATE_ARTICLES or (at_edge(n) and any(at_edge(m) for m in twins)):
-                flagged.add(n)
+            near = nodes if neighbours is None else [m for m in neighbours.get(n, ()) if outlet_of.get(m) == outlet]
+            articles = {article_of[n]}
+            for m in near:  # stop at the first proof: a footer has thousands of twins
+                if article_of[m] in articles or similarity(n, m) < TEMPLATE_JACCARD:
+                    continue
+                articles.add(article_of[m])
+                if len(articles) >= TEMPLATE_ARTICLES or (at_edge(n) and at_edge(m)):
+                    flagged.add(n)
+                    break
     return flagged
 
 

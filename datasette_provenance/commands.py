@@ -13,6 +13,13 @@ from .signatures import Settings
 from .store import IncompatibleSettings
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 @click.group(help="Find the passages that outlets share and trace who took them from whom.")
 def provenance() -> None:
     pass
@@ -32,10 +39,12 @@ def provenance() -> None:
 @click.option("--bands", type=int, help=f"LSH bands for a new database [{Settings.bands}].")
 @click.option("--rows", type=int, help=f"Rows per LSH band for a new database [{Settings.rows}].")
 @click.option("--jaccard", type=float, help=f"Character 5-gram Jaccard that links two sentences [{Settings.jaccard}].")
+@click.option("--jobs", type=click.IntRange(min=1), default=_cores(), show_default="this machine's cores",
+              help="Worker processes preparing batches while the loader links (1: none).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def load(database: str, paths: tuple[str, ...], outlet: str | None, published: str | None,
          aliases: str | None, sources: str | None, batch_size: int, num_perm: int | None, bands: int | None,
-         rows: int | None, jaccard: float | None, quiet: bool) -> None:
+         rows: int | None, jaccard: float | None, jobs: int, quiet: bool) -> None:
     """Load articles from PATHS (files or folders) into DATABASE.
 
     Signature settings are fixed when the database is created; a later load with other ones is refused.
@@ -55,7 +64,7 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
 
     try:
         summary = load_paths(database, paths, outlet=outlet, published=published, aliases=aliases, sources=sources,
-                             batch_size=batch_size, settings=settings, progress=progress)
+                             batch_size=batch_size, settings=settings, jobs=jobs, progress=progress)
     except (IncompatibleSettings, ValueError) as e:
         raise click.ClickException(str(e))
     finally:

@@ -8,7 +8,6 @@ touch are reclustered.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections import defaultdict
@@ -23,14 +22,13 @@ import numpy as np
 from . import clusters as clustering
 from . import provenance, store
 from .store import select_in
-from .attributions import SourceAliases, find_attributions, find_speakers
+from .attributions import SourceAliases
 from .candidates import band_pairs, is_link, verify_pairs
-from .ingest import Article, LoadError, read_paths
+from .ingest import LoadError, read_paths
 from .outlets import OutletAliases
-from .segment import normal_form, normalise, segment
-from .signatures import (
-    Settings, band_keys, estimated_jaccard, minhash_signatures, shingle_positions, shingle_sets, similarity,
-)
+from .prepare import PreparedArticle, PreparedBatch, prepared
+from .segment import normal_form, normalise
+from .signatures import Settings, estimated_jaccard, minhash_signatures, shingle_positions, shingle_sets, similarity
 
 
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
@@ -67,13 +65,16 @@ def load_paths(
     sources: str | None = None,
     settings: Settings | None = None,
     batch_size: int = 2000,
+    jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> LoadSummary:
     """Load files or folders of articles into ``db_path`` (created if missing); safe to repeat.
 
     ``outlet``/``published`` override what is inferred; ``aliases`` and ``sources`` are JSON files
     extending the outlet names (data/outlets.json) and the credited source names (data/sources.json).
-    ``progress`` is called after each batch with the records and article characters read so far.
+    ``jobs`` worker processes prepare batches (segments, signatures) while this one links; the
+    result does not depend on it. ``progress`` is called after each batch with the records and
+    article characters read so far.
     """
     paths = [str(p) for p in paths]
     conn = store.connect(db_path)
@@ -87,11 +88,11 @@ def load_paths(
         credits = SourceAliases.load(sources)
         records = read_paths(paths, outlet=outlet, published=published, aliases=names)
         done = chars = 0
-        for batch in _chunks(records, batch_size):
+        for batch in prepared(_chunks(records, batch_size), settings, credits, jobs):
             with _transaction(conn):
-                _load_batch(conn, batch, settings, credits, summary, load_id)
-            done += len(batch)
-            chars += sum(len(r.text) for r in batch if isinstance(r, Article))
+                _load_batch(conn, batch, settings, summary, load_id)
+            done += len(batch.articles) + len(batch.errors)
+            chars += sum(len(a.record.text) for a in batch.articles)
             if progress:
                 progress(done, chars)
         summary.clusters = conn.execute("select count(*) from clusters").fetchone()[0]
@@ -106,15 +107,10 @@ def load_paths(
 
 
 def _load_batch(
-    conn: sqlite3.Connection,
-    batch: list[Article | LoadError],
-    settings: Settings,
-    credits: SourceAliases,
-    summary: LoadSummary,
-    load_id: int,
+    conn: sqlite3.Connection, batch: PreparedBatch, settings: Settings, summary: LoadSummary, load_id: int
 ) -> None:
-    errors = [r for r in batch if isinstance(r, LoadError)]
-    articles = _new_articles(conn, [r for r in batch if isinstance(r, Article)], errors, summary)
+    errors = list(batch.errors)
+    articles = _new_articles(conn, batch.articles, errors, summary)
     conn.executemany(
         "insert into load_errors(load_id, source, line, record_id, reason) values (?, ?, ?, ?, ?)",
         [(load_id, e.source, e.line, e.record_id, e.reason) for e in errors],
@@ -123,27 +119,26 @@ def _load_batch(
     if not articles:
         return
     first_sentence = _next_id(conn, "sentences")
-    new_norms = _insert_articles(conn, articles, credits, summary)
+    new = _insert_articles(conn, articles, summary)
     summary.articles_added += len(articles)
-    links, shingles = _link_new_sentences(conn, new_norms, first_sentence, settings)
+    links, shingles = _link_new_sentences(conn, new, batch, first_sentence, settings)
     summary.links_added += len(links)
     touched = _recluster(conn, [n for l in links for n in l[:2]], settings, shingles)
-    article_ids = touched | {a for a, _ in new_norms.values()}
-    provenance.update(conn, sorted(article_ids))
+    provenance.update(conn, sorted(touched | set(new.article.tolist())))
 
 
 def _new_articles(
-    conn: sqlite3.Connection, records: list[Article], errors: list[LoadError], summary: LoadSummary
-) -> list[tuple[Article, str]]:
+    conn: sqlite3.Connection, prepared: list[PreparedArticle], errors: list[LoadError], summary: LoadSummary
+) -> list[PreparedArticle]:
     """Articles not loaded before; same id with other text is an error, not an overwrite."""
-    fresh: dict[str, tuple[Article, str]] = {}
-    for rec in records:
-        digest = hashlib.sha256(rec.text.encode("utf-8")).hexdigest()
+    fresh: dict[str, PreparedArticle] = {}
+    for art in prepared:
+        rec = art.record
         row = conn.execute("select content_hash from articles where external_id = ?", (rec.external_id,)).fetchone()
-        prior = row[0] if row else (fresh[rec.external_id][1] if rec.external_id in fresh else None)
+        prior = row[0] if row else (fresh[rec.external_id].digest if rec.external_id in fresh else None)
         if prior is None:
-            fresh[rec.external_id] = (rec, digest)
-        elif prior == digest:
+            fresh[rec.external_id] = art
+        elif prior == art.digest:
             summary.articles_unchanged += 1
         else:
             errors.append(LoadError(rec.source, rec.line, f"duplicate id {rec.external_id!r} with different"
@@ -151,27 +146,37 @@ def _new_articles(
     return list(fresh.values())
 
 
-def _insert_articles(
-    conn: sqlite3.Connection, articles: list[tuple[Article, str]], credits: SourceAliases, summary: LoadSummary
-) -> dict[int, tuple[int, str]]:
-    """Insert articles, their segments, credits and quotes; return {sentence id: (article, normalised text)}."""
+@dataclass
+class _NewSentences:
+    """The matchable sentences a batch inserted: ids, articles, and rows of the batch's arrays."""
+
+    id: np.ndarray
+    article: np.ndarray
+    row: np.ndarray
+
+
+def _insert_articles(conn: sqlite3.Connection, articles: list[PreparedArticle], summary: LoadSummary) -> _NewSentences:
+    """Insert articles, their segments, credits and quotes, numbering them after what is stored."""
     aid, pid, sid = _next_id(conn, "articles"), _next_id(conn, "paragraphs"), _next_id(conn, "sentences")
     art_rows, par_rows, sen_rows, credit_rows, quote_rows = [], [], [], [], []
-    norms: dict[int, tuple[int, str]] = {}
-    for rec, digest in articles:
+    new_ids, new_articles, new_rows = [], [], []
+    for art in articles:
+        rec = art.record
         art_rows.append((aid, rec.external_id, rec.outlet, rec.url, rec.published, rec.published_precision,
                          rec.title, rec.text, rec.source, rec.line,
-                         json.dumps(rec.extra, ensure_ascii=False) if rec.extra else None, digest))
-        found = find_attributions(rec.text, credits)
-        credit_rows += [(aid, a.source_name, a.phrase, a.start, a.end, a.kind) for a in found]
-        quote_rows += [(aid, q.name, q.role, q.quote_start, q.quote_end, q.cue)
-                       for q in find_speakers(rec.text, credits, found)]
-        for p in segment(rec.text, rec.title):
+                         json.dumps(rec.extra, ensure_ascii=False) if rec.extra else None, art.digest))
+        credit_rows += [(aid, a.source_name, a.phrase, a.start, a.end, a.kind) for a in art.credits]
+        quote_rows += [(aid, q.name, q.role, q.quote_start, q.quote_end, q.cue) for q in art.quotes]
+        row = art.first_norm
+        for p in art.paragraphs:
             par_rows.append((pid, aid, p.position, p.start, p.text, int(p.boilerplate), p.kind))
             for s in p.sentences:
                 sen_rows.append((sid, pid, aid, s.start, s.end, s.kind))
                 if s.matchable:
-                    norms[sid] = (aid, normal_form(p.text[s.start:s.end]))
+                    new_ids.append(sid)
+                    new_articles.append(aid)
+                    new_rows.append(row)
+                    row += 1
                 sid += 1
             pid += 1
         aid += 1
@@ -189,22 +194,23 @@ def _insert_articles(
                      quote_rows)
     summary.paragraphs += len(par_rows)
     summary.sentences += len(sen_rows)
-    return norms
+    return _NewSentences(np.array(new_ids, dtype=np.int64), np.array(new_articles, dtype=np.int64),
+                         np.array(new_rows, dtype=np.int64))
 
 
 def _link_new_sentences(
-    conn: sqlite3.Connection, new: dict[int, tuple[int, str]], first_new: int, settings: Settings
+    conn: sqlite3.Connection, new: _NewSentences, batch: PreparedBatch, first_new: int, settings: Settings
 ) -> tuple[list[clustering.Link], dict[int, np.ndarray]]:
     """Band keys for the new sentences, candidates against everything stored, exact verification.
 
-    Returns the links and the shingle sets computed on the way, which reclustering reuses.
+    Returns the links and the shingle sets of the sentences involved, which reclustering reuses.
     """
-    if not new:
+    if not len(new.id):
         return [], {}
-    ids = np.fromiter(new.keys(), dtype=np.int64, count=len(new))
-    sets = shingle_sets([norm for _, norm in new.values()], settings.k)
-    sigs = minhash_signatures(sets, settings)
-    keys = band_keys(sigs, settings)
+    ids = new.id
+    sets = batch.sets(new.row.tolist())
+    sigs = batch.signatures[new.row]
+    keys = batch.keys[new.row]
     flat_keys, flat_ids = keys.ravel(), np.repeat(ids, keys.shape[1])
     order = np.argsort(flat_keys, kind="stable")  # B-tree inserts in key order touch each page once
     rows = list(zip(flat_keys[order].tolist(), flat_ids[order].tolist()))
@@ -222,12 +228,11 @@ def _link_new_sentences(
         (first_new, settings.max_bucket),
     ).fetchall()
     old_hit = np.array(hits, dtype=np.int64).reshape(-1, 3)
-    new_articles = np.repeat(np.fromiter((a for a, _ in new.values()), dtype=np.int64, count=len(new)),
-                             keys.shape[1])
+    new_articles = np.repeat(new.article, keys.shape[1])
     pairs = band_pairs(np.concatenate((old_hit[:, 0], flat_keys)), np.concatenate((old_hit[:, 1], flat_ids)),
                        np.concatenate((old_hit[:, 2], new_articles)), first_new, settings.max_bucket)
     shingles = dict(zip(ids.tolist(), sets))
-    article_of = {s: a for s, (a, _) in new.items()}
+    article_of = dict(zip(ids.tolist(), new.article.tolist()))
     old = sorted({n for n in pairs.ravel().tolist() if n not in shingles})
     stored = _sentence_norms(conn, old)
     stored_sets = shingle_sets([norm for _, norm in stored.values()], settings.k)
@@ -265,6 +270,12 @@ def _recluster(
     shingles = {sid: shingled[sid] for sid in info if sid in shingled}
     shingles.update(zip(missing, shingle_sets([info[sid][1] for sid in missing], settings.k)))
     known = {(a, b): (j, c) for a, b, j, c in links}
+    neighbours: dict[int, set[int]] = defaultdict(set)
+    for a, b in [l[:2] for l in links] + [
+        (a, b) for a, b in _links_touching(conn, old_templates) if a in info and b in info
+    ]:
+        neighbours[a].add(b)
+        neighbours[b].add(a)
     sims: dict[tuple[int, int], tuple[float, float]] = {}
 
     def sim(x: int, y: int) -> tuple[float, float]:
@@ -291,7 +302,7 @@ def _recluster(
         outlets = {outlet_of[n] for n in g}
         earlier = [t for t in sorted(old_templates) if outlet_of[t] in outlets]
         flagged = clustering.outlet_templates(g + earlier, article_of, outlet_of, lambda x, y: sim(x, y)[0],
-                                              edge.__contains__) - set(earlier)
+                                              edge.__contains__, neighbours) - set(earlier)
         templates |= flagged
         rest = [n for n in g if n not in flagged]
         if len({article_of[n] for n in rest}) >= 2:
@@ -373,9 +384,7 @@ def _component(conn: sqlite3.Connection, seeds: set[int]) -> tuple[set[int], set
     while frontier:
         seen |= frontier
         nxt = set()
-        for a, b in select_in(conn, "select sentence_a, sentence_b from links where sentence_a in ({0})"
-                              " union select sentence_a, sentence_b from links where sentence_b in ({0})",
-                        frontier, repeat=2):
+        for a, b in _links_touching(conn, frontier):
             nxt.update((a, b))
         found = {s for (s,) in select_in(conn, "select id from sentences where kind = 'template' and id in ({})",
                                    nxt - seen - templates)}
@@ -391,6 +400,13 @@ def _links_within(conn: sqlite3.Connection, nodes: set[int]) -> list[clustering.
                              " where sentence_a in ({})", nodes)
         if l[1] in nodes
     ]
+
+
+def _links_touching(conn: sqlite3.Connection, nodes: set[int]) -> list[tuple[int, int]]:
+    """The (a, b) sentence pairs of every link with an end in ``nodes``."""
+    return select_in(conn, "select sentence_a, sentence_b from links where sentence_a in ({0})"
+                           " union select sentence_a, sentence_b from links where sentence_b in ({0})",
+                     nodes, repeat=2)
 
 
 def _mark_templates(conn: sqlite3.Connection, templates: set[int]) -> None:

@@ -218,16 +218,15 @@ def _classify_paragraphs(paragraphs: list[Paragraph], title: str | None) -> None
 
 
 def _line_kind(text: str) -> str:
-    words = len(text.split())
+    words = text.split()
     for i, (kind, pattern) in enumerate(_PATTERNS):
+        if kind in ("contact", "credit") and len(words) > 25 or i >= len(_PATTERNS) - 3 and len(words) > _SHORT_ONLY:
+            continue  # a long sentence that merely mentions an e-mail, a source or cookies is text
         if pattern.search(text):
-            if kind in ("contact", "credit") and words > 25 or i >= len(_PATTERNS) - 3 and words > _SHORT_ONLY:
-                continue  # a long sentence that merely mentions an e-mail, a source or cookies is text
             return kind
     if _DATE_LINE.match(text):
         return "meta"
-    words = text.split()
-    letters = sum(ch.isalpha() for ch in text)
+    letters = sum(map(str.isalpha, text))
     if letters < 0.5 * len(text):
         return "meta"
     if len(words) <= 3 and not text.endswith((".", "!", "?", '"', "”")):

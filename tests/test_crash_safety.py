@@ -332,8 +332,14 @@ def test_sigkill_of_the_command_line(tmp_path, corpus, helper):
                     pass
             time.sleep(0.01)
     finally:
+        workers = _children(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+    assert workers, "the command prepares batches in worker processes"
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in workers), "worker processes outlived the killed loader"
     check_consistency(db)
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("select finished from loads").fetchall() == [(None,)]  # an unfinished load, shown
@@ -344,6 +350,26 @@ def test_sigkill_of_the_command_line(tmp_path, corpus, helper):
     assert snapshot(db) == snapshot(reference)
 
 
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def _killed_during_schema(path: Path, step: str) -> None:

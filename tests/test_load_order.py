@@ -85,6 +85,15 @@ def test_loading_twice_changes_nothing(tmp_path, inputs, reference):
 
 
 
+def test_worker_processes_change_nothing(tmp_path, inputs, reference):
+    """Batches prepared by two worker processes (small batches, so several are in flight at once)."""
+    db = tmp_path / "jobs.db"
+    done = subprocess.run([sys.executable, "-m", "datasette", "provenance", "load", str(db), *inputs,
+                           "--jobs", "2", "--batch-size", "9", "--quiet"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"{len(reference[0])} articles added" in done.stdout
+    assert_same(reference, db)
+
 
 @pytest.mark.parametrize("seed, batch_size", [
     (1, 2000),

@@ -1,0 +1,121 @@
+"""The per-batch work that needs no database, run in worker processes while the loader links.
+
+Segmenting, finding credits and quotes, shingling and MinHash depend only on the article text, so
+a batch is prepared on another core while the main process writes and matches the previous one.
+The result is the same whatever the number of workers: preparing is a pure function of the batch,
+and batches come back in input order.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .attributions import Attribution, SourceAliases, Speaker, find_attributions, find_speakers
+from .ingest import Article, LoadError
+from .segment import Paragraph, normal_form, segment
+from .signatures import Settings, band_keys, minhash_signatures, shingle_sets
+
+
+@dataclass
+class PreparedArticle:
+    record: Article
+    digest: str
+    paragraphs: list[Paragraph]
+    credits: list[Attribution]
+    quotes: list[Speaker]
+    first_norm: int  # this article's matchable sentences are rows first_norm.. of the batch arrays
+    norms: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PreparedBatch:
+    articles: list[PreparedArticle]
+    errors: list[LoadError]
+    shingles: np.ndarray  # every matchable sentence's sorted unique shingles, concatenated
+    bounds: np.ndarray  # sentence i's shingles are shingles[bounds[i]:bounds[i + 1]]
+    signatures: np.ndarray  # (sentences, num_perm) uint32
+    keys: np.ndarray  # (sentences, bands) int64 band keys
+
+    def sets(self, rows: Iterable[int]) -> list[np.ndarray]:
+        return [self.shingles[self.bounds[i]:self.bounds[i + 1]] for i in rows]
+
+
+def prepare(batch: list[Article | LoadError], settings: Settings, credits: SourceAliases) -> PreparedBatch:
+    """Segments, credits, quotes, shingles, signatures and band keys of one batch of records."""
+    articles, errors, norms = [], [], []
+    for rec in batch:
+        if isinstance(rec, LoadError):
+            errors.append(rec)
+            continue
+        found = find_attributions(rec.text, credits)
+        art = PreparedArticle(rec, hashlib.sha256(rec.text.encode("utf-8")).hexdigest(), segment(rec.text, rec.title),
+                              found, find_speakers(rec.text, credits, found), len(norms))
+        for p in art.paragraphs:
+            art.norms += [normal_form(p.text[s.start:s.end]) for s in p.sentences if s.matchable]
+        norms += art.norms
+        articles.append(art)
+    sets = shingle_sets(norms, settings.k)
+    sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+    bounds = np.concatenate(([0], np.cumsum(sizes)))
+    sigs = minhash_signatures(sets, settings)
+    flat = np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint32)
+    return PreparedBatch(articles, errors, flat, bounds, sigs, band_keys(sigs, settings))
+
+
+def prepared(
+    batches: Iterable[list[Article | LoadError]], settings: Settings, credits: SourceAliases, jobs: int = 1
+) -> Iterator[PreparedBatch]:
+    """Prepare batches in order, ``jobs`` at a time in worker processes (in this one if ``jobs`` is 1)."""
+    if jobs <= 1:
+        for batch in batches:
+            yield prepare(batch, settings, credits)
+        return
+    ctx = multiprocessing.get_context("spawn")  # no inherited locks or database handles
+    init = (settings, credits, os.getpid())
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=init) as pool:
+        pending: deque[Future[PreparedBatch]] = deque()
+        try:
+            for batch in batches:
+                pending.append(pool.submit(_prepare_in_worker, batch))
+                if len(pending) > jobs:  # enough queued to keep every worker busy, no more in memory
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for f in pending:
+                f.cancel()
+
+
+_WORKER: tuple[Settings, SourceAliases] | None = None
+
+
+def _worker_init(settings: Settings, credits: SourceAliases, parent: int) -> None:
+    global _WORKER
+    _WORKER = (settings, credits)
+    _die_with_parent(parent)
+
+
+def _prepare_in_worker(batch: list[Article | LoadError]) -> PreparedBatch:
+    assert _WORKER is not None
+    return prepare(batch, *_WORKER)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A loader killed mid-load must not leave workers behind (Linux; elsewhere they exit on EOF)."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
