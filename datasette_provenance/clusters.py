@@ -82,7 +82,7 @@ def outlet_templates(
         if len({article_of[n] for n in nodes}) < 2:
             continue
         for n in nodes:
-            near = nodes if neighbours is None else [m for m in neighbours.get(n, ()) if outlet_of.get(m) == outlet]
+            near = nodes if neighbours is None else (m for m in neighbours.get(n, ()) if outlet_of.get(m) == outlet)
             articles = {article_of[n]}
             for m in near:  # stop at the first proof: a footer has thousands of twins
                 if article_of[m] in articles or similarity(n, m) < TEMPLATE_JACCARD:

@@ -28,7 +28,9 @@ from .ingest import LoadError, read_paths
 from .outlets import OutletAliases
 from .prepare import PreparedArticle, PreparedBatch, prepared
 from .segment import normal_form, normalise
-from .signatures import Settings, estimated_jaccard, minhash_signatures, shingle_positions, shingle_sets, similarity
+from .signatures import (
+    Settings, minhash_signatures, shingle_positions, shingle_sets, similarity, sketch_jaccard, sketches,
+)
 
 
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
@@ -132,10 +134,11 @@ def _new_articles(
 ) -> list[PreparedArticle]:
     """Articles not loaded before; same id with other text is an error, not an overwrite."""
     fresh: dict[str, PreparedArticle] = {}
+    stored = dict(select_in(conn, "select external_id, content_hash from articles where external_id in ({})",
+                            {art.record.external_id for art in prepared}))
     for art in prepared:
         rec = art.record
-        row = conn.execute("select content_hash from articles where external_id = ?", (rec.external_id,)).fetchone()
-        prior = row[0] if row else (fresh[rec.external_id].digest if rec.external_id in fresh else None)
+        prior = stored.get(rec.external_id) or (fresh[rec.external_id].digest if rec.external_id in fresh else None)
         if prior is None:
             fresh[rec.external_id] = art
         elif prior == art.digest:
@@ -215,6 +218,7 @@ def _link_new_sentences(
     order = np.argsort(flat_keys, kind="stable")  # B-tree inserts in key order touch each page once
     rows = list(zip(flat_keys[order].tolist(), flat_ids[order].tolist()))
     conn.executemany("insert or ignore into band_keys(key, sentence_id) values (?, ?)", rows)
+    conn.executemany("insert into sketches values (?, ?)", zip(ids.tolist(), map(bytes, sketches(sigs))))
     conn.execute("create temp table if not exists batch_keys(key integer primary key)")
     conn.execute("delete from batch_keys")
     conn.executemany("insert or ignore into batch_keys values (?)", ((k,) for k, _ in rows))
@@ -234,16 +238,16 @@ def _link_new_sentences(
     shingles = dict(zip(ids.tolist(), sets))
     article_of = dict(zip(ids.tolist(), new.article.tolist()))
     old = sorted({n for n in pairs.ravel().tolist() if n not in shingles})
-    stored = _sentence_norms(conn, old)
-    stored_sets = shingle_sets([norm for _, norm in stored.values()], settings.k)
-    shingles.update(zip(stored, stored_sets))
-    article_of.update({sid: aid for sid, (aid, _) in stored.items()})
-    all_ids = np.concatenate((ids, np.fromiter(stored, dtype=np.int64, count=len(stored))))
-    all_sigs = np.concatenate((sigs, minhash_signatures(stored_sets, settings)))
+    old_ids, old_sketches = _stored_sketches(conn, old, settings)
+    all_ids = np.concatenate((ids, old_ids))
+    all_sketches = np.concatenate((sketches(sigs), old_sketches))
     by_id = np.argsort(all_ids)
-    at = by_id[np.searchsorted(all_ids[by_id], pairs)]  # signature row of each pair member
-    likely = estimated_jaccard(all_sigs[at[:, 0]], all_sigs[at[:, 1]]) >= settings.prefilter
-    links = verify_pairs(pairs[likely], shingles, article_of, settings)
+    at = by_id[np.searchsorted(all_ids[by_id], pairs)]  # sketch row of each pair member
+    pairs = pairs[sketch_jaccard(all_sketches[at[:, 0]], all_sketches[at[:, 1]]) >= settings.prefilter]
+    stored = _sentence_norms(conn, sorted({n for n in pairs.ravel().tolist() if n not in shingles}))
+    shingles.update(zip(stored, shingle_sets([norm for _, norm in stored.values()], settings.k)))
+    article_of.update({sid: aid for sid, (aid, _) in stored.items()})
+    links = verify_pairs(pairs, shingles, article_of, settings)
     conn.executemany("insert or ignore into links values (?, ?, ?, ?)", links)
     return links, shingles
 
@@ -417,6 +421,16 @@ def _mark_templates(conn: sqlite3.Connection, templates: set[int]) -> None:
                           select paragraph_id from sentences where id in ({}))
                         and not exists (select 1 from sentences s where s.paragraph_id = paragraphs.id
                                         and s.kind in ('text', 'title'))""", templates)
+
+
+def _stored_sketches(conn: sqlite3.Connection, ids: list[int], settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Sketches of stored sentences; those a database made before sketches were kept are hashed again."""
+    found = dict(select_in(conn, "select sentence_id, sketch from sketches where sentence_id in ({})", ids))
+    missing = _sentence_norms(conn, [i for i in ids if i not in found])
+    sigs = minhash_signatures(shingle_sets([norm for _, norm in missing.values()], settings.k), settings)
+    found.update(zip(missing, sketches(sigs)))
+    rows = [np.frombuffer(found[i], dtype=np.uint8) if isinstance(found[i], bytes) else found[i] for i in ids]
+    return np.array(ids, dtype=np.int64), np.array(rows, dtype=np.uint8).reshape(len(ids), settings.num_perm)
 
 
 def _sentence_norms(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, tuple[int, str]]:

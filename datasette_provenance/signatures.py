@@ -124,9 +124,16 @@ def band_keys(signatures: np.ndarray, settings: Settings) -> np.ndarray:
     return key.view(np.int64)
 
 
-def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:
-    """Row-wise MinHash estimate for pairs of signatures (as datasketch's ``MinHash.jaccard``)."""
-    return (sig_a == sig_b).mean(axis=1)
+def sketches(signatures: np.ndarray) -> np.ndarray:
+    """The low byte of every MinHash value (b-bit MinHash): 128 bytes a sentence, kept in the database
+    so that an incremental load can screen candidates against stored sentences without re-hashing them."""
+    return (signatures & np.uint32(0xFF)).astype(np.uint8)
+
+
+def sketch_jaccard(sketch_a: np.ndarray, sketch_b: np.ndarray) -> np.ndarray:
+    """Row-wise Jaccard estimate from b-bit sketches: agreement, less the 1/256 that agrees by chance."""
+    chance = 1 / 256
+    return ((sketch_a == sketch_b).mean(axis=1) - chance) / (1 - chance)
 
 
 def to_minhash(signature: np.ndarray, settings: Settings) -> LeanMinHash:

@@ -77,6 +77,10 @@ create table if not exists band_keys (
     sentence_id integer not null,      -- sentences(id); no foreign key or second index: the hottest insert
     primary key (key, sentence_id)
 ) without rowid;
+create table if not exists sketches (
+    sentence_id integer primary key,   -- sentences(id) of a matchable sentence
+    sketch blob not null               -- low byte of each MinHash value (signatures.sketches)
+);
 create table if not exists derivations (
     id integer primary key,
     derived_article_id integer not null references articles(id),
@@ -193,7 +197,7 @@ def _enable_search(conn: sqlite3.Connection) -> None:
     db["articles"].enable_fts(["title", "text"], create_triggers=True, replace=True)
 
 
-def select_in(conn: sqlite3.Connection, sql: str, values: Iterable[int], repeat: int = 1, size: int = 900) -> list[tuple]:
+def select_in(conn: sqlite3.Connection, sql: str, values: Iterable[int | str], repeat: int = 1, size: int = 900) -> list[tuple]:
     """Run ``sql`` with its ``in ({})`` filled by parameters, in chunks SQLite accepts."""
     values = list(values)
     out: list[tuple] = []

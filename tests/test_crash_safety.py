@@ -41,8 +41,8 @@ SEED = 20240607
 # ------------------------------------------------------------------------- consistency
 
 
-TABLES = ("articles", "paragraphs", "sentences", "clusters", "cluster_members", "links", "band_keys", "derivations",
-          "attributions", "quotes", "load_errors", "loads", "settings")
+TABLES = ("articles", "paragraphs", "sentences", "clusters", "cluster_members", "links", "band_keys", "sketches",
+          "derivations", "attributions", "quotes", "load_errors", "loads", "settings")
 
 
 def check_consistency(path: str | Path, *, fts: bool = True) -> None:
@@ -82,6 +82,11 @@ def check_consistency(path: str | Path, *, fts: bool = True) -> None:
                 " (select 1 from articles a where a.id = c.first_article_id)",
             "band key of a sentence that is gone":
                 "select count(*) from band_keys b where not exists (select 1 from sentences s where s.id = b.sentence_id)",
+            "matchable sentence without its sketch, or a sketch of another sentence":
+                "select (select count(*) from sentences s where s.kind in ('text', 'title') and not exists"
+                " (select 1 from sketches k where k.sentence_id = s.id)) + (select count(*) from sketches k where"
+                " length(k.sketch) != (select value from settings where key = 'num_perm') or not exists"
+                " (select 1 from sentences s where s.id = k.sentence_id and s.kind in ('text', 'title', 'template')))",
             "link to a sentence that is gone":
                 "select count(*) from links l where not exists (select 1 from sentences s where s.id = l.sentence_a)"
                 " or not exists (select 1 from sentences s where s.id = l.sentence_b)",
