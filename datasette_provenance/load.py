@@ -66,7 +66,7 @@ def load_paths(
     aliases: str | None = None,
     sources: str | None = None,
     settings: Settings | None = None,
-    batch_size: int = 2000,
+    batch_size: int = 500,
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> LoadSummary:
