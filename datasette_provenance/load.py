@@ -82,6 +82,10 @@ def load_paths(
     conn = store.connect(db_path)
     try:
         settings = store.ensure_schema(conn, settings or Settings())
+        if conn.execute("select not exists (select 1 from outlet_edges) and exists (select 1 from derivations)"
+                        ).fetchone()[0]:
+            with _transaction(conn):  # a database from before outlet_edges was kept
+                provenance.refresh_outlet_edges(conn)
         load_id = conn.execute(
             "insert into loads(started, paths) values (?, ?)", (_now(), json.dumps(paths))
         ).lastrowid

@@ -73,6 +73,41 @@ def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
         " shared_chars, confidence, evidence) values (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
+    days = {day for (day,) in select_in(conn, "select distinct substr(published, 1, 10) from articles"
+                                               " where id in ({})", sorted(around))}
+    refresh_outlet_edges(conn, days)
+
+
+_EDGES = """
+    insert into outlet_edges(day, source, target, source_kind, relation, derivations, shared_chars)
+    select substr(da.published, 1, 10), coalesce(sa.outlet, d.source_name), da.outlet,
+           case when d.source_article_id is null then 'upstream' else 'outlet' end, d.relation,
+           count(*), coalesce(sum(d.shared_chars), 0)
+    from derivations d
+    join articles da on da.id = d.derived_article_id
+    left join articles sa on sa.id = d.source_article_id
+    where {}
+    group by 1, 2, 3, 4, 5
+"""
+
+
+def refresh_outlet_edges(conn: sqlite3.Connection, days: set[str | None] | None = None) -> None:
+    """Recount the outlet-to-outlet edges of these publication days (all if None).
+
+    The graph page sums these per-day counts instead of grouping every derivation on each request.
+    """
+    if days is None:
+        conn.execute("delete from outlet_edges")
+        conn.execute(_EDGES.format("1"))
+        return
+    for day in sorted(days, key=lambda d: (d is None, d or "")):
+        if day is None:
+            conn.execute("delete from outlet_edges where day is null")
+            conn.execute(_EDGES.format("da.published is null"))
+        else:  # a range on the published index; every suffix of the day sorts below "~"
+            conn.execute("delete from outlet_edges where day = ?", (day,))
+            conn.execute(_EDGES.format("da.published >= :day and da.published < :day || '~'"
+                                       " and substr(da.published, 1, 10) = :day"), {"day": day})
 
 
 def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tuple[int, int], float]) -> list[tuple]:

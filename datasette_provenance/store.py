@@ -81,6 +81,15 @@ create table if not exists sketches (
     sentence_id integer primary key,   -- sentences(id) of a matchable sentence
     sketch blob not null               -- low byte of each MinHash value (signatures.sketches)
 );
+create table if not exists outlet_edges (
+    day text,                          -- substr(published, 1, 10) of the derived articles; null if undated
+    source text,                       -- the source article's outlet, or the upstream source's name
+    target text,                       -- the derived article's outlet
+    source_kind text not null,         -- 'outlet' (an article in the corpus) or 'upstream'
+    relation text not null,            -- as in derivations
+    derivations integer not null,
+    shared_chars integer not null
+);
 create table if not exists derivations (
     id integer primary key,
     derived_article_id integer not null references articles(id),
@@ -147,6 +156,7 @@ create index if not exists attributions_article on attributions(article_id);
 create index if not exists attributions_source on attributions(source_name);
 create index if not exists quotes_article on quotes(article_id);
 create index if not exists derivations_name on derivations(source_name);
+create index if not exists outlet_edges_day on outlet_edges(day);
 """
 
 

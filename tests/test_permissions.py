@@ -20,6 +20,7 @@ import pytest
 from datasette.app import Datasette
 
 from datasette_provenance.load import load_paths
+from datasette_provenance.provenance import refresh_outlet_edges
 
 XSS_TITLE = "<script>window.__xss=1;alert(1)</script> Moscow ready <img src=x onerror=alert(1)>"
 XSS_OUTLET = "Evil <b>Outlet</b>"
@@ -89,6 +90,7 @@ def build_corpus(folder: Path, seed_db: Path) -> Path:
         " shared_chars, confidence, evidence) values (?, ?, ?, ?, ?, ?, ?, ?)",
         [(*d[:7], json.dumps(d[7]) if not isinstance(d[7], str) else d[7]) for d in derivations],
     )
+    refresh_outlet_edges(conn)  # as the loader does after writing derivations
     credits = [(trt, "AFP", "SOURCE:AFP"), (islam, "TASS", "the Tass news agency reported"),
                (islam, "CNN", "CNN reported on Thursday"), (brics, "TASS", "told the Russian news agency TASS"),
                (brics, "Xinhua", "[Xinhua]"), (evil, "Reuters <i>wire</i>", "<script>window.__xss=2;alert(2)</script>")]
@@ -164,6 +166,8 @@ async def test_hidden_instance_or_database(corpus, metadata):
     ("band_keys", ["/corpus/-/provenance/trace?q=Moscow+says+it+is+ready+to+cooperate+with+all+countries"],
      ["/corpus/-/provenance.json", "/corpus/-/provenance/cluster/1.json"]),
     ("attributions", ["/corpus/-/provenance/article/2.json"], ["/corpus/-/provenance/graph.csv"]),
+    ("outlet_edges", ["/corpus/-/provenance/graph", "/corpus/-/provenance/graph.csv"],
+     ["/corpus/-/provenance/outlet/TRT+World.json", "/corpus/-/provenance.json"]),
     ("cluster_members", ["/corpus/-/provenance/cluster/1", "/corpus/-/provenance/article/1.json",
                          "/corpus/-/provenance/trace.json?q=x", "/corpus/-/provenance.json"],
      ["/corpus/-/provenance/outlet/TRT+World.json", "/corpus/-/provenance/graph.json"]),

@@ -37,6 +37,7 @@ from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.utils import tilde_encode
 
+from datasette_provenance.provenance import refresh_outlet_edges
 from datasette_provenance.load import load_paths
 from datasette_provenance.pages import article, cluster, graph, outlet, overview, trace
 
@@ -138,6 +139,7 @@ def build_hostile_corpus(folder: Path, seed_db: Path) -> tuple[Path, dict[str, i
             "insert into derivations(derived_article_id, source_article_id, source_name, relation, extent,"
             " shared_chars, confidence, evidence) values (?, ?, ?, ?, 'partially', 100, 0.5, ?)",
             [(d, s, n, r, e if isinstance(e, str) else json.dumps(e)) for d, s, n, r, e in derivations])
+        refresh_outlet_edges(conn)  # as the loader does after writing derivations
         conn.commit()
         conn.execute("pragma wal_checkpoint(truncate)")
     return path, ids
