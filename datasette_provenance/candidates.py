@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .signatures import Settings, overlap_ratios
+from .signatures import Settings, distinct, overlap_ratios
 
 
 def band_pairs(
@@ -43,7 +43,7 @@ def band_pairs(
         found.append((ids[:-d][hit].astype(np.int64) << 32) | ids[d:][hit].astype(np.int64))
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
-    packed = np.unique(np.concatenate(found))
+    packed = distinct(np.sort(np.concatenate(found)))
     return np.stack((packed >> 32, packed & 0xFFFFFFFF), axis=1)
 
 
@@ -61,18 +61,13 @@ def verify_pairs(
     settings: Settings,
 ) -> list[tuple[int, int, float, float]]:
     """Exact similarity of each candidate; keep those that pass, never within one article."""
-    sets: dict[int, frozenset[int]] = {}  # a sentence meets many candidates: convert it once
-
-    def as_set(n: int) -> frozenset[int]:
-        if n not in sets:
-            sets[n] = frozenset(shingles[n].tolist())
-        return sets[n]
-
+    # A sentence meets many candidates: convert it once.
+    sets = {n: frozenset(shingles[n].tolist()) for n in distinct(np.sort(pairs.ravel())).tolist()}
     links = []
     for a, b in pairs.tolist():
         if article_of[a] == article_of[b]:
             continue
-        sa, sb = as_set(a), as_set(b)
+        sa, sb = sets[a], sets[b]
         if not sa or not sb:
             continue
         j, c = overlap_ratios(len(sa & sb), len(sa), len(sb))

@@ -29,7 +29,7 @@ from .outlets import OutletAliases
 from .prepare import PreparedArticle, PreparedBatch, prepared
 from .segment import normal_form, normalise
 from .signatures import (
-    Settings, minhash_signatures, shingle_positions, shingle_sets, similarity, sketch_jaccard, sketches,
+    Settings, distinct, minhash_signatures, shingle_positions, shingle_sets, similarity, sketch_jaccard, sketches,
 )
 
 
@@ -220,20 +220,18 @@ def _link_new_sentences(
     keys = batch.keys[new.row]
     flat_keys, flat_ids = keys.ravel(), np.repeat(ids, keys.shape[1])
     order = np.argsort(flat_keys, kind="stable")  # B-tree inserts in key order touch each page once
-    rows = list(zip(flat_keys[order].tolist(), flat_ids[order].tolist()))
+    sorted_keys = flat_keys[order]
+    rows = list(zip(sorted_keys.tolist(), flat_ids[order].tolist()))
     conn.executemany("insert or ignore into band_keys(key, sentence_id) values (?, ?)", rows)
     conn.executemany("insert into sketches values (?, ?)", zip(ids.tolist(), map(bytes, sketches(sigs))))
-    conn.execute("create temp table if not exists batch_keys(key integer primary key)")
-    conn.execute("delete from batch_keys")
-    conn.executemany("insert or ignore into batch_keys values (?)", ((k,) for k, _ in rows))
-    hits = conn.execute(  # new rows, and the latest stored ones: the predecessors band_pairs pairs with
-        """select key, sentence_id, article_id from (
-             select b.key, b.sentence_id, s.article_id,
-                    row_number() over (partition by b.key order by b.sentence_id desc) as rank
-             from band_keys b join batch_keys t on t.key = b.key join sentences s on s.id = b.sentence_id
-             where b.sentence_id < ?)
-           where rank <= ?""",
-        (first_new, settings.max_bucket),
+    batch_keys = "[" + ",".join(map(str, distinct(sorted_keys).tolist())) + "]"  # one parameter, read by json_each
+    hits = conn.execute(  # the latest stored rows of each key: the predecessors band_pairs pairs with
+        """select h.key, h.sentence_id, s.article_id from (
+             select b.key, b.sentence_id, row_number() over (partition by b.key order by b.sentence_id desc) as rank
+             from json_each(?) t join band_keys b on b.key = t.value
+             where b.sentence_id < ?) h join sentences s on s.id = h.sentence_id
+           where h.rank <= ?""",
+        (batch_keys, first_new, settings.max_bucket),
     ).fetchall()
     old_hit = np.array(hits, dtype=np.int64).reshape(-1, 3)
     new_articles = np.repeat(new.article, keys.shape[1])

@@ -56,8 +56,8 @@ def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
     around = _neighbours(conn, set(article_ids)) | set(article_ids)
     docs = _docs(conn, around | _neighbours(conn, around))
     speakers = _cluster_speakers(conn, docs)
-    for aid in sorted(around):
-        conn.execute("update articles set reuse_share = ? where id = ?", (reuse_share(docs[aid]), aid))
+    conn.executemany("update articles set reuse_share = ? where id = ?",
+                     [(reuse_share(docs[aid]), aid) for aid in sorted(around)])
     select_in(conn, "delete from derivations where derived_article_id in ({})", sorted(around))
     carriers: dict[int, list[Doc]] = defaultdict(list)
     for d in docs.values():
