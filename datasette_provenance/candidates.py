@@ -61,8 +61,12 @@ def verify_pairs(
     settings: Settings,
 ) -> list[tuple[int, int, float, float]]:
     """Exact similarity of each candidate; keep those that pass, never within one article."""
-    # A sentence meets many candidates: convert it once.
-    sets = {n: frozenset(shingles[n].tolist()) for n in distinct(np.sort(pairs.ravel())).tolist()}
+    # A sentence meets many candidates: convert it once, from one list (a .tolist() per array is slow).
+    ids = distinct(np.sort(pairs.ravel())).tolist()
+    arrays = [shingles[n] for n in ids]
+    values = np.concatenate(arrays).tolist() if arrays else []
+    ends = np.cumsum([len(a) for a in arrays]).tolist()
+    sets = {n: frozenset(values[e - len(a):e]) for n, a, e in zip(ids, arrays, ends)}
     links = []
     for a, b in pairs.tolist():
         if article_of[a] == article_of[b]:
