@@ -59,22 +59,38 @@ def verify_pairs(
     shingles: dict[int, np.ndarray],
     article_of: dict[int, int],
     settings: Settings,
+    chunk: int = 1 << 16,
 ) -> list[tuple[int, int, float, float]]:
-    """Exact similarity of each candidate; keep those that pass, never within one article."""
-    # A sentence meets many candidates: convert it once, from one list (a .tolist() per array is slow).
-    ids = distinct(np.sort(pairs.ravel())).tolist()
+    """Exact similarity of each candidate; keep those that pass, never within one article.
+
+    Python sets of every sentence a large batch's candidates name would not fit in memory, so pairs
+    are checked in order of their first sentence, a chunk at a time, and a sentence's set is dropped
+    once no later pair can name it.
+    """
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    sets: dict[int, frozenset[int]] = {}
+    links = []
+    for i in range(0, len(pairs), chunk):
+        part = pairs[i:i + chunk]
+        _add_sets(sets, [n for n in distinct(np.sort(part.ravel())).tolist() if n not in sets], shingles)
+        for a, b in part.tolist():
+            if article_of[a] == article_of[b]:
+                continue
+            sa, sb = sets[a], sets[b]
+            if not sa or not sb:
+                continue
+            j, c = overlap_ratios(len(sa & sb), len(sa), len(sb))
+            if is_link(j, c, settings):
+                links.append((a, b, j, c))
+        passed = int(part[-1, 0])  # later pairs start at this sentence or after, and end after it
+        for n in [n for n in sets if n < passed]:
+            del sets[n]
+    return links
+
+
+def _add_sets(sets: dict[int, frozenset[int]], ids: list[int], shingles: dict[int, np.ndarray]) -> None:
+    """Python sets of these sentences' shingles, from one list (a .tolist() per array is slow)."""
     arrays = [shingles[n] for n in ids]
     values = np.concatenate(arrays).tolist() if arrays else []
     ends = np.cumsum([len(a) for a in arrays]).tolist()
-    sets = {n: frozenset(values[e - len(a):e]) for n, a, e in zip(ids, arrays, ends)}
-    links = []
-    for a, b in pairs.tolist():
-        if article_of[a] == article_of[b]:
-            continue
-        sa, sb = sets[a], sets[b]
-        if not sa or not sb:
-            continue
-        j, c = overlap_ratios(len(sa & sb), len(sa), len(sb))
-        if is_link(j, c, settings):
-            links.append((a, b, j, c))
-    return links
+    sets.update((n, frozenset(values[e - len(a):e])) for n, a, e in zip(ids, arrays, ends))

@@ -37,3 +37,22 @@ def test_passage_span_is_the_dense_shared_run():
     shared = np.array([4, 5, 6, 7], dtype=np.uint32)
     assert passage_span(positions, shared, 14, 5) == (3, 11)
     assert passage_span(positions, np.array([99], dtype=np.uint32), 14, 5) is None
+
+
+def test_verify_pairs_in_chunks_matches_one_pass():
+    """Sets are dropped between chunks: any order of pairs, any chunk size, the same links."""
+    import numpy as np
+
+    from datasette_provenance.candidates import verify_pairs
+    from datasette_provenance.signatures import Settings
+
+    rng = np.random.default_rng(5)
+    pool = rng.choice(2**32, 110, replace=False).astype(np.uint32)
+    shingles = {n: np.unique(rng.choice(pool, 60)) for n in range(80)}  # overlapping sets: many links
+    article_of = {n: n // 3 for n in range(80)}
+    pairs = np.array([(a, b) for a in range(80) for b in range(a + 1, 80)], dtype=np.int64)
+    whole = verify_pairs(pairs, shingles, article_of, Settings(), chunk=len(pairs))
+    assert len(whole) > 50
+    shuffled = pairs[rng.permutation(len(pairs))]
+    for chunk in (1, 7, 100):
+        assert verify_pairs(shuffled, shingles, article_of, Settings(), chunk=chunk) == whole
