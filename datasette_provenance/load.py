@@ -436,9 +436,9 @@ def _stored_sketches(conn: sqlite3.Connection, ids: list[int], settings: Setting
 
 
 def _sentence_norms(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, tuple[int, str]]:
-    rows = select_in(conn, 'select s.id, s.article_id, p.text, s.start, s."end" from sentences s'
+    rows = select_in(conn, 'select s.id, s.article_id, substr(p.text, s.start + 1, s."end" - s.start) from sentences s'
                      " join paragraphs p on p.id = s.paragraph_id where s.id in ({})", list(ids))
-    return {sid: (aid, normal_form(text[start:end])) for sid, aid, text, start, end in rows}
+    return {sid: (aid, normal_form(text)) for sid, aid, text in rows}
 
 
 def _next_id(conn: sqlite3.Connection, table: str) -> int:
