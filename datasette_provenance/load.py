@@ -30,6 +30,7 @@ from .prepare import PreparedArticle, PreparedBatch, prepared
 from .segment import normal_form, normalise
 from .signatures import (
     Settings, distinct, minhash_signatures, shingle_positions, shingle_sets, similarity, sketch_jaccard, sketches,
+    worth_comparing,
 )
 
 
@@ -43,13 +44,16 @@ class LoadSummary:
     paragraphs: int = 0
     sentences: int = 0
     links_added: int = 0
+    candidates: int = 0  # sentence pairs sharing a band
+    checked: int = 0  # of those, the ones the sketches could not rule out: compared exactly
     clusters: int = 0
     errors: list[LoadError] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [
             f"{self.articles_added} articles added, {self.articles_unchanged} already loaded",
-            f"{self.paragraphs} paragraphs, {self.sentences} sentences, {self.links_added} new links",
+            f"{self.paragraphs} paragraphs, {self.sentences} sentences, {self.links_added} new links"
+            f" ({self.candidates} candidate pairs, {self.checked} compared exactly)",
             f"{self.clusters} clusters in the corpus",
             f"{len(self.errors)} input records skipped" + (":" if self.errors else ""),
         ]
@@ -127,7 +131,7 @@ def _load_batch(
     first_sentence = _next_id(conn, "sentences")
     new = _insert_articles(conn, articles, summary)
     summary.articles_added += len(articles)
-    links, shingles = _link_new_sentences(conn, new, batch, first_sentence, settings)
+    links, shingles = _link_new_sentences(conn, new, batch, first_sentence, settings, summary)
     summary.links_added += len(links)
     touched = _recluster(conn, [n for l in links for n in l[:2]], settings, shingles)
     provenance.update(conn, sorted(touched | set(new.article.tolist())))
@@ -206,7 +210,12 @@ def _insert_articles(conn: sqlite3.Connection, articles: list[PreparedArticle], 
 
 
 def _link_new_sentences(
-    conn: sqlite3.Connection, new: _NewSentences, batch: PreparedBatch, first_new: int, settings: Settings
+    conn: sqlite3.Connection,
+    new: _NewSentences,
+    batch: PreparedBatch,
+    first_new: int,
+    settings: Settings,
+    summary: LoadSummary,
 ) -> tuple[list[clustering.Link], dict[int, np.ndarray]]:
     """Band keys for the new sentences, candidates against everything stored, exact verification.
 
@@ -223,7 +232,9 @@ def _link_new_sentences(
     sorted_keys = flat_keys[order]
     rows = list(zip(sorted_keys.tolist(), flat_ids[order].tolist()))
     conn.executemany("insert or ignore into band_keys(key, sentence_id) values (?, ?)", rows)
-    conn.executemany("insert into sketches values (?, ?)", zip(ids.tolist(), map(bytes, sketches(sigs))))
+    sizes = np.array([len(x) for x in sets], dtype=np.int64)
+    conn.executemany("insert into sketches values (?, ?, ?)",
+                     zip(ids.tolist(), map(bytes, sketches(sigs)), sizes.tolist()))
     batch_keys = "[" + ",".join(map(str, distinct(sorted_keys).tolist())) + "]"  # one parameter, read by json_each
     hits = conn.execute(  # the latest stored rows of each key: the predecessors band_pairs pairs with
         """select h.key, h.sentence_id, s.article_id from (
@@ -240,12 +251,16 @@ def _link_new_sentences(
     shingles = dict(zip(ids.tolist(), sets))
     article_of = dict(zip(ids.tolist(), new.article.tolist()))
     old = sorted({n for n in pairs.ravel().tolist() if n not in shingles})
-    old_ids, old_sketches = _stored_sketches(conn, old, settings)
+    old_ids, old_sketches, old_sizes = _stored_sketches(conn, old, settings)
     all_ids = np.concatenate((ids, old_ids))
     all_sketches = np.concatenate((sketches(sigs), old_sketches))
+    all_sizes = np.concatenate((sizes, old_sizes))
     by_id = np.argsort(all_ids)
     at = by_id[np.searchsorted(all_ids[by_id], pairs)]  # sketch row of each pair member
-    pairs = pairs[sketch_jaccard(all_sketches[at[:, 0]], all_sketches[at[:, 1]]) >= settings.prefilter]
+    summary.candidates += len(pairs)
+    estimate = sketch_jaccard(all_sketches[at[:, 0]], all_sketches[at[:, 1]])
+    pairs = pairs[worth_comparing(estimate, all_sizes[at[:, 0]], all_sizes[at[:, 1]], settings)]
+    summary.checked += len(pairs)
     stored = _sentence_norms(conn, sorted({n for n in pairs.ravel().tolist() if n not in shingles}))
     shingles.update(zip(stored, shingle_sets([norm for _, norm in stored.values()], settings.k)))
     article_of.update({sid: aid for sid, (aid, _) in stored.items()})
@@ -425,14 +440,18 @@ def _mark_templates(conn: sqlite3.Connection, templates: set[int]) -> None:
                                         and s.kind in ('text', 'title'))""", templates)
 
 
-def _stored_sketches(conn: sqlite3.Connection, ids: list[int], settings: Settings) -> tuple[np.ndarray, np.ndarray]:
-    """Sketches of stored sentences; those a database made before sketches were kept are hashed again."""
-    found = dict(select_in(conn, "select sentence_id, sketch from sketches where sentence_id in ({})", ids))
+def _stored_sketches(
+    conn: sqlite3.Connection, ids: list[int], settings: Settings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ids, sketches and shingle-set sizes of stored sentences (any without a sketch: hashed again)."""
+    found = {sid: (np.frombuffer(sk, dtype=np.uint8), size) for sid, sk, size in select_in(
+        conn, "select sentence_id, sketch, size from sketches where sentence_id in ({})", ids)}
     missing = _sentence_norms(conn, [i for i in ids if i not in found])
-    sigs = minhash_signatures(shingle_sets([norm for _, norm in missing.values()], settings.k), settings)
-    found.update(zip(missing, sketches(sigs)))
-    rows = [np.frombuffer(found[i], dtype=np.uint8) if isinstance(found[i], bytes) else found[i] for i in ids]
-    return np.array(ids, dtype=np.int64), np.array(rows, dtype=np.uint8).reshape(len(ids), settings.num_perm)
+    sets = shingle_sets([norm for _, norm in missing.values()], settings.k)
+    found.update(zip(missing, zip(sketches(minhash_signatures(sets, settings)), map(len, sets))))
+    return (np.array(ids, dtype=np.int64),
+            np.array([found[i][0] for i in ids], dtype=np.uint8).reshape(len(ids), settings.num_perm),
+            np.array([found[i][1] for i in ids], dtype=np.int64))
 
 
 def _sentence_norms(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, tuple[int, str]]:

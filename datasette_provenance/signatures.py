@@ -42,10 +42,15 @@ class Settings:
     containment_jaccard: float = 0.15
     min_chars: int = 40
     max_bucket: int = 64
-    # Candidates whose signatures agree on fewer permutations than this are not verified: unrelated
-    # sentences collide in a band now and then (Jaccard ~0.05), true pairs (>= 0.15) almost never fall
-    # this low (binomial odds with 128 permutations: 2e-7 at Jaccard 0.28, 0.04 at 0.15).
+    # Candidates whose sketches estimate a Jaccard below this are not verified: unrelated sentences
+    # collide in a band now and then (Jaccard ~0.05), true pairs (>= 0.15) almost never fall this low
+    # (binomial odds with 128 permutations: 2e-7 at Jaccard 0.28, 0.04 at 0.15). That bar is for
+    # pairs of lopsided sizes, which the containment rule can link at a low Jaccard; pairs of similar
+    # sizes can only link at ``jaccard`` and are held to ``jaccard - prefilter_margin`` (2.5 standard
+    # deviations of the estimate at 0.28; 0.15 % of pairs at 0.30 fall below it, half of the
+    # candidates that are compared exactly for nothing do not reach it).
     prefilter: float = 0.1
+    prefilter_margin: float = 0.1
 
     SIGNATURE_KEYS = ("shingle", "k", "normalisation", "shingle_hash", "scheme", "num_perm", "seed",
                       "bands", "rows")
@@ -128,6 +133,18 @@ def sketches(signatures: np.ndarray) -> np.ndarray:
     """The low byte of every MinHash value (b-bit MinHash): 128 bytes a sentence, kept in the database
     so that an incremental load can screen candidates against stored sentences without re-hashing them."""
     return (signatures & np.uint32(0xFF)).astype(np.uint8)
+
+
+def worth_comparing(estimate: np.ndarray, size_a: np.ndarray, size_b: np.ndarray, settings: Settings) -> np.ndarray:
+    """Pairs the exact rule could still accept, judged from sketch estimates and shingle-set sizes.
+
+    A containment-only link (Jaccard below ``jaccard``, the smaller set ``containment`` inside the
+    larger) needs the larger set to hold (c(1 + j) - j) / j times the smaller's shingles or more
+    (2.2 times at the defaults); other pairs need a Jaccard near ``jaccard`` itself.
+    """
+    c, j = settings.containment, settings.jaccard
+    lopsided = np.maximum(size_a, size_b) > (c * (1 + j) - j) / j * np.minimum(size_a, size_b)
+    return estimate >= np.where(lopsided, settings.prefilter, j - settings.prefilter_margin)
 
 
 def sketch_jaccard(sketch_a: np.ndarray, sketch_b: np.ndarray) -> np.ndarray:

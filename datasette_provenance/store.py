@@ -79,7 +79,8 @@ create table if not exists band_keys (
 ) without rowid;
 create table if not exists sketches (
     sentence_id integer primary key,   -- sentences(id) of a matchable sentence
-    sketch blob not null               -- low byte of each MinHash value (signatures.sketches)
+    sketch blob not null,              -- low byte of each MinHash value (signatures.sketches)
+    size integer not null              -- distinct character 5-grams: with the sketch, screens candidates
 );
 create table if not exists outlet_edges (
     day text,                          -- substr(published, 1, 10) of the derived articles; null if undated

@@ -165,6 +165,7 @@ def _child(kind: str, src: str, db: str) -> None:
 
         summary = load_paths(db, [src], jobs=len(os.sched_getaffinity(0)))  # as `datasette provenance load`
         out = {"articles": summary.articles_added, "sentences": summary.sentences, "links": summary.links_added,
+               "candidates": summary.candidates, "checked": summary.checked,
                "clusters": summary.clusters, "errors": len(summary.errors)}
     out["seconds"] = time.perf_counter() - started
     print("BENCH-RESULT " + json.dumps(out))
@@ -319,6 +320,14 @@ def load_mode(args: argparse.Namespace) -> dict:
               + f"; {naive['candidates']:,} candidates verified, {naive['links']:,} links")
     print(f"ours: {ours['sentences']:,} sentences, {ours['links']:,} links, {ours['clusters']:,} clusters;"
           f" database {ours_db.stat().st_size / 1e6:.0f} MB -> {ours_db}")
+    if ours.get("candidates"):
+        # Unrelated sentences collide in a band at a steady rate per pair, so candidates grow with the
+        # square of the corpus: the figure that decides whether a million articles can be matched.
+        scale = (1_000_000 / ours["articles"]) ** 2
+        print(f"ours: {ours['candidates']:,} candidate pairs ({ours['candidates'] / ours['articles']:,.0f} per article),"
+              f" {ours['checked']:,} compared exactly; at this rate per pair of sentences, 1,000,000 such articles"
+              f" would give ~{ours['candidates'] * scale:,.2g} candidates and ~{ours['checked'] * scale:,.2g}"
+              " exact comparisons")
     need = 1_000_000 / TARGET_1M_SECONDS
     print(f"targets: 1M articles in <= {TARGET_1M_SECONDS // 60} min needs >= {need:,.0f} articles/s sustained"
           f" (ours here: {ours['articles'] / ours['wall']:,.0f}/s); peak RSS <= {TARGET_RSS_MB:,} MB;"

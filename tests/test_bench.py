@@ -43,6 +43,24 @@ def test_bench_runs_both_pipelines_and_both_find_the_planted_reuse(tmp_path):
         assert results[name]["peak_rss_mb"] > 0
         assert m["precision"] >= 0.8, (name, m)
         assert m["recall"] >= 0.8, (name, m)
+    ours = results["ours"]
+    assert 0 < ours["checked"] <= ours["candidates"], ours  # the sketches rule out some, never add
+    assert "candidate pairs" in text and "1,000,000 such articles" in text
+
+
+def test_peak_memory_counts_worker_processes():
+    """The loader's workers are children: a child's memory must show in the figure."""
+    import threading
+
+    script = ("import subprocess, sys\n"
+              "subprocess.run([sys.executable, '-c', 'b = bytearray(300 * 2**20); import time; time.sleep(1.5)'])")
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    peak = [0]
+    sampler = threading.Thread(target=bench._sample_tree_rss, args=(proc.pid, peak))
+    sampler.start()
+    proc.wait()
+    sampler.join(timeout=10)
+    assert peak[0] / 1024 >= 300  # KiB → MiB: the child's 300 MiB, not only the parent's few
 
 
 def _paragraph_of(text: str, start: int) -> tuple[int, int]:

@@ -74,3 +74,26 @@ def test_sketch_estimate_tracks_exact_jaccard():
     errors = np.array(errors)
     assert abs(errors.mean()) < 0.02  # unbiased
     assert np.abs(errors).max() < 0.2  # 128 permutations: a few hundredths of noise, never a wrong screen
+
+
+def test_screen_never_rejects_a_pair_the_rule_links():
+    """Every (size, size, overlap) the exact rule links passes the screen within its noise margin.
+
+    Containment-only links (Jaccard under 0.28) must all be "lopsided" and so keep the lenient bar;
+    the others keep a margin of ``prefilter_margin`` below their true Jaccard.
+    """
+    from datasette_provenance.signatures import worth_comparing
+
+    s = Settings()
+    na, nb, inter = np.meshgrid(np.arange(1, 121), np.arange(1, 401), np.arange(0, 121), indexing="ij")
+    keep = inter <= np.minimum(na, nb)
+    na, nb, inter = na[keep], nb[keep], inter[keep]
+    j = inter / (na + nb - inter)
+    c = inter / np.minimum(na, nb)
+    by_jaccard = j >= s.jaccard
+    by_containment = ~by_jaccard & (c >= s.containment) & (j >= s.containment_jaccard)
+    assert by_containment.sum() > 1000 and by_jaccard.sum() > 1000
+    assert worth_comparing(j - s.prefilter_margin + 1e-9, na, nb, s)[by_jaccard].all()
+    assert worth_comparing(j - (s.containment_jaccard - s.prefilter) + 1e-9, na, nb, s)[by_containment].all()
+    similar = (np.maximum(na, nb) <= 2 * np.minimum(na, nb)) & (j < s.jaccard - s.prefilter_margin)
+    assert not worth_comparing(j, na, nb, s)[similar].any()  # and it does screen: similar sizes need ~0.18
