@@ -200,3 +200,38 @@ def test_per_day_edges_equal_derivations_after_incremental_loads(tmp_path):
     load_paths(str(db), [str(SEEDS)])  # nothing new: the counts are rebuilt
     with sqlite3.connect(db) as conn:
         assert sorted(conn.execute(SUMMED, {"since": None, "until": None}).fetchall()) == before
+
+
+@pytest.mark.asyncio
+async def test_edges_come_a_page_at_a_time_and_the_downloads_have_them_all(corpus):
+    ds = Datasette([str(corpus)])
+    everything = list(csv.DictReader(io.StringIO((await ds.client.get("/corpus/-/provenance/graph.csv")).text)))
+    assert len(everything) >= 5
+    paged, page = [], 1
+    while page:
+        data = (await ds.client.get(f"/corpus/-/provenance/graph.json?_size=2&page={page}")).json()
+        assert len(data["edges"]) <= 2 and data["edges_pagination"]["total"] == len(everything)
+        assert len(data["nodes"]) == 6  # nodes are never paged: their totals count every edge
+        paged += [(e["source"], e["target"], str(e["count"])) for e in data["edges"]]
+        page = data["edges_pagination"]["next"]
+    assert paged == [(r["source"], r["target"], r["count"]) for r in everything]  # busiest first, each once
+    html = (await ds.client.get("/corpus/-/provenance/graph?_size=2&page=2")).text
+    assert 'rel="next"' in html and 'rel="prev"' in html and "page 2 of" in html
+    assert (await ds.client.get("/corpus/-/provenance/graph.json?_size=0")).status_code == 400
+
+
+def test_svg_draws_only_the_busiest_edges(corpus):
+    from datasette_provenance.pages.graph import MAX_SVG_EDGES, Urls, draw_svg
+
+    names = [f"Outlet {i:02d}" for i in range(50)]
+    edges = sorted(({"source": a, "target": b, "count": (i * 7 + j) % 97 + 1, "shared_chars": 1, "relations": {}}
+                    for i, a in enumerate(names) for j, b in enumerate(names) if a != b),
+                   key=lambda e: (-e["count"], e["source"], e["target"]))
+    nodes = [{"id": n, "kind": "outlet", "given": 1, "taken": 1, "volume": 100 - i, "shared_chars": 1}
+             for i, n in enumerate(names)]
+    svg, shown = draw_svg(nodes, edges, Urls(Datasette([str(corpus)]), "corpus"))
+    root = ET.fromstring(svg)
+    lines = [el for el in root.iter() if (el.get("class") or "").split()[:1] in (["edge-line"], ["loop"])]
+    assert len(shown) == 40 and len(lines) == MAX_SVG_EDGES <= 200  # of 40 * 39 edges between drawn nodes
+    top = next(e for e in edges if e["source"] in {n["id"] for n in shown} and e["target"] in {n["id"] for n in shown})
+    assert f">{top['count']}<" in svg  # the busiest edge between drawn nodes is labelled
