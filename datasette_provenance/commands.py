@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
 import click
@@ -67,6 +68,10 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
                              batch_size=batch_size, settings=settings, jobs=jobs, progress=progress)
     except (IncompatibleSettings, ValueError) as e:
         raise click.ClickException(str(e))
+    except BrokenProcessPool:
+        raise click.ClickException("a worker process died (out of memory? try fewer --jobs or a smaller"
+                                   " --batch-size); the batches committed so far are kept: run the same"
+                                   " command again to load the rest")
     finally:
         if bar is not None:
             bar.render_finish()

@@ -357,6 +357,46 @@ def test_sigkill_of_the_command_line(tmp_path, corpus, helper):
 
 
 
+def test_a_worker_killed_mid_load_is_reported_and_loses_nothing(tmp_path, corpus, helper):
+    """A worker process that dies (the OOM killer) ends the load with a clear message, not a traceback;
+    what was committed stays, and the same command completes the load."""
+    reference = tmp_path / "reference.db"
+    helper.run(reference, None)
+    db = tmp_path / "worker.db"
+    command = [sys.executable, "-m", "datasette", "provenance", "load", str(db), *corpus,
+               "--batch-size", str(BATCH), "--jobs", "2", "--quiet"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    killed = False
+    while proc.poll() is None and time.monotonic() < deadline and not killed:
+        if db.exists():
+            try:
+                with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)) as conn:
+                    done = conn.execute("select count(*) from articles").fetchone()[0]
+            except sqlite3.OperationalError:
+                done = 0
+            workers = [w for w in _children(proc.pid) if b"spawn_main" in _cmdline(w)]
+            if done >= 2 * BATCH and workers:
+                os.kill(workers[0], signal.SIGKILL)
+                killed = True
+        time.sleep(0.01)
+    _, err = proc.communicate(timeout=60)
+    assert killed, "the load ended before a worker could be killed"
+    assert proc.returncode == 1, err
+    assert "a worker process died" in err and "Traceback" not in err, err
+    check_consistency(db)
+    subprocess.run(command, check=True, capture_output=True)
+    check_consistency(db)
+    assert snapshot(db) == snapshot(reference)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
