@@ -232,7 +232,7 @@ def _link_new_sentences(
     sorted_keys = flat_keys[order]
     rows = list(zip(sorted_keys.tolist(), flat_ids[order].tolist()))
     conn.executemany("insert or ignore into band_keys(key, sentence_id) values (?, ?)", rows)
-    sizes = np.array([len(x) for x in sets], dtype=np.int64)
+    sizes = np.diff(batch.bounds)[new.row]  # shingles per sentence, from the batch's offsets
     conn.executemany("insert into sketches values (?, ?, ?)",
                      zip(ids.tolist(), map(bytes, sketches(sigs)), sizes.tolist()))
     batch_keys = "[" + ",".join(map(str, distinct(sorted_keys).tolist())) + "]"  # one parameter, read by json_each

@@ -16,7 +16,7 @@ import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,7 +34,6 @@ class PreparedArticle:
     credits: list[Attribution]
     quotes: list[Speaker]
     first_norm: int  # this article's matchable sentences are rows first_norm.. of the batch arrays
-    norms: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -60,9 +59,8 @@ def prepare(batch: list[Article | LoadError], settings: Settings, credits: Sourc
         found = find_attributions(rec.text, credits)
         art = PreparedArticle(rec, hashlib.sha256(rec.text.encode("utf-8")).hexdigest(), segment(rec.text, rec.title),
                               found, find_speakers(rec.text, credits, found), len(norms))
-        for p in art.paragraphs:
-            art.norms += [normal_form(p.text[s.start:s.end]) for s in p.sentences if s.matchable]
-        norms += art.norms
+        for p in art.paragraphs:  # the normalised text stays here: the loader needs only its shingles
+            norms += [normal_form(p.text[s.start:s.end]) for s in p.sentences if s.matchable]
         articles.append(art)
     sets = shingle_sets(norms, settings.k)
     sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))

@@ -283,23 +283,22 @@ def load_mode(args: argparse.Namespace) -> dict:
                                               else " (whole corpus)"))
     results: dict = {"machine": m, "articles": args.articles, "seed": args.seed, "input_mb": size / 1e6}
 
+    def scored(kind: str, src: Path, db: Path, log: str, against: dict, fresh: bool = True) -> dict:
+        if fresh:
+            _remove_db(db)
+        result = run_measured(kind, src, db, workdir / log)
+        result["metrics"] = evaluate(db, against)
+        return result
+
     ours_db = workdir / f"ours_{path.stem}_{args.articles}.db"
-    _remove_db(ours_db)
-    ours = run_measured("ours", base, ours_db, workdir / "ours.log")
-    ours["metrics"] = evaluate(ours_db, base_gold)
-    results["ours"] = ours
+    ours = results["ours"] = scored("ours", base, ours_db, "ours.log", base_gold)
     naive = None
     if not args.skip_naive:
         naive_db = workdir / f"naive_{path.stem}_{args.articles}.db"
-        _remove_db(naive_db)
-        naive = run_measured("naive", base, naive_db, workdir / "naive.log")
-        naive["metrics"] = evaluate(naive_db, base_gold)
-        results["naive"] = naive
+        naive = results["naive"] = scored("naive", base, naive_db, "naive.log", base_gold)
     inc = None
     if extra is not None:
-        inc = run_measured("ours", extra, ours_db, workdir / "incremental.log")
-        inc["metrics"] = evaluate(ours_db, gold)
-        results["incremental"] = inc
+        inc = results["incremental"] = scored("ours", extra, ours_db, "incremental.log", gold, fresh=False)
 
     print()
     print(HEADER)
