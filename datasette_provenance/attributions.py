@@ -445,6 +445,7 @@ _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s|$)|(?<=[a-z]{2})[.!?](?=
 _WINDOW = 400  # a cue further than this from its quote is not about it (and keeps run-on text linear)
 _OPENERS = {"“": "”", "«": "»", "„": "“”"}
 _CLOSERS = "”»“"
+_QUOTE_MARK = re.compile('["“”«»„]')
 
 
 @dataclass
@@ -532,7 +533,8 @@ def _quotes(text: str) -> list[_Quote]:
             continue
         stack: list[tuple[str, int]] = []  # (closing characters, index of the opening mark)
         first = len(line) - len(line.lstrip())
-        for i, ch in enumerate(line):
+        for mark in _QUOTE_MARK.finditer(line):  # every other character leaves the state as it is
+            i, ch = mark.start(), mark.group()
             prev = line[i - 1] if i else " "
             nxt = line[i + 1] if i + 1 < len(line) else " "
             if ch == '"':
@@ -565,6 +567,27 @@ def _quotes(text: str) -> list[_Quote]:
             if end > opened + 1:
                 quotes.append(_Quote(base + opened + 1, base + end, chain, False))
     return quotes
+
+
+def _whole_word_at(form: str, text: str) -> list[int]:
+    """Where ``form`` stands as a whole word (not inside a word or a hyphenated one).
+
+    A loop over ``str.find``, not a regex per name: a corpus names thousands of people, and compiling
+    a pattern for each thrashes the ``re`` cache.
+    """
+    out, at = [], text.find(form) if form else -1
+    while at >= 0:
+        end = at + len(form)
+        if (at == 0 or not _in_word(text[at - 1])) and (end == len(text) or not _in_word(text[end])):
+            out.append(at)
+            at = text.find(form, end)
+        else:
+            at = text.find(form, at + 1)
+    return out
+
+
+def _in_word(ch: str) -> bool:
+    return ch.isalnum() or ch in "_-"
 
 
 def _mask(text: str, quotes: list[_Quote]) -> str:
@@ -632,8 +655,7 @@ class _Context:
                         self.mentions.append((cue.subj_start, entity))
         for entity in self.persons.values():
             for form in {entity.name, entity.surname}:
-                for m in re.finditer(rf"(?<![\w\-]){re.escape(form)}(?![\w\-])", masked):
-                    self.mentions.append((m.start(), entity))
+                self.mentions += [(at, entity) for at in _whole_word_at(form, masked)]
         for a in attributions:
             self.mentions.append((a.start, _Entity(a.source_name, None, "media")))
         self.mentions.sort(key=lambda pm: pm[0])

@@ -86,9 +86,11 @@ def load_paths(
     conn = store.connect(db_path)
     try:
         settings = store.ensure_schema(conn, settings or Settings())
-        if conn.execute("select not exists (select 1 from outlet_edges) and exists (select 1 from derivations)"
+        if conn.execute("select (not exists (select 1 from outlet_edges) or not exists (select 1 from outlet_edge_totals)"
+                        " or not exists (select 1 from graph_nodes))"
+                        " and exists (select 1 from derivations)"
                         ).fetchone()[0]:
-            with _transaction(conn):  # a database from before outlet_edges was kept
+            with _transaction(conn):  # a database from before these counts were kept
                 provenance.refresh_outlet_edges(conn)
         load_id = conn.execute(
             "insert into loads(started, paths) values (?, ?)", (_now(), json.dumps(paths))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -92,14 +93,17 @@ _EDGES = """
 
 
 def refresh_outlet_edges(conn: sqlite3.Connection, days: set[str | None] | None = None) -> None:
-    """Recount the outlet-to-outlet edges of these publication days (all if None).
+    """Recount the outlet-to-outlet edges of these publication days (all if None), and their totals.
 
-    The graph page sums these per-day counts instead of grouping every derivation on each request.
+    The graph page sums these per-day counts instead of grouping every derivation on each request;
+    the totals change by what the recounted days changed, so a batch costs its days, not the corpus.
     """
     if days is None:
         conn.execute("delete from outlet_edges")
         conn.execute(_EDGES.format("1"))
+        rebuild_edge_totals(conn)
         return
+    before = _day_edges(conn, days)
     for day in sorted(days, key=lambda d: (d is None, d or "")):
         if day is None:
             conn.execute("delete from outlet_edges where day is null")
@@ -108,6 +112,114 @@ def refresh_outlet_edges(conn: sqlite3.Connection, days: set[str | None] | None 
             conn.execute("delete from outlet_edges where day = ?", (day,))
             conn.execute(_EDGES.format("da.published >= :day and da.published < :day || '~'"
                                        " and substr(da.published, 1, 10) = :day"), {"day": day})
+    change = _day_edges(conn, days)
+    for key, (n, chars) in before.items():
+        m, c = change.get(key, (0, 0))
+        change[key] = (m - n, c - chars)
+    for key, (n, chars) in change.items():
+        if not n and not chars:
+            continue
+        if not conn.execute("update outlet_edge_totals set derivations = derivations + ?, shared_chars = shared_chars + ?"
+                            " where source is ? and target is ? and source_kind = ? and relation = ?",
+                            (n, chars, *key)).rowcount:
+            conn.execute("insert into outlet_edge_totals values (?, ?, ?, ?, ?, ?)", (*key, n, chars))
+    conn.execute("delete from outlet_edge_totals where derivations = 0")
+    _refresh_graph(conn, {(graph_name(s, kind), graph_name(t)) for s, t, kind, _ in change})
+
+
+def rebuild_edge_totals(conn: sqlite3.Connection) -> None:
+    conn.execute("delete from outlet_edge_totals")
+    conn.execute("insert into outlet_edge_totals select source, target, source_kind, relation, sum(derivations),"
+                 " sum(shared_chars) from outlet_edges group by 1, 2, 3, 4")
+    conn.execute("delete from graph_edges")
+    conn.execute("delete from graph_nodes")
+    edges = graph_edges(conn.execute(f"select {_TOTAL_COLUMNS} from outlet_edge_totals"))
+    _write_graph(conn, edges, graph_nodes(edges))
+
+
+UNKNOWN_OUTLET = "(unknown outlet)"
+UNKNOWN_SOURCE = "(unknown source)"
+_TOTAL_COLUMNS = "source, target, source_kind, relation, derivations, shared_chars"
+GraphEdges = dict[tuple[str, str], list]  # (source, target) -> [derivations, shared_chars, relations, kind]
+GraphNodes = dict[str, list]  # name -> [kind, given, taken, volume, shared_chars]
+
+
+def graph_name(name: str | None, kind: str = "outlet") -> str:
+    return name or (UNKNOWN_SOURCE if kind == "upstream" else UNKNOWN_OUTLET)
+
+
+def graph_edges(rows: Iterable[tuple]) -> GraphEdges:
+    """Edges as the graph shows them, from (source, target, source_kind, relation, derivations, chars) rows."""
+    edges: GraphEdges = {}
+    for source, target, kind, relation, n, chars in rows:
+        key = (graph_name(source, kind), graph_name(target))
+        e = edges.get(key)
+        if e is None:
+            e = edges[key] = [0, 0, {}, kind]
+        e[0] += n
+        e[1] += chars
+        e[2][relation] = e[2].get(relation, 0) + n
+        if kind == "outlet":
+            e[3] = "outlet"
+    return edges
+
+
+def graph_nodes(edges: GraphEdges) -> GraphNodes:
+    """Every end of these edges with what it gave, took and shared (a loop counts once in its volume)."""
+    nodes: GraphNodes = {}
+    for (source, target), (n, chars, _, kind) in edges.items():
+        for end in (target, source):
+            if end not in nodes:
+                nodes[end] = ["upstream", 0, 0, 0, 0]
+        nodes[target][0] = "outlet"
+        if kind == "outlet":
+            nodes[source][0] = "outlet"
+        nodes[source][1] += n
+        nodes[target][2] += n
+        for end in {source, target}:
+            nodes[end][3] += n
+            nodes[end][4] += chars
+    return nodes
+
+
+def _refresh_graph(conn: sqlite3.Connection, touched: set[tuple[str, str]]) -> None:
+    """Recount the graph rows of these edges and of their ends from the totals."""
+    edges: GraphEdges = {}
+    for source, target in touched:
+        rows = conn.execute(f"select {_TOTAL_COLUMNS} from outlet_edge_totals where (source = ? or source is null)"
+                            " and (target = ? or target is null)", (source, target))
+        edges.update({k: e for k, e in graph_edges(rows).items() if k == (source, target)})
+        conn.execute("delete from graph_edges where source = ? and target = ?", (source, target))
+    _write_graph(conn, edges, {})
+    nodes: GraphNodes = {}
+    for name in {end for edge in touched for end in edge}:
+        rows = conn.execute("select source, target, derivations, shared_chars, relations, source_kind from graph_edges"
+                            " where source = ? union select source, target, derivations, shared_chars, relations,"
+                            " source_kind from graph_edges where target = ?", (name, name)).fetchall()
+        found = graph_nodes({(s, t): [n, c, {}, kind] for s, t, n, c, _, kind in rows})
+        if name in found:
+            nodes[name] = found[name]
+        conn.execute("delete from graph_nodes where id = ?", (name,))
+    _write_graph(conn, {}, nodes)
+
+
+def _write_graph(conn: sqlite3.Connection, edges: GraphEdges, nodes: GraphNodes) -> None:
+    conn.executemany("insert into graph_edges values (?, ?, ?, ?, ?, ?)",
+                     [(s, t, kind, n, c, json.dumps(r, sort_keys=True)) for (s, t), (n, c, r, kind) in edges.items()])
+    conn.executemany("insert into graph_nodes values (?, ?, ?, ?, ?, ?)", [(k, *v) for k, v in nodes.items()])
+
+
+def _day_edges(conn: sqlite3.Connection, days: set[str | None]) -> dict[tuple, tuple[int, int]]:
+    """The per-day edges of these days, summed per edge."""
+    out: dict[tuple, tuple[int, int]] = {}
+    for day in days:
+        for *key, n, chars in conn.execute(
+            "select source, target, source_kind, relation, derivations, shared_chars from outlet_edges where day is ?",
+            (day,),
+        ):
+            m, c = out.get(tuple(key), (0, 0))
+            out[tuple(key)] = (m + n, c + chars)
+    return out
 
 
 def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tuple[int, int], float]) -> list[tuple]:

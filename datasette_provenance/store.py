@@ -91,6 +91,30 @@ create table if not exists outlet_edges (
     derivations integer not null,
     shared_chars integer not null
 );
+create table if not exists outlet_edge_totals (
+    source text,                       -- as in outlet_edges, summed over every day: the unfiltered graph
+    target text,                       -- and the overview's outlet ranking read these instead of
+    source_kind text not null,         -- grouping outlet_edges or derivations on each request
+    relation text not null,
+    derivations integer not null,
+    shared_chars integer not null
+);
+create table if not exists graph_edges (
+    source text not null,              -- an outlet_edge_totals edge as the graph page shows it: unknown
+    target text not null,              -- names labelled, relations merged; kept so the page reads a page
+    source_kind text not null,         -- of edges, not every edge ('outlet' if any article is the source)
+    derivations integer not null,
+    shared_chars integer not null,
+    relations text not null            -- JSON: derivations per relation
+);
+create table if not exists graph_nodes (
+    id text primary key,               -- an outlet or upstream source as the graph page names it
+    kind text not null,                -- 'outlet' or 'upstream'
+    given integer not null,
+    taken integer not null,
+    volume integer not null,           -- derivations in and out (reuse inside the outlet once)
+    shared_chars integer not null
+);
 create table if not exists derivations (
     id integer primary key,
     derived_article_id integer not null references articles(id),
@@ -158,6 +182,11 @@ create index if not exists attributions_source on attributions(source_name);
 create index if not exists quotes_article on quotes(article_id);
 create index if not exists derivations_name on derivations(source_name);
 create index if not exists outlet_edges_day on outlet_edges(day);
+create index if not exists outlet_edge_totals_key on outlet_edge_totals(source, target, source_kind, relation);
+create unique index if not exists graph_edges_key on graph_edges(source, target);
+create index if not exists graph_edges_target on graph_edges(target);
+create index if not exists graph_edges_busiest on graph_edges(derivations desc, source, target);
+create index if not exists graph_nodes_busiest on graph_nodes(volume desc, id);
 """
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
@@ -11,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from datasette.app import Datasette
 
-from datasette_provenance.provenance import refresh_outlet_edges
+from datasette_provenance.provenance import graph_edges, graph_nodes, refresh_outlet_edges
 from test_permissions import XSS_OUTLET, build_corpus
 
 GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
@@ -162,10 +163,28 @@ SUMMED = """
     where (:since is null or day >= :since) and (:until is null or day <= :until) group by 1, 2, 3, 4
 """
 
+TOTALS = "select source, target, source_kind, relation, derivations, shared_chars from outlet_edge_totals"
+
+
+def graph_of(rows) -> tuple[list, list]:
+    """The graph page's edges and nodes, computed from (source, target, kind, relation, n, chars) rows."""
+    edges = graph_edges(rows)
+    return (ordered((s, t, n, c, json.dumps(r, sort_keys=True), kind) for (s, t), (n, c, r, kind) in edges.items()),
+            ordered((name, *v) for name, v in graph_nodes(edges).items()))
+
+
+def stored_graph(conn) -> tuple[list, list]:
+    return (ordered(conn.execute("select source, target, derivations, shared_chars, relations, source_kind"
+                                 " from graph_edges").fetchall()),
+            ordered(conn.execute("select * from graph_nodes").fetchall()))
+
+
+def ordered(rows) -> list:
+    return sorted(rows, key=repr)  # rows hold None
+
 
 def test_per_day_edges_equal_derivations_after_incremental_loads(tmp_path):
-    """The loader keeps outlet_edges in step with derivations, whatever day a later batch changes."""
-    import json
+    """The loader keeps outlet_edges and their totals in step with derivations, whatever day a batch changes."""
     import subprocess
     import sys
 
@@ -178,14 +197,22 @@ def test_per_day_edges_equal_derivations_after_incremental_loads(tmp_path):
     records = [json.loads(line) for line in synth.read_text("utf-8").splitlines() if line.strip()]
     for i, rec in enumerate(records[::5]):  # undated and month-precision articles too
         rec["published"] = None if i % 2 else rec["published"][:7]
+    for rec in records[1::7]:  # and articles of no known outlet: "(unknown outlet)" in the graph
+        rec["outlet"] = rec["url"] = None
     late, early = tmp_path / "late.jsonl", tmp_path / "early.jsonl"  # later days first, then earlier ones
     records.sort(key=lambda r: r["published"] or "")
     half = len(records) // 2
     late.write_text("".join(json.dumps(r) + "\n" for r in records[half:]), "utf-8")
     early.write_text("".join(json.dumps(r) + "\n" for r in records[:half]), "utf-8")
     db = tmp_path / "edges.db"
+    everything = {"since": None, "until": None}
+    assert any(r["outlet"] is None for r in records) and any(r["outlet"] is not None for r in records)
     for path in (late, SEEDS, early):
         load_paths(str(db), [str(path)], batch_size=7)
+        with sqlite3.connect(db) as conn:  # the whole-corpus totals move with every batch's days
+            direct = conn.execute(DIRECT, everything).fetchall()
+            assert ordered(conn.execute(TOTALS).fetchall()) == ordered(direct)
+            assert stored_graph(conn) == graph_of(direct)
     days = [r["published"][:10] for r in records if r["published"]]
     filters = [(None, None), (days[len(days) // 3], None), (None, days[len(days) // 2]),
                (days[len(days) // 4], days[3 * len(days) // 4]), ("2022-02-03", "2022-02-03"), ("2021-02", None)]
@@ -194,12 +221,18 @@ def test_per_day_edges_equal_derivations_after_incremental_loads(tmp_path):
         assert conn.execute("select count(*) from outlet_edges where day is null").fetchone()[0] > 0
         for since, until in filters:
             args = {"since": since, "until": until}
-            assert sorted(conn.execute(SUMMED, args).fetchall()) == sorted(conn.execute(DIRECT, args).fetchall())
-        before = sorted(conn.execute(SUMMED, {"since": None, "until": None}).fetchall())
-        conn.execute("delete from outlet_edges")  # as a database made before the table was kept
-    load_paths(str(db), [str(SEEDS)])  # nothing new: the counts are rebuilt
-    with sqlite3.connect(db) as conn:
-        assert sorted(conn.execute(SUMMED, {"since": None, "until": None}).fetchall()) == before
+            assert ordered(conn.execute(SUMMED, args).fetchall()) == ordered(conn.execute(DIRECT, args).fetchall())
+        before = ordered(conn.execute(SUMMED, everything).fetchall())
+        assert before == ordered(conn.execute(TOTALS).fetchall())
+    for table in ("outlet_edges", "outlet_edge_totals"):
+        with sqlite3.connect(db) as conn:
+            conn.execute(f"delete from {table}")  # as a database made before the table was kept
+        load_paths(str(db), [str(SEEDS)])  # nothing new: the counts are rebuilt
+        with sqlite3.connect(db) as conn:
+            assert ordered(conn.execute(SUMMED, everything).fetchall()) == before
+            assert ordered(conn.execute(TOTALS).fetchall()) == before
+            assert stored_graph(conn) == graph_of(before)
+            assert conn.execute("select kind from graph_nodes where id = '(unknown outlet)'").fetchone() == ("outlet",)
 
 
 @pytest.mark.asyncio

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -16,15 +17,14 @@ import xml.etree.ElementTree as ET
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
+from ..provenance import UNKNOWN_OUTLET, UNKNOWN_SOURCE, graph_edges, graph_nodes
 from .common import Urls, base_context, date_param, html, json_response, open_database, page_param
 
 ROUTE = r"^/(?P<database>[^/]+)/-/provenance/graph(\.(?P<format>json|graphml|csv|svg))?$"
-TABLES = ("articles", "derivations", "outlet_edges")  # the edges are counted from both
+TABLES = ("articles", "derivations", "outlet_edges", "graph_nodes", "graph_edges")  # the edges are counted from these
 MAX_SVG_NODES = 40
 MAX_SVG_EDGES = 120  # more arrows than this between 40 circles is a hairball, and a slow page
 EDGES_PAGE = 200
-UNKNOWN_OUTLET = "(unknown outlet)"
-UNKNOWN_SOURCE = "(unknown source)"
 SVG_STYLE = """
 .edge-line { fill: none; stroke: #7a8ca5; stroke-opacity: 0.75; }
 .loop { fill: none; stroke: #7a8ca5; }
@@ -43,22 +43,22 @@ async def view(datasette, request):
     urls = Urls(datasette, db.name)
     since, until = date_param(request, "since"), date_param(request, "until")
     page = page_param(request, size=EDGES_PAGE)
-    nodes, edges = await network(db, since, until)
     fmt = request.url_vars.get("format")
     stem = re.sub(r"[^\w.-]", "_", db.name, flags=re.ASCII) + "-provenance-graph"
-    # The page and its JSON list the edges a page at a time (busiest first); the downloads have them all.
-    pagination = page.info(len(edges))
-    shown_edges = edges[page.offset:page.offset + page.size]
+    if fmt in ("graphml", "csv", "svg"):  # the downloads have every edge
+        nodes, edges = await network(db, since, until)
+        if fmt == "graphml":
+            return _download(graphml(nodes, edges), "application/graphml+xml; charset=utf-8", f"{stem}.graphml")
+        if fmt == "csv":
+            return _download(edges_csv(edges), "text/csv; charset=utf-8", f"{stem}.csv")
+        return _download(draw_svg(nodes, edges, urls)[0], "image/svg+xml; charset=utf-8", f"{stem}.svg")
+    # The page and its JSON list the edges a page at a time (busiest first).
+    nodes, count, shown_edges, drawable = await network_page(db, since, until, page.offset, page.size)
+    pagination = page.info(count)
     if fmt == "json":
         return json_response({"database": db.name, "since": since, "until": until, "nodes": nodes,
                               "edges": shown_edges, "edges_pagination": pagination})
-    if fmt == "graphml":
-        return _download(graphml(nodes, edges), "application/graphml+xml; charset=utf-8", f"{stem}.graphml")
-    if fmt == "csv":
-        return _download(edges_csv(edges), "text/csv; charset=utf-8", f"{stem}.csv")
-    svg, shown = draw_svg(nodes, edges, urls)
-    if fmt == "svg":
-        return _download(svg, "image/svg+xml; charset=utf-8", f"{stem}.svg")
+    svg, shown = draw_svg(nodes, drawable, urls)
     context = base_context(db.name, urls, "Derivation network", urls.graph("json", since=since, until=until))
     context.update({
         "since": since, "until": until, "nodes": nodes, "edges": shown_edges, "edges_pagination": pagination,
@@ -70,39 +70,65 @@ async def view(datasette, request):
 
 
 async def network(db, since: str | None, until: str | None) -> tuple[list[dict], list[dict]]:
-    """Nodes (outlets and upstream sources) and directed edges source → derived outlet."""
-    records = (await db.execute("""
-        select source, target, source_kind, relation, sum(derivations) as n, sum(shared_chars) as chars
-        from outlet_edges
+    """Nodes (outlets and upstream sources) and directed edges source → derived outlet, busiest first."""
+    if since is None and until is None:  # the loader keeps the whole corpus's graph
+        nodes = await db.execute(f"select {NODE_COLUMNS} from graph_nodes order by volume desc, id")
+        edges = await db.execute(f"select {EDGE_COLUMNS} from graph_edges order by derivations desc, source, target")
+        return [_node(r) for r in nodes.rows], [_edge(r) for r in edges.rows]
+    # Summed per day on each request; tuples until the end: a dict per row is measurable at 10^4 edges.
+    records = await db.execute("""
+        select source, target, source_kind, relation, sum(derivations), sum(shared_chars) from outlet_edges
         where (:since is null or day >= :since) and (:until is null or day <= :until)
         group by 1, 2, 3, 4
-    """, {"since": since, "until": until})).rows  # sqlite3.Row: a dict per row is measurable at 10^4 edges
-    edges: dict[tuple[str, str], dict] = {}
-    kinds: dict[str, str] = {}
-    for r in records:
-        source = r["source"] or (UNKNOWN_SOURCE if r["source_kind"] == "upstream" else UNKNOWN_OUTLET)
-        target = r["target"] or UNKNOWN_OUTLET
-        kinds[target] = "outlet"
-        if r["source_kind"] == "outlet":
-            kinds[source] = "outlet"
-        else:
-            kinds.setdefault(source, "upstream")
-        e = edges.setdefault((source, target), {"source": source, "target": target, "count": 0,
-                                                "shared_chars": 0, "relations": {}})
-        e["count"] += r["n"]
-        e["shared_chars"] += r["chars"]
-        e["relations"][r["relation"]] = e["relations"].get(r["relation"], 0) + r["n"]
-    nodes: dict[str, dict] = {}
-    for name, kind in kinds.items():
-        nodes[name] = {"id": name, "kind": kind, "given": 0, "taken": 0, "volume": 0, "shared_chars": 0}
-    for e in edges.values():
-        nodes[e["source"]]["given"] += e["count"]
-        nodes[e["target"]]["taken"] += e["count"]
-        for end in {e["source"], e["target"]}:
-            nodes[end]["volume"] += e["count"]
-            nodes[end]["shared_chars"] += e["shared_chars"]
-    ordered = sorted(nodes.values(), key=lambda n: (-n["volume"], n["id"]))
-    return ordered, sorted(edges.values(), key=lambda e: (-e["count"], e["source"], e["target"]))
+    """, {"since": since, "until": until})
+    edges = graph_edges(records.rows)
+    nodes = graph_nodes(edges)
+    return ([_node((k, *v)) for k, v in sorted(nodes.items(), key=lambda kv: (-kv[1][3], kv[0]))],
+            [_edge((s, t, n, c, r)) for (s, t), (n, c, r, _) in sorted(edges.items(), key=lambda e: (-e[1][0], e[0]))])
+
+
+async def network_page(
+    db, since: str | None, until: str | None, offset: int, size: int
+) -> tuple[list[dict], int, list[dict], list[dict]]:
+    """Every node, the number of edges, one page of edges, and the edges the drawing may need.
+
+    Without a date filter this reads a page of the loader's graph rows, so its cost does not grow
+    with the number of edges (which can approach the number of derivations).
+    """
+    if since is not None or until is not None:
+        nodes, edges = await network(db, since, until)
+        return nodes, len(edges), edges[offset:offset + size], _among(nodes, edges)
+    nodes = [_node(r) for r in (await db.execute(
+        f"select {NODE_COLUMNS} from graph_nodes order by volume desc, id")).rows]
+    count = (await db.execute("select count(*) from graph_edges")).rows[0][0]
+    page = await db.execute(f"select {EDGE_COLUMNS} from graph_edges order by derivations desc, source, target"
+                            " limit ? offset ?", [size, offset])
+    names = [n["id"] for n in nodes[:MAX_SVG_NODES]]
+    marks = ", ".join("?" * len(names))
+    drawable = await db.execute(f"""
+        select {EDGE_COLUMNS} from graph_edges where source in ({marks}) and target in ({marks})
+        order by derivations desc, source, target limit {MAX_SVG_EDGES}
+    """, names + names)
+    return nodes, count, [_edge(r) for r in page.rows], [_edge(r) for r in drawable.rows]
+
+
+NODE_COLUMNS = "id, kind, given, taken, volume, shared_chars"
+EDGE_COLUMNS = "source, target, derivations, shared_chars, relations"
+
+
+def _node(r) -> dict:
+    return dict(zip(("id", "kind", "given", "taken", "volume", "shared_chars"), r))
+
+
+def _edge(r) -> dict:
+    source, target, n, chars, relations = r
+    return {"source": source, "target": target, "count": n, "shared_chars": chars,
+            "relations": json.loads(relations) if isinstance(relations, str) else dict(sorted(relations.items()))}
+
+
+def _among(nodes: list[dict], edges: list[dict]) -> list[dict]:
+    names = {n["id"] for n in nodes[:MAX_SVG_NODES]}
+    return [e for e in edges if e["source"] in names and e["target"] in names][:MAX_SVG_EDGES]
 
 
 def _clean(text) -> str:
@@ -153,8 +179,7 @@ def draw_svg(nodes: list[dict], edges: list[dict], urls: Urls) -> tuple[str, lis
     """A circular layout of the busiest nodes and the busiest edges between them, sized by volume,
     edges curved and labelled with counts."""
     shown = nodes[:MAX_SVG_NODES]
-    names = {n["id"] for n in shown}
-    drawn = [e for e in edges if e["source"] in names and e["target"] in names][:MAX_SVG_EDGES]  # busiest first
+    drawn = _among(nodes, edges)  # busiest first
     size, margin = 600, 140
     cx = cy = size / 2 + margin
     ring = size / 2 - 30 if len(shown) > 1 else 0

@@ -7,7 +7,7 @@ from collections import defaultdict
 from .common import Urls, base_context, html, json_response, open_database, page_param, rows, rows_in, wants_json
 
 ROUTE = r"^/(?P<database>[^/]+)/-/provenance(\.(?P<format>json))?$"
-TABLES = ("articles", "clusters", "cluster_members", "derivations")
+TABLES = ("articles", "clusters", "cluster_members", "derivations", "outlet_edge_totals")
 OUTLETS_PAGE_SIZE = 25
 
 
@@ -17,10 +17,10 @@ async def view(datasette, request):
     page = page_param(request)
     outlets_page = page_param(request, "outlets_page", OUTLETS_PAGE_SIZE)
 
-    figures = (await rows(db, """
-        select (select count(*) from articles) as articles,
-               (select count(distinct outlet) from articles) as outlets,
-               (select count(*) from clusters) as clusters,
+    per_outlet = {r["outlet"]: r["n"] for r in await rows(db, "select outlet, count(*) as n from articles group by outlet")}
+    figures = {"articles": sum(per_outlet.values()), "outlets": len(per_outlet.keys() - {None})}
+    figures |= (await rows(db, """
+        select (select count(*) from clusters) as clusters,
                (select count(distinct article_id) from cluster_members) as articles_with_reuse,
                (select count(*) from derivations) as derivations
     """))[0]
@@ -45,7 +45,7 @@ async def view(datasette, request):
         c["url"] = urls.cluster(c["id"])
         c["first_article_url"] = urls.article(c["first_article_id"]) if c["first_article_id"] else None
 
-    ranking = await outlet_ranking(db)
+    ranking = await outlet_ranking(db, per_outlet)
     outlet_info = outlets_page.info(len(ranking))
     ranking = ranking[outlets_page.offset:outlets_page.offset + outlets_page.size]
     for o in ranking:
@@ -72,10 +72,11 @@ async def view(datasette, request):
     return await html(datasette, request, "provenance_overview.html", context)
 
 
-async def outlet_ranking(db) -> list[dict]:
+async def outlet_ranking(db, articles: dict[str | None, int]) -> list[dict]:
     """Per outlet: derivations it takes (its articles derived) and gives (its articles the source).
 
-    Same-outlet reuse is neither taking nor giving, so it is left out of the totals.
+    Same-outlet reuse is neither taking nor giving, so it is left out of the totals. Read from the
+    loader's edge totals: grouping every derivation on each request grows with the corpus.
     """
     stats: dict[str, dict] = {}
 
@@ -84,18 +85,17 @@ async def outlet_ranking(db) -> list[dict]:
                                        "gives": 0, "gives_chars": 0, "takes_by_relation": {},
                                        "gives_by_relation": {}})
 
-    for side, column in (("takes", "derived_article_id"), ("gives", "source_article_id")):
+    for side, column, kinds in (("takes", "target", ("outlet", "upstream")), ("gives", "source", ("outlet",))):
         for r in await rows(db, f"""
-            select a.outlet, d.relation, count(*) as n, coalesce(sum(d.shared_chars), 0) as chars
-            from derivations d join articles a on a.id = d.{column}
-            where d.relation != 'same-outlet'
-            group by a.outlet, d.relation
-        """):
+            select {column} as outlet, relation, sum(derivations) as n, sum(shared_chars) as chars
+            from outlet_edge_totals
+            where relation != 'same-outlet' and source_kind in ({", ".join("?" * len(kinds))})
+            group by 1, 2
+        """, list(kinds)):
             e = entry(r["outlet"])
             e[side] += r["n"]
             e[f"{side}_chars"] += r["chars"]
             e[f"{side}_by_relation"][r["relation"]] = r["n"]
-    for r in await rows(db, "select outlet, count(*) as n from articles group by outlet"):
-        if r["outlet"] in stats:
-            stats[r["outlet"]]["articles"] = r["n"]
+    for name, e in stats.items():
+        e["articles"] = articles.get(name, 0)
     return sorted(stats.values(), key=lambda e: (-(e["takes"] + e["gives"]), -e["gives"], e["outlet"] or ""))
