@@ -40,17 +40,21 @@ def provenance() -> None:
 @click.option("--bands", type=int, help=f"LSH bands for a new database [{Settings.bands}].")
 @click.option("--rows", type=int, help=f"Rows per LSH band for a new database [{Settings.rows}].")
 @click.option("--jaccard", type=float, help=f"Character 5-gram Jaccard that links two sentences [{Settings.jaccard}].")
+@click.option("--window", type=click.IntRange(min=0),
+              help="Compare only articles published at most this many days apart, for a new database"
+                   " (undated ones with all) [0: any].")
 @click.option("--jobs", type=click.IntRange(min=1), default=_cores(), show_default="this machine's cores",
               help="Worker processes preparing batches while the loader links (1: none).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def load(database: str, paths: tuple[str, ...], outlet: str | None, published: str | None,
          aliases: str | None, sources: str | None, batch_size: int, num_perm: int | None, bands: int | None,
-         rows: int | None, jaccard: float | None, jobs: int, quiet: bool) -> None:
+         rows: int | None, jaccard: float | None, window: int | None, jobs: int, quiet: bool) -> None:
     """Load articles from PATHS (files or folders) into DATABASE.
 
     Signature settings are fixed when the database is created; a later load with other ones is refused.
     """
-    chosen = {k: v for k, v in dict(num_perm=num_perm, bands=bands, rows=rows, jaccard=jaccard).items() if v}
+    chosen = {k: v for k, v in dict(num_perm=num_perm, bands=bands, rows=rows, jaccard=jaccard, window=window).items()
+              if v}
     settings = replace(Settings(), **chosen) if chosen else None
     total = 0 if quiet else sum(_sizes(p) for p in paths)
     bar = None if quiet else click.progressbar(length=total, label="Loading", file=sys.stderr)

@@ -9,11 +9,12 @@ touch are reclustered.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from itertools import islice
 from pathlib import Path
 
@@ -166,15 +167,17 @@ class _NewSentences:
     id: np.ndarray
     article: np.ndarray
     row: np.ndarray
+    day: np.ndarray  # the article's publication day (date ordinal), NO_DAY if not known to the day
 
 
 def _insert_articles(conn: sqlite3.Connection, articles: list[PreparedArticle], summary: LoadSummary) -> _NewSentences:
     """Insert articles, their segments, credits and quotes, numbering them after what is stored."""
     aid, pid, sid = _next_id(conn, "articles"), _next_id(conn, "paragraphs"), _next_id(conn, "sentences")
     art_rows, par_rows, sen_rows, credit_rows, quote_rows = [], [], [], [], []
-    new_ids, new_articles, new_rows = [], [], []
+    new_ids, new_articles, new_rows, new_days = [], [], [], []
     for art in articles:
         rec = art.record
+        day = publication_day(rec.published)
         art_rows.append((aid, rec.external_id, rec.outlet, rec.url, rec.published, rec.published_precision,
                          rec.title, rec.text, rec.source, rec.line,
                          json.dumps(rec.extra, ensure_ascii=False) if rec.extra else None, art.digest))
@@ -189,6 +192,7 @@ def _insert_articles(conn: sqlite3.Connection, articles: list[PreparedArticle], 
                     new_ids.append(sid)
                     new_articles.append(aid)
                     new_rows.append(row)
+                    new_days.append(day)
                     row += 1
                 sid += 1
             pid += 1
@@ -208,7 +212,20 @@ def _insert_articles(conn: sqlite3.Connection, articles: list[PreparedArticle], 
     summary.paragraphs += len(par_rows)
     summary.sentences += len(sen_rows)
     return _NewSentences(np.array(new_ids, dtype=np.int64), np.array(new_articles, dtype=np.int64),
-                         np.array(new_rows, dtype=np.int64))
+                         np.array(new_rows, dtype=np.int64), np.array(new_days, dtype=np.int64))
+
+
+NO_DAY = -1
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def publication_day(published: str | None) -> int:
+    """The day an article was published, as a date ordinal; NO_DAY for undated or month-precision ones."""
+    m = _ISO_DAY.match(published or "")
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3])).toordinal() if m else NO_DAY
+    except ValueError:
+        return NO_DAY
 
 
 def _link_new_sentences(
@@ -230,26 +247,34 @@ def _link_new_sentences(
     sigs = batch.signatures[new.row]
     keys = batch.keys[new.row]
     flat_keys, flat_ids = keys.ravel(), np.repeat(ids, keys.shape[1])
+    flat_days = np.repeat(new.day, keys.shape[1])
     order = np.argsort(flat_keys, kind="stable")  # B-tree inserts in key order touch each page once
     sorted_keys = flat_keys[order]
-    rows = list(zip(sorted_keys.tolist(), flat_ids[order].tolist()))
-    conn.executemany("insert or ignore into band_keys(key, sentence_id) values (?, ?)", rows)
+    stored_days = [None if d == NO_DAY else d for d in flat_days[order].tolist()]
+    rows = list(zip(sorted_keys.tolist(), flat_ids[order].tolist(), stored_days))
+    conn.executemany("insert or ignore into band_keys(key, sentence_id, day) values (?, ?, ?)", rows)
     sizes = np.diff(batch.bounds)[new.row]  # shingles per sentence, from the batch's offsets
     conn.executemany("insert into sketches values (?, ?, ?)",
                      zip(ids.tolist(), map(bytes, sketches(sigs)), sizes.tolist()))
     batch_keys = "[" + ",".join(map(str, distinct(sorted_keys).tolist())) + "]"  # one parameter, read by json_each
+    lo, hi = _day_range(new.day, settings.window)
     hits = conn.execute(  # the latest stored rows of each key: the predecessors band_pairs pairs with
-        """select h.key, h.sentence_id, s.article_id from (
-             select b.key, b.sentence_id, row_number() over (partition by b.key order by b.sentence_id desc) as rank
+        """select h.key, h.sentence_id, s.article_id, h.day from (
+             select b.key, b.sentence_id, coalesce(b.day, ?) as day,
+                    row_number() over (partition by b.key order by b.sentence_id desc) as rank
              from json_each(?) t join band_keys b on b.key = t.value
-             where b.sentence_id < ?) h join sentences s on s.id = h.sentence_id
+             where b.sentence_id < ? and (b.day is null or b.day between ? and ?)) h
+           join sentences s on s.id = h.sentence_id
            where h.rank <= ?""",
-        (batch_keys, first_new, settings.max_bucket),
+        (NO_DAY, batch_keys, first_new, lo, hi, settings.max_bucket),
     ).fetchall()
-    old_hit = np.array(hits, dtype=np.int64).reshape(-1, 3)
+    old_hit = np.array(hits, dtype=np.int64).reshape(-1, 4)
     new_articles = np.repeat(new.article, keys.shape[1])
     pairs = band_pairs(np.concatenate((old_hit[:, 0], flat_keys)), np.concatenate((old_hit[:, 1], flat_ids)),
                        np.concatenate((old_hit[:, 2], new_articles)), first_new, settings.max_bucket)
+    if settings.window:
+        pairs = _within_window(pairs, np.concatenate((old_hit[:, 1], ids)), np.concatenate((old_hit[:, 3], new.day)),
+                               settings.window)
     shingles = dict(zip(ids.tolist(), sets))
     article_of = dict(zip(ids.tolist(), new.article.tolist()))
     old = sorted({n for n in pairs.ravel().tolist() if n not in shingles})
@@ -269,6 +294,21 @@ def _link_new_sentences(
     links = verify_pairs(pairs, shingles, article_of, settings)
     conn.executemany("insert or ignore into links values (?, ?, ?, ?)", links)
     return links, shingles
+
+
+def _day_range(days: np.ndarray, window: int) -> tuple[int, int]:
+    """Stored days a batch's sentences can be compared with (every day if the window is off or a day is unknown)."""
+    if not window or not len(days) or (days == NO_DAY).any():
+        return -(2**62), 2**62
+    return int(days.min()) - window, int(days.max()) + window
+
+
+def _within_window(pairs: np.ndarray, ids: np.ndarray, days: np.ndarray, window: int) -> np.ndarray:
+    """The candidate pairs whose articles were published at most ``window`` days apart, or not dated."""
+    ids, at = np.unique(ids, return_index=True)
+    days = days[at]
+    a, b = days[np.searchsorted(ids, pairs[:, 0])], days[np.searchsorted(ids, pairs[:, 1])]
+    return pairs[(a == NO_DAY) | (b == NO_DAY) | (np.abs(a - b) <= window)]
 
 
 def _recluster(
@@ -318,18 +358,16 @@ def _recluster(
     select_in(conn, "delete from cluster_members where cluster_id in ({})", old_clusters)
     select_in(conn, "delete from clusters where id in ({})", old_clusters)
 
-    groups = clustering.cluster(links, article_of, lambda x, y: is_link(*sim(x, y), settings))
-    templates: set[int] = set()
-    kept = []
-    for g in groups:
-        outlets = {outlet_of[n] for n in g}
-        earlier = [t for t in sorted(old_templates) if outlet_of[t] in outlets]
-        flagged = clustering.outlet_templates(g + earlier, article_of, outlet_of, lambda x, y: sim(x, y)[0],
-                                              edge.__contains__, neighbours) - set(earlier)
-        templates |= flagged
-        rest = [n for n in g if n not in flagged]
-        if len({article_of[n] for n in rest}) >= 2:
-            kept.append(rest)
+    # Templates first, over every sentence of the component, and the clustering never goes through
+    # them: whether a line is an outlet's template, and what it would have joined, then depend on the
+    # links alone, whatever order they came in (a later load meets the template already flagged).
+    nodes = sorted(component)
+    outlets = {outlet_of[n] for n in nodes}
+    earlier = [t for t in sorted(old_templates) if outlet_of[t] in outlets]
+    templates = clustering.outlet_templates(nodes + earlier, article_of, outlet_of, lambda x, y: sim(x, y)[0],
+                                            edge.__contains__, neighbours) - set(earlier)
+    links = [l for l in links if l[0] not in templates and l[1] not in templates]
+    kept = clustering.cluster(links, article_of, lambda x, y: is_link(*sim(x, y), settings))
     _mark_templates(conn, templates)
     next_new = max([_next_id(conn, "clusters")] + [c + 1 for c in old_clusters])
     taken: set[int] = set()

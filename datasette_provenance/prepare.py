@@ -16,6 +16,7 @@ import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,18 +81,46 @@ def prepared(
         return
     ctx = multiprocessing.get_context("spawn")  # no inherited locks or database handles
     init = (settings, credits, os.getpid())
-    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=init) as pool:
-        pending: deque[Future[PreparedBatch]] = deque()
+    pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=init)
+    pending: deque[Future[PreparedBatch]] = deque()
+    broken = False
+    try:
+        for batch in batches:
+            pending.append(pool.submit(_prepare_in_worker, batch))
+            if len(pending) > jobs:  # enough queued to keep every worker busy, no more in memory
+                yield _result(pending.popleft(), pool)
+        while pending:
+            yield _result(pending.popleft(), pool)
+    except BrokenProcessPool:
+        broken = True
+        _abandon(pool)
+        raise
+    finally:
+        pool.shutdown(wait=not broken, cancel_futures=True)
+
+
+def _result(future: Future[PreparedBatch], pool: ProcessPoolExecutor) -> PreparedBatch:
+    """The batch, or BrokenProcessPool as soon as a worker is seen dead, even if the pool has not noticed."""
+    while True:
         try:
-            for batch in batches:
-                pending.append(pool.submit(_prepare_in_worker, batch))
-                if len(pending) > jobs:  # enough queued to keep every worker busy, no more in memory
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for f in pending:
-                f.cancel()
+            return future.result(timeout=1)
+        except TimeoutError:
+            if any(p.exitcode is not None for p in _workers(pool)):
+                raise BrokenProcessPool("a worker process exited") from None
+
+
+def _workers(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _abandon(pool: ProcessPoolExecutor) -> None:
+    """After a worker died: stop the others, and never wait on the queue that fed them (a worker
+    killed while reading its batch can leave that queue's lock held and its pipe half written)."""
+    for process in _workers(pool):
+        process.kill()
+    queue = getattr(pool, "_call_queue", None)
+    if queue is not None:
+        queue.cancel_join_thread()
 
 
 _WORKER: tuple[Settings, SourceAliases] | None = None

@@ -51,9 +51,13 @@ class Settings:
     # candidates that are compared exactly for nothing do not reach it).
     prefilter: float = 0.1
     prefilter_margin: float = 0.1
+    # Compare only sentences of articles published at most this many days apart (0: any); undated
+    # and month-precision articles are compared with everything. News reuse happens within days;
+    # without a window the candidates per new article grow with the corpus.
+    window: int = 0
 
     SIGNATURE_KEYS = ("shingle", "k", "normalisation", "shingle_hash", "scheme", "num_perm", "seed",
-                      "bands", "rows")
+                      "bands", "rows", "window")
 
     def as_rows(self) -> list[tuple[str, str]]:
         return [(k, str(v)) for k, v in asdict(self).items()]

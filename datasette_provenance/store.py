@@ -75,6 +75,7 @@ create table if not exists links (
 create table if not exists band_keys (
     key integer not null,              -- MinHash band (see settings), mixed with its band index
     sentence_id integer not null,      -- sentences(id); no foreign key or second index: the hottest insert
+    day integer,                       -- the article's publication day (proleptic ordinal), null if not known
     primary key (key, sentence_id)
 ) without rowid;
 create table if not exists sketches (
@@ -207,6 +208,8 @@ def connect(path: str) -> sqlite3.Connection:
 def ensure_schema(conn: sqlite3.Connection, settings: Settings) -> Settings:
     """Create what is missing; return the settings in force (the stored ones win)."""
     conn.executescript(SCHEMA)
+    if "day" not in {r[1] for r in conn.execute("pragma table_info(band_keys)")}:
+        conn.execute("alter table band_keys add column day integer")  # older rows: compared with every day
     _enable_search(conn)
     stored = dict(conn.execute("select key, value from settings").fetchall())
     if not stored:
@@ -216,7 +219,7 @@ def ensure_schema(conn: sqlite3.Connection, settings: Settings) -> Settings:
     clash = existing.incompatible(settings)
     if clash and conn.execute("select 1 from band_keys limit 1").fetchone():
         raise IncompatibleSettings(
-            "the database was built with other signature settings ("
+            "the database was built with other signature or window settings ("
             + ", ".join(f"{k}={getattr(existing, k)} not {getattr(settings, k)}" for k in clash)
             + "); load into a new database or use the stored settings"
         )

@@ -1,0 +1,130 @@
+"""``--window DAYS``: only articles published at most DAYS apart are compared (undated ones with all)."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from datasette_provenance.load import load_paths, publication_day
+from datasette_provenance.signatures import Settings
+
+from conftest import ROOT, SEEDS
+from test_crash_safety import check_consistency, snapshot
+
+STATEMENT = ("The foreign ministry said on Tuesday that the delegation would travel to Geneva next week "
+             "to resume talks on the grain corridor and the exchange of prisoners.")
+FILLERS = [
+    "Farmers in the northern valley reported an early harvest of apricots after a mild spring.",
+    "The city council approved a new budget for repairing bridges along the river embankment.",
+    "A local football club unveiled plans for a stadium with seats for twenty thousand fans.",
+    "Scientists recorded unusual bird migrations over the coastal wetlands during the autumn.",
+    "The museum opened an exhibition of medieval manuscripts borrowed from three monasteries.",
+    "Rail operators announced timetable changes for the suburban lines starting in December.",
+]
+PUBLISHED = {"a": "2024-03-01", "b": "2024-03-05", "c": "2024-03-20", "undated": None, "month": "2024-03"}
+
+
+def _articles(path: Path) -> Path:
+    """One statement carried by five outlets: two close days, one two weeks later, one undated, one month-only."""
+    lines = []
+    for i, (name, published) in enumerate(PUBLISHED.items()):
+        text = f"{FILLERS[i]}\n\n{STATEMENT}\n\n{FILLERS[(i + 1) % len(FILLERS)][::-1]}"
+        lines.append(json.dumps({"id": name, "outlet": f"Outlet {name}", "published": published,
+                                 "title": f"Report {name}", "text": text}))
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
+
+
+def _linked(db: Path) -> set[frozenset[str]]:
+    with closing(sqlite3.connect(db)) as conn:
+        rows = conn.execute("""
+            select a.external_id, b.external_id from links l
+            join sentences sa on sa.id = l.sentence_a join articles a on a.id = sa.article_id
+            join sentences sb on sb.id = l.sentence_b join articles b on b.id = sb.article_id
+        """).fetchall()
+    return {frozenset(r) for r in rows}
+
+
+def test_publication_day_needs_a_whole_date():
+    assert publication_day("2024-03-05T23:59:00Z") == publication_day("2024-03-05") > publication_day("2024-03-04")
+    assert publication_day("2024-03") == publication_day(None) == publication_day("2024-02-30") == -1
+
+
+@pytest.mark.parametrize("window, apart", [(0, set()), (30, set()), (7, {("a", "c"), ("b", "c")}),
+                                           (3, {("a", "b"), ("a", "c"), ("b", "c")})])
+def test_only_articles_published_within_the_window_are_linked(tmp_path, window, apart):
+    db = tmp_path / "window.db"
+    load_paths(str(db), [str(_articles(tmp_path / "a.jsonl"))], settings=replace(Settings(), window=window))
+    everyone = {frozenset((x, y)) for x in PUBLISHED for y in PUBLISHED if x < y}
+    assert _linked(db) == everyone - {frozenset(p) for p in apart}  # undated and month-only: linked with all
+
+
+def test_the_window_is_kept_with_the_database(tmp_path):
+    db = tmp_path / "kept.db"
+    corpus = str(_articles(tmp_path / "a.jsonl"))
+    command = [sys.executable, "-m", "datasette", "provenance", "load", str(db), corpus, "--quiet", "--jobs", "1"]
+    assert subprocess.run(command + ["--window", "7"], capture_output=True, text=True).returncode == 0
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("select value from settings where key = 'window'").fetchone() == ("7",)
+    refused = subprocess.run(command + ["--window", "30"], capture_output=True, text=True)
+    assert refused.returncode == 1 and "window=7 not 30" in refused.stderr, refused.stderr
+    again = subprocess.run(command + ["--window", "7"], capture_output=True, text=True)
+    assert again.returncode == 0 and "5 already loaded" in again.stdout, again.stderr
+    assert _linked(db) == {frozenset(p) for p in [("a", "b"), *[(x, y) for x in "abc" for y in ("undated", "month")],
+                                                  ("month", "undated")]}
+
+
+def test_a_database_from_before_the_window_gets_its_day_column(tmp_path):
+    db = tmp_path / "old.db"
+    with closing(sqlite3.connect(db)) as conn:  # band_keys as databases made before the window had it
+        conn.execute("create table band_keys (key integer not null, sentence_id integer not null,"
+                     " primary key (key, sentence_id)) without rowid")
+    load_paths(str(db), [str(SEEDS)])
+    load_paths(str(db), [str(_articles(tmp_path / "a.jsonl"))])
+    check_consistency(db)
+    with closing(sqlite3.connect(db)) as conn:
+        days = dict(conn.execute("select day is null, count(*) from band_keys group by 1").fetchall())
+    assert days[0] > 0 and days[1] > 0  # dated articles' keys carry their day, undated ones' do not
+
+
+@pytest.fixture(scope="module")
+def dated_corpus(tmp_path_factory) -> tuple[list[str], list[str]]:
+    """A synthetic corpus in four parts with some articles undated, and its publication days."""
+    folder = tmp_path_factory.mktemp("window-corpus")
+    synth = folder / "synth.jsonl"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "synth_reuse.py"), "generate", str(synth),
+                    "--stories", "40", "--seed", "2"], check=True, capture_output=True)
+    records = [json.loads(line) for line in synth.read_text("utf-8").splitlines() if line.strip()]
+    for rec in records[::9]:
+        rec["published"] = None
+    parts = []
+    for i in range(4):
+        part = folder / f"part{i}.jsonl"
+        part.write_text("".join(json.dumps(r) + "\n" for r in records[i::4]), "utf-8")
+        parts.append(str(part))
+    return parts, [r["published"] for r in records if r["published"]]
+
+
+def test_the_window_gives_the_same_corpus_in_any_load_order(tmp_path, dated_corpus):
+    parts, _ = dated_corpus
+    window = replace(Settings(), window=1)
+    one, everything = tmp_path / "one.db", tmp_path / "everything.db"
+    load_paths(str(one), parts, settings=window)
+    load_paths(str(everything), parts)
+    assert _linked(one) < _linked(everything), "the window must leave some pair out for this test to mean anything"
+    for seed in (1, 2):
+        order = parts[:]
+        random.Random(seed).shuffle(order)
+        db = tmp_path / f"separate{seed}.db"
+        for path in order:
+            load_paths(str(db), [path], settings=window, batch_size=11)
+        check_consistency(db)
+        assert snapshot(db) == snapshot(one)
