@@ -51,18 +51,18 @@ def test_bench_runs_both_pipelines_and_both_find_the_planted_reuse(tmp_path):
 def test_bench_loads_ours_with_a_window_when_asked(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run(
-        [sys.executable, str(SCRIPTS / "bench.py"), "--articles", "300", "--skip-naive", "--window", "2",
+        [sys.executable, str(SCRIPTS / "bench.py"), "--articles", "300", "--skip-naive", "--window", "8",
          "--workdir", str(tmp_path), "--json", str(out)],
         capture_output=True, text=True, timeout=300, cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert any(line.startswith("ours (window 2 d)") for line in proc.stdout.splitlines()), proc.stdout
-    assert "with a 2-day window" in proc.stdout and "naive datasketch" not in proc.stdout
+    assert any(line.startswith("ours (window 8 d)") for line in proc.stdout.splitlines()), proc.stdout
+    assert "with a 8-day window" in proc.stdout and "naive datasketch" not in proc.stdout
     results = json.loads(out.read_text())
-    assert results["window"] == 2 and results["ours"]["metrics"]["recall"] >= 0.8
+    assert results["window"] == 8 and results["ours"]["metrics"]["recall"] >= 0.8
     (db,) = tmp_path.glob("ours_*.db")
     with sqlite3.connect(db) as conn:
-        assert conn.execute("select value from settings where key = 'window'").fetchone() == ("2",)
+        assert conn.execute("select value from settings where key = 'window'").fetchone() == ("8",)
 
 
 def test_peak_memory_counts_worker_processes():
