@@ -282,8 +282,7 @@ def _link_new_sentences(
     all_ids = np.concatenate((ids, old_ids))
     all_sketches = np.concatenate((sketches(sigs), old_sketches))
     all_sizes = np.concatenate((sizes, old_sizes))
-    by_id = np.argsort(all_ids)
-    at = by_id[np.searchsorted(all_ids[by_id], pairs)]  # sketch row of each pair member
+    at = _rows_of(all_ids, pairs)  # sketch row of each pair member
     summary.candidates += len(pairs)
     estimate = sketch_jaccard(all_sketches[at[:, 0]], all_sketches[at[:, 1]])
     pairs = pairs[worth_comparing(estimate, all_sizes[at[:, 0]], all_sizes[at[:, 1]], settings)]
@@ -305,10 +304,15 @@ def _day_range(days: np.ndarray, window: int) -> tuple[int, int]:
 
 def _within_window(pairs: np.ndarray, ids: np.ndarray, days: np.ndarray, window: int) -> np.ndarray:
     """The candidate pairs whose articles were published at most ``window`` days apart, or not dated."""
-    ids, at = np.unique(ids, return_index=True)
-    days = days[at]
-    a, b = days[np.searchsorted(ids, pairs[:, 0])], days[np.searchsorted(ids, pairs[:, 1])]
+    day = days[_rows_of(ids, pairs)]
+    a, b = day[:, 0], day[:, 1]
     return pairs[(a == NO_DAY) | (b == NO_DAY) | (np.abs(a - b) <= window)]
+
+
+def _rows_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The row of ``ids`` holding each of ``wanted`` (all present; any row of a repeated id)."""
+    order = np.argsort(ids, kind="stable")
+    return order[np.searchsorted(ids[order], wanted)]
 
 
 def _recluster(

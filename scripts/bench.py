@@ -19,6 +19,14 @@ Pages mode::
 serves DB with ``datasette serve -i`` on a free localhost port and requests every provenance page,
 HTML and JSON, a bounded number of times; prints p50/p95 per page, then stops the server.
 
+Profile mode::
+
+    python scripts/bench.py --profile N [--window DAYS]
+
+loads N generated articles in one process (no workers) under cProfile and prints the time of each
+stage (preparing: credits, quotes, MinHash, segmenting; then inserting, candidates, reclustering,
+provenance).
+
 Every run prints the machine (cores, CPU model, RAM, load average) next to the figures. No figure
 here is asserted anywhere: timings are read, not tested.
 """
@@ -412,6 +420,54 @@ def _targets(db: Path) -> list[tuple[str, str]]:
     return out
 
 
+# Where a single-process load spends its time: the stages the README's profile names.
+PROFILE_STAGES = [
+    ("prepare (in workers with --jobs)", "prepare.py", "prepare"),
+    ("  credits (find_attributions)", "attributions.py", "find_attributions"),
+    ("  quotes and speakers (find_speakers)", "attributions.py", "find_speakers"),
+    ("  MinHash (minhash_signatures)", "signatures.py", "minhash_signatures"),
+    ("  segmenting (segment)", "segment.py", "segment"),
+    ("load a batch (the loading process)", "load.py", "_load_batch"),
+    ("  insert articles", "load.py", "_insert_articles"),
+    ("  candidates and exact comparison", "load.py", "_link_new_sentences"),
+    ("  reclustering", "load.py", "_recluster"),
+    ("  provenance", "provenance.py", "update"),
+]
+
+
+def profile_mode(args: argparse.Namespace) -> dict:
+    """Load the first N articles in this process (no workers) under cProfile; print each stage's time."""
+    import cProfile
+    import pstats
+    from dataclasses import replace
+
+    from datasette_provenance.load import load_paths
+    from datasette_provenance.signatures import Settings
+
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    print_machine(machine())
+    path, _, _ = corpus(args.profile, args.seed, workdir, args.house_lines)
+    db = workdir / f"profile_{path.stem}.db"
+    _remove_db(db)
+    settings = replace(Settings(), window=args.window) if args.window else None
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.runcall(load_paths, str(db), [str(path)], settings=settings, jobs=1)
+    wall = time.perf_counter() - started
+    stats = pstats.Stats(profiler).stats  # (file, line, name) -> (calls, primitive, own, cumulative, callers)
+    print(f"single-process load of {args.profile:,} articles under cProfile: {wall:.1f} s"
+          f" ({wall / args.profile * 1000:.1f} ms per article)")
+    results = {"articles": args.profile, "wall": wall, "stages": {}}
+    for label, file, name in PROFILE_STAGES:
+        seconds = sum(v[3] for (f, _, n), v in stats.items() if n == name and f.endswith(f"datasette_provenance/{file}"))
+        results["stages"][label.strip()] = seconds
+        print(f"{label:<40} {seconds:>8.1f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")
+    return results
+
+
 def pages_mode(args: argparse.Namespace) -> dict:
     db = Path(args.pages)
     if not db.exists():
@@ -491,6 +547,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="share of outlets whose every article repeats an own line (an outlet template)")
     ap.add_argument("--window", type=int, default=0, metavar="DAYS",
                     help="load ours with --window DAYS (the naive baseline compares everything)")
+    ap.add_argument("--profile", type=int, metavar="N",
+                    help="instead: load N articles in one process under cProfile and print each stage's time")
     ap.add_argument("--pages", metavar="DB", help="time the provenance pages of DB instead")
     ap.add_argument("--requests", type=int, default=30, help="timed requests per page (pages mode)")
     ap.add_argument("--page-seconds", type=float, default=60.0, help="at most this long per page (pages mode)")
@@ -499,6 +557,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.pages:
         pages_mode(args)
+    elif args.profile:
+        profile_mode(args)
     else:
         load_mode(args)
     return 0

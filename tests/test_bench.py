@@ -65,6 +65,21 @@ def test_bench_loads_ours_with_a_window_when_asked(tmp_path):
         assert conn.execute("select value from settings where key = 'window'").fetchone() == ("8",)
 
 
+def test_profile_mode_times_every_stage_of_a_load(tmp_path):
+    out = tmp_path / "profile.json"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPTS / "bench.py"), "--profile", "120", "--workdir", str(tmp_path), "--json", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    results = json.loads(out.read_text())
+    stages = results["stages"]
+    assert set(stages) == {label.strip() for label, _, _ in bench.PROFILE_STAGES}
+    assert all(seconds > 0 for seconds in stages.values()), stages  # every stage's function was found and ran
+    assert stages["prepare (in workers with --jobs)"] + stages["load a batch (the loading process)"] <= results["wall"]
+    assert stages["candidates and exact comparison"] <= stages["load a batch (the loading process)"]
+
+
 def test_peak_memory_counts_worker_processes():
     """The loader's workers are children: a child's memory must show in the figure."""
     import threading

@@ -72,9 +72,7 @@ async def view(datasette, request):
 async def network(db, since: str | None, until: str | None) -> tuple[list[dict], list[dict]]:
     """Nodes (outlets and upstream sources) and directed edges source → derived outlet, busiest first."""
     if since is None and until is None:  # the loader keeps the whole corpus's graph
-        nodes = await db.execute(f"select {NODE_COLUMNS} from graph_nodes order by volume desc, id")
-        edges = await db.execute(f"select {EDGE_COLUMNS} from graph_edges order by derivations desc, source, target")
-        return [_node(r) for r in nodes.rows], [_edge(r) for r in edges.rows]
+        return await _stored_nodes(db), await _stored_edges(db)
     # Summed per day on each request; tuples until the end: a dict per row is measurable at 10^4 edges.
     records = await db.execute("""
         select source, target, source_kind, relation, sum(derivations), sum(shared_chars) from outlet_edges
@@ -98,26 +96,32 @@ async def network_page(
     if since is not None or until is not None:
         nodes, edges = await network(db, since, until)
         return nodes, len(edges), edges[offset:offset + size], _among(nodes, edges)
-    nodes = [_node(r) for r in (await db.execute(
-        f"select {NODE_COLUMNS} from graph_nodes order by volume desc, id")).rows]
+    nodes = await _stored_nodes(db)
     count = (await db.execute("select count(*) from graph_edges")).rows[0][0]
-    page = await db.execute(f"select {EDGE_COLUMNS} from graph_edges order by derivations desc, source, target"
-                            " limit ? offset ?", [size, offset])
     names = [n["id"] for n in nodes[:MAX_SVG_NODES]]
     marks = ", ".join("?" * len(names))
-    drawable = await db.execute(f"""
-        select {EDGE_COLUMNS} from graph_edges where source in ({marks}) and target in ({marks})
-        order by derivations desc, source, target limit {MAX_SVG_EDGES}
-    """, names + names)
-    return nodes, count, [_edge(r) for r in page.rows], [_edge(r) for r in drawable.rows]
+    return (nodes, count, await _stored_edges(db, "limit ? offset ?", [size, offset]),
+            await _stored_edges(db, f"limit {MAX_SVG_EDGES}", names + names,
+                                f"where source in ({marks}) and target in ({marks})"))
 
 
-NODE_COLUMNS = "id, kind, given, taken, volume, shared_chars"
-EDGE_COLUMNS = "source, target, derivations, shared_chars, relations"
+NODE_FIELDS = ("id", "kind", "given", "taken", "volume", "shared_chars")
+
+
+async def _stored_nodes(db) -> list[dict]:
+    rows = await db.execute(f"select {', '.join(NODE_FIELDS)} from graph_nodes order by volume desc, id")
+    return [_node(r) for r in rows.rows]
+
+
+async def _stored_edges(db, limit: str = "", params: list | None = None, where: str = "") -> list[dict]:
+    """The loader's graph edges, busiest first."""
+    rows = await db.execute(f"select source, target, derivations, shared_chars, relations from graph_edges {where}"
+                            f" order by derivations desc, source, target {limit}", params or [])
+    return [_edge(r) for r in rows.rows]
 
 
 def _node(r) -> dict:
-    return dict(zip(("id", "kind", "given", "taken", "volume", "shared_chars"), r))
+    return dict(zip(NODE_FIELDS, r))
 
 
 def _edge(r) -> dict:
