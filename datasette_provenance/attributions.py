@@ -271,7 +271,7 @@ def _build_rules(known: str) -> list[_Rule]:
               trigger=_t("/")),
         _Rule("credit", re.compile(
             rf"(?:\b(?:[Pp]hoto(?:graph)?|PHOTO|[Ii]mage|IMAGE|[Pp]icture|[Cc]redit|CREDIT|[Pp]hoto{S}credit)s?{O}:|©)"
-            rf"{O}{lst}"), "credit", trigger=_t("(?i:photo|image|picture|credit)|©")),
+            rf"{O}{lst}"), "credit", trigger=_t("[Pp]hoto|PHOTO|[Ii]mage|IMAGE|[Pp]icture|[Cc]redit|CREDIT|©")),
         _Rule("credit", re.compile(rf"{lst}{S}(?:[Pp]hoto|PHOTO|[Ff]ile{S}[Pp]hoto)\b"), "credit",
               trigger=_t("Photo|photo|PHOTO")),
         _Rule("credit", re.compile(rf"(?:^|(?<=[.!?\"”’])){O}(?P<p>{dash}{O}{lst}){O}$", m), "credit",
@@ -286,13 +286,25 @@ def find_attributions(text: str, aliases: SourceAliases | None = None) -> list[A
     """Every credit line, dateline and reporting phrase naming a source; one per span, by start."""
     aliases = aliases or default_aliases()
     found: list[Attribution] = []
-    lines = [m.span() for m in _LINE.finditer(text)]  # every pattern is line-bound: test lines cheaply first
+    lines = [m.span() for m in _LINE.finditer(text)]  # every pattern is line-bound
+    line_starts = [start for start, _ in lines]
+    triggered: dict[re.Pattern[str], list[tuple[int, int]]] = {}
     for rule in aliases._patterns:
-        for start, end in lines:
-            if rule.trigger is None or rule.trigger.search(text, start, end):
-                for m in rule.regex.finditer(text, start, end):
-                    found.extend(_from_match(text, m, rule, aliases))
+        if rule.trigger is None:
+            where = lines
+        elif (where := triggered.get(rule.trigger)) is None:  # one scan of the text per trigger
+            where = triggered[rule.trigger] = _lines_with(rule.trigger, text, lines, line_starts)
+        for start, end in where:
+            for m in rule.regex.finditer(text, start, end):
+                found.extend(_from_match(text, m, rule, aliases))
     return _merge(found)
+
+
+def _lines_with(trigger: re.Pattern[str], text: str, lines: list[tuple[int, int]],
+                line_starts: list[int]) -> list[tuple[int, int]]:
+    """The lines a trigger occurs on; triggers never span a newline, so a match's start names its line."""
+    hit = sorted({bisect_right(line_starts, m.start()) - 1 for m in trigger.finditer(text)})
+    return [lines[i] for i in hit if i >= 0]
 
 
 def _from_match(text: str, m: re.Match[str], rule: _Rule, aliases: SourceAliases) -> Iterator[Attribution]:

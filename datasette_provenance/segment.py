@@ -33,30 +33,36 @@ _DATE_LINE = re.compile(
     rf"[\s,]*\d{{4}}\b[\W\d_]*(am|pm|gmt|utc|[ap]\.m\.)?[\W\d_]*$",
     re.I,
 )
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("meta", re.compile(r"^\d+\s+min(ute)?s?\s+read$", re.I)),
-    ("meta", re.compile(r"^(https?://|www\.)\S+$|^/html/|^\S*[/@]\S*\s+\S*[/@]\S*$", re.I)),
-    ("meta", re.compile(r"^story code\s*:|^updated\s*:|^published\s*:|^last updated\b", re.I)),
-    ("meta", re.compile(r"^\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?$|^\d{4}-\d{2}-\d{2}T[\d:+\-Z]+$", re.I)),
-    ("meta", re.compile(r"©|\ball rights reserved\b|^copyright\b", re.I)),
+# (kind, pattern, words one of which the lower-cased line must contain for an unanchored pattern to match:
+# a substring test skips the pattern on most lines, where the regex would try every position).
+_PATTERNS: list[tuple[str, re.Pattern[str], tuple[str, ...]]] = [
+    ("meta", re.compile(r"^\d+\s+min(ute)?s?\s+read$", re.I), ()),
+    ("meta", re.compile(r"^(https?://|www\.)\S+$|^/html/|^\S*[/@]\S*\s+\S*[/@]\S*$", re.I), ()),
+    ("meta", re.compile(r"^story code\s*:|^updated\s*:|^published\s*:|^last updated\b", re.I), ()),
+    ("meta", re.compile(r"^\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?$|^\d{4}-\d{2}-\d{2}T[\d:+\-Z]+$", re.I), ()),
+    ("meta", re.compile(r"©|\ball rights reserved\b|^copyright\b", re.I), ("©", "all rights reserved", "copyright")),
     ("form", re.compile(r"^leave a (reply|comment)|email address will not be published|required fields"
-                        r" are marked|captcha|time limit is exhausted|^(post|submit) comment$", re.I)),
+                        r" are marked|captcha|time limit is exhausted|^(post|submit) comment$", re.I),
+     ("leave a", "email address", "required fields", "captcha", "time limit", "comment")),
     ("contact", re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]+\.[\w.]+|^follow (us|\w+) on\b|^(tel|phone|fax)\s*[:.]",
-                           re.I)),
+                           re.I), ("@", "follow", "tel", "phone", "fax")),
     ("related", re.compile(r"^(read more|read also|also read|see also|related|recommended|watch|more on"
-                           r" this|explore|trending|most read|latest news|top stories)\b\s*:?", re.I)),
+                           r" this|explore|trending|most read|latest news|top stories)\b\s*:?", re.I), ()),
     ("credit", re.compile(r"^sources?\s*:|\bwith inputs from\b|^\(?(reporting|writing|editing|additional"
-                          r" reporting) by\b", re.I)),
+                          r" reporting) by\b", re.I),
+     ("source", "with inputs from", "reporting", "writing", "editing")),
     ("meta", re.compile(r"^(share|tweet|print|subscribe|sign up|log in|cookies?|we use cookies|accept"
-                        r"( all)?|advertisement|discuss|comments?)\b.{0,60}$", re.I)),
-    ("wire", re.compile(r"^(\(?more\)?|\(?ends?\)?|-+\s*0\s*-+|#+|zczc|nnnn|=+|\*+|bc-\S+)$", re.I)),
+                        r"( all)?|advertisement|discuss|comments?)\b.{0,60}$", re.I), ()),
+    ("wire", re.compile(r"^(\(?more\)?|\(?ends?\)?|-+\s*0\s*-+|#+|zczc|nnnn|=+|\*+|bc-\S+)$", re.I), ()),
     ("meta", re.compile(r"^(?=.*\bcookies?\b).*\b(accept|agree|policy|consent|experience|use of|storing)\b"
                         r"|\b(sign up|subscribe)\b.*\bnewsletter\b|^subscribe to\b|^tags?\s*:"
                         r"|^like this (story|article)\b|^share (it|this|on)\b"
-                        r"|^(posted |written |published )?by [A-Z][\w.'’-]+( [A-Z][\w.'’-]+){0,3}\.?$", re.I)),
+                        r"|^(posted |written |published )?by [A-Z][\w.'’-]+( [A-Z][\w.'’-]+){0,3}\.?$", re.I),
+     ("cookie", "newsletter", "subscribe", "tag", "like this", "share", "by ")),
     ("contact", re.compile(r"^(join|follow|find) (us|our \w+)( \w+)? on\b|\b(telegram|whatsapp|twitter|facebook"
-                           r"|instagram|youtube|tiktok) (channel|page|account)\b", re.I)),
-    ("related", re.compile(r"^(click here|you (may|might) also like|more (from|on|in)\b|don'?t miss)", re.I)),
+                           r"|instagram|youtube|tiktok) (channel|page|account)\b", re.I),
+     ("join", "follow", "find", "telegram", "whatsapp", "twitter", "facebook", "instagram", "youtube", "tiktok")),
+    ("related", re.compile(r"^(click here|you (may|might) also like|more (from|on|in)\b|don'?t miss)", re.I), ()),
 ]
 _SHORT_ONLY = 30  # the last three patterns describe short lines; a long sentence that matches is reporting
 
@@ -219,9 +225,12 @@ def _classify_paragraphs(paragraphs: list[Paragraph], title: str | None) -> None
 
 def _line_kind(text: str) -> str:
     words = text.split()
-    for i, (kind, pattern) in enumerate(_PATTERNS):
+    low = text.casefold().replace("ı", "i")  # the letters re.IGNORECASE also equates with ASCII ones
+    for i, (kind, pattern, needs) in enumerate(_PATTERNS):
         if kind in ("contact", "credit") and len(words) > 25 or i >= len(_PATTERNS) - 3 and len(words) > _SHORT_ONLY:
             continue  # a long sentence that merely mentions an e-mail, a source or cookies is text
+        if needs and not any(w in low for w in needs):
+            continue
         if pattern.search(text):
             return kind
     if _DATE_LINE.match(text):

@@ -1,5 +1,6 @@
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from datasette_provenance.attributions import (
     Attribution,
     SourceAliases,
     Speaker,
+    default_aliases,
     find_attributions,
     find_speakers,
     speaker_at,
@@ -337,3 +339,25 @@ def test_injected_credit_lines_are_found(before, credit, after):
     check_attributions(text, found)
     at = len(before) + 1
     assert any(a.source_name == source and a.start <= at + 2 and a.end >= at + len(line.strip()) - 2 for a in found)
+
+
+def _without_triggers() -> SourceAliases:
+    """The default aliases with every rule's trigger removed: each pattern runs on every line."""
+    base = default_aliases()
+    aliases = SourceAliases(base.aliases, base.ambiguous)
+    aliases.__dict__["_patterns"] = [replace(rule, trigger=None) for rule in base._patterns]  # a cached_property
+    return aliases
+
+
+@settings(max_examples=300, deadline=None)
+@given(noise, st.sampled_from(CREDITS + [("Photo: AFP", "AFP"), ("By Reuters staff", "Reuters"), ("", "")]), noise)
+def test_triggers_only_skip_lines_no_rule_would_match(before, credit, after):
+    """The trigger scan (one pass over the text per trigger) finds what running every rule on every line finds."""
+    text = f"{before}\n{credit[0]}\n{after}"
+    assert find_attributions(text) == find_attributions(text, _without_triggers())
+
+
+def test_triggers_change_nothing_on_the_seeds():
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = path.read_text("utf-8")
+        assert find_attributions(text) == find_attributions(text, _without_triggers()), path.name

@@ -1,6 +1,7 @@
+import pytest
 from hypothesis import given, settings, strategies as st
 
-from datasette_provenance.segment import normalise, segment, split_sentences
+from datasette_provenance.segment import _line_kind, normalise, segment, split_sentences
 
 
 def texts(spans, text):
@@ -101,3 +102,24 @@ def test_reporting_that_mentions_boilerplate_words_stays_text():
     ])
     kinds = [p.kind for p in segment(text, title="Some other title of this story")]
     assert kinds[:2] == ["text", "text"]
+
+
+@pytest.mark.parametrize("line, kind", [
+    ("© 2022 Example Media", "meta"),
+    ("ALL RIGHTS RESERVED. Reproduction prohibited", "meta"),
+    ("Your EMAIL ADDRESS will not be published.", "form"),
+    ("Required fields are marked *", "form"),
+    ("Contact the newsroom: NEWS@EXAMPLE.COM", "contact"),
+    ("Tel: +7 495 000 00 00", "contact"),
+    ("ſources: AFP, Reuters", "credit"),  # the long s that re.IGNORECASE takes for an s
+    ("Editing by Jane Doe", "credit"),
+    ("This site uses COOKIES to improve your experience", "meta"),
+    ("Subscribe to our daily briefing", "meta"),
+    ("Tags: Russia, Syria", "meta"),
+    ("Join our Telegram channel for updates", "contact"),
+    ("Officials said the talks with the delegation would continue on Monday in Geneva.", "text"),
+])
+def test_line_kinds_with_their_word_prefilter(line, kind):
+    """Patterns that may match anywhere in a line are tried only on lines holding one of their words;
+    these lines (in any case) must still be caught."""
+    assert _line_kind(line) == kind

@@ -30,6 +30,20 @@ def test_signatures_equal_datasketch_minhash():
         assert to_minhash(sig, s).jaccard(m) == 1.0
 
 
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 4096])
+def test_signatures_do_not_depend_on_how_the_work_is_cut(chunk):
+    """Blocks of any size — smaller than one set, ending on empty sets — give datasketch's values."""
+    s = Settings()
+    rng = np.random.default_rng(5)
+    sets = [np.unique(rng.integers(0, 2**32, size=n, dtype=np.uint64)).astype(np.uint32)
+            for n in (0, 3, 0, 0, 150, 1, 40, 0, 9)]
+    sigs = minhash_signatures(sets, s, chunk=chunk)
+    for values, sig in zip(sets, sigs):
+        m = MinHash(num_perm=s.num_perm, seed=s.seed, scheme="affine32", hashfunc=lambda h: h)
+        m.update_batch(values.tolist())
+        assert np.array_equal(m.hashvalues, sig)
+
 def test_exact_similarity_and_estimate_agree_roughly():
     s = Settings(num_perm=256, bands=85)
     a, b = (normalise(t)[0] for t in SENTENCES[:2])
