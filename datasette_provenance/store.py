@@ -233,11 +233,22 @@ def _enable_search(conn: sqlite3.Connection) -> None:
     them half there, and the next load rebuilds them.
     """
     db = sqlite_utils.Database(conn)
-    triggers = conn.execute("select count(*) from sqlite_master where type = 'trigger' and tbl_name = 'articles'"
-                            " and name like 'articles_a%'").fetchone()[0]
-    if db["articles"].detect_fts() and triggers == 3:
-        return
-    db["articles"].enable_fts(["title", "text"], create_triggers=True, replace=True)
+    triggers = dict(conn.execute("select name, sql from sqlite_master where type = 'trigger'"
+                                 " and tbl_name = 'articles' and name like 'articles_a%'").fetchall())
+    if not (db["articles"].detect_fts() and len(triggers) == 3):
+        db["articles"].enable_fts(["title", "text"], create_triggers=True, replace=True)
+        triggers = {}
+    if "update of" not in triggers.get("articles_au", "").lower():
+        # sqlite-utils re-indexes an article on any update; the loader updates reuse_share of every
+        # article a batch touches, and the text and title never change: re-index only if they do.
+        conn.execute('drop trigger if exists "articles_au"')
+        conn.execute(_FTS_UPDATE_TRIGGER)
+
+
+_FTS_UPDATE_TRIGGER = """create trigger "articles_au" after update of "title", "text" on "articles" begin
+  insert into "articles_fts" ("articles_fts", rowid, "title", "text") values ('delete', old.rowid, old."title", old."text");
+  insert into "articles_fts" (rowid, "title", "text") values (new.rowid, new."title", new."text");
+end"""
 
 
 def select_in(conn: sqlite3.Connection, sql: str, values: Iterable[int | str], repeat: int = 1, size: int = 900) -> list[tuple]:

@@ -129,3 +129,25 @@ def test_command_line_loads_and_summarises(tmp_path):
     assert "clusters in the corpus" in result.output
     bad = CliRunner().invoke(cli, ["provenance", "load", str(path), str(SEEDS), "--published", "not a date"])
     assert bad.exit_code != 0 and "not a date" in bad.output
+
+
+def test_full_text_index_follows_text_not_reuse_share(tmp_path, seed_db):
+    """Updating reuse_share (every batch does) leaves the search index alone; a changed title is re-indexed.
+    A database whose trigger re-indexes on any update (as sqlite-utils makes it) is narrowed on the next load."""
+    path = tmp_path / "fts.db"
+    shutil.copy(seed_db, path)
+    db = sqlite3.connect(path)
+    db.executescript('drop trigger articles_au; create trigger "articles_au" after update on "articles" begin'
+                     ' insert into "articles_fts" ("articles_fts", rowid, "title", "text")'
+                     " values ('delete', old.rowid, old.\"title\", old.\"text\");"
+                     ' insert into "articles_fts" (rowid, "title", "text") values (new.rowid, new."title", new."text");'
+                     " end;")
+    db.close()
+    load_paths(str(path), [str(SEEDS)])
+    db = sqlite3.connect(path)
+    before = db.total_changes
+    db.execute("update articles set reuse_share = 0.5 where id = 1")
+    assert db.total_changes - before == 1, "the search index was rewritten for a reuse_share update"
+    db.execute("update articles set title = 'Zanzibarian headline' where id = 1")
+    assert db.execute("select rowid from articles_fts where articles_fts match 'zanzibarian'").fetchall() == [(1,)]
+    db.close()
