@@ -187,3 +187,16 @@ def _offset(zone: str | None) -> timedelta | None:
         return None
     delta = timedelta(hours=hours, minutes=minutes)
     return -delta if sign == "-" else delta
+
+
+NO_DAY = -1
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def publication_day(published: str | None) -> int:
+    """The day an article was published, as a date ordinal; NO_DAY for undated or month-precision ones."""
+    m = _ISO_DAY.match(published or "")
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3])).toordinal() if m else NO_DAY
+    except ValueError:
+        return NO_DAY

@@ -9,12 +9,11 @@ touch are reclustered.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from itertools import islice
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from . import provenance, store
 from .store import select_in
 from .attributions import SourceAliases
 from .candidates import band_pairs, is_link, verify_pairs
+from .dates import NO_DAY, publication_day
 from .ingest import LoadError, read_paths
 from .outlets import OutletAliases
 from .prepare import PreparedArticle, PreparedBatch, prepared
@@ -215,19 +215,6 @@ def _insert_articles(conn: sqlite3.Connection, articles: list[PreparedArticle], 
                          np.array(new_rows, dtype=np.int64), np.array(new_days, dtype=np.int64))
 
 
-NO_DAY = -1
-_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-
-
-def publication_day(published: str | None) -> int:
-    """The day an article was published, as a date ordinal; NO_DAY for undated or month-precision ones."""
-    m = _ISO_DAY.match(published or "")
-    try:
-        return date(int(m[1]), int(m[2]), int(m[3])).toordinal() if m else NO_DAY
-    except ValueError:
-        return NO_DAY
-
-
 def _link_new_sentences(
     conn: sqlite3.Connection,
     new: _NewSentences,
@@ -247,23 +234,23 @@ def _link_new_sentences(
     sigs = batch.signatures[new.row]
     keys = batch.keys[new.row]
     flat_keys, flat_ids = keys.ravel(), np.repeat(ids, keys.shape[1])
-    flat_days = np.repeat(new.day, keys.shape[1])
     order = np.argsort(flat_keys, kind="stable")  # B-tree inserts in key order touch each page once
     sorted_keys = flat_keys[order]
-    stored_days = [None if d == NO_DAY else d for d in flat_days[order].tolist()]
-    rows = list(zip(sorted_keys.tolist(), flat_ids[order].tolist(), stored_days))
-    conn.executemany("insert or ignore into band_keys(key, sentence_id, day) values (?, ?, ?)", rows)
+    conn.executemany("insert or ignore into band_keys(key, sentence_id) values (?, ?)",
+                     zip(sorted_keys.tolist(), flat_ids[order].tolist()))
     sizes = np.diff(batch.bounds)[new.row]  # shingles per sentence, from the batch's offsets
-    conn.executemany("insert into sketches values (?, ?, ?)",
-                     zip(ids.tolist(), map(bytes, sketches(sigs)), sizes.tolist()))
+    conn.executemany("insert into sketches(sentence_id, sketch, size, day) values (?, ?, ?, ?)",
+                     zip(ids.tolist(), map(bytes, sketches(sigs)), sizes.tolist(),
+                         [None if d == NO_DAY else d for d in new.day.tolist()]))
     batch_keys = "[" + ",".join(map(str, distinct(sorted_keys).tolist())) + "]"  # one parameter, read by json_each
     lo, hi = _day_range(new.day, settings.window)
     hits = conn.execute(  # the latest stored rows of each key: the predecessors band_pairs pairs with
         """select h.key, h.sentence_id, s.article_id, h.day from (
-             select b.key, b.sentence_id, coalesce(b.day, ?) as day,
+             select b.key, b.sentence_id, coalesce(k.day, ?) as day,
                     row_number() over (partition by b.key order by b.sentence_id desc) as rank
              from json_each(?) t join band_keys b on b.key = t.value
-             where b.sentence_id < ? and (b.day is null or b.day between ? and ?)) h
+             left join sketches k on k.sentence_id = b.sentence_id
+             where b.sentence_id < ? and (k.day is null or k.day between ? and ?)) h
            join sentences s on s.id = h.sentence_id
            where h.rank <= ?""",
         (NO_DAY, batch_keys, first_new, lo, hi, settings.max_bucket),

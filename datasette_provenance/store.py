@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
+from .dates import NO_DAY, publication_day
 from .signatures import Settings
 
 SCHEMA = """
@@ -74,14 +75,14 @@ create table if not exists links (
 ) without rowid;
 create table if not exists band_keys (
     key integer not null,              -- MinHash band (see settings), mixed with its band index
-    sentence_id integer not null,      -- sentences(id); no foreign key or second index: the hottest insert
-    day integer,                       -- the article's publication day (proleptic ordinal), null if not known
-    primary key (key, sentence_id)
+    sentence_id integer not null,      -- sentences(id); no foreign key, second index or third column:
+    primary key (key, sentence_id)     -- the hottest insert (42 rows a sentence)
 ) without rowid;
 create table if not exists sketches (
     sentence_id integer primary key,   -- sentences(id) of a matchable sentence
     sketch blob not null,              -- low byte of each MinHash value (signatures.sketches)
-    size integer not null              -- distinct character 5-grams: with the sketch, screens candidates
+    size integer not null,             -- distinct character 5-grams: with the sketch, screens candidates
+    day integer                        -- the article's publication day (proleptic ordinal), null if not known
 );
 create table if not exists outlet_edges (
     day text,                          -- substr(published, 1, 10) of the derived articles; null if undated
@@ -208,8 +209,8 @@ def connect(path: str) -> sqlite3.Connection:
 def ensure_schema(conn: sqlite3.Connection, settings: Settings) -> Settings:
     """Create what is missing; return the settings in force (the stored ones win)."""
     conn.executescript(SCHEMA)
-    if "day" not in {r[1] for r in conn.execute("pragma table_info(band_keys)")}:
-        conn.execute("alter table band_keys add column day integer")  # older rows: compared with every day
+    if "day" not in {r[1] for r in conn.execute("pragma table_info(sketches)")}:
+        _add_sketch_days(conn)
     _enable_search(conn)
     stored = dict(conn.execute("select key, value from settings").fetchall())
     if not stored:
@@ -224,6 +225,17 @@ def ensure_schema(conn: sqlite3.Connection, settings: Settings) -> Settings:
             + "); load into a new database or use the stored settings"
         )
     return existing
+
+
+def _add_sketch_days(conn: sqlite3.Connection) -> None:
+    """Databases made before the window: their sentences' days, so a window compares them by day too."""
+    conn.execute("begin immediate")
+    conn.execute("alter table sketches add column day integer")
+    rows = conn.execute("select k.sentence_id, a.published from sketches k join sentences s on s.id = k.sentence_id"
+                        " join articles a on a.id = s.article_id").fetchall()
+    conn.executemany("update sketches set day = ? where sentence_id = ?",
+                     [(day, sid) for sid, published in rows if (day := publication_day(published)) != NO_DAY])
+    conn.execute("commit")
 
 
 def _enable_search(conn: sqlite3.Connection) -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from datasette_provenance.load import load_paths, publication_day
+from datasette_provenance.dates import publication_day
+from datasette_provenance.load import load_paths
 from datasette_provenance.signatures import Settings
 
 from conftest import ROOT, SEEDS
@@ -82,17 +83,28 @@ def test_the_window_is_kept_with_the_database(tmp_path):
                                                   ("month", "undated")]}
 
 
-def test_a_database_from_before_the_window_gets_its_day_column(tmp_path):
+def test_a_database_from_before_the_window_gets_its_sentences_days(tmp_path):
+    """Sketches made before days were kept get the day of their article's publication, in one transaction;
+    band keys with the day column an earlier version gave them still load."""
     db = tmp_path / "old.db"
-    with closing(sqlite3.connect(db)) as conn:  # band_keys as databases made before the window had it
-        conn.execute("create table band_keys (key integer not null, sentence_id integer not null,"
+    with closing(sqlite3.connect(db)) as conn:  # as databases made before the window had them
+        conn.execute("create table sketches (sentence_id integer primary key, sketch blob not null,"
+                     " size integer not null)")
+        conn.execute("create table band_keys (key integer not null, sentence_id integer not null, day integer,"
                      " primary key (key, sentence_id)) without rowid")
     load_paths(str(db), [str(SEEDS)])
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("alter table sketches drop column day")  # as if these sentences were loaded back then
+        conn.commit()
     load_paths(str(db), [str(_articles(tmp_path / "a.jsonl"))])
     check_consistency(db)
     with closing(sqlite3.connect(db)) as conn:
-        days = dict(conn.execute("select day is null, count(*) from band_keys group by 1").fetchall())
-    assert days[0] > 0 and days[1] > 0  # dated articles' keys carry their day, undated ones' do not
+        rows = conn.execute("select k.day, a.published from sketches k join sentences s on s.id = k.sentence_id"
+                            " join articles a on a.id = s.article_id").fetchall()
+    assert {day for day, published in rows if published is None or len(published) < 10} == {None}
+    dated = [(day, published) for day, published in rows if published and len(published) >= 10]
+    assert dated and all(day == publication_day(published) for day, published in dated)
+    assert {published[:4] for _, published in dated} == {"2017", "2022", "2024"}  # seeds (backfilled) and new
 
 
 @pytest.fixture(scope="module")
