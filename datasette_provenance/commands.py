@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
 
 import click
 
@@ -51,11 +50,11 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
          rows: int | None, jaccard: float | None, window: int | None, jobs: int, quiet: bool) -> None:
     """Load articles from PATHS (files or folders) into DATABASE.
 
-    Signature settings are fixed when the database is created; a later load with other ones is refused.
+    Settings are fixed when the database is created: a later load takes them from the database and
+    refuses options that contradict them.
     """
     chosen = {k: v for k, v in dict(num_perm=num_perm, bands=bands, rows=rows, jaccard=jaccard, window=window).items()
-              if v}
-    settings = replace(Settings(), **chosen) if chosen else None
+              if v is not None}  # the rest: the database's own settings, or the defaults for a new one
     total = 0 if quiet else sum(_sizes(p) for p in paths)
     bar = None if quiet else click.progressbar(length=total, label="Loading", file=sys.stderr)
     last = 0
@@ -69,7 +68,7 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
 
     try:
         summary = load_paths(database, paths, outlet=outlet, published=published, aliases=aliases, sources=sources,
-                             batch_size=batch_size, settings=settings, jobs=jobs, progress=progress)
+                             batch_size=batch_size, settings=chosen, jobs=jobs, progress=progress)
     except (IncompatibleSettings, ValueError) as e:
         raise click.ClickException(str(e))
     except BrokenProcessPool:

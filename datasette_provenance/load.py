@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def load_paths(
     published: str | None = None,
     aliases: str | None = None,
     sources: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings | Mapping[str, Any] | None = None,
     batch_size: int = 500,
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
@@ -81,12 +82,13 @@ def load_paths(
     extending the outlet names (data/outlets.json) and the credited source names (data/sources.json).
     ``jobs`` worker processes prepare batches (segments, signatures) while this one links; the
     result does not depend on it. ``progress`` is called after each batch with the records and
-    article characters read so far.
+    article characters read so far. ``settings``: complete, or a mapping of the values chosen (the
+    rest are the database's, or the defaults for a new one); a database built otherwise is refused.
     """
     paths = [str(p) for p in paths]
     conn = store.connect(db_path)
     try:
-        settings = store.ensure_schema(conn, settings or Settings())
+        settings = store.ensure_schema(conn, settings)
         if conn.execute("select (not exists (select 1 from outlet_edges) or not exists (select 1 from outlet_edge_totals)"
                         " or not exists (select 1 from graph_nodes))"
                         " and exists (select 1 from derivations)"

@@ -7,7 +7,9 @@ query them in Datasette and cite them. WAL mode lets Datasette read while a load
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
 
 import sqlite_utils
 
@@ -206,21 +208,27 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-def ensure_schema(conn: sqlite3.Connection, settings: Settings) -> Settings:
-    """Create what is missing; return the settings in force (the stored ones win)."""
+def ensure_schema(conn: sqlite3.Connection, settings: Settings | Mapping[str, Any] | None = None) -> Settings:
+    """Create what is missing; return the settings in force (the stored ones win).
+
+    ``settings`` is complete, or only the values a user chose (a mapping): the others are the stored
+    ones, or the defaults for a new database. A chosen value the database contradicts is refused.
+    """
     conn.executescript(SCHEMA)
     if "day" not in {r[1] for r in conn.execute("pragma table_info(sketches)")}:
         _add_sketch_days(conn)
     _enable_search(conn)
     stored = dict(conn.execute("select key, value from settings").fetchall())
+    existing = Settings.from_rows(stored) if stored else Settings()
+    chosen = settings if isinstance(settings, Mapping) else None
+    settings = replace(existing, **chosen) if chosen is not None else settings or existing
     if not stored:
         conn.executemany("insert into settings(key, value) values (?, ?)", settings.as_rows())
         return settings
-    existing = Settings.from_rows(stored)
-    clash = existing.incompatible(settings)
-    if clash and conn.execute("select 1 from band_keys limit 1").fetchone():
+    clash = [k for k in chosen if chosen[k] != getattr(existing, k)] if chosen else existing.incompatible(settings)
+    if clash and (chosen or conn.execute("select 1 from band_keys limit 1").fetchone()):
         raise IncompatibleSettings(
-            "the database was built with other signature or window settings ("
+            "the database was built with other settings ("
             + ", ".join(f"{k}={getattr(existing, k)} not {getattr(settings, k)}" for k in clash)
             + "); load into a new database or use the stored settings"
         )

@@ -131,6 +131,24 @@ def test_command_line_loads_and_summarises(tmp_path):
     assert bad.exit_code != 0 and "not a date" in bad.output
 
 
+def test_a_later_load_takes_the_databases_settings(tmp_path):
+    """Options given once stay with the database: later loads need not repeat them and may not contradict them."""
+    path = tmp_path / "kept.db"
+    load = ["provenance", "load", str(path), str(SEEDS), "--quiet", "--jobs", "1"]
+    assert CliRunner().invoke(cli, load + ["--window", "7", "--jaccard", "0.3"]).exit_code == 0
+    again = CliRunner().invoke(cli, load)
+    assert again.exit_code == 0 and "5 already loaded" in again.output, again.output
+    for option, clash in [(["--window", "0"], "window=7 not 0"), (["--jaccard", "0.28"], "jaccard=0.3 not 0.28"),
+                          (["--num-perm", "256"], "num_perm=128 not 256")]:
+        refused = CliRunner().invoke(cli, load + option)
+        assert refused.exit_code == 1 and clash in refused.output, refused.output
+    assert CliRunner().invoke(cli, load + ["--window", "7"]).exit_code == 0
+    db = sqlite3.connect(path)
+    assert dict(db.execute("select key, value from settings where key in ('window', 'jaccard')")) == {
+        "window": "7", "jaccard": "0.3"}
+    db.close()
+
+
 def test_full_text_index_follows_text_not_reuse_share(tmp_path, seed_db):
     """Updating reuse_share (every batch does) leaves the search index alone; a changed title is re-indexed.
     A database whose trigger re-indexes on any update (as sqlite-utils makes it) is narrowed on the next load."""
