@@ -34,7 +34,8 @@ def provenance() -> None:
               help="JSON file extending outlet names and domains (shape of data/outlets.json).")
 @click.option("--sources", type=click.Path(exists=True, dir_okay=False),
               help="JSON file extending credited source names (shape of data/sources.json).")
-@click.option("--batch-size", default=500, show_default=True, help="Articles committed per transaction.")
+@click.option("--batch-size", default=2000, show_default=True,
+              help="Articles committed per transaction (larger: fewer passes over the band-key index, more memory).")
 @click.option("--num-perm", type=int, help=f"MinHash permutations for a new database [{Settings.num_perm}].")
 @click.option("--bands", type=int, help=f"LSH bands for a new database [{Settings.bands}].")
 @click.option("--rows", type=int, help=f"Rows per LSH band for a new database [{Settings.rows}].")

@@ -72,7 +72,7 @@ def load_paths(
     aliases: str | None = None,
     sources: str | None = None,
     settings: Settings | Mapping[str, Any] | None = None,
-    batch_size: int = 500,
+    batch_size: int = 2000,
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> LoadSummary:
@@ -508,10 +508,14 @@ class _transaction:
         self.conn.execute("commit" if exc_type is None else "rollback")
 
 
-def _chunks(items: Iterator, size: int) -> Iterator[list]:
+def _chunks(items: Iterator, size: int, first: int = 250) -> Iterator[list]:
+    """Batches growing from ``first`` to ``size`` items: the loading process starts on a small batch
+    while the workers prepare larger ones, which then cost fewer passes over the band-key index."""
     it = iter(items)
-    while batch := list(islice(it, size)):
+    step = min(first, size)
+    while batch := list(islice(it, step)):
         yield batch
+        step = min(2 * step, size)
 
 
 def _now() -> str:

@@ -169,3 +169,12 @@ def test_full_text_index_follows_text_not_reuse_share(tmp_path, seed_db):
     db.execute("update articles set title = 'Zanzibarian headline' where id = 1")
     assert db.execute("select rowid from articles_fts where articles_fts match 'zanzibarian'").fetchall() == [(1,)]
     db.close()
+
+
+def test_batches_grow_to_the_batch_size():
+    """The first batch is small (the loader starts while workers prepare the next), later ones full size."""
+    from datasette_provenance.load import _chunks
+
+    assert [len(b) for b in _chunks(range(3000), 1000)] == [250, 500, 1000, 1000, 250]
+    assert [len(b) for b in _chunks(range(7), 2)] == [2, 2, 2, 1]
+    assert [x for b in _chunks(range(3000), 1000) for x in b] == list(range(3000))
