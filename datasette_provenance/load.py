@@ -103,7 +103,10 @@ def load_paths(
         credits = SourceAliases.load(sources)
         records = read_paths(paths, outlet=outlet, published=published, aliases=names)
         done = chars = 0
-        for batch in prepared(_chunks(records, batch_size), settings, credits, jobs):
+        # A small first batch gets the loading process going while workers prepare the next; into a
+        # large database it would only add a pass over the band-key index.
+        first = batch_size if _next_id(conn, "articles") > batch_size else 250
+        for batch in prepared(_chunks(records, batch_size, first), settings, credits, jobs):
             with _transaction(conn):
                 _load_batch(conn, batch, settings, summary, load_id)
             done += len(batch.articles) + len(batch.errors)
@@ -508,9 +511,8 @@ class _transaction:
         self.conn.execute("commit" if exc_type is None else "rollback")
 
 
-def _chunks(items: Iterator, size: int, first: int = 250) -> Iterator[list]:
-    """Batches growing from ``first`` to ``size`` items: the loading process starts on a small batch
-    while the workers prepare larger ones, which then cost fewer passes over the band-key index."""
+def _chunks(items: Iterator, size: int, first: int) -> Iterator[list]:
+    """Batches doubling from ``first`` to ``size`` items."""
     it = iter(items)
     step = min(first, size)
     while batch := list(islice(it, step)):

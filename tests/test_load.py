@@ -171,10 +171,28 @@ def test_full_text_index_follows_text_not_reuse_share(tmp_path, seed_db):
     db.close()
 
 
-def test_batches_grow_to_the_batch_size():
-    """The first batch is small (the loader starts while workers prepare the next), later ones full size."""
-    from datasette_provenance.load import _chunks
+def test_batches_grow_to_the_batch_size_on_a_small_database(tmp_path, monkeypatch):
+    """Into a new database the first batch is small (the loader starts while workers prepare the next)
+    and later ones full size; into one larger than a batch every batch is full size."""
+    from datasette_provenance import load
 
-    assert [len(b) for b in _chunks(range(3000), 1000)] == [250, 500, 1000, 1000, 250]
-    assert [len(b) for b in _chunks(range(7), 2)] == [2, 2, 2, 1]
-    assert [x for b in _chunks(range(3000), 1000) for x in b] == list(range(3000))
+    sizes: list[int] = []
+    real = load._load_batch
+    monkeypatch.setattr(load, "_load_batch", lambda conn, batch, *a: sizes.append(len(batch.articles))
+                        or real(conn, batch, *a))
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"a{i}", "outlet": "X", "text": f"Article number {i} says little."})
+                              + "\n" for i in range(600)), encoding="utf-8")
+    path = str(tmp_path / "b.db")
+    load.load_paths(path, [str(corpus)], batch_size=200)
+    assert sizes == [200, 200, 200]  # the ramp starts at 250: no smaller than a batch
+    sizes.clear()
+    more = tmp_path / "more.jsonl"
+    more.write_text(corpus.read_text("utf-8").replace('"a', '"b'), encoding="utf-8")
+    load.load_paths(path, [str(more)], batch_size=300)
+    assert sizes == [300, 300]  # 600 stored > 300: full batches at once
+    assert [len(b) for b in load._chunks(range(3000), 1000, 250)] == [250, 500, 1000, 1000, 250]
+    assert [x for b in load._chunks(range(3000), 1000, 250) for x in b] == list(range(3000))
+    sizes.clear()
+    load.load_paths(str(tmp_path / "new.db"), [str(corpus)], batch_size=400)
+    assert sizes == [250, 350]
