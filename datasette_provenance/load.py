@@ -244,21 +244,26 @@ def _link_new_sentences(
     conn.executemany("insert or ignore into band_keys(key, sentence_id) values (?, ?)",
                      zip(sorted_keys.tolist(), flat_ids[order].tolist()))
     sizes = np.diff(batch.bounds)[new.row]  # shingles per sentence, from the batch's offsets
+    new_sketches = sketches(sigs)
     conn.executemany("insert into sketches(sentence_id, sketch, size, day) values (?, ?, ?, ?)",
-                     zip(ids.tolist(), map(bytes, sketches(sigs)), sizes.tolist(),
+                     zip(ids.tolist(), map(bytes, new_sketches), sizes.tolist(),
                          [None if d == NO_DAY else d for d in new.day.tolist()]))
     batch_keys = "[" + ",".join(map(str, distinct(sorted_keys).tolist())) + "]"  # one parameter, read by json_each
     lo, hi = _day_range(new.day, settings.window)
+    # Each hit's day costs a lookup per hit (through the small covering index, not the sketch rows);
+    # without a window no day is needed, and that lookup would double the query's cost.
+    day, in_window = ("coalesce(k.day, :none)", "left join sketches k indexed by sketches_day"
+                      " on k.sentence_id = b.sentence_id where (k.day is null or k.day between :lo and :hi) and"
+                      ) if settings.window else (":none", "where")
     hits = conn.execute(  # the latest stored rows of each key: the predecessors band_pairs pairs with
-        """select h.key, h.sentence_id, s.article_id, h.day from (
-             select b.key, b.sentence_id, coalesce(k.day, ?) as day,
+        f"""select h.key, h.sentence_id, s.article_id, h.day from (
+             select b.key, b.sentence_id, {day} as day,
                     row_number() over (partition by b.key order by b.sentence_id desc) as rank
-             from json_each(?) t join band_keys b on b.key = t.value
-             left join sketches k on k.sentence_id = b.sentence_id
-             where b.sentence_id < ? and (k.day is null or k.day between ? and ?)) h
+             from json_each(:keys) t join band_keys b on b.key = t.value
+             {in_window} b.sentence_id < :first) h
            join sentences s on s.id = h.sentence_id
-           where h.rank <= ?""",
-        (NO_DAY, batch_keys, first_new, lo, hi, settings.max_bucket),
+           where h.rank <= :bucket""",
+        {"none": NO_DAY, "keys": batch_keys, "first": first_new, "lo": lo, "hi": hi, "bucket": settings.max_bucket},
     ).fetchall()
     old_hit = np.array(hits, dtype=np.int64).reshape(-1, 4)
     new_articles = np.repeat(new.article, keys.shape[1])
@@ -272,7 +277,7 @@ def _link_new_sentences(
     old = sorted({n for n in pairs.ravel().tolist() if n not in shingles})
     old_ids, old_sketches, old_sizes = _stored_sketches(conn, old, settings)
     all_ids = np.concatenate((ids, old_ids))
-    all_sketches = np.concatenate((sketches(sigs), old_sketches))
+    all_sketches = np.concatenate((new_sketches, old_sketches))
     all_sizes = np.concatenate((sizes, old_sizes))
     at = _rows_of(all_ids, pairs)  # sketch row of each pair member
     summary.candidates += len(pairs)

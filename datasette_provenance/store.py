@@ -217,19 +217,24 @@ def ensure_schema(conn: sqlite3.Connection, settings: Settings | Mapping[str, An
     conn.executescript(SCHEMA)
     if "day" not in {r[1] for r in conn.execute("pragma table_info(sketches)")}:
         _add_sketch_days(conn)
+    # After the column exists: a window reads the day of each band-key hit from this small index.
+    conn.execute("create index if not exists sketches_day on sketches(sentence_id, day)")
     _enable_search(conn)
     stored = dict(conn.execute("select key, value from settings").fetchall())
     existing = Settings.from_rows(stored) if stored else Settings()
-    chosen = settings if isinstance(settings, Mapping) else None
-    settings = replace(existing, **chosen) if chosen is not None else settings or existing
+    if isinstance(settings, Mapping):  # what a user chose: each value must agree with the database
+        wanted = replace(existing, **settings)
+        clash = [k for k, v in settings.items() if v != getattr(existing, k)]
+    else:  # complete settings: the signature ones must agree once signatures are stored
+        wanted = settings or existing
+        clash = existing.incompatible(wanted) if conn.execute("select 1 from band_keys limit 1").fetchone() else []
     if not stored:
-        conn.executemany("insert into settings(key, value) values (?, ?)", settings.as_rows())
-        return settings
-    clash = [k for k in chosen if chosen[k] != getattr(existing, k)] if chosen else existing.incompatible(settings)
-    if clash and (chosen or conn.execute("select 1 from band_keys limit 1").fetchone()):
+        conn.executemany("insert into settings(key, value) values (?, ?)", wanted.as_rows())
+        return wanted
+    if clash:
         raise IncompatibleSettings(
             "the database was built with other settings ("
-            + ", ".join(f"{k}={getattr(existing, k)} not {getattr(settings, k)}" for k in clash)
+            + ", ".join(f"{k}={getattr(existing, k)} not {getattr(wanted, k)}" for k in clash)
             + "); load into a new database or use the stored settings"
         )
     return existing

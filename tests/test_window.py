@@ -94,7 +94,8 @@ def test_a_database_from_before_the_window_gets_its_sentences_days(tmp_path):
                      " primary key (key, sentence_id)) without rowid")
     load_paths(str(db), [str(SEEDS)])
     with closing(sqlite3.connect(db)) as conn:
-        conn.execute("alter table sketches drop column day")  # as if these sentences were loaded back then
+        conn.execute("drop index sketches_day")  # as if these sentences were loaded back then
+        conn.execute("alter table sketches drop column day")
         conn.commit()
     load_paths(str(db), [str(_articles(tmp_path / "a.jsonl"))])
     check_consistency(db)
