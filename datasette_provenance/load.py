@@ -36,6 +36,7 @@ from .signatures import (
 )
 
 
+_EVERY_DAY = (-(2**62), 2**62)
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
 
 
@@ -239,31 +240,22 @@ def _link_new_sentences(
     sigs = batch.signatures[new.row]
     keys = batch.keys[new.row]
     flat_keys, flat_ids = keys.ravel(), np.repeat(ids, keys.shape[1])
-    order = np.argsort(flat_keys, kind="stable")  # B-tree inserts in key order touch each page once
-    sorted_keys = flat_keys[order]
-    conn.executemany("insert or ignore into band_keys(key, sentence_id) values (?, ?)",
-                     zip(sorted_keys.tolist(), flat_ids[order].tolist()))
+    flat_periods = np.repeat(store.band_periods(new.day, settings.window), keys.shape[1])
+    order = np.lexsort((flat_keys, flat_periods))  # B-tree inserts in index order touch each page once
+    conn.executemany("insert or ignore into band_keys(period, key, sentence_id) values (?, ?, ?)",
+                     zip(flat_periods[order].tolist(), flat_keys[order].tolist(), flat_ids[order].tolist()))
     sizes = np.diff(batch.bounds)[new.row]  # shingles per sentence, from the batch's offsets
     new_sketches = sketches(sigs)
     conn.executemany("insert into sketches(sentence_id, sketch, size, day) values (?, ?, ?, ?)",
                      zip(ids.tolist(), map(bytes, new_sketches), sizes.tolist(),
                          [None if d == NO_DAY else d for d in new.day.tolist()]))
-    batch_keys = "[" + ",".join(map(str, distinct(sorted_keys).tolist())) + "]"  # one parameter, read by json_each
+    batch_keys = "[" + ",".join(map(str, distinct(np.sort(flat_keys)).tolist())) + "]"  # one parameter, for json_each
     lo, hi = _day_range(new.day, settings.window)
-    # Each hit's day costs a lookup per hit (through the small covering index, not the sketch rows);
-    # without a window no day is needed, and that lookup would double the query's cost.
-    day, in_window = ("coalesce(k.day, :none)", "left join sketches k indexed by sketches_day"
-                      " on k.sentence_id = b.sentence_id where (k.day is null or k.day between :lo and :hi) and"
-                      ) if settings.window else (":none", "where")
-    hits = conn.execute(  # the latest stored rows of each key: the predecessors band_pairs pairs with
-        f"""select h.key, h.sentence_id, s.article_id, h.day from (
-             select b.key, b.sentence_id, {day} as day,
-                    row_number() over (partition by b.key order by b.sentence_id desc) as rank
-             from json_each(:keys) t join band_keys b on b.key = t.value
-             {in_window} b.sentence_id < :first) h
-           join sentences s on s.id = h.sentence_id
-           where h.rank <= :bucket""",
-        {"none": NO_DAY, "keys": batch_keys, "first": first_new, "lo": lo, "hi": hi, "bucket": settings.max_bucket},
+    periods = _periods_within(conn, lo, hi, settings.window)
+    hits = conn.execute(
+        hits_sql(bool(settings.window)),
+        {"none": NO_DAY, "keys": batch_keys, "periods": json.dumps(periods), "first": first_new, "lo": lo, "hi": hi,
+         "bucket": settings.max_bucket},
     ).fetchall()
     old_hit = np.array(hits, dtype=np.int64).reshape(-1, 4)
     new_articles = np.repeat(new.article, keys.shape[1])
@@ -292,11 +284,40 @@ def _link_new_sentences(
     return links, shingles
 
 
+def hits_sql(window: bool) -> str:
+    """The latest stored rows of each of a batch's band keys: the predecessors band_pairs pairs with.
+
+    Named parameters: ``periods`` and ``keys`` (JSON lists), ``first`` (the batch's first sentence),
+    ``bucket`` (rows kept per key), ``none`` (the day of undated rows), ``lo``/``hi`` (stored days in reach).
+    """
+    # Each hit's day costs a lookup per hit (through the small covering index, not the sketch rows);
+    # without a window no day is needed, and that lookup would double the query's cost.
+    day, in_window = ("coalesce(k.day, :none)", "left join sketches k indexed by sketches_day"
+                      " on k.sentence_id = b.sentence_id where (k.day is null or k.day between :lo and :hi) and"
+                      ) if window else (":none", "where")
+    return f"""select h.key, h.sentence_id, s.article_id, h.day from (
+             select b.key, b.sentence_id, {day} as day,
+                    row_number() over (partition by b.key order by b.sentence_id desc) as rank
+             from json_each(:periods) u cross join json_each(:keys) t  -- in this order: one seek a key
+             cross join band_keys b on b.period = u.value and b.key = t.value
+             {in_window} b.sentence_id < :first) h
+           join sentences s on s.id = h.sentence_id
+           where h.rank <= :bucket"""
+
+
 def _day_range(days: np.ndarray, window: int) -> tuple[int, int]:
     """Stored days a batch's sentences can be compared with (every day if the window is off or a day is unknown)."""
     if not window or not len(days) or (days == NO_DAY).any():
-        return -(2**62), 2**62
+        return _EVERY_DAY
     return int(days.min()) - window, int(days.max()) + window
+
+
+def _periods_within(conn: sqlite3.Connection, lo: int, hi: int, window: int) -> list[int]:
+    """The stored band-key periods holding days between ``lo`` and ``hi``, and the undated one."""
+    stored = [p for (p,) in conn.execute(f"{store.PERIODS} select period from periods where period is not null")]
+    if (lo, hi) == _EVERY_DAY:
+        return stored
+    return [p for p in stored if p == store.UNDATED_PERIOD or lo // window <= p <= hi // window]
 
 
 def _within_window(pairs: np.ndarray, ids: np.ndarray, days: np.ndarray, window: int) -> np.ndarray:

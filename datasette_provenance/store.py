@@ -11,12 +11,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import sqlite_utils
 
 from .dates import NO_DAY, publication_day
 from .signatures import Settings
 
-SCHEMA = """
+_BAND_KEYS = """create table if not exists {} (
+    period integer not null,           -- band_period(): the window-wide run of days its article is from
+    key integer not null,              -- MinHash band (see settings), mixed with its band index
+    sentence_id integer not null,      -- sentences(id); no foreign key or second index:
+    primary key (period, key, sentence_id)  -- the hottest insert (42 rows a sentence)
+) without rowid;"""
+
+SCHEMA = f"""
 create table if not exists articles (
     id integer primary key,
     external_id text not null unique,  -- the record's id; for text files the file's relative path
@@ -75,11 +83,7 @@ create table if not exists links (
     containment real not null,         -- of the shorter sentence in the longer
     primary key (sentence_a, sentence_b)
 ) without rowid;
-create table if not exists band_keys (
-    key integer not null,              -- MinHash band (see settings), mixed with its band index
-    sentence_id integer not null,      -- sentences(id); no foreign key, second index or third column:
-    primary key (key, sentence_id)     -- the hottest insert (42 rows a sentence)
-) without rowid;
+{_BAND_KEYS.format("band_keys")}
 create table if not exists sketches (
     sentence_id integer primary key,   -- sentences(id) of a matchable sentence
     sketch blob not null,              -- low byte of each MinHash value (signatures.sketches)
@@ -194,6 +198,9 @@ create index if not exists graph_nodes_busiest on graph_nodes(volume desc, id);
 """
 
 
+UNDATED_PERIOD = -1  # band keys of sentences whose articles have no known day
+
+
 class IncompatibleSettings(Exception):
     """The database holds signatures made with other settings: mixing them would be silently wrong."""
 
@@ -228,16 +235,18 @@ def ensure_schema(conn: sqlite3.Connection, settings: Settings | Mapping[str, An
     else:  # complete settings: the signature ones must agree once signatures are stored
         wanted = settings or existing
         clash = existing.incompatible(wanted) if conn.execute("select 1 from band_keys limit 1").fetchone() else []
-    if not stored:
-        conn.executemany("insert into settings(key, value) values (?, ?)", wanted.as_rows())
-        return wanted
-    if clash:
+    if clash and stored:
         raise IncompatibleSettings(
             "the database was built with other settings ("
             + ", ".join(f"{k}={getattr(existing, k)} not {getattr(wanted, k)}" for k in clash)
             + "); load into a new database or use the stored settings"
         )
-    return existing
+    if not stored:
+        conn.executemany("insert into settings(key, value) values (?, ?)", wanted.as_rows())
+    in_force = existing if stored else wanted
+    if "period" not in {r[1] for r in conn.execute("pragma table_info(band_keys)")}:
+        _add_band_periods(conn, in_force.window)
+    return in_force
 
 
 def _add_sketch_days(conn: sqlite3.Connection) -> None:
@@ -249,6 +258,41 @@ def _add_sketch_days(conn: sqlite3.Connection) -> None:
     conn.executemany("update sketches set day = ? where sentence_id = ?",
                      [(day, sid) for sid, published in rows if (day := publication_day(published)) != NO_DAY])
     conn.execute("commit")
+
+
+def _add_band_periods(conn: sqlite3.Connection, window: int) -> None:
+    """Databases made before band keys were kept by period: the index rebuilt in that order, in one transaction."""
+    conn.execute("begin immediate")
+    conn.execute(_BAND_KEYS.format("band_keys_by_period"))
+    conn.execute("insert into band_keys_by_period select case when :window = 0 then 0 when k.day is null then :undated"
+                 " else k.day / :window end, b.key, b.sentence_id from band_keys b"
+                 " left join sketches k on k.sentence_id = b.sentence_id order by 1, 2, 3",
+                 {"window": window, "undated": UNDATED_PERIOD})
+    conn.execute("drop table band_keys")
+    conn.execute("alter table band_keys_by_period rename to band_keys")
+    conn.execute("commit")
+
+
+def band_periods(days: np.ndarray, window: int) -> np.ndarray:
+    """The period of each publication day: the band-key index is ordered by it first.
+
+    Band keys are random, so one index over the whole corpus takes a batch's inserts and lookups
+    to every page of it, and each commit rewrites all of them: the cost of a batch grew with the
+    corpus. With a window a batch needs only the periods within its days ± the window, and writes
+    only to its own, so its cost stays that of a few windows of articles. Without a window every
+    sentence is compared with every other, and there is one period.
+    """
+    if not window:
+        return np.zeros(len(days), dtype=np.int64)
+    return np.where(days == NO_DAY, UNDATED_PERIOD, days // window)
+
+
+# The periods in the band-key index, one seek each (SQLite does not skip-scan without statistics).
+PERIODS = """with recursive periods(period) as (
+    select min(period) from band_keys
+    union all
+    select (select min(period) from band_keys where period > periods.period) from periods where period is not null
+)"""
 
 
 def _enable_search(conn: sqlite3.Connection) -> None:

@@ -171,9 +171,12 @@ def _child(kind: str, src: str, db: str, window: str = "0") -> None:
     else:
         from datasette_provenance.load import load_paths
 
+        def progress(done: int, chars: int) -> None:  # after each batch: does the rate hold as the corpus grows?
+            print(f"BENCH-PROGRESS {time.perf_counter() - started:.3f} {done}", flush=True)
+
         # as `datasette provenance load` [--window DAYS]
         summary = load_paths(db, [src], settings={"window": int(window)} if int(window) else None,
-                             jobs=len(os.sched_getaffinity(0)))
+                             jobs=len(os.sched_getaffinity(0)), progress=progress)
         out = {"articles": summary.articles_added, "sentences": summary.sentences, "links": summary.links_added,
                "candidates": summary.candidates, "checked": summary.checked,
                "clusters": summary.clusters, "errors": len(summary.errors)}
@@ -200,6 +203,8 @@ def run_measured(kind: str, src: Path, db: Path, log: Path, window: int = 0) -> 
     line = next(l for l in reversed(text.splitlines()) if l.startswith("BENCH-RESULT "))
     result = json.loads(line[len("BENCH-RESULT "):])
     result["wall"] = wall
+    result["progress"] = [(float(t), int(n)) for t, n in
+                          (l.split()[1:3] for l in text.splitlines() if l.startswith("BENCH-PROGRESS "))]
     result["cpu"] = usage.ru_utime + usage.ru_stime  # less disturbed than wall time by other load
     # Worker processes count too: the peak of the whole process tree's RSS, sampled every 200 ms.
     result["peak_rss_mb"] = max(usage.ru_maxrss, peak[0]) / 1024  # KiB on Linux
@@ -268,6 +273,15 @@ def _fmt_row(name: str, r: dict, size: int, m: dict | None) -> str:
         cols += [f"{m['precision']:>6.3f}", f"{m['recall']:>6.3f}", f"{m['recall_rewrite']:>6.3f}",
                  f"{m['negatives_linked']:>4}/{m['negatives']:<5}"]
     return " ".join(cols)
+
+
+def rate_by_tenth(progress: list[tuple[float, int]]) -> list[float]:
+    """Articles per second between the batches that end each tenth of a load (empty if too few batches)."""
+    if len(progress) < 20:
+        return []
+    total = progress[-1][1]
+    marks = [(0.0, 0)] + [next(p for p in progress if p[1] >= total * k / 10) for k in range(1, 11)]
+    return [(n1 - n0) / (t1 - t0) for (t0, n0), (t1, n1) in zip(marks, marks[1:]) if t1 > t0]
 
 
 HEADER = (f"{'pipeline':<24} {'articles':>8} {'wall s':>9} {'cpu s':>8} {'art/s':>10} {'MB/s':>7} {'RSS MB':>8} "
@@ -344,6 +358,10 @@ def load_mode(args: argparse.Namespace) -> dict:
               f" {ours['checked']:,} compared exactly; at this rate per pair of sentences, 1,000,000 such articles"
               f" would give ~{ours['candidates'] * scale:,.2g} candidates and ~{ours['checked'] * scale:,.2g}"
               " exact comparisons")
+    tenths = rate_by_tenth(ours["progress"])
+    if tenths:
+        print("ours, articles/s in each tenth of the load (flat if a batch costs the same in a larger corpus): "
+              + " ".join(f"{r:,.0f}" for r in tenths))
     need = 1_000_000 / TARGET_1M_SECONDS
     print(f"targets: 1M articles in <= {TARGET_1M_SECONDS // 60} min needs >= {need:,.0f} articles/s sustained"
           f" (ours here: {ours['articles'] / ours['wall']:,.0f}/s); peak RSS <= {TARGET_RSS_MB:,} MB;"

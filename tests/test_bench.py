@@ -182,3 +182,16 @@ def test_restrict_gold_keeps_what_a_prefix_holds(tmp_path):
     assert all(p["a"] in first and p["b"] in first for p in part["pairs"])
     assert len(part["pairs"]) == sum(p["a"] in first and p["b"] in first for p in gold["pairs"])
     assert all(len({m[0] for m in st["members"]}) >= 2 for st in part["statements"])
+
+
+def test_rate_by_tenth_shows_whether_a_load_slows_down():
+    steady = [(i * 2.0, i * 100) for i in range(1, 101)]  # 50 articles/s throughout
+    assert bench.rate_by_tenth(steady) == pytest.approx([50.0] * 10)
+    # Each batch of 100 articles takes longer than the one before: the later tenths are slower.
+    slowing, t = [], 0.0
+    for i in range(1, 101):
+        t += 1.0 + i / 10
+        slowing.append((t, i * 100))
+    rates = bench.rate_by_tenth(slowing)
+    assert len(rates) == 10 and rates == sorted(rates, reverse=True) and rates[0] > 3 * rates[-1]
+    assert bench.rate_by_tenth(steady[:10]) == []  # too few batches to say

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from datasette.cli import cli
 
-from datasette_provenance.load import load_paths
+from datasette_provenance.load import hits_sql, load_paths
 from datasette_provenance.signatures import Settings
 from datasette_provenance.store import IncompatibleSettings
 
@@ -196,3 +196,15 @@ def test_batches_grow_to_the_batch_size_on_a_small_database(tmp_path, monkeypatc
     sizes.clear()
     load.load_paths(str(tmp_path / "new.db"), [str(corpus)], batch_size=400)
     assert sizes == [250, 350]
+
+
+@pytest.mark.parametrize("window", [False, True])
+def test_a_batch_seeks_each_of_its_band_keys_in_each_period(seed_db, window):
+    """The planner must not scan a period of the band-key index per key (a join order it prefers on
+    small tables, and a batch's cost that grows with the corpus)."""
+    plan = sqlite3.connect(seed_db).execute(
+        "explain query plan " + hits_sql(window),
+        {"none": -1, "keys": "[1, 2]", "periods": "[0]", "first": 10, "lo": 0, "hi": 9, "bucket": 64}).fetchall()
+    steps = [row[-1] for row in plan]
+    assert "SEARCH b USING PRIMARY KEY (period=? AND key=? AND sentence_id<?)" in steps, steps
+    assert not any(step.startswith("SCAN b") for step in steps), steps

@@ -141,3 +141,71 @@ def test_the_window_gives_the_same_corpus_in_any_load_order(tmp_path, dated_corp
             load_paths(str(db), [path], settings=window, batch_size=11)
         check_consistency(db)
         assert snapshot(db) == snapshot(one)
+
+
+def _sentence_links(db: Path) -> set[frozenset[tuple]]:
+    """Links by article and offset, with each article's publication day: comparable across databases."""
+    with closing(sqlite3.connect(db)) as conn:
+        rows = conn.execute("""
+            select a.external_id, pa.start + sa.start, a.published, b.external_id, pb.start + sb.start, b.published
+            from links l
+            join sentences sa on sa.id = l.sentence_a join paragraphs pa on pa.id = sa.paragraph_id
+            join articles a on a.id = sa.article_id
+            join sentences sb on sb.id = l.sentence_b join paragraphs pb on pb.id = sb.paragraph_id
+            join articles b on b.id = sb.article_id""").fetchall()
+    return {frozenset([(r[0], r[1], r[2]), (r[3], r[4], r[5])]) for r in rows}
+
+
+@pytest.mark.parametrize("window", [1, 3])
+def test_stored_band_keys_read_by_period_lose_no_pair_within_the_window(tmp_path, dated_corpus, window):
+    """In batches of a few articles nearly every pair is found through the stored index, which a window
+    reads only in the periods near a batch's days: it must link exactly the pairs a load without a window
+    links whose articles are at most ``window`` days apart, or not dated to the day."""
+    parts, _ = dated_corpus
+    everything, windowed = tmp_path / "everything.db", tmp_path / "windowed.db"
+    load_paths(str(everything), parts)
+    load_paths(str(windowed), parts, settings=replace(Settings(), window=window), batch_size=4)
+
+    def within(link: frozenset[tuple]) -> bool:
+        (_, _, x), (_, _, y) = link
+        dx, dy = publication_day(x), publication_day(y)
+        return -1 in (dx, dy) or abs(dx - dy) <= window
+
+    expected = {link for link in _sentence_links(everything) if within(link)}
+    assert len(expected) < len(_sentence_links(everything)), "the window must leave some pair out"
+    assert _sentence_links(windowed) == expected
+    with closing(sqlite3.connect(windowed)) as conn:
+        rows = conn.execute("select b.period, k.day from band_keys b join sketches k on k.sentence_id = b.sentence_id"
+                            ).fetchall()
+        assert len({p for p, _ in rows}) > 3, "the corpus must span several periods"
+        assert all(p == (-1 if day is None else day // window) for p, day in rows)
+        assert conn.execute("select count(*) from band_keys").fetchone()[0] == len(rows)
+    with closing(sqlite3.connect(everything)) as conn:  # without a window, one period
+        assert conn.execute("select distinct period from band_keys").fetchall() == [(0,)]
+
+
+def test_a_database_from_before_periods_gets_its_band_keys_reordered(tmp_path, dated_corpus):
+    """Band keys stored without their period are rebuilt in period order on the next load, in one
+    transaction, and the database then goes on as one that always had them."""
+    parts, _ = dated_corpus
+    window = replace(Settings(), window=2)
+    old, new = tmp_path / "old.db", tmp_path / "new.db"
+    for db in (old, new):
+        load_paths(str(db), parts[:2], settings=window)
+    with closing(sqlite3.connect(old)) as conn:  # as such databases had them
+        keys = conn.execute("select key, sentence_id from band_keys order by 1, 2").fetchall()
+        conn.execute("drop table band_keys")
+        conn.execute("create table band_keys (key integer not null, sentence_id integer not null,"
+                     " primary key (key, sentence_id)) without rowid")
+        conn.executemany("insert into band_keys values (?, ?)", keys)
+        conn.commit()
+    for db in (old, new):
+        load_paths(str(db), parts[2:])
+    check_consistency(old)
+    assert snapshot(old) == snapshot(new)
+    assert _sentence_links(old) == _sentence_links(new)
+    with closing(sqlite3.connect(old)) as a, closing(sqlite3.connect(new)) as b:
+        query = "select period, key, sentence_id from band_keys order by 1, 2, 3"
+        assert a.execute(query).fetchall() == b.execute(query).fetchall()
+        assert len({p for (p,) in a.execute("select distinct period from band_keys")}) > 3
+        assert not a.execute("select 1 from sqlite_master where name = 'band_keys_by_period'").fetchone()

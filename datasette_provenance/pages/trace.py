@@ -14,6 +14,7 @@ from collections import defaultdict
 from ..candidates import is_link
 from ..segment import normal_form, split_sentences
 from ..signatures import Settings, band_keys, minhash_signatures, shingle_sets, similarity
+from ..store import PERIODS
 from .common import (
     Urls, base_context, html, json_response, open_database, rows, rows_in, same_day_tie, timeline_key,
     wants_json,
@@ -69,7 +70,8 @@ async def trace(db, q: str, settings: Settings, urls: Urls) -> dict:
             for key in row:
                 wanted[key].add(idx)
         bucket: dict[int, list[int]] = defaultdict(list)
-        for r in await rows_in(db, "select key, sentence_id from band_keys where key in ({}) order by key, sentence_id",
+        for r in await rows_in(db, f"{PERIODS} select key, sentence_id from band_keys where period in"
+                                   " (select period from periods) and key in ({}) order by key, sentence_id",
                                list(wanted)):
             if len(bucket[r["key"]]) < settings.max_bucket:
                 bucket[r["key"]].append(r["sentence_id"])
