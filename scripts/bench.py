@@ -27,6 +27,15 @@ loads N generated articles in one process (no workers) under cProfile and prints
 stage (preparing: credits, quotes, MinHash, segmenting; then inserting, candidates, reclustering,
 provenance).
 
+Index mode::
+
+    python scripts/bench.py --index-growth 8,24,64 [--index-batch ROWS]
+
+times what one batch of band keys costs (sorted inserts and the commit) as the stored index grows
+(millions of rows; 720 a sentence-rich article), with the layout a load without a window uses (one
+index) and the one ``--window`` uses (periods, the batch in the newest), each in a fresh database
+built to that size.
+
 Every run prints the machine (cores, CPU model, RAM, load average) next to the figures. No figure
 here is asserted anywhere: timings are read, not tested.
 """
@@ -487,6 +496,66 @@ def profile_mode(args: argparse.Namespace) -> dict:
     return results
 
 
+PERIOD_ROWS = 8 * 500 * 720  # band-key rows of one period: 8 days of ~500 articles of ~720 rows
+
+
+def index_mode(args: argparse.Namespace) -> dict:
+    """Time a batch of band-key inserts and its commit into a stored index of each size, both layouts."""
+    import numpy as np
+
+    from datasette_provenance import store
+
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    print_machine(machine())
+    rng = np.random.default_rng(args.seed)
+    batch = args.index_batch
+    results: dict = {"batch_rows": batch, "period_rows": PERIOD_ROWS, "sizes": []}
+    print(f"{'stored rows':>12} {'one index: s a batch':>22} {'by period: s a batch':>22}   (batches of {batch:,} rows)")
+    for millions in [float(x) for x in args.index_growth.split(",")]:
+        stored = int(millions * 1e6)
+        row = {"stored": stored}
+        for layout in ("one index", "by period"):
+            db = workdir / "index_growth.db"
+            _remove_db(db)
+            conn = store.connect(str(db))
+            store.ensure_schema(conn)
+            # Stored keys are random within a period; the periods before the newest are full.
+            periods = np.zeros(stored, dtype=np.int64) if layout == "one index" else np.arange(stored) // PERIOD_ROWS
+            newest = int(periods[-1]) if stored else 0
+            _append_sorted(conn, periods, rng.integers(-2**62, 2**62, stored), np.arange(stored))
+            conn.execute("pragma wal_checkpoint(truncate)")
+            seconds, next_id = [], stored
+            for _ in range(3):
+                keys = rng.integers(-2**62, 2**62, batch)
+                started = time.perf_counter()
+                _append_sorted(conn, np.full(batch, newest), keys, np.arange(next_id, next_id + batch), batch)
+                seconds.append(time.perf_counter() - started)
+                next_id += batch
+            assert conn.execute("select count(*) from band_keys").fetchone()[0] == stored + 3 * batch
+            conn.close()
+            row[layout] = statistics.median(seconds)
+        results["sizes"].append(row)
+        print(f"{stored / 1e6:>11,.1f}M {row['one index']:>22.2f} {row['by period']:>22.2f}")
+    _remove_db(workdir / "index_growth.db")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")
+    return results
+
+
+def _append_sorted(conn: sqlite3.Connection, periods, keys, ids, chunk: int = 1_000_000) -> None:
+    """Insert band-key rows in index order, a million per transaction, as a load's batch does."""
+    import numpy as np
+
+    order = np.lexsort((ids, keys, periods))
+    for i in range(0, len(order), chunk):
+        part = order[i:i + chunk]
+        conn.execute("begin")
+        conn.executemany("insert into band_keys(period, key, sentence_id) values (?, ?, ?)",
+                         zip(periods[part].tolist(), keys[part].tolist(), ids[part].tolist()))
+        conn.execute("commit")
+
+
 def pages_mode(args: argparse.Namespace) -> dict:
     db = Path(args.pages)
     if not db.exists():
@@ -569,6 +638,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", type=int, metavar="N",
                     help="instead: load N articles in one process under cProfile and print each stage's time")
     ap.add_argument("--pages", metavar="DB", help="time the provenance pages of DB instead")
+    ap.add_argument("--index-growth", metavar="M,M,…",
+                    help="instead: time a batch of band-key rows into stored indexes of M million rows")
+    ap.add_argument("--index-batch", type=int, default=1_440_000, metavar="ROWS",
+                    help="band-key rows a batch inserts (index mode; 2000 articles ≈ 1.44 M)")
     ap.add_argument("--requests", type=int, default=30, help="timed requests per page (pages mode)")
     ap.add_argument("--page-seconds", type=float, default=60.0, help="at most this long per page (pages mode)")
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "dp_bench"))
@@ -578,6 +651,8 @@ def main(argv: list[str] | None = None) -> int:
         pages_mode(args)
     elif args.profile:
         profile_mode(args)
+    elif args.index_growth:
+        index_mode(args)
     else:
         load_mode(args)
     return 0

@@ -195,3 +195,15 @@ def test_rate_by_tenth_shows_whether_a_load_slows_down():
     rates = bench.rate_by_tenth(slowing)
     assert len(rates) == 10 and rates == sorted(rates, reverse=True) and rates[0] > 3 * rates[-1]
     assert bench.rate_by_tenth(steady[:10]) == []  # too few batches to say
+
+
+def test_index_mode_times_both_layouts_at_each_size(tmp_path, capsys):
+    out = tmp_path / "index.json"
+    bench.main(["--index-growth", "0.02,0.05", "--index-batch", "3000", "--workdir", str(tmp_path),
+                "--json", str(out)])
+    results = json.loads(out.read_text())
+    assert [r["stored"] for r in results["sizes"]] == [20_000, 50_000]
+    assert all(r["one index"] > 0 and r["by period"] > 0 for r in results["sizes"])
+    printed = capsys.readouterr().out
+    assert "0.0M" in printed and "by period" in printed
+    assert not (tmp_path / "index_growth.db").exists()
