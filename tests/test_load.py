@@ -208,3 +208,45 @@ def test_a_batch_seeks_each_of_its_band_keys_in_each_period(seed_db, window):
     steps = [row[-1] for row in plan]
     assert "SEARCH b USING PRIMARY KEY (period=? AND key=? AND sentence_id<?)" in steps, steps
     assert not any(step.startswith("SCAN b") for step in steps), steps
+
+
+# Tables that grow with the corpus: a batch that reads one of them whole costs more with every batch.
+_CORPUS_TABLES = {"articles", "paragraphs", "sentences", "links", "band_keys", "sketches", "clusters",
+                  "cluster_members", "derivations", "attributions", "quotes"}
+# Once a load, not once a batch: the corpus summary, the search index when it is (re)built, and
+# whether the outlet counts are missing (exists: the first row answers).
+_ONCE_A_LOAD = ("select count(*) from clusters", 'insert into "articles_fts" (rowid, "title", "text")',
+                "select (not exists (select 1 from outlet_edges)")
+
+
+def test_no_statement_of_a_load_reads_a_corpus_table_whole(tmp_path, monkeypatch):
+    """Every statement the loader runs, planned by SQLite: none scans a table that grows with the corpus
+    (a scan per batch made a million-article load slower with every batch)."""
+    from datasette_provenance import store
+
+    statements: list[str] = []
+    connect = store.connect
+
+    def traced(path: str) -> sqlite3.Connection:
+        conn = connect(path)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(store, "connect", traced)
+    for window in (0, 7):
+        db = tmp_path / f"traced{window}.db"
+        load_paths(str(db), [str(SEEDS)], batch_size=2, settings={"window": window})
+        load_paths(str(db), [str(SEEDS)], batch_size=2)
+    assert len(statements) > 100
+    conn = sqlite3.connect(db)
+    scans = {}
+    for sql in set(statements):
+        text = " ".join(sql.split())
+        if not text.lower().startswith(("select", "with", "insert", "update", "delete")) or \
+                text.lower().startswith(_ONCE_A_LOAD) or " limit 1" in text.lower():
+            continue
+        for *_, step in conn.execute("explain query plan " + sql):
+            words = step.split()
+            if words[0] == "SCAN" and words[1] in _CORPUS_TABLES or words[:2] == ["SCAN", "l"]:
+                scans[text[:200]] = step
+    assert not scans, scans
