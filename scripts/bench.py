@@ -578,7 +578,9 @@ def pages_mode(args: argparse.Namespace) -> dict:
                                    "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
     results: dict = {"machine": m, "database": str(db), "pages": []}
     try:
-        deadline = time.monotonic() + 60
+        # Datasette hashes an immutable database's file before it serves (about 10 s a GB here).
+        deadline = time.monotonic() + 60 + 20 * db.stat().st_size / 1e9
+        started = time.monotonic()
         while True:
             try:
                 if _get(root + "/-/versions.json", timeout=2)[0] == 200:
@@ -588,6 +590,7 @@ def pages_mode(args: argparse.Namespace) -> dict:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"datasette did not start; log {log}:\n{log.read_text()[-2000:]}")
             time.sleep(0.2)
+        print(f"datasette serving after {time.monotonic() - started:.0f} s")
         print(f"\n{'page':<36} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'KB':>7}  status")
         for label, path in targets:
             _get(root + path, timeout=120)  # warm-up: first render compiles templates, fills caches
