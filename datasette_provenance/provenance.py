@@ -10,6 +10,7 @@ shared text best. When the evidence does not decide, the relation is ``undetermi
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -448,10 +449,10 @@ def _wording(conn: sqlite3.Connection, ids: set[int]) -> dict[tuple[int, int], f
                   " join sentences s1 on s1.id = l.sentence_a join sentences s2 on s2.id = l.sentence_b"
                   f" where {side}.article_id in ({{}})", sorted(ids)))
     sums: dict[tuple[int, int], list[float]] = defaultdict(list)
-    for _, (a, b, j) in sorted(links.items()):
+    for a, b, j in links.values():
         sums[(a, b)].append(j)
         sums[(b, a)].append(j)
-    return {k: round(sum(v) / len(v), 3) for k, v in sums.items()}
+    return {k: round(math.fsum(v) / len(v), 3) for k, v in sums.items()}  # exact: in any order
 
 
 def _neighbours(conn: sqlite3.Connection, ids: set[int]) -> set[int]:
