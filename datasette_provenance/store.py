@@ -18,7 +18,7 @@ from .dates import NO_DAY, publication_day
 from .signatures import Settings
 
 _BAND_KEYS = """create table if not exists {} (
-    period integer not null,           -- band_period(): the window-wide run of days its article is from
+    period integer not null,           -- band_periods(): the window-wide run of days its article is from
     key integer not null,              -- MinHash band (see settings), mixed with its band index
     sentence_id integer not null,      -- sentences(id); no foreign key or second index:
     primary key (period, key, sentence_id)  -- the hottest insert (42 rows a sentence)
