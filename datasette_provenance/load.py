@@ -241,7 +241,8 @@ def _link_new_sentences(
     keys = batch.keys[new.row]
     flat_keys, flat_ids = keys.ravel(), np.repeat(ids, keys.shape[1])
     flat_periods = np.repeat(store.band_periods(new.day, settings.window), keys.shape[1])
-    order = np.lexsort((flat_keys, flat_periods))  # B-tree inserts in index order touch each page once
+    by_key = np.argsort(flat_keys, kind="stable")  # once: for the insert order and the batch's distinct keys
+    order = by_key[np.argsort(flat_periods[by_key], kind="stable")]  # index order: each page touched once
     conn.executemany("insert or ignore into band_keys(period, key, sentence_id) values (?, ?, ?)",
                      zip(flat_periods[order].tolist(), flat_keys[order].tolist(), flat_ids[order].tolist()))
     sizes = np.diff(batch.bounds)[new.row]  # shingles per sentence, from the batch's offsets
@@ -249,7 +250,7 @@ def _link_new_sentences(
     conn.executemany("insert into sketches(sentence_id, sketch, size, day) values (?, ?, ?, ?)",
                      zip(ids.tolist(), map(bytes, new_sketches), sizes.tolist(),
                          [None if d == NO_DAY else d for d in new.day.tolist()]))
-    batch_keys = "[" + ",".join(map(str, distinct(np.sort(flat_keys)).tolist())) + "]"  # one parameter, for json_each
+    batch_keys = "[" + ",".join(map(str, distinct(flat_keys[by_key]).tolist())) + "]"  # one parameter, for json_each
     lo, hi = _day_range(new.day, settings.window)
     periods = _periods_within(conn, lo, hi, settings.window)
     hits = conn.execute(
