@@ -49,6 +49,10 @@ class Article:
     extra: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     line: int | None = None
+    # The id was made from the path the file was reached by (and a line or offset), not given by the
+    # record: the same file reached by another path gets another id, so the loader decides "already
+    # loaded" for such ids by content, not by id.
+    id_from_path: bool = False
 
 
 @dataclass
@@ -356,6 +360,7 @@ def _read_text(source: str, name: str, data: bytes, opts: _Options) -> Iterator[
     published = opts.published or _pick_date(stated, find_date(body))
     yield Article(
         external_id=name,
+        id_from_path=True,
         text=body,
         outlet=opts.outlet or opts.aliases.infer_outlet(url, body),
         url=url,
@@ -737,6 +742,7 @@ def _mapped_article(
     )
     return Article(
         external_id=record_id or fallback_id,
+        id_from_path=not record_id,
         text=text,
         outlet=outlet,
         url=values.get("url"),
@@ -780,6 +786,7 @@ def _own_article(
     stated_outlet = values["outlet"] and opts.aliases.normalise_name(values["outlet"])
     return Article(
         external_id=record_id or fallback_id,
+        id_from_path=not record_id,
         text=text,
         outlet=opts.outlet or stated_outlet or opts.aliases.infer_outlet(values["url"], text),
         url=values["url"],
@@ -847,7 +854,7 @@ def _read_html(source: str, name: str, data: bytes, opts: _Options) -> Iterator[
     if page is None:
         yield LoadError(source, None, "no article text found in the page")
         return
-    yield _page_article(page, name, source, opts, {})
+    yield _page_article(page, name, source, opts, {}, id_from_path=True)
 
 
 def _read_warc(path: Path, source: str, name: str, opts: _Options) -> Iterator[Article | LoadError]:
@@ -888,11 +895,13 @@ def _read_warc(path: Path, source: str, name: str, opts: _Options) -> Iterator[A
                 extra["captured_url"] = item.target_uri
             extra |= {"warc_record_id": record_id, "warc_offset": item.offset}
             external_id = f"{name}#{record_id}" if record_id else page.url or f"{name}@{item.offset}"
-            yield _page_article(page, external_id, source, opts, extra, captured_url=item.target_uri)
+            yield _page_article(page, external_id, source, opts, extra, captured_url=item.target_uri,
+                                id_from_path=bool(record_id) or not page.url)
 
 
 def _page_article(
-    page: Page, external_id: str, source: str, opts: _Options, extra: dict[str, Any], captured_url: str | None = None
+    page: Page, external_id: str, source: str, opts: _Options, extra: dict[str, Any], captured_url: str | None = None,
+    id_from_path: bool = False,
 ) -> Article:
     """An Article from an extracted page. The outlet: the known domain of the URL it was captured
     from, then of its canonical URL (unless that names another site: a syndicated copy is the
@@ -912,6 +921,7 @@ def _page_article(
     outlet = opts.outlet or opts.aliases.site_outlet(*urls, site_name=page.site_name, text=page.text)
     return Article(
         external_id=external_id,
+        id_from_path=id_from_path,
         text=_normalise_newlines(page.text),
         outlet=outlet,
         url=page.url,
