@@ -8,7 +8,12 @@ titles; those are kept (the article stays whole) but flagged, so matching never 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+import regex
+from sentencex import get_sentence_boundaries
 
 # Paragraph kinds that are never treated as the outlet's own reporting.
 BOILERPLATE_KINDS = frozenset(
@@ -17,16 +22,19 @@ BOILERPLATE_KINDS = frozenset(
 # Sentences shorter than this (normalised characters) are too generic to prove reuse.
 MIN_MATCH_CHARS = 40
 
-_ABBREVIATIONS = frozenset(
-    """mr mrs ms dr st gen col lt sgt jr sr vs no nos inc co corp ltd jan feb mar apr jun jul aug
-    sep sept oct nov dec gov sen rep prof pres rev fig est approx dept univ u.s u.k u.n e.g i.e
-    etc al""".split()
-)
-_SENTENCE_END = re.compile(
-    r"[.!?]+[\"'”’)\]]*"  # terminal punctuation with closing quotes/brackets
-    r"(?=\s|(?<=[a-z0-9][.!?])[\"“‘]?[A-Z])"  # then space, or a capital glued on ("announced.The")
-)
-_WORD = re.compile(r"[^\W_]+")
+# A word: letters, combining marks and digits of any script. `re`'s \w leaves out marks, so Hindi's
+# vowel signs and decomposed (NFD) accents would split words.
+_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+_LETTER = regex.compile(r"[\p{L}\p{M}]")
+# Scripts written without spaces between words, and those whose one character carries about a word.
+_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}]")
+_DENSE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+_DENSE_WEIGHT = 3  # a Chinese or Japanese character counts as this many normalised characters
+# Sentence ends of other scripts, where lines are tested for ending a sentence.
+_STOPS = ("。", "！", "？", "।", "॥", "۔", "؟", "።", "။", "…")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+SPLITTER = "sentencex-1"  # stored in settings: another splitter makes other sentences
+DEFAULT_LANGUAGE = "en"
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE_LINE = re.compile(
     rf"^[\W\d_]*((mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?(\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d{{1,2}},?)?"
@@ -95,42 +103,87 @@ def normalise(text: str) -> tuple[str, list[int]]:
     """Lower-case words joined by single spaces, with the source offset of every character.
 
     Shingles are taken on this form so that punctuation, quotes and missing spaces after periods
-    ("announced.The") do not break the match; the offsets let a match be mapped back to the text.
+    ("announced.The") do not break the match, and so that composed and decomposed accents (NFC and
+    NFD) give the same shingles; the offsets let a match be mapped back to the text.
     """
+    composed = unicodedata.is_normalized("NFC", text)
     out: list[str] = []
     pos: list[int] = []
     for m in _WORD.finditer(text):
         if out:
             out.append(" ")
             pos.append(m.start() - 1)
-        word = m.group().lower()
-        if len(word) == m.end() - m.start():
-            out.append(word)
+        word = m.group()
+        if composed and len(low := word.lower()) == len(word):
+            out.append(low)
             pos.extend(range(m.start(), m.end()))
-        else:  # a character whose lower case is longer (e.g. 'İ'): map each piece to its source
-            for i, ch in enumerate(m.group(), m.start()):
-                low = ch.lower()
-                out.append(low)
-                pos.extend([i] * len(low))
+            continue
+        # Decomposed text, or a character whose lower case is longer (e.g. 'İ'): each grapheme is
+        # composed on its own and its pieces point at its first character. The word is lowered whole,
+        # as normal_form lowers it (a final sigma depends on its neighbours, never on its length).
+        pieces = [(unicodedata.normalize("NFC", g.group()), m.start() + g.start()) for g in _GRAPHEME.finditer(word)]
+        out.append("".join(p for p, _ in pieces).lower())
+        for piece, i in pieces:
+            pos.extend([i] * len(piece.lower()))
     return "".join(out), pos
+
+
+_GRAPHEME = regex.compile(r"\X")
 
 
 def normal_form(text: str) -> str:
     """``normalise(text)[0]`` without the offsets: the hot path, for shingling."""
-    return " ".join(_WORD.findall(text)).lower()
+    if unicodedata.is_normalized("NFC", text):
+        return " ".join(_WORD.findall(text)).lower()
+    return normalise(text)[0]
 
 
-def segment(text: str, title: str | None = None) -> list[Paragraph]:
+def matchable_length(norm: str) -> int:
+    """Length of a normalised sentence for the ``MIN_MATCH_CHARS`` floor: a Chinese or Japanese
+    character says about as much as three letters of an alphabet."""
+    return len(norm) if norm.isascii() else len(norm) + (_DENSE_WEIGHT - 1) * len(_DENSE.findall(norm))
+
+
+def word_count(text: str) -> int:
+    """Words in a line, also in scripts that write none of the spaces ``str.split`` counts: a
+    Chinese or Japanese character is about two thirds of a word, a Thai or Khmer one a quarter."""
+    if text.isascii() or not _UNSPACED.search(text):
+        return len(text.split())
+    unspaced = len(_UNSPACED.findall(text))
+    dense = len(_DENSE.findall(text))
+    return len(_UNSPACED.sub(" ", text).split()) + max(1, round(dense / 1.5 + (unspaced - dense) / 4))
+
+
+def language_of(text: str, given: str | None = None) -> str:
+    """The language of an article: its record's tag ("en-GB", "zh_CN") when it has one, else
+    py3langid's guess from its opening (its model ships in the wheel; nothing is fetched)."""
+    if given and (m := re.match(r"\s*([A-Za-z]{2,3})(?:$|[-_\s])", given)):
+        return m.group(1).lower()
+    sample = text[:1000]
+    if not _LETTER.search(sample):
+        return DEFAULT_LANGUAGE
+    return _identifier().classify(sample)[0]
+
+
+@lru_cache(maxsize=1)
+def _identifier():
+    import py3langid
+
+    return py3langid
+
+
+def segment(text: str, title: str | None = None, language: str | None = None) -> list[Paragraph]:
     paragraphs = _split_paragraphs(text)
     _classify_paragraphs(paragraphs, title)
+    language = language or language_of(text)
     seen: set[str] = set()
     for p in paragraphs:
-        p.sentences = [Sentence(s, e) for s, e in split_sentences(p.text)]
+        p.sentences = [Sentence(s, e) for s, e in split_sentences(p.text, language)]
         for s in p.sentences:
             norm = normal_form(p.text[s.start:s.end])
             if p.boilerplate:
                 s.kind = "boilerplate"
-            elif len(norm) < MIN_MATCH_CHARS:
+            elif matchable_length(norm) < MIN_MATCH_CHARS:
                 s.kind = "short"
             elif norm in seen:
                 s.kind = "repeat"  # a title repeated as heading, a caption repeated: not reuse
@@ -140,29 +193,36 @@ def segment(text: str, title: str | None = None) -> list[Paragraph]:
     return paragraphs
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans in a paragraph; tolerant of missing spaces after periods and of abbreviations."""
+def split_sentences(text: str, language: str | None = None) -> list[tuple[int, int]]:
+    """Sentence spans in a paragraph, by sentencex's rules for the language (abbreviations,
+    "3 p.m.", "announced.The", 。, ।, ۔), with surrounding spaces left out.
+
+    sentencex never ends a sentence inside quotes; a quoted statement of several sentences is what
+    outlets translate sentence by sentence, so it sees the quote marks as spaces, and a closing
+    quote goes back to the sentence it closes.
+    """
+    masked = text.translate(_QUOTES_AS_SPACES)
+    if _SURROGATE.search(masked):  # a lone surrogate cannot cross into sentencex; same length, same offsets
+        masked = _SURROGATE.sub("\ufffd", masked)
     spans: list[tuple[int, int]] = []
-    start = _skip_space(text, 0)
-    for m in _SENTENCE_END.finditer(text):
-        if m.end() <= start:
-            continue
-        before = text[start:m.start()].rsplit(None, 1)
-        token = before[-1].lower().strip("(\"'“‘[") if before else ""
-        if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
-            continue
-        spans.append((start, m.end()))
-        start = _skip_space(text, m.end())
-    end = len(text.rstrip())
-    if start < end:
-        spans.append((start, end))
+    done = 0
+    for b in get_sentence_boundaries(language or language_of(text), masked):
+        start, end = done, b["end_index"]  # sentencex's spans are contiguous: each starts where the last ended
+        while end > start and masked[end - 1].isspace():
+            end -= 1
+        while end < len(text) and text[end] in _CLOSERS:
+            end += 1
+        done = max(done, end)
+        while start < end and text[start].isspace():
+            start += 1
+        if start < end:
+            spans.append((start, end))
     return spans
 
 
-def _skip_space(text: str, i: int) -> int:
-    while i < len(text) and text[i].isspace():
-        i += 1
-    return i
+_QUOTES = "\"“”„‟«»「」『』‹›'‘’‚‛"
+_QUOTES_AS_SPACES = str.maketrans(_QUOTES, " " * len(_QUOTES))
+_CLOSERS = frozenset("\"”’»」』›'")
 
 
 def _split_paragraphs(text: str) -> list[Paragraph]:
@@ -193,8 +253,7 @@ def _is_wrapped(lines: list[re.Match[str]]) -> bool:
 
 
 def _headline_like(text: str) -> bool:
-    words = text.split()
-    return 3 <= len(words) <= 25 and not text.rstrip().endswith((".", "!", '."', ".”", ":"))
+    return 3 <= word_count(text) <= 25 and not text.rstrip().endswith((".", "!", '."', ".”", ":") + _STOPS)
 
 
 def _classify_paragraphs(paragraphs: list[Paragraph], title: str | None) -> None:
@@ -224,10 +283,10 @@ def _classify_paragraphs(paragraphs: list[Paragraph], title: str | None) -> None
 
 
 def _line_kind(text: str) -> str:
-    words = text.split()
+    words = word_count(text)
     low = text.casefold().replace("ı", "i")  # the letters re.IGNORECASE also equates with ASCII ones
     for i, (kind, pattern, needs) in enumerate(_PATTERNS):
-        if kind in ("contact", "credit") and len(words) > 25 or i >= len(_PATTERNS) - 3 and len(words) > _SHORT_ONLY:
+        if kind in ("contact", "credit") and words > 25 or i >= len(_PATTERNS) - 3 and words > _SHORT_ONLY:
             continue  # a long sentence that merely mentions an e-mail, a source or cookies is text
         if needs and not any(w in low for w in needs):
             continue
@@ -235,11 +294,11 @@ def _line_kind(text: str) -> str:
             return kind
     if _DATE_LINE.match(text):
         return "meta"
-    letters = sum(map(str.isalpha, text))
+    letters = sum(map(str.isalpha, text)) if text.isascii() else len(_LETTER.findall(text))
     if letters < 0.5 * len(text):
         return "meta"
-    if len(words) <= 3 and not text.endswith((".", "!", "?", '"', "”")):
-        return "meta" if len(words) <= 2 else "heading"
+    if words <= 3 and not text.endswith((".", "!", "?", '"', "”") + _STOPS):
+        return "meta" if words <= 2 else "heading"
     return "text"
 
 

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 from datasketch import LeanMinHash, MinHash
 
+from .segment import SPLITTER
+
 _MASK32 = np.uint64(0xFFFFFFFF)
 _POLY = 0x100000001B3  # FNV-64 prime: odd, so the rolling hash mixes every character
 _BAND_MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
@@ -29,7 +31,8 @@ class Settings:
 
     shingle: str = "char"
     k: int = 5
-    normalisation: str = "words-lower-v1"
+    normalisation: str = "nfc-letters-marks-lower-v2"
+    splitter: str = SPLITTER
     shingle_hash: str = "poly64-fnvprime-fold32-v1"
     scheme: str = "affine32"
     num_perm: int = 128
@@ -56,8 +59,13 @@ class Settings:
     # without a window the candidates per new article grow with the corpus.
     window: int = 0
 
-    SIGNATURE_KEYS = ("shingle", "k", "normalisation", "shingle_hash", "scheme", "num_perm", "seed",
+    SIGNATURE_KEYS = ("shingle", "k", "normalisation", "splitter", "shingle_hash", "scheme", "num_perm", "seed",
                       "bands", "rows", "window")
+    # What this version of the code does, not what a user chooses: a database that stored other
+    # values was built by other code, and its signatures cannot be reproduced.
+    CODE_KEYS = ("shingle", "normalisation", "splitter", "shingle_hash")
+    # Values of keys added later, for databases built before they were stored.
+    _LEGACY = {"splitter": "regex-v1"}
 
     def as_rows(self) -> list[tuple[str, str]]:
         return [(k, str(v)) for k, v in asdict(self).items()]
@@ -66,9 +74,14 @@ class Settings:
     def from_rows(cls, rows: dict[str, str]) -> "Settings":
         typed = {}
         for f in fields(cls):
-            if f.name in rows:
-                typed[f.name] = type(getattr(cls, f.name))(rows[f.name])
+            value = rows.get(f.name, cls._LEGACY.get(f.name) if rows else None)
+            if value is not None:
+                typed[f.name] = type(getattr(cls, f.name))(value)
         return cls(**typed)
+
+    def unreproducible(self) -> list[str]:
+        """The code keys whose values this version of the code does not implement."""
+        return [k for k in self.CODE_KEYS if getattr(self, k) != getattr(Settings, k)]
 
     def incompatible(self, other: "Settings") -> list[str]:
         return [k for k in self.SIGNATURE_KEYS if getattr(self, k) != getattr(other, k)]

@@ -1,7 +1,9 @@
+import unicodedata
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from datasette_provenance.segment import _line_kind, normalise, segment, split_sentences
+from datasette_provenance.segment import _line_kind, language_of, normal_form, normalise, segment, split_sentences
 
 
 def texts(spans, text):
@@ -123,3 +125,64 @@ def test_line_kinds_with_their_word_prefilter(line, kind):
     """Patterns that may match anywhere in a line are tried only on lines holding one of their words;
     these lines (in any case) must still be caught."""
     assert _line_kind(line) == kind
+
+
+# Scripts and forms that need Unicode's classes rather than ASCII's (issue 14, item 3).
+_MARKS = list("aAeEıIİiΣσς ΑΩ.ŉßﬁǅ\u0300\u0301\u0307\u0323\u0345\u0399\u1100\u1161\u11a8\uac00\u0915\u093f\u094d\u212b")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_MARKS), max_size=30))
+def test_normal_form_is_the_same_for_composed_and_decomposed_text(text):
+    norm, pos = normalise(text)
+    assert norm == normal_form(text) and len(pos) == len(norm)
+    assert normal_form(unicodedata.normalize("NFD", text)) == normal_form(unicodedata.normalize("NFC", text))
+
+
+def test_vowel_signs_and_decomposed_accents_stay_in_their_words():
+    assert normal_form("हिन्दी भाषा") == "हिन्दी भाषा"  # re's \w made this "ह न द भ ष"
+    nfd = unicodedata.normalize("NFD", "Bộ Ngoại giao Nga")
+    norm, pos = normalise(nfd)
+    assert norm == "bộ ngoại giao nga"
+    assert nfd[pos[norm.index("ngoại")]] == "N" and nfd[pos[norm.index("giao")]] == "g"
+
+
+@pytest.mark.parametrize("text, language, expected", [
+    ("他说：“我们支持。我们准备好了。”然后走了。", "zh", ["他说：“我们支持。", "我们准备好了。”", "然后走了。"]),
+    ("今日は晴れです。明日は雨でしょう。", "ja", ["今日は晴れです。", "明日は雨でしょう。"]),
+    ("यह एक वाक्य है। यह दूसरा वाक्य है।", "hi", ["यह एक वाक्य है।", "यह दूसरा वाक्य है।"]),
+    ("یہ ایک جملہ ہے۔ یہ دوسرا ہے۔", "ur", ["یہ ایک جملہ ہے۔", "یہ دوسرا ہے۔"]),
+    ("Αυτό είναι; Ναι. Εντάξει.", "el", ["Αυτό είναι;", "Ναι.", "Εντάξει."]),
+    ("He arrived at 3 p.m. on Monday with Jane Roe, Ph.D., who spoke.", "en",
+     ["He arrived at 3 p.m. on Monday with Jane Roe, Ph.D., who spoke."]),
+    ('“We support it. We are ready,” Zakharova said. "Yes." Next.', "en",
+     ["“We support it.", "We are ready,” Zakharova said.", '"Yes."', "Next."]),
+])
+def test_sentence_ends_of_each_script(text, language, expected):
+    assert texts(split_sentences(text, language), text) == expected
+
+
+@pytest.mark.parametrize("line", [
+    "俄罗斯外交部发言人扎哈罗娃周四表示，俄方支持其他国家在反恐方面所作的努力。",
+    "ロシア外務省のザハロワ報道官は木曜日、各国のテロ対策への取り組みを支持すると述べた。",
+    "रूसी विदेश मंत्रालय की प्रवक्ता ने गुरुवार को कहा कि रूस अन्य देशों के प्रयासों का समर्थन करता है।",
+    "โฆษกกระทรวงการต่างประเทศรัสเซียกล่าวเมื่อวันพฤหัสบดีว่ารัสเซียสนับสนุนความพยายามของประเทศอื่น",
+])
+def test_reporting_in_scripts_without_spaces_or_with_vowel_signs_is_text(line):
+    assert _line_kind(line) == "text"
+    assert [s.kind for p in segment(line, title="x") for s in p.sentences] == ["text"]
+
+
+def test_a_short_chinese_headline_is_not_reporting():
+    assert _line_kind("新闻") == "meta"
+    assert [s.kind for p in segment("新闻。", title="x") for s in p.sentences] == ["short"]
+
+
+@pytest.mark.parametrize("text, given, expected", [
+    ("Moscow said it supported the efforts of other countries in the fight.", None, "en"),
+    ("俄罗斯外交部发言人扎哈罗娃周四表示，俄方支持其他国家在反恐方面所作的努力。", None, "zh"),
+    ("Moscow said it supported the efforts of other countries in the fight.", "de-AT", "de"),
+    ("...", None, "en"),
+])
+def test_language_from_the_record_else_guessed(text, given, expected):
+    assert language_of(text, given) == expected

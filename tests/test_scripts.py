@@ -1,0 +1,96 @@
+"""Articles in other scripts are matched like English ones (issue 14, item 3): identical Chinese,
+Japanese, Hindi, Thai and Burmese articles from two outlets link, and a copy in decomposed Unicode
+(NFD) is the same text as its composed original. Before, every paragraph of the first five was
+typed `meta` (no spaces, sentence ends `。`, vowel signs not counted as letters) and the NFD copy
+got a reuse share of 0."""
+
+import json
+import sqlite3
+import unicodedata
+
+import pytest
+
+from datasette_provenance.load import load_paths
+from datasette_provenance.signatures import Settings
+from datasette_provenance.store import IncompatibleSettings
+
+TEXTS = {
+    "zh": "俄罗斯外交部发言人扎哈罗娃周四表示，俄方支持其他国家在反恐方面所作的努力，包括美国领导的国际联盟成员。"
+          "她说，俄罗斯愿意与所有有关国家合作，以建立应对这一共同威胁的有效联合机制。\n"
+          "扎哈罗娃还呼吁，如果美军行动中出现平民伤亡，应当进行彻底调查。",
+    "ja": "ロシア外務省のザハロワ報道官は木曜日、米国主導の有志連合を含む各国のテロ対策への取り組みを支持すると述べた。"
+          "同報道官は、この共通の脅威に効果的に共同で対処するため、関心を持つすべての国と協力する用意があると強調した。\n"
+          "また、米軍の作戦で民間人の犠牲が確認された場合には、徹底的な調査を求めた。",
+    "hi": "रूसी विदेश मंत्रालय की प्रवक्ता मारिया ज़खारोवा ने गुरुवार को कहा कि रूस आतंकवाद के खिलाफ अन्य देशों के प्रयासों का"
+          " समर्थन करता है। उन्होंने कहा कि रूस इस साझा खतरे से निपटने के लिए सभी इच्छुक देशों के साथ सहयोग करने को तैयार"
+          " है।\nज़खारोवा ने यह भी कहा कि यदि अमेरिकी कार्रवाई में नागरिकों की मौत की पुष्टि होती है तो इसकी पूरी जांच होनी चाहिए।",
+    "th": "โฆษกกระทรวงการต่างประเทศรัสเซียกล่าวเมื่อวันพฤหัสบดีว่ารัสเซียสนับสนุนความพยายามของประเทศอื่นในการต่อต้านการก่อการร้าย"
+          " รัสเซียพร้อมที่จะร่วมมือกับทุกประเทศที่สนใจเพื่อสร้างการตอบสนองร่วมกันที่มีประสิทธิภาพต่อภัยคุกคามนี้",
+    "my": "ရုရှားနိုင်ငံခြားရေးဝန်ကြီးဌာန ပြောခွင့်ရသူ မာရီယာ ဇာခါရိုဗာက ရုရှားသည် အခြားနိုင်ငံများ၏ အကြမ်းဖက်မှု"
+          " တိုက်ဖျက်ရေး ကြိုးပမ်းမှုများကို ထောက်ခံကြောင်း ကြာသပတေးနေ့က ပြောကြားခဲ့သည်။ ရုရှားသည် စိတ်ဝင်စားသော"
+          " နိုင်ငံအားလုံးနှင့် ပူးပေါင်းဆောင်ရွက်ရန် အသင့်ရှိကြောင်းလည်း ပြောသည်။",
+    "vi": "Người phát ngôn Bộ Ngoại giao Nga Maria Zakharova hôm thứ Năm cho biết Nga ủng hộ nỗ lực chống khủng bố của"
+          " các nước khác, kể cả các thành viên liên minh quốc tế do Mỹ dẫn đầu. Bà nói Nga sẵn sàng hợp tác với tất cả"
+          " các nước quan tâm nhằm xây dựng một cơ chế phản ứng chung hiệu quả trước mối đe dọa này.",
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scripts")
+    rows = []
+    for lang, text in TEXTS.items():
+        copy = unicodedata.normalize("NFD", text) if lang == "vi" else text
+        rows.append({"id": f"{lang}-a", "outlet": "Alpha", "published": "2022-02-03", "title": "t", "text": text})
+        rows.append({"id": f"{lang}-b", "outlet": "Beta", "published": "2022-02-04", "title": "t", "text": copy})
+    (folder / "a.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    db = folder / "c.db"
+    summary = load_paths(str(db), [folder / "a.jsonl"])
+    conn = sqlite3.connect(db)
+    yield conn, summary
+    conn.close()
+
+
+@pytest.mark.parametrize("lang", sorted(TEXTS))
+def test_identical_articles_in_every_script_are_linked_and_copied(corpus, lang):
+    conn, _ = corpus
+    kinds, share = conn.execute(
+        "select group_concat(distinct p.kind), a.reuse_share from articles a join paragraphs p on p.article_id = a.id"
+        " where a.external_id = ? group by a.id", (f"{lang}-b",)).fetchone()
+    assert kinds == "text"
+    assert share > 0.99  # the copy is wholly found in its original (the NFD one too)
+    relation, source = conn.execute(
+        "select d.relation, s.external_id from derivations d join articles s on s.id = d.source_article_id"
+        " join articles a on a.id = d.derived_article_id where a.external_id = ?", (f"{lang}-b",)).fetchone()
+    assert (relation, source) == ("copied", f"{lang}-a")
+
+
+def test_the_decomposed_copy_matches_sentence_for_sentence(corpus):
+    conn, _ = corpus
+    per_article = conn.execute(
+        "select a.external_id, count(*) from cluster_members m join articles a on a.id = m.article_id"
+        " where a.external_id like 'vi-%' group by a.id order by 1").fetchall()
+    assert per_article == [("vi-a", 2), ("vi-b", 2)]
+
+
+def test_a_database_of_the_older_normalisation_is_refused(tmp_path):
+    """Older databases hold signatures of another normal form and other sentences: mixing is refused."""
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db)
+    conn.execute("create table settings(key text primary key, value text)")
+    rows = dict(Settings().as_rows())
+    rows["normalisation"] = "words-lower-v1"
+    del rows["splitter"]  # databases built before the splitter was recorded
+    conn.executemany("insert into settings values (?, ?)", rows.items())
+    conn.commit()
+    conn.close()
+    (tmp_path / "a.jsonl").write_text(json.dumps({"id": "1", "text": TEXTS["vi"]}, ensure_ascii=False))
+    with pytest.raises(IncompatibleSettings, match=r"normalisation=words-lower-v1.*splitter=regex-v1"):
+        load_paths(str(db), [tmp_path / "a.jsonl"])
+
+
+def test_settings_record_the_normal_form_and_the_splitter(corpus):
+    conn, _ = corpus
+    stored = dict(conn.execute("select key, value from settings"))
+    assert stored["normalisation"] == Settings.normalisation
+    assert stored["splitter"].startswith("sentencex-")
