@@ -16,10 +16,11 @@ import importlib.util
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from datasette_provenance.load import load_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "synth_reuse.py"
@@ -217,22 +218,32 @@ def test_evaluate_scores_a_hand_built_database(tmp_path):
 
 
 def test_loader_finds_planted_reuse(tmp_path):
-    load = pytest.importorskip(
-        "datasette_provenance.load", reason="datasette_provenance.load (the loader) is not importable yet"
-    )
+    """Banded difficulty, seed 7, 40 stories (144 articles), as the README's table. Measured
+    (`python scripts/synth_reuse.py generate s.jsonl --stories 40 --seed 7 && datasette provenance load s.db s.jsonl
+    && python scripts/synth_reuse.py evaluate s.db s.gold.json`):
+
+        precision 1.000 (382/382)   recall 0.982 (382/389)   recall rewrite 0.963 (182/189)
+        recall by gold-pair Jaccard:  0.28-0.4 45/50   0.4-0.6 137/139   >=0.6 200/200
+        negatives linked 0/427 (banded negatives are all below 0.25: none is "hard")
+
+    The floors let one or two pairs go (a pair is 0.003 of precision or recall, 0.005 of rewrite recall).
+    """
     records, gold = synth.generate(n_stories=40, seed=7)
     src = tmp_path / "synthetic.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     db = tmp_path / "synthetic.db"
-    started = time.monotonic()
-    load.load_paths(str(db), [str(src)])
-    elapsed = time.monotonic() - started
+    load_paths(str(db), [str(src)])
     m = synth.evaluate(str(db), gold)
     report = json.dumps(m, indent=1)
-    assert m["precision"] >= 0.90, report
-    assert m["recall"] >= 0.85, report
-    assert m["recall_rewrite"] >= 0.75, report
-    assert elapsed < 20, f"loading {len(records)} articles took {elapsed:.1f}s"
+    bins = m["recall_bins"]
+    assert m["precision"] >= 0.995, report  # measured 1.000
+    assert m["recall"] >= 0.975, report  # measured 0.982
+    assert m["recall_rewrite"] >= 0.95, report  # measured 0.963
+    assert bins["0.28-0.4"]["recall"] >= 0.85, report  # measured 0.900 (45/50)
+    assert bins[">=0.6"]["recall"] == 1.0, report  # measured 200/200: exact and near-exact copies are always found
+    # No same-topic negative is linked to anything (measured 0 of 427), and the corpus has no hard ones.
+    assert m["negatives"] >= 400 and m["negatives_linked"] == 0, report
+    assert m["hard_negatives"] == 0 and m["hard_negatives_linked"] == 0, report
 
 
 # ------------------------------------------------------------------ natural difficulty
@@ -360,9 +371,6 @@ def test_loader_on_natural_difficulty(tmp_path, natural_corpus):
     benchmark); a third of the hard negatives get linked. The hard-negative figure is a ceiling:
     fewer linked is better.
     """
-    load = pytest.importorskip(
-        "datasette_provenance.load", reason="datasette_provenance.load (the loader) is not importable yet"
-    )
     records, gold = natural_corpus
     # the corpus is not trivial: pairs a 0.28 threshold misses, negatives above 0.25
     assert sum(p["jaccard"] < 0.28 for p in gold["pairs"]) / len(gold["pairs"]) >= 0.06  # measured 44/397
@@ -371,17 +379,16 @@ def test_loader_on_natural_difficulty(tmp_path, natural_corpus):
     src = tmp_path / "natural.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     db = tmp_path / "natural.db"
-    started = time.monotonic()
-    load.load_paths(str(db), [str(src)])
-    elapsed = time.monotonic() - started
+    load_paths(str(db), [str(src)])
     m = synth.evaluate(str(db), gold)
     report = json.dumps(m, indent=1)
     bins = m["recall_bins"]
     mid_gold = bins["0.28-0.4"]["gold"] + bins["0.4-0.6"]["gold"]
     mid_recall = (bins["0.28-0.4"]["matched"] + bins["0.4-0.6"]["matched"]) / mid_gold
-    assert m["precision"] >= 0.78, report
-    assert m["recall"] >= 0.80, report
-    assert mid_recall >= 0.84, report
-    assert bins[">=0.6"]["recall"] >= 0.97, report
-    assert m["hard_negatives"] >= 40 and m["hard_negatives_linked_share"] <= 0.42, report
-    assert elapsed < 20, f"loading {len(records)} articles took {elapsed:.1f}s"
+    assert m["precision"] >= 0.81, report  # measured 0.827 (339/410)
+    assert m["recall"] >= 0.84, report  # measured 0.854 (339/397)
+    assert mid_recall >= 0.87, report  # measured 0.890 (153/172)
+    assert bins[">=0.6"]["recall"] == 1.0, report  # measured 181/181
+    # A ceiling: measured 27 of 82 hard negatives linked (0.329); 30 (0.366) fails.
+    assert m["hard_negatives"] >= 40 and m["hard_negatives_linked_share"] <= 0.36, report
+    assert m["negatives_linked"] <= 37, report  # a ceiling: measured 34 of 419
