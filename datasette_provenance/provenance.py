@@ -15,7 +15,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from .store import select_in
 
@@ -384,10 +384,16 @@ def _order(x: Doc, y: Doc) -> tuple[str, float | None, str]:
 
 
 def _stamp(d: Doc) -> float | None:
+    """Seconds since the epoch of a stored (UTC) publication time; a day counts from its UTC midnight.
+
+    Read as UTC whatever the server's time zone: a naive time would be taken as local, and a change
+    of clock in that zone reorders articles.
+    """
     if not d.published:
         return None
     text = d.published if "T" in d.published else d.published[:10] + "T00:00:00"
-    return datetime.fromisoformat(text.replace("Z", "+00:00").split("+")[0]).timestamp()
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def _row(x: Doc, source_id: int | None, name: str | None, relation: str, chars: int, confidence: float,
