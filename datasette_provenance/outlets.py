@@ -10,20 +10,33 @@ shape, so new outlets need no code change::
 Signature patterns are multiline regular expressions searched in the article
 text. User entries win: their domains and names replace packaged ones, and
 their signatures are tried first.
+
+A known domain covers its subdomains, and the most specific entry wins
+(``news.example.com`` before ``example.com``). A site that no entry knows is
+its registered domain by the public-suffix list, so ``amp.``, ``m.`` and
+``www.`` of one site are one outlet and its own reuse is not read as copying
+between outlets. Host names are compared in one IDNA form, shown in Unicode.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["OutletAliases", "bare_host", "default_aliases", "normalise_name", "outlet_for_url", "infer_outlet"]
+import idna
+from tld import get_fld
+from tld.utils import MozillaTLDSourceParser, get_tld_names
+
+__all__ = [
+    "OutletAliases", "bare_host", "default_aliases", "normalise_name", "outlet_for_url", "infer_outlet", "site_domain",
+]
 
 
 @dataclass(frozen=True)
@@ -43,7 +56,7 @@ class OutletAliases:
         names: dict[str, str] = {}
         signatures: list[tuple[re.Pattern[str], str]] = []
         for layer in layers:
-            domains |= {_bare_host(d): o for d, o in layer["domains"].items()}
+            domains |= {(_bare_host(d) or d.strip().lower()): o for d, o in layer["domains"].items()}
             names |= {_name_key(n): o for n, o in layer["names"].items()}
             signatures[:0] = layer["signatures"]
         # Every canonical name is also its own alias, so "trt world" finds "TRT World".
@@ -52,8 +65,13 @@ class OutletAliases:
         return cls(domains, names, tuple(signatures))
 
     def normalise_name(self, name: str) -> str:
-        """Canonical outlet for a stated name or domain; unknown names come back stripped."""
-        return self.lookup(name) or name.strip()
+        """Canonical outlet for a stated name or domain; an unknown domain is its site (``m.example.com``
+        is ``example.com``), and other unknown names come back stripped."""
+        if outlet := self.lookup(name):
+            return outlet
+        if _DOMAIN.fullmatch(key := _name_key(name)) and (host := bare_host(key)):
+            return _registered_domain(host) or name.strip()
+        return name.strip()
 
     def lookup(self, name: str | None) -> str | None:
         """Canonical outlet for a known name or domain (``Sputnik International``, ``www.rt.com``), else None."""
@@ -68,7 +86,7 @@ class OutletAliases:
 
     def site_outlet(self, *urls: str | None, site_name: str | None = None, text: str = "") -> str | None:
         """The outlet of a web page: a known domain of its URLs (in order), a known site name, the site
-        name as given, the page's signature lines, and last the bare host of the first URL."""
+        name as given, the page's signature lines, and last the site of the first URL (see site_domain)."""
         for url in urls:
             if outlet := self.outlet_for_url(url):
                 return outlet
@@ -77,7 +95,7 @@ class OutletAliases:
         for pattern, outlet in self.signatures:
             if pattern.search(text):
                 return outlet
-        return next((host for url in urls if (host := bare_host(url))), None)
+        return next((site for url in urls if (site := site_domain(url))), None)
 
     def outlet_for_url(self, url: str | None) -> str | None:
         """Outlet whose domain is the URL's host or a parent of it (cdn.x.com -> x.com)."""
@@ -158,7 +176,9 @@ def _parse_layer(raw: str, origin: str) -> dict[str, Any]:
 
 
 def bare_host(url: str | None) -> str | None:
-    """``www.Example.com`` for ``https://www.Example.com:8080/x`` is ``example.com``; None if no host."""
+    """``www.Example.com`` for ``https://www.Example.com:8080/x`` is ``example.com``, and
+    ``xn--e1afmkfd.xn--p1ai`` is ``пример.рф``; an IP address as ipaddress writes it; None if there is
+    no host or it names no site (``localhost``, ``127.0.0.1``)."""
     if not url:
         return None
     if "://" not in url and not url.startswith("//"):
@@ -167,15 +187,56 @@ def bare_host(url: str | None) -> str | None:
         host = urlsplit(url.strip()).hostname
     except ValueError:
         return None
-    return _bare_host(host) if host and "." in host else None
+    return _bare_host(host) if host else None
 
 
-_DOMAIN = re.compile(r"(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)+")
+def site_domain(url: str | None) -> str | None:
+    """The site of a URL for an outlet that no alias knows: the registered domain of its host by the
+    public-suffix list (``amp.news.example.co.uk`` is ``example.co.uk``, ``user.blogspot.com`` stays
+    itself), else the bare host (an IP address, a suffix the list lacks such as ``intranet.corp``)."""
+    host = bare_host(url)
+    return host and (_registered_domain(host) or host)
 
 
-def _bare_host(host: str) -> str:
+_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+
+
+@lru_cache(maxsize=65536)
+def _bare_host(host: str) -> str | None:
     host = host.strip().lower().rstrip(".")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return None if address.is_loopback or address.is_unspecified else address.compressed
+    if "." not in host:
+        return None
+    if not host.isascii() or "xn--" in host:
+        try:  # UTS 46, as browsers do: case, width and composition mapped; xn-- labels decoded
+            host = idna.decode(host, uts46=True)
+        except (idna.IDNAError, UnicodeError):
+            pass  # not a valid IDN (an underscore, an empty label): compared as written
     return host.removeprefix("www.")
+
+
+class _BundledSuffixes(MozillaTLDSourceParser):
+    """tld's bundled public-suffix list. Where tld cannot read its copy it downloads the list from
+    publicsuffix.org; this parser never does, so that a load reads nothing from the network."""
+
+    uid = "datasette_provenance_bundled"
+
+    @classmethod
+    def update_tld_names(cls, fail_silently: bool = False) -> bool:
+        return False
+
+
+@lru_cache(maxsize=65536)
+def _registered_domain(host: str) -> str | None:
+    """The registered domain of a bare host, or None under no known public suffix."""
+    if not get_tld_names(fail_silently=True, parser_class=_BundledSuffixes):
+        return None
+    return get_fld(host, fix_protocol=True, fail_silently=True, parser_class=_BundledSuffixes)
 
 
 def _name_key(name: str) -> str:

@@ -10,6 +10,7 @@ from datasette_provenance.outlets import (
     infer_outlet,
     normalise_name,
     outlet_for_url,
+    site_domain,
 )
 
 SEEDS = Path(__file__).parent.parent / "seeds"
@@ -177,3 +178,82 @@ def test_user_file_extends_site_outlet(tmp_path):
     aliases = OutletAliases.load(user)
     assert aliases.site_outlet("https://example.com/a") == "Example News"
     assert aliases.site_outlet("https://other.org/a", site_name="The Daily Example") == "Example News"
+
+
+def test_hosts_of_one_unknown_site_are_one_outlet():
+    """amp., m. and www. of a site no alias knows are one outlet: its own reuse is not copying between outlets."""
+    aliases = default_aliases()
+    urls = ["https://amp.example.co.uk/a", "https://m.example.co.uk/a", "https://www.example.co.uk/a",
+            "https://news.example.co.uk/a", "https://EXAMPLE.co.uk./a"]
+    assert {aliases.site_outlet(url) for url in urls} == {"example.co.uk"}
+    # A stated outlet that is a domain (news-please's source_domain, an "outlet" field) is its site too.
+    assert {normalise_name(n) for n in ("m.example.org", "WWW.Example.ORG", "example.org")} == {"example.org"}
+
+
+def test_registered_domain_follows_the_public_suffix_list():
+    assert {site_domain(f"https://{h}.bbc.co.uk/x") for h in ("www", "news", "m", "amp.news")} == {"bbc.co.uk"}
+    assert outlet_for_url("https://m.bbc.co.uk/news") == "BBC"
+    assert site_domain("https://a.b.example.co.uk/x") == "example.co.uk"  # not co.uk, not b.example.co.uk
+    assert site_domain("https://www.gov.uk/x") == "gov.uk"
+    # Sites on a shared host are separate sites (the list's private section).
+    assert site_domain("https://amp.one.blogspot.com/x") == "one.blogspot.com"
+    assert site_domain("https://two.blogspot.com/x") == "two.blogspot.com"
+
+
+def test_specific_domains_keep_their_mapping(tmp_path):
+    user = tmp_path / "aliases.json"
+    user.write_text(json.dumps({"domains": {"news.example.com": "Example News", "example.com": "Example Corp"}}))
+    aliases = OutletAliases.load(user)
+    assert aliases.site_outlet("https://m.news.example.com/a") == "Example News"
+    assert aliases.site_outlet("https://amp.example.com/a") == "Example Corp"
+    assert aliases.site_outlet("https://amp.other.example.org/a") == "example.org"
+
+
+def test_idn_hosts_in_either_form_are_one_outlet(tmp_path):
+    aliases = default_aliases()
+    forms = ["https://xn--e1afmkfd.xn--p1ai/a", "https://www.пример.рф/b", "https://НОВОСТИ.Пример.РФ/c",
+             "https://xn--b1amnebsh.xn--e1afmkfd.xn--p1ai/d"]  # новости.пример.рф
+    assert {aliases.site_outlet(url) for url in forms} == {"пример.рф"}
+    assert bare_host("https://xn--mnchen-3ya.de/") == bare_host("https://MÜNCHEN.de/") == "münchen.de"
+    user = tmp_path / "aliases.json"
+    user.write_text(json.dumps({"domains": {"пример.рф": "Primer", "xn--mnchen-3ya.de": "München Zeitung"}}))
+    known = OutletAliases.load(user)
+    assert known.outlet_for_url("https://news.xn--e1afmkfd.xn--p1ai/x") == "Primer"
+    assert known.outlet_for_url("https://www.münchen.de/x") == "München Zeitung"
+    assert known.normalise_name("xn--e1afmkfd.xn--p1ai") == "Primer"
+
+
+def test_hosts_that_are_no_domain_name():
+    """IP addresses are their own site, loopback names none (like localhost); a suffix the list lacks keeps
+    the host, and a host that is a public suffix is itself."""
+    site = default_aliases().site_outlet
+    assert site("http://203.0.113.5:8080/x") == "203.0.113.5"
+    assert site("http://[2001:DB8:0::1]/x") == "2001:db8::1"
+    assert site("http://127.0.0.1:8001/x") is None
+    assert site("http://[::1]/x") is None
+    assert site("http://localhost:8001/x") is None
+    assert site("https://www.news.intranet.corp/x") == "news.intranet.corp"
+    assert site("https://co.uk/x") == "co.uk"
+    assert site("https://my_site.example.com/x") == "example.com"  # not a valid IDN, still a host
+
+
+def test_public_suffix_list_is_never_downloaded(tmp_path, monkeypatch):
+    """tld downloads the list when it cannot read its copy; here the list is missing and nothing is fetched."""
+    import tld.base
+
+    from datasette_provenance import outlets
+
+    fetched = []
+
+    def urlopen(url, *args, **kwargs):
+        fetched.append(url)
+        raise OSError("no network in tests")
+
+    monkeypatch.setattr(tld.base, "urlopen", urlopen)
+    monkeypatch.setattr(outlets._BundledSuffixes, "local_path", str(tmp_path / "missing.dat"))
+    outlets._registered_domain.cache_clear()
+    try:
+        assert site_domain("https://amp.example.co.uk/x") == "amp.example.co.uk"  # no list: the bare host
+    finally:
+        outlets._registered_domain.cache_clear()
+    assert fetched == []
