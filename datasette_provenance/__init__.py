@@ -18,6 +18,56 @@ def register_routes(datasette):
     return routes()
 
 
+@hookimpl(trylast=True)
+def permission_allowed(datasette, actor, action, resource):
+    """Datasette 0.65 (last, so that its refusal stands): the rules of ``pages.access``."""
+    if action not in ("view-table", "execute-sql", "view-query"):
+        return None
+
+    async def inner():
+        from .pages.access import verdict_065
+
+        return await verdict_065(datasette, actor, action, resource)
+
+    return inner
+
+
+@hookimpl
+def permission_resources_sql(datasette, actor, action):
+    """Datasette 1.0a: the same rules, as rows that refuse (``pages.access``)."""
+
+    async def inner():
+        from .pages.access import denials_1a, permission_sql_1a
+
+        denied = await denials_1a(datasette, actor, action)
+        return permission_sql_1a(denied) if denied else None
+
+    return inner
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    """Datasette 0.65: before the table view expands foreign-key labels, note the hidden targets."""
+    if hasattr(datasette, "allowed"):
+        return None  # 1.0a checks view-table on the other table before expanding
+
+    async def inner():
+        from .pages.access import hide_labels
+
+        await hide_labels(datasette, request.actor, database, table)
+        return None
+
+    return inner
+
+
+@hookimpl
+def get_metadata(datasette, key, database, table):
+    """Datasette 0.65: hidden foreign-key targets get their id as label column (see ``hide_labels``)."""
+    from .pages.access import label_overrides
+
+    return label_overrides()
+
+
 # Columns whose values are article or cluster ids (or outlet names) in the provenance tables.
 _ARTICLE_COLUMNS = {
     ("articles", "id"), ("paragraphs", "article_id"), ("sentences", "article_id"),
