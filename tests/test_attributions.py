@@ -4,6 +4,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from datasette_provenance.attributions import (
     KINDS,
@@ -302,9 +303,6 @@ def test_speaker_at():
 
 
 # --------------------------------------------------------------------------- properties
-
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, settings, strategies as st  # noqa: E402
 
 WORDS = ["the", "said", "AP", "Reuters", "(", ")", "[", "]", '"', "“", "”", "„", "/", "—", "-", ":", ",", ".",
          "\n", "\n\n", "she", "he", "it", "according to", "told", "reported", "news agency", "Tass", "MOSCOW",
