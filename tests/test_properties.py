@@ -174,24 +174,60 @@ def newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-@FAST
-@given(texts)
-def test_seed_text_file_keeps_its_text(text):
-    assume(not newlines(text).lstrip("\ufeff").startswith((" date ", "date ")))
-    items = read_one("a.txt", text.encode("utf-8"))
-    [item] = items
-    if isinstance(item, Article):
-        assert item.text == newlines(text.removeprefix("\ufeff"))
-        assert item.external_id == "a.txt"
+class Tally:
+    """What share of a property's generated inputs loaded as articles. The properties below check the
+    articles that load; if every input became a load error they would check nothing, so each test runs its
+    property and then asserts that a good share of the inputs (counted over every example hypothesis ran)
+    did load."""
+
+    def __init__(self) -> None:
+        self.inputs = self.loaded = 0
+
+    def count(self, items: list, inputs: int = 1) -> list[Article]:
+        articles = [i for i in items if isinstance(i, Article)]
+        self.inputs += inputs
+        self.loaded += len(articles)
+        return articles
+
+    @property
+    def share(self) -> float:
+        assert self.inputs >= 100, f"only {self.inputs} inputs ran"
+        return self.loaded / self.inputs
 
 
-@FAST
-@given(texts, st.sampled_from(["2022-02-03", "2022-13-45", "99999-01-01"]), st.sampled_from(["", " WORLD", " https://rt.com/x"]))
-def test_seed_text_after_a_header_keeps_its_body(body, day, where):
-    items = read_one("a.txt", f" date {day}{where}\n{body}".encode("utf-8"))
-    [item] = items
-    if isinstance(item, Article):
-        assert item.text == newlines(body)
+def test_seed_text_file_keeps_its_text():
+    tally = Tally()
+
+    @FAST
+    @given(texts)
+    def keeps_its_text(text):
+        assume(not newlines(text).lstrip("\ufeff").startswith((" date ", "date ")))
+        items = read_one("a.txt", text.encode("utf-8"))
+        assert len(items) == 1
+        for item in tally.count(items):
+            assert item.text == newlines(text.removeprefix("\ufeff"))
+            assert item.external_id == "a.txt"
+
+    keeps_its_text()
+    # Measured over 20 runs (--hypothesis-seed 1 to 20, 200 examples each): 0.70-0.89 of the texts loaded, 0.82
+    # of all (the others are empty or white space only, and reported).
+    assert tally.share >= 0.6, vars(tally)
+
+
+def test_seed_text_after_a_header_keeps_its_body():
+    tally = Tally()
+
+    @FAST
+    @given(texts, st.sampled_from(["2022-02-03", "2022-13-45", "99999-01-01"]),
+           st.sampled_from(["", " WORLD", " https://rt.com/x"]))
+    def keeps_its_body(body, day, where):
+        items = read_one("a.txt", f" date {day}{where}\n{body}".encode("utf-8"))
+        assert len(items) == 1
+        for item in tally.count(items):
+            assert item.text == newlines(body)
+
+    keeps_its_body()
+    assert tally.share >= 0.6, vars(tally)  # measured as above: 0.74-0.89, 0.80 of all
 
 
 @FAST
@@ -217,17 +253,22 @@ def test_lines_are_split_the_same_whatever_the_chunks(data, sep, chunk, limit):
         offset += len(line) + 1
 
 
-@FAST
-@given(st.lists(st.tuples(st.one_of(st.none(), texts), texts, st.one_of(st.none(), texts)), max_size=4))
-def test_json_lines_records_keep_their_text(records):
-    lines = [json.dumps({k: v for k, v in (("id", rid), ("text", text), ("title", title)) if v is not None})
-             for rid, text, title in records]
-    items = read_one("feed.jsonl", "\n".join(lines).encode("utf-8"))
-    articles = [i for i in items if isinstance(i, Article)]
-    for a in articles:
-        rid, text, title = records[a.line - 1]
-        assert a.text == newlines(text).replace("\0", "")
-        assert a.external_id == ((rid.replace("\0", "").strip() if rid else None) or f"feed.jsonl:{a.line}")
+def test_json_lines_records_keep_their_text():
+    tally = Tally()
+
+    @FAST
+    @given(st.lists(st.tuples(st.one_of(st.none(), texts), texts, st.one_of(st.none(), texts)), max_size=4))
+    def keep_their_text(records):
+        lines = [json.dumps({k: v for k, v in (("id", rid), ("text", text), ("title", title)) if v is not None})
+                 for rid, text, title in records]
+        items = read_one("feed.jsonl", "\n".join(lines).encode("utf-8"))
+        for a in tally.count(items, len(records)):
+            rid, text, title = records[a.line - 1]
+            assert a.text == newlines(text).replace("\0", "")
+            assert a.external_id == ((rid.replace("\0", "").strip() if rid else None) or f"feed.jsonl:{a.line}")
+
+    keep_their_text()
+    assert tally.share >= 0.5, vars(tally)  # measured as above: 0.63-0.84 of the records, 0.72 of all
 
 
 json_values = st.recursive(
@@ -245,17 +286,23 @@ def test_any_json_never_raises(values):
     read_one("one.json", json.dumps(values).encode("utf-8"))
 
 
-@FAST
-@given(st.lists(st.tuples(texts, texts), min_size=1, max_size=4))
-def test_csv_records_keep_their_text(rows):
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "text"])
-    for i, (text, _) in enumerate(rows):
-        writer.writerow([f"r{i}", text])
-    items = read_one("table.csv", out.getvalue().encode("utf-8"))
-    for a in (i for i in items if isinstance(i, Article)):
-        assert a.text == newlines(rows[int(a.external_id[1:])][0])
+def test_csv_records_keep_their_text():
+    tally = Tally()
+
+    @FAST
+    @given(st.lists(st.tuples(texts, texts), min_size=1, max_size=4))
+    def keep_their_text(rows):
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["id", "text"])
+        for i, (text, _) in enumerate(rows):
+            writer.writerow([f"r{i}", text])
+        items = read_one("table.csv", out.getvalue().encode("utf-8"))
+        for a in tally.count(items, len(rows)):
+            assert a.text == newlines(rows[int(a.external_id[1:])][0])
+
+    keep_their_text()
+    assert tally.share >= 0.45, vars(tally)  # measured as above: 0.57-0.78 of the rows, 0.71 of all
 
 
 @FAST
