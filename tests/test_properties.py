@@ -210,7 +210,8 @@ def test_seed_text_file_keeps_its_text():
 
     keeps_its_text()
     # Measured over 20 runs (--hypothesis-seed 1 to 20, 200 examples each): 0.70-0.89 of the texts loaded, 0.82
-    # of all (the others are empty or white space only, and reported).
+    # of all (the others are empty or white space only, and reported); with CI=1 (hypothesis's derandomized "ci"
+    # profile) 170 of 200, 0.850. The floor sits below the lowest random run.
     assert tally.share >= 0.6, vars(tally)
 
 
@@ -227,7 +228,7 @@ def test_seed_text_after_a_header_keeps_its_body():
             assert item.text == newlines(body)
 
     keeps_its_body()
-    assert tally.share >= 0.6, vars(tally)  # measured as above: 0.74-0.89, 0.80 of all
+    assert tally.share >= 0.6, vars(tally)  # measured as above: 0.74-0.89, 0.80 of all; CI=1 160/200, 0.800
 
 
 @FAST
@@ -268,7 +269,8 @@ def test_json_lines_records_keep_their_text():
             assert a.external_id == ((rid.replace("\0", "").strip() if rid else None) or f"feed.jsonl:{a.line}")
 
     keep_their_text()
-    assert tally.share >= 0.5, vars(tally)  # measured as above: 0.63-0.84 of the records, 0.72 of all
+    # Measured as above: 0.63-0.84 of the records, 0.72 of all; CI=1 370 of 527, 0.702.
+    assert tally.share >= 0.5, vars(tally)
 
 
 json_values = st.recursive(
@@ -302,7 +304,8 @@ def test_csv_records_keep_their_text():
             assert a.text == newlines(rows[int(a.external_id[1:])][0])
 
     keep_their_text()
-    assert tally.share >= 0.45, vars(tally)  # measured as above: 0.57-0.78 of the rows, 0.71 of all
+    # Measured as above: 0.57-0.78 of the rows, 0.71 of all; CI=1 287 of 429, 0.669.
+    assert tally.share >= 0.45, vars(tally)
 
 
 @FAST
