@@ -1,25 +1,32 @@
 """Main text and metadata from saved web pages (trafilatura) and web archives (warcio).
 
-Both libraries are imported on first use, so loading text, JSON and CSV files never pays for them.
+They (and w3lib, which decides a page's encoding) are imported on first use, so loading text, JSON
+and CSV files never pays for them.
 Nothing here touches the network: trafilatura is only given HTML that is already on disk, and
 htmldate (its date finder) only ever sees the parsed page.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import logging
 import mmap
 import os
 import re
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass, field
 from functools import cache
 from typing import IO, Any
 
+import regex
+
 from .dates import Parsed, parse_date
 
-__all__ = ["Page", "WarcCapture", "WarcProblem", "decode_html", "extract_page", "extractor_version", "warc_captures"]
+__all__ = ["MAX_PAGE_BYTES", "Page", "WarcCapture", "WarcProblem", "decode_html", "extract_page", "extractor_version",
+           "warc_captures"]
 
 # htmldate renders the date it finds in this format; "+0300"-style zones are read by parse_date.
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
@@ -27,6 +34,7 @@ _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _MIN_PROSE_WORDS = 8
 _WARC_MAGIC = b"WARC/1."
+MAX_PAGE_BYTES = 64 * 2**20  # a saved page, or the page of a WARC record; larger ones are refused
 
 
 @dataclass
@@ -46,12 +54,13 @@ class Page:
 class WarcCapture:
     """An HTML page captured in a WARC response (status 200) or resource record."""
 
-    offset: int  # of the record in the (possibly compressed) file
+    offset: int  # of the record in the (possibly compressed) file, or in the data of *member*
     record_id: str | None
     target_uri: str | None
     captured: str | None  # WARC-Date, as written
     html: bytes
-    charset: str | None  # from the HTTP Content-Type, if any
+    content_type: str | None  # the HTTP Content-Type (its charset), if any
+    member: int | None = None  # a gzip member read as one stream: *offset* counts its data
 
 
 @dataclass
@@ -62,6 +71,7 @@ class WarcProblem:
     reason: str
     record_id: str | None = None
     resumed_at: int | None = None
+    member: int | None = None  # as for WarcCapture: *offset* and *resumed_at* count its data
 
 
 @cache
@@ -72,28 +82,32 @@ def extractor_version() -> str:
 
 
 @cache
-def _trafilatura() -> tuple[Any, dict[str, Any]]:
+def _trafilatura() -> tuple[Any, dict[str, Any], Any]:
     import trafilatura
-    from trafilatura.settings import set_date_params
+    from trafilatura.settings import set_date_params, use_config
 
     # Extraction failures come back as None and are reported by the caller; without a handler
     # of its own trafilatura's log lines would land on stderr (logging's last resort) mid-load.
     logging.getLogger("trafilatura").addHandler(logging.NullHandler())
     logging.getLogger("htmldate").addHandler(logging.NullHandler())
+    # Our limit, not trafilatura's own 20 MB (MAX_FILE_SIZE), bounds the pages it is given.
+    config = use_config()
+    config.set("DEFAULT", "MAX_FILE_SIZE", str(MAX_PAGE_BYTES))
     # No extensive search: it guesses from the copyright year and the like ("© 2022" → 2022-01-01);
     # a missing date is better than a wrong one when dates decide who copied whom.
-    return trafilatura.bare_extraction, set_date_params(False) | {"outputformat": _DATE_FORMAT}
+    return trafilatura.bare_extraction, set_date_params(False) | {"outputformat": _DATE_FORMAT}, config
 
 
-def extract_page(html: bytes | str, url: str | None = None, charset: str | None = None) -> Page | None:
+def extract_page(html: bytes | str, url: str | None = None, content_type: str | None = None) -> Page | None:
     """Main text and metadata of one page, or None if trafilatura finds no main text.
 
     *url* is where the page was captured, used to resolve a relative canonical link and as the
-    URL when the page names none; *charset* is what the server declared, if known.
+    URL when the page names none; *content_type* is what the server declared (its charset), if known.
     """
-    bare_extraction, date_params = _trafilatura()
+    bare_extraction, date_params, config = _trafilatura()
+    text = decode_html(html, content_type) if isinstance(html, bytes) else html
     doc = bare_extraction(
-        decode_html(html, charset) if isinstance(html, bytes) else html,
+        _huge_tree(text) if len(text) > _LIBXML_MAX_TEXT else text,
         url=url,
         with_metadata=True,
         include_comments=False,  # readers' comments are not the outlet's text
@@ -103,6 +117,7 @@ def extract_page(html: bytes | str, url: str | None = None, charset: str | None 
         include_images=False,
         deduplicate=False,
         date_extraction_params=dict(date_params),
+        config=config,
     )
     if doc is None or not _has_prose(doc.text or ""):
         return None
@@ -123,36 +138,53 @@ def extract_page(html: bytes | str, url: str | None = None, charset: str | None 
     )
 
 
-def decode_html(data: bytes, charset: str | None = None) -> str | bytes:
-    """The page as text: UTF-8 if it is valid UTF-8, else the declared charset (the server's, then
-    the page's own <meta>), read as browsers do (Latin-1 as Windows-1252); bytes left for
-    trafilatura to guess when nothing declared fits."""
+# libxml2 stops at a text or attribute value of 10,000,000 bytes (an image inlined as a data: URI,
+# a page's data in a script) unless told to read huge trees; trafilatura's own parser is not.
+_LIBXML_MAX_TEXT = 10_000_000
+
+
+def _huge_tree(text: str) -> Any:
+    """The page parsed as trafilatura parses it, but whole, however long a text in it is. Only
+    pages this long are parsed here: the limit can bite no other (our own limit bounds them)."""
+    from lxml.html import HTMLParser, fromstring
+
+    parser = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+                        remove_pis=True, huge_tree=True)
+    return fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
+
+
+def decode_html(data: bytes, content_type: str | None = None) -> str:
+    """The page as text. Valid UTF-8 is read as UTF-8 whatever is declared (pages saved or served as
+    UTF-8 keep a stale Latin-1 declaration, and text in another encoding is almost never valid
+    UTF-8); anything else as browsers read it (w3lib): the byte order mark, the server's charset,
+    the page's own <meta>, with their substitutions (Latin-1 read as Windows-1252, ISO-8859-9 as
+    Windows-1254, GB2312 as GB18030 …), and trafilatura's guess when nothing is declared."""
     try:
         return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError:
         pass
-    declared = [charset]
-    if match := _META_CHARSET.search(data[:4096]):
-        declared.append(match[1].decode("ascii"))
-    for label in declared:
-        if not label:
-            continue
-        label = label.strip().lower()
-        label = "cp1252" if label in ("iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii") else label
-        try:
-            return data.decode(label)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return data
+    from w3lib.encoding import html_to_unicode
+
+    return html_to_unicode(content_type, data, auto_detect_fun=_guess_encoding)[1]
 
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]{1,40})""", re.IGNORECASE)
+def _guess_encoding(data: bytes) -> str | None:
+    from trafilatura.utils import detect_encoding
+    from w3lib.encoding import resolve_encoding
+
+    return next(filter(None, map(resolve_encoding, detect_encoding(data))), None)
 
 
 def _has_prose(text: str) -> bool:
     """At least one line that reads as a sentence: on an index or error page trafilatura's
-    fallbacks return the menu, which is not an article."""
-    return any(len(line.split()) >= _MIN_PROSE_WORDS for line in text.split("\n"))
+    fallbacks return the menu, which is not an article. Scripts written without spaces (Chinese,
+    Japanese, Thai …) have no words to count: there, a sentence's worth of their letters."""
+    return any(len(line.split()) >= _MIN_PROSE_WORDS or len(_UNSPACED.findall(line)) >= _MIN_PROSE_UNSPACED
+               for line in text.split("\n"))
+
+
+_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}]")
+_MIN_PROSE_UNSPACED = 20
 
 
 def _page_date(value: str | None) -> tuple[Parsed | None, str | None]:
@@ -177,72 +209,228 @@ def warc_captures(fh: IO[bytes]) -> Iterator[WarcCapture | WarcProblem]:
     A record that cannot be parsed is reported with its offset; reading then resumes at the next
     record boundary found after it (a gzip member, or a line starting ``WARC/1.``), so one broken
     record costs that record, not the rest of the archive. A stretch of damage is one problem,
-    reported once reading has resumed (or the file has ended).
+    reported once reading has resumed (or the file has ended). Each pass starts after the one
+    before, so recovery always ends. A gzip member holding more than one record (``gzip`` run on
+    a whole WARC) has no record boundaries to seek: from there the file is read as one stream.
     """
     from warcio.archiveiterator import ArchiveIterator
 
     start: int | None = fh.tell()
-    size = os.fstat(fh.fileno()).st_size
     if not _is_archive(fh):
         yield WarcProblem(start, "not a WARC or ARC file (no WARC/ or filedesc:// header at the start)")
         return
-    fh.seek(start)
-    plain_warc = fh.read(len(_WARC_MAGIC)) == _WARC_MAGIC
-    fh.seek(start)
+    data: _InPlace | _Inflated = _InPlace(fh)
+    skip = 0  # records at the start of a stream that were read before the switch to it
     pending: WarcProblem | None = None  # the first failure of a damaged stretch
     while start is not None:
-        fh.seek(start)
-        records = ArchiveIterator(fh, arc2warc=True)
-        failed = None
+        records = ArchiveIterator(data.at(start), arc2warc=True)
+        failed = switched = None
         while True:
-            offset = records.offset
-            try:
-                record = next(records)
-            except StopIteration:
-                if offset < size:  # a gzip member cut short ends the iteration without an error
-                    failed = WarcProblem(offset, _TRUNCATED)
-                break
-            except Exception as e:  # warcio raises many kinds; each means a broken record
-                reason = _TRUNCATED if _cut_short(fh, offset, size, plain_warc) else _describe(e)
-                failed = WarcProblem(offset, reason)
-                break
-            if pending is not None:
-                pending.resumed_at = offset
-                yield pending
-                pending = None
-            record_id = record.rec_headers.get_header("WARC-Record-ID")
-            try:
-                found: WarcCapture | WarcProblem | None = _capture(record, offset, record_id)
-            except Exception as e:  # a bad payload (e.g. broken Content-Encoding): this record only
-                found = WarcProblem(offset, _describe(e), record_id)
-            try:
-                records.read_to_end()  # so that records.offset is the next record's
-            except Exception as e:
-                if _cut_short(fh, offset, size, plain_warc):
-                    failed = WarcProblem(offset, _TRUNCATED, record_id)
+            offset = max(records.offset, start)
+            with _warnings():
+                try:
+                    record = next(records)
+                except StopIteration:
+                    if data.ended_early(offset):  # e.g. a gzip member cut short: no error from warcio
+                        failed = WarcProblem(offset, data.cut(offset) or _TRUNCATED)
                     break
-                if isinstance(found, WarcCapture):
-                    yield found
-                failed = found if isinstance(found, WarcProblem) else WarcProblem(offset, _describe(e), record_id)
-                break
-            # warcio reads a last record cut short without a word (part of its page, or nothing):
-            # the record that reaches the end of the file is checked to be whole.
-            if records.offset >= size and _cut_short(fh, offset, size, plain_warc):
-                failed = WarcProblem(offset, _TRUNCATED, record_id)
-                break
-            if isinstance(found, WarcProblem):
-                found.resumed_at = records.offset
+                except Exception as e:  # warcio raises many kinds; each means a broken record
+                    failed = WarcProblem(offset, data.cut(offset) or _describe(e))
+                    break
+            if pending is not None and not skip:
+                pending.resumed_at = offset
+                yield data.placed(pending)
+                pending = None
+            found, failed = _read_record(record, records, offset, data)
+            if skip:  # read before the switch to a stream
+                skip, found = skip - 1, None
             if found is not None:
-                yield found
+                yield data.placed(found)
+            if failed is not None:
+                break
+            if isinstance(data, _InPlace) and _member_goes_on(records):
+                switched = _Inflated(fh, offset)
+                break
+        if switched is not None:
+            data, start, skip = switched, 0, 1
+            continue
         if failed is None:
             break
         pending = pending or failed
-        start = _next_boundary(fh, failed.offset + 1)
+        start = data.next_boundary(max(failed.offset, start) + 1)
     if pending is not None:
-        yield pending
+        yield data.placed(pending)
+
+
+def _member_goes_on(records: Any) -> bool:
+    """Whether the gzip member of the record just read holds more after it (warcio, reading on to
+    the next record, found a line where the member should have ended): a file gzipped whole, on
+    whose next record warcio would fail."""
+    return getattr(records.reader, "decompressor", None) is not None and bool(records.next_line)
+
+
+def _read_record(
+    record: Any, records: Any, offset: int, data: _InPlace | _Inflated
+) -> tuple[WarcCapture | WarcProblem | None, WarcProblem | None]:
+    """The record as a capture or a problem (or None: not a page), and the failure that ends the
+    pass, if any. warcio reads a record cut short without a word (part of its page, or nothing),
+    and of a record that does not end where its Content-Length says only warns on stderr: both are
+    checked here."""
+    record_id = record.rec_headers.get_header("WARC-Record-ID")
+    with _warnings() as noise:
+        warned = records.err_count
+        try:
+            found: WarcCapture | WarcProblem | None = _capture(record, offset, record_id)
+        except Exception as e:  # a bad payload (e.g. broken Content-Encoding): this record only
+            found = WarcProblem(offset, _describe(e), record_id)
+        try:
+            records.read_to_end()  # so that records.offset is the next record's
+        except Exception as e:
+            if reason := data.cut(offset):
+                return None, WarcProblem(offset, reason, record_id)
+            if isinstance(found, WarcProblem):
+                return None, found
+            return found, WarcProblem(offset, _describe(e), record_id)
+    if records.err_count > warned:
+        return None, WarcProblem(offset, _BAD_LENGTH, record_id)
+    if _content_short(record) or data.cut_at_end(offset, records.offset) or noise.getvalue().strip():
+        return None, WarcProblem(offset, data.cut(offset) or _damaged(noise.getvalue()), record_id)
+    if isinstance(found, WarcProblem):
+        found.resumed_at = records.offset
+    return found, None
 
 
 _TRUNCATED = "the file ends inside this record (truncated)"
+_BAD_LENGTH = ("the record does not end where its Content-Length says (no blank line there): its content"
+               " is cut short or runs into the next record")
+_LOOKBEHIND = 2**20  # bytes of a stream kept to resume reading just after a record that failed
+_SCAN = 2**16  # bytes read at a time when looking for the next record in a stream
+
+
+@contextmanager
+def _warnings() -> Iterator[io.StringIO]:
+    """What warcio writes to stderr meanwhile (a record that does not end where its Content-Length
+    says, a gzip member that breaks off), caught: it is the record's problem, not noise mid-load."""
+    caught = io.StringIO()
+    with redirect_stderr(caught):
+        yield caught
+
+
+def _content_short(record: Any) -> bool:
+    """Whether the data ended before the record's Content-Length did (warcio's LimitReader has
+    bytes left to give)."""
+    return getattr(record.raw_stream, "limit", 0) > 0
+
+
+def _damaged(warned: str) -> str:
+    return f"damaged data ({' '.join(warned.split())})" if warned.strip() else "its content ends before its Content-Length"
+
+
+class _InPlace:
+    """A WARC/ARC file read where it lies (uncompressed, or one gzip member per record): a broken
+    record is skipped by seeking to the next boundary."""
+
+    member = None
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+        self.size = os.fstat(fh.fileno()).st_size
+        where = fh.tell()
+        self.plain_warc = fh.read(len(_WARC_MAGIC)) == _WARC_MAGIC
+        fh.seek(where)
+
+    def at(self, start: int) -> IO[bytes]:
+        self.fh.seek(start)
+        return self.fh
+
+    def ended_early(self, offset: int) -> bool:
+        return offset < self.size
+
+    def cut(self, offset: int) -> str | None:
+        """Why the data ends inside the record at *offset*, if it does."""
+        return _TRUNCATED if _cut_short(self.fh, offset, self.size, self.plain_warc) else None
+
+    def cut_at_end(self, offset: int, end: int) -> bool:
+        return end >= self.size and _cut_short(self.fh, offset, self.size, self.plain_warc)
+
+    def next_boundary(self, after: int) -> int | None:
+        return _next_boundary(self.fh, after)
+
+    def placed(self, item: WarcCapture | WarcProblem) -> WarcCapture | WarcProblem:
+        return item
+
+
+class _Inflated:
+    """The data of a gzip stream from the member at *member* on, read forward only, offsets counted
+    in it. The last ``_LOOKBEHIND`` bytes are kept, so that reading can resume just after a record
+    that failed. Compressed data that is cut or damaged ends the data: nothing after it can be
+    decompressed, and *error* says why."""
+
+    def __init__(self, fh: IO[bytes], member: int) -> None:
+        fh.seek(member)
+        self.member = member
+        self.error: Exception | None = None
+        self._gzip = gzip.GzipFile(fileobj=fh, mode="rb")
+        self._kept = bytearray()  # the last bytes decompressed, up to _end
+        self._end = 0  # bytes decompressed
+        self._pos = 0  # where the next read starts: _end, or inside _kept after going back
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        size = _SCAN if size is None or size < 0 else size
+        if self._pos < self._end:
+            begin = len(self._kept) - (self._end - self._pos)
+            data = bytes(self._kept[begin : begin + size])
+        elif self.error is not None:
+            data = b""
+        else:
+            try:
+                data = self._gzip.read1(size)  # read1: what was decompressed before an error is kept
+            except (EOFError, OSError, zlib.error) as e:  # cut short, not gzip, damaged
+                self.error, data = e, b""
+            self._end += len(data)
+            self._kept += data
+            del self._kept[:-_LOOKBEHIND]
+        self._pos += len(data)
+        return data
+
+    def at(self, start: int) -> _Inflated:
+        """Reading from *start*, or from the first byte still kept if it is later."""
+        if start > self._end:
+            self._pos = self._end
+            while self._end < start and self.read(min(_SCAN, start - self._end)):
+                pass
+        self._pos = min(max(start, self._end - len(self._kept)), self._end)
+        return self
+
+    def ended_early(self, offset: int) -> bool:
+        return self.error is not None
+
+    def cut(self, offset: int) -> str | None:
+        if self.error is None:
+            return None
+        return _TRUNCATED if isinstance(self.error, EOFError) else f"damaged compressed data ({_describe(self.error)})"
+
+    def cut_at_end(self, offset: int, end: int) -> bool:
+        return False  # a record the data ends inside is short of its Content-Length
+
+    def next_boundary(self, after: int) -> int | None:
+        """Offset of the next line starting ``WARC/1.`` from *after* on; None if the data ends first."""
+        self.at(after - 1)
+        base, window = self._pos, b""
+        while chunk := self.read(_SCAN):
+            window = window[-len(_WARC_MAGIC):] + chunk
+            base = self._pos - len(window)
+            if (found := window.find(b"\n" + _WARC_MAGIC)) >= 0:
+                self.at(base + found + 1)
+                return self._pos
+        return None
+
+    def placed(self, item: WarcCapture | WarcProblem) -> WarcCapture | WarcProblem:
+        item.member = self.member
+        return item
 
 
 def _cut_short(fh: IO[bytes], offset: int, size: int, plain_warc: bool) -> bool:
@@ -293,7 +481,7 @@ def _is_archive(fh: IO[bytes]) -> bool:
         fh.seek(where)
 
 
-def _capture(record: Any, offset: int, record_id: str | None) -> WarcCapture | None:
+def _capture(record: Any, offset: int, record_id: str | None) -> WarcCapture | WarcProblem | None:
     """The record as an HTML capture, or None for anything else (requests, images, 404s, …)."""
     if record.rec_type == "response":
         http = record.http_headers
@@ -304,10 +492,13 @@ def _capture(record: Any, offset: int, record_id: str | None) -> WarcCapture | N
         content_type = record.rec_headers.get_header("Content-Type")
     else:
         return None
-    mime, charset = _content_type(content_type)
+    mime = (content_type or "").split(";")[0].strip().lower() or None
     if mime is not None and mime not in _HTML_TYPES:
         return None
-    html = record.content_stream().read()
+    html = record.content_stream().read(MAX_PAGE_BYTES + 1)
+    if len(html) > MAX_PAGE_BYTES:
+        return WarcProblem(offset, f"the page is over {MAX_PAGE_BYTES / 2**20:.1f} MiB, the most a saved page may"
+                           " have: skipped", record_id)
     if mime is None and not re.match(rb"\s*(<!doctype html|<html)", html[:1024], re.IGNORECASE):
         return None
     return WarcCapture(
@@ -316,18 +507,8 @@ def _capture(record: Any, offset: int, record_id: str | None) -> WarcCapture | N
         target_uri=record.rec_headers.get_header("WARC-Target-URI"),
         captured=record.rec_headers.get_header("WARC-Date"),
         html=html,
-        charset=charset,
+        content_type=content_type,
     )
-
-
-def _content_type(value: str | None) -> tuple[str | None, str | None]:
-    if not value:
-        return None, None
-    mime, *params = (part.strip() for part in value.split(";"))
-    charset = next(
-        (p.split("=", 1)[1].strip("\"' ") for p in params if p.lower().startswith("charset=")), None
-    )
-    return mime.lower() or None, charset or None
 
 
 def _next_boundary(fh: IO[bytes], start: int) -> int | None:

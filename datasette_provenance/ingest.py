@@ -3,7 +3,8 @@ Cloud), CSV (our columns, Media Cloud), saved HTML pages and WARC archives.
 
 Bad input never raises: each problem becomes a ``LoadError`` in the output
 stream, so one broken line costs one record, not the whole load. HTML and WARC
-go through ``extract`` (trafilatura, warcio), imported only when such a file is met.
+go through ``extract``, whose libraries (trafilatura, warcio, w3lib) are imported only when such a
+file is met.
 
 Nothing is held in memory for its size' sake: JSON Lines and CSV are streamed (a line or a record
 at a time, each at most 16 MiB), archives are read record by record, and the formats read whole
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .dates import Parsed, find_date, is_date_line, parse_date
+from .extract import MAX_PAGE_BYTES
 from .outlets import OutletAliases, bare_host, default_aliases
 
 if TYPE_CHECKING:
@@ -96,8 +98,8 @@ _MAX_TITLE = 300  # longer first lines are body paragraphs, not headlines
 MAX_TEXT_CHARS = 1_000_000
 _MIB = 2**20
 # Formats read whole (one article or one JSON document); larger files are refused unread.
-_MAX_WHOLE_FILE = {".txt": 16 * _MIB, "": 16 * _MIB, ".json": 128 * _MIB, ".html": 64 * _MIB,
-                   ".htm": 64 * _MIB, ".xhtml": 64 * _MIB}
+_MAX_WHOLE_FILE = {".txt": 16 * _MIB, "": 16 * _MIB, ".json": 128 * _MIB, ".html": MAX_PAGE_BYTES,
+                   ".htm": MAX_PAGE_BYTES, ".xhtml": MAX_PAGE_BYTES}
 _MAX_LINE_BYTES = 16 * _MIB  # one JSON Lines record; JSON Lines and CSV files are streamed, any size
 _MAX_FIELD_CHARS = 16 * _MIB  # one CSV field
 _MAX_DEPTH = 64  # nesting of a JSON record; news exports nest two or three levels
@@ -531,9 +533,8 @@ def _read_csv_file(source: str, name: str, fh: IO[bytes], opts: _Options) -> Ite
         leading.append(line)
         if line.strip():
             break
-    first_line = leading[-1] if leading else ""
-    tab = source.lower().endswith(".tsv") or ("\t" in first_line and "," not in first_line)
-    rows = (row for row in _csv_rows(source, chain(leading, text), "\t" if tab else ",")
+    delimiter = "\t" if source.lower().endswith(".tsv") else _delimiter(leading[-1] if leading else "")
+    rows = (row for row in _csv_rows(source, chain(leading, text), delimiter)
             if isinstance(row, LoadError) or any(cell.strip() for cell in row[1]))
     header_row = next(rows, None)
     if header_row is None:
@@ -572,6 +573,16 @@ def _read_csv_file(source: str, name: str, fh: IO[bytes], opts: _Options) -> Ite
         yield _record_article(dict(zip(keys, values)), source, number, f"{name}:{number}", opts)
     if not records:
         yield LoadError(source, None, "no records after the header line")
+
+
+def _delimiter(header: str) -> str:
+    """The delimiter the header line uses: spreadsheets in much of Europe export with semicolons,
+    others with tabs or bars. Sniffed from the header alone, as article text holds every one of
+    them; a header of one column has none, and comma is as good as any."""
+    try:
+        return csv.Sniffer().sniff(header, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
 
 
 _UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, kept by surrogateescape
@@ -871,7 +882,7 @@ def _read_warc(path: Path, source: str, name: str, opts: _Options) -> Iterator[A
         return
     with fh:
         for item in warc_captures(fh):
-            where = f"record at offset {item.offset}"
+            where = f"record at offset {item.offset}{_in_stream(item.member)}"
             if isinstance(item, WarcProblem):
                 after = ("the rest of the file could not be read" if item.resumed_at is None
                          else f"reading resumed at offset {item.resumed_at}")
@@ -879,7 +890,7 @@ def _read_warc(path: Path, source: str, name: str, opts: _Options) -> Iterator[A
                 continue
             record_id = _strip_id(item.record_id)
             try:
-                page = extract_page(item.html, item.target_uri, item.charset)
+                page = extract_page(item.html, item.target_uri, item.content_type)
             except Exception as e:
                 yield LoadError(source, None, f"{where}: cannot extract the page: {_describe(e)}", record_id)
                 continue
@@ -894,9 +905,19 @@ def _read_warc(path: Path, source: str, name: str, opts: _Options) -> Iterator[A
             if item.target_uri and item.target_uri != page.url:
                 extra["captured_url"] = item.target_uri
             extra |= {"warc_record_id": record_id, "warc_offset": item.offset}
+            if item.member is not None:
+                extra["warc_decompressed_from"] = item.member
             external_id = f"{name}#{record_id}" if record_id else page.url or f"{name}@{item.offset}"
             yield _page_article(page, external_id, source, opts, extra, captured_url=item.target_uri,
                                 id_from_path=bool(record_id) or not page.url)
+
+
+def _in_stream(member: int | None) -> str:
+    """Where offsets count from in a WARC gzipped as one stream (``gzip`` run on a whole WARC):
+    the decompressed data, as no offset in the file can be sought to a record in it."""
+    if member is None:
+        return ""
+    return " of the decompressed data" + (f" from the gzip member at offset {member}" if member else "")
 
 
 def _page_article(

@@ -405,6 +405,21 @@ def test_tsv_and_tab_separated_csv(tmp_path):
     assert (b.external_id, b.text) == ("t2", "Tabbed body")
 
 
+@pytest.mark.parametrize("sep", [";", "|"])
+def test_csv_with_another_delimiter(tmp_path, sep):
+    """Spreadsheets in much of Europe export CSV with semicolons (a comma is their decimal mark)."""
+    path = tmp_path / "export.csv"
+    path.write_text(f'id{sep}outlet{sep}title{sep}text\r\n'
+                    f'e1{sep}tass{sep}"Prices, rates{sep} and more"{sep}"Inflation rose to 8,4 %, the bank said.\r\nIt{sep}s new."\r\n'
+                    f'e2{sep}{sep}Second{sep}Body, with commas, only\r\n')
+    items = read(path)
+    assert [type(item) for item in items] == [Article, Article], items
+    a, b = items
+    assert (a.external_id, a.outlet, a.title) == ("e1", "TASS", f"Prices, rates{sep} and more")
+    assert a.text == f"Inflation rose to 8,4 %, the bank said.\nIt{sep}s new."
+    assert (b.external_id, b.outlet, b.title, b.text, b.line) == ("e2", None, "Second", "Body, with commas, only", 4)
+
+
 def test_csv_of_links_without_text(tmp_path):
     path = tmp_path / "links.csv"
     path.write_text("url,title\nhttps://rt.com/1,Headline\n")
