@@ -3,28 +3,59 @@
 Times that carry a zone (``Z``, ``UTC``, ``GMT``, ``+0300``, ``GMT+3`` or an
 RFC 2822 US zone such as ``EST``) are converted to UTC. Times without a zone
 are taken as UTC: scraped pages rarely say which zone they mean, and guessing
-one per outlet would be worse than a documented, consistent rule.
+one per outlet would be worse than a documented, consistent rule. Nothing
+depends on the machine's time zone.
+
+Month names are babel's (CLDR) for the languages of NEWS_LOCALES, in every
+form it has (genitive "февраля", abbreviated "févr.", "2月"), and so are the
+words those languages put between day, month and year: "3 de febrero de
+2022", "3. Februar 2022", "2022年2月3日", "2022. február 3.", "3 בפברואר 2022".
+Text is read in NFKC form (full-width "２０２２年") and digits may be any
+script's ("٣ فبراير ٢٠٢٢"). A name that means different months in two of those
+languages (Croatian October, Polish November: "listopad") is never read: no
+date beats a wrong one.
 
 A field that holds nothing but a date may also use the forms of data exports,
 which ``parse_date`` accepts but ``find_date`` never looks for in prose: Unix
 epoch seconds (9-10 digits, optionally with a fraction) or milliseconds (13
 digits), GDELT's compact ``YYYYMMDD``, ``YYYYMMDDhhmmss`` and
 ``YYYYMMDDThhmmssZ``, and ``2022/02/03`` (which in prose is mostly a URL path).
+A whole field that no form here reads goes to dateparser ("le 3 février 2022
+à 12h54"), which never reads relative dates ("3 days ago" is no publication
+date) and never guesses a century, a missing part or a day/month order. Prose
+never goes to dateparser: it is slow and would find dates in any phrase.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-__all__ = ["parse_date", "find_date", "is_date_line"]
+import regex
+
+if TYPE_CHECKING:
+    from babel import Locale
+
+__all__ = ["parse_date", "find_date", "is_date_line", "NEWS_LOCALES"]
 
 MIN_YEAR = 1800
 
-_MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
-}
+# babel locales whose month names and date layouts are read: the most used languages of the web and
+# of the news agencies (AFP, AP, Reuters, dpa, EFE, ANSA, TASS, Xinhua, Kyodo, Yonhap, Anadolu, IRNA),
+# with Croatian because it spells Polish and Czech months for other ones, so that those are dropped
+# rather than misread. Not all of babel's 330 languages: reading them takes 0.6 s, and across them 68
+# names, "mar", "may" and "jan" among them, mean different months.
+NEWS_LOCALES = (
+    "en", "en_GB", "ar", "az", "be", "bg", "bn", "bs", "ca", "cs", "da", "de", "el", "es", "et", "fa", "fi",
+    "fil", "fr", "he", "hi", "hr", "hu", "hy", "id", "it", "ja", "ka", "kk", "ko", "lt", "lv", "mk", "ms",
+    "nb", "nl", "pl", "pt", "ro", "ru", "sk", "sl", "sq", "sr", "sr_Latn", "sv", "sw", "ta", "th", "tr",
+    "uk", "ur", "uz", "vi", "zh", "zh_Hant",
+)
+
 # RFC 2822 section 4.3 zone names; other letter zones are too ambiguous to use.
 _NAMED_ZONES = {
     "z": 0, "ut": 0, "utc": 0, "gmt": 0,
@@ -32,13 +63,7 @@ _NAMED_ZONES = {
     "mst": -7, "mdt": -6, "pst": -8, "pdt": -7,
 }
 
-_WEEKDAY = (
-    r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
-)
-_MONTH = (
-    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?"
-    r"|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
+_WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>\d{4})"
 _TIME = (
@@ -48,16 +73,14 @@ _TIME = (
     r"|utc|gmt|ut|z|[ecmp][sd]t)(?![a-z]))?"
 )
 _SEP = r"(?:\s*[,|\-\u2013\u2014]\s*|\s+at\s+|\s+)"
-
-_PATTERNS = [
-    re.compile(rf"(?<![\w.]){body}(?![\w])", re.IGNORECASE)
-    for body in (
-        rf"{_YEAR}-(?P<month_num>\d{{2}})-(?P<day>\d{{2}})(?:(?:t|\s+){_TIME})?",
-        rf"{_WEEKDAY}{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}(?:{_SEP}{_TIME})?",
-        rf"{_WEEKDAY}{_MONTH}\s+{_DAY},?\s+{_YEAR}(?:{_SEP}{_TIME})?",
-        rf"{_DAY}\.(?P<month_num>\d{{1,2}})\.{_YEAR}(?:{_SEP}{_TIME})?",
-    )
-]
+# Scripts written without spaces: a date may touch their words ("北京2022年2月3日电", "3日09:53").
+_CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}"
+_WORD = rf"[^\W{_CJK}]"
+_TIME_TAIL = rf"(?:(?:{_SEP}|(?<=[{_CJK}])){_TIME})?"
+_START = rf"(?<!{_WORD}|\.)"
+# Every date is matched from its first digit, which a regex finds fast; what comes before it (a weekday,
+# a month name) is looked behind, into the group "lead" (see _span).
+_LEAD = rf"(?:(?<=(?P<lead>{_START}{_WEEKDAY}))|)"
 
 # Whole-field forms only: in prose these digits are counts, ids and phone numbers.
 _COMPACT = re.compile(
@@ -69,8 +92,129 @@ _SLASHED = re.compile(r"^(\d{4})/(\d{2})/(\d{2})(?=$|[T\s])", re.IGNORECASE)
 _EPOCH = re.compile(r"(?P<seconds>\d{9,10})(?:\.\d+)?|(?P<millis>\d{13})")
 # Trailing decorations some serialisers add after a zone: "+0000 (UTC)", "+03:00[Europe/Moscow]".
 _ZONE_COMMENT = re.compile(r"(?<=\S)\s*(?:\([a-z ]{1,40}\)|\[[\w/+\-]{1,40}\])$", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
+_WORDS = regex.compile(r"[\p{L}\p{M}\p{N}]+")
 
 Parsed = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    months: dict[str, int]  # folded name -> month number
+    ambiguous: frozenset[str]  # folded names that mean different months in different languages
+    patterns: tuple[regex.Pattern[str], ...]
+
+
+@cache
+def _calendar() -> _Calendar:
+    """Month names and date layouts of NEWS_LOCALES, read on first use rather than at import: reading them
+    from babel and compiling the patterns takes ~0.4 s, which the Datasette server (importing
+    publication_day) never needs."""
+    from babel import Locale
+
+    meanings: dict[str, set[int]] = {}  # folded name -> the months it names
+    spellings: dict[str, str] = {}  # folded name -> as babel writes it
+    marks: set[str] = set()
+    # Text between day, month and year (and after them) by field order; babel's layouts lack two English
+    # forms: "3rd of February" and "Feb 3 2022".
+    layouts: dict[str, tuple[set[str], set[str], set[str]]] = {
+        "dmy": ({"of"}, set(), set()), "mdy": (set(), {" "}, set()),
+    }
+    for code in NEWS_LOCALES:
+        locale = Locale.parse(code)
+        for context in locale.months.values():
+            for width in ("wide", "abbreviated"):
+                for number, name in context[width].items():
+                    name = unicodedata.normalize("NFKC", name)
+                    while name and unicodedata.category(name[-1]) == "Po":  # "févr.", "जन॰", "ינו׳"
+                        marks.add(name[-1])
+                        name = name[:-1]
+                    padded = name[:1].isdigit() and not name[1:2].isdigit()  # "2月" is also written "02月"
+                    for spelling in (name, "0" + name) if padded else (name,):
+                        meanings.setdefault(key := _fold(spelling), set()).add(number)
+                        spellings[key] = spelling
+        for length in ("long", "medium"):
+            if layout := _layout(locale, locale.date_formats[length].pattern):
+                order, gaps = layout
+                for known, found in zip(layouts.setdefault(order, (set(), set(), set())), gaps):
+                    known.add(found)
+    ambiguous = frozenset(key for key, numbers in meanings.items() if len(numbers) > 1)
+    months = {key: numbers.pop() for key, numbers in meanings.items() if key not in ambiguous}
+    fields = {"d": _DAY, "y": _YEAR, "m": rf"(?P<month>\L<month>)[{regex.escape(''.join(sorted(marks)))}]?"}
+    patterns = [
+        rf"{_LEAD}{_START}{_YEAR}-(?P<month_num>\d{{2}})-(?P<day>\d{{2}})(?:(?:t|\s+){_TIME})?",
+        # "03.02.2022", "3. 2. 2022", "3.02.2022 г.": day first, as wherever dots separate them
+        rf"{_LEAD}{_START}{_DAY}\.\s?(?P<month_num>\d{{1,2}})\.\s?{_YEAR}{_gap(layouts['dmy'][2], trailing=True)}"
+        rf"(?:{_SEP}{_TIME})?",
+    ]
+    for order, (first, second, after) in sorted(layouts.items()):
+        head, middle, last = (fields[f] for f in order)
+        if order[0] == "m":  # "Feb 3, 2022": the month is looked behind the day
+            head = rf"(?<=(?P<lead>{_START}(?:{_WEEKDAY})?{head}{_gap(first)})){middle}"
+        else:
+            head = rf"{_LEAD}{_START}{head}{_gap(first)}{middle}"
+        patterns.append(f"{head}{_gap(second)}{last}{_gap(after, trailing=True)}{_TIME_TAIL}")
+    names = [spellings[key] for key in months]
+    compiled = tuple(
+        regex.compile(rf"(?=\d){body}(?!{_WORD})", regex.IGNORECASE, **({"month": names} if "<month>" in body else {}))
+        for body in patterns
+    )
+    return _Calendar(months, ambiguous, compiled)
+
+
+def _layout(locale: Locale, pattern: str) -> tuple[str, tuple[str, str, str]] | None:
+    """The field order and the text between and after the fields of a CLDR date pattern with a month name
+    (``d 'de' MMMM 'de' y`` -> ``("dmy", ("de", "de", ""))``, " " for spaces only); None for other patterns."""
+    from babel.dates import tokenize_pattern
+
+    january = locale.months["format"]["abbreviated"][1]
+    suffix = january[1:] if january[:1] == "1" else None  # "月" of "1月": y年M月d日 names months too
+    order, gaps, strip = "", [""], None
+    for kind, value in tokenize_pattern(pattern):
+        if kind == "chars":
+            if strip:
+                if not value.startswith(strip):
+                    return None
+                value, strip = value[len(strip):], None
+            gaps[-1] += value
+            continue
+        field, width = value
+        if field in "ML" and width < 3 and suffix:
+            strip = suffix
+        elif field not in "dyML" or (field in "ML" and width < 3):
+            return None  # weekday, era or numeric month
+        order += "m" if field in "ML" else field
+        gaps.append("")
+    if strip or sorted(order) != ["d", "m", "y"]:
+        return None
+    return order, tuple(" ".join(unicodedata.normalize("NFKC", gap).split()) or gap[:1] and " " for gap in gaps[1:])
+
+
+def _gap(literals: set[str], trailing: bool = False) -> str:
+    """A regex for the text between two fields, or after the last (then optional): one of the *literals*
+    with optional spaces around it and an abbreviation's dot optional ("г." or "г"); the literal " " stands
+    for spaces only and "" for nothing at all ("2022年2月3日")."""
+    words = sorted((w for w in literals if w.strip()), key=len, reverse=True)
+    alternatives = [r"\s*".join(_literal(part) for part in word.split()) for word in words]
+    either = rf"\s*(?:{'|'.join(alternatives)})" if alternatives else ""
+    if trailing:
+        return f"(?:{either})?" if either else ""
+    bare = r"\s*" if "" in literals else r"\s+" if " " in literals else ""
+    return "(?:" + "|".join(filter(None, [either and either + r"\s*", bare])) + ")"
+
+
+def _literal(part: str) -> str:
+    if len(part) > 1 and part.endswith("."):
+        return regex.escape(part[:-1]) + r"\.?"
+    return regex.escape(part)
+
+
+def _fold(s: str) -> str:
+    return unicodedata.normalize("NFKC", s.casefold())
+
+
+def _nfkc(s: str) -> str:
+    return s if unicodedata.is_normalized("NFKC", s) else unicodedata.normalize("NFKC", s)
 
 
 def parse_date(s: str) -> Parsed | None:
@@ -79,18 +223,20 @@ def parse_date(s: str) -> Parsed | None:
     Precision is ``'day'``, ``'minute'`` or ``'second'`` so that callers never
     mistake a bare date for midnight.
     """
-    s = _ZONE_COMMENT.sub("", s.strip().rstrip(".,").strip())
+    s = _ZONE_COMMENT.sub("", _nfkc(s).strip().rstrip(".,").strip())
     s = _SLASHED.sub(r"\1-\2-\3", s)  # 2022/02/03: a field's form; in prose it is mostly a URL path
-    for pattern in _PATTERNS:
-        match = pattern.fullmatch(s)
-        if match and (parsed := _convert(match)):
-            return parsed
+    known = False  # a form read here, with impossible values ("13:10 pm"), is not handed to dateparser
+    for pattern in _calendar().patterns:
+        if match := next((m for m in pattern.finditer(s) if _span(m) == (0, len(s))), None):
+            if parsed := _convert(match):
+                return parsed
+            known = True
     if match := _COMPACT.fullmatch(s):
         return _convert(match)
     if match := _EPOCH.fullmatch(s):
         seconds = int(match["seconds"]) if match["seconds"] else int(match["millis"]) // 1000
         return _from_epoch(seconds)
-    return None
+    return None if known else _parse_field(s)
 
 
 def find_date(text: str, max_lines: int = 15) -> Parsed | None:
@@ -115,29 +261,37 @@ def is_date_line(line: str) -> bool:
 
 def _first_date(line: str) -> tuple[Parsed, bool] | None:
     """The earliest (then longest) valid date in *line*, and whether it is a dateline."""
+    if not _DIGIT.search(line := _nfkc(line)):
+        return None
     hits = [
-        (match.start(), -match.end(), parsed, match)
-        for pattern in _PATTERNS
+        (*_span(match), parsed)
+        for pattern in _calendar().patterns
         for match in pattern.finditer(line)
         if (parsed := _convert(match))
     ]
     if not hits:
         return None
-    *_, parsed, match = min(hits, key=lambda hit: hit[:2])
-    rest = line[: match.start()] + " " + line[match.end():]
+    start, end, parsed = min(hits, key=lambda hit: (hit[0], -hit[1]))
+    rest = line[:start] + " " + line[end:]
     # "Published on", "Last updated:" and the like may sit next to a dateline.
-    return parsed, len(re.findall(r"[^\W_]+", rest)) <= 3
+    return parsed, len(_WORDS.findall(rest)) <= 3
+
+
+def _span(match: regex.Match[str]) -> tuple[int, int]:
+    """Where a matched date starts, with what was looked behind its first digit, and ends."""
+    lead = match.start("lead") if "lead" in match.re.groupindex else -1
+    return lead if lead >= 0 else match.start(), match.end()
 
 
 def _convert(match: re.Match[str]) -> Parsed | None:
     """Validate the matched fields and render them as ISO 8601 UTC."""
     fields = match.groupdict()
-    month = _MONTHS[fields["month"][:3].lower()] if fields.get("month") else int(fields["month_num"])
+    month = _calendar().months.get(_fold(fields["month"])) if fields.get("month") else int(fields["month_num"])
     try:
-        day = date(int(fields["year"]), month, int(fields["day"]))
+        day = date(int(fields["year"]), month or 0, int(fields["day"]))
     except ValueError:
         return None
-    if not MIN_YEAR <= day.year <= date.today().year + 1:
+    if not _plausible(day.year):
         return None
     if fields.get("hour") is None:
         return day.isoformat(), "day"
@@ -158,9 +312,59 @@ def _convert(match: re.Match[str]) -> Parsed | None:
 
 def _from_epoch(seconds: int) -> Parsed | None:
     moment = datetime.fromtimestamp(seconds, timezone.utc)
-    if not MIN_YEAR <= moment.year <= date.today().year + 1:
+    if not _plausible(moment.year):
         return None
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ"), "second"
+
+
+def _plausible(year: int) -> bool:
+    return MIN_YEAR <= year <= date.today().year + 1
+
+
+# dateparser reads a whole field only as an absolute date with day, month and year, in UTC unless the
+# field names a zone (its default is the machine's zone), and says whether the field had a time.
+_FIELD_SETTINGS = {
+    "PARSERS": ["absolute-time"],  # not "3 days ago", not bare numbers (read above or refused)
+    "REQUIRE_PARTS": ["day", "month", "year"],
+    "STRICT_PARSING": True,
+    "PREFER_DATES_FROM": "past",
+    "TIMEZONE": "UTC",
+    "TO_TIMEZONE": "UTC",
+    "RETURN_AS_TIMEZONE_AWARE": True,
+    "RETURN_TIME_AS_PERIOD": True,
+}
+_FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?!\d)")
+_SECONDS = re.compile(r"\d:\d{2}:\d{2}")
+
+
+@cache
+def _field_parsers() -> tuple:
+    """dateparser reading numbers day first and month first (imported on first use: it takes seconds to load)."""
+    from dateparser.date import DateDataParser
+
+    return tuple(DateDataParser(settings=_FIELD_SETTINGS | {"DATE_ORDER": order}) for order in ("DMY", "MDY"))
+
+
+@lru_cache(maxsize=4096)
+def _parse_field(s: str) -> Parsed | None:
+    """dateparser for a whole field the patterns don't read ("le 3 février 2022 à 12h54"). Only with words
+    (numbers alone are the patterns' to read or refuse), a four-digit year, no month name that two languages
+    read differently, and one answer day first and month first ("03/02/2022 5 PM" is refused), so that it
+    guesses no century, month or order."""
+    words = _WORDS.findall(s)
+    if (not _FOUR_DIGITS.search(s) or all(w.isdigit() for w in words)
+            or any(_fold(w) in _calendar().ambiguous for w in words)):
+        return None
+    found = {(d.date_obj, d.period) for d in (parser.get_date_data(s) for parser in _field_parsers())}
+    if len(found) != 1:
+        return None
+    ((moment, period),) = found
+    if moment is None or not _plausible(moment.year):
+        return None
+    if period != "time":
+        return moment.date().isoformat(), "day"
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ"), "second" if utc.second or _SECONDS.search(s) else "minute"
 
 
 def _hour(hour: int, ampm: str | None) -> int | None:

@@ -2,7 +2,10 @@ from datetime import date
 
 import pytest
 
-from datasette_provenance.dates import find_date, is_date_line, parse_date
+from babel import Locale
+from babel.dates import format_date
+
+from datasette_provenance.dates import NEWS_LOCALES, _calendar, _fold, find_date, is_date_line, parse_date
 
 
 @pytest.mark.parametrize(
@@ -122,3 +125,126 @@ def test_find_date_none():
 )
 def test_is_date_line(line, expected):
     assert is_date_line(line) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("3 февраля 2022", ("2022-02-03", "day")),
+        ("2022年2月3日", ("2022-02-03", "day")),
+        ("3 Şubat 2022", ("2022-02-03", "day")),
+        ("3. Februar 2022", ("2022-02-03", "day")),
+        ("3 de febrero de 2022", ("2022-02-03", "day")),
+        ("3 février 2022", ("2022-02-03", "day")),
+        ("3 лютого 2022 р.", ("2022-02-03", "day")),
+        ("3 lutego 2022", ("2022-02-03", "day")),
+        ("2022. február 3.", ("2022-02-03", "day")),
+        ("2022 m. vasario 3 d.", ("2022-02-03", "day")),
+        ("3 בפברואר 2022", ("2022-02-03", "day")),
+        ("2022년 2월 3일", ("2022-02-03", "day")),
+        ("3 de febrer del 2022", ("2022-02-03", "day")),
+        ("3. 2. 2022", ("2022-02-03", "day")),
+        ("٣ فبراير ٢٠٢٢", ("2022-02-03", "day")),  # Arabic-Indic digits
+        ("३ फ़रवरी २०२२", ("2022-02-03", "day")),  # Devanagari digits; vowel signs are marks, not letters
+        ("２０２２年２月３日", ("2022-02-03", "day")),  # full-width digits (NFKC)
+        ("3 fe\u0301vrier 2022", ("2022-02-03", "day")),  # decomposed accent (NFD)
+        ("3 февраля 2022 г., 12:54", ("2022-02-03T12:54:00Z", "minute")),
+        ("2022年02月03日 09:53:10", ("2022-02-03T09:53:10Z", "second")),
+    ],
+)
+def test_month_names_and_layouts_of_other_languages(text, expected):
+    """babel's month names and layouts, in a whole field and in a dateline of a text alike."""
+    assert parse_date(text) == expected
+    assert find_date(f"A title\n{text}\nThe body of the story.") == expected
+
+
+@pytest.mark.parametrize("code", NEWS_LOCALES)
+def test_every_news_language_reads_what_babel_writes(code):
+    """Each language's long, full and (where it names the month) medium date, as babel writes it, for every
+    month. A month name that two of the languages read differently (Polish and Croatian "listopad") is never
+    read; Thai's long layout, which names an era, is not read."""
+    lengths = ["long", "full"] if code != "th" else []
+    if "MMM" in Locale.parse(code).date_formats["medium"].pattern:
+        lengths.append("medium")
+    refused = 0
+    for month in range(1, 13):
+        for length in lengths:
+            text = format_date(date(2022, month, 3), length, locale=code)
+            ambiguous = any(_fold(word.strip(".")) in _calendar().ambiguous for word in text.split())
+            refused += ambiguous
+            # A full date starts with the weekday in its language: a dateline, not a whole field.
+            found = find_date(text) if length == "full" else parse_date(text)
+            assert found == (None if ambiguous else (f"2022-{month:02d}-03", "day")), (length, text)
+    assert refused <= 5  # Croatian: listopada (long, full), lip, srp and lis (medium)
+
+
+def test_datelines_in_scripts_without_spaces():
+    assert find_date("新华社北京2022年2月3日电 记者\n正文。") == ("2022-02-03", "day")
+    assert is_date_line("新华社北京2022年2月3日电")
+    assert find_date("（2022年2月3日09:53）") == ("2022-02-03T09:53:00Z", "minute")
+
+
+def test_a_month_name_two_languages_read_differently_is_never_read():
+    assert parse_date("3 listopadu 2022") == ("2022-11-03", "day")  # Czech only: November
+    assert parse_date("3 listopada 2022") is None  # Polish November, Croatian October
+    assert find_date("3 listopada 2022\nText") is None
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("le 3 février 2022 à 12h54", ("2022-02-03T12:54:00Z", "minute")),
+        ("3 февраля 2022 г. в 12:54", ("2022-02-03T12:54:00Z", "minute")),
+        ("3 de febrero de 2022 a las 12:54:10", ("2022-02-03T12:54:10Z", "second")),
+        ("2022年2月3日 12時54分", ("2022-02-03T12:54:00Z", "minute")),
+        ("Donnerstag, 3. Februar 2022 um 12:54 Uhr", ("2022-02-03T12:54:00Z", "minute")),
+        ("February the 3rd, 2022", ("2022-02-03", "day")),
+        ("13/02/2022 5 PM", ("2022-02-13T17:00:00Z", "minute")),  # only one order makes a date
+    ],
+)
+def test_other_whole_fields_go_to_dateparser(text, expected):
+    assert parse_date(text) == expected
+
+
+def test_text_never_goes_to_dateparser():
+    """dateparser reads whole fields only: in a text the same line gives what the fast patterns find."""
+    assert parse_date("February the 3rd, 2022") == ("2022-02-03", "day")
+    assert find_date("February the 3rd, 2022\nBody") is None
+    assert parse_date("le 3 février 2022 à 12h54") == ("2022-02-03T12:54:00Z", "minute")
+    assert find_date("le 3 février 2022 à 12h54\nBody") == ("2022-02-03", "day")
+
+
+@pytest.mark.parametrize(
+    "read, refused",
+    [
+        ("le 3 février 2022 à 12h54", "il y a 3 jours"),  # relative dates are no publication dates
+        ("3 февраля 2022 г. в 12:54", "3 дня назад"),
+        ("February the 3rd, 2022", "3 days ago"),
+        ("February the 3rd, 2022", "yesterday"),
+        ("February the 3rd, 2022", "in 2 weeks"),
+        ("13/02/2022 5 PM", "03/02/2022 5 PM"),  # day and month could be swapped
+        ("3 de febrero de 2022 a las 12:54", "3 de febrero a las 12:54"),  # no year
+        ("le 3 février 2022 à 12h54", "le 3 février 22 à 12h54"),  # no century
+        ("le 3 février 2022 à 12h54", "février 2022 à 12h54"),  # no day
+        ("le 3 février 2022 à 12h54", f"le 3 février {date.today().year + 2} à 12h54"),  # ahead
+        ("3 lutego 2022 o 12:54", "3 listopada 2022 o 12:54"),  # Polish November, Croatian October
+    ],
+)
+def test_dateparser_guesses_nothing(read, refused):
+    """The same form is read, but not where reading it would be a guess."""
+    assert parse_date(read) is not None
+    assert parse_date(refused) is None
+
+
+def test_dates_do_not_depend_on_the_machines_time_zone():
+    """A time without a zone is UTC, in summer too, whatever TZ says (dateparser's default is the machine's)."""
+    import os
+    import subprocess
+    import sys
+
+    fields = ("le 7 juillet 2022 à 12h54", "7 July 2022 12:54", "1657198440", "7 июля 2022")
+    code = f"from datasette_provenance.dates import parse_date; print([parse_date(s) for s in {fields!r}])"
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "TZ": "Europe/London"},
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == str([("2022-07-07T12:54:00Z", "minute"), ("2022-07-07T12:54:00Z", "minute"),
+                               ("2022-07-07T12:54:00Z", "second"), ("2022-07-07", "day")])

@@ -212,7 +212,7 @@ def test_specific_domains_keep_their_mapping(tmp_path):
 def test_idn_hosts_in_either_form_are_one_outlet(tmp_path):
     aliases = default_aliases()
     forms = ["https://xn--e1afmkfd.xn--p1ai/a", "https://www.пример.рф/b", "https://НОВОСТИ.Пример.РФ/c",
-             "https://xn--b1amnebsh.xn--e1afmkfd.xn--p1ai/d"]  # новости.пример.рф
+             "https://xn--b1amnebsh.xn--e1afmkfd.xn--p1ai/d"]  # the last is новости.пример.рф
     assert {aliases.site_outlet(url) for url in forms} == {"пример.рф"}
     assert bare_host("https://xn--mnchen-3ya.de/") == bare_host("https://MÜNCHEN.de/") == "münchen.de"
     user = tmp_path / "aliases.json"
