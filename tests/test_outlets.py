@@ -200,10 +200,15 @@ def test_registered_domain_follows_the_public_suffix_list():
     assert site_domain("https://two.blogspot.com/x") == "two.blogspot.com"
 
 
-def test_specific_domains_keep_their_mapping(tmp_path):
+def user_aliases(tmp_path, domains):
+    """The packaged aliases with a user file of these domains."""
     user = tmp_path / "aliases.json"
-    user.write_text(json.dumps({"domains": {"news.example.com": "Example News", "example.com": "Example Corp"}}))
-    aliases = OutletAliases.load(user)
+    user.write_text(json.dumps({"domains": domains}))
+    return OutletAliases.load(user)
+
+
+def test_specific_domains_keep_their_mapping(tmp_path):
+    aliases = user_aliases(tmp_path, {"news.example.com": "Example News", "example.com": "Example Corp"})
     assert aliases.site_outlet("https://m.news.example.com/a") == "Example News"
     assert aliases.site_outlet("https://amp.example.com/a") == "Example Corp"
     assert aliases.site_outlet("https://amp.other.example.org/a") == "example.org"
@@ -215,9 +220,7 @@ def test_idn_hosts_in_either_form_are_one_outlet(tmp_path):
              "https://xn--b1amnebsh.xn--e1afmkfd.xn--p1ai/d"]  # the last is новости.пример.рф
     assert {aliases.site_outlet(url) for url in forms} == {"пример.рф"}
     assert bare_host("https://xn--mnchen-3ya.de/") == bare_host("https://MÜNCHEN.de/") == "münchen.de"
-    user = tmp_path / "aliases.json"
-    user.write_text(json.dumps({"domains": {"пример.рф": "Primer", "xn--mnchen-3ya.de": "München Zeitung"}}))
-    known = OutletAliases.load(user)
+    known = user_aliases(tmp_path, {"пример.рф": "Primer", "xn--mnchen-3ya.de": "München Zeitung"})
     assert known.outlet_for_url("https://news.xn--e1afmkfd.xn--p1ai/x") == "Primer"
     assert known.outlet_for_url("https://www.münchen.de/x") == "München Zeitung"
     assert known.normalise_name("xn--e1afmkfd.xn--p1ai") == "Primer"
