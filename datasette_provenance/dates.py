@@ -318,7 +318,8 @@ def _from_epoch(seconds: int) -> Parsed | None:
 
 
 def _plausible(year: int) -> bool:
-    return MIN_YEAR <= year <= date.today().year + 1
+    """Not before MIN_YEAR nor after next year (in UTC, like everything here)."""
+    return MIN_YEAR <= year <= datetime.now(timezone.utc).year + 1
 
 
 # dateparser reads a whole field only as an absolute date with day, month and year, in UTC unless the
