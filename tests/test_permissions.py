@@ -11,10 +11,13 @@ actor may not see the instance, the database or any table it reads, and show non
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
+from urllib.parse import unquote_plus, urlencode
 
 import pytest
 from datasette.app import Datasette
@@ -228,3 +231,196 @@ async def test_unknown_database_and_plain_database(corpus, tmp_path):
     table = await ds.client.get("/plain/articles")
     # render_cell and table_actions stay out of databases without the provenance tables
     assert "/plain/-/provenance" not in table.text and "provenance-link" not in table.text
+
+
+# ------------------------------------------------------------------------------------------------
+# A crawl of everything Datasette and the plugin serve, as an actor from whom tables are hidden.
+#
+# The secrets are computed from the database: every sentence or line of a text cell of a hidden
+# table (with the tables derived from it: FTS and shadow tables, paragraphs) that no visible table
+# holds. None may appear in any page, JSON, CSV or export: table and row pages with every label
+# option, facets, search, the database page, SQL, canned queries and the provenance pages.
+
+ROOT = Path(__file__).resolve().parent.parent
+METADATA = json.loads((ROOT / "metadata.json").read_text("utf-8"))  # with its canned queries
+ADMIN = {"id": "admin"}
+# Datasette 1.0a's ?_extra= names (0.65 ignores the parameter).
+EXTRAS = ("count_sql,count,count_truncated,facet_results,facets_timed_out,suggested_facets,human_description_en,"
+          "columns,all_columns,primary_keys,column_details,actions,is_view,debug,request,display_columns,"
+          "display_rows,render_cell,query,column_types,set_column_type_ui,metadata,database,table,database_color,"
+          "form_hidden_args,filters,custom_table_templates,sorted_facet_results,table_definition,view_definition,"
+          "renderers,private,expandable_columns,foreign_key_tables,extras")
+
+
+DATASETTE_1 = hasattr(Datasette, "allowed")
+
+
+def hiding(corpus: Path, tables) -> Datasette:
+    """Datasette as published (metadata.json, its canned queries) with ``tables`` allowed to the admin only."""
+    metadata = json.loads(json.dumps(METADATA))
+    configs = metadata["databases"]["corpus"]["tables"]
+    for table in tables:
+        configs.setdefault(table, {})["allow"] = {"id": "admin"}
+    if DATASETTE_1:  # 1.0a takes canned queries from its configuration only
+        queries = metadata["databases"]["corpus"].pop("queries")
+        return Datasette([str(corpus)], metadata=metadata, config={"databases": {"corpus": {"queries": queries}}})
+    return Datasette([str(corpus)], metadata=metadata)
+
+
+def relations(db: Path) -> list[tuple[str, str | None]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("select name, sql from sqlite_master where type in ('table', 'view')"
+                            " and name not like 'sqlite%' order by name").fetchall()
+
+
+def with_derived(db: Path, tables) -> set[str]:
+    """The tables and every table derived from them, however indirectly."""
+    from datasette_provenance.pages.access import derived_from_schema
+
+    derived = derived_from_schema(relations(db))
+    hidden = set(tables)
+    while True:
+        more = {t for t, source in derived.items() if source in hidden} - hidden
+        if not more:
+            return hidden
+        hidden |= more
+
+
+def fragments(text: str):
+    for part in re.split(r"\n+|(?<=[.!?])\s+", text):
+        part = " ".join(part.split())
+        if len(part) >= 16 and re.search(r"[^\W\d_]{3}", part):
+            yield part
+
+
+def secrets_of(db: Path, hidden: set[str]) -> set[str]:
+    """Every fragment of a text cell of the hidden tables that no other table holds."""
+    with sqlite3.connect(db) as conn:
+        def cells(table):
+            return [v for row in conn.execute(f'select * from "{table}"') for v in row if isinstance(v, str)]
+
+        names = [name for name, _ in relations(db)]
+        visible = "\x00".join(" ".join(c.split()) for t in names if t not in hidden for c in cells(t))
+        return {f for t in hidden for c in cells(t) for f in fragments(c) if f not in visible}
+
+
+def plain(body: str) -> str:
+    """A response as the text it shows: HTML entities, JSON and CSV escapes and URL encoding undone."""
+    text = html.unescape(body)
+    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+    text = text.replace('\\"', '"').replace("\\/", "/").replace("\\n", "\n").replace("\\t", "\t")
+    text = text + "\x00" + text.replace('""', '"') + "\x00" + unquote_plus(text)
+    return " ".join(text.split())
+
+
+def sql_path(sql: str) -> str:
+    """Arbitrary SQL: the database page on 0.65, /-/query on 1.0a (0.65's URL redirects there)."""
+    return "/corpus.json?" + urlencode({"sql": sql})
+
+
+def crawl_paths(db: Path) -> list[str]:
+    """Every page, JSON and CSV of every table and view (first and last rows), and the rest."""
+    from datasette.utils import path_from_row_pks, tilde_encode
+
+    paths = ["/", "/.json", "/corpus", "/corpus.json", "/-/metadata.json", "/-/databases.json"]
+    if DATASETTE_1:
+        paths += ["/-/jump.json?q=a", "/-/schema.json", "/corpus/-/schema.json", "/corpus/-/queries.json",
+                  "/corpus/-/foreign-key-targets", "/-/debug/autocomplete?database=corpus&table=articles"]
+    paths += ["/corpus/articles?_search=Syria", "/corpus/articles.json?_search=Syria&_labels=on",
+             "/corpus/articles_fts.json?_search=Syria", "/corpus/articles_fts.json?_where=rowid>0",
+             "/corpus/clusters.json?_search=Syria"]
+    for query in METADATA["databases"]["corpus"]["queries"]:
+        paths += [f"/corpus/{query}?cluster=1", f"/corpus/{query}.json?cluster=1", f"/corpus/{query}.csv?cluster=1"]
+    paths += ENDPOINTS
+    with sqlite3.connect(db) as conn:
+        for table, _ in relations(db):
+            t = tilde_encode(table)
+            paths += [f"/corpus/{t}", f"/corpus/{t}.json?_labels=on&_size=max", sql_path(f'select * from "{table}"'),
+                      f"/corpus/{t}.csv?_labels=on&_size=max"]
+            if DATASETTE_1:
+                paths += [f"/corpus/{t}.json?_extra={EXTRAS}&_size=max", f"/corpus/{t}/-/autocomplete?q=R",
+                          f"/corpus/{t}/-/fragment"]
+            for _, _, other, column, *_ in conn.execute(f'pragma foreign_key_list("{table}")'):
+                paths += [f"/corpus/{t}?_facet={column}", f"/corpus/{t}.json?_facet={column}&_size=max",
+                          f"/corpus/{t}.json?_label={column}&_size=max"]
+            pks = [r[1] for r in sorted(conn.execute(f'pragma table_info("{table}")'), key=lambda r: r[5]) if r[5]]
+            use_rowid = not pks
+            columns = pks or ["rowid"]
+            select = ", ".join(f'"{c}"' for c in columns)
+            try:
+                ends = conn.execute(f'select {select} from "{table}" order by {select} limit 1').fetchall() + \
+                    conn.execute(f'select {select} from "{table}" order by {", ".join(c + " desc" for c in columns)} limit 1').fetchall()
+            except sqlite3.Error:  # views without rowid
+                ends = []
+            for values in ends:
+                row = path_from_row_pks(dict(zip(columns, values)), pks, use_rowid)
+                paths += [f"/corpus/{t}/{row}", f"/corpus/{t}/{row}.json?_extras=foreign_key_tables"
+                          f"&_extra=foreign_key_tables,render_cell,display_rows&_labels=on"]
+    return list(dict.fromkeys(paths))
+
+
+async def crawl(ds: Datasette, paths, cookies=None) -> list[tuple[str, int, str]]:
+    out = []
+    for path in paths:
+        r = await ds.client.get(path, cookies=cookies, follow_redirects=True)
+        out.append((path, r.status_code, plain(r.text)))
+    return out
+
+
+# Hidden tables -> pages the anonymous actor must still get (so that the crawl is not all refusals).
+CRAWLS = {
+    "articles": ["/corpus/derivations.json?_labels=on", "/corpus/cluster_members?_labels=on",
+                 "/corpus/clusters.json", "/corpus/most_shared_statements.json"],
+    "articles+clusters": ["/corpus/derivations.json?_labels=on", "/corpus/cluster_members.json?_labels=on"],
+    "derivations": ["/corpus/articles.json", "/corpus/graph_edges.json", "/corpus/most_shared_statements.json"],
+    "attributions": ["/corpus/articles.json", "/corpus/derivations.json?_labels=on"],
+    "settings": ["/corpus/articles.json", "/corpus/-/provenance.json"],
+}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("hidden", list(CRAWLS))
+async def test_crawl_shows_nothing_of_a_hidden_table(corpus, hidden):
+    tables = hidden.split("+")
+    hidden_all = with_derived(corpus, tables)
+    secrets = secrets_of(corpus, hidden_all)
+    assert secrets, "a table with nothing of its own is no test"
+    ds = hiding(corpus, tables)
+    paths = crawl_paths(corpus)
+    answers = await crawl(ds, paths)
+    leaks = [(path, status, s) for path, status, text in answers for s in secrets if s in text]
+    assert leaks == [], "\n".join(f"{status} {path}: {s[:80]!r}" for path, status, s in leaks[:20])
+    status = {path: code for path, code, _ in answers}
+    # each hidden table and every table derived from it refuses; SQL on the database is refused
+    for table in hidden_all:
+        assert status[f"/corpus/{table}.json?_labels=on&_size=max"] == 403, table
+        assert status[sql_path(f'select * from "{table}"')] == 403, table
+    for path in CRAWLS[hidden]:
+        r = await ds.client.get(path)
+        assert r.status_code == 200 and r.text.count("{") > 2, (path, r.status_code)
+    # The admin sees it all, so the secrets are findable in what the crawl reads …
+    admin = actor_cookies(ds, ADMIN)
+    seen = " ".join(text for _, _, text in await crawl(
+        ds, [f"/corpus/{t}.json?_size=max" for t in hidden_all if t == "paragraphs" or t in tables], admin))
+    assert {s for s in secrets if s not in seen} == set()
+    # … and the labels the anonymous actor does not get are the admin's, on both Datasette versions
+    # (articles.title on 0.65, the unique text column external_id on 1.0a)
+    if "articles" in tables:
+        r = await ds.client.get("/corpus/derivations.json?_labels=on", cookies=admin)
+        assert len([s for s in secrets if s in plain(r.text)]) >= 4, r.text[:300]
+        assert (await ds.client.get(sql_path("select 1"), cookies=admin, follow_redirects=True)).status_code == 200
+
+
+@pytest.mark.asyncio
+async def test_nothing_hidden_nothing_refused(corpus):
+    """The rules refuse only for hidden tables: published as is, SQL, canned queries, search and labels work."""
+    ds = hiding(corpus, [])
+    for path in [sql_path("select count(*) from articles_fts where articles_fts match 'Syria'"),
+                 "/corpus/who_took_from_whom.json", "/corpus/article_wording.json?cluster=1",
+                 "/corpus/articles_fts.json?_search=Syria", "/corpus/paragraphs.json",
+                 "/corpus/articles.json?_search=Syria"]:
+        r = await ds.client.get(path, follow_redirects=True)
+        assert r.status_code == 200, (path, r.status_code)
+    r = await ds.client.get("/corpus/derivations.json?_labels=on")
+    labels = [cell["label"] for row in r.json()["rows"] for cell in row.values() if isinstance(cell, dict)]
+    assert labels and all(isinstance(label, str) and not label.isdigit() for label in labels), labels

@@ -6,7 +6,7 @@ table's rows, and the plugin closes each for provenance databases:
 * **Tables derived from a table hold its text.** ``articles_fts`` (external content ``articles``)
   returns every title and text, its shadow tables (``articles_fts_data``/``_idx``/``_docsize``/
   ``_config``/``_content``) the vocabulary, and ``paragraphs`` is the text cut into paragraphs.
-  Each is visible only when its source is (``derived_tables``). Datasette 1.0a41 does this itself
+  Each is visible only when its source is (``derived_from_schema``). Datasette 1.0a41 does this itself
   for FTS and shadow tables (``Datasette._apply_derived_table_permissions_to_sql``); 0.65 does not,
   and neither knows about ``paragraphs``.
 * **SQL reads any table.** A table's ``allow`` block does not stop ``?sql=`` or a canned query
@@ -28,12 +28,15 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import os
 import re
 import sqlite3
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .common import allowed, is_provenance_database
+from .common import MARKER_TABLES, allowed
 
 # Tables that hold the articles' own text although they are not FTS tables.
 TEXT_OF = {"paragraphs": "articles"}
@@ -61,10 +64,10 @@ def _unquote(identifier: str) -> str:
     return identifier
 
 
-def derived_from_schema(schema: list[tuple[str, str | None]]) -> dict[str, str]:
-    """``table -> the table it is derived from``, from ``(name, sql)`` rows of ``sqlite_master``."""
+def _derivations(schema: list[tuple[str, str | None]]) -> tuple[dict[str, str], frozenset[str]]:
     names = {name.lower(): name for name, _ in schema}
     derived: dict[str, str] = {}
+    shadows = set()
     for name, sql in schema:
         match = _VIRTUAL.match(sql or "")
         if not match:
@@ -73,6 +76,7 @@ def derived_from_schema(schema: list[tuple[str, str | None]]) -> dict[str, str]:
         for suffix in SHADOW_SUFFIXES.get(module, ()):
             if (name + suffix).lower() in names:
                 derived[names[(name + suffix).lower()]] = name
+                shadows.add(names[(name + suffix).lower()])
         content = _CONTENT.search(match.group(2) or "")
         source = names.get(_unquote(content.group(1)).lower()) if content else None
         if source and source != name:
@@ -80,16 +84,64 @@ def derived_from_schema(schema: list[tuple[str, str | None]]) -> dict[str, str]:
     for table, source in TEXT_OF.items():
         if table.lower() in names and source.lower() in names:
             derived[names[table.lower()]] = names[source.lower()]
-    return derived
+    return derived, frozenset(shadows)
 
 
-async def derived_tables(db) -> dict[str, str]:
-    result = await db.execute("select name, sql from sqlite_master where type = 'table'")
-    return derived_from_schema([(r[0], r[1]) for r in result.rows])
+def derived_from_schema(schema: list[tuple[str, str | None]]) -> dict[str, str]:
+    """``table -> the table it is derived from``, from ``(name, sql)`` rows of ``sqlite_master``."""
+    return _derivations(schema)[0]
 
 
-async def _relations(db) -> list[str]:
-    return list(await db.table_names()) + list(await db.view_names())
+@dataclass(frozen=True)
+class Schema:
+    version: int
+    derived: dict[str, str]  # table -> the table it is derived from
+    shadows: frozenset[str]  # virtual tables' storage: what they hold, their virtual table shows
+    relations: tuple[str, ...]  # tables and views
+
+    @property
+    def corpus(self) -> bool:
+        return MARKER_TABLES <= set(self.relations)
+
+
+_schemas: "weakref.WeakKeyDictionary[Any, tuple[tuple, Schema]]" = weakref.WeakKeyDictionary()
+
+
+def _read_schema(conn, cached: Schema | None) -> Schema:
+    version = conn.execute("pragma schema_version").fetchone()[0]
+    if cached is not None and cached.version == version:
+        return cached
+    rows = conn.execute("select name, sql, type from sqlite_master where type in ('table', 'view')").fetchall()
+    return Schema(version, *_derivations([(n, q) for n, q, t in rows if t == "table"]), tuple(n for n, _, _ in rows))
+
+
+def _files(db) -> tuple | None:
+    """What the database's files look like now: while it is unchanged, so is its schema."""
+    if not db.is_mutable:
+        return ()
+    if not getattr(db, "path", None):
+        return None
+    found = []
+    for path in (db.path, f"{db.path}-wal"):
+        try:
+            st = os.stat(path)
+        except OSError:
+            found.append(None)
+        else:
+            found.append((st.st_mtime_ns, st.st_size, st.st_ino))
+    return tuple(found)
+
+
+async def schema(db) -> Schema:
+    """The database's derived tables, tables and views, read again whenever its files change."""
+    files = _files(db)
+    cached = _schemas.get(db)
+    if cached is not None and files is not None and cached[0] == files:
+        return cached[1]
+    previous = cached[1] if cached else None
+    current = await db.execute_fn(lambda conn: _read_schema(conn, previous))
+    _schemas[db] = (files, current)
+    return current
 
 
 class Visibility:
@@ -99,16 +151,17 @@ class Visibility:
     the pages and 0.65's hook; inside the 1.0a hook, the set Datasette allows without our rules.
     """
 
-    def __init__(self, derived: dict[str, str], sees):
-        self.derived = derived
+    def __init__(self, schema: Schema, sees):
+        self.schema = schema
+        self.derived = schema.derived
         self.sees = sees
 
     @classmethod
-    async def of(cls, datasette, actor, database: str) -> "Visibility":
+    def of(cls, datasette, actor, database: str, schema: Schema) -> "Visibility":
         async def sees(table):
             return await allowed(datasette, actor, "view-table", database, table)
 
-        return cls(await derived_tables(datasette.get_database(database)), sees)
+        return cls(schema, sees)
 
     async def __call__(self, table: str) -> bool:
         seen = set()
@@ -119,9 +172,14 @@ class Visibility:
             table = self.derived.get(table)
         return True
 
-    async def hidden(self, db) -> set[str]:
-        """The tables and views of the database the actor may not see (derived ones included)."""
-        return {t for t in await _relations(db) if not await self(t)}
+    async def hidden(self) -> list[str]:
+        """The tables and views of the database the actor may not see (derived ones included).
+
+        Shadow tables are left out: what they hold, their virtual table shows (1.0a refuses them
+        to everyone, and that must not refuse SQL to everyone)."""
+        tables = [t for t in self.schema.relations if t not in self.schema.shadows]
+        seen = await asyncio.gather(*(self(t) for t in tables))
+        return [t for t, ok in zip(tables, seen) if not ok]
 
 
 # ---------------------------------------------------------------- SQL that reads tables
@@ -178,9 +236,8 @@ async def reads_hidden(db, sql: str | None, visible: Visibility) -> bool:
     reads = await tables_read(db, sql)
     if reads is None:
         return True
-    relations = set(await _relations(db))
     for table in reads:
-        if table in relations and not await visible(table):
+        if table in visible.schema.relations and table not in visible.schema.shadows and not await visible(table):
             return True
     return False
 
@@ -191,16 +248,19 @@ async def reads_hidden(db, sql: str | None, visible: Visibility) -> bool:
 async def verdict_065(datasette, actor, action: str, resource) -> bool | None:
     """False where a rule above refuses, None (no opinion) everywhere else."""
     database = resource[0] if isinstance(resource, (tuple, list)) else resource
-    if not isinstance(database, str) or not await is_provenance_database(datasette, database):
+    db = datasette.databases.get(database) if isinstance(database, str) else None
+    if db is None or database == "_internal":
         return None
-    db = datasette.get_database(database)
-    visible = await Visibility.of(datasette, actor, database)
+    corpus = await schema(db)
+    if not corpus.corpus:
+        return None
+    visible = Visibility.of(datasette, actor, database, corpus)
     if action == "view-table":
         source = visible.derived.get(resource[1])
         if source is not None and not await visible(source):
             return False
     elif action == "execute-sql":
-        if await visible.hidden(db):
+        if await visible.hidden():
             return False
     elif action == "view-query":
         query = await datasette.get_canned_query(database, resource[1], actor)
@@ -239,22 +299,24 @@ async def denials_1a(datasette, actor, action: str) -> list[tuple[str, str | Non
         _permission_check_cache = cache_token = None
     try:
         denied = []
-        for database in list(datasette.databases):
-            if not await is_provenance_database(datasette, database):
+        for database, db in list(datasette.databases.items()):
+            if database == "_internal":
                 continue
-            db = datasette.get_database(database)
+            corpus = await schema(db)
+            if not corpus.corpus:
+                continue
             allowed_tables = await _allowed_tables_1a(datasette, actor, database)
 
             async def sees(table, allowed_tables=allowed_tables):
                 return table in allowed_tables
 
-            visible = Visibility(await derived_tables(db), sees)
+            visible = Visibility(corpus, sees)
             if action == "view-table":
                 for table, source in visible.derived.items():
                     if not await visible(source):
                         denied.append((database, table, f"{table} holds what {source} holds"))
             elif action == "execute-sql":
-                hidden = await visible.hidden(db)
+                hidden = await visible.hidden()
                 if hidden:
                     denied.append((database, None, "SQL could read " + ", ".join(sorted(hidden))))
             else:
@@ -289,9 +351,10 @@ _hidden_labels: contextvars.ContextVar[dict[str, dict[str, str]] | None] = conte
 async def hide_labels(datasette, actor, database: str, table: str) -> None:
     """Note, for this request, the targets of ``table``'s foreign keys the actor may not see."""
     hidden: dict[str, str] = {}
-    if await is_provenance_database(datasette, database):
-        db = datasette.get_database(database)
-        visible = await Visibility.of(datasette, actor, database)
+    db = datasette.databases.get(database)
+    corpus = await schema(db) if db is not None and database != "_internal" else None
+    if corpus is not None and corpus.corpus:
+        visible = Visibility.of(datasette, actor, database, corpus)
         for fk in await db.foreign_keys_for_table(table):
             other = fk["other_table"]
             if other not in hidden and not await visible(other):
