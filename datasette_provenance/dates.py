@@ -20,10 +20,11 @@ which ``parse_date`` accepts but ``find_date`` never looks for in prose: Unix
 epoch seconds (9-10 digits, optionally with a fraction) or milliseconds (13
 digits), GDELT's compact ``YYYYMMDD``, ``YYYYMMDDhhmmss`` and
 ``YYYYMMDDThhmmssZ``, and ``2022/02/03`` (which in prose is mostly a URL path).
-A whole field that no form here reads goes to dateparser ("le 3 février 2022
-à 12h54"), which never reads relative dates ("3 days ago" is no publication
-date) and never guesses a century, a missing part or a day/month order. Prose
-never goes to dateparser: it is slow and would find dates in any phrase.
+A whole field that no form here reads but that names a month and a four-digit
+year goes to dateparser ("le 3 février 2022 à 12h54"), which never reads
+relative dates ("3 days ago" is no publication date) nor guesses a missing
+part. Prose never goes to dateparser: it is slow and would find dates in any
+phrase.
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ Parsed = tuple[str, str]
 class _Calendar:
     months: dict[str, int]  # folded name -> month number
     ambiguous: frozenset[str]  # folded names that mean different months in different languages
+    names: tuple[str, ...]  # every name as babel writes it, ambiguous ones too
+    languages: dict[str, frozenset[str]]  # folded name -> the NEWS_LOCALES that write it
     patterns: tuple[regex.Pattern[str], ...]
 
 
@@ -113,6 +116,7 @@ def _calendar() -> _Calendar:
     from babel import Locale
 
     meanings: dict[str, set[int]] = {}  # folded name -> the months it names
+    languages: dict[str, set[str]] = {}
     spellings: dict[str, str] = {}  # folded name -> as babel writes it
     marks: set[str] = set()
     # Text between day, month and year (and after them) by field order; babel's layouts lack two English
@@ -132,6 +136,7 @@ def _calendar() -> _Calendar:
                     padded = name[:1].isdigit() and not name[1:2].isdigit()  # "2月" is also written "02月"
                     for spelling in (name, "0" + name) if padded else (name,):
                         meanings.setdefault(key := _fold(spelling), set()).add(number)
+                        languages.setdefault(key, set()).add(code)
                         spellings[key] = spelling
         for length in ("long", "medium"):
             if layout := _layout(locale, locale.date_formats[length].pattern):
@@ -159,7 +164,8 @@ def _calendar() -> _Calendar:
         regex.compile(rf"(?=\d){body}(?!{_WORD})", regex.IGNORECASE, **({"month": names} if "<month>" in body else {}))
         for body in patterns
     )
-    return _Calendar(months, ambiguous, compiled)
+    languages = {key: frozenset(codes) for key, codes in languages.items()}
+    return _Calendar(months, ambiguous, tuple(spellings.values()), languages, compiled)
 
 
 def _layout(locale: Locale, pattern: str) -> tuple[str, tuple[str, str, str]] | None:
@@ -325,7 +331,7 @@ def _plausible(year: int) -> bool:
 # dateparser reads a whole field only as an absolute date with day, month and year, in UTC unless the
 # field names a zone (its default is the machine's zone), and says whether the field had a time.
 _FIELD_SETTINGS = {
-    "PARSERS": ["absolute-time"],  # not "3 days ago", not bare numbers (read above or refused)
+    "PARSERS": ["absolute-time"],  # not "3 days ago", not bare numbers
     "REQUIRE_PARTS": ["day", "month", "year"],
     "STRICT_PARSING": True,
     "PREFER_DATES_FROM": "past",
@@ -338,31 +344,43 @@ _FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _SECONDS = re.compile(r"\d:\d{2}:\d{2}")
 
 
-@cache
-def _field_parsers() -> tuple:
-    """dateparser reading numbers day first and month first (imported on first use: it takes seconds to load)."""
+@lru_cache(maxsize=256)
+def _field_parser(codes: tuple[str, ...]):
+    """dateparser for the languages of these NEWS_LOCALES only: it neither guesses another language nor
+    loads all of its ~200 (seconds, the first time a field fails). Imported on first use."""
     from dateparser.date import DateDataParser
+    from dateparser.languages import default_loader
 
-    return tuple(DateDataParser(settings=_FIELD_SETTINGS | {"DATE_ORDER": order}) for order in ("DMY", "MDY"))
+    known = default_loader.get_locale_map()
+    languages = [code.replace("_", "-") if code.replace("_", "-") in known else code.split("_")[0] for code in codes]
+    return DateDataParser(languages=list(dict.fromkeys(languages)), settings=_FIELD_SETTINGS)
+
+
+@cache
+def _month_names() -> regex.Pattern[str]:
+    """Any month name of NEWS_LOCALES, those two languages read differently too, as a word of its own
+    (but "2月" may touch digits and the words of scripts without spaces)."""
+    letter = rf"[^\W\d_{_CJK}]"
+    return regex.compile(rf"(?<!\d|{letter})\L<month>(?!{letter})", regex.IGNORECASE, month=_calendar().names)
 
 
 @lru_cache(maxsize=4096)
 def _parse_field(s: str) -> Parsed | None:
-    """dateparser for a whole field the patterns don't read ("le 3 février 2022 à 12h54"). Only with words
-    (numbers alone are the patterns' to read or refuse), a four-digit year, no month name that two languages
-    read differently, and one answer day first and month first ("03/02/2022 5 PM" is refused), so that it
-    guesses no century, month or order."""
-    words = _WORDS.findall(s)
-    if (not _FOUR_DIGITS.search(s) or all(w.isdigit() for w in words)
-            or any(_fold(w) in _calendar().ambiguous for w in words)):
+    """dateparser for a whole field the patterns don't read ("le 3 février 2022 à 12h54"), only with a
+    four-digit year and a month name that no two languages read differently, and in the languages of that
+    name: it guesses no century, month, language or day/month order, and fields that are no date cost nothing
+    (dateparser takes milliseconds a field)."""
+    if not _FOUR_DIGITS.search(s):
         return None
-    found = {(d.date_obj, d.period) for d in (parser.get_date_data(s) for parser in _field_parsers())}
-    if len(found) != 1:
+    calendar = _calendar()
+    named = {_fold(name) for name in _month_names().findall(s)}
+    if not named or named & calendar.ambiguous:
         return None
-    ((moment, period),) = found
+    found = _field_parser(tuple(sorted(set().union(*(calendar.languages[name] for name in named))))).get_date_data(s)
+    moment = found.date_obj
     if moment is None or not _plausible(moment.year):
         return None
-    if period != "time":
+    if found.period != "time":
         return moment.date().isoformat(), "day"
     utc = moment.astimezone(timezone.utc)
     return utc.strftime("%Y-%m-%dT%H:%M:%SZ"), "second" if utc.second or _SECONDS.search(s) else "minute"

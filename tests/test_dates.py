@@ -199,7 +199,6 @@ def test_a_month_name_two_languages_read_differently_is_never_read():
         ("2022年2月3日 12時54分", ("2022-02-03T12:54:00Z", "minute")),
         ("Donnerstag, 3. Februar 2022 um 12:54 Uhr", ("2022-02-03T12:54:00Z", "minute")),
         ("February the 3rd, 2022", ("2022-02-03", "day")),
-        ("13/02/2022 5 PM", ("2022-02-13T17:00:00Z", "minute")),  # only one order makes a date
     ],
 )
 def test_other_whole_fields_go_to_dateparser(text, expected):
@@ -222,7 +221,9 @@ def test_text_never_goes_to_dateparser():
         ("February the 3rd, 2022", "3 days ago"),
         ("February the 3rd, 2022", "yesterday"),
         ("February the 3rd, 2022", "in 2 weeks"),
-        ("13/02/2022 5 PM", "03/02/2022 5 PM"),  # day and month could be swapped
+        ("le 3 février 2022 à 12h54", "le 03/02/2022 à 12h54"),  # numbers alone: day and month could be swapped
+        ("February the 3rd, 2022", "the 3rd, 2022"),  # no month
+        ("February the 3rd, 2022", "Updated 2022 by the desk"),
         ("3 de febrero de 2022 a las 12:54", "3 de febrero a las 12:54"),  # no year
         ("le 3 février 2022 à 12h54", "le 3 février 22 à 12h54"),  # no century
         ("le 3 février 2022 à 12h54", "février 2022 à 12h54"),  # no day
