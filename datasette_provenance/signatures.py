@@ -44,6 +44,11 @@ class Settings:
     containment: float = 0.7
     containment_jaccard: float = 0.15
     min_chars: int = 40
+    # Alignment of article pairs that share sentences (align.py): a sentence next to an aligned pair
+    # is a rendering of its partner's neighbour at this Jaccard; an article pair whose only shared
+    # sentence is looser than ``lone_jaccard`` is two stories saying a similar thing, not reuse.
+    aligned_jaccard: float = 0.1
+    lone_jaccard: float = 0.5
     max_bucket: int = 64
     # Candidates whose sketches estimate a Jaccard below this are not verified: unrelated sentences
     # collide in a band now and then (Jaccard ~0.05), true pairs (>= 0.15) almost never fall this low

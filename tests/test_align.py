@@ -1,0 +1,100 @@
+"""Alignment of article pairs (align.py): merged, split and loosely rendered sentences next to close
+ones are aligned; a lone loose match between long articles is not; nothing depends on order."""
+
+import numpy as np
+import pytest
+
+from datasette_provenance.align import align, coverage, overlaps
+from datasette_provenance.segment import normal_form
+from datasette_provenance.signatures import Settings, shingle_sets
+
+S = Settings()
+
+
+def sets(sentences):
+    return shingle_sets([normal_form(s) for s in sentences], S.k)
+
+
+def numbers(sentences):
+    return [frozenset(t for t in normal_form(s).split() if t.isdigit()) for s in sentences]
+
+
+def pairs(a, b, **kw):
+    return [(p.a, p.b, p.anchor) for p in align(sets(a), sets(b), Settings(**kw) if kw else S, numbers(a), numbers(b))]
+
+
+AGENCY = [
+    "Russia said on Thursday it supported the efforts of other countries against terrorism in Syria.",
+    "The foreign ministry spokeswoman said Moscow was ready to cooperate with all interested states.",
+    "She called for a thorough investigation if civilian casualties in the raid were confirmed.",
+    "The raid killed the leader of the Islamic State group in the northwest of the country overnight.",
+]
+PAPER = [
+    "Russia said on Thursday that it supported the efforts of other countries against terrorism in Syria.",
+    # two agency sentences merged, trimmed
+    "Moscow was ready to cooperate with all interested states, she said, calling for a thorough investigation if"
+    " civilian casualties in the raid were confirmed.",
+    "The raid killed the leader of the Islamic State group in the country's northwest overnight.",
+]
+
+
+def test_overlap_counts_equal_set_intersections():
+    a, b = sets(AGENCY), sets(PAPER)
+    inter = overlaps(a, b)
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            assert inter[i, j] == len(np.intersect1d(x, y))
+    assert overlaps([], b).shape == (0, 3) and not overlaps(a, [np.zeros(0, np.uint32)] * 2).any()
+
+
+def test_a_merged_and_trimmed_sentence_is_aligned_next_to_close_ones():
+    got = pairs(AGENCY, PAPER)
+    assert (0, 0, True) in got and (3, 2, True) in got
+    assert {a for a, b, _ in got if b == 1} == {1, 2}  # the merged sentence holds agency sentences 1 and 2
+
+
+def test_a_loose_rendering_between_close_ones_is_aligned():
+    loose = "She urged a probe into the raid should civilian deaths be confirmed."  # Jaccard 0.15
+    paper = [PAPER[0], AGENCY[1], loose, AGENCY[3]]
+    assert pairs(AGENCY[2:3], [loose]) == [] and pairs(AGENCY, [loose]) == []  # alone it links to nothing
+    assert (2, 2, False) in pairs(AGENCY, paper)
+
+
+def test_a_lone_loose_match_between_long_articles_is_not_reuse():
+    one = ["The most people came to the elections in Rovna, with many of registered voters casting ballots.",
+           "Officials counted the votes late into the night under heavy rain in the town centre.",
+           "The mayor thanked the volunteers who organised the count in the old school building."]
+    other = ["Most people turned out for the elections in Bila, with many registered voters staying at home.",
+             "A new bridge over the river will open in the spring after three years of construction.",
+             "Farmers in the region expect a good harvest this year despite the dry summer."]
+    sa, sb = sets(one), sets(other)
+    assert overlaps(sa, sb)[0, 0] and S.jaccard <= _jaccard(sa[0], sb[0]) < S.lone_jaccard  # would link alone
+    assert pairs(one, other) == []
+    assert pairs(one[:1], other[:1]) != []  # one-sentence articles: the sentence is the whole text
+
+
+def test_numbers_that_disagree_do_not_anchor():
+    a = ["The average age of the elected representatives in the town council is 46 years this time."]
+    b = ["The average age of the elected representatives in the town council is 52 years this time."]
+    assert pairs(a, b) == []
+    assert pairs(a, [b[0].replace("52", "46")]) != []
+
+
+def test_alignment_is_symmetric_and_independent_of_other_articles():
+    forward = {(x, y) for x, y, _ in pairs(AGENCY, PAPER)}
+    backward = {(y, x) for x, y, _ in pairs(PAPER, AGENCY)}
+    assert forward == backward
+
+
+def test_coverage_counts_aligned_characters_of_each_side():
+    got = align(sets(AGENCY), sets(PAPER), S)
+    chars_a = np.array([len(s) for s in AGENCY])
+    chars_b = np.array([len(s) for s in PAPER])
+    ca, cb = coverage(got, chars_a, chars_b)
+    assert cb == pytest.approx(1.0)
+    assert ca == pytest.approx(chars_a[sorted({p.a for p in got})].sum() / chars_a.sum()) and ca > 0.7
+
+
+def _jaccard(x, y):
+    i = len(np.intersect1d(x, y))
+    return i / (len(x) + len(y) - i)
