@@ -10,14 +10,20 @@ suite. The expected errors are listed exactly: an unexpected extra error fails t
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import io
 import json
 import os
+import pickle
+import pwd
 import random
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import traceback
 import tracemalloc
 from collections.abc import Callable
 from contextlib import closing
@@ -36,7 +42,6 @@ GOOD_TEXT = ("Harbour cranes restart after the long strike\n"
              " Sunday, the port authority said in a statement.\n")
 SENTENCE = "The committee met on Tuesday to discuss the harbour budget and the new ferry timetable for the islands."
 GIB = 2**30
-ROOT_READS_ALL = "tests run as root, and root reads files and folders whatever their permissions"
 
 
 @dataclass
@@ -55,7 +60,7 @@ class Case:
     errors: list[Err] = field(default_factory=list)
     loaded: dict[str, dict] = field(default_factory=dict)  # external id -> expected article columns
     check: Callable[[sqlite3.Connection], None] | None = None
-    skip: str | None = None
+    unprivileged: bool = False  # about file permissions: run as a user they apply to (not root)
     max_memory: int | None = None  # bytes Python may allocate during the load (tracemalloc peak)
 
 
@@ -99,23 +104,121 @@ PROSE = [f"Paragraph {i}: the regional council approved the plan after a long de
          f" for the coastal railway line." for i in range(4)]
 
 
-def warc(folder: Path, name: str, cut: bool) -> int:
-    """A gzipped WARC with two HTML responses; *cut*: truncated inside the second. Returns its offset."""
+def rid(i: int) -> str:
+    return f"urn:uuid:00000000-0000-4000-8000-{i:012d}"
+
+
+def warc_records(n: int, *, short: int | None = None, mangle: int | None = None) -> tuple[bytes, list[int]]:
+    """An uncompressed WARC of *n* HTML responses with known record ids, and the offset of each; the
+    *short* record's Content-Length 300 bytes short, the *mangle* record's first line mangled."""
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
     buf = io.BytesIO()
-    writer = WARCWriter(buf, gzip=True)
+    writer = WARCWriter(buf, gzip=False)
     offsets = []
-    for i, uri in enumerate(["https://example.org/a", "https://example.org/b"]):
+    for i in range(n):
         body = page(f"Railway story number {i}", [p.replace("Paragraph", f"Story {i} paragraph") for p in PROSE])
         http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
         offsets.append(buf.tell())
-        writer.write_record(writer.create_warc_record(uri, "response", payload=io.BytesIO(body.encode()),
-                                                      http_headers=http))
+        writer.write_record(writer.create_warc_record(f"https://example.org/{i}", "response", payload=io.BytesIO(body.encode()),
+                                                      http_headers=http, warc_headers_dict={"WARC-Record-ID": f"<{rid(i)}>"}))
     data = buf.getvalue()
-    write(folder, name, data[: offsets[1] + 120] if cut else data)
-    return offsets[1]
+    if short is not None:
+        at = data.index(b"Content-Length: ", offsets[short]) + len(b"Content-Length: ")
+        end = data.index(b"\r\n", at)
+        data = data[:at] + str(int(data[at:end]) - 300).encode() + data[end:]
+    if mangle is not None:
+        data = data[: offsets[mangle]] + b"WARX/9.9" + data[offsets[mangle] + 8 :]
+    return data, offsets
+
+
+def warc(folder: Path, name: str, cut: bool) -> int:
+    """A gzipped WARC with two HTML responses; *cut*: truncated inside the second. Returns its offset."""
+    data, offsets = warc_records(2)
+    first = gzip.compress(data[: offsets[1]])
+    packed = first + gzip.compress(data[offsets[1] :])
+    write(folder, name, packed[: len(first) + 120] if cut else packed)
+    return len(first)
+
+
+WHOLE_WARC, WHOLE_OFFSETS = warc_records(4, mangle=2)  # to be gzipped as one member, as `gzip crawl.warc` does
+SHORT_WARC, SHORT_OFFSETS = warc_records(3, short=1)
+# A page of 21 MB: an image inlined as a data: URI longer than libxml2 reads by default, before the story.
+BIG_PAGE = page("A page with a large inline map", PROSE).replace(
+    "<article>", '<img alt="map" src="data:image/png;base64,' + "iVBORw0KGgoAAAANSUhEUg" * 950_000 + '"><article>')
+ZH = "国务院总理朱镕基今天在北京会见了来访的代表团，双方就扩大经济合作和贸易往来深入交换了意见，并签署了多项协议。"
+TR = "Sözcü, “sivil kayıpların ayrıntılı biçimde soruşturulması gerektiğini” söyledi ve gelişmelerin izlendiğini belirtti."
+
+
+def nobody() -> tuple[int, int]:
+    try:
+        entry = pwd.getpwnam("nobody")
+        return entry.pw_uid, entry.pw_gid
+    except KeyError:
+        return 65534, 65534
+
+
+def as_unprivileged(function: Callable, *args):
+    """*function*(*args) in a child process that has given up root for the nobody user, whose result
+    is returned (or whose exception fails the test): root reads every file whatever its permissions,
+    and CI runs as root. Skips, saying so, only where root cannot become nobody.
+
+    Neither the checkout nor the virtualenv has to be readable by nobody (CI's may be root's only):
+    the child loads a small article as root first, so that whatever a load imports is in memory,
+    and the package's data files, which each load reads afresh, are read from a copy in a folder
+    open to all.
+    """
+    import datasette_provenance
+
+    spare = Path(tempfile.mkdtemp(prefix="bad-input-root-"))
+    write(spare, GOOD, GOOD_TEXT)
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        try:
+            os.close(reader)
+            load_paths(str(spare / "warm.db"), [spare / GOOD])
+            package = shutil.copytree(Path(datasette_provenance.__file__).parent, spare / "package",
+                                      ignore=shutil.ignore_patterns("__pycache__"))
+            for path in [spare, *spare.rglob("*")]:
+                path.chmod(0o755 if path.is_dir() else 0o644)
+            datasette_provenance.__spec__ = importlib.util.spec_from_file_location(
+                "datasette_provenance", package / "__init__.py", submodule_search_locations=[str(package)])
+            uid, gid = nobody()
+            try:
+                os.setgroups([])
+                os.setgid(gid)
+                os.setuid(uid)
+            except OSError as e:
+                result = ("skip", f"tests run as root, which reads files whatever their permissions, and cannot"
+                                  f" become nobody (uid {uid}) to check them: {e}")
+            else:
+                result = ("ok", function(*args))
+        except BaseException:
+            result = ("error", traceback.format_exc())
+        with os.fdopen(writer, "wb") as out:
+            out.write(pickle.dumps(result))
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as inp:
+        payload = inp.read()
+    os.waitpid(pid, 0)
+    shutil.rmtree(spare)
+    kind, value = pickle.loads(payload)
+    if kind == "skip":
+        pytest.skip(value)
+    if kind == "error":
+        pytest.fail(f"the unprivileged load failed:\n{value}")
+    return value
+
+
+def shared_folder() -> Path:
+    """A folder open to all, so that the nobody user can read the input and write the database
+    (pytest's own folders are root's only); the caller removes it."""
+    folder = Path(tempfile.mkdtemp(prefix="bad-input-"))
+    folder.chmod(0o777)
+    return folder
 
 
 def deep_folders(folder: Path, depth: int) -> None:
@@ -310,6 +413,11 @@ CASES: dict[str, Case] = {
                    write(f, "twice.csv", "id,text,text\n1,a,b\n")] and None,
         [Err("links.csv", 1, r"has no text column: export full text or load the HTML/WARC"),
          Err("twice.csv", 1, r"^duplicate columns: text$")]),
+    "a semicolon-separated CSV (a European spreadsheet's export)": Case(
+        lambda f: write(f, "export.csv", "id;title;text\r\nsc1;Zinsen steigen;Die Inflation lag bei 8,4 %, sagte die Bank.\r\n"
+                                          'sc2;"Titel; mit Semikolon";"Text, mit Kommas, und; Semikolon"\r\n'),
+        [], {"sc1": {"title": "Zinsen steigen", "text": "Die Inflation lag bei 8,4 %, sagte die Bank."},
+             "sc2": {"title": "Titel; mit Semikolon", "text": "Text, mit Kommas, und; Semikolon"}}),
     # --- dates
     "absurd dates": Case(
         lambda f: [write(f, "dates.jsonl", jsonl(*(record(f"d{i}", published=d) for i, d in enumerate(
@@ -336,9 +444,9 @@ CASES: dict[str, Case] = {
                                     " where a.external_id = 'boiler.txt'").fetchone()[0] == 1),
     # --- file names and the file system
     "file names with odd characters": Case(
-        lambda f: [write(f, name, "A headline for an odd name\n" + SENTENCE + "\n") for name in (
+        lambda f: [write(f, name, f"A headline for odd name {i}\n" + SENTENCE + "\n") for i, name in enumerate((
             "with space.txt", "\u00fcn\u00efc\u00f8d\u00e9 \u6587\u5b57.txt", "new\nline.txt", "quote'\"s.txt",
-            "-leading-dash.txt", "semi;colon&amp<b>.txt", "back\\slash.txt", b"caf\xe9.txt")] and None,
+            "-leading-dash.txt", "semi;colon&amp<b>.txt", "back\\slash.txt", b"caf\xe9.txt"))] and None,
         [], {name: {} for name in ("with space.txt", "\u00fcn\u00efc\u00f8d\u00e9 \u6587\u5b57.txt", "new\nline.txt",
                                    "quote'\"s.txt", "-leading-dash.txt", "semi;colon&amp<b>.txt", "back\\slash.txt",
                                    "caf\\xe9.txt")}),
@@ -350,12 +458,10 @@ CASES: dict[str, Case] = {
          Err("dangling.txt", None, r"^cannot read file: No such file or directory$")]),
     "a folder without read permission": Case(
         lambda f: [write(f, "locked/a.txt", GOOD_TEXT), (f / "locked").chmod(0)] and None,
-        [Err("locked", None, r"^cannot read folder: Permission denied$")],
-        skip=ROOT_READS_ALL if os.geteuid() == 0 else None),
+        [Err("locked", None, r"^cannot read folder: Permission denied$")], unprivileged=True),
     "a file without read permission": Case(
         lambda f: [write(f, "locked.txt", GOOD_TEXT).chmod(0)] and None,
-        [Err("locked.txt", None, r"^cannot read file: Permission denied$")],
-        skip=ROOT_READS_ALL if os.geteuid() == 0 else None),
+        [Err("locked.txt", None, r"^cannot read file: Permission denied$")], unprivileged=True),
     "a FIFO named like an article": Case(lambda f: os.mkfifo(f / "pipe.txt"),
                                          [Err("pipe.txt", None, r"^not a regular file$")]),
     "folders nested 1500 deep": Case(lambda f: deep_folders(f, 1500), [], {"d/" * 1500 + "bottom.txt": {}}),
@@ -363,6 +469,17 @@ CASES: dict[str, Case] = {
         lambda f: [write(f, "notes.docx", b"PK\x03\x04" + bytes(100)) and f, f / "missing.jsonl"],
         [Err("notes.docx", None, r"^unsupported format '\.docx': expected \.txt, \.json"),
          Err("missing.jsonl", None, r"^no such file or directory$")]),
+    # --- web archives
+    "a WARC gzipped as one member (gzip crawl.warc), with a broken record": Case(
+        lambda f: write(f, "crawl.warc.gz", gzip.compress(WHOLE_WARC)) and None,
+        [Err("crawl.warc.gz", None, rf"^record at offset {WHOLE_OFFSETS[2]} of the decompressed data: .+;"
+                                    rf" reading resumed at offset {WHOLE_OFFSETS[3]}$")],
+        {f"crawl.warc.gz#{rid(i)}": {"url": f"https://example.org/{i}"} for i in (0, 1, 3)}),
+    "a WARC record whose Content-Length is too short": Case(
+        lambda f: write(f, "crawl.warc", SHORT_WARC) and None,
+        [Err("crawl.warc", None, rf"^record at offset {SHORT_OFFSETS[1]}: the record does not end where its"
+                                 rf" Content-Length says .+; reading resumed at offset {SHORT_OFFSETS[2]}$", rid(1))],
+        {f"crawl.warc#{rid(i)}": {"url": f"https://example.org/{i}"} for i in (0, 2)}),
     # --- formats that are something else
     "a truncated .warc.gz": Case(
         lambda f: warc(f, "crawl.warc.gz", cut=True) and None,
@@ -376,6 +493,15 @@ CASES: dict[str, Case] = {
         lambda f: [write(f, "export.jsonl", b"PK\x03\x04" + seeded_bytes(500)),
                    write(f, "export.json", gzip.compress(json.dumps(record("z")).encode()))] and None,
         [Err("export.jsonl", None, r"^file is a ZIP archive"), Err("export.json", None, r"^file is gzip-compressed data")]),
+    "an HTML page over 20 MB": Case(lambda f: write(f, "big.html", BIG_PAGE), [],
+                                    {"big.html": {"title": "A page with a large inline map"}}),
+    "pages in GB2312 and ISO-8859-9": Case(
+        lambda f: [write(f, "zh.html", page("朱镕基会见来访代表团", [ZH, ZH[::-1]], charset="gb2312").encode("gbk")),
+                   write(f, "tr.html", page("Soruşturma çağrısı yapıldı", [TR, PROSE[0]], charset="iso-8859-9")
+                         .encode("cp1254"))] and None,
+        [], {"zh.html": {"title": "朱镕基会见来访代表团"}, "tr.html": {"title": "Soruşturma çağrısı yapıldı"}},
+        check=lambda db: [ZH in t or TR in t for (t,) in db.execute(
+            "select text from articles where external_id in ('zh.html', 'tr.html')")] == [True, True]),
     "an HTML page with no article in it": Case(
         lambda f: write(f, "menu.html", "<html><body><nav><a href='/'>Home</a> <a href='/world'>World</a></nav></body></html>"),
         [Err("menu.html", None, r"^no article text found in the page$")]),
@@ -399,24 +525,34 @@ CASES: dict[str, Case] = {
 
 
 def test_there_are_enough_cases():
-    assert len(CASES) >= 30
+    assert len(CASES) >= 57  # 57 cases, the number the README gives
+
+
+def test_the_readme_gives_the_number_of_cases():
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    assert f"Bad input never costs good data: {len(CASES)} cases" in readme
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_bad_input(tmp_path, name):
+def test_bad_input(tmp_path, capfd, request, name):
     case = CASES[name]
-    if case.skip:
-        pytest.skip(case.skip)
-    folder = tmp_path / "input"
+    unprivileged = case.unprivileged and os.geteuid() == 0
+    base = shared_folder() if unprivileged else tmp_path
+    if unprivileged:
+        request.addfinalizer(lambda: shutil.rmtree(base, ignore_errors=True))
+    folder = base / "input"
     folder.mkdir()
     write(folder, GOOD, GOOD_TEXT)
     made = case.make(folder)
     paths = [p for p in made if p is not None] if isinstance(made, list) else [folder]
-    db = tmp_path / "corpus.db"
+    db = base / "corpus.db"
     try:
         if case.max_memory:
             tracemalloc.start()
-        summary = load_paths(str(db), paths)
+        if unprivileged:
+            errors = as_unprivileged(lambda: load_paths(str(db), paths).errors)
+        else:
+            errors = load_paths(str(db), paths).errors
         if case.max_memory:
             peak = tracemalloc.get_traced_memory()[1]
             assert peak < case.max_memory, f"the load allocated {peak / 2**20:.0f} MiB"
@@ -427,14 +563,15 @@ def test_bad_input(tmp_path, name):
                 p.chmod(0o755)  # so that pytest can clean up
         if (folder / "d").is_dir():
             remove_deep(folder)
+    assert capfd.readouterr().err == "", "bad input is reported in load_errors, not on stderr"
     with closing(sqlite3.connect(db)) as conn:
         conn.row_factory = sqlite3.Row
         articles = {r["external_id"]: dict(r) for r in conn.execute("select * from articles")}
         rows = [dict(r) for r in conn.execute("select * from load_errors order by id")]
         assert articles.get(GOOD, {}).get("text") == GOOD_TEXT, "the good article did not load"
         # every problem is in load_errors, as in the summary, and names its file
-        assert [(e.source, e.line, e.reason) for e in summary.errors] == [(r["source"], r["line"], r["reason"]) for r in rows]
-        for e in summary.errors:
+        assert [(e.source, e.line, e.reason) for e in errors] == [(r["source"], r["line"], r["reason"]) for r in rows]
+        for e in errors:
             assert str(e).startswith(e.source + (f":{e.line}" if e.line else "") + ": ")
         match_errors(rows, case.errors, folder)
         # what was fine loaded, as it should
@@ -475,8 +612,8 @@ def test_odd_file_names_from_the_command_line(tmp_path, monkeypatch):
     from datasette.cli import cli
 
     names = ["-leading-dash.txt", "with space.txt", "quote'\"s.txt"]
-    for name in names:
-        write(tmp_path, name, "A headline for an odd name\n" + SENTENCE + "\n")
+    for i, name in enumerate(names):
+        write(tmp_path, name, f"A headline for odd name {i}\n" + SENTENCE + "\n")
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["provenance", "load", "corpus.db", "--quiet", "--", *names])
     assert result.exit_code == 0, result.output
@@ -495,7 +632,9 @@ def test_an_article_of_repeated_sentences_costs_little_memory(tmp_path):
     script = ("import re, sys; from datasette_provenance.load import load_paths;"
               "load_paths(sys.argv[1], [sys.argv[2]]);"
               "print(int(re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read())[1]) // 1024)")
-    baseline = subprocess.run([sys.executable, "-c", script, str(tmp_path / "a.db"), str(tmp_path / "missing")],
+    # The baseline loads a short article: what any load costs once (the language model) is not the article's.
+    write(tmp_path, "short.txt", GOOD_TEXT)
+    baseline = subprocess.run([sys.executable, "-c", script, str(tmp_path / "a.db"), str(tmp_path / "short.txt")],
                               check=True, capture_output=True, text=True)
     run = subprocess.run([sys.executable, "-c", script, str(tmp_path / "b.db"), str(tmp_path / "repetitive.txt")],
                          check=True, capture_output=True, text=True)

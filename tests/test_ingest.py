@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -260,13 +261,19 @@ def test_symlink_loop_does_not_hang(tmp_path):
     assert [a.external_id for a in items] == ["sub/a.txt"]
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads everything")
-def test_unreadable_file(tmp_path):
-    path = tmp_path / "a.txt"
+def test_unreadable_file(tmp_path, request):
+    root = os.geteuid() == 0
+    folder = tmp_path
+    if root:  # root reads every file: read as a user file permissions apply to
+        from test_bad_input import as_unprivileged, shared_folder
+
+        folder = shared_folder()
+        request.addfinalizer(lambda: shutil.rmtree(folder, ignore_errors=True))
+    path = folder / "a.txt"
     path.write_text("A headline for the test\n")
     path.chmod(0)
-    [error] = read(path)
-    assert error.reason.startswith("cannot read file")
+    [error] = as_unprivileged(read, path) if root else read(path)
+    assert (error.source, error.reason) == (str(path), "cannot read file: Permission denied")
 
 
 def test_dangling_symlink_reported(tmp_path):
