@@ -107,7 +107,7 @@ def extract_page(html: bytes | str, url: str | None = None, content_type: str | 
     bare_extraction, date_params, config = _trafilatura()
     text = decode_html(html, content_type) if isinstance(html, bytes) else html
     doc = bare_extraction(
-        _huge_tree(text) if len(text) > _LIBXML_MAX_TEXT else text,
+        _parsed(text),
         url=url,
         with_metadata=True,
         include_comments=False,  # readers' comments are not the outlet's text
@@ -138,19 +138,26 @@ def extract_page(html: bytes | str, url: str | None = None, content_type: str | 
     )
 
 
-# libxml2 stops at a text or attribute value of 10,000,000 bytes (an image inlined as a data: URI,
-# a page's data in a script) unless told to read huge trees; trafilatura's own parser is not.
+# libxml2 stops at a text or attribute value of 10,000,000 bytes (of UTF-8) unless told to read huge
+# trees, and trafilatura's own parser does not tell it.
 _LIBXML_MAX_TEXT = 10_000_000
 
 
-def _huge_tree(text: str) -> Any:
-    """The page parsed as trafilatura parses it, but whole, however long a text in it is. Only
-    pages this long are parsed here: the limit can bite no other (our own limit bounds them)."""
+def _parsed(text: str) -> Any:
+    """The page as trafilatura is given it: the text, which it parses, unless a value in it may be
+    longer than libxml2 reads by default (an image inlined as a data: URI, a page's data in a
+    script): such a page is parsed here, whole, with the options of trafilatura's parser. Our own
+    limit on a page's size bounds what that costs."""
+    if len(text) <= _LIBXML_MAX_TEXT // 4:  # a character is at most 4 bytes of UTF-8
+        return text
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= _LIBXML_MAX_TEXT:
+        return text
     from lxml.html import HTMLParser, fromstring
 
     parser = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
                         remove_pis=True, huge_tree=True)
-    return fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
+    return fromstring(data, parser=parser)
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> str:
@@ -323,7 +330,9 @@ def _content_short(record: Any) -> bool:
 
 
 def _damaged(warned: str) -> str:
-    return f"damaged data ({' '.join(warned.split())})" if warned.strip() else "its content ends before its Content-Length"
+    if warned.strip():
+        return f"damaged data ({' '.join(warned.split())})"
+    return "its content ends before its Content-Length"
 
 
 class _InPlace:
