@@ -4,13 +4,18 @@
 Load mode (default)::
 
     python scripts/bench.py --articles N [--seed S] [--skip-naive] [--incremental K] [--window DAYS] [--workdir DIR]
+                            [--setting KEY=VALUE ...]
 
-generates a corpus with planted reuse (scripts/corpus_gen.py; N + K articles, cached in the work
-directory), then loads the first N articles with the loader (``load_paths``) and with the naive
+generates a corpus with planted reuse (scripts/corpus_gen.py: synth_reuse's natural difficulty,
+nothing planted relative to the detector's thresholds; N + K articles, cached in the work directory
+under a name that carries ``corpus_gen.CORPUS_TAG``), then loads the first N articles with the loader (``load_paths``) and with the naive
 datasketch pipeline (scripts/naive_baseline.py), each in its own subprocess so that its peak RSS is
 its own (``os.wait4`` rusage). Both databases are scored with synth_reuse's passage-level evaluator
 (on the gold's sample when the corpus is too big for full gold; see ``evaluate``). With
 ``--incremental K`` the last K articles are then loaded into the loader's database and timed.
+``--setting KEY=VALUE`` (repeatable) loads ours with that loader setting (signatures.Settings, e.g.
+``bands=12``), ``--naive-setting KEY=VALUE`` runs the naive pipeline with it; each keeps the defaults
+otherwise: a way to see what a weaker detector scores (and that the tests' floors catch it).
 
 Pages mode::
 
@@ -172,21 +177,24 @@ def evaluate(db_path: str | Path, gold: dict) -> dict:
 # ------------------------------------------------------------------------------------------ children
 
 
-def _child(kind: str, src: str, db: str, window: str = "0") -> None:
+def _child(kind: str, src: str, db: str, settings: str = "{}") -> None:
     """Runs in the measured subprocess; prints one JSON line."""
     started = time.perf_counter()
     if kind == "naive":
-        import naive_baseline
+        import dataclasses
 
-        out = naive_baseline.run(src, db)
+        import naive_baseline
+        from datasette_provenance.signatures import Settings
+
+        out = naive_baseline.run(src, db, dataclasses.replace(Settings(), **json.loads(settings)))
     else:
         from datasette_provenance.load import load_paths
 
         def progress(done: int, chars: int) -> None:  # after each batch: does the rate hold as the corpus grows?
             print(f"BENCH-PROGRESS {time.perf_counter() - started:.3f} {done}", flush=True)
 
-        # as `datasette provenance load` [--window DAYS]
-        summary = load_paths(db, [src], settings={"window": int(window)} if int(window) else None,
+        # as `datasette provenance load` [--window DAYS] [--bands ...]
+        summary = load_paths(db, [src], settings=json.loads(settings) or None,
                              jobs=len(os.sched_getaffinity(0)), progress=progress)
         out = {"articles": summary.articles_added, "sentences": summary.sentences, "links": summary.links_added,
                "candidates": summary.candidates, "checked": summary.checked,
@@ -195,9 +203,10 @@ def _child(kind: str, src: str, db: str, window: str = "0") -> None:
     print("BENCH-RESULT " + json.dumps(out))
 
 
-def run_measured(kind: str, src: Path, db: Path, log: Path, window: int = 0) -> dict:
-    """Run a child; return its JSON plus process wall time and peak RSS (MB)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", kind, str(src), str(db), str(window)]
+def run_measured(kind: str, src: Path, db: Path, log: Path, settings: dict | None = None) -> dict:
+    """Run a child (``settings``: the loader's, for ours); return its JSON plus process wall time and peak RSS (MB)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", kind, str(src), str(db),
+           json.dumps(settings or {})]
     started = time.perf_counter()
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=str(HERE.parent))
@@ -254,7 +263,7 @@ def _remove_db(db: Path) -> None:
 
 
 def corpus(total: int, seed: int, workdir: Path, house_lines: float = 0.5) -> tuple[Path, dict, float]:
-    tag = "" if house_lines == 0.5 else f"_h{house_lines:g}"
+    tag = f"_{corpus_gen.CORPUS_TAG}" + ("" if house_lines == 0.5 else f"_h{house_lines:g}")
     path = workdir / f"corpus_{total}_s{seed}{tag}.jsonl"
     gold_path = path.with_name(path.stem + ".gold.json")
     took = 0.0
@@ -313,16 +322,24 @@ def load_mode(args: argparse.Namespace) -> dict:
         base, extra, base_gold = path, None, gold
     size = base.stat().st_size
     rate = f" in {gen_seconds:.1f}s ({total / gen_seconds:,.0f} articles/s)" if gen_seconds else " (cached)"
-    print(f"corpus: {total:,} articles, {path.stat().st_size / 1e6:.1f} MB -> {path}{rate}; gold"
+    for name, chosen in (("ours", args.setting), ("naive", args.naive_setting)):
+        if chosen:
+            print(f"{name} loaded with settings: " + ", ".join(f"{k}={v}" for k, v in chosen) + " (else the defaults)")
+    print(f"corpus ({corpus_gen.CORPUS_TAG}): {total:,} articles, {path.stat().st_size / 1e6:.1f} MB -> {path}{rate}; gold"
           f" {len(gold['pairs']):,} pairs" + (f" on a sample of {len(gold['scope']):,} articles" if "scope" in gold
                                               else " (whole corpus)"))
+    ours_settings = dict(args.setting or [])
+    naive_settings = dict(args.naive_setting or [])
+    if args.window:
+        ours_settings["window"] = args.window
     results: dict = {"machine": m, "articles": args.articles, "seed": args.seed, "input_mb": size / 1e6,
-                     "window": args.window}
+                     "window": args.window, "ours_settings": ours_settings, "naive_settings": naive_settings,
+                     "corpus": corpus_gen.CORPUS_TAG}
 
     def scored(kind: str, src: Path, db: Path, log: str, against: dict, fresh: bool = True) -> dict:
         if fresh:
             _remove_db(db)
-        result = run_measured(kind, src, db, workdir / log, args.window if kind == "ours" else 0)
+        result = run_measured(kind, src, db, workdir / log, ours_settings if kind == "ours" else naive_settings)
         result["metrics"] = evaluate(db, against)
         return result
 
@@ -636,6 +653,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="share of outlets whose every article repeats an own line (an outlet template)")
     ap.add_argument("--window", type=int, default=0, metavar="DAYS",
                     help="load ours with --window DAYS (the naive baseline compares everything)")
+    ap.add_argument("--setting", type=synth_reuse.parse_setting, action="append", metavar="KEY=VALUE",
+                    help="load ours with this loader setting (signatures.Settings, e.g. bands=12); repeatable")
+    ap.add_argument("--naive-setting", type=synth_reuse.parse_setting, action="append", metavar="KEY=VALUE",
+                    help="run the naive pipeline with this setting (signatures.Settings); repeatable")
     ap.add_argument("--profile", type=int, metavar="N",
                     help="instead: load N articles in one process under cProfile and print each stage's time")
     ap.add_argument("--pages", metavar="DB", help="time the provenance pages of DB instead")

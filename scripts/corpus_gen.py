@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """A scalable synthetic corpus (JSON Lines, ~3 KB articles) with planted passage reuse, streamed.
 
-``synth_reuse.generate`` makes realistic reuse (exact copies, partial copies and translation-like
-rewrites next to hard same-topic negatives) but at ~25 articles/s. This module takes a small pool
-from it once (cached under /tmp, keyed by seed) and replays the pool at any scale:
+``synth_reuse.generate`` makes realistic reuse (exact copies, partial copies, merged and split
+sentences and translation-like rewrites next to same-topic negatives), in its ``natural`` difficulty:
+every edit drawn from a distribution of the phenomenon and kept whatever similarity it reaches
+(nothing keyed to the detector's thresholds), but at a few hundred articles/s. This module takes a
+small pool from it once (cached under /tmp, keyed by seed and ``POOL_VERSION``) and replays the pool
+at any scale:
 
 * **groups** — one replay of a pool story: its original and (a random subset of) its derived
   articles, with fresh ids, fresh outlets and fresh dates. The first replay of each pool story is
   verbatim; later replays pass the story through a per-replay *letter permutation* (a substitution
   cipher on a-z, case kept; abbreviations and attribution cue words such as "said" and "according"
   are left alone). A letter permutation maps character 5-grams one to one, so every planted pair
-  keeps exactly its character-5-gram similarity (rewrites stay rewrites, negatives stay hard), while
+  keeps exactly its character-5-gram similarity (rewrites stay rewrites, negatives stay as close), while
   two replays of one story share next to nothing — clusters stay the size of a story (2-5 articles)
   instead of growing with the corpus, and the gold stays exact;
 * **wire pickups** — some groups also get 1-25 extra articles in other outlets that copy 1-3
@@ -29,7 +32,7 @@ original, within the story's day offsets), so a loader reading in batches meets 
 batches than their originals, as with a real feed. Memory stays flat: only a reorder buffer of a
 few days of articles is held.
 
-Gold (``OUT.gold.json``) has synth_reuse's format (``pairs`` with spans and kinds, ``statements``,
+Gold (``OUT.gold.json``) has synth_reuse's format (``pairs`` with spans, kinds and ops, ``statements``,
 ``negatives``, ``stories``) plus ``lines`` (article id -> line number in the JSONL). Up to
 ``FULL_GOLD_MAX`` articles the gold covers every article; above that it covers a deterministic
 sample of about ``GOLD_GROUPS`` groups, listed in ``scope`` (article ids): every pair among scope
@@ -63,7 +66,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synth_reuse  # noqa: E402
 
 POOL_STORIES = 60
-POOL_VERSION = 1  # bump when the pool format changes (cache key)
+POOL_DIFFICULTY = "natural"  # synth_reuse's difficulty for the pool (never "banded": true by construction)
+POOL_VERSION = 2  # bump when the pool or its generator changes (cache key; 2: natural difficulty)
+CORPUS_TAG = f"{POOL_DIFFICULTY}-v{POOL_VERSION}"  # in cached corpus names (bench.py)
 FULL_GOLD_MAX = 20_000  # up to this many articles the gold covers the whole corpus
 GOLD_GROUPS = 2_000  # otherwise about this many groups are sampled into the gold
 REUSE_SHARE = 0.35  # share of articles that belong to a group (story replay or pickup)
@@ -100,15 +105,15 @@ _FLAGGED_FOOTERS = [
 
 
 def pool(seed: int = 1, stories: int = POOL_STORIES) -> tuple[list[dict], dict]:
-    """synth_reuse.generate(stories, seed), cached in /tmp (it takes a few seconds)."""
-    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"dp_corpus_pool_v{POOL_VERSION}_s{seed}_n{stories}.json"
+    """synth_reuse.generate(stories, seed, POOL_DIFFICULTY), cached in /tmp."""
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"dp_corpus_pool_{CORPUS_TAG}_s{seed}_n{stories}.json"
     if path.exists():
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             return data["records"], data["gold"]
         except (OSError, ValueError, KeyError):
             pass
-    records, gold = synth_reuse.generate(stories, seed=seed)
+    records, gold = synth_reuse.generate(stories, seed=seed, difficulty=POOL_DIFFICULTY)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"records": records, "gold": gold}, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, path)
@@ -154,25 +159,31 @@ def _chunks(text: str) -> list[tuple[str, bool]]:
     return out
 
 
-def _prepare(records: list[dict], gold: dict) -> tuple[list[_PoolStory], dict[tuple, str]]:
-    """Pool stories as paragraph templates with unit spans, and the pair kind of member pairs."""
+def _prepare(records: list[dict], gold: dict) -> tuple[list[_PoolStory], dict[tuple, tuple[str, list[str]]]]:
+    """Pool stories as paragraph templates with unit spans, and the pair kind and ops of member pairs.
+
+    A span can hold two units (a sentence merged from two statements), and a unit two spans of one
+    article (a sentence split in two)."""
     by_id = {r["id"]: r for r in records}
-    unit_at: dict[tuple[str, int, int], tuple[tuple, int]] = {}
+    unit_at: dict[tuple[str, int, int], list[tuple[tuple, int]]] = {}
+    member: dict[tuple[int, str, int, int], int] = {}  # (statement, article, start, end) -> member
     for si, st in enumerate(gold["statements"]):
         for m, (art, s, e) in enumerate(st["members"]):
-            unit_at[(art, s, e)] = (("s", si), m)
+            unit_at.setdefault((art, s, e), []).append((("s", si), m))
+            member[(si, art, s, e)] = m
     for ni, (art, s, e) in enumerate(gold["negatives"]):
-        unit_at[(art, s, e)] = (("n", ni), 0)
+        unit_at.setdefault((art, s, e), []).append((("n", ni), 0))
     sid_index = {st["id"]: si for si, st in enumerate(gold["statements"])}
-    kinds: dict[tuple, str] = {}
+    kinds: dict[tuple, tuple[str, list[str]]] = {}
     for p in gold["pairs"]:
         si = sid_index[p["statement"]]
-        _, ma = unit_at[(p["a"], *p["a_span"])]
-        _, mb = unit_at[(p["b"], *p["b_span"])]
-        kinds[(si, ma, mb)] = kinds[(si, mb, ma)] = p["kind"]
+        ma = member[(si, p["a"], *p["a_span"])]
+        mb = member[(si, p["b"], *p["b_span"])]
+        kinds[(si, ma, mb)] = kinds[(si, mb, ma)] = (p["kind"], list(p.get("ops", [])))
     spans_of: dict[str, list[tuple[int, int, tuple, int]]] = {}
-    for (art, s, e), (unit, m) in unit_at.items():
-        spans_of.setdefault(art, []).append((s, e, unit, m))
+    for (art, s, e), units in unit_at.items():
+        for unit, m in units:
+            spans_of.setdefault(art, []).append((s, e, unit, m))
 
     def article(rid: str, day0: str) -> _PoolArticle:
         rec = by_id[rid]
@@ -399,10 +410,14 @@ class _Stream:
             at = when if k == 0 else when + pa.day * self.per_day + self.rng.uniform(1, self.per_day)
             items.append(self._item(outlet, self._render(pa.title, table), body, at, gi))
         orig_body = [(self._render(p, table), p.spans) for p in story.original.body]
-        sentences = [(text[s0:e0], u, m) for text, spans in orig_body for s0, e0, u, m in spans]
+        units_at: dict[tuple[str, int, int], list[tuple[tuple, int]]] = {}  # a sentence and its units
+        for text, spans in orig_body:
+            for s0, e0, u, m in spans:
+                units_at.setdefault((text, s0, e0), []).append((u, m))
+        sentences = [(text[s0:e0], units) for (text, s0, e0), units in units_at.items()]
         for outlet in outlets[len(members):]:
             copied = self.rng.sample(sentences, min(len(sentences), self.rng.randint(1, 3)))
-            body = [(t, [(0, len(t), u, m)]) for t, u, m in copied]
+            body = [(t, [(0, len(t), u, m) for u, m in units]) for t, units in copied]
             at = when + self.rng.uniform(0.2, 2.0) * self.per_day
             items.append(self._item(outlet, self.filler.headline(self.rng), body, at, gi))
         items[0].story = (s, replay, story)  # type: ignore[attr-defined]
@@ -440,20 +455,22 @@ class _Stream:
             "id": f"g{gi:07d}", "topic": story.topic, "articles": [it.ext_id for it in items],
             "original": items[0].ext_id, "pool_story": s, "replay": replay,
             "topic_words": [w.translate(table) if table else w for w in story.topic_words]})
+        shared = {o[:3] for occ in occurrences.values() if len({o[0] for o in occ}) >= 2 for o in occ}
         for u, occ in occurrences.items():
-            if len({o[0] for o in occ}) < 2:
-                self.gold["negatives"].extend([list(o[:3]) for o in occ])
+            if len({o[0] for o in occ}) < 2:  # not carried by another article here: a negative, unless
+                # the sentence is also (merged) a member of a statement that is
+                self.gold["negatives"].extend([list(o[:3]) for o in occ if o[:3] not in shared])
                 continue
             sid = f"g{gi:07d}-{u[0]}{u[1]}"
             self.gold["statements"].append({"id": sid, "members": [list(o[:3]) for o in occ]})
             for a, b in combinations(occ, 2):
                 if a[0] == b[0]:
                     continue
-                kind = "exact" if a[3] == b[3] or u[0] == "n" else self.kinds[(u[1], a[3], b[3])]
+                kind, ops = ("exact", []) if a[3] == b[3] or u[0] == "n" else self.kinds[(u[1], a[3], b[3])]
                 ta, tb = texts[a[0]][a[1]:a[2]], texts[b[0]][b[1]:b[2]]
                 self.gold["pairs"].append({
                     "a": a[0], "a_span": [a[1], a[2]], "b": b[0], "b_span": [b[1], b[2]], "kind": kind,
-                    "jaccard": round(synth_reuse.jaccard(ta, tb), 4), "statement": sid})
+                    "ops": ops, "jaccard": round(synth_reuse.jaccard(ta, tb), 4), "statement": sid})
 
     # -- the stream
 

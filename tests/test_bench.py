@@ -1,12 +1,20 @@
 """The benchmark scripts run end to end at a tiny size and score both pipelines sensibly.
 
 Nothing here asserts a timing: speed is measured by running scripts/bench.py and reading its
-figures, never by a test.
+figures, never by a test. The corpus is corpus_gen's replay of synth_reuse's natural difficulty
+(nothing planted relative to the detector's thresholds), so the precision and recall floors below
+are measurements. Re-measure with `python scripts/bench.py --articles 300` (and `--skip-naive
+--window 8`), then move the floors to just under the figures.
+
+Every floor can fail: DP_FLOOR_SETTINGS ("bands=10") loads ours with a weakened detector and
+DP_FLOOR_NAIVE_SETTINGS the naive pipeline (bench.py's --setting / --naive-setting); each test lists
+every floor that fails.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -23,11 +31,27 @@ import corpus_gen  # noqa: E402
 import synth_reuse  # noqa: E402
 
 
+def _weakened() -> list[str]:
+    """bench.py options from DP_FLOOR_SETTINGS / DP_FLOOR_NAIVE_SETTINGS (comma-separated KEY=VALUE)."""
+    out = []
+    for var, flag in (("DP_FLOOR_SETTINGS", "--setting"), ("DP_FLOOR_NAIVE_SETTINGS", "--naive-setting")):
+        for part in os.environ.get(var, "").split(","):
+            if part.strip():
+                out += [flag, part.strip()]
+    return out
+
+
+def _failed(checks: list[tuple[str, float, str, float]]) -> list[str]:
+    """The (name, value, ">=" | "<=", bound) checks that fail."""
+    return [f"{name} = {value:.4f}, want {op} {bound:.4f}" for name, value, op, bound in checks
+            if not (value >= bound if op == ">=" else value <= bound)]
+
+
 def test_bench_runs_both_pipelines_and_both_find_the_planted_reuse(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run(
         [sys.executable, str(SCRIPTS / "bench.py"), "--articles", "300", "--workdir", str(tmp_path),
-         "--json", str(out)],
+         "--json", str(out)] + _weakened(),
         capture_output=True, text=True, timeout=300, cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -40,19 +64,22 @@ def test_bench_runs_both_pipelines_and_both_find_the_planted_reuse(tmp_path):
     for name in ("ours", "naive"):
         assert results[name]["articles"] == 300
         assert results[name]["peak_rss_mb"] > 0
-    # Measured at 300 articles, seed 1 (`python scripts/bench.py --articles 300`): 237 gold pairs, 223 negatives.
-    # Floors a pair or two below: one wrong pair costs 0.004 of precision, one missed pair 0.004 of recall.
+    # Measured at 300 articles, seed 1 (`python scripts/bench.py --articles 300`; corpus natural-v2): 343 gold
+    # pairs, 199 negatives. Floors a pair or two below: a pair is 0.0025 of precision, 0.003 of recall.
     ours, naive = results["ours"]["metrics"], results["naive"]["metrics"]
-    assert ours["precision"] >= 0.995, ours  # measured 1.000 (237/237)
-    assert ours["recall"] >= 0.99, ours  # measured 1.000 (237/237)
-    assert ours["negatives_linked"] == 0, ours  # measured 0 of 223
-    assert naive["precision"] >= 0.995, naive  # measured 1.000 (232/232)
-    assert naive["recall"] >= 0.97, naive  # measured 0.979 (232/237; the 5 missed are rewrites, 3 at J 0.28-0.4)
-    # The README's "precision equal, recall 0.2-0.5 points lower" (3,000 and 20,000 articles): the naive
-    # pipeline runs the same verification, so ours is never less precise, and ours may miss at most half a point
-    # more than it (one pair here is 0.4 points). Measured: precision 1.000 both, recall 1.000 against 0.979.
-    assert ours["precision"] >= naive["precision"], (ours, naive)
-    assert ours["recall"] >= naive["recall"] - 0.005, (ours, naive)
+    failed = _failed([
+        ("ours precision", ours["precision"], ">=", 0.785),  # measured 0.793 (314/396)
+        ("ours recall", ours["recall"], ">=", 0.91),  # measured 0.918 (315/343)
+        ("ours negatives linked", ours["negatives_linked"], "<=", 24),  # a ceiling: measured 22 of 199
+        ("naive precision", naive["precision"], ">=", 0.685),  # measured 0.692 (313/452)
+        ("naive recall", naive["recall"], ">=", 0.908),  # measured 0.915 (314/343)
+        # The naive pipeline runs the same verification, so ours is never less precise (its clustering splits
+        # what single linkage chains: measured 0.793 against 0.692), and ours may miss at most half a point
+        # more than it (a pair here is 0.3 points; measured 0.918 against 0.915).
+        ("ours precision - naive precision", ours["precision"] - naive["precision"], ">=", 0.0),
+        ("ours recall - naive recall", ours["recall"] - naive["recall"], ">=", -0.005),
+    ])
+    assert not failed, (failed, ours, naive)
     ours = results["ours"]
     assert 0 < ours["checked"] <= ours["candidates"], ours  # the sketches rule out some, never add
     assert "candidate pairs" in text and "1,000,000 such articles" in text
@@ -62,7 +89,7 @@ def test_bench_loads_ours_with_a_window_when_asked(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run(
         [sys.executable, str(SCRIPTS / "bench.py"), "--articles", "300", "--skip-naive", "--window", "8",
-         "--workdir", str(tmp_path), "--json", str(out)],
+         "--workdir", str(tmp_path), "--json", str(out)] + _weakened(),
         capture_output=True, text=True, timeout=300, cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -71,9 +98,11 @@ def test_bench_loads_ours_with_a_window_when_asked(tmp_path):
     results = json.loads(out.read_text())
     m = results["ours"]["metrics"]
     assert results["window"] == 8
-    # Measured (`--articles 300 --skip-naive --window 8`): 1.000 / 1.000 (237/237), 0 of 223 negatives linked;
-    # reuse is planted at most 8 days apart (README, Speed), so the window loses none of it.
-    assert m["precision"] >= 0.995 and m["recall"] >= 0.99 and m["negatives_linked"] == 0, m
+    # Measured (`--articles 300 --skip-naive --window 8`): precision 0.795 (314/395), recall 0.918 (315/343), 22 of
+    # 199 negatives linked; reuse is planted at most 8 days apart (README, Speed), so the window loses none of it.
+    failed = _failed([("precision", m["precision"], ">=", 0.785), ("recall", m["recall"], ">=", 0.91),
+                      ("negatives linked", m["negatives_linked"], "<=", 24)])
+    assert not failed, (failed, m)
     (db,) = tmp_path.glob("ours_*.db")
     with sqlite3.connect(db) as conn:
         assert conn.execute("select value from settings where key = 'window'").fetchone() == ("8",)
@@ -153,6 +182,7 @@ def test_corpus_is_deterministic_and_its_gold_points_into_the_text(tmp_path):
     assert 2000 <= sizes[len(sizes) // 2] <= 4500  # ~3 KB articles
     texts = {r["id"]: r["text"] for r in records}
     assert gold["pairs"] and {p["kind"] for p in gold["pairs"]} <= {"exact", "partial", "rewrite"}
+    assert {"rewrite", "merge"} <= {op for p in gold["pairs"] for op in p["ops"]}
     for p in gold["pairs"]:
         x, y = texts[p["a"]][slice(*p["a_span"])], texts[p["b"]][slice(*p["b_span"])]
         assert x and x.strip() == x and y.strip() == y
@@ -160,6 +190,17 @@ def test_corpus_is_deterministic_and_its_gold_points_into_the_text(tmp_path):
         if p["kind"] == "exact":
             assert x == y
     assert all(gold["lines"][r["id"]] == n for n, r in enumerate(records))
+
+
+def test_the_pool_is_natural(tmp_path):
+    """The bench replays synth_reuse's natural difficulty, never the banded one (true by construction),
+    and its cached corpora carry the pool's tag (a corpus cached from another pool is never reused)."""
+    records, gold = corpus_gen.pool(1)
+    assert gold["difficulty"] == "natural" == corpus_gen.POOL_DIFFICULTY
+    path, _, _ = bench.corpus(40, 1, tmp_path)
+    assert corpus_gen.CORPUS_TAG in path.name and "natural" in path.name
+    rewrites = [p["jaccard"] for p in gold["pairs"] if p["kind"] == "rewrite"]
+    assert sum(j < 0.28 for j in rewrites) >= 20 and sum(j >= 0.28 for j in rewrites) >= 20
 
 
 def test_sampled_gold_is_scored_on_its_scope(tmp_path, monkeypatch):
