@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 import click
 
-from .load import load_paths
+from .load import DiskFull, load_paths
 from .signatures import Settings
-from .store import IncompatibleSettings
+from .store import IncompatibleSettings, NotACorpus
 
 
 def _cores() -> int:
@@ -34,12 +36,14 @@ def provenance() -> None:
               help="JSON file extending outlet names and domains (shape of data/outlets.json).")
 @click.option("--sources", type=click.Path(exists=True, dir_okay=False),
               help="JSON file extending credited source names (shape of data/sources.json).")
-@click.option("--batch-size", default=2000, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True,
               help="Articles committed per transaction (larger: fewer passes over the band-key index, more memory).")
-@click.option("--num-perm", type=int, help=f"MinHash permutations for a new database [{Settings.num_perm}].")
-@click.option("--bands", type=int, help=f"LSH bands for a new database [{Settings.bands}].")
-@click.option("--rows", type=int, help=f"Rows per LSH band for a new database [{Settings.rows}].")
-@click.option("--jaccard", type=float, help=f"Character 5-gram Jaccard that links two sentences [{Settings.jaccard}].")
+@click.option("--num-perm", type=click.IntRange(min=1),
+              help=f"MinHash permutations for a new database [{Settings.num_perm}].")
+@click.option("--bands", type=click.IntRange(min=1), help=f"LSH bands for a new database [{Settings.bands}].")
+@click.option("--rows", type=click.IntRange(min=1), help=f"Rows per LSH band for a new database [{Settings.rows}].")
+@click.option("--jaccard", type=click.FloatRange(0, 1, min_open=True),
+              help=f"Character 5-gram Jaccard that links two sentences [{Settings.jaccard}].")
 @click.option("--window", type=click.IntRange(min=0),
               help="Compare only articles published at most this many days apart, for a new database"
                    " (undated ones with all) [0: any].")
@@ -59,26 +63,51 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
     total = 0 if quiet else sum(_sizes(p) for p in paths)
     bar = None if quiet else click.progressbar(length=total, label="Loading", file=sys.stderr)
     last = 0
+    interrupted = False
+
+    def interrupt(signum: int, frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+        raise KeyboardInterrupt
+
+    def unraisable(info: Any) -> None:
+        """A KeyboardInterrupt raised in a finalizer is ignored by Python (and printed): not printed
+        here, and raised again after the batch (``progress``)."""
+        if not issubclass(info.exc_type, KeyboardInterrupt):
+            hooks[1](info)
 
     def progress(records: int, chars: int) -> None:
-        """Article characters stand in for input bytes: close enough for a bar."""
+        """Article characters stand in for input bytes: close enough for a bar. Called after each batch."""
         nonlocal last
+        if interrupted:
+            raise KeyboardInterrupt
         if bar is not None:
             bar.update(min(chars, total) - last)
             last = min(chars, total)
 
+    summary = None
+    hooks = signal.signal(signal.SIGINT, interrupt), sys.unraisablehook
+    sys.unraisablehook = unraisable
     try:
         summary = load_paths(database, paths, outlet=outlet, published=published, aliases=aliases, sources=sources,
                              batch_size=batch_size, settings=chosen, jobs=jobs, progress=progress)
-    except (IncompatibleSettings, ValueError) as e:
+    except (IncompatibleSettings, NotACorpus, DiskFull, ValueError) as e:
         raise click.ClickException(str(e))
     except BrokenProcessPool:
         raise click.ClickException("a worker process died (out of memory? try fewer --jobs or a smaller"
                                    " --batch-size); the batches committed so far are kept: run the same"
                                    " command again to load the rest")
+    except KeyboardInterrupt:  # the load has stopped its workers and rolled back its batch: one line, no traceback
+        pass
     finally:
+        signal.signal(signal.SIGINT, hooks[0])
+        sys.unraisablehook = hooks[1]
         if bar is not None:
             bar.render_finish()
+    if summary is None:
+        click.echo("interrupted: the batches committed so far are kept; run the same command again to load the rest",
+                   err=True)
+        sys.exit(130)
     click.echo(str(summary))
 
 

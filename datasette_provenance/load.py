@@ -8,10 +8,12 @@ touch are reclustered.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import islice
@@ -86,43 +88,78 @@ def load_paths(
     article characters read so far. ``settings``: complete, or a mapping of the values chosen (the
     rest are the database's, or the defaults for a new one); a database built otherwise is refused.
     """
+    _check_options(batch_size, jobs)
     paths = [str(p) for p in paths]
-    conn = store.connect(db_path)
-    try:
-        settings = store.ensure_schema(conn, settings)
-        if conn.execute("select (not exists (select 1 from outlet_edges) or not exists (select 1 from outlet_edge_totals)"
-                        " or not exists (select 1 from graph_nodes))"
-                        " and exists (select 1 from derivations)"
-                        ).fetchone()[0]:
-            with _transaction(conn):  # a database from before these counts were kept
-                provenance.refresh_outlet_edges(conn)
-        load_id = conn.execute(
-            "insert into loads(started, paths) values (?, ?)", (_now(), json.dumps(paths))
-        ).lastrowid
-        summary = LoadSummary()
-        names = OutletAliases.load(aliases)
-        credits = SourceAliases.load(sources)
-        records = read_paths(paths, outlet=outlet, published=published, aliases=names)
-        done = chars = 0
-        # A small first batch gets the loading process going while workers prepare the next; into a
-        # large database it would only add a pass over the band-key index.
-        first = batch_size if _next_id(conn, "articles") > batch_size else 250
-        for batch in prepared(_chunks(records, batch_size, first), settings, credits, jobs):
+    # Everything that can refuse the load is decided before the database is touched.
+    names = OutletAliases.load(aliases)
+    credits = SourceAliases.load(sources)
+    records = read_paths(paths, outlet=outlet, published=published, aliases=names)
+    with _reporting_a_full_disk(db_path):
+        conn, settings = store.open_corpus(db_path, settings)
+        try:
+            return _load(conn, paths, records, settings, credits, batch_size, jobs, progress)
+        finally:
+            conn.close()
+
+
+def _load(conn: sqlite3.Connection, paths: list[str], records: Iterator, settings: Settings, credits: SourceAliases,
+          batch_size: int, jobs: int, progress: Callable[[int, int], None] | None) -> LoadSummary:
+    if conn.execute("select (not exists (select 1 from outlet_edges) or not exists (select 1 from outlet_edge_totals)"
+                    " or not exists (select 1 from graph_nodes))"
+                    " and exists (select 1 from derivations)"
+                    ).fetchone()[0]:
+        with _transaction(conn):  # a database from before these counts were kept
+            provenance.refresh_outlet_edges(conn)
+    load_id = conn.execute(
+        "insert into loads(started, paths) values (?, ?)", (_now(), json.dumps(paths))
+    ).lastrowid
+    summary = LoadSummary()
+    done = chars = 0
+    # A small first batch gets the loading process going while workers prepare the next; into a
+    # large database it would only add a pass over the band-key index.
+    first = batch_size if _next_id(conn, "articles") > batch_size else 250
+    # Closed here, not when the traceback that holds it is freed: an interrupted load stops its workers at once.
+    with closing(prepared(_chunks(records, batch_size, first), settings, credits, jobs)) as batches:
+        for batch in batches:
             with _transaction(conn):
                 _load_batch(conn, batch, settings, summary, load_id)
             done += len(batch.articles) + len(batch.errors)
             chars += sum(len(a.record.text) for a in batch.articles)
             if progress:
                 progress(done, chars)
-        summary.clusters = conn.execute("select count(*) from clusters").fetchone()[0]
-        conn.execute(
-            "update loads set finished = ?, articles_added = ?, articles_skipped = ?, errors = ? where id = ?",
-            (_now(), summary.articles_added, summary.articles_unchanged, len(summary.errors), load_id),
-        )
-        conn.execute("pragma wal_checkpoint(truncate)")
-        return summary
-    finally:
-        conn.close()
+    summary.clusters = conn.execute("select count(*) from clusters").fetchone()[0]
+    conn.execute(
+        "update loads set finished = ?, articles_added = ?, articles_skipped = ?, errors = ? where id = ?",
+        (_now(), summary.articles_added, summary.articles_unchanged, len(summary.errors), load_id),
+    )
+    conn.execute("pragma wal_checkpoint(truncate)")
+    return summary
+
+
+class DiskFull(Exception):
+    """The disk (or the database's size limit) is full: what was committed is kept, the rest is not loaded."""
+
+
+_SQLITE_FULL = 13
+
+
+@contextmanager
+def _reporting_a_full_disk(db_path: str) -> Iterator[None]:
+    """SQLite's "database or disk is full" as a message that says what it means for the corpus."""
+    try:
+        yield
+    except sqlite3.OperationalError as e:
+        if getattr(e, "sqlite_errorcode", None) != _SQLITE_FULL and "database or disk is full" not in str(e):
+            raise
+        raise DiskFull(f"{db_path}: the disk is full ({e}); the batches committed so far are kept:"
+                       " free some space and run the same command again to load the rest") from e
+
+
+def _check_options(batch_size: int, jobs: int) -> None:
+    """Before anything is written: a batch size of 0 loaded nothing and said nothing."""
+    for name, value in (("batch_size", batch_size), ("jobs", jobs)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an integer of at least 1, not {value!r}")
 
 
 def _load_batch(
@@ -149,12 +186,31 @@ def _load_batch(
 def _new_articles(
     conn: sqlite3.Connection, prepared: list[PreparedArticle], errors: list[LoadError], summary: LoadSummary
 ) -> list[PreparedArticle]:
-    """Articles not loaded before; same id with other text is an error, not an overwrite."""
+    """Articles not loaded before.
+
+    An id the record gives is its identity: the same id with other text is an error, not an
+    overwrite. An id made from the path (file name, line) is not: the same file reached by another
+    path gets another one, another file of the same name the same one. Such a record is already
+    loaded when an article with its text, outlet, URL, title and date is (the same text from another
+    outlet is reuse, not a duplicate); if new while its id is taken, it gets the id plus a digest of
+    that identity, the same whatever else was loaded before it.
+    """
+    identity = [_identity(art) if art.record.id_from_path else None for art in prepared]
+    ids = {art.record.external_id for art in prepared}
+    ids |= {_renamed(art.record.external_id, key) for art, key in zip(prepared, identity) if key}
+    stored = dict(select_in(conn, "select external_id, content_hash from articles where external_id in ({})", ids))
+    known = set(select_in(conn, "select content_hash, outlet, url, title, published from articles"
+                                " where content_hash in ({})", {key[0] for key in identity if key}))
     fresh: dict[str, PreparedArticle] = {}
-    stored = dict(select_in(conn, "select external_id, content_hash from articles where external_id in ({})",
-                            {art.record.external_id for art in prepared}))
-    for art in prepared:
+    for art, key in zip(prepared, identity):
         rec = art.record
+        if key:
+            if key in known:
+                summary.articles_unchanged += 1
+                continue
+            known.add(key)
+            if rec.external_id in stored or rec.external_id in fresh:
+                rec.external_id = _renamed(rec.external_id, key)
         prior = stored.get(rec.external_id) or (fresh[rec.external_id].digest if rec.external_id in fresh else None)
         if prior is None:
             fresh[rec.external_id] = art
@@ -164,6 +220,17 @@ def _new_articles(
             errors.append(LoadError(rec.source, rec.line, f"duplicate id {rec.external_id!r} with different"
                                     " text: the version loaded first is kept", rec.external_id))
     return list(fresh.values())
+
+
+def _identity(art: PreparedArticle) -> tuple:
+    """What makes an article without an id of its own the same article: its text and what it says of itself."""
+    rec = art.record
+    return art.digest, rec.outlet, rec.url, rec.title, rec.published
+
+
+def _renamed(external_id: str, identity: tuple) -> str:
+    """A taken path-made id, made unique by the article's identity: the same whatever was loaded first."""
+    return f"{external_id}~{hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:12]}"
 
 
 @dataclass
@@ -535,7 +602,20 @@ class _transaction:
         self.conn.execute("begin immediate")
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.conn.execute("commit" if exc_type is None else "rollback")
+        if exc_type is None:
+            try:
+                self.conn.execute("commit")
+                return
+            except BaseException:
+                self._rollback()
+                raise
+        self._rollback()
+
+    def _rollback(self) -> None:
+        """SQLite may have rolled back already (a full disk can end the transaction): a second
+        rollback would replace the error that says why with "no transaction is active"."""
+        if self.conn.in_transaction:
+            self.conn.execute("rollback")
 
 
 def _chunks(items: Iterator, size: int, first: int) -> Iterator[list]:

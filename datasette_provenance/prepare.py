@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,20 +84,20 @@ def prepared(
     init = (settings, credits, os.getpid())
     pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=init)
     pending: deque[Future[PreparedBatch]] = deque()
-    broken = False
+    finished = False
     try:
         for batch in batches:
-            pending.append(pool.submit(_prepare_in_worker, batch))
+            with _sigint_held():  # a submit may start a worker
+                pending.append(pool.submit(_prepare_in_worker, batch))
             if len(pending) > jobs:  # enough queued to keep every worker busy, no more in memory
                 yield _result(pending.popleft(), pool)
         while pending:
             yield _result(pending.popleft(), pool)
-    except BrokenProcessPool:
-        broken = True
-        _abandon(pool)
-        raise
+        finished = True
     finally:
-        pool.shutdown(wait=not broken, cancel_futures=True)
+        if not finished:  # a worker died, the load was interrupted or failed: their work is not needed
+            _abandon(pool)
+        pool.shutdown(wait=finished, cancel_futures=True)
 
 
 def _result(future: Future[PreparedBatch], pool: ProcessPoolExecutor) -> PreparedBatch:
@@ -114,8 +115,8 @@ def _workers(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProc
 
 
 def _abandon(pool: ProcessPoolExecutor) -> None:
-    """After a worker died: stop the others, and never wait on the queue that fed them (a worker
-    killed while reading its batch can leave that queue's lock held and its pipe half written)."""
+    """Stop the workers, and never wait on the queue that fed them (a worker killed while reading
+    its batch can leave that queue's lock held and its pipe half written)."""
     for process in _workers(pool):
         process.kill()
     queue = getattr(pool, "_call_queue", None)
@@ -129,7 +130,22 @@ _WORKER: tuple[Settings, SourceAliases] | None = None
 def _worker_init(settings: Settings, credits: SourceAliases, parent: int) -> None:
     global _WORKER
     _WORKER = (settings, credits)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the loader's to handle: it stops the workers
     _die_with_parent(parent)
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """SIGINT held back while a worker may start: it inherits the mask, so a Ctrl-C during its
+    start-up (before it ignores SIGINT) cannot print its traceback; here it arrives afterwards."""
+    if not hasattr(signal, "pthread_sigmask"):  # no signal masks (Windows)
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _prepare_in_worker(batch: list[Article | LoadError]) -> PreparedBatch:

@@ -6,9 +6,12 @@ query them in Datasette and cite them. WAL mode lets Datasette read while a load
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from contextlib import closing
+from dataclasses import fields, replace
 from typing import Any
 
 import numpy as np
@@ -183,6 +186,7 @@ create index if not exists members_paragraph on cluster_members(paragraph_id);
 create index if not exists links_b on links(sentence_b);
 create index if not exists articles_outlet on articles(outlet, published);
 create index if not exists articles_published on articles(published);
+create index if not exists articles_content on articles(content_hash);  -- loaded before? (no id of its own)
 create index if not exists derivations_derived on derivations(derived_article_id);
 create index if not exists derivations_source on derivations(source_article_id);
 create index if not exists attributions_article on attributions(article_id);
@@ -205,6 +209,15 @@ class IncompatibleSettings(Exception):
     """The database holds signatures made with other settings: mixing them would be silently wrong."""
 
 
+class InvalidSettings(ValueError):
+    """Settings no load can use (no bands, a threshold of 0): refused before they are stored, since a
+    database keeps the settings it was made with."""
+
+
+class NotACorpus(Exception):
+    """The file is some other SQLite database (or not one at all): writing our tables into it would damage it."""
+
+
 def connect(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=60, isolation_level=None)
     conn.execute("pragma journal_mode=wal")
@@ -215,12 +228,122 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-def ensure_schema(conn: sqlite3.Connection, settings: Settings | Mapping[str, Any] | None = None) -> Settings:
-    """Create what is missing; return the settings in force (the stored ones win).
+def open_corpus(path: str, settings: Settings | Mapping[str, Any] | None = None) -> tuple[sqlite3.Connection, Settings]:
+    """Connect to the corpus at ``path`` (made if missing) and return it with the settings in force.
 
-    ``settings`` is complete, or only the values a user chose (a mapping): the others are the stored
-    ones, or the defaults for a new database. A chosen value the database contradicts is refused.
+    Everything that refuses a load — a file that is not a corpus, invalid settings, settings the
+    database contradicts — is decided by reading alone, before the first write (even switching the
+    file to WAL is one): a refused load leaves the file as it was, or no file.
     """
+    settings_in_force(*_existing(path), settings)
+    conn = connect(path)
+    try:
+        return conn, ensure_schema(conn, settings)
+    except BaseException:
+        conn.close()
+        raise
+
+
+_OURS = frozenset(re.findall(r"create table if not exists (\w+)", SCHEMA))
+
+
+def _existing(path: str) -> tuple[dict[str, str], bool, bool]:
+    """The file's stored settings, whether it holds signatures and whether it holds no article.
+
+    Read with a plain connection, which writes nothing. A corpus is known by its settings; a file
+    without them may only hold our tables, empty (a first load killed while it made them).
+    """
+    path = os.fspath(path)
+    if path == ":memory:" or not os.path.isfile(path):
+        return {}, False, True
+    try:
+        with closing(sqlite3.connect(path, timeout=60)) as conn:
+            tables = {name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")}
+            stored = dict(conn.execute("select key, value from settings")) if "settings" in tables else {}
+            filled = {t for t in tables & _OURS if conn.execute(f'select exists (select 1 from "{t}")').fetchone()[0]}
+    except sqlite3.DatabaseError as e:
+        if isinstance(e, sqlite3.OperationalError):  # locked, unreadable: not a verdict on the file
+            raise
+        raise NotACorpus(f"{path} is not an SQLite database ({e}); nothing was written to it") from None
+    if not {"num_perm", "bands", "rows"} <= stored.keys():
+        foreign = sorted(t for t in tables - _OURS if not t.startswith(("sqlite_", "articles_fts")))
+        if foreign or filled:
+            raise NotACorpus(
+                f"{path} is an SQLite database but not a corpus (it holds "
+                + ", ".join(foreign[:5] + (["…"] if len(foreign) > 5 else []) or sorted(filled))
+                + "); nothing was written to it: load into a new file")
+    return stored, "band_keys" in filled, "articles" not in filled
+
+
+def settings_in_force(stored: dict[str, str], signed: bool, empty: bool,
+                      settings: Settings | Mapping[str, Any] | None) -> Settings:
+    """The settings a load uses: the stored ones win; a new database takes the defaults and what was chosen.
+
+    ``settings`` is complete, or only the values a user chose (a mapping). Refuses values no load
+    can use, a chosen value the database contradicts, and a database made by other code. Invalid
+    settings stored without any article (by a version that stored them before checking) decided
+    nothing and are replaced. ``signed``: signatures are stored; ``empty``: no article is.
+    """
+    if stored and empty and settings_problems(Settings.from_rows(stored)):
+        stored = {}
+    existing = Settings.from_rows(stored) if stored else Settings()
+    if old := existing.unreproducible():
+        raise IncompatibleSettings(
+            "the database was built by another version of datasette-provenance ("
+            + ", ".join(f"{k}={getattr(existing, k)}, this version makes {getattr(Settings, k)}" for k in old)
+            + "): its sentences and signatures cannot be matched with new ones; load everything into a new database"
+        )
+    if isinstance(settings, Mapping):  # what a user chose: each value must agree with the database
+        unknown = sorted(set(settings) - {f.name for f in fields(Settings)})
+        if unknown:
+            raise InvalidSettings(f"unknown setting {unknown[0]!r}")
+        wanted = replace(existing, **settings)
+        clash = [k for k, v in settings.items() if v != getattr(existing, k)]
+    else:  # complete settings: the signature ones must agree once signatures are stored
+        wanted = settings or existing
+        clash = existing.incompatible(wanted) if signed else []
+    if problems := settings_problems(wanted if not stored or clash else existing):
+        raise InvalidSettings(("the database's settings are invalid: " if stored and not clash else "invalid settings: ")
+                              + "; ".join(problems))
+    if clash and stored:
+        raise IncompatibleSettings(
+            "the database was built with other settings ("
+            + ", ".join(f"{k}={getattr(existing, k)} not {getattr(wanted, k)}" for k in clash)
+            + "); load into a new database or use the stored settings"
+        )
+    return existing if stored else wanted
+
+
+def settings_problems(s: Settings) -> list[str]:
+    """What makes settings unusable: each would fail a load later, or worse, find nothing and say nothing."""
+    problems = []
+    for f in fields(Settings):
+        value, kind = getattr(s, f.name), type(f.default)
+        if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else kind):
+            problems.append(f"{f.name} must be {'a number' if kind is float else 'an integer' if kind is int else 'text'},"
+                            f" not {value!r}")
+    if problems:
+        return problems
+    for name in ("k", "num_perm", "bands", "rows", "max_bucket"):
+        if getattr(s, name) < 1:
+            problems.append(f"{name} must be at least 1, not {getattr(s, name)}")
+    if s.bands >= 1 and s.rows >= 1 and s.bands * s.rows > s.num_perm:
+        problems.append(f"bands × rows must be at most num_perm ({s.bands} × {s.rows} = {s.bands * s.rows}"
+                        f" > {s.num_perm})")
+    for name in ("jaccard", "containment", "containment_jaccard"):
+        if not 0 < getattr(s, name) <= 1:
+            problems.append(f"{name} must be above 0 and at most 1, not {getattr(s, name)}")
+    for name in ("prefilter", "prefilter_margin"):
+        if not 0 <= getattr(s, name) <= 1:
+            problems.append(f"{name} must be between 0 and 1, not {getattr(s, name)}")
+    for name in ("window", "min_chars"):
+        if getattr(s, name) < 0:
+            problems.append(f"{name} must be at least 0, not {getattr(s, name)}")
+    return problems
+
+
+def ensure_schema(conn: sqlite3.Connection, settings: Settings | Mapping[str, Any] | None = None) -> Settings:
+    """Create what is missing; return the settings in force (see settings_in_force)."""
     conn.executescript(SCHEMA)
     if "day" not in {r[1] for r in conn.execute("pragma table_info(sketches)")}:
         _add_sketch_days(conn)
@@ -228,22 +351,11 @@ def ensure_schema(conn: sqlite3.Connection, settings: Settings | Mapping[str, An
     conn.execute("create index if not exists sketches_day on sketches(sentence_id, day)")
     _enable_search(conn)
     stored = dict(conn.execute("select key, value from settings").fetchall())
-    existing = Settings.from_rows(stored) if stored else Settings()
-    if isinstance(settings, Mapping):  # what a user chose: each value must agree with the database
-        wanted = replace(existing, **settings)
-        clash = [k for k, v in settings.items() if v != getattr(existing, k)]
-    else:  # complete settings: the signature ones must agree once signatures are stored
-        wanted = settings or existing
-        clash = existing.incompatible(wanted) if conn.execute("select 1 from band_keys limit 1").fetchone() else []
-    if clash and stored:
-        raise IncompatibleSettings(
-            "the database was built with other settings ("
-            + ", ".join(f"{k}={getattr(existing, k)} not {getattr(wanted, k)}" for k in clash)
-            + "); load into a new database or use the stored settings"
-        )
-    if not stored:
-        conn.executemany("insert into settings(key, value) values (?, ?)", wanted.as_rows())
-    in_force = existing if stored else wanted
+    signed = conn.execute("select 1 from band_keys limit 1").fetchone() is not None
+    empty = conn.execute("select 1 from articles limit 1").fetchone() is None
+    in_force = settings_in_force(stored, signed, empty, settings)
+    if not stored or Settings.from_rows(stored) != in_force:  # new, or invalid ones replaced
+        conn.executemany("insert or replace into settings(key, value) values (?, ?)", in_force.as_rows())
     if "period" not in {r[1] for r in conn.execute("pragma table_info(band_keys)")}:
         _add_band_periods(conn, in_force.window)
     return in_force

@@ -15,6 +15,8 @@ import hashlib
 import os
 import random
 import select
+import shlex
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -325,17 +327,8 @@ def test_sigkill_of_the_command_line(tmp_path, corpus, helper):
     command = [sys.executable, "-m", "datasette", "provenance", "load", str(db), *corpus,
                "--batch-size", str(BATCH), "--quiet"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
     try:
-        while proc.poll() is None and time.monotonic() < deadline:  # wait for a few committed batches
-            if db.exists():
-                try:
-                    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)) as conn:
-                        if conn.execute("select count(*) from articles").fetchone()[0] >= 4 * BATCH:
-                            break
-                except sqlite3.OperationalError:
-                    pass
-            time.sleep(0.01)
+        _wait_for_commits(proc, db, 4 * BATCH)
     finally:
         workers = _children(proc.pid)
         proc.send_signal(signal.SIGKILL)
@@ -366,20 +359,9 @@ def test_a_worker_killed_mid_load_is_reported_and_loses_nothing(tmp_path, corpus
     command = [sys.executable, "-m", "datasette", "provenance", "load", str(db), *corpus,
                "--batch-size", str(BATCH), "--jobs", "2", "--quiet"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    killed = False
-    while proc.poll() is None and time.monotonic() < deadline and not killed:
-        if db.exists():
-            try:
-                with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)) as conn:
-                    done = conn.execute("select count(*) from articles").fetchone()[0]
-            except sqlite3.OperationalError:
-                done = 0
-            workers = [w for w in _children(proc.pid) if b"spawn_main" in _cmdline(w)]
-            if done >= 2 * BATCH and workers:
-                os.kill(workers[0], signal.SIGKILL)
-                killed = True
-        time.sleep(0.01)
+    killed = _wait_for_commits(proc, db, 2 * BATCH, workers=1)
+    if killed:
+        os.kill(_workers(proc.pid)[0], signal.SIGKILL)
     _, err = proc.communicate(timeout=60)
     assert killed, "the load ended before a worker could be killed"
     assert proc.returncode == 1, err
@@ -388,6 +370,145 @@ def test_a_worker_killed_mid_load_is_reported_and_loses_nothing(tmp_path, corpus
     subprocess.run(command, check=True, capture_output=True)
     check_consistency(db)
     assert snapshot(db) == snapshot(reference)
+
+
+def _wait_for_commits(proc: subprocess.Popen, db: Path, articles: int, workers: int = 0) -> bool:
+    """Wait until the loader has committed this many articles (and started this many workers); False
+    if it ended first."""
+    deadline = time.monotonic() + 30
+    while proc.poll() is None and time.monotonic() < deadline:
+        if db.exists():
+            try:
+                with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)) as conn:
+                    done = conn.execute("select count(*) from articles").fetchone()[0]
+            except sqlite3.OperationalError:
+                done = 0
+            if done >= articles and len(_workers(proc.pid)) >= workers:
+                return True
+        time.sleep(0.01)
+    return False
+
+
+INTERRUPTED = "interrupted: the batches committed so far are kept; run the same command again to load the rest"
+
+
+def test_ctrl_c_prints_one_line_and_loses_nothing(tmp_path, corpus, helper):
+    """Ctrl-C during a load with workers: SIGINT to the whole process group, as a terminal sends it.
+    One line (the workers' tracebacks were 130-170), the batches committed kept, and a rerun completes."""
+    reference = tmp_path / "reference.db"
+    helper.run(reference, None)
+    db = tmp_path / "interrupted.db"
+    command = [sys.executable, "-m", "datasette", "provenance", "load", str(db), *corpus,
+               "--batch-size", str(BATCH), "--jobs", "2", "--quiet"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        assert _wait_for_commits(proc, db, 2 * BATCH, workers=2), "the load ended before it could be interrupted"
+        workers = _workers(proc.pid)
+        # Deterministically, whoever wins the race below: SIGINT is the loader's to handle, never a worker's.
+        assert all(_sigint_ignored_or_blocked(w) for w in workers)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert err.splitlines() == [INTERRUPTED] and proc.returncode == 130, err
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in workers), "worker processes outlived the interrupted loader"
+    check_consistency(db)
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("select finished from loads").fetchall() == [(None,)]  # interrupted, and shown so
+        partial = conn.execute("select count(*) from articles").fetchone()[0]
+    assert 2 * BATCH <= partial < len(snapshot(reference)[0])
+    subprocess.run(command, check=True, capture_output=True)
+    check_consistency(db)
+    assert snapshot(db) == snapshot(reference)
+
+
+def test_a_ctrl_c_python_ignores_in_a_finalizer_still_stops_the_load(monkeypatch, tmp_path):
+    """A KeyboardInterrupt raised inside a finalizer (the regex module's patterns have them) is
+    printed and dropped by Python, and the load went on: now it stops after the batch, with the one line."""
+    from click.testing import CliRunner
+    from datasette.cli import cli
+
+    from datasette_provenance import commands
+
+    class Finalized:
+        def __del__(self):
+            signal.raise_signal(signal.SIGINT)
+
+    def load_paths(*args, progress, **kwargs):
+        Finalized()  # collected at once: Ctrl-C lands in its __del__
+        progress(1, 1)  # the end of a batch
+        raise AssertionError("the load went on after Ctrl-C")
+
+    monkeypatch.setattr(commands, "load_paths", load_paths)
+    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)  # Python's, which prints (pytest's keeps it)
+    hooks = signal.getsignal(signal.SIGINT), sys.unraisablehook
+    result = CliRunner().invoke(cli, ["provenance", "load", str(tmp_path / "c.db"), str(SEEDS), "--quiet"])
+    assert (result.exit_code, result.output) == (130, INTERRUPTED + "\n"), result.output
+    assert (signal.getsignal(signal.SIGINT), sys.unraisablehook) == hooks  # both given back
+
+
+def _can_mount_a_small_filesystem() -> bool:
+    """A tmpfs of a chosen size in a mount namespace of our own: as root, or as a user where user
+    namespaces are allowed."""
+    if not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(["unshare", "-rm", "sh", "-c", 'mount -t tmpfs -o size=64k tmpfs "$0"', "/tmp"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _can_mount_a_small_filesystem(), reason="no mount namespace to make a full disk in")
+def test_a_full_disk_is_reported_and_loses_nothing(tmp_path, corpus, helper):
+    """The seeds loaded on a small filesystem, then filled to 1 MB of free space, then the rest
+    loaded: a clear message instead of SQLite's traceback, the batches committed kept (those of the
+    failing load too), and the same command completes the load elsewhere."""
+    reference = tmp_path / "reference.db"
+    helper.run(reference, None)
+    small, kept = tmp_path / "small", tmp_path / "kept"
+    small.mkdir()
+    kept.mkdir()
+    db = small / "full.db"
+    load = [sys.executable, "-m", "datasette", "provenance", "load", str(db), "--batch-size", str(BATCH),
+            "--jobs", "1", "--quiet"]
+    q = shlex.quote
+    script = f"""mount -t tmpfs -o size=16m tmpfs {q(str(small))} || exit 99
+                 {shlex.join(load + corpus[:1])} > /dev/null || exit 98
+                 free=$(df --output=avail -B1 {q(str(small))} | tail -1)
+                 head -c $((free - 1024 * 1024)) /dev/zero > {q(str(small / "ballast"))}
+                 {shlex.join(load + corpus[1:])}; code=$?
+                 cp -a {q(str(db))}* {q(str(kept))}/  # out of the namespace's filesystem, which goes with it
+                 exit $code"""
+    done = subprocess.run(["unshare", "-rm", "bash", "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [f"Error: {db}: the disk is full (database or disk is full); the batches"
+                                        " committed so far are kept: free some space and run the same command"
+                                        " again to load the rest"], done.stderr
+    db = kept / "full.db"
+    check_consistency(db)
+    with closing(sqlite3.connect(db)) as conn:
+        partial = conn.execute("select count(*) from articles").fetchone()[0]
+        assert conn.execute("select count(*) from loads where finished is null").fetchone()[0] == 1
+    assert 5 + BATCH <= partial < len(snapshot(reference)[0]), partial  # the seeds and a batch of the rest
+    subprocess.run(load[:5] + [str(db)] + load[6:] + corpus, check=True, capture_output=True)
+    check_consistency(db)
+    assert snapshot(db) == snapshot(reference)
+
+
+def _workers(pid: int) -> list[int]:
+    """The loader's worker processes (spawned interpreters)."""
+    return [w for w in _children(pid) if b"spawn_main" in _cmdline(w)]
+
+
+def _sigint_ignored_or_blocked(pid: int) -> bool:
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    bit = 1 << (signal.SIGINT - 1)
+    return bool((int(status["SigIgn"], 16) | int(status["SigBlk"], 16)) & bit)
 
 
 def _cmdline(pid: int) -> bytes:
