@@ -10,6 +10,7 @@ import json
 import math
 import shutil
 import sqlite3
+from contextlib import closing
 
 import pytest
 from click.testing import CliRunner
@@ -30,6 +31,16 @@ def files(folder):
 
 def digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def corpus(tmp_path, seed_db, *sql):
+    """A copy of the seed corpus, changed by these statements."""
+    db = tmp_path / "corpus.db"
+    shutil.copy(seed_db, db)
+    with closing(sqlite3.connect(db)) as conn, conn:
+        for statement in sql:
+            conn.execute(statement)
+    return db
 
 
 def load(db, *options):
@@ -64,8 +75,7 @@ def test_a_bad_option_is_refused_before_the_database_is_made(tmp_path, options, 
 
 @pytest.mark.parametrize("options, message", BAD_OPTIONS, ids=[" ".join(o) for o, _ in BAD_OPTIONS])
 def test_a_bad_option_leaves_a_corpus_as_it_was(tmp_path, seed_db, options, message):
-    db = tmp_path / "corpus.db"
-    shutil.copy(seed_db, db)
+    db = corpus(tmp_path, seed_db)
     before = digest(db)
     result = load(db, *options)
     assert result.exit_code not in (0, None) and message in result.output, result.output
@@ -115,10 +125,7 @@ def test_settings_stored_bad_by_an_older_version_are_replaced_if_no_article_was_
 
 def test_settings_stored_bad_with_articles_are_refused(tmp_path, seed_db):
     """--bands 0 loaded articles and compared none: such a database is refused, unchanged, with the reason."""
-    db = tmp_path / "bands0.db"
-    shutil.copy(seed_db, db)
-    with sqlite3.connect(db) as conn:
-        conn.execute("update settings set value = '0' where key = 'bands'")
+    db = corpus(tmp_path, seed_db, "update settings set value = '0' where key = 'bands'")
     before = digest(db)
     result = load(db)
     assert result.exit_code == 1 and "the database's settings are invalid: bands must be at least 1" in result.output
@@ -126,8 +133,7 @@ def test_settings_stored_bad_with_articles_are_refused(tmp_path, seed_db):
 
 
 def test_a_chosen_value_the_database_contradicts_is_refused_before_writing(tmp_path, seed_db):
-    db = tmp_path / "s.db"
-    shutil.copy(seed_db, db)
+    db = corpus(tmp_path, seed_db)
     before = digest(db)
     with pytest.raises(IncompatibleSettings, match="window=0 not 7"):
         load_paths(str(db), [str(SEEDS)], settings={"window": 7})
@@ -176,9 +182,6 @@ def test_an_empty_file_or_an_unfinished_corpus_is_loaded_into(tmp_path, make):
 
 
 def test_a_corpus_with_a_table_of_its_users_is_still_a_corpus(tmp_path, seed_db):
-    db = tmp_path / "c.db"
-    shutil.copy(seed_db, db)
-    with sqlite3.connect(db) as conn:
-        conn.execute("create table my_notes (article_id integer, note text)")
-        conn.execute("insert into my_notes values (1, 'check this')")
+    db = corpus(tmp_path, seed_db, "create table my_notes (article_id integer, note text)",
+                "insert into my_notes values (1, 'check this')")
     assert load_paths(str(db), [str(SEEDS)]).articles_unchanged == 5
