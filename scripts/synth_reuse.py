@@ -1441,7 +1441,7 @@ def _close_quotes(text: str) -> str:
 
 def _partial(text: str, story: _Story, rng: random.Random) -> str | None:
     """A partial copy for difficulty="banded" (the caller resamples it into its band); the natural
-    difficulty edits with ``_edit`` instead."""
+    difficulty edits with ``_reduce``, ``_split`` and ``_add`` instead."""
     L = len(text)
     op = rng.choice(["cut_tail", "cut_tail", "cut_head", "add_tail", "add_head"])
     if op == "cut_tail":
@@ -1462,6 +1462,17 @@ def _partial(text: str, story: _Story, rng: random.Random) -> str | None:
         if body.count('"') % 2:
             body = '"' + body
         return body
+    return _addition(op, text, story, rng, _BANDED_STARTS)
+
+
+# first words lowered when something is put in front of a sentence (banded; natural: a few more)
+_BANDED_STARTS = frozenset(("The", "A", "An", "It", "Our", "If", "In", "According", "As", "There", "Any", "These"))
+_FUNCTION_STARTS = _BANDED_STARTS | {"This", "On", "Meanwhile", "Earlier", "Separately"}
+
+
+def _addition(op: str, text: str, story: "_Story", rng: random.Random,
+              starts: frozenset = _FUNCTION_STARTS) -> str | None:
+    """``text`` with a clause added at its end (add_tail) or a lead-in at its start (add_head)."""
     if op == "add_tail":
         extra = _fill(rng.choice(_PARTIAL_EXTRAS), story.ents, story.slots, rng)
         if text.endswith('."'):
@@ -1473,9 +1484,8 @@ def _partial(text: str, story: _Story, rng: random.Random) -> str | None:
         return None
     prefix = _fill(rng.choice(_PARTIAL_PREFIXES), story.ents, story.slots, rng)
     first = text.split(" ", 1)[0]
-    if first in ("The", "A", "An", "It", "Our", "If", "In", "According", "As", "There", "Any", "These"):
-        text = text[0].lower() + text[1:]
-    return prefix + text
+    return prefix + (text[0].lower() + text[1:] if first in starts else text)
+
 
 
 # --------------------------------------------------------------------------------------------
@@ -1761,8 +1771,6 @@ def _close(body: str) -> str:
 
 _CUT_TAIL_RE = re.compile(r", | and | but | which | where | when | while | after | because ")
 _CUT_HEAD_RE = re.compile(r", (?!(?:where|which|and|but|who|when|as|while|if) )")
-_FUNCTION_STARTS = frozenset(("The", "A", "An", "It", "Our", "If", "In", "According", "As", "There", "Any",
-                              "These", "This", "On", "Meanwhile", "Earlier", "Separately"))
 
 
 _REDUCTIONS = ("cut_tail", "cut_head", "trim")
@@ -1797,22 +1805,6 @@ def _reduction_options(op: str, text: str) -> list[str]:
                     and fits(text[:a] + text[b:], text[a:b])):
                 out.append(text[:a] + text[b:])
     return out
-
-
-def _addition(op: str, text: str, story: "_Story", rng: random.Random) -> str | None:
-    """``text`` with a clause added at its end (add_tail) or a lead-in at its start (add_head)."""
-    if op == "add_tail":
-        extra = _fill(rng.choice(_PARTIAL_EXTRAS), story.ents, story.slots, rng)
-        if text.endswith('."'):
-            return text[:-2] + '," ' + extra + "."
-        if text.endswith("."):
-            return text[:-1] + ", " + extra + "."
-        return None
-    if text.startswith('"'):
-        return None
-    prefix = _fill(rng.choice(_PARTIAL_PREFIXES), story.ents, story.slots, rng)
-    first = text.split(" ", 1)[0]
-    return prefix + (text[0].lower() + text[1:] if first in _FUNCTION_STARTS else text)
 
 
 def _draw_edits(rng: random.Random, n: int) -> list[str]:
@@ -2173,6 +2165,40 @@ def generate(n_stories: int = 40, seed: int = 1, outlets: int = 8, dated: bool =
     return records, gold
 
 
+def _write_articles(statements: list[list[_Member]], n_articles: int, rng: random.Random, fresh, carry,
+                    body_of, is_own) -> None:
+    """A story's articles, sentence by sentence (both difficulties): the original gets a fact and
+    7-10 more own sentences (``fresh(article, prefer)``); each derived article carries 2-5 statements
+    of the articles before it (``carry(article, chosen)``; quotes and statements carried already are
+    preferred), gets 2-4 own sentences, and is shuffled with an own sentence (``is_own(entry)``)
+    first most of the time."""
+    fresh(0, prefer="fact")
+    for _ in range(rng.randint(7, 10)):
+        fresh(0)
+    for a in range(1, n_articles):
+        usable = [st for st in range(len(statements)) if all(m.article != a for m in statements[st])]
+        weights = []
+        for st in usable:
+            w = 3.0 if statements[st][0].sent.kind == "quote" else 1.5
+            if len(statements[st]) > 1:
+                w *= 1.5
+            weights.append(w)
+        n_reuse = min(len(usable), rng.randint(2, 5))
+        chosen: list[int] = []
+        while len(chosen) < n_reuse and usable:
+            k = rng.choices(range(len(usable)), weights=weights)[0]
+            chosen.append(usable.pop(k))
+            weights.pop(k)
+        carry(a, chosen)
+        for _ in range(rng.randint(2, 4)):
+            fresh(a)
+        body = body_of(a)
+        rng.shuffle(body)
+        leads = [i for i, entry in enumerate(body) if is_own(entry)]
+        if leads and rng.random() < 0.6:
+            body.insert(0, body.pop(leads[0]))
+
+
 def _plan_natural(story: _Story, n_articles: int, rng: random.Random, seen: set[str],
                   said: set[tuple]) -> tuple[list[list[_Member]], list[list], list[str], set[int]]:
     """One story's statements, article bodies and titles, every edit drawn from the NAT_*
@@ -2277,36 +2303,13 @@ def _plan_natural(story: _Story, n_articles: int, rng: random.Random, seen: set[
         bodies[article][own[x]] = [[(x, mx), (y, my)]]
         del bodies[article][own[y]]
 
-    # the original article
-    fresh(0, prefer="fact")
-    for _ in range(rng.randint(7, 10)):
-        fresh(0)
-    # derived articles
-    for a in range(1, n_articles):
-        usable = [st for st in range(len(statements)) if all(m.article != a for m in statements[st])]
-        weights = []
-        for st in usable:
-            w = 3.0 if statements[st][0].sent.kind == "quote" else 1.5
-            if len(statements[st]) > 1:
-                w *= 1.5
-            weights.append(w)
-        n_reuse = min(len(usable), rng.randint(2, 5))
-        chosen: list[int] = []
-        while len(chosen) < n_reuse and usable:
-            k = rng.choices(range(len(usable)), weights=weights)[0]
-            chosen.append(usable.pop(k))
-            weights.pop(k)
+    def carry(article: int, chosen: list[int]) -> None:
         for st in chosen:
-            bodies[a].append(derive(a, st))
-        merge_neighbours(a)
-        for _ in range(rng.randint(2, 4)):
-            fresh(a)
-        # shuffle the body: a fresh lead first most of the time
-        body = bodies[a]
-        rng.shuffle(body)
-        leads = [i for i, entry in enumerate(body) if entry[0][0][1] == 0]
-        if leads and rng.random() < 0.6:
-            body.insert(0, body.pop(leads[0]))
+            bodies[article].append(derive(article, st))
+        merge_neighbours(article)
+
+    _write_articles(statements, n_articles, rng, fresh, carry, bodies.__getitem__,
+                    lambda entry: entry[0][0][1] == 0)
 
     # titles: every article its own headline (another written template or composition), never one
     # already in the corpus
@@ -2443,35 +2446,11 @@ def _plan_banded(story: _Story, s_idx: int, n_articles: int, rng: random.Random,
                 return True
         return False
 
-    # the original article
-    fresh(0, prefer="fact")
-    for _ in range(rng.randint(7, 10)):
-        fresh(0)
-    # derived articles
-    for a in range(1, n_articles):
-        usable = [st for st in range(len(statements)) if all(m.article != a for m in statements[st])]
-        weights = []
-        for st in usable:
-            w = 3.0 if statements[st][0].sent.kind == "quote" else 1.5
-            if len(statements[st]) > 1:
-                w *= 1.5
-            weights.append(w)
-        n_reuse = min(len(usable), rng.randint(2, 5))
-        chosen: list[int] = []
-        while len(chosen) < n_reuse and usable:
-            k = rng.choices(range(len(usable)), weights=weights)[0]
-            chosen.append(usable.pop(k))
-            weights.pop(k)
+    def carry(article: int, chosen: list[int]) -> None:
         for st in chosen:
-            derive(a, st)
-        for _ in range(rng.randint(2, 4)):
-            fresh(a)
-        # shuffle the body: a fresh lead first most of the time
-        body = articles_body[a]
-        rng.shuffle(body)
-        leads = [i for i, (st, m) in enumerate(body) if m == 0]
-        if leads and rng.random() < 0.6:
-            body.insert(0, body.pop(leads[0]))
+            derive(article, st)
+
+    _write_articles(statements, n_articles, rng, fresh, carry, articles_body.__getitem__, lambda entry: entry[1] == 0)
 
     # titles: every article its own, none close to any other text in the corpus
     titles: list[str] = []
