@@ -310,7 +310,10 @@ def _evidence(x: Doc, y: Doc, shared: list[int], speakers: dict[int, str]) -> di
     cx, cy = _covered(x, shared), _covered(y, shared)
     order, gap, precision = _order(x, y)
     quoted_x, quoted_y = _quoted(x, shared), _quoted(y, shared)
-    names = Counter(speakers[c] for c in shared if c in speakers)
+    names: Counter[str] = Counter()  # the speaker of most of x's shared text; ties by name, not by cluster id
+    for c in shared:
+        if c in speakers:
+            names[speakers[c]] += x.chars.get(c, 0)
     ev = {
         "other_article": y.id,
         "other_outlet": y.outlet,
@@ -328,7 +331,7 @@ def _evidence(x: Doc, y: Doc, shared: list[int], speakers: dict[int, str]) -> di
         "quoted_share": round(min(quoted_x, quoted_y), 3),
     }
     if names:
-        ev["speaker"] = names.most_common(1)[0][0]
+        ev["speaker"] = min(names, key=lambda name: (-names[name], name))
     return ev
 
 

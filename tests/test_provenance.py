@@ -294,3 +294,18 @@ def test_publication_order_does_not_depend_on_the_servers_time_zone(tmp_path, lo
     ])
     assert list(rows) == [(ids["b"], ids["a"], "copied")]
     assert json.loads(rows[(ids["b"], ids["a"], "copied")]["evidence"])["time_gap_hours"] == 0.67
+
+
+@pytest.mark.parametrize("spans, speaker", [(([(0, 30)], [(50, 150)]), "Zed"), (([(0, 50)], [(60, 110)]), "Abe")],
+                         ids=["more text", "as much: by name"])
+def test_the_speaker_of_a_pair_does_not_depend_on_cluster_ids(spans, speaker):
+    """Two shared passages quoting two people: the speaker is the one of more of the shared text (of
+    the same amount: by name), whichever cluster was numbered first (cluster ids follow the load order)."""
+    from datasette_provenance.provenance import Doc, _evidence
+
+    for abe, zed in ((1, 2), (2, 1)):
+        x, y = Doc(1, "x", "Alpha", None, None, 200), Doc(2, "y", "Beta", None, None, 200)
+        for d in (x, y):
+            d.spans[abe], d.spans[zed] = spans
+            d.summarise()
+        assert _evidence(x, y, [1, 2], {abe: "Abe", zed: "Zed"})["speaker"] == speaker
