@@ -9,8 +9,10 @@
   and Datasette's own table and row pages. Nothing may run: no dialog, no ``window.__xss``, no
   page error, no injected element with a handler, no request the data caused, and no link whose
   target is ``javascript:``/``data:``/``vbscript:``.
-* **SQL injection** through the URL and query parameters: every response is a 4xx or a normal
-  page, and the database (its full dump) is the same afterwards.
+* **SQL injection** through the URL and query parameters: each URL gets its pinned status, a 200
+  answers exactly what the clean parameter answers, and no statement prepared meanwhile writes or
+  reads a table the page does not declare (an SQLite authorizer records them: Datasette's read-only
+  connections would refuse a write anyway, so comparing the database before and after proves nothing).
 * **Permissions**: with any one table the pages read hidden, every page and export that reads it
   refuses (403, in JSON for JSON requests) and shows none of its rows; the others still work.
   An SQLite authorizer records which tables each page actually reads, so that a page reading a
@@ -20,7 +22,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import re
@@ -293,8 +294,9 @@ def test_no_payload_runs(browser, server, hostile, kind):
         if kind == "articles":  # shown as text, the template not evaluated
             visit.open(pages[0])
             assert visit.page.locator("h1").inner_text() == hostile_records()[0]["title"]
-        if kind == "clusters":  # the payloads are on the page, as text
-            assert any(PAYLOADS["script"] in t for t in wordings) and any(PAYLOADS["img"] in t for t in wordings)
+        if kind == "clusters":  # the payloads are on the page, as text (the splitter may cut one at "window.")
+            assert any("__xss='script';alert('script')</script>" in t for t in wordings)
+            assert any("<img src=x onerror=" in t for t in wordings)
     finally:
         visit.close()
     assert visit.problems == [], "\n".join(visit.problems[:20])
@@ -391,35 +393,75 @@ def test_json_is_served_as_json(hostile):
 # =============================================================================== SQL injection
 
 
+ONE_A = hasattr(Datasette, "allowed")  # Datasette 1.0a
+MOSCOW = ("Moscow says it is ready to cooperate with all interested countries in the interests of establishing a joint"
+          " effective response to this common threat")
+NO_MATCH_TRACE = "/corpus/-/provenance/trace.json?" + urlencode({"q": "The cat sat quietly on the mat today."})
+INJECTED_OUTLET = "'; drop table articles;--"  # an outlet of that name is loaded (injection_db)
+
+# (URL, the status it must get, the URL with the clean parameter whose answer a 200 must equal).
+# Everything not found answers 404 ("<thing> not found"), every malformed parameter 400 with the
+# parameter named; the few that answer 200 answer what the clean parameter answers.
 INJECTIONS = [
-    "/corpus/-/provenance/article/1%20or%201=1", "/corpus/-/provenance/article/1;drop%20table%20articles",
-    "/corpus/-/provenance/article/1'%20or%20'1'='1", "/corpus/-/provenance/article/1%20or%201=1.json",
-    "/corpus/-/provenance/article/-1", "/corpus/-/provenance/article/99999999999999999999999",
-    "/corpus/-/provenance/article/0x1", "/corpus/-/provenance/article/1e3", "/corpus/-/provenance/article/%00",
-    "/corpus/-/provenance/cluster/1%20union%20select%20*%20from%20articles",
-    "/corpus/-/provenance/cluster/(select%20max(id)%20from%20articles).json",
-    "/corpus/-/provenance/outlet/" + quote("'; drop table articles;--"),
-    "/corpus/-/provenance/outlet/" + quote("' or 1=1--") + ".json",
-    "/corpus/-/provenance/outlet/" + tilde_encode("x\" or \"1\"=\"1"),
-    "/corpus/-/provenance/trace?" + urlencode({"q": "'; drop table articles;--"}),
-    "/corpus/-/provenance/trace.json?" + urlencode({"q": "1' or '1'='1' union select * from settings --" * 3}),
-    "/corpus/-/provenance/trace?" + urlencode({"q": "x" * 30_000}),
-    "/corpus/-/provenance/graph?" + urlencode({"since": "2022-01-01' or 1=1--"}),
-    "/corpus/-/provenance/graph.json?" + urlencode({"until": "'; drop table derivations;--"}),
-    "/corpus/-/provenance/graph.csv?" + urlencode({"since": "2022-02-30"}),
-    "/corpus/-/provenance?" + urlencode({"page": "1; drop table articles"}),
-    "/corpus/-/provenance.json?" + urlencode({"page": "-1"}), "/corpus/-/provenance.json?page=0",
-    "/corpus/-/provenance.json?page=99999999999", "/corpus/-/provenance.json?page=1e9",
-    "/corpus/-/provenance.json?" + urlencode({"_size": "1 union select 1"}), "/corpus/-/provenance.json?_size=0",
-    "/corpus/-/provenance.json?_size=-5", "/corpus/-/provenance.json?_size=100000",
-    "/corpus/-/provenance.json?" + urlencode({"outlets_page": "x' or 1=1"}),
-    "/corpus/-/provenance/cluster/1.json?" + urlencode({"page": "2 or 1=1"}),
-    "/corpus/-/provenance.json;drop%20table%20articles", "/corpus%27/-/provenance", "/corpus;drop/-/provenance",
-    "/corpus/-/provenance/article/1.json%00", "/corpus/-/provenance/outlet/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
-    "/corpus.json?" + urlencode({"sql": "drop table articles"}),
-    "/corpus.json?" + urlencode({"sql": "delete from articles"}),
-    "/corpus/articles.json?" + urlencode({"_where": "1=1); drop table articles; --"}),
+    ("/corpus/-/provenance/article/1%20or%201=1", 404, None),
+    ("/corpus/-/provenance/article/1;drop%20table%20articles", 404, None),
+    ("/corpus/-/provenance/article/1'%20or%20'1'='1", 404, None),
+    ("/corpus/-/provenance/article/1%20or%201=1.json", 404, None),
+    ("/corpus/-/provenance/article/-1", 404, None),
+    ("/corpus/-/provenance/article/99999999999999999999999", 404, None),
+    ("/corpus/-/provenance/article/0x1", 404, None),
+    ("/corpus/-/provenance/article/1e3", 404, None),
+    ("/corpus/-/provenance/article/%00", 404, None),
+    ("/corpus/-/provenance/article/1.json%00", 404, None),
+    ("/corpus/-/provenance/cluster/1%20union%20select%20*%20from%20articles", 404, None),
+    ("/corpus/-/provenance/cluster/(select%20max(id)%20from%20articles).json", 404, None),
+    ("/corpus/-/provenance/cluster/%2B1.json", 404, None),
+    ("/corpus/-/provenance/cluster/1.json?" + urlencode({"x": "1' or '1'='1"}), 200, "/corpus/-/provenance/cluster/1.json"),
+    # the outlet whose name is an injection: its page, by the name's tilde-encoding (canonical) or
+    # %-encoding (Datasette redirects the HTML page there); %-encoded with .json, the name is taken literally
+    ("/corpus/-/provenance/outlet/" + tilde_encode(INJECTED_OUTLET) + ".json", 200, None),
+    ("/corpus/-/provenance/outlet/" + quote(INJECTED_OUTLET), 200, None),
+    ("/corpus/-/provenance/outlet/" + quote(INJECTED_OUTLET) + ".json", 404, None),
+    ("/corpus/-/provenance/outlet/" + quote("' or 1=1--") + ".json", 404, None),
+    ("/corpus/-/provenance/outlet/" + tilde_encode("' or 1=1--") + ".json", 404, None),
+    ("/corpus/-/provenance/outlet/" + tilde_encode("' or ''='"), 404, None),
+    ("/corpus/-/provenance/outlet/" + tilde_encode("' union select key from settings where ''='") + ".json", 404, None),
+    ("/corpus/-/provenance/outlet/" + tilde_encode("x\" or \"1\"=\"1"), 404, None),
+    ("/corpus/-/provenance/outlet/%2e%2e%2f%2e%2e%2fetc%2fpasswd", 404, None),
+    ("/corpus/-/provenance/trace?" + urlencode({"q": "'; drop table articles;--"}), 200, None),
+    ("/corpus/-/provenance/trace.json?" + urlencode({"q": "'; drop table articles;--"}), 200, NO_MATCH_TRACE),
+    ("/corpus/-/provenance/trace.json?" + urlencode({"q": "1' or '1'='1' union select * from settings --" * 3}), 200,
+     NO_MATCH_TRACE),
+    ("/corpus/-/provenance/trace.json?" + urlencode({"q": MOSCOW + " ' or '1'='1 --"}), 200,
+     "/corpus/-/provenance/trace.json?" + urlencode({"q": MOSCOW})),
+    ("/corpus/-/provenance/trace?" + urlencode({"q": "x" * 30_000}), 400, None),
+    ("/corpus/-/provenance/graph?" + urlencode({"since": "2022-01-01' or 1=1--"}), 400, None),
+    ("/corpus/-/provenance/graph.json?" + urlencode({"until": "'; drop table derivations;--"}), 400, None),
+    ("/corpus/-/provenance/graph.csv?" + urlencode({"since": "2022-02-30"}), 400, None),
+    ("/corpus/-/provenance/graph.json?" + urlencode({"since": " 2022-02-04 "}), 200,
+     "/corpus/-/provenance/graph.json?since=2022-02-04"),
+    ("/corpus/-/provenance?" + urlencode({"page": "1; drop table articles"}), 400, None),
+    ("/corpus/-/provenance.json?" + urlencode({"page": "-1"}), 400, None),
+    ("/corpus/-/provenance.json?page=0", 400, None),
+    ("/corpus/-/provenance.json?page=99999999999", 400, None),
+    ("/corpus/-/provenance.json?page=1e9", 400, None),
+    ("/corpus/-/provenance.json?" + urlencode({"_size": "1 union select 1"}), 400, None),
+    ("/corpus/-/provenance.json?_size=0", 400, None),
+    ("/corpus/-/provenance.json?_size=-5", 400, None),
+    ("/corpus/-/provenance.json?_size=100000", 400, None),
+    ("/corpus/-/provenance.json?" + urlencode({"outlets_page": "x' or 1=1"}), 400, None),
+    ("/corpus/-/provenance/cluster/1.json?" + urlencode({"page": "2 or 1=1"}), 400, None),
+    # Datasette's own routes take these: 0.65 reads "-" as a table and the rest as SQL, 1.0a finds no route
+    ("/corpus/-/provenance.json;drop%20table%20articles", 404 if ONE_A else 400, None),
+    ("/corpus%27/-/provenance", 404, None),
+    ("/corpus;drop/-/provenance", 404, None),
+    ("/corpus.json?" + urlencode({"sql": "drop table articles"}), 400, None),
+    ("/corpus.json?" + urlencode({"sql": "delete from articles"}), 400, None),
+    ("/corpus/articles.json?" + urlencode({"_where": "1=1); drop table articles; --"}), 400, None),
 ]
+WRITES = {getattr(sqlite3, name) for name in dir(sqlite3) if name.startswith(("SQLITE_CREATE_", "SQLITE_DROP_"))} | {
+    sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE, sqlite3.SQLITE_ALTER_TABLE,
+    sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH, sqlite3.SQLITE_REINDEX, sqlite3.SQLITE_ANALYZE}
 
 
 def in_thread(coroutine):
@@ -431,18 +473,13 @@ def in_thread(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def dump_hash(path: Path) -> str:
-    with closing(sqlite3.connect(path)) as conn:
-        return hashlib.sha256("\n".join(conn.iterdump()).encode()).hexdigest()
-
-
 @pytest.fixture(scope="module")
 def injection_db(tmp_path_factory, seed_db) -> Path:
     """The page tests' corpus plus an outlet whose name is an injection, loaded through the loader."""
     folder = tmp_path_factory.mktemp("injection")
     db = build_corpus(folder, seed_db)
     feed = folder / "drop.jsonl"
-    feed.write_text(json.dumps({"id": "drop-1", "outlet": "'; drop table articles;--", "title": "x' or '1'='1",
+    feed.write_text(json.dumps({"id": "drop-1", "outlet": INJECTED_OUTLET, "title": "x' or '1'='1",
                                 "published": "2022-02-06", "text": "Moscow says it is ready to cooperate with all"
                                 " interested countries in the interests of establishing a joint effective response"
                                 " to this common threat; drop table articles;--"}) + "\n", "utf-8")
@@ -450,29 +487,68 @@ def injection_db(tmp_path_factory, seed_db) -> Path:
     return db
 
 
+def answer(r) -> object:
+    """What a JSON answer says. A trace: the stored sentences matched, the outlets and the earliest
+    (not the scores or the pasted text, which the injected characters change by design)."""
+    data = r.json()
+    if "sentences" in data:
+        matched = [ids for s in data["sentences"] if (ids := sorted(m["sentence_id"] for m in s["matches"]))]
+        return {"matched": matched, **{k: data[k] for k in ("error", "outlets", "earliest", "candidates_truncated")}}
+    return data
+
+
+def page_of(path: str):
+    """The provenance page module that answers a URL, if any."""
+    from urllib.parse import unquote
+
+    route = unquote(path.split("?")[0])
+    return next((page for page in PAGES if re.match(page.ROUTE, route)), None)
+
+
 def test_parameters_never_reach_sql(injection_db):
-    before = dump_hash(injection_db)
-    file_before = hashlib.sha256(injection_db.read_bytes()).hexdigest()
+    """Each hostile URL gets its pinned status; a 200 answers what the clean parameter answers; no
+    statement prepared while answering writes, or reads a table the page does not declare (an
+    SQLite authorizer sees every statement, even one a read-only connection would refuse)."""
+    from datasette.plugins import pm
+
+    recorder = TableRecorder()
 
     async def requests():
         ds = Datasette([str(injection_db)])
-        # Datasette answers some spellings with a redirect to its canonical URL: the answer is where it leads.
-        answers = [(path, await ds.client.get(path, follow_redirects=True)) for path in INJECTIONS]
-        # the outlet with an injection for a name has its page, and it is that outlet's
-        own = await ds.client.get("/corpus/-/provenance/outlet/" + tilde_encode("'; drop table articles;--") + ".json")
-        return answers, own
+        await ds.client.get("/corpus/-/provenance.json")  # connections made, schema cached
+        answers = []
+        for path, _, clean in INJECTIONS:
+            recorder.reset(recording=True)
+            # Datasette answers some spellings with a redirect to its canonical URL: the answer is where it leads.
+            r = await ds.client.get(path, follow_redirects=True)
+            recorder.recording = False
+            seen = (set(recorder.tables), list(recorder.writes))
+            answers.append((path, r, seen, clean and await ds.client.get(clean)))
+        return answers
 
-    answers, own = in_thread(requests())
+    pm.register(recorder, name="test-security-injection-recorder")
+    try:
+        answers = in_thread(requests())
+    finally:
+        pm.unregister(name="test-security-injection-recorder")
+    assert len(answers) == len(INJECTIONS) and any(tables for _, _, (tables, _), _ in answers), "nothing recorded"
     failures = []
-    for path, r in answers:
-        if r.status_code >= 500 or not (r.status_code == 200 or 400 <= r.status_code < 500):
-            failures.append(f"{r.status_code} {path}: {r.text[:200]}")
-        elif r.status_code == 200 and path.split("?")[0].endswith(".json"):
-            r.json()  # a normal answer
+    for (path, status, _), (_, r, (tables, writes), clean) in zip(INJECTIONS, answers):
+        if r.status_code != status:
+            failures.append(f"{path}: {r.status_code}, not {status}: {r.text[:150]}")
+        elif clean is not None and (clean.status_code != 200 or answer(r) != answer(clean)):
+            failures.append(f"{path}: answers otherwise than its clean form: {r.text[:150]}")
+        if writes:
+            failures.append(f"{path}: prepared a write: {writes}")
+        page = page_of(path)
+        if page is not None and not tables <= set(page.TABLES):
+            failures.append(f"{path}: read {sorted(tables - set(page.TABLES))}, which {page.__name__} does not declare")
     assert failures == [], "\n".join(failures)
-    assert own.status_code == 200 and own.json()["articles_count"] == 1
-    assert dump_hash(injection_db) == before
-    assert hashlib.sha256(injection_db.read_bytes()).hexdigest() == file_before
+    own = next(r for (path, _, _), (_, r, _, _) in zip(INJECTIONS, answers) if path.endswith(".json") and
+               tilde_encode(INJECTED_OUTLET) in path)
+    assert own.json()["outlet"] == INJECTED_OUTLET and own.json()["articles_count"] == 1
+    clean_trace = next(clean for (_, _, url), (*_, clean) in zip(INJECTIONS, answers) if url and "Moscow" in url)
+    assert clean_trace.json()["outlets"], "the clean trace must find the statement, or comparing says nothing"
 
 
 # =============================================================================== permissions
@@ -534,7 +610,13 @@ class TableRecorder:
 
     def __init__(self):
         self.tables: set[str] = set()
+        self.writes: list[tuple[int, str | None]] = []
         self.recording = False
+
+    def reset(self, recording: bool = False) -> None:
+        self.tables.clear()
+        self.writes.clear()
+        self.recording = recording
 
     @hookimpl
     def prepare_connection(self, conn, database, datasette):
@@ -542,8 +624,10 @@ class TableRecorder:
             return
 
         def authorize(action, arg1, arg2, dbname, source):
-            if self.recording and action == sqlite3.SQLITE_READ and arg1:
+            if self.recording and action == sqlite3.SQLITE_READ and arg1 and not arg1.startswith("sqlite_"):
                 self.tables.add(arg1)
+            if self.recording and action in WRITES and not (arg1 or "").startswith("sqlite_"):
+                self.writes.append((action, arg1))
             return sqlite3.SQLITE_OK
 
         conn.set_authorizer(authorize)
