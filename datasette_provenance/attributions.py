@@ -25,13 +25,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .outlets import read_alias_json
+from .segment import flowed
 
 __all__ = [
     "Attribution",
@@ -250,12 +251,13 @@ def _build_rules(known: str) -> list[_Rule]:
     place = rf"[A-Z][A-Za-z.'’\-]*(?:{S}[A-Z][A-Za-z.'’\-]*){{0,3}}"
     date = rf"(?:{_MONTHS}\.?{S}\d{{1,2}}(?:{O},?{O}\d{{4}})?|\d{{1,2}}{S}{_MONTHS}\.?(?:{S}\d{{4}})?)\.?"
     dash = r"(?:--?|—|–)"
+    old_ap = r"_(?=[ \t])"  # AP's archives set the dateline's dash as an underscore: "CHICAGO (AP) _ A train"
     m = re.MULTILINE
     rules += [
         _Rule("dateline", re.compile(
             rf"^{O}(?P<p>{place}(?:{O},{O}{place})?(?:{O},?{O}{date})?{O}[(\[/]{O}{lst}{O}[)\]/]"
-            rf"{O}(?:{dash}|:|\.(?!\w)))", m), "credit", trigger=_t(r"[(\[/]")),
-        _Rule("dateline", re.compile(rf"[(\[]{O}{lst}{O}[)\]]{O}{dash}"), "credit", trigger=_t(r"[(\[]")),
+            rf"{O}(?:{dash}|{old_ap}|:|\.(?!\w)))", m), "credit", trigger=_t(r"[(\[/]")),
+        _Rule("dateline", re.compile(rf"[(\[]{O}{lst}{O}[)\]]{O}(?:{dash}|{old_ap})"), "credit", trigger=_t(r"[(\[]")),
         _Rule("credit", re.compile(rf"\b(?:SOURCES?|[Ss]ources?){O}:{O}{lst}"), "credit", trigger=_t("OURCE|ource")),
         _Rule("credit", re.compile(rf"\b[Ww]ith{S}(?:additional{S})?inputs?{S}from{S}{lst}"), "credit",
               trigger=_t("input")),
@@ -285,6 +287,7 @@ def _build_rules(known: str) -> list[_Rule]:
 def find_attributions(text: str, aliases: SourceAliases | None = None) -> list[Attribution]:
     """Every credit line, dateline and reporting phrase naming a source; one per span, by start."""
     aliases = aliases or default_aliases()
+    given, text = text, flowed(text)  # a phrase wrapped over lines of agency copy is read whole
     found: list[Attribution] = []
     lines = [m.span() for m in _LINE.finditer(text)]  # every pattern is line-bound
     line_starts = [start for start, _ in lines]
@@ -297,7 +300,9 @@ def find_attributions(text: str, aliases: SourceAliases | None = None) -> list[A
         for start, end in where:
             for m in rule.regex.finditer(text, start, end):
                 found.extend(_from_match(text, m, rule, aliases))
-    return _merge(found)
+    if text is given:
+        return _merge(found)
+    return [replace(a, phrase=given[a.start:a.end]) for a in _merge(found)]
 
 
 def _lines_with(trigger: re.Pattern[str], text: str, lines: list[tuple[int, int]],
@@ -503,10 +508,11 @@ def find_speakers(
 
     ``attributions`` are the text's own, when the caller already has them (they name media speakers).
     """
-    quotes = _quotes(text)
+    view = _readable(text)
+    quotes = _quotes(view)
     if not quotes:
         return []
-    masked = _mask(text, quotes)
+    masked = _mask(view, quotes)
     bounds = sorted({m.end() for m in _SENTENCE_END.finditer(masked)})
     cues: dict[_Quote, _Cue | None] = {q: _cue_for(q, masked, bounds) for q in quotes}
     by_chain: dict[int, _Cue] = {}
@@ -523,6 +529,16 @@ def find_speakers(
             continue
         out.append(Speaker(entity.name, entity.role, q.start, q.end, text[cue.start : cue.end]))
     return out
+
+
+def _readable(text: str) -> str:
+    """The text as quotes are read in it, offsets unchanged: hard-wrapped paragraphs on one line (a quote
+    or its cue runs over lines of agency copy) and TeX's ``quotes'' as curly ones, which archived
+    agency copy uses: the opener's second character and the closer's first become the marks."""
+    view = flowed(text)
+    if "``" in view or "''" in view:
+        view = view.replace("``", " “").replace("''", "” ")
+    return view
 
 
 def speaker_at(speakers: Sequence[Speaker], start: int, end: int) -> Speaker | None:

@@ -2,7 +2,9 @@
 
 Offsets always point into the text as given, so a span shown on a page is the span that was
 scraped. Scrapes mix the story with navigation lists, meta-tag lines, contact lines and repeated
-titles; those are kept (the article stays whole) but flagged, so matching never sees them.
+titles; archived agency copy is hard-wrapped, marks paragraphs with control characters and trailing
+'<', '¶' or '=', and carries slugs, bylines and end markers. Those are kept (the article stays whole)
+but flagged, so matching never sees them; wrapped lines are joined back into the paragraphs they were.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sentencex import get_sentence_boundaries
 
 # Paragraph kinds that are never treated as the outlet's own reporting.
 BOILERPLATE_KINDS = frozenset(
-    {"navigation", "meta", "contact", "related", "credit", "form", "wire", "template"}
+    {"navigation", "meta", "contact", "related", "credit", "form", "wire", "byline", "template"}
 )
 # Sentences shorter than this (normalised characters) are too generic to prove reuse.
 MIN_MATCH_CHARS = 40
@@ -33,7 +35,7 @@ _DENSE_WEIGHT = 3  # a Chinese or Japanese character counts as this many normali
 # Sentence ends of other scripts, where lines are tested for ending a sentence.
 _STOPS = ("。", "！", "？", "।", "॥", "۔", "؟", "።", "။", "…")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-SPLITTER = "sentencex-1"  # stored in settings: another splitter makes other sentences
+SPLITTER = "sentencex-2"  # stored in settings: another splitter makes other sentences (2: wrapped lines joined)
 DEFAULT_LANGUAGE = "en"
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE_LINE = re.compile(
@@ -42,44 +44,90 @@ _DATE_LINE = re.compile(
     re.I,
 )
 # (kind, pattern, words one of which the lower-cased line must contain for an unanchored pattern to match:
-# a substring test skips the pattern on most lines, where the regex would try every position).
-_PATTERNS: list[tuple[str, re.Pattern[str], tuple[str, ...]]] = [
-    ("meta", re.compile(r"^\d+\s+min(ute)?s?\s+read$", re.I), ()),
-    ("meta", re.compile(r"^(https?://|www\.)\S+$|^/html/|^\S*[/@]\S*\s+\S*[/@]\S*$", re.I), ()),
-    ("meta", re.compile(r"^story code\s*:|^updated\s*:|^published\s*:|^last updated\b", re.I), ()),
-    ("meta", re.compile(r"^\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?$|^\d{4}-\d{2}-\d{2}T[\d:+\-Z]+$", re.I), ()),
-    ("meta", re.compile(r"©|\ball rights reserved\b|^copyright\b", re.I), ("©", "all rights reserved", "copyright")),
+# a substring test skips the pattern on most lines, where the regex would try every position; the most
+# words a line may have: a long sentence that mentions an e-mail, a source or cookies is reporting).
+_PATTERNS: list[tuple[str, re.Pattern[str], tuple[str, ...], int | None]] = [
+    ("meta", re.compile(r"^\d+\s+min(ute)?s?\s+read$", re.I), (), None),
+    ("meta", re.compile(r"^(https?://|www\.)\S+$|^/html/|^\S*[/@]\S*\s+\S*[/@]\S*$", re.I), (), None),
+    ("meta", re.compile(r"^story code\s*:|^updated\s*:|^published\s*:|^last updated\b", re.I), (), None),
+    ("meta", re.compile(r"^\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?$|^\d{4}-\d{2}-\d{2}T[\d:+\-Z]+$", re.I), (), None),
+    ("meta", re.compile(r"©|\ball rights reserved\b|^copyright\b", re.I), ("©", "all rights reserved", "copyright"),
+     None),
     ("form", re.compile(r"^leave a (reply|comment)|email address will not be published|required fields"
                         r" are marked|captcha|time limit is exhausted|^(post|submit) comment$", re.I),
-     ("leave a", "email address", "required fields", "captcha", "time limit", "comment")),
+     ("leave a", "email address", "required fields", "captcha", "time limit", "comment"), None),
     ("contact", re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]+\.[\w.]+|^follow (us|\w+) on\b|^(tel|phone|fax)\s*[:.]",
-                           re.I), ("@", "follow", "tel", "phone", "fax")),
+                           re.I), ("@", "follow", "tel", "phone", "fax"), 25),
     ("related", re.compile(r"^(read more|read also|also read|see also|related|recommended|watch|more on"
-                           r" this|explore|trending|most read|latest news|top stories)\b\s*:?", re.I), ()),
+                           r" this|explore|trending|most read|latest news|top stories)\b\s*:?", re.I), (), None),
     ("credit", re.compile(r"^sources?\s*:|\bwith inputs from\b|^\(?(reporting|writing|editing|additional"
                           r" reporting) by\b", re.I),
-     ("source", "with inputs from", "reporting", "writing", "editing")),
+     ("source", "with inputs from", "reporting", "writing", "editing"), 25),
     ("meta", re.compile(r"^(share|tweet|print|subscribe|sign up|log in|cookies?|we use cookies|accept"
-                        r"( all)?|advertisement|discuss|comments?)\b.{0,60}$", re.I), ()),
-    ("wire", re.compile(r"^(\(?more\)?|\(?ends?\)?|-+\s*0\s*-+|#+|zczc|nnnn|=+|\*+|bc-\S+)$", re.I), ()),
+                        r"( all)?|advertisement|discuss|comments?)\b.{0,60}$", re.I), (), None),
+    # The last patterns describe short lines of scraped pages; a long sentence that matches is reporting.
     ("meta", re.compile(r"^(?=.*\bcookies?\b).*\b(accept|agree|policy|consent|experience|use of|storing)\b"
                         r"|\b(sign up|subscribe)\b.*\bnewsletter\b|^subscribe to\b|^tags?\s*:"
                         r"|^like this (story|article)\b|^share (it|this|on)\b"
                         r"|^(posted |written |published )?by [A-Z][\w.'’-]+( [A-Z][\w.'’-]+){0,3}\.?$", re.I),
-     ("cookie", "newsletter", "subscribe", "tag", "like this", "share", "by ")),
+     ("cookie", "newsletter", "subscribe", "tag", "like this", "share", "by "), 30),
     ("contact", re.compile(r"^(join|follow|find) (us|our \w+)( \w+)? on\b|\b(telegram|whatsapp|twitter|facebook"
                            r"|instagram|youtube|tiktok) (channel|page|account)\b", re.I),
-     ("join", "follow", "find", "telegram", "whatsapp", "twitter", "facebook", "instagram", "youtube", "tiktok")),
-    ("related", re.compile(r"^(click here|you (may|might) also like|more (from|on|in)\b|don'?t miss)", re.I), ()),
+     ("join", "follow", "find", "telegram", "whatsapp", "twitter", "facebook", "instagram", "youtube", "tiktok"), 30),
+    ("related", re.compile(r"^(click here|you (may|might) also like|more (from|on|in)\b|don'?t miss)", re.I), (), 30),
 ]
-_SHORT_ONLY = 30  # the last three patterns describe short lines; a long sentence that matches is reporting
+# Agency copy's own lines: a paragraph each even inside wrapped copy, never the story. Rules; end and
+# take markers (ENDS, MORE, (END), -30-, REUTER); slug lines opening with a time and a date or naming a
+# page and desk ("09:12 03/02/22: Page 2 (XYZ) POLITICS Treaty"); transmission stamps
+# ("AP-NY-02-03-22 1254EST", "AFP 031254 GMT FEB 22"); AFP's desk initials ("jd/pmr"); ANPA slugs and
+# selectors ("BC-Fishing Treaty,0612", "a0412"); advisories; copyright notices; bylines.
+_NAME = r"\p{Lu}[\p{L}\p{M}.'’-]*(?:\s+(?:\p{Lu}[\p{L}\p{M}.'’-]*|(?:de|van|von|der|den|al|el|bin|da|di|du|la|le)\b)){0,4}"
+_TITLED = r"(?:(?:in|of|for|the|and|at|&)\s+)?\p{Lu}[\p{L}\p{M}.'’-]*"
+_WIRE_PATTERNS: list[tuple[str, regex.Pattern[str]]] = [
+    ("wire", regex.compile(
+        r"^(?:[-=_*~#+.\s]*[-=_*~#]{3,}[-=_*~#+.\s]*|[=*#]+|-+\s*(?:0|30)\s*-+|(?i:zczc|nnnn)"
+        r"|\(?(?i:more|ends?|end of story|reuters?|advisory|urgent|flash|bulletin|writethru|ap|afp|pa|dpa|tass)\)?"
+        r"(?:\s+\d{3,4}(?:\s*\p{Lu}{2,3})?)?)$")),
+    ("wire", regex.compile(
+        r"^\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?\s*)?,?\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b"
+        r"|^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}:?\s+\d{1,2}[:.]\d{2}\b|^.{0,40}\b(?i:page)\s+\d+\s*\(\p{Lu}{2,}\)")),
+    ("wire", regex.compile(r"^\p{Lu}{2,5}-\p{Lu}{2,3}-\d{2}-\d{2}-\d{2,4}\s+\d{3,4}\s*\p{Lu}{2,4}$"
+                           r"|^(?:(?i:afp|ap|pa|reuters?|rtrs)\s+)?\d{6}\s*(?i:gmt|utc)\b.{0,20}$")),
+    ("wire", regex.compile(r"^\p{Ll}{2,4}(?:[/-]\p{Ll}{2,5}){1,5}$|^\p{Ll}\d{4}\b"
+                           r"|^(?i:bc|am|pm|rtrs|afp|ap|upi)-[\w/'-]+(?:[ ,]+[\w/'-]+)*$")),
+    ("wire", regex.compile(r"^(?i:advisory|eds?|editors|editor's note|note to editors|attention|corrections?|corrects?|repeats?"
+                           r"|clarification|catchline|keywords?|slug|priority)\b[^:\n]{0,40}:|^(?i:embargo(?:ed)?)\b")),
+    ("meta", regex.compile(r"^(?i:copyright|©|\(c\))\s*(?:©|\(c\))?\s*(?:\d{4}|(?i:by|the)\b)")),
+    ("byline", regex.compile(rf"^(?i:by)\s+{_NAME}(?:\s*(?:,|\band\b|&)\s*{_NAME})*(?:\s*,\s*{_TITLED}(?:\s+{_TITLED}){{0,6}})?$")),
+    ("byline", regex.compile(r"^(?:\p{Lu}[\p{L}.'’-]*\s+){1,4}(?:Writers?|Correspondents?|Editors?|Reporters?|News|Staff)$")),
+]
+_WIRE_WORDS = 25  # a wire line is short; a sentence that happens to start like one is reporting
+# Control characters (tab and the line endings aside): never matched, never at a sentence's edge.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+# Wire systems open and close paragraphs and stories with C0 controls (STX, ETX, RS, US, VT, FF); with
+# Unicode's line and paragraph separators they end a paragraph. Not inside a word ("Treasury\x12s",
+# a mis-encoded apostrophe), nor C1 controls, which are mostly cp1252 quotes and dashes decoded wrongly.
+_BREAK = regex.compile(r"(?<![\p{L}\p{N}])[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]"
+                       r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029](?![\p{L}\p{N}])")
+# A trailing '<' (ANPA's quad), '¶' or '=' closes a paragraph of agency copy, a leading '¶' or ANPA's '^'
+# opens one; only next to text, so a rule of '=' is a rule.
+_CLOSE_MARK = re.compile(r"(?<=[^\s<¶=])[ \t]*[<¶=]$")
+_OPEN_MARK = re.compile(r"^[ \t]*[¶^][ \t]*(?=\S)")
+_MIN_WRAP, _MAX_WRAP = 40, 110  # the columns hard-wrapped copy may be filled to
+# A dateline opening agency copy: a place in capitals, maybe a region and a date, the agency, a dash
+# ("LONDON, Feb 3 (Reuters) -", "OSLO, Norway (AP) _", "SALVADOR, Feb 26 -", "MOSCOW, February 3. /TASS/.").
+_DATELINE = regex.compile(
+    r"^\p{Lu}[\p{Lu}\p{M}.'’\- ]{1,30}?(?:,\s*\p{Lu}[\p{L}\p{M}.'’\-]*(?:\s\p{Lu}[\p{L}\p{M}.'’\-]*){0,2})??"
+    r"(?P<date>,?\s*(?:\p{L}{3,9}\.?\s+\d{1,2}|\d{1,2}\s+\p{L}{3,9})\.?)?"
+    r"\s*(?:\([^()\n]{1,40}\)\s*(?:-{1,2}|[—–_:])|/[^/\s]{2,20}/\.?|(?(date)(?:-{1,2}|[—–_])|(?!)))(?=\s)"
+)
 
 
 @dataclass
 class Sentence:
     start: int  # offset inside the paragraph text
     end: int
-    kind: str = "text"  # text | title | short | repeat | boilerplate
+    kind: str = "text"  # text | title | short | repeat | boilerplate | dateline
 
     @property
     def matchable(self) -> bool:
@@ -173,13 +221,19 @@ def _identifier():
 
 
 def segment(text: str, title: str | None = None, language: str | None = None) -> list[Paragraph]:
-    paragraphs = _split_paragraphs(text)
-    _classify_paragraphs(paragraphs, title)
+    spans, wrapped = _paragraph_spans(text)
+    paragraphs = [Paragraph(n, s, text[s:e]) for n, (s, e) in enumerate(spans)]
+    _classify_paragraphs(paragraphs, title, wrapped)
     language = language or language_of(text)
     seen: set[str] = set()
     for p in paragraphs:
-        p.sentences = [Sentence(s, e) for s, e in split_sentences(p.text, language)]
-        for s in p.sentences:
+        # A dateline ("LONDON, Feb 3 (Reuters) -") is the agency's signature, not its reporting: the
+        # sentence it opens is matched without it, as a newspaper that drops it prints it.
+        dateline = _DATELINE.match(p.text) if p.kind == "text" else None
+        skip = dateline.end() if dateline else 0
+        p.sentences = [Sentence(0, skip, "dateline")] if dateline else []
+        p.sentences += [Sentence(s + skip, e + skip) for s, e in split_sentences(p.text[skip:], language)]
+        for s in p.sentences[bool(dateline):]:
             norm = normal_form(p.text[s.start:s.end])
             if p.boilerplate:
                 s.kind = "boilerplate"
@@ -201,7 +255,8 @@ def split_sentences(text: str, language: str | None = None) -> list[tuple[int, i
     outlets translate sentence by sentence, so it sees the quote marks as spaces, and a closing
     quote goes back to the sentence it closes.
     """
-    masked = text.translate(_QUOTES_AS_SPACES)
+    plain = _CONTROL.sub(" ", text) if _CONTROL.search(text) else text  # sentencex reads controls as spaces
+    masked = plain.translate(_QUOTES_AS_SPACES)
     if _SURROGATE.search(masked):  # a lone surrogate cannot cross into sentencex; same length, same offsets
         masked = _SURROGATE.sub("\ufffd", masked)
     spans: list[tuple[int, int]] = []
@@ -213,50 +268,175 @@ def split_sentences(text: str, language: str | None = None) -> list[tuple[int, i
         while end < len(text) and text[end] in _CLOSERS:
             end += 1
         done = max(done, end)
-        while start < end and text[start].isspace():
+        while start < end and plain[start].isspace():
             start += 1
         if start < end:
             spans.append((start, end))
     return spans
 
 
-_QUOTES = "\"“”„‟«»「」『』‹›'‘’‚‛"
+_QUOTES = "\"“”„‟«»「」『』‹›'‘’‚‛`"  # ` for TeX's ``quotes''
+
 _QUOTES_AS_SPACES = str.maketrans(_QUOTES, " " * len(_QUOTES))
 _CLOSERS = frozenset("\"”’»」』›'")
 
 
-def _split_paragraphs(text: str) -> list[Paragraph]:
-    """One paragraph per line, except hard-wrapped wire copy, whose blocks are joined back."""
-    paragraphs: list[Paragraph] = []
-    for block in re.finditer(r"[^\n]+(?:\n[^\n]+)*", text):
-        lines = list(re.finditer(r"[^\n]+", block.group()))
-        if _is_wrapped(lines):
-            ranges = [(block.start(), block.end())]
+@dataclass
+class _Line:
+    start: int  # the line's text in the article, indentation, marks and control characters left out
+    end: int
+    width: int  # columns it fills, indentation included
+    indent: int
+    first: int  # columns of its first word: the line before was full if that word would not have fitted
+    brk: bool  # a blank line, a control character or a paragraph mark comes before it
+    alone: bool = False  # a header, byline or marker: a paragraph of its own
+
+    def text(self, text: str) -> str:
+        return text[self.start:self.end]
+
+
+def _lines(text: str) -> list[_Line]:
+    """Physical lines, cut also at control characters, with the marks around them read and left out."""
+    lines: list[_Line] = []
+    brk, pos = True, 0
+    for raw in text.split("\n"):
+        base, pos = pos, pos + len(raw) + 1
+        pieces = _BREAK.split(raw) if _CONTROL.search(raw) else [raw]
+        at = base
+        for i, piece in enumerate(pieces):
+            offset, at = at, at + len(piece) + 1
+            brk = brk or i > 0
+            body = piece.rstrip()
+            closed = i < len(pieces) - 1
+            if (mark := _CLOSE_MARK.search(body)) and _ALNUM.search(body):
+                body, closed = body[:mark.start()].rstrip(), True
+            opening = _OPEN_MARK.match(body)
+            lead = opening.end() if opening else len(body) - len(body.lstrip())
+            if lead == len(body):  # nothing but blanks and marks
+                brk = True
+                continue
+            line = raw[:offset - base + len(body)]
+            width = len(_BREAK.sub("", line).expandtabs()) if i else len(line.expandtabs())
+            word = body[lead:].split(None, 1)[0]
+            lines.append(_Line(offset + lead, offset + len(body), width, len(body[:lead].expandtabs()),
+                               1 if _UNSPACED.match(word) else len(word), brk or bool(opening)))
+            brk = closed
+    return lines
+
+
+_ALNUM = regex.compile(r"[\p{L}\p{N}]")
+
+
+def flowed(text: str) -> str:
+    """The text with each paragraph on one line and each control character a line break, offsets
+    unchanged: for matchers that read line by line (credits, quotes), so that they read a sentence
+    wrapped over lines of agency copy whole and never read across a paragraph mark."""
+    spans, wrapped = _paragraph_spans(text)
+    if not wrapped and not _CONTROL.search(text):
+        return text
+    chars = list(_BREAK.sub("\n", text))
+    for start, end in spans:
+        for i in range(start, end):
+            if chars[i] == "\n":
+                chars[i] = " "
+    return "".join(chars)
+
+
+@lru_cache(maxsize=8)  # the loader segments a text and reads its quotes and credits: split it once
+def _paragraph_spans(text: str) -> tuple[tuple[tuple[int, int], ...], bool]:
+    """Paragraph spans, and whether the text is hard-wrapped: one paragraph per line, except in copy
+    filled to a fixed width, whose lines are joined back into the paragraphs that their marks,
+    indents and short last lines show."""
+    lines = _lines(text)
+    capitals = [_capitals(line.text(text)) for line in lines]
+    caps_copy = sum(capitals) > max(3, len(lines) // 2)  # old telex copy is all capitals: no headline stands out
+    for line, caps in zip(lines, capitals):
+        line.alone = _wire_kind(line.text(text)) is not None or caps and not caps_copy
+    width = _wrap_width(text, lines)
+    margin = _margin(lines) if width else 0
+    spans: list[tuple[int, int]] = []
+    for i, line in enumerate(lines):
+        if i and width and _continues(text, lines[i - 1], line, width, margin):
+            spans[-1] = (spans[-1][0], line.end)
         else:
-            ranges = [(block.start() + m.start(), block.start() + m.end()) for m in lines]
-        for s, e in ranges:
-            raw = text[s:e]
-            lead = len(raw) - len(raw.lstrip())
-            body = raw.strip()
-            if body:
-                paragraphs.append(Paragraph(len(paragraphs), s + lead, body))
-    return paragraphs
+            spans.append((line.start, line.end))
+    return tuple(spans), width is not None
 
 
-def _is_wrapped(lines: list[re.Match[str]]) -> bool:
-    """Hard-wrapped copy: long lines of even length that do not end a sentence."""
-    heads = [m.group().rstrip() for m in lines[:-1]]
-    if not heads or any(not 50 <= len(h) <= 100 or h.endswith((".", "!", "?", ":", '"', "”")) for h in heads):
+def _wrap_width(text: str, lines: list[_Line]) -> int | None:
+    """The column the text was hard-wrapped at, or None if it was not.
+
+    Wrapping fills each line until the next word would not fit, so in wrapped copy most lines that go
+    on to another line end near one width, and some break mid-sentence before a lower-case word;
+    scraped paragraphs are longer, and a list of headlines stops short of any width.
+    """
+    pairs = [(a, b) for a, b in zip(lines, lines[1:]) if not (b.brk or a.alone or b.alone)]
+    widths = sorted(a.width for a, _ in pairs if a.width <= _MAX_WRAP)
+    if not widths:
+        return None
+    margin = _margin(lines)
+    pairs = [(a, b) for a, b in pairs if b.indent <= margin]  # an indent opens a paragraph
+    width = widths[len(widths) * 3 // 4]  # the upper quartile: most lines end near it, a few go beyond
+    full = sum(width - 2 < a.width + 1 + b.first and a.width <= width + 8 for a, b in pairs)
+    lower = sum(_runs_on(a.text(text), b.text(text)) for a, b in pairs)
+    if width >= _MIN_WRAP and full >= 0.7 * len(pairs) and (lower or full >= 0.85 * len(pairs) >= 3):
+        return width
+    return None
+
+
+def _margin(lines: list[_Line]) -> int:
+    """The indent of the lines that go on a paragraph (the most common one; the least of a tie)."""
+    counts: dict[int, int] = {}
+    for line in lines:
+        if not line.alone:
+            counts[line.indent] = counts.get(line.indent, 0) + 1
+    return min(counts, key=lambda n: (-counts[n], n)) if counts else 0
+
+
+def _continues(text: str, prev: _Line, line: _Line, width: int, margin: int) -> bool:
+    """Whether ``line`` goes on with the paragraph of ``prev`` in copy wrapped at ``width`` columns."""
+    if line.brk or line.indent > margin or prev.alone:
         return False
-    following = lines[1].group().lstrip()[:1]
-    return len(heads) >= 2 and max(map(len, heads)) - min(map(len, heads)) <= 30 or following.islower()
+    full = prev.width + 1 + line.first > width - 2
+    runs_on = _runs_on(prev.text(text), line.text(text))
+    if line.alone:  # a marker or byline, unless it is the middle of a sentence ("by Jane Doe, who")
+        return full and runs_on
+    return full or runs_on
+
+
+def _runs_on(line: str, following: str) -> bool:
+    """A sentence broken across two lines: the first does not end it and the next starts in lower case."""
+    return following[:1].islower() and not _ends_sentence(line)
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.rstrip(_CLOSING).endswith((".", "!", "?", ":") + _STOPS)
+
+
+_CLOSING = "\"'”’»)]"
+
+
+def _capitals(line: str) -> bool:
+    """A line in capitals (an agency's headline), not an initialism: two words with cased letters."""
+    if line.upper() != line or line.lower() == line:
+        return False
+    return sum(w.lower() != w for w in line.split()) >= 2
+
+
+def _wire_kind(line: str) -> str | None:
+    if len(line) > 160 or word_count(line) > _WIRE_WORDS:
+        return None
+    for kind, pattern in _WIRE_PATTERNS:
+        if pattern.search(line):
+            return kind
+    return None
 
 
 def _headline_like(text: str) -> bool:
-    return 3 <= word_count(text) <= 25 and not text.rstrip().endswith((".", "!", '."', ".”", ":") + _STOPS)
+    return 3 <= word_count(text) <= 25 and not text.rstrip().rstrip(_CLOSING).endswith((".", "!", ":") + _STOPS)
 
 
-def _classify_paragraphs(paragraphs: list[Paragraph], title: str | None) -> None:
+def _classify_paragraphs(paragraphs: list[Paragraph], title: str | None, wrapped: bool = False) -> None:
     for p in paragraphs:
         p.kind = _line_kind(p.text)
     if not title:  # no title given: the first headline-like line is the title
@@ -266,6 +446,8 @@ def _classify_paragraphs(paragraphs: list[Paragraph], title: str | None) -> None
     for p in paragraphs:
         if title_norm and p.kind in ("text", "heading") and normal_form(p.text) == title_norm:
             p.kind = "title"
+    if wrapped:  # wire copy links to no other stories: its short lines are headings, lists and tables
+        return
     # Runs of three or more headline-like lines are lists of links to other stories.
     run: list[Paragraph] = []
     for p in paragraphs + [Paragraph(-1, -1, ".")]:
@@ -283,11 +465,13 @@ def _classify_paragraphs(paragraphs: list[Paragraph], title: str | None) -> None
 
 
 def _line_kind(text: str) -> str:
+    if kind := _wire_kind(text):
+        return kind
     words = word_count(text)
     low = text.casefold().replace("ı", "i")  # the letters re.IGNORECASE also equates with ASCII ones
-    for i, (kind, pattern, needs) in enumerate(_PATTERNS):
-        if kind in ("contact", "credit") and words > 25 or i >= len(_PATTERNS) - 3 and words > _SHORT_ONLY:
-            continue  # a long sentence that merely mentions an e-mail, a source or cookies is text
+    for kind, pattern, needs, most in _PATTERNS:
+        if most is not None and words > most:
+            continue
         if needs and not any(w in low for w in needs):
             continue
         if pattern.search(text):

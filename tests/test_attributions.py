@@ -293,6 +293,52 @@ def test_pronoun_needs_a_matching_person():
     assert [s.name for s in find_speakers(text)] == ["John Kirby", "Jen Psaki"]
 
 
+def test_tex_quotes_are_quotes():
+    """Archived agency copy writes ``quotes'' as TeX did; they were not read as quotes at all."""
+    text = "``We are ready to sign,'' Foreign Minister Anna Berg told reporters. ``Not yet,'' she added."
+    speakers = find_speakers(text)
+    check_speakers(text, speakers)
+    got = [(text[s.quote_start : s.quote_end], s.name, s.cue) for s in speakers]
+    assert got == [("We are ready to sign,", "Anna Berg", "Foreign Minister Anna Berg told"),
+                   ("Not yet,", "Anna Berg", "she added")]
+
+
+def test_quote_and_cue_wrapped_over_lines_of_agency_copy():
+    """In hard-wrapped copy a quote, and the cue naming its speaker, run over lines: read as the paragraph
+    the lines are, with offsets into the text as given."""
+    text = (
+        "\x1eThe treaty was signed in Oslo early on Thursday morning after talks that\n"
+        "lasted through the night, officials from both governments said.¶\n"
+        "\x1e``We have got a deal that protects our fishermen and our fish stocks for\n"
+        "a generation,'' Environment Secretary Tom Fielding told reporters as he\n"
+        "left the Norwegian foreign ministry shortly after five in the morning.¶\n"
+        "\x1eHe said it was the best deal the country could have hoped for after a\n"
+        "decade of talks, and that it would be signed by the end of the month by\n"
+        "the two prime ministers. ``It is a good day for the coast,'' he told\n"
+        "the BBC.¶\n"
+    )
+    speakers = find_speakers(text)
+    check_speakers(text, speakers)
+    assert [(s.name, text[s.quote_start : s.quote_end], s.cue) for s in speakers] == [
+        ("Tom Fielding", "We have got a deal that protects our fishermen and our fish stocks for\na generation,",
+         "Environment Secretary Tom Fielding told"),
+        ("Tom Fielding", "It is a good day for the coast,", "he told")]
+
+
+@pytest.mark.parametrize("text, source, phrase", [
+    ("\tCHICAGO (AP) _ A freight train derailed on a bridge early Thursday.", "AP", "CHICAGO (AP) _"),
+    ("The minister resigned after the budget vote on Thursday evening, the Tass news\n"
+     "agency reported, citing two sources in the government who spoke on condition\n"
+     "of anonymity because they were not allowed to talk about it in public.",
+     "TASS", "the Tass news\nagency reported"),
+])
+def test_agency_copy_credits(text, source, phrase):
+    """AP's archives set a dateline's dash as an underscore; a credit may be wrapped over two lines."""
+    found = find_attributions(text)
+    check_attributions(text, found)
+    assert (source, phrase) in {(a.source_name, a.phrase) for a in found}
+
+
 def test_speaker_at():
     a = Speaker("A", None, 0, 10, "A said")
     b = Speaker("B", None, 8, 30, "B said")

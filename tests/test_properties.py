@@ -27,6 +27,7 @@ from datasette_provenance.load import load_paths
 from datasette_provenance.segment import normal_form, normalise, segment, split_sentences
 
 from test_crash_safety import check_consistency
+from test_segment import check_control_characters, wire_like
 
 GRAPHEME = regex.compile(r"\X")
 
@@ -56,7 +57,7 @@ texts = st.one_of(newsy, anything, st.tuples(newsy, anything, newsy).map("".join
 
 
 @FAST
-@given(texts, st.one_of(st.none(), texts))
+@given(st.one_of(texts, wire_like()), st.one_of(st.none(), texts))
 def test_segment_offsets_point_at_their_text(text, title):
     paragraphs = segment(text, title)
     end = 0
@@ -65,6 +66,7 @@ def test_segment_offsets_point_at_their_text(text, title):
         assert p.start >= end, "paragraphs overlap or go backwards"
         assert text[p.start:p.start + len(p.text)] == p.text
         assert p.text and p.text == p.text.strip()
+        check_control_characters(p)
         end = p.start + len(p.text)
         last = 0
         for s in p.sentences:

@@ -1,3 +1,5 @@
+import re
+import textwrap
 import unicodedata
 
 import pytest
@@ -84,11 +86,49 @@ def test_normalise_maps_back_to_source():
     assert text[pos[norm.index("world")]] == "W"
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400))
+# Agency copy as archives hold it: paragraphs hard-wrapped at some width, opened by control characters,
+# an indent or a mark, closed by '<', '¶', '=' or a control character, among header and marker lines.
+_WIRE_WORDS = st.sampled_from(["the", "minister", "said", "Treaty", "talks", "ended.", "Oslo,", "``We", "agree,''",
+                               "fishing", "rights", "a", "in", "MOSCOW,", "(Reuters)", "-", "_", "Ü", "é", "said.<",
+                               "x=", "¶", "By", "Jane", "PA", "News"])
+_WIRE_LINES = ["", "\n", "ENDS\n", "(MORE)\n", "-30-\n", " REUTER\n\x03", "By Jane Doe, PA News\n",
+               "LONDON, Feb 3 (Reuters) - ", "09:12 03/02/22: Page 2 (XYZ) POLITICS Treaty\n", "-" * 70 + "\n",
+               "AP-NY-02-03-22 1254EST<\n", "^By JANE DOE=\n", "jd/pmr\n", "\r\n", "\x00", "\u2029"]
+
+
+@st.composite
+def wire_like(draw):
+    width = draw(st.integers(25, 95))
+    out = []
+    for words in draw(st.lists(st.lists(_WIRE_WORDS, min_size=5, max_size=60), min_size=1, max_size=6)):
+        opener = draw(st.sampled_from(["", "\x1e", "\x1f", "\x02", "\x0b", "\x0c", "\t", "    ", "¶", "^"]))
+        closer = draw(st.sampled_from(["", "<", "¶", "=", " <", "\x03", "\x1e"]))
+        out.append(opener + "\n".join(textwrap.wrap(" ".join(words), width)) + closer + "\n")
+        out.append(draw(st.sampled_from(_WIRE_LINES)))
+    return "".join(out)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+_C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
+
+
+def check_control_characters(paragraph) -> None:
+    """C0 controls end paragraphs: inside one only within a word (a mis-encoded apostrophe); no sentence
+    starts or ends with any control character."""
+    text = paragraph.text
+    for m in _C0.finditer(text):
+        i = m.start()
+        assert 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum(), repr(text)
+    for s in paragraph.sentences:
+        assert not _CONTROL.match(text[s.start]) and not _CONTROL.match(text[s.end - 1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400), wire_like()))
 def test_offsets_point_at_their_text(text):
     for p in segment(text):
         assert text[p.start:p.start + len(p.text)] == p.text
+        check_control_characters(p)
         last = 0
         for s in p.sentences:
             assert last <= s.start < s.end <= len(p.text)
