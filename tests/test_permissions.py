@@ -424,3 +424,25 @@ async def test_nothing_hidden_nothing_refused(corpus):
     r = await ds.client.get("/corpus/derivations.json?_labels=on")
     labels = [cell["label"] for row in r.json()["rows"] for cell in row.values() if isinstance(cell, dict)]
     assert labels and all(isinstance(label, str) and not label.isdigit() for label in labels), labels
+
+
+def test_which_tables_are_derived_from_which():
+    """FTS tables (any quoting of content=), their shadow tables and paragraphs follow their source."""
+    from datasette_provenance.pages.access import derived_from_schema
+
+    schema = [
+        ("articles", "create table articles (id integer primary key, title text, text text)"),
+        ("paragraphs", "create table paragraphs (id integer primary key, article_id integer, text text)"),
+        ("articles_fts", 'CREATE VIRTUAL TABLE [articles_fts] USING FTS5 ([title], [text], content=[articles])'),
+        *[(f"articles_fts_{s}", f"create table 'articles_fts_{s}'(k)") for s in ("data", "idx", "docsize", "config")],
+        ("Notes", "create table Notes (id integer primary key, body text)"),
+        ("notes_search", "create virtual table if not exists notes_search using fts4(body, content=\"notes\")"),
+        ("notes_search_segdir", "create table notes_search_segdir(x)"),
+        ("loose_fts", "CREATE VIRTUAL TABLE loose_fts USING fts5(body)"),  # keeps its own text
+        ("loose_fts_content", "create table loose_fts_content(id, c0)"),
+        ("other", "create table other (id integer primary key, name text)"),
+    ]
+    assert derived_from_schema(schema) == {
+        "paragraphs": "articles", "articles_fts": "articles", "articles_fts_data": "articles_fts",
+        "articles_fts_idx": "articles_fts", "articles_fts_docsize": "articles_fts", "articles_fts_config": "articles_fts",
+        "notes_search": "Notes", "notes_search_segdir": "notes_search", "loose_fts_content": "loose_fts"}

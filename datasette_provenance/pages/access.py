@@ -184,7 +184,7 @@ class Visibility:
 
 # ---------------------------------------------------------------- SQL that reads tables
 
-_reads_cache: dict[tuple[str, str], frozenset[str] | None] = {}
+_reads_cache: dict[tuple[str, int, str], frozenset[str] | None] = {}
 _READS_CACHE_SIZE = 256
 
 
@@ -218,10 +218,11 @@ def _prepare_reads(path: str, immutable: bool, sql: str) -> frozenset[str] | Non
         conn.close()
 
 
-async def tables_read(db, sql: str) -> frozenset[str] | None:
+async def tables_read(db, sql: str, version: int) -> frozenset[str] | None:
+    """What ``_prepare_reads`` says, remembered for the database's schema version."""
     if not getattr(db, "path", None):
         return None
-    key = (str(db.path), sql)
+    key = (str(db.path), version, sql)
     if key not in _reads_cache:
         if len(_reads_cache) >= _READS_CACHE_SIZE:
             _reads_cache.clear()
@@ -233,7 +234,7 @@ async def reads_hidden(db, sql: str | None, visible: Visibility) -> bool:
     """Whether a (canned) query reads a table the actor may not see, or cannot be told."""
     if not sql:
         return False
-    reads = await tables_read(db, sql)
+    reads = await tables_read(db, sql, visible.schema.version)
     if reads is None:
         return True
     for table in reads:
@@ -289,9 +290,10 @@ async def denials_1a(datasette, actor, action: str) -> list[tuple[str, str | Non
     if action not in RULE_ACTIONS or _in_rules.get():
         return []
     token = _in_rules.set(True)
-    # Verdicts Datasette caches for the request while our rules are off would outlive this call:
-    # keep them in a cache of our own (private API: without it, no verdict is cached here at all
-    # except those of FTS content tables, which no rule of ours covers).
+    # Datasette caches verdicts for the rest of the request; those reached while our rules are off
+    # go to a throwaway cache instead (a private ContextVar: should it go, the only verdicts cached
+    # meanwhile are of FTS content tables, from Datasette's own derived-table check, and no rule of
+    # ours covers a content table).
     try:
         from datasette.permissions import _permission_check_cache
         cache_token = _permission_check_cache.set({})
@@ -358,7 +360,7 @@ async def hide_labels(datasette, actor, database: str, table: str) -> None:
         for fk in await db.foreign_keys_for_table(table):
             other = fk["other_table"]
             if other not in hidden and not await visible(other):
-                hidden[other] = fk["other_column"]
+                hidden[other] = fk["other_column"] or ((await db.primary_keys(other)) or ["rowid"])[0]
     _hidden_labels.set({database: hidden} if hidden else {})
 
 
