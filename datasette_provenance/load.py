@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -53,12 +53,22 @@ class LoadSummary:
     checked: int = 0  # of those, the ones the sketches could not rule out: compared exactly
     clusters: int = 0
     errors: list[LoadError] = field(default_factory=list)
+    languages: Counter[str] = field(default_factory=Counter)  # articles added, by language
+    unmatched: Counter[str] = field(default_factory=Counter)  # of those, the ones with no sentence to match
 
     def __str__(self) -> str:
         lines = [
             f"{self.articles_added} articles added, {self.articles_unchanged} already loaded",
             f"{self.paragraphs} paragraphs, {self.sentences} sentences, {self.links_added} new links"
             f" ({self.candidates} candidate pairs, {self.checked} compared exactly)",
+        ]
+        if self.languages:
+            lines.append("languages: " + ", ".join(f"{k} {v}" for k, v in sorted(self.languages.items(),
+                                                                                key=lambda kv: (-kv[1], kv[0]))))
+        lines += [f"  {n} of the {self.languages[lang]} articles in {lang} have no sentence that can be matched"
+                  " (all shorter than a sentence that proves reuse, or boilerplate): they cannot be linked"
+                  for lang, n in sorted(self.unmatched.items())]
+        lines += [
             f"{self.clusters} clusters in the corpus",
             f"{len(self.errors)} input records skipped" + (":" if self.errors else ""),
         ]
@@ -177,6 +187,10 @@ def _load_batch(
     first_sentence = _next_id(conn, "sentences")
     new = _insert_articles(conn, articles, summary)
     summary.articles_added += len(articles)
+    for art in articles:
+        summary.languages[art.language] += 1
+        if not any(s.matchable for p in art.paragraphs for s in p.sentences):
+            summary.unmatched[art.language] += 1
     links, shingles = _link_new_sentences(conn, new, batch, first_sentence, settings, summary)
     summary.links_added += len(links)
     touched = _recluster(conn, [n for l in links for n in l[:2]], settings, shingles)
@@ -253,7 +267,8 @@ def _insert_articles(conn: sqlite3.Connection, articles: list[PreparedArticle], 
         day = publication_day(rec.published)
         art_rows.append((aid, rec.external_id, rec.outlet, rec.url, rec.published, rec.published_precision,
                          rec.title, rec.text, rec.source, rec.line,
-                         json.dumps(rec.extra, ensure_ascii=False) if rec.extra else None, art.digest))
+                         json.dumps(rec.extra, ensure_ascii=False) if rec.extra else None, art.digest,
+                         art.language))
         credit_rows += [(aid, a.source_name, a.phrase, a.start, a.end, a.kind) for a in art.credits]
         quote_rows += [(aid, q.name, q.role, q.quote_start, q.quote_end, q.cue) for q in art.quotes]
         row = art.first_norm
@@ -272,7 +287,7 @@ def _insert_articles(conn: sqlite3.Connection, articles: list[PreparedArticle], 
         aid += 1
     conn.executemany(
         "insert into articles(id, external_id, outlet, url, published, published_precision, title, text,"
-        " source_file, source_line, extra, content_hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " source_file, source_line, extra, content_hash, language) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         art_rows,
     )
     conn.executemany("insert into paragraphs values (?, ?, ?, ?, ?, ?, ?)", par_rows)

@@ -24,7 +24,7 @@ import numpy as np
 
 from .attributions import Attribution, SourceAliases, Speaker, find_attributions, find_speakers
 from .ingest import Article, LoadError
-from .segment import Paragraph, normal_form, segment
+from .segment import Paragraph, language_of, normal_form, segment
 from .signatures import Settings, band_keys, minhash_signatures, shingle_sets
 
 
@@ -36,6 +36,7 @@ class PreparedArticle:
     credits: list[Attribution]
     quotes: list[Speaker]
     first_norm: int  # this article's matchable sentences are rows first_norm.. of the batch arrays
+    language: str  # the record's language tag, else the one guessed from its text (ISO 639)
 
 
 @dataclass
@@ -59,8 +60,11 @@ def prepare(batch: list[Article | LoadError], settings: Settings, credits: Sourc
             errors.append(rec)
             continue
         found = find_attributions(rec.text, credits)
-        art = PreparedArticle(rec, hashlib.sha256(rec.text.encode("utf-8")).hexdigest(), segment(rec.text, rec.title),
-                              found, find_speakers(rec.text, credits, found), len(norms))
+        tag = rec.extra.get("language")
+        language = language_of(rec.text, tag if isinstance(tag, str) else None)
+        art = PreparedArticle(rec, hashlib.sha256(rec.text.encode("utf-8")).hexdigest(),
+                              segment(rec.text, rec.title, language), found, find_speakers(rec.text, credits, found),
+                              len(norms), language)
         for p in art.paragraphs:  # the normalised text stays here: the loader needs only its shingles
             norms += [normal_form(p.text[s.start:s.end]) for s in p.sentences if s.matchable]
         articles.append(art)

@@ -41,7 +41,8 @@ create table if not exists articles (
     source_file text,
     source_line integer,
     extra text,                        -- other input fields, as JSON
-    content_hash text not null
+    content_hash text not null,
+    language text                      -- the record's language tag, else the one guessed from the text
 );
 create table if not exists paragraphs (
     id integer primary key,

@@ -94,3 +94,17 @@ def test_settings_record_the_normal_form_and_the_splitter(corpus):
     stored = dict(conn.execute("select key, value from settings"))
     assert stored["normalisation"] == Settings.normalisation
     assert stored["splitter"].startswith("sentencex-")
+
+
+def test_the_summary_counts_languages_and_says_which_articles_cannot_be_matched(corpus, tmp_path):
+    conn, summary = corpus
+    assert summary.languages == {lang: 2 for lang in TEXTS}
+    assert dict(conn.execute("select external_id, language from articles where external_id like '%-a'")) == {
+        f"{lang}-a": lang for lang in TEXTS}
+    rows = [{"id": "short", "text": "新闻。\n天气。\n体育。"},  # nothing long enough to prove reuse
+            {"id": "tagged", "text": TEXTS["vi"], "language": "vi-VN"}]
+    (tmp_path / "b.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    more = load_paths(str(tmp_path / "b.db"), [tmp_path / "b.jsonl"])
+    assert more.unmatched == {"zh": 1} and more.languages == {"zh": 1, "vi": 1}
+    assert "1 of the 1 articles in zh have no sentence that can be matched" in str(more)
+    assert "languages: vi 1, zh 1" in str(more)
