@@ -347,12 +347,13 @@ def crawl_paths(db: Path) -> list[str]:
             use_rowid = not pks
             columns = pks or ["rowid"]
             select = ", ".join(f'"{c}"' for c in columns)
-            try:
-                ends = conn.execute(f'select {select} from "{table}" order by {select} limit 1').fetchall() + \
-                    conn.execute(f'select {select} from "{table}" order by {", ".join(c + " desc" for c in columns)} limit 1').fetchall()
+            descending = ", ".join(f'"{c}" desc' for c in columns)
+            try:  # the first and the last row
+                ends = [conn.execute(f'select {select} from "{table}" order by {order} limit 1').fetchone()
+                        for order in (select, descending)]
             except sqlite3.Error:  # views without rowid
                 ends = []
-            for values in ends:
+            for values in filter(None, ends):
                 row = path_from_row_pks(dict(zip(columns, values)), pks, use_rowid)
                 paths += [f"/corpus/{t}/{row}", f"/corpus/{t}/{row}.json?_extras=foreign_key_tables"
                           f"&_extra=foreign_key_tables,render_cell,display_rows&_labels=on"]
@@ -444,5 +445,6 @@ def test_which_tables_are_derived_from_which():
     ]
     assert derived_from_schema(schema) == {
         "paragraphs": "articles", "articles_fts": "articles", "articles_fts_data": "articles_fts",
-        "articles_fts_idx": "articles_fts", "articles_fts_docsize": "articles_fts", "articles_fts_config": "articles_fts",
+        "articles_fts_idx": "articles_fts", "articles_fts_docsize": "articles_fts",
+        "articles_fts_config": "articles_fts",
         "notes_search": "Notes", "notes_search_segdir": "notes_search", "loose_fts_content": "loose_fts"}

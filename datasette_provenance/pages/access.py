@@ -144,6 +144,13 @@ async def schema(db) -> Schema:
     return current
 
 
+async def corpus_schema(datasette, database) -> Schema | None:
+    """The schema of a provenance database (None for any other database, or none of that name)."""
+    db = datasette.databases.get(database) if isinstance(database, str) and database != "_internal" else None
+    found = await schema(db) if db is not None else None
+    return found if found is not None and found.corpus else None
+
+
 class Visibility:
     """Which tables of one database an actor may see: its own view-table, and that of every source.
 
@@ -249,12 +256,10 @@ async def reads_hidden(db, sql: str | None, visible: Visibility) -> bool:
 async def verdict_065(datasette, actor, action: str, resource) -> bool | None:
     """False where a rule above refuses, None (no opinion) everywhere else."""
     database = resource[0] if isinstance(resource, (tuple, list)) else resource
-    db = datasette.databases.get(database) if isinstance(database, str) else None
-    if db is None or database == "_internal":
+    corpus = await corpus_schema(datasette, database)
+    if corpus is None:
         return None
-    corpus = await schema(db)
-    if not corpus.corpus:
-        return None
+    db = datasette.get_database(database)
     visible = Visibility.of(datasette, actor, database, corpus)
     if action == "view-table":
         source = visible.derived.get(resource[1])
@@ -302,10 +307,8 @@ async def denials_1a(datasette, actor, action: str) -> list[tuple[str, str | Non
     try:
         denied = []
         for database, db in list(datasette.databases.items()):
-            if database == "_internal":
-                continue
-            corpus = await schema(db)
-            if not corpus.corpus:
+            corpus = await corpus_schema(datasette, database)
+            if corpus is None:
                 continue
             allowed_tables = await _allowed_tables_1a(datasette, actor, database)
 
@@ -353,9 +356,9 @@ _hidden_labels: contextvars.ContextVar[dict[str, dict[str, str]] | None] = conte
 async def hide_labels(datasette, actor, database: str, table: str) -> None:
     """Note, for this request, the targets of ``table``'s foreign keys the actor may not see."""
     hidden: dict[str, str] = {}
-    db = datasette.databases.get(database)
-    corpus = await schema(db) if db is not None and database != "_internal" else None
-    if corpus is not None and corpus.corpus:
+    corpus = await corpus_schema(datasette, database)
+    if corpus is not None:
+        db = datasette.get_database(database)
         visible = Visibility.of(datasette, actor, database, corpus)
         for fk in await db.foreign_keys_for_table(table):
             other = fk["other_table"]
