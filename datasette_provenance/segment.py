@@ -119,7 +119,7 @@ _MIN_WRAP, _MAX_WRAP = 40, 110  # the columns hard-wrapped copy may be filled to
 _DATELINE = regex.compile(
     r"^\p{Lu}[\p{Lu}\p{M}.'’\- ]{1,30}?(?:,\s*\p{Lu}[\p{L}\p{M}.'’\-]*(?:\s\p{Lu}[\p{L}\p{M}.'’\-]*){0,2})??"
     r"(?P<date>,?\s*(?:\p{L}{3,9}\.?\s+\d{1,2}|\d{1,2}\s+\p{L}{3,9})\.?)?"
-    r"\s*(?:\([^()\n]{1,40}\)\s*(?:-{1,2}|[—–_:])|/[^/\s]{2,20}/\.?|(?(date)(?:-{1,2}|[—–_])|(?!)))(?=\s)"
+    r"\s*(?:\([^()\n]{1,40}\)\s*(?:-{1,2}|[—–_])|/[^/\s]{2,20}/\.?|(?(date)(?:-{1,2}|[—–_])|(?!)))(?=\s|$)"
 )
 
 
@@ -352,8 +352,8 @@ def _paragraph_spans(text: str) -> tuple[tuple[tuple[int, int], ...], bool]:
     caps_copy = sum(capitals) > max(3, len(lines) // 2)  # old telex copy is all capitals: no headline stands out
     for line, caps in zip(lines, capitals):
         line.alone = _wire_kind(line.text(text)) is not None or caps and not caps_copy
-    width = _wrap_width(text, lines)
-    margin = _margin(lines) if width else 0
+    margin = _margin(lines)
+    width = _wrap_width(text, lines, margin)
     spans: list[tuple[int, int]] = []
     for i, line in enumerate(lines):
         if i and width and _continues(text, lines[i - 1], line, width, margin):
@@ -363,7 +363,7 @@ def _paragraph_spans(text: str) -> tuple[tuple[tuple[int, int], ...], bool]:
     return tuple(spans), width is not None
 
 
-def _wrap_width(text: str, lines: list[_Line]) -> int | None:
+def _wrap_width(text: str, lines: list[_Line], margin: int) -> int | None:
     """The column the text was hard-wrapped at, or None if it was not.
 
     Wrapping fills each line until the next word would not fit, so in wrapped copy most lines that go
@@ -374,11 +374,11 @@ def _wrap_width(text: str, lines: list[_Line]) -> int | None:
     widths = sorted(a.width for a, _ in pairs if a.width <= _MAX_WRAP)
     if not widths:
         return None
-    margin = _margin(lines)
-    pairs = [(a, b) for a, b in pairs if b.indent <= margin]  # an indent opens a paragraph
+    runs_on = [_runs_on(a.text(text), b.text(text)) for a, b in pairs]
+    pairs = [(a, b, r) for (a, b), r in zip(pairs, runs_on) if b.indent <= margin or r]  # an indent opens a paragraph
     width = widths[len(widths) * 3 // 4]  # the upper quartile: most lines end near it, a few go beyond
-    full = sum(width - 2 < a.width + 1 + b.first and a.width <= width + 8 for a, b in pairs)
-    lower = sum(_runs_on(a.text(text), b.text(text)) for a, b in pairs)
+    full = sum(width - 2 < a.width + 1 + b.first and a.width <= width + 8 for a, b, _ in pairs)
+    lower = sum(r for _, _, r in pairs)
     if width >= _MIN_WRAP and full >= 0.7 * len(pairs) and (lower or full >= 0.85 * len(pairs) >= 3):
         return width
     return None
@@ -395,10 +395,12 @@ def _margin(lines: list[_Line]) -> int:
 
 def _continues(text: str, prev: _Line, line: _Line, width: int, margin: int) -> bool:
     """Whether ``line`` goes on with the paragraph of ``prev`` in copy wrapped at ``width`` columns."""
-    if line.brk or line.indent > margin or prev.alone:
+    if line.brk or prev.alone:
+        return False
+    runs_on = _runs_on(prev.text(text), line.text(text))
+    if line.indent > margin and not runs_on:  # an indent opens a paragraph, not a sentence's second half
         return False
     full = prev.width + 1 + line.first > width - 2
-    runs_on = _runs_on(prev.text(text), line.text(text))
     if line.alone:  # a marker or byline, unless it is the middle of a sentence ("by Jane Doe, who")
         return full and runs_on
     return full or runs_on
@@ -467,6 +469,8 @@ def _classify_paragraphs(paragraphs: list[Paragraph], title: str | None, wrapped
 def _line_kind(text: str) -> str:
     if kind := _wire_kind(text):
         return kind
+    if (dateline := _DATELINE.match(text)) and dateline.end() == len(text):  # a dateline on a line of its own
+        return "wire"
     words = word_count(text)
     low = text.casefold().replace("ı", "i")  # the letters re.IGNORECASE also equates with ASCII ones
     for kind, pattern, needs, most in _PATTERNS:

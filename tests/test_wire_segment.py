@@ -20,7 +20,7 @@ import textwrap
 import pytest
 
 from datasette_provenance.load import load_paths
-from datasette_provenance.segment import BOILERPLATE_KINDS, normal_form, segment
+from datasette_provenance.segment import BOILERPLATE_KINDS, _line_kind, normal_form, segment
 
 # ----------------------------------------------------------------------------------------- stories
 # Each story: paragraphs as the agency filed them (TeX quotes, dateline on the first), and how the
@@ -228,6 +228,60 @@ def test_body_sentences_are_matchable_and_datelines_left_out(agency):
     # A sentence wrapped over lines is one sentence, its words as the story has them.
     first = normal_form(_DATELINE.sub("", story[0], count=1))
     assert normal_form(matched[0]) == first
+
+
+@pytest.mark.parametrize("line, kind", [
+    ("09:12 03/02/22: Page 2 (XYZ) POLITICS Treaty", "wire"),
+    ("By NAME, PA News", "byline"),
+    ("By Jane Doe, Associated Press Writer", "byline"),
+    ("BY JANE DOE", "byline"),
+    ("PA News", "byline"),
+    ("AP-NY-02-03-22 1254EST", "wire"),
+    ("REUTER", "wire"),
+    ("(MORE)", "wire"),
+    ("(END)", "wire"),
+    ("ENDS", "wire"),
+    ("MORE", "wire"),
+    ("-30-", "wire"),
+    ("ADVISORY", "wire"),
+    ("Eds: UPDATES with minister's comments, paras 4-6", "wire"),
+    ("EMBARGOED UNTIL 00:01 GMT FRIDAY", "wire"),
+    ("=" * 68, "wire"),
+    ("jd/pmr/ach", "wire"),
+    ("AFP 031254 GMT FEB 22", "wire"),
+    ("BC-Train Derailment,0588", "wire"),
+    ("Copyright 2022 The Associated Press", "meta"),
+    ("WASHINGTON (AP) —", "wire"),  # a dateline on a line of its own
+    # Reporting that opens like a marker or a byline stays text.
+    ("More than 300 people were evacuated from the flooded villages, officials said.", "text"),
+    ("By Monday the talks had collapsed, and both delegations had left the city.", "text"),
+    ("Reuters reported on Thursday that the talks had collapsed after midnight.", "text"),
+    ("Editor Jane Doe said the newspaper would appeal against the ruling on Monday.", "text"),
+])
+def test_wire_line_kinds(line, kind):
+    assert _line_kind(line) == kind
+
+
+@pytest.mark.parametrize("paragraph, dateline", [
+    ("LONDON, Feb 3 (Reuters) - Britain said on Thursday it would sign the treaty.", "LONDON, Feb 3 (Reuters) -"),
+    ("MOSCOW, Feb 3 (AFP) - Russia said on Thursday it would sign the treaty.", "MOSCOW, Feb 3 (AFP) -"),
+    ("WASHINGTON (AP) — The Senate said on Thursday it would sign the treaty.", "WASHINGTON (AP) —"),
+    ("OSLO, Norway (AP) _ Norway said on Thursday it would sign the treaty.", "OSLO, Norway (AP) _"),
+    ("SALVADOR, Feb 26 - Showers continued throughout the week in the cocoa zone.", "SALVADOR, Feb 26 -"),
+    ("MOSCOW, February 3. /TASS/. Russia said on Thursday it would sign the treaty.",
+     "MOSCOW, February 3. /TASS/."),
+    ("UPDATE: the talks went on all night and ended with a deal on Friday morning.", None),
+    ("US - China talks ended without a deal after two days of meetings in Geneva.", None),
+])
+def test_datelines_are_left_out_of_the_sentence_they_open(paragraph, dateline):
+    p, = segment(paragraph, title="A title")
+    first = p.sentences[0]
+    if dateline is None:
+        assert [s.kind for s in p.sentences] == ["text"]
+        return
+    assert (p.text[first.start:first.end], first.kind) == (dateline, "dateline")
+    rest = p.sentences[1]
+    assert rest.kind == "text" and p.text[rest.start:rest.end] == p.text[len(dateline):].strip()
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
