@@ -7,7 +7,7 @@ The fixtures are invented stories laid out as four agencies' archives lay them o
 form, Reuters, AFP), each with a newspaper's copy: unwrapped, without header or dateline, curly
 quotes, a paragraph dropped and a clause cut. Before this change every physical line was a
 paragraph and runs of lines without a full stop were navigation, so the copies matched next to
-nothing (reuse share 0.00-0.15 on these fixtures).
+nothing: reuse share 0.00 (AFP), 0.00 (AP), 0.03 (PA), 0.25 (Reuters) at commit f8f31f2, 0.93-0.98 now.
 """
 
 from __future__ import annotations
@@ -238,27 +238,29 @@ def test_body_sentences_are_matchable_and_datelines_left_out(agency):
     ("PA News", "byline"),
     ("AP-NY-02-03-22 1254EST", "wire"),
     ("REUTER", "wire"),
-    ("(MORE)", "wire"),
-    ("(END)", "wire"),
-    ("ENDS", "wire"),
-    ("MORE", "wire"),
     ("-30-", "wire"),
     ("ADVISORY", "wire"),
     ("Eds: UPDATES with minister's comments, paras 4-6", "wire"),
     ("EMBARGOED UNTIL 00:01 GMT FRIDAY", "wire"),
-    ("=" * 68, "wire"),
     ("jd/pmr/ach", "wire"),
     ("AFP 031254 GMT FEB 22", "wire"),
     ("BC-Train Derailment,0588", "wire"),
-    ("Copyright 2022 The Associated Press", "meta"),
     ("WASHINGTON (AP) —", "wire"),  # a dateline on a line of its own
-    # Reporting that opens like a marker or a byline stays text.
+])
+def test_wire_line_kinds(line, kind):
+    assert _line_kind(line) == kind
+
+
+@pytest.mark.parametrize("line, kind", [
+    ("(MORE)", "wire"), ("(END)", "wire"), ("ENDS", "wire"), ("MORE", "wire"), ("=" * 68, "wire"),
+    ("Copyright 2022 The Associated Press", "meta"),
     ("More than 300 people were evacuated from the flooded villages, officials said.", "text"),
     ("By Monday the talks had collapsed, and both delegations had left the city.", "text"),
     ("Reuters reported on Thursday that the talks had collapsed after midnight.", "text"),
     ("Editor Jane Doe said the newspaper would appeal against the ruling on Monday.", "text"),
 ])
-def test_wire_line_kinds(line, kind):
+def test_markers_known_before_and_reporting_that_opens_like_a_wire_line_keep_their_kinds(line, kind):
+    """A guard, passing before this change too: the wire patterns take no reporting and lose no marker."""
     assert _line_kind(line) == kind
 
 
@@ -270,18 +272,21 @@ def test_wire_line_kinds(line, kind):
     ("SALVADOR, Feb 26 - Showers continued throughout the week in the cocoa zone.", "SALVADOR, Feb 26 -"),
     ("MOSCOW, February 3. /TASS/. Russia said on Thursday it would sign the treaty.",
      "MOSCOW, February 3. /TASS/."),
-    ("UPDATE: the talks went on all night and ended with a deal on Friday morning.", None),
-    ("US - China talks ended without a deal after two days of meetings in Geneva.", None),
 ])
 def test_datelines_are_left_out_of_the_sentence_they_open(paragraph, dateline):
     p, = segment(paragraph, title="A title")
-    first = p.sentences[0]
-    if dateline is None:
-        assert [s.kind for s in p.sentences] == ["text"]
-        return
+    first, rest = p.sentences
     assert (p.text[first.start:first.end], first.kind) == (dateline, "dateline")
-    rest = p.sentences[1]
     assert rest.kind == "text" and p.text[rest.start:rest.end] == p.text[len(dateline):].strip()
+
+
+@pytest.mark.parametrize("paragraph", [
+    "UPDATE: the talks went on all night and ended with a deal on Friday morning.",
+    "US - China talks ended without a deal after two days of meetings in Geneva.",
+])
+def test_capitals_and_a_dash_without_a_date_or_an_agency_are_no_dateline(paragraph):
+    """A guard, passing before this change too: the whole sentence stays matchable."""
+    assert [s.kind for p in segment(paragraph, title="A title") for s in p.sentences] == ["text"]
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
