@@ -9,10 +9,16 @@ just the components it touched and get what a full load would.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from typing import Callable
 
 import numpy as np
+
+from .candidates import Link, is_link
+from .segment import normalise
+from .signatures import Settings, shingle_positions, shingle_sets, similarity
+from .store import next_id, select_in, sentence_norms
 
 MERGE_SHARE = 0.5  # share of cross-article pairs between two groups that must be links
 MAX_PAIRS = 4000  # cross pairs checked per merge; beyond this an even sample is checked
@@ -20,7 +26,7 @@ TEMPLATE_ARTICLES = 3  # one outlet repeating a near-identical line in this many
 EDGE_PARAGRAPHS = 2  # paragraphs at either end of an article where templates (footers, standfirsts) live
 TEMPLATE_JACCARD = 0.8
 
-Link = tuple[int, int, float, float]
+EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
 
 
 def cluster(
@@ -117,3 +123,172 @@ def passage_span(positions: np.ndarray, shared: np.ndarray, norm_len: int, k: in
         if run > best:
             best, best_span = run, (run_start, i + 1)
     return best_span
+
+
+def recluster(
+    conn: sqlite3.Connection, seeds: list[int], settings: Settings, shingled: dict[int, np.ndarray]
+) -> set[int]:
+    """Recluster the link components holding ``seeds``; return the articles whose clusters changed."""
+    component, old_templates = _component(conn, set(seeds))
+    if not component:
+        return set()
+    links = _links_within(conn, component)
+    info = sentence_norms(conn, sorted(component | old_templates))
+    article_of = {s: a for s, (a, _) in info.items()}
+    outlet_of, edge = {}, set()
+    for sid, outlet, position, last in select_in(
+        conn, "select s.id, a.outlet, p.position, (select max(position) from paragraphs q where q.article_id = a.id)"
+              " from sentences s join articles a on a.id = s.article_id join paragraphs p on p.id = s.paragraph_id"
+              " where s.id in ({})", component | old_templates):
+        outlet_of[sid] = outlet
+        if position < EDGE_PARAGRAPHS or position > last - EDGE_PARAGRAPHS:
+            edge.add(sid)
+    missing = [sid for sid in info if sid not in shingled]  # sentences this batch has not shingled yet
+    shingles = {sid: shingled[sid] for sid in info if sid in shingled}
+    shingles.update(zip(missing, shingle_sets([info[sid][1] for sid in missing], settings.k)))
+    known = {(a, b): (j, c) for a, b, j, c in links}
+    neighbours: dict[int, set[int]] = defaultdict(set)
+    for a, b in [l[:2] for l in links] + [
+        (a, b) for a, b in _links_touching(conn, old_templates) if a in info and b in info
+    ]:
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    sims: dict[tuple[int, int], tuple[float, float]] = {}
+
+    def sim(x: int, y: int) -> tuple[float, float]:
+        key = (min(x, y), max(x, y))
+        if key not in sims:
+            sims[key] = known.get(key) or similarity(shingles[key[0]], shingles[key[1]])
+        return sims[key]
+
+    old_clusters = sorted({c for (c,) in select_in(conn, "select distinct cluster_id from cluster_members"
+                                                 " where sentence_id in ({})", component)})
+    touched = {a for (a,) in select_in(conn, "select distinct article_id from cluster_members where cluster_id in ({})",
+                                 old_clusters)}
+    old_of = defaultdict(set)
+    for c, s in select_in(conn, "select cluster_id, sentence_id from cluster_members where cluster_id in ({})",
+                    old_clusters):
+        old_of[s].add(c)
+    select_in(conn, "delete from cluster_members where cluster_id in ({})", old_clusters)
+    select_in(conn, "delete from clusters where id in ({})", old_clusters)
+
+    # Templates first, over every sentence of the component, and the clustering never goes through
+    # them: whether a line is an outlet's template, and what it would have joined, then depend on the
+    # links alone, whatever order they came in (a later load meets the template already flagged).
+    nodes = sorted(component)
+    outlets = {outlet_of[n] for n in nodes}
+    earlier = [t for t in sorted(old_templates) if outlet_of[t] in outlets]
+    templates = outlet_templates(nodes + earlier, article_of, outlet_of, lambda x, y: sim(x, y)[0],
+                                            edge.__contains__, neighbours) - set(earlier)
+    links = [l for l in links if l[0] not in templates and l[1] not in templates]
+    kept = cluster(links, article_of, lambda x, y: is_link(*sim(x, y), settings))
+    _mark_templates(conn, templates)
+    next_new = max([next_id(conn, "clusters")] + [c + 1 for c in old_clusters])
+    taken: set[int] = set()
+    for g in kept:  # a cluster keeps the lowest id it had, so links to it stay valid across loads
+        reuse = sorted({c for n in g for c in old_of.get(n, ())} - taken)
+        if reuse:
+            cid = reuse[0]
+        else:
+            cid, next_new = next_new, next_new + 1
+        taken.add(cid)
+        _write_cluster(conn, cid, g, info, shingles, settings)
+        touched |= {article_of[n] for n in g}
+    return touched | {article_of[n] for n in templates}
+
+
+def _write_cluster(conn, cid: int, group: list[int], info, shingles, settings: Settings) -> None:
+    rows = select_in(conn, 'select s.id, s.paragraph_id, s.article_id, s.start, s."end", p.text, a.published, a.outlet'
+                     " from sentences s join paragraphs p on p.id = s.paragraph_id"
+                     " join articles a on a.id = s.article_id where s.id in ({})", group)
+    by_id = {r[0]: r for r in rows}
+    per_article: dict[int, list[np.ndarray]] = defaultdict(list)
+    for n in group:
+        per_article[by_id[n][2]].append(shingles[n])
+    unions = {a: np.unique(np.concatenate(v)) for a, v in per_article.items()}
+    values, counts = np.unique(np.concatenate(list(unions.values())), return_counts=True)
+    members = []
+    for n in group:
+        _, pid, aid, start, end, ptext, _, _ = by_id[n]
+        mine = np.isin(values, unions[aid], assume_unique=True)
+        shared = values[counts - mine > 0]  # shingles some other article's member has
+        span = _passage(ptext[start:end], shared, settings.k)
+        s, e = (start + span[0], start + span[1]) if span else (start, end)
+        members.append((cid, pid, n, aid, s, e))
+    earliest = min(group, key=lambda n: (by_id[n][6] or "9999", by_id[n][2], n))
+    _, _, aid, start, end, ptext, published, _ = by_id[earliest]
+    conn.execute(
+        "insert into clusters(id, members, articles, outlets, first_published, first_article_id, text)"
+        " values (?, ?, ?, ?, ?, ?, ?)",
+        (cid, len(group), len({by_id[n][2] for n in group}), len({by_id[n][7] or by_id[n][2] for n in group}),
+         min((by_id[n][6] for n in group if by_id[n][6]), default=None), aid, ptext[start:end]),
+    )
+    conn.executemany('insert into cluster_members(cluster_id, paragraph_id, sentence_id, article_id, start, "end")'
+                     " values (?, ?, ?, ?, ?, ?)", members)
+
+
+def _passage(text: str, shared: np.ndarray, k: int) -> tuple[int, int] | None:
+    """The shared passage of one sentence, in offsets of the sentence text, on word boundaries."""
+    norm, pos = normalise(text)
+    span = passage_span(shingle_positions(norm, k), shared, len(norm), k)
+    if not span or not pos:
+        return None
+    s, e = pos[span[0]], pos[min(span[1], len(pos)) - 1] + 1
+    while s > 0 and text[s - 1].isalnum():
+        s -= 1
+    while e < len(text) and text[e].isalnum():
+        e += 1
+    if len(text[:s].strip()) <= EDGE_SLACK:  # a few stray words left over: the whole sentence is shared
+        s = 0
+    if len(text[e:].strip()) <= EDGE_SLACK:
+        e = len(text)
+    while s < e and text[s].isspace():
+        s += 1
+    return s, e
+
+
+def _component(conn: sqlite3.Connection, seeds: set[int]) -> tuple[set[int], set[int]]:
+    """Every sentence reachable through links from the seeds, and the templates linked to them.
+
+    Templates are not walked through, but they are returned: a later copy of an outlet's repeated
+    line is recognised by its earlier, already flagged copies.
+    """
+    seen: set[int] = set()
+    templates: set[int] = set()
+    frontier = seeds
+    while frontier:
+        seen |= frontier
+        nxt = set()
+        for a, b in _links_touching(conn, frontier):
+            nxt.update((a, b))
+        found = {s for (s,) in select_in(conn, "select id from sentences where kind = 'template' and id in ({})",
+                                   nxt - seen - templates)}
+        templates |= found
+        frontier = nxt - seen - templates
+    flagged = {s for (s,) in select_in(conn, "select id from sentences where kind = 'template' and id in ({})", seen)}
+    return seen - flagged, templates | flagged
+
+
+def _links_within(conn: sqlite3.Connection, nodes: set[int]) -> list[Link]:
+    return [
+        l for l in select_in(conn, "select sentence_a, sentence_b, jaccard, containment from links"
+                             " where sentence_a in ({})", nodes)
+        if l[1] in nodes
+    ]
+
+
+def _links_touching(conn: sqlite3.Connection, nodes: set[int]) -> list[tuple[int, int]]:
+    """The (a, b) sentence pairs of every link with an end in ``nodes``."""
+    return select_in(conn, "select sentence_a, sentence_b from links where sentence_a in ({0})"
+                           " union select sentence_a, sentence_b from links where sentence_b in ({0})",
+                     nodes, repeat=2)
+
+
+def _mark_templates(conn: sqlite3.Connection, templates: set[int]) -> None:
+    if not templates:
+        return
+    select_in(conn, "update sentences set kind = 'template' where id in ({})", templates)
+    select_in(conn, """update paragraphs set kind = 'template', boilerplate = 1 where id in (
+                          select paragraph_id from sentences where id in ({}))
+                        and not exists (select 1 from sentences s where s.paragraph_id = paragraphs.id
+                                        and s.kind in ('text', 'title'))""", templates)

@@ -18,6 +18,7 @@ import numpy as np
 import sqlite_utils
 
 from .dates import NO_DAY, publication_day
+from .segment import normal_form
 from .signatures import Settings
 
 _BAND_KEYS = """create table if not exists {} (
@@ -442,3 +443,13 @@ def select_in(conn: sqlite3.Connection, sql: str, values: Iterable[int | str], r
         marks = ",".join("?" * len(chunk))
         out.extend(conn.execute(sql.format(marks), chunk * repeat).fetchall())
     return out
+
+
+def sentence_norms(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, tuple[int, str]]:
+    rows = select_in(conn, 'select s.id, s.article_id, substr(p.text, s.start + 1, s."end" - s.start) from sentences s'
+                     " join paragraphs p on p.id = s.paragraph_id where s.id in ({})", list(ids))
+    return {sid: (aid, normal_form(text)) for sid, aid, text in rows}
+
+
+def next_id(conn: sqlite3.Connection, table: str) -> int:
+    return conn.execute(f"select coalesce(max(id), 0) + 1 from {table}").fetchone()[0]

@@ -472,9 +472,9 @@ PROFILE_STAGES = [
     ("  segmenting (segment)", "segment.py", "segment"),
     ("load a batch (the loading process)", "load.py", "_load_batch"),
     ("  insert articles", "load.py", "_insert_articles"),
-    ("  candidates and exact comparison", "load.py", "_link_new_sentences"),
-    ("    of which SQLite statements", "sqlite3", "_link_new_sentences"),  # band keys, sketches, lookups
-    ("  reclustering", "load.py", "_recluster"),
+    ("  candidates and exact comparison", "candidates.py", "link_new_sentences"),
+    ("    of which SQLite statements", "sqlite3", "link_new_sentences"),  # band keys, sketches, lookups
+    ("  reclustering", "clusters.py", "recluster"),
     ("  provenance", "provenance.py", "update"),
 ]
 

@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 from datasette.cli import cli
 
-from datasette_provenance.load import hits_sql, load_paths
+from datasette_provenance.candidates import hits_sql
+from datasette_provenance.load import load_paths
 from datasette_provenance.signatures import Settings
 from datasette_provenance.store import IncompatibleSettings
 
