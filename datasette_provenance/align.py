@@ -10,22 +10,29 @@ pair is aligned as a whole:
 1. anchors: sentence pairs that pass the strict rule on their own (``candidates.is_link``), unless
    their numbers disagree (formulaic sentences about other facts);
 2. extension: a sentence next to an aligned pair (in reading order, on both sides) is aligned to the
-   neighbour of its partner when they still share ``aligned_jaccard`` of their shingles, or when it
-   is mostly contained in it (a sentence split in two, two merged into one);
-3. support: the pair is kept when it aligns two or more sentence pairs, or one close pair
-   (``lone_jaccard``), or the one sentence a short article has; a lone loose anchor is dropped.
+   neighbour of its partner when they still share ``aligned_jaccard`` of their shingles and are each
+   other's closest match, or when it is mostly contained in it (a sentence split in two, two merged
+   into one); a single sentence left between two aligned pairs on both sides needs half that bar.
+   Short sentences (too generic to anchor) are aligned this way too;
+3. support: the pair is kept when it aligns sentences of two or more on each side, or one close
+   pair (``lone_jaccard``), or one that shares a long stretch (``lone_shared`` shingles: a background
+   paragraph recycled), or the one sentence a short article has; a short, loose lone anchor is
+   dropped (and remembered with no pairs, so clustering knows the two texts touch).
 
 The result depends on the two articles only, never on what else is loaded or in which order.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 import numpy as np
 
-from .candidates import is_link
-from .signatures import Settings
+from .candidates import Link, is_link
+from .segment import normal_form
+from .signatures import Settings, shingle_sets
+from .store import select_in
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class Aligned:
     jaccard: float
     containment: float
     anchor: bool  # passed the strict rule on its own
+    shared: int  # shingles in common
 
 
 def overlaps(sets_a: list[np.ndarray], sets_b: list[np.ndarray]) -> np.ndarray:
@@ -72,8 +80,15 @@ def align(
     settings: Settings,
     numbers_a: list[frozenset[str]] | None = None,
     numbers_b: list[frozenset[str]] | None = None,
+    short_a: list[bool] | None = None,
+    short_b: list[bool] | None = None,
+    extend: bool = True,
 ) -> list[Aligned]:
-    """The aligned sentence pairs of two articles (matchable sentences in reading order), or none."""
+    """The aligned sentence pairs of two articles (sentences in reading order), or none.
+
+    Sentences marked short (too generic to prove reuse on their own) never anchor, but are aligned
+    next to pairs that do. Without ``extend`` only anchors are kept: two articles of one outlet
+    share its house lines, and what sits next to a footer is not reuse."""
     inter = overlaps(sets_a, sets_b)
     if not inter.any():
         return []
@@ -82,20 +97,28 @@ def align(
     with np.errstate(divide="ignore", invalid="ignore"):
         jac = np.nan_to_num(inter / (size_a + size_b - inter))
         con = np.nan_to_num(inter / np.minimum(size_a, size_b))
-    got: dict[tuple[int, int], Aligned] = {}
-    for i, j in zip(*np.nonzero(inter)):
-        i, j = int(i), int(j)
-        if is_link(jac[i, j], con[i, j], settings) and not _numbers_disagree(numbers_a, numbers_b, i, j):
-            got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), True)
+    candidates = [
+        (int(i), int(j)) for i, j in zip(*np.nonzero(inter))
+        if is_link(jac[i, j], con[i, j], settings) and not _numbers_disagree(numbers_a, numbers_b, int(i), int(j))
+        and not (short_a and short_a[i]) and not (short_b and short_b[j])]
+    got = {(i, j): Aligned(i, j, float(jac[i, j]), float(con[i, j]), True, int(inter[i, j])) for i, j in candidates}
     if not got:
         return []
-    _extend(got, jac, con, settings)
+    if extend:
+        _extend(got, jac, con, inter, settings)
     kept = sorted(got.values(), key=lambda p: (p.a, p.b))
-    lone = len(kept) == 1 and kept[0].jaccard < settings.lone_jaccard and min(len(sets_a), len(sets_b)) > 1
-    return [] if lone else kept
+    long_a = len(sets_a) - sum(short_a or ())
+    long_b = len(sets_b) - sum(short_b or ())
+    if min(long_a, long_b) > 1 and (len({p.a for p in kept}) == 1 or len({p.b for p in kept}) == 1):
+        best = max(kept, key=lambda p: (p.jaccard, p.shared))  # one sentence on a side: one piece of evidence
+        if best.jaccard < settings.lone_jaccard and best.shared < settings.lone_shared:
+            return []
+    return kept
 
 
-def _extend(got: dict[tuple[int, int], Aligned], jac: np.ndarray, con: np.ndarray, settings: Settings) -> None:
+def _extend(
+    got: dict[tuple[int, int], Aligned], jac: np.ndarray, con: np.ndarray, inter: np.ndarray, settings: Settings
+) -> None:
     """Grow the alignment from its pairs into the sentences next to them, until nothing changes.
 
     Tried in a fixed order (pairs by position, diagonal neighbours before merges), so the result is
@@ -114,24 +137,41 @@ def _extend(got: dict[tuple[int, int], Aligned], jac: np.ndarray, con: np.ndarra
                     continue
                 fresh_a, fresh_b = i not in used_a, j not in used_b
                 if da and db:  # the next sentence on both sides
-                    ok = fresh_a and fresh_b and (jac[i, j] >= settings.aligned_jaccard
+                    ok = fresh_a and fresh_b and (jac[i, j] >= settings.aligned_jaccard and _mutual(jac, i, j)
                                                   or con[i, j] >= settings.containment)
                 else:  # a sentence split in two, or two merged: the piece lies mostly inside the whole
                     ok = (fresh_a or fresh_b) and con[i, j] >= settings.containment \
                         and jac[i, j] >= settings.aligned_jaccard
                 if ok:
-                    got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), False)
+                    got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), False, int(inter[i, j]))
                     used_a.add(i)
                     used_b.add(j)
                     changed = True
+        # One sentence left on each side between two aligned pairs: renderings of each other at half
+        # the neighbours' bar.
+        for a, b in sorted(got):
+            i, j = a + 1, b + 1
+            if ((i + 1, j + 1) in got and i not in used_a and j not in used_b
+                    and jac[i, j] >= settings.aligned_jaccard / 2 and _mutual(jac, i, j)):
+                got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), False, int(inter[i, j]))
+                used_a.add(i)
+                used_b.add(j)
+                changed = True
+
+
+def _mutual(jac: np.ndarray, i: int, j: int) -> bool:
+    """Each is the other's closest sentence: a loose match next to an aligned pair is a rendering only
+    if nothing else in the other text is closer (a paper's own line about the same speaker often is)."""
+    return jac[i, j] >= jac[i].max() and jac[i, j] >= jac[:, j].max()
 
 
 def _numbers_disagree(numbers_a, numbers_b, i: int, j: int) -> bool:
-    """Both sentences state numbers and neither's are among the other's: a formula about other facts."""
+    """Both sentences state numbers and share none: a formula about other facts. (A number updated
+    in a later version, or rounded by a paraphrase, leaves the others in common.)"""
     if numbers_a is None or numbers_b is None:
         return False
     x, y = numbers_a[i], numbers_b[j]
-    return bool(x) and bool(y) and not (x <= y or y <= x)
+    return bool(x) and bool(y) and not x & y
 
 
 def coverage(aligned: list[Aligned], chars_a: np.ndarray, chars_b: np.ndarray) -> tuple[float, float]:
@@ -141,3 +181,105 @@ def coverage(aligned: list[Aligned], chars_a: np.ndarray, chars_b: np.ndarray) -
     total_a, total_b = chars_a.sum(), chars_b.sum()
     return (float(chars_a[rows_a].sum() / total_a) if total_a else 0.0,
             float(chars_b[rows_b].sum() / total_b) if total_b else 0.0)
+
+
+# Work bounds per article pair: a pair of giant articles is aligned on its anchors alone.
+MAX_CELLS = 400_000  # sentence pairs compared (about 630 matchable sentences a side)
+MAX_SHARED = 4_000_000  # shared-shingle occurrences expanded while counting overlaps
+
+
+def align_new(
+    conn: sqlite3.Connection, links: list[Link], shingles: dict[int, np.ndarray], settings: Settings
+) -> list[tuple[int, int, float, float, int]]:
+    """Align every article pair the new links join; store each kept pair's figures in ``alignments``.
+
+    Returns the links to store: (sentence_a, sentence_b, jaccard, containment, aligned), ``aligned``
+    being 1 for a pair that holds only because its articles align around it. Pairs of articles are
+    aligned once, when the later of the two is loaded: both are whole by then.
+    """
+    if not links:
+        return []
+    article_of = dict(select_in(conn, "select id, article_id from sentences where id in ({})",
+                                {n for l in links for n in l[:2]}))
+    involved = {article_of[n] for l in links for n in l[:2]}
+    digest, outlet = {}, {}
+    for aid, content_hash, name in select_in(conn, "select id, content_hash, outlet from articles where id in ({})",
+                                             sorted(involved)):
+        digest[aid], outlet[aid] = content_hash, name
+    # Each pair is aligned one way round, decided by content, so that it aligns alike in any load order.
+    pairs = sorted({tuple(sorted((article_of[a], article_of[b]), key=lambda x: (digest[x], x))) for a, b, *_ in links})
+    texts = _matchable(conn, involved, shingles, settings)
+    out, rows = [], []
+    for x, y in pairs:
+        mx, my = texts[x], texts[y]
+        if len(mx.ids) * len(my.ids) > MAX_CELLS or _shared_occurrences(mx.sets, my.sets) > MAX_SHARED:
+            kept = _anchors_only(links, article_of, x, y, mx.ids, my.ids)
+        else:
+            kept = align(mx.sets, my.sets, settings, mx.numbers, my.numbers, mx.short, my.short,
+                         extend=outlet[x] is None or outlet[x] != outlet[y])
+        if not kept:  # remembered, so that clustering knows the two texts touch
+            rows.append((min(x, y), max(x, y), 0, 0, 0.0, 0.0))
+            continue
+        for p in kept:
+            a, b = mx.ids[p.a], my.ids[p.b]
+            out.append((min(a, b), max(a, b), p.jaccard, p.containment, int(not p.anchor)))
+        cx, cy = coverage(kept, np.array(mx.chars, dtype=np.int64), np.array(my.chars, dtype=np.int64))
+        if x > y:
+            x, y, cx, cy = y, x, cy, cx
+        rows.append((x, y, len(kept), sum(p.anchor for p in kept), round(cx, 4), round(cy, 4)))
+    conn.executemany("insert or replace into alignments(article_a, article_b, pairs, anchors, covered_a, covered_b)"
+                     " values (?, ?, ?, ?, ?, ?)", rows)
+    return sorted(set(out))
+
+
+def _matchable(conn: sqlite3.Connection, articles: set[int], shingles: dict[int, np.ndarray], settings: Settings):
+    """Each article's matchable sentences in reading order: ids, shingle sets, numbers, lengths.
+
+    Lines already flagged as an outlet's template are included: whether a line is a template is
+    decided from its links, so it must be linked whatever was loaded before it."""
+    rows = select_in(conn, 'select s.id, s.article_id, substr(p.text, s.start + 1, s."end" - s.start), s.kind'
+                           " from sentences s join paragraphs p on p.id = s.paragraph_id"
+                           " where s.article_id in ({}) and s.kind in ('text', 'title', 'template', 'short')",
+                     sorted(articles))
+    rows.sort()
+    norms = [normal_form(text) for _, _, text, *_ in rows]
+    missing = [i for i, (sid, *_) in enumerate(rows) if sid not in shingles]
+    computed = dict(zip(missing, shingle_sets([norms[i] for i in missing], settings.k)))
+    by_article: dict[int, Matchable] = {a: Matchable([], [], [], [], []) for a in articles}
+    for i, (sid, aid, _, kind) in enumerate(rows):
+        m = by_article[aid]
+        m.ids.append(sid)
+        m.sets.append(shingles[sid] if sid in shingles else computed[i])
+        m.numbers.append(frozenset(t for t in norms[i].split() if t.isdigit()))
+        m.chars.append(len(norms[i]))
+        m.short.append(kind == "short")
+    return by_article
+
+
+@dataclass
+class Matchable:
+    """An article's sentences that can be aligned, in reading order."""
+
+    ids: list[int]
+    sets: list[np.ndarray]
+    numbers: list[frozenset[str]]
+    chars: list[int]
+    short: list[bool]  # too short to anchor
+
+
+def _shared_occurrences(sets_a: list[np.ndarray], sets_b: list[np.ndarray]) -> int:
+    """How many (sentence, sentence, shingle) triples counting the overlaps would expand."""
+    va = np.concatenate(sets_a) if sets_a else np.zeros(0, np.uint32)
+    vb = np.sort(np.concatenate(sets_b)) if sets_b else np.zeros(0, np.uint32)
+    return int((np.searchsorted(vb, va, side="right") - np.searchsorted(vb, va, side="left")).sum())
+
+
+def _anchors_only(links, article_of, x, y, ids_x, ids_y) -> list[Aligned]:
+    row_x = {s: i for i, s in enumerate(ids_x)}
+    row_y = {s: i for i, s in enumerate(ids_y)}
+    kept = []
+    for a, b, j, c in links:
+        if {article_of[a], article_of[b]} == {x, y} and x != y:
+            a, b = (a, b) if article_of[a] == x else (b, a)
+            kept.append(Aligned(row_x[a], row_y[b], j, c, True, 0))
+    return kept

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .candidates import Link, is_link
+from .candidates import Link
 from .segment import normalise
 from .signatures import Settings, shingle_positions, shingle_sets, similarity
 from .store import next_id, select_in, sentence_norms
@@ -33,8 +33,16 @@ def cluster(
     links: list[Link],
     article_of: dict[int, int],
     is_linked: Callable[[int, int], bool],
+    key: Callable[[int], tuple] = lambda n: (n,),
+    related: Callable[[int, int], bool] = lambda a, b: True,
 ) -> list[list[int]]:
-    """Clusters (sorted sentence ids, at least two articles each), deterministic for a link set."""
+    """Clusters (sorted sentence ids, at least two articles each), deterministic for a link set.
+
+    Ties are broken by ``key``, a sentence's content (its article's text hash and its offset), not
+    by its id: ids follow the load order, and the same corpus must cluster alike however it came in.
+    Two groups merge only if every pair of their articles is ``related`` (their texts align): a
+    cluster never chains articles that share nothing through a third.
+    """
     parent: dict[int, int] = {}
     members: dict[int, list[int]] = {}
     for a, b, _, _ in links:
@@ -49,15 +57,19 @@ def cluster(
             n = parent[n]
         return n
 
-    for a, b, _, _ in sorted(links, key=lambda l: (-l[2], -l[3], l[0], l[1])):
+    for a, b, _, _ in sorted(links, key=lambda l: (-l[2], -l[3], *sorted((key(l[0]), key(l[1]))))):
         ra, rb = find(a), find(b)
         if ra == rb:
             continue
-        cross = [(x, y) for x in members[ra] for y in members[rb] if article_of[x] != article_of[y]]
+        cross = [(x, y) for x in sorted(members[ra], key=key) for y in sorted(members[rb], key=key)
+                 if article_of[x] != article_of[y]]
         if len(cross) > MAX_PAIRS:
             cross = cross[:: len(cross) // MAX_PAIRS + 1]
+        arts_a, arts_b = {article_of[x] for x in members[ra]}, {article_of[y] for y in members[rb]}
+        if any(p != q and not related(p, q) for p in arts_a for q in arts_b):
+            continue
         if sum(is_linked(x, y) for x, y in cross) >= MERGE_SHARE * len(cross):
-            small, big = sorted((ra, rb), key=lambda r: (len(members[r]), r))
+            small, big = sorted((ra, rb), key=lambda r: (len(members[r]), key(r)))
             parent[small] = big
             members[big].extend(members.pop(small))
     groups = [sorted(m) for m in members.values() if len({article_of[n] for n in m}) >= 2]
@@ -135,18 +147,20 @@ def recluster(
     links = _links_within(conn, component)
     info = sentence_norms(conn, sorted(component | old_templates))
     article_of = {s: a for s, (a, _) in info.items()}
-    outlet_of, edge = {}, set()
-    for sid, outlet, position, last in select_in(
-        conn, "select s.id, a.outlet, p.position, (select max(position) from paragraphs q where q.article_id = a.id)"
+    outlet_of, edge, content = {}, set(), {}
+    for sid, outlet, position, last, digest, offset in select_in(
+        conn, "select s.id, a.outlet, p.position, (select max(position) from paragraphs q where q.article_id = a.id),"
+              " a.content_hash, p.start + s.start"
               " from sentences s join articles a on a.id = s.article_id join paragraphs p on p.id = s.paragraph_id"
               " where s.id in ({})", component | old_templates):
         outlet_of[sid] = outlet
+        content[sid] = (digest, offset)
         if position < EDGE_PARAGRAPHS or position > last - EDGE_PARAGRAPHS:
             edge.add(sid)
     missing = [sid for sid in info if sid not in shingled]  # sentences this batch has not shingled yet
     shingles = {sid: shingled[sid] for sid in info if sid in shingled}
     shingles.update(zip(missing, shingle_sets([info[sid][1] for sid in missing], settings.k)))
-    known = {(a, b): (j, c) for a, b, j, c in links}
+    known = {(a, b): (j, c) for a, b, j, c, _ in links}
     neighbours: dict[int, set[int]] = defaultdict(set)
     for a, b in [l[:2] for l in links] + [
         (a, b) for a, b in _links_touching(conn, old_templates) if a in info and b in info
@@ -180,8 +194,14 @@ def recluster(
     earlier = [t for t in sorted(old_templates) if outlet_of[t] in outlets]
     templates = outlet_templates(nodes + earlier, article_of, outlet_of, lambda x, y: sim(x, y)[0],
                                             edge.__contains__, neighbours) - set(earlier)
-    links = [l for l in links if l[0] not in templates and l[1] not in templates]
-    kept = cluster(links, article_of, lambda x, y: is_link(*sim(x, y), settings))
+    links = _grounded(links, article_of, templates | set(earlier))
+    linked = {(a, b) for a, b, _, _ in links}
+    # Only stored links count (a pair the alignment of its articles turned down must not come back here),
+    # and a cluster never holds two articles whose texts do not touch.
+    arts = sorted(set(article_of.values()))
+    aligned = set(select_in(conn, "select article_a, article_b from alignments where article_a in ({})", arts))
+    kept = cluster(links, article_of, lambda x, y: (min(x, y), max(x, y)) in linked, content.__getitem__,
+                   lambda p, q: (min(p, q), max(p, q)) in aligned)
     _mark_templates(conn, templates)
     next_new = max([next_id(conn, "clusters")] + [c + 1 for c in old_clusters])
     taken: set[int] = set()
@@ -198,8 +218,8 @@ def recluster(
 
 
 def _write_cluster(conn, cid: int, group: list[int], info, shingles, settings: Settings) -> None:
-    rows = select_in(conn, 'select s.id, s.paragraph_id, s.article_id, s.start, s."end", p.text, a.published, a.outlet'
-                     " from sentences s join paragraphs p on p.id = s.paragraph_id"
+    rows = select_in(conn, 'select s.id, s.paragraph_id, s.article_id, s.start, s."end", p.text, a.published, a.outlet,'
+                     " a.content_hash, p.start + s.start from sentences s join paragraphs p on p.id = s.paragraph_id"
                      " join articles a on a.id = s.article_id where s.id in ({})", group)
     by_id = {r[0]: r for r in rows}
     per_article: dict[int, list[np.ndarray]] = defaultdict(list)
@@ -209,14 +229,16 @@ def _write_cluster(conn, cid: int, group: list[int], info, shingles, settings: S
     values, counts = np.unique(np.concatenate(list(unions.values())), return_counts=True)
     members = []
     for n in group:
-        _, pid, aid, start, end, ptext, _, _ = by_id[n]
-        mine = np.isin(values, unions[aid], assume_unique=True)
-        shared = values[counts - mine > 0]  # shingles some other article's member has
-        span = _passage(ptext[start:end], shared, settings.k)
-        s, e = (start + span[0], start + span[1]) if span else (start, end)
+        _, pid, aid, start, end, ptext, *_ = by_id[n]
+        s, e = start, end
+        if _holds_more(n, [o for o in group if by_id[o][2] != aid], shingles, settings):
+            mine = np.isin(values, unions[aid], assume_unique=True)
+            shared = values[counts - mine > 0]  # shingles some other article's member has
+            span = _passage(ptext[start:end], shared, settings.k)
+            s, e = (start + span[0], start + span[1]) if span else (start, end)
         members.append((cid, pid, n, aid, s, e))
-    earliest = min(group, key=lambda n: (by_id[n][6] or "9999", by_id[n][2], n))
-    _, _, aid, start, end, ptext, published, _ = by_id[earliest]
+    earliest = min(group, key=lambda n: (by_id[n][6] or "9999", by_id[n][8], by_id[n][9]))  # ties by content
+    _, _, aid, start, end, ptext, *_ = by_id[earliest]
     conn.execute(
         "insert into clusters(id, members, articles, outlets, first_published, first_article_id, text)"
         " values (?, ?, ?, ?, ?, ?, ?)",
@@ -225,6 +247,17 @@ def _write_cluster(conn, cid: int, group: list[int], info, shingles, settings: S
     )
     conn.executemany('insert into cluster_members(cluster_id, paragraph_id, sentence_id, article_id, start, "end")'
                      " values (?, ?, ?, ?, ?, ?)", members)
+
+
+def _holds_more(n: int, others: list[int], shingles: dict[int, np.ndarray], settings: Settings) -> bool:
+    """The sentence holds every other article's wording and more (a clause added to a copy): only
+    then is its passage the shared run inside it. A rendering of the same sentence (a translation,
+    a rewrite) shares scattered shingles, and its passage is the whole sentence."""
+    mine = shingles[n]
+    return bool(others) and all(
+        len(shingles[o]) < len(mine)
+        and len(np.intersect1d(mine, shingles[o], assume_unique=True)) >= settings.containment * len(shingles[o])
+        for o in others)
 
 
 def _passage(text: str, shared: np.ndarray, k: int) -> tuple[int, int] | None:
@@ -251,7 +284,9 @@ def _component(conn: sqlite3.Connection, seeds: set[int]) -> tuple[set[int], set
     """Every sentence reachable through links from the seeds, and the templates linked to them.
 
     Templates are not walked through, but they are returned: a later copy of an outlet's repeated
-    line is recognised by its earlier, already flagged copies.
+    line is recognised by its earlier, already flagged copies. The links of one pair of articles
+    come in together: whether a loose aligned pair holds depends on the other links of its articles
+    (``_grounded``), so it is reclustered whenever they are.
     """
     seen: set[int] = set()
     templates: set[int] = set()
@@ -259,7 +294,7 @@ def _component(conn: sqlite3.Connection, seeds: set[int]) -> tuple[set[int], set
     while frontier:
         seen |= frontier
         nxt = set()
-        for a, b in _links_touching(conn, frontier):
+        for a, b in _pair_links(conn, _links_touching(conn, frontier)):
             nxt.update((a, b))
         found = {s for (s,) in select_in(conn, "select id from sentences where kind = 'template' and id in ({})",
                                    nxt - seen - templates)}
@@ -269,12 +304,38 @@ def _component(conn: sqlite3.Connection, seeds: set[int]) -> tuple[set[int], set
     return seen - flagged, templates | flagged
 
 
-def _links_within(conn: sqlite3.Connection, nodes: set[int]) -> list[Link]:
+def _pair_links(conn: sqlite3.Connection, links: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """These links and every other link between the same two articles."""
+    if not links:
+        return []
+    article_of = dict(select_in(conn, "select id, article_id from sentences where id in ({})",
+                                {n for l in links for n in l}))
+    pairs = {tuple(sorted((article_of[a], article_of[b]))) for a, b in links}
+    articles = sorted({x for pair in pairs for x in pair})
+    sentences = dict(select_in(conn, "select id, article_id from sentences where article_id in ({})", articles))
+    return links + [(a, b) for a, b in _links_touching(conn, set(sentences))
+                    if a in sentences and b in sentences and tuple(sorted((sentences[a], sentences[b]))) in pairs]
+
+
+def _links_within(conn: sqlite3.Connection, nodes: set[int]) -> list[tuple[int, int, float, float, int]]:
     return [
-        l for l in select_in(conn, "select sentence_a, sentence_b, jaccard, containment from links"
+        l for l in select_in(conn, "select sentence_a, sentence_b, jaccard, containment, aligned from links"
                              " where sentence_a in ({})", nodes)
         if l[1] in nodes
     ]
+
+
+def _grounded(links: list[tuple[int, int, float, float, int]], article_of: dict[int, int],
+              templates: set[int]) -> list[Link]:
+    """The links left once an outlet's templates are known: a pair aligned only because its articles
+    share a footer is not reuse, so a pair of articles keeps its aligned links only while a link
+    that holds on its own, outside templates, remains between them."""
+    def pair(l):
+        return tuple(sorted((article_of[l[0]], article_of[l[1]])))
+
+    kept = [l for l in links if l[0] not in templates and l[1] not in templates]
+    anchored = {pair(l) for l in kept if not l[4]}
+    return [l[:4] for l in kept if not l[4] or pair(l) in anchored]
 
 
 def _links_touching(conn: sqlite3.Connection, nodes: set[int]) -> list[tuple[int, int]]:

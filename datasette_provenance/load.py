@@ -25,6 +25,7 @@ import numpy as np
 
 from . import provenance, store
 from .attributions import SourceAliases
+from .align import align_new
 from .candidates import NewSentences, link_new_sentences
 from .clusters import recluster
 from .dates import publication_day
@@ -188,7 +189,8 @@ def _load_batch(
     links, shingles = link_new_sentences(conn, new, batch, first_sentence, settings, counts)
     summary.candidates += counts["candidates"]
     summary.checked += counts["checked"]
-    conn.executemany("insert or ignore into links values (?, ?, ?, ?)", links)
+    links = align_new(conn, links, shingles, settings)
+    conn.executemany("insert or ignore into links values (?, ?, ?, ?, ?)", links)
     summary.links_added += len(links)
     touched = recluster(conn, [n for l in links for n in l[:2]], settings, shingles)
     provenance.update(conn, sorted(touched | set(new.article.tolist())))

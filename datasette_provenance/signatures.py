@@ -46,9 +46,11 @@ class Settings:
     min_chars: int = 40
     # Alignment of article pairs that share sentences (align.py): a sentence next to an aligned pair
     # is a rendering of its partner's neighbour at this Jaccard; an article pair whose only shared
-    # sentence is looser than ``lone_jaccard`` is two stories saying a similar thing, not reuse.
+    # sentence is looser than ``lone_jaccard`` and shares fewer than ``lone_shared`` shingles (about
+    # as many characters) is two stories saying a similar thing, not reuse.
     aligned_jaccard: float = 0.1
     lone_jaccard: float = 0.5
+    lone_shared: int = 80
     max_bucket: int = 64
     # Candidates whose sketches estimate a Jaccard below this are not verified: unrelated sentences
     # collide in a band now and then (Jaccard ~0.05), true pairs (>= 0.15) almost never fall this low

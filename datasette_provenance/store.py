@@ -86,7 +86,17 @@ create table if not exists links (
     sentence_b integer not null references sentences(id),
     jaccard real not null,             -- exact, on character 5-gram sets
     containment real not null,         -- of the shorter sentence in the longer
+    aligned integer not null default 0, -- 1: a link only because its articles align around it
     primary key (sentence_a, sentence_b)
+) without rowid;
+create table if not exists alignments (  -- article pairs that share text, aligned as a whole
+    article_a integer not null references articles(id),
+    article_b integer not null references articles(id),
+    pairs integer not null,            -- aligned sentence pairs (0: they share only a loose lone match)
+    anchors integer not null,          -- of them, pairs that link on their own
+    covered_a real not null,           -- share of a's matchable text aligned with b
+    covered_b real not null,
+    primary key (article_a, article_b)
 ) without rowid;
 {_BAND_KEYS.format("band_keys")}
 create table if not exists sketches (
@@ -186,6 +196,7 @@ create index if not exists members_sentence on cluster_members(sentence_id);
 create index if not exists members_article on cluster_members(article_id);
 create index if not exists members_paragraph on cluster_members(paragraph_id);
 create index if not exists links_b on links(sentence_b);
+create index if not exists alignments_b on alignments(article_b);
 create index if not exists articles_outlet on articles(outlet, published);
 create index if not exists articles_published on articles(published);
 create index if not exists articles_content on articles(content_hash);  -- loaded before? (no id of its own)

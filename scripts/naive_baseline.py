@@ -170,7 +170,7 @@ def run(jsonl: str | Path, db_path: str | Path, settings: Settings | None = None
     timings["cluster"] += now - t
     t = now
 
-    conn.executemany("insert or ignore into links values (?, ?, ?, ?)", links)
+    conn.executemany("insert or ignore into links(sentence_a, sentence_b, jaccard, containment) values (?, ?, ?, ?)", links)
     members_rows, cluster_rows = [], []
     for cid, group in enumerate(groups, 1):
         rows = conn.execute(

@@ -98,3 +98,43 @@ def test_coverage_counts_aligned_characters_of_each_side():
 def _jaccard(x, y):
     i = len(np.intersect1d(x, y))
     return i / (len(x) + len(y) - i)
+
+
+def test_short_sentences_never_anchor_but_fill_a_gap_between_aligned_pairs():
+    one = [AGENCY[0], "He said no.", AGENCY[3]]
+    other = [PAPER[0], "He said no.", PAPER[2]]
+    short = [False, True, False]
+    got = align(sets(one), sets(other), S, numbers(one), numbers(other), short, short)
+    assert {(p.a, p.b, p.anchor) for p in got} == {(0, 0, True), (1, 1, False), (2, 2, True)}
+    # alone, an identical short line is no evidence at all
+    assert align(sets(one[1:2] * 2), sets(other[1:2] * 2), S, short_a=[True, True], short_b=[True, True]) == []
+
+
+def test_a_loose_neighbour_closer_to_another_sentence_is_not_its_rendering():
+    loose = "She urged a probe into the raid should civilian deaths be confirmed."  # Jaccard 0.15 to AGENCY[2]
+    paper = [PAPER[0], AGENCY[1], loose, AGENCY[3]]
+    assert (2, 2, False) in pairs(AGENCY, paper)
+    # another sentence of the agency text now says what the loose line says, more closely
+    agency = AGENCY + ["She urged a probe into the raid should any civilian deaths be confirmed by officials."]
+    assert (2, 2, False) not in pairs(agency, paper)
+
+
+def test_without_extension_only_anchors_are_kept():
+    loose = "She urged a probe into the raid should civilian deaths be confirmed."
+    paper = [PAPER[0], AGENCY[1], loose, AGENCY[3]]
+    got = align(sets(AGENCY), sets(paper), S, extend=False)
+    assert got and all(p.anchor for p in got)
+
+
+def test_a_generic_line_linked_to_several_sentences_is_one_piece_of_evidence():
+    generic = "Please contact our customer service staff if you have any questions about the order."
+    one = [generic, "The parcel left the warehouse in Leipzig on Monday morning after a delay.",
+           "Customs papers were missing, the courier said in a short statement to buyers."]
+    other = ["Contact customer service staff with any questions about your order, please.",  # Jaccard 0.44
+             "A new line of garden furniture arrives in stores across the region next spring.",
+             "Customer service staff answer questions about orders every day."]  # Jaccard 0.33
+    sa, sb = sets(one), sets(other)
+    assert S.jaccard <= _jaccard(sa[0], sb[2]) < _jaccard(sa[0], sb[0]) < S.lone_jaccard  # two anchors
+    assert align(sa, sb, S) == []  # but one sentence on one side: a lone loose match
+    other[1] = one[1]  # a second, independent piece of evidence
+    assert {(p.a, p.b) for p in align(sa, sets(other), S)} >= {(0, 0), (1, 1)}

@@ -56,3 +56,41 @@ def test_verify_pairs_in_chunks_matches_one_pass():
     shuffled = pairs[rng.permutation(len(pairs))]
     for chunk in (1, 7, 100):
         assert verify_pairs(shuffled, shingles, article_of, Settings(), chunk=chunk) == whole
+
+
+def test_a_cluster_never_chains_articles_whose_texts_do_not_touch():
+    """A~B and B~C with A and C sharing nothing: half the cross pairs are links, but A and C are no story
+    of one another (WMT22 chunks of one translator's document chained to another's twin this way)."""
+    article_of = {1: 10, 2: 20, 3: 30}
+    links = [(1, 2, 0.6, 0.8), (2, 3, 0.5, 0.7)]
+    linked = {(1, 2), (2, 3)}
+    is_linked = lambda x, y: (min(x, y), max(x, y)) in linked
+    assert cluster(links, article_of, is_linked) == [[1, 2, 3]]  # half the cross pairs: one cluster
+    touching = {(10, 20), (20, 30)}
+    assert cluster(links, article_of, is_linked, related=lambda p, q: (min(p, q), max(p, q)) in touching) == [[1, 2]]
+    touching.add((10, 30))  # A and C share something elsewhere (their alignment rejected a loose line)
+    assert cluster(links, article_of, is_linked, related=lambda p, q: (min(p, q), max(p, q)) in touching) == [[1, 2, 3]]
+
+
+def test_ties_are_broken_by_content_not_by_id():
+    """A chain of equally strong links: whichever end merges first keeps the middle. Which end that is
+    follows the sentences' content, so the same corpus clusters alike whatever ids its load order gave."""
+    article_of = {1: 10, 2: 20, 3: 30, 4: 40}
+    links = [(1, 2, 0.5, 0.7), (2, 3, 0.5, 0.7), (3, 4, 0.5, 0.7)]
+    linked = {(1, 2), (2, 3), (3, 4)}
+    is_linked = lambda x, y: (min(x, y), max(x, y)) in linked
+    content = dict(zip((1, 2, 3, 4), [("a", 0), ("b", 0), ("c", 0), ("d", 0)]))
+    assert cluster(links, article_of, is_linked, content.__getitem__) == [[1, 2, 3]]
+    content = dict(zip((1, 2, 3, 4), [("d", 0), ("c", 0), ("b", 0), ("a", 0)]))
+    assert cluster(links, article_of, is_linked, content.__getitem__) == [[2, 3, 4]]
+
+
+def test_aligned_links_need_an_anchor_outside_templates():
+    from datasette_provenance.clusters import _grounded
+
+    article_of = {1: 10, 2: 20, 3: 10, 4: 20, 5: 30, 6: 20}
+    links = [(1, 2, 1.0, 1.0, 0),  # a shared footer, flagged a template once the outlet repeats it
+             (3, 4, 0.15, 0.3, 1),  # the line beside it, aligned only because of the footer
+             (5, 6, 0.4, 0.6, 0)]
+    assert _grounded(links, article_of, set()) == [l[:4] for l in links]
+    assert _grounded(links, article_of, {1}) == [(5, 6, 0.4, 0.6)]

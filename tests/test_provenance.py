@@ -98,7 +98,7 @@ def test_reuse_share(seeds):
             covered += max(0, e - max(s, end))
             end = max(end, e)
         assert share[name] == round(covered / own, 4), name
-    assert share["001_9b0a0d5c8cd9f5d1.txt"] == pytest.approx(0.4035, abs=0.02)  # measured 0.4035
+    assert share["001_9b0a0d5c8cd9f5d1.txt"] == pytest.approx(0.4714, abs=0.02)  # measured 0.4714 (whole aligned sentences)
 
 
 def test_reuse_share_of_a_known_article(tmp_path):

@@ -386,14 +386,18 @@ def test_loader_on_natural_difficulty(tmp_path):
     """The loader where nothing is planted relative to its thresholds. Floors sit just below what was
     measured (seed 7, 40 stories, 136 articles; `python scripts/synth_reuse.py measure --seeds 7`):
 
-        precision 0.682 (382/560)   recall 0.825 (382/463)   recall rewrite 0.699 (179/256)
-        recall by gold-pair Jaccard:  <0.2 2/24   0.2-0.28 6/50   0.28-0.4 80/94   0.4-0.6 103/104
-                                      >=0.6 191/191   (0.28-0.6: 183/198 = 0.924)
-        recall of merged sentences 22/33 = 0.667, of split ones 20/44 = 0.455
-        negatives linked 72/415; hard ones (J >= 0.25) 42/74 = 0.568
+        precision 0.700 (397/567)   recall 0.857 (397/463)   recall rewrite 0.754
+        recall by gold-pair Jaccard:  below 0.28 17/74   0.28-0.4 86/94   0.4-0.6 103/104   >=0.6 191/191
+                                      (0.28-0.6: 189/198 = 0.955)
+        recall of merged sentences 22/33 = 0.667, of split ones 23/44 = 0.523
+        negatives linked 85/415; hard ones (J >= 0.25) 50/74 = 0.676
 
-    A pair is 0.002 of precision or recall here, 0.004 of rewrite recall, 0.03 of merged recall.
-    The negative figures are ceilings: fewer linked is better.
+    Before article pairs were aligned (align.py) the same corpus gave precision 0.682, recall 0.825
+    and 72 negatives linked: alignment takes a loose neighbour of a copied sentence (Jaccard >= 0.1,
+    each the other's closest) as a rendering of it, which finds rewrites below 0.28 (17/74, was 8)
+    and also the same-speaker lines the generator puts beside copies. A pair is 0.002 of precision
+    or recall here, 0.004 of rewrite recall, 0.03 of merged recall. The negative figures are
+    ceilings: fewer linked is better.
     """
     m = synth.measure([7], settings=floor_settings(), workdir=tmp_path)[7]
     bins, ops = m["recall_bins"], m["recall_ops"]
@@ -402,15 +406,15 @@ def test_loader_on_natural_difficulty(tmp_path):
     m["recall_>=0.6"] = bins[">=0.6"]["recall"]
     m["recall_merge"], m["recall_split"] = ops["merge"]["recall"], ops["split"]["recall"]
     floors = [
-        ("precision", ">=", 0.675),  # measured 0.682 (382/560)
-        ("recall", ">=", 0.82),  # measured 0.825 (382/463)
-        ("recall_rewrite", ">=", 0.69),  # measured 0.699 (179/256)
-        ("recall_0.28-0.6", ">=", 0.915),  # measured 0.924 (183/198)
+        ("precision", ">=", 0.695),  # measured 0.700 (397/567)
+        ("recall", ">=", 0.85),  # measured 0.857 (397/463)
+        ("recall_rewrite", ">=", 0.745),  # measured 0.754
+        ("recall_0.28-0.6", ">=", 0.95),  # measured 0.955 (189/198)
         ("recall_>=0.6", ">=", 1.0),  # measured 191/191: exact and near-exact copies are always found
         ("recall_merge", ">=", 0.6),  # measured 0.667 (22/33)
-        ("recall_split", ">=", 0.4),  # measured 0.455 (20/44)
-        ("negatives_linked", "<=", 75),  # a ceiling: measured 72 of 415
-        ("hard_negatives_linked_share", "<=", 0.6),  # a ceiling: measured 42/74 = 0.568
+        ("recall_split", ">=", 0.5),  # measured 0.523 (23/44)
+        ("negatives_linked", "<=", 88),  # a ceiling: measured 85 of 415
+        ("hard_negatives_linked_share", "<=", 0.69),  # a ceiling: measured 50/74 = 0.676
     ]
     assert m["gold_pairs"] >= 400 and m["hard_negatives"] >= 40, m
     assert not failed_floors(m, floors), (failed_floors(m, floors), json.dumps(m, indent=1))
@@ -421,23 +425,26 @@ def test_loader_on_banded_design_check(tmp_path):
     seed 7, 40 stories (144 articles). Measured (`python scripts/synth_reuse.py measure --seeds 7
     --difficulty banded`):
 
-        precision 1.000 (382/382)   recall 0.982 (382/389)   recall rewrite 0.963 (182/189)
-        recall by gold-pair Jaccard:  0.28-0.4 45/50   0.4-0.6 137/139   >=0.6 200/200
-        negatives linked 0/427 (banded negatives are all below 0.25: none is "hard")
+        precision 0.937 (384/410)   recall 0.987 (384/389)   recall rewrite 0.974
+        recall by gold-pair Jaccard:  0.28-0.4 46/50   0.4-0.6 138/139   >=0.6 200/200
+        negatives linked 26/427 (banded negatives are all below 0.25: none is "hard")
 
-    True by construction for a 0.28 threshold: it shows the method does what it was built for,
-    nothing about news. A pair is 0.003 of precision or recall, 0.005 of rewrite recall.
+    Before article pairs were aligned: precision 1.000, recall 0.982, no negative linked. The 26
+    are own lines beside copied sentences that alignment takes as loose renderings (Jaccard 0.1 to
+    0.25, each the other's closest): the threshold this check was built around no longer applies
+    next to a copy. It shows the method does what it was built for, nothing about news. A pair is
+    0.003 of precision or recall, 0.005 of rewrite recall.
     """
     m = synth.measure([7], difficulty="banded", settings=floor_settings(), workdir=tmp_path)[7]
     m["recall_0.28-0.4"] = m["recall_bins"]["0.28-0.4"]["recall"]
     m["recall_>=0.6"] = m["recall_bins"][">=0.6"]["recall"]
     floors = [
-        ("precision", ">=", 0.995),  # measured 1.000
-        ("recall", ">=", 0.975),  # measured 0.982
-        ("recall_rewrite", ">=", 0.95),  # measured 0.963
-        ("recall_0.28-0.4", ">=", 0.85),  # measured 0.900 (45/50)
+        ("precision", ">=", 0.93),  # measured 0.937
+        ("recall", ">=", 0.98),  # measured 0.987
+        ("recall_rewrite", ">=", 0.965),  # measured 0.974
+        ("recall_0.28-0.4", ">=", 0.9),  # measured 0.920 (46/50)
         ("recall_>=0.6", ">=", 1.0),  # measured 200/200
-        ("negatives_linked", "<=", 0),  # measured 0 of 427
+        ("negatives_linked", "<=", 28),  # a ceiling: measured 26 of 427
     ]
     assert m["negatives"] >= 400 and m["hard_negatives"] == 0, m
     assert not failed_floors(m, floors), (failed_floors(m, floors), json.dumps(m, indent=1))
