@@ -131,3 +131,25 @@ async def test_real_loader_output(seed_db):
         data = (await ds.client.get(f"/{seed_db.stem}/-/provenance/trace.json?" + urlencode({"q": ptext[s:e]}))).json()
         found = {m["sentence_id"] for sent in data["sentences"] for m in sent["matches"]}
         assert sid in found, (sid, ptext[s:e])
+
+
+@pytest.mark.asyncio
+async def test_a_chinese_passage_is_traced(tmp_path):
+    """Sentences are split and weighed as the loader does: a Chinese sentence of 30 characters says as
+    much as 90 letters of an alphabet, and ends at 。."""
+    import json
+
+    from datasette_provenance.load import load_paths
+    from test_scripts import TEXTS
+
+    rows = [{"id": "a", "outlet": "Alpha", "published": "2022-02-03", "text": TEXTS["zh"]},
+            {"id": "b", "outlet": "Beta", "published": "2022-02-04", "text": TEXTS["zh"]}]
+    (tmp_path / "zh.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    load_paths(str(tmp_path / "zh.db"), [tmp_path / "zh.jsonl"])
+    pasted = "扎哈罗娃还呼吁，如果美军行动中出现平民伤亡，应当进行彻底调查。她没有说更多。"
+    ds = Datasette([str(tmp_path / "zh.db")])
+    data = (await ds.client.get("/zh/-/provenance/trace.json?" + urlencode({"q": pasted}))).json()
+    first, short = data["sentences"]
+    assert first["text"].endswith("调查。") and first["matchable"] and not short["matchable"]
+    assert {m["outlet"] for m in first["matches"]} == {"Alpha", "Beta"}
+    assert data["earliest"]["outlet"] == "Alpha"

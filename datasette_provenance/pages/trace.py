@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..candidates import is_link
-from ..segment import normal_form, split_sentences
+from ..segment import matchable_length, normal_form, split_sentences
 from ..signatures import Settings, band_keys, minhash_signatures, shingle_sets, similarity
 from ..store import PERIODS
 from .common import (
@@ -24,9 +24,6 @@ ROUTE = r"^/(?P<database>[^/]+)/-/provenance/trace(\.(?P<format>json))?$"
 TABLES = ("settings", "band_keys", "sentences", "paragraphs", "articles", "cluster_members")
 MAX_CHARS = 20_000
 MAX_CANDIDATES = 5_000  # stored sentences verified per request
-_REPRODUCIBLE = ("shingle", "normalisation", "shingle_hash")
-
-
 async def view(datasette, request):
     db = await open_database(datasette, request, TABLES)
     urls = Urls(datasette, db.name)
@@ -40,8 +37,7 @@ async def view(datasette, request):
         status = 400
     elif q.strip():
         settings = Settings.from_rows({r["key"]: r["value"] for r in await rows(db, "select key, value from settings")})
-        default = Settings()
-        if any(getattr(settings, k) != getattr(default, k) for k in _REPRODUCIBLE):
+        if settings.unreproducible():
             data["error"] = "This database was built with signature settings this version cannot reproduce."
             status = 400
         else:
@@ -59,7 +55,7 @@ async def trace(db, q: str, settings: Settings, urls: Urls) -> dict:
     for i, (s, e) in enumerate(split_sentences(q)):
         norm = normal_form(q[s:e])
         sentences.append({"index": i, "start": s, "end": e, "text": q[s:e], "norm": norm,
-                          "matchable": len(norm) >= settings.min_chars, "matches": []})
+                          "matchable": matchable_length(norm) >= settings.min_chars, "matches": []})
     matchable = [s for s in sentences if s["matchable"]]
     truncated = False
     if matchable:
