@@ -19,12 +19,10 @@ from .candidates import Link
 from .segment import normalise
 from .signatures import Settings, shingle_positions, shingle_sets, similarity
 from .store import next_id, select_in, sentence_norms
+from .templates import EDGE_PARAGRAPHS, mark_templates, outlet_templates
 
 MERGE_SHARE = 0.5  # share of cross-article pairs between two groups that must be links
 MAX_PAIRS = 4000  # cross pairs checked per merge; beyond this an even sample is checked
-TEMPLATE_ARTICLES = 3  # one outlet repeating a near-identical line in this many articles: boilerplate
-EDGE_PARAGRAPHS = 2  # paragraphs at either end of an article where templates (footers, standfirsts) live
-TEMPLATE_JACCARD = 0.8
 
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
 
@@ -74,42 +72,6 @@ def cluster(
             members[big].extend(members.pop(small))
     groups = [sorted(m) for m in members.values() if len({article_of[n] for n in m}) >= 2]
     return sorted(groups)
-
-
-def outlet_templates(
-    group: list[int],
-    article_of: dict[int, int],
-    outlet_of: dict[int, str | None],
-    similarity: Callable[[int, int], float],
-    at_edge: Callable[[int], bool] = lambda n: False,
-    neighbours: dict[int, set[int]] | None = None,
-) -> set[int]:
-    """Members that are one outlet's boilerplate: near-identical across several of its articles.
-
-    Three articles are enough anywhere; two when the line closes or opens both articles, where
-    footers and standfirst templates live. With ``neighbours`` (the linked sentences of each
-    member) only linked pairs are compared: a near-identical pair is always a link, and an outlet's
-    footer in thousands of articles would otherwise cost a quadratic number of comparisons.
-    """
-    by_outlet: dict[str, list[int]] = defaultdict(list)
-    for n in group:
-        if outlet_of[n]:
-            by_outlet[outlet_of[n]].append(n)
-    flagged: set[int] = set()
-    for outlet, nodes in by_outlet.items():
-        if len({article_of[n] for n in nodes}) < 2:
-            continue
-        for n in nodes:
-            near = nodes if neighbours is None else (m for m in neighbours.get(n, ()) if outlet_of.get(m) == outlet)
-            articles = {article_of[n]}
-            for m in near:  # stop at the first proof: a footer has thousands of twins
-                if article_of[m] in articles or similarity(n, m) < TEMPLATE_JACCARD:
-                    continue
-                articles.add(article_of[m])
-                if len(articles) >= TEMPLATE_ARTICLES or (at_edge(n) and at_edge(m)):
-                    flagged.add(n)
-                    break
-    return flagged
 
 
 def passage_span(positions: np.ndarray, shared: np.ndarray, norm_len: int, k: int) -> tuple[int, int] | None:
@@ -202,7 +164,7 @@ def recluster(
     aligned = set(select_in(conn, "select article_a, article_b from alignments where article_a in ({})", arts))
     kept = cluster(links, article_of, lambda x, y: (min(x, y), max(x, y)) in linked, content.__getitem__,
                    lambda p, q: (min(p, q), max(p, q)) in aligned)
-    _mark_templates(conn, templates)
+    mark_templates(conn, templates)
     next_new = max([next_id(conn, "clusters")] + [c + 1 for c in old_clusters])
     taken: set[int] = set()
     for g in kept:  # a cluster keeps the lowest id it had, so links to it stay valid across loads
@@ -345,11 +307,3 @@ def _links_touching(conn: sqlite3.Connection, nodes: set[int]) -> list[tuple[int
                      nodes, repeat=2)
 
 
-def _mark_templates(conn: sqlite3.Connection, templates: set[int]) -> None:
-    if not templates:
-        return
-    select_in(conn, "update sentences set kind = 'template' where id in ({})", templates)
-    select_in(conn, """update paragraphs set kind = 'template', boilerplate = 1 where id in (
-                          select paragraph_id from sentences where id in ({}))
-                        and not exists (select 1 from sentences s where s.paragraph_id = paragraphs.id
-                                        and s.kind in ('text', 'title'))""", templates)

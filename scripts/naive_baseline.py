@@ -41,7 +41,7 @@ from pathlib import Path
 from datasketch import MinHash, MinHashLSH
 
 from datasette_provenance.candidates import is_link
-from datasette_provenance.clusters import outlet_templates
+from datasette_provenance.templates import outlet_templates
 from datasette_provenance.ingest import Article, read_paths
 from datasette_provenance.segment import normalise, segment
 from datasette_provenance.signatures import Settings

@@ -1,6 +1,7 @@
 import numpy as np
 
-from datasette_provenance.clusters import cluster, outlet_templates, passage_span
+from datasette_provenance.clusters import cluster, passage_span
+from datasette_provenance.templates import outlet_templates
 
 
 def test_weak_links_do_not_chain_statements():
