@@ -155,7 +155,7 @@ def recluster(
     outlets = {outlet_of[n] for n in nodes}
     earlier = [t for t in sorted(old_templates) if outlet_of[t] in outlets]
     templates = outlet_templates(nodes + earlier, article_of, outlet_of, lambda x, y: sim(x, y)[0],
-                                            edge.__contains__, neighbours) - set(earlier)
+                                 edge.__contains__, neighbours, conn=conn) - set(earlier)
     links = _grounded(links, article_of, templates | set(earlier))
     linked = {(a, b) for a, b, _, _ in links}
     # Only stored links count (a pair the alignment of its articles turned down must not come back here),

@@ -25,6 +25,7 @@ def outlet_templates(
     similarity: Callable[[int, int], float],
     at_edge: Callable[[int], bool] = lambda n: False,
     neighbours: dict[int, set[int]] | None = None,
+    conn: sqlite3.Connection | None = None,
 ) -> set[int]:
     """Members that are one outlet's boilerplate: near-identical across several of its articles.
 
@@ -32,6 +33,7 @@ def outlet_templates(
     footers and standfirst templates live. With ``neighbours`` (the linked sentences of each
     member) only linked pairs are compared: a near-identical pair is always a link, and an outlet's
     footer in thousands of articles would otherwise cost a quadratic number of comparisons.
+    ``conn``, when given, is the corpus: what else the articles share and when they appeared.
     """
     by_outlet: dict[str, list[int]] = defaultdict(list)
     for n in group:
