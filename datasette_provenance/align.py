@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .candidates import Link, is_link
+from .candidates import Link
 from .segment import normal_form
 from .signatures import Settings, shingle_sets
 from .store import select_in
@@ -49,67 +49,92 @@ class Aligned:
 
 def overlaps(sets_a: list[np.ndarray], sets_b: list[np.ndarray]) -> np.ndarray:
     """(len(sets_a), len(sets_b)) counts of shared shingles, from sorted unique arrays, in one pass."""
-    n, m = len(sets_a), len(sets_b)
-    counts = np.zeros((n, m), dtype=np.int64)
-    if not n or not m:
+    counts = _overlaps(_Index(sets_a), _Index(sets_b), limit=None)
+    assert counts is not None
+    return counts
+
+
+class _Index:
+    """One article's sentences' shingles as flat arrays, built once however many pairs it is in."""
+
+    def __init__(self, sets: list[np.ndarray]):
+        self.n = len(sets)
+        self.sizes = np.array([len(x) for x in sets], dtype=np.int64)
+        self.values = np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint32)
+        self.rows = np.repeat(np.arange(self.n), self.sizes)
+        order = np.argsort(self.values, kind="stable")
+        self.sorted_values, self.sorted_rows = self.values[order], self.rows[order]
+
+
+def _overlaps(a: _Index, b: _Index, limit: int | None) -> np.ndarray | None:
+    """Shared-shingle counts of every sentence pair, or None when counting would expand more than
+    ``limit`` (sentence, sentence, shingle) triples (articles of one sentence repeated thousands of times)."""
+    counts = np.zeros((a.n, b.n), dtype=np.int64)
+    if not a.n or not b.n or not len(a.values) or not len(b.values):
         return counts
-    va = np.concatenate(sets_a)
-    vb = np.concatenate(sets_b)
-    if not len(va) or not len(vb):
-        return counts
-    ra = np.repeat(np.arange(n), [len(s) for s in sets_a])
-    rb = np.repeat(np.arange(m), [len(s) for s in sets_b])
-    order = np.argsort(vb, kind="stable")
-    vb, rb = vb[order], rb[order]
-    lo = np.searchsorted(vb, va, side="left")
-    hits = np.searchsorted(vb, va, side="right") - lo
-    keep = hits > 0
-    if not keep.any():
-        return counts
-    lo, hits, ra = lo[keep], hits[keep], ra[keep]
+    lo = np.searchsorted(b.sorted_values, a.values, side="left")
+    hits = np.searchsorted(b.sorted_values, a.values, side="right") - lo
     total = int(hits.sum())
+    if limit is not None and total > limit:
+        return None
+    if not total:
+        return counts
+    keep = hits > 0
+    lo, hits, ra = lo[keep], hits[keep], a.rows[keep]
     first = np.repeat(np.cumsum(hits) - hits, hits)
-    cols = rb[np.repeat(lo, hits) + np.arange(total) - first]
+    cols = b.sorted_rows[np.repeat(lo, hits) + np.arange(total) - first]
     np.add.at(counts, (np.repeat(ra, hits), cols), 1)
     return counts
 
 
 def align(
-    sets_a: list[np.ndarray],
-    sets_b: list[np.ndarray],
+    sets_a: list[np.ndarray] | _Index,
+    sets_b: list[np.ndarray] | _Index,
     settings: Settings,
     numbers_a: list[frozenset[str]] | None = None,
     numbers_b: list[frozenset[str]] | None = None,
     short_a: list[bool] | None = None,
     short_b: list[bool] | None = None,
     extend: bool = True,
-) -> list[Aligned]:
-    """The aligned sentence pairs of two articles (sentences in reading order), or none.
+) -> list[Aligned] | None:
+    """The aligned sentence pairs of two articles (sentences in reading order), or none; None when
+    the two are too large to compare sentence by sentence (``MAX_CELLS``, ``MAX_SHARED``).
 
     Sentences marked short (too generic to prove reuse on their own) never anchor, but are aligned
     next to pairs that do. Without ``extend`` only anchors are kept: two articles of one outlet
     share its house lines, and what sits next to a footer is not reuse."""
-    inter = overlaps(sets_a, sets_b)
+    a = sets_a if isinstance(sets_a, _Index) else _Index(sets_a)
+    b = sets_b if isinstance(sets_b, _Index) else _Index(sets_b)
+    if a.n * b.n > MAX_CELLS:
+        return None
+    inter = _overlaps(a, b, MAX_SHARED)
+    if inter is None:
+        return None
     if not inter.any():
         return []
-    size_a = np.array([len(s) for s in sets_a], dtype=np.float64)[:, None]
-    size_b = np.array([len(s) for s in sets_b], dtype=np.float64)[None, :]
+    size_a, size_b = a.sizes.astype(np.float64)[:, None], b.sizes.astype(np.float64)[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         jac = np.nan_to_num(inter / (size_a + size_b - inter))
         con = np.nan_to_num(inter / np.minimum(size_a, size_b))
-    candidates = [
-        (int(i), int(j)) for i, j in zip(*np.nonzero(inter))
-        if is_link(jac[i, j], con[i, j], settings) and not _numbers_disagree(numbers_a, numbers_b, int(i), int(j))
-        and not (short_a and short_a[i]) and not (short_b and short_b[j])]
-    got = {(i, j): Aligned(i, j, float(jac[i, j]), float(con[i, j]), True, int(inter[i, j])) for i, j in candidates}
+    passing = (inter > 0) & ((jac >= settings.jaccard)
+                             | ((con >= settings.containment) & (jac >= settings.containment_jaccard)))
+    if short_a:
+        passing[np.array(short_a, dtype=bool), :] = False
+    if short_b:
+        passing[:, np.array(short_b, dtype=bool)] = False
+    got = {(int(i), int(j)): Aligned(int(i), int(j), float(jac[i, j]), float(con[i, j]), True, int(inter[i, j]))
+           for i, j in zip(*np.nonzero(passing)) if not _numbers_disagree(numbers_a, numbers_b, int(i), int(j))}
     if not got:
         return []
     if extend:
         _extend(got, jac, con, inter, settings)
-    kept = sorted(got.values(), key=lambda p: (p.a, p.b))
-    long_a = len(sets_a) - sum(short_a or ())
-    long_b = len(sets_b) - sum(short_b or ())
-    if min(long_a, long_b) > 1 and (len({p.a for p in kept}) == 1 or len({p.b for p in kept}) == 1):
+    return _supported(sorted(got.values(), key=lambda p: (p.a, p.b)),
+                      a.n - sum(short_a or ()), b.n - sum(short_b or ()), settings)
+
+
+def _supported(kept: list[Aligned], long_a: int, long_b: int, settings: Settings) -> list[Aligned]:
+    """The pairs, or none when they come down to one loose match between two longer texts."""
+    if kept and min(long_a, long_b) > 1 and (len({p.a for p in kept}) == 1 or len({p.b for p in kept}) == 1):
         best = max(kept, key=lambda p: (p.jaccard, p.shared))  # one sentence on a side: one piece of evidence
         if best.jaccard < settings.lone_jaccard and best.shared < settings.lone_shared:
             return []
@@ -183,7 +208,7 @@ def coverage(aligned: list[Aligned], chars_a: np.ndarray, chars_b: np.ndarray) -
             float(chars_b[rows_b].sum() / total_b) if total_b else 0.0)
 
 
-# Work bounds per article pair: a pair of giant articles is aligned on its anchors alone.
+# Work bounds per article pair: a pair of giant articles keeps the passing pairs it has.
 MAX_CELLS = 400_000  # sentence pairs compared (about 630 matchable sentences a side)
 MAX_SHARED = 4_000_000  # shared-shingle occurrences expanded while counting overlaps
 
@@ -191,11 +216,13 @@ MAX_SHARED = 4_000_000  # shared-shingle occurrences expanded while counting ove
 def align_new(
     conn: sqlite3.Connection, links: list[Link], shingles: dict[int, np.ndarray], settings: Settings
 ) -> list[tuple[int, int, float, float, int]]:
-    """Align every article pair the new links join; store each kept pair's figures in ``alignments``.
+    """Align every article pair the new links join; store each pair's figures in ``alignments``.
 
     Returns the links to store: (sentence_a, sentence_b, jaccard, containment, aligned), ``aligned``
     being 1 for a pair that holds only because its articles align around it. Pairs of articles are
-    aligned once, when the later of the two is loaded: both are whole by then.
+    aligned once, when the later of the two is loaded: both are whole by then. Two articles of one
+    outlet keep the passing pairs they have, checked for support only: most such pairs share
+    nothing but house lines, and comparing them sentence by sentence would be most of a load's work.
     """
     if not links:
         return []
@@ -206,17 +233,21 @@ def align_new(
     for aid, content_hash, name in select_in(conn, "select id, content_hash, outlet from articles where id in ({})",
                                              sorted(involved)):
         digest[aid], outlet[aid] = content_hash, name
-    # Each pair is aligned one way round, decided by content, so that it aligns alike in any load order.
-    pairs = sorted({tuple(sorted((article_of[a], article_of[b]), key=lambda x: (digest[x], x))) for a, b, *_ in links})
-    texts = _matchable(conn, involved, shingles, settings)
+    by_pair: dict[tuple[int, int], list[Link]] = {}
+    for link in links:
+        # Each pair is aligned one way round, decided by content, so that it aligns alike in any load order.
+        x, y = sorted((article_of[link[0]], article_of[link[1]]), key=lambda n: (digest[n], n))
+        by_pair.setdefault((x, y), []).append(link if article_of[link[0]] == x else (link[1], link[0], *link[2:]))
+    compared = {n for x, y in by_pair if outlet[x] is None or outlet[x] != outlet[y] for n in (x, y)}
+    texts = _matchable(conn, involved, compared, shingles, settings)
     out, rows = [], []
-    for x, y in pairs:
+    for (x, y), pair_links in sorted(by_pair.items()):
         mx, my = texts[x], texts[y]
-        if len(mx.ids) * len(my.ids) > MAX_CELLS or _shared_occurrences(mx.sets, my.sets) > MAX_SHARED:
-            kept = _anchors_only(links, article_of, x, y, mx.ids, my.ids)
-        else:
-            kept = align(mx.sets, my.sets, settings, mx.numbers, my.numbers, mx.short, my.short,
-                         extend=outlet[x] is None or outlet[x] != outlet[y])
+        kept = None
+        if x in compared and y in compared and (outlet[x] is None or outlet[x] != outlet[y]):
+            kept = align(mx.index(), my.index(), settings, mx.numbers, my.numbers, mx.short, my.short)
+        if kept is None:  # one outlet's pair, or too large to compare: the passing pairs it has
+            kept = _supported(_given(pair_links, mx, my), mx.long, my.long, settings)
         if not kept:  # remembered, so that clustering knows the two texts touch
             rows.append((min(x, y), max(x, y), 0, 0, 0.0, 0.0))
             continue
@@ -232,30 +263,6 @@ def align_new(
     return sorted(set(out))
 
 
-def _matchable(conn: sqlite3.Connection, articles: set[int], shingles: dict[int, np.ndarray], settings: Settings):
-    """Each article's matchable sentences in reading order: ids, shingle sets, numbers, lengths.
-
-    Lines already flagged as an outlet's template are included: whether a line is a template is
-    decided from its links, so it must be linked whatever was loaded before it."""
-    rows = select_in(conn, 'select s.id, s.article_id, substr(p.text, s.start + 1, s."end" - s.start), s.kind'
-                           " from sentences s join paragraphs p on p.id = s.paragraph_id"
-                           " where s.article_id in ({}) and s.kind in ('text', 'title', 'template', 'short')",
-                     sorted(articles))
-    rows.sort()
-    norms = [normal_form(text) for _, _, text, *_ in rows]
-    missing = [i for i, (sid, *_) in enumerate(rows) if sid not in shingles]
-    computed = dict(zip(missing, shingle_sets([norms[i] for i in missing], settings.k)))
-    by_article: dict[int, Matchable] = {a: Matchable([], [], [], [], []) for a in articles}
-    for i, (sid, aid, _, kind) in enumerate(rows):
-        m = by_article[aid]
-        m.ids.append(sid)
-        m.sets.append(shingles[sid] if sid in shingles else computed[i])
-        m.numbers.append(frozenset(t for t in norms[i].split() if t.isdigit()))
-        m.chars.append(len(norms[i]))
-        m.short.append(kind == "short")
-    return by_article
-
-
 @dataclass
 class Matchable:
     """An article's sentences that can be aligned, in reading order."""
@@ -265,21 +272,56 @@ class Matchable:
     numbers: list[frozenset[str]]
     chars: list[int]
     short: list[bool]  # too short to anchor
+    sizes: list[int]  # shingles in each
+    _index: _Index | None = None
+
+    @property
+    def long(self) -> int:
+        return len(self.ids) - sum(self.short)
+
+    def index(self) -> _Index:
+        if self._index is None:
+            self._index = _Index(self.sets)
+        return self._index
 
 
-def _shared_occurrences(sets_a: list[np.ndarray], sets_b: list[np.ndarray]) -> int:
-    """How many (sentence, sentence, shingle) triples counting the overlaps would expand."""
-    va = np.concatenate(sets_a) if sets_a else np.zeros(0, np.uint32)
-    vb = np.sort(np.concatenate(sets_b)) if sets_b else np.zeros(0, np.uint32)
-    return int((np.searchsorted(vb, va, side="right") - np.searchsorted(vb, va, side="left")).sum())
+def _matchable(conn: sqlite3.Connection, articles: set[int], compared: set[int], shingles: dict[int, np.ndarray],
+               settings: Settings) -> dict[int, Matchable]:
+    """Each article's matchable sentences in reading order; shingle sets only for ``compared`` ones.
+
+    Lines already flagged as an outlet's template are included: whether a line is a template is
+    decided from its links, so it must be linked whatever was loaded before it."""
+    rows = select_in(conn, 'select s.id, s.article_id, substr(p.text, s.start + 1, s."end" - s.start), s.kind'
+                           " from sentences s join paragraphs p on p.id = s.paragraph_id"
+                           " where s.article_id in ({}) and s.kind in ('text', 'title', 'template', 'short')",
+                     sorted(articles))
+    rows.sort()
+    norms = [normal_form(text) for _, _, text, *_ in rows]
+    missing = [i for i, (sid, aid, *_) in enumerate(rows) if sid not in shingles and aid in compared]
+    computed = dict(zip(missing, shingle_sets([norms[i] for i in missing], settings.k)))
+    by_article: dict[int, Matchable] = {a: Matchable([], [], [], [], [], []) for a in articles}
+    empty = np.zeros(0, dtype=np.uint32)
+    for i, (sid, aid, _, kind) in enumerate(rows):
+        m = by_article[aid]
+        m.ids.append(sid)
+        m.sets.append(shingles[sid] if sid in shingles else computed.get(i, empty))
+        m.numbers.append(frozenset(t for t in norms[i].split() if t.isdigit()))
+        m.chars.append(len(norms[i]))
+        m.short.append(kind == "short")
+        m.sizes.append(max(len(norms[i]) - settings.k + 1, 0))  # an upper bound where the set is not made
+    return by_article
 
 
-def _anchors_only(links, article_of, x, y, ids_x, ids_y) -> list[Aligned]:
-    row_x = {s: i for i, s in enumerate(ids_x)}
-    row_y = {s: i for i, s in enumerate(ids_y)}
+def _given(links: list[Link], mx: Matchable, my: Matchable) -> list[Aligned]:
+    """The passing pairs of two articles (first sentence in ``mx``), as aligned anchors, but for those
+    whose numbers share none."""
+    row_x = {s: i for i, s in enumerate(mx.ids)}
+    row_y = {s: i for i, s in enumerate(my.ids)}
     kept = []
     for a, b, j, c in links:
-        if {article_of[a], article_of[b]} == {x, y} and x != y:
-            a, b = (a, b) if article_of[a] == x else (b, a)
-            kept.append(Aligned(row_x[a], row_y[b], j, c, True, 0))
-    return kept
+        i, k = row_x[a], row_y[b]
+        if _numbers_disagree(mx.numbers, my.numbers, i, k):
+            continue
+        size_a, size_b = len(mx.sets[i]) or mx.sizes[i], len(my.sets[k]) or my.sizes[k]
+        kept.append(Aligned(i, k, j, c, True, round(j * (size_a + size_b) / (1 + j))))  # shared, from Jaccard
+    return sorted(kept, key=lambda p: (p.a, p.b))

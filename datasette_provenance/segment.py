@@ -207,7 +207,7 @@ def language_of(text: str, given: str | None = None) -> str:
     py3langid's guess from its opening (its model ships in the wheel; nothing is fetched)."""
     if given and (m := re.match(r"\s*([A-Za-z]{2,3})(?:$|[-_\s])", given)):
         return m.group(1).lower()
-    sample = text[:1000]
+    sample = text[:400]
     if not _LETTER.search(sample):
         return DEFAULT_LANGUAGE
     return _identifier().classify(sample)[0]
