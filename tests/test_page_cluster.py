@@ -11,6 +11,7 @@ from datasette.app import Datasette
 from test_permissions import XSS_OUTLET, build_corpus
 
 from datasette_provenance.pages.cluster import render_diff, word_diff
+from datasette_provenance.pages.common import cluster_label
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +172,27 @@ async def test_real_loader_output(seed_db):
         html = (await ds.client.get(f"/{name}/-/provenance/cluster/{cid}")).text
         assert html.count('<li class="prov-member') == min(count, 50)
     conn.close()
+
+
+@pytest.mark.asyncio
+async def test_a_cluster_is_named_by_its_opening_words(corpus):
+    cid = cluster_with(corpus, "ready to cooperate with all interested countries")
+    ds = Datasette([str(corpus)])
+    html = (await ds.client.get(f"/corpus/-/provenance/cluster/{cid}")).text
+    conn = sqlite3.connect(corpus)
+    text = conn.execute("select text from clusters where id = ?", (cid,)).fetchone()[0]
+    conn.close()
+    label = cluster_label(text)
+    assert label.endswith("…") and text.startswith(label[:-1]) and len(label) <= 61
+    h1 = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+    assert label.replace('"', "&#34;") in h1 and f"statement {cid}" in h1
+    overview = (await ds.client.get("/corpus/-/provenance")).text
+    assert "<th>Shared passage</th>" in overview and "<th>Statement</th>" not in overview
+
+
+def test_cluster_label_cuts_on_a_word_and_escapes_nothing_itself():
+    assert cluster_label("Short enough.") == "Short enough."
+    assert cluster_label("  Spaces   and\nnewlines  collapse ") == "Spaces and newlines collapse"
+    long = "Moscow said it was ready to cooperate with all interested countries in the interests of a response"
+    assert cluster_label(long) == "Moscow said it was ready to cooperate with all interested…"
+    assert cluster_label(None) == "" and cluster_label("x" * 80) == "x" * 60 + "…"

@@ -15,7 +15,7 @@ from datasette.utils.asgi import NotFound
 from markupsafe import Markup
 
 from .common import (
-    Urls, base_context, evidence_html, evidence_json, html, int_param, json_response, open_database,
+    Urls, base_context, cluster_label, evidence_html, evidence_json, html, int_param, json_response, open_database,
     rows, rows_in, wants_json,
 )
 
@@ -37,7 +37,7 @@ async def view(datasette, request):
                                 " where article_id = ? order by position", [aid])
     spans = await rows(db, """
         select m.cluster_id, m.paragraph_id, m.sentence_id, m.start, m."end", c.articles as cluster_articles,
-               c.outlets as cluster_outlets
+               c.outlets as cluster_outlets, c.text as cluster_text
         from cluster_members m join clusters c on c.id = m.cluster_id
         where m.article_id = ?
     """, [aid])
@@ -65,6 +65,7 @@ async def view(datasette, request):
             "number": n,
             "cluster_id": s["cluster_id"],
             "cluster_url": urls.cluster(s["cluster_id"]),
+            "cluster_label": cluster_label(s["cluster_text"]),
             "cluster_articles": s["cluster_articles"],
             "cluster_outlets": s["cluster_outlets"],
             "paragraph_id": s["paragraph_id"],

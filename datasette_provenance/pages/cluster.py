@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from ..segment import normalise
 from .common import (
-    Urls, base_context, evidence_html, evidence_json, html, int_param, json_response, open_database,
+    Urls, base_context, cluster_label, evidence_html, evidence_json, html, int_param, json_response, open_database,
     page_param, rows, rows_in, same_day_tie, timeline_key, wants_json,
 )
 
@@ -99,6 +99,7 @@ async def view(datasette, request):
     data = {
         "database": db.name,
         "cluster": cluster,
+        "label": cluster_label(cluster["text"]),
         "origin": origin_info,
         "members": [{k: v for k, v in m.items() if k != "paragraph_text"} for m in shown],
         "members_pagination": pagination,
@@ -111,7 +112,7 @@ async def view(datasette, request):
         return json_response(data)
     for m in shown:
         m["diff_html"] = render_diff(m["diff"])
-    context = base_context(db.name, urls, f"Statement {cid}", urls.cluster(cid, "json"))
+    context = base_context(db.name, urls, cluster_label(cluster["text"]) or f"Statement {cid}", urls.cluster(cid, "json"))
     context.update(data)
     context["members"] = shown
     context["cluster_outlets"] = sorted({m["outlet"] or "(unknown)" for m in members})

@@ -366,3 +366,13 @@ def base_context(database: str, urls: Urls, title: str, json_url: str | None = N
         "css_url": urls.static("provenance.css"),
         "js_url": urls.static("provenance.js"),
     }
+
+
+def cluster_label(text: str | None, limit: int = 60) -> str:
+    """A shared passage named by its opening words (whole words, about ``limit`` characters), so a
+    reader knows which statement a link leads to without opening it."""
+    words = " ".join((text or "").split())
+    if len(words) <= limit:
+        return words
+    cut = words[:limit + 1].rsplit(" ", 1)[0] if " " in words[:limit + 1] else words[:limit]
+    return cut.rstrip(",;:–—-") + "…"
