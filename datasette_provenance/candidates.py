@@ -1,10 +1,15 @@
 """Candidate sentence pairs: band keys stored and looked up, collisions paired, verified exactly.
 
 A candidate is only a hint: every one is verified exactly (``verify_pairs``) before it can become
-a link. Buckets that many sentences share (formulaic phrases) are not expanded into all their
-pairs; each member is paired with its ``max_bucket`` predecessors instead, which keeps real wire
-copy connected (true copies share many bands) while bounding the work. The band keys live in
-SQLite (by period with a window), so later loads and the Trace page look them up.
+a link. Buckets that many articles share (a footer, a formulaic phrase) are not expanded into all
+their pairs: a bucket's *heads* are the rows of its ``max_bucket`` articles of smallest content
+key (text digest, then external id), and a pair is a candidate only when one side is a head. That
+is a function of the bucket's final membership, never of the load order; an incremental load meets
+it exactly because it reads each touched bucket whole, pairs a new head with every member, and
+re-derives the article pairs whose only candidate went through a head that a new article displaced
+(``LinkedBatch.withdrawn``). Rows of one article in one bucket count up to ``PER_ARTICLE`` (in
+reading order): an article of near-repeated sentences would otherwise pair quadratically. The band
+keys live in SQLite (by period with a window), so later loads and the Trace page look them up.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from . import store
 from .dates import NO_DAY
 from .prepare import PreparedBatch
 from .signatures import (
-    Settings, distinct, minhash_signatures, overlap_ratios, shingle_sets, sketch_jaccard, sketches, worth_comparing,
+    Settings, band_keys, distinct, minhash_signatures, overlap_ratios, shingle_sets, sketch_jaccard, sketches, worth_comparing,
 )
 from .store import select_in, sentence_norms
 
@@ -39,6 +44,18 @@ class NewSentences:
 
 
 
+PER_ARTICLE = 4  # rows of one article a bucket pairs, in reading order
+
+
+@dataclass
+class LinkedBatch:
+    """What the candidate stage found for a batch."""
+
+    links: list[Link]  # pairs that pass the rule, not yet stored (the alignment of their articles decides)
+    shingles: dict[int, np.ndarray]  # shingle sets of the sentences involved, for alignment and clustering
+    withdrawn: set[int]  # sentences whose links were deleted: re-derived article pairs, to recluster
+
+
 def link_new_sentences(
     conn: sqlite3.Connection,
     new: NewSentences,
@@ -46,15 +63,13 @@ def link_new_sentences(
     first_new: int,
     settings: Settings,
     counts: Counter[str],
-) -> tuple[list[Link], dict[int, np.ndarray]]:
+) -> LinkedBatch:
     """Band keys for the new sentences, candidates against everything stored, exact verification.
 
-    Returns the sentence pairs that pass the rule (not yet stored: the alignment of their articles
-    decides) and the shingle sets of the sentences involved, which alignment and clustering reuse.
     ``counts`` gains the candidate pairs and those compared exactly.
     """
     if not len(new.id):
-        return [], {}
+        return LinkedBatch([], {}, set())
     ids = new.id
     sets = batch.sets(new.row.tolist())
     sigs = batch.signatures[new.row]
@@ -70,28 +85,87 @@ def link_new_sentences(
     conn.executemany("insert into sketches(sentence_id, sketch, size, day) values (?, ?, ?, ?)",
                      zip(ids.tolist(), map(bytes, new_sketches), sizes.tolist(),
                          [None if d == NO_DAY else d for d in new.day.tolist()]))
-    batch_keys = "[" + ",".join(map(str, distinct(flat_keys[by_key]).tolist())) + "]"  # one parameter, for json_each
-    lo, hi = _day_range(new.day, settings.window)
-    periods = _periods_within(conn, lo, hi, settings.window)
-    hits = conn.execute(
-        hits_sql(bool(settings.window)),
-        {"none": NO_DAY, "keys": batch_keys, "periods": json.dumps(periods), "first": first_new, "lo": lo, "hi": hi,
-         "bucket": settings.max_bucket},
-    ).fetchall()
-    old_hit = np.array(hits, dtype=np.int64).reshape(-1, 4)
-    new_articles = np.repeat(new.article, keys.shape[1])
-    pairs = band_pairs(np.concatenate((old_hit[:, 0], flat_keys)), np.concatenate((old_hit[:, 1], flat_ids)),
-                       np.concatenate((old_hit[:, 2], new_articles)), first_new, settings.max_bucket)
+    old = _bucket_rows(conn, distinct(flat_keys[by_key]), new.day, first_new, settings)
+    rows = old.concat(_Rows(flat_periods, flat_keys, flat_ids, np.repeat(new.article, keys.shape[1]),
+                            np.repeat(new.day, keys.shape[1])))
+    rank = _article_ranks(conn, rows.article)
+    is_new = rows.sid >= first_new
+    keep, head = bucket_heads(rows, rank, settings.max_bucket)
+    pairs = band_pairs(rows, keep, head, is_new)
     if settings.window:
-        pairs = _within_window(pairs, np.concatenate((old_hit[:, 1], ids)), np.concatenate((old_hit[:, 3], new.day)),
-                               settings.window)
+        pairs = _within_window(pairs, rows.sid, rows.day, settings.window)
     shingles = dict(zip(ids.tolist(), sets))
     article_of = dict(zip(ids.tolist(), new.article.tolist()))
+    links = _checked(conn, pairs, shingles, article_of, (ids, new_sketches, sizes), settings, counts)
+    # Heads a new article displaced: the article pairs whose candidates went through them are re-derived.
+    old_rows = ~is_new
+    keep_before, head_before = bucket_heads(rows.take(old_rows), rank[old_rows], settings.max_bucket)
+    displaced = np.zeros(len(rows.sid), dtype=bool)
+    displaced[np.flatnonzero(old_rows)] = head_before & keep_before
+    displaced &= ~head
+    withdrawn: set[int] = set()
+    if displaced.any():
+        affected = _displaced_pairs(rows, keep & ~head & ~is_new, displaced, settings.window)
+        again, withdrawn = _rederive(conn, affected, shingles, article_of, settings, counts)
+        links = sorted(set(links) | set(again))
+    return LinkedBatch(links, shingles, withdrawn)
+
+
+@dataclass
+class _Rows:
+    """Band-key rows: one per sentence and band key."""
+
+    period: np.ndarray
+    key: np.ndarray
+    sid: np.ndarray
+    article: np.ndarray
+    day: np.ndarray
+
+    def concat(self, other: "_Rows") -> "_Rows":
+        return _Rows(*(np.concatenate((a, b)) for a, b in zip(self.fields(), other.fields())))
+
+    def take(self, which: np.ndarray) -> "_Rows":
+        return _Rows(*(a[which] for a in self.fields()))
+
+    def fields(self) -> tuple[np.ndarray, ...]:
+        return self.period, self.key, self.sid, self.article, self.day
+
+
+def _bucket_rows(conn: sqlite3.Connection, keys: np.ndarray, days: np.ndarray, first: int,
+                 settings: Settings) -> _Rows:
+    """Every stored row (below sentence ``first``) of these band keys in the periods sentences of
+    these days can reach: whole buckets, so that their heads are known."""
+    lo, hi = _day_range(days, settings.window)
+    periods = _periods_within(conn, lo, hi, settings.window)
+    hits = conn.execute(hits_sql(bool(settings.window)), {
+        "none": NO_DAY, "keys": "[" + ",".join(map(str, keys.tolist())) + "]", "periods": json.dumps(periods),
+        "first": first}).fetchall()
+    a = np.array(hits, dtype=np.int64).reshape(-1, 5)
+    return _Rows(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4])
+
+
+def _article_ranks(conn: sqlite3.Connection, articles: np.ndarray) -> np.ndarray:
+    """Each row's article's place in content order (text digest, then external id): not its id,
+    which follows the load order."""
+    ids = distinct(np.sort(articles))
+    found = dict((aid, (digest, ext)) for aid, digest, ext in select_in(
+        conn, "select id, content_hash, external_id from articles where id in ({})", ids.tolist()))
+    by_content = sorted(ids.tolist(), key=found.__getitem__)
+    place = np.empty(len(ids), dtype=np.int64)
+    place[np.searchsorted(ids, by_content)] = np.arange(len(ids))
+    return place[np.searchsorted(ids, articles)]
+
+
+def _checked(conn: sqlite3.Connection, pairs: np.ndarray, shingles: dict[int, np.ndarray], article_of: dict[int, int],
+             known: tuple[np.ndarray, np.ndarray, np.ndarray], settings: Settings, counts: Counter[str]) -> list[Link]:
+    """The candidates that pass: screened by their sketches, then compared exactly. ``known``: ids,
+    sketches and sizes of sentences not stored yet; ``shingles`` and ``article_of`` gain the stored ones."""
+    ids, known_sketches, known_sizes = known
     old = sorted({n for n in pairs.ravel().tolist() if n not in shingles})
     old_ids, old_sketches, old_sizes = _stored_sketches(conn, old, settings)
     all_ids = np.concatenate((ids, old_ids))
-    all_sketches = np.concatenate((new_sketches, old_sketches))
-    all_sizes = np.concatenate((sizes, old_sizes))
+    all_sketches = np.concatenate((known_sketches, old_sketches))
+    all_sizes = np.concatenate((known_sizes, old_sizes))
     at = _rows_of(all_ids, pairs)  # sketch row of each pair member
     counts["candidates"] += len(pairs)
     estimate = sketch_jaccard(all_sketches[at[:, 0]], all_sketches[at[:, 1]])
@@ -100,28 +174,26 @@ def link_new_sentences(
     stored = sentence_norms(conn, sorted({n for n in pairs.ravel().tolist() if n not in shingles}))
     shingles.update(zip(stored, shingle_sets([norm for _, norm in stored.values()], settings.k)))
     article_of.update({sid: aid for sid, (aid, _) in stored.items()})
-    return verify_pairs(pairs, shingles, article_of, settings), shingles
+    return verify_pairs(pairs, shingles, article_of, settings)
 
 
 def hits_sql(window: bool) -> str:
-    """The latest stored rows of each of a batch's band keys: the predecessors band_pairs pairs with.
+    """Every stored row of a batch's band keys in the periods it reaches: (period, key, sentence,
+    article, day). Whole buckets, not the rows near the batch's days: a bucket's heads depend on all of it.
 
     Named parameters: ``periods`` and ``keys`` (JSON lists), ``first`` (the batch's first sentence),
-    ``bucket`` (rows kept per key), ``none`` (the day of undated rows), ``lo``/``hi`` (stored days in reach).
+    ``none`` (the day of undated rows).
     """
     # Each hit's day costs a lookup per hit (through the small covering index, not the sketch rows);
     # without a window no day is needed, and that lookup would double the query's cost.
-    day, in_window = ("coalesce(k.day, :none)", "left join sketches k indexed by sketches_day"
-                      " on k.sentence_id = b.sentence_id where (k.day is null or k.day between :lo and :hi) and"
-                      ) if window else (":none", "where")
-    return f"""select h.key, h.sentence_id, s.article_id, h.day from (
-             select b.key, b.sentence_id, {day} as day,
-                    row_number() over (partition by b.key order by b.sentence_id desc) as rank
-             from json_each(:periods) u cross join json_each(:keys) t  -- in this order: one seek a key
-             cross join band_keys b on b.period = u.value and b.key = t.value
-             {in_window} b.sentence_id < :first) h
-           join sentences s on s.id = h.sentence_id
-           where h.rank <= :bucket"""
+    day, join = ("coalesce(k.day, :none)", "left join sketches k indexed by sketches_day on k.sentence_id = b.sentence_id"
+                 ) if window else (":none", "")
+    return f"""select b.period, b.key, b.sentence_id, s.article_id, {day}
+           from json_each(:periods) u cross join json_each(:keys) t  -- in this order: one seek a key
+           cross join band_keys b on b.period = u.value and b.key = t.value
+           join sentences s on s.id = b.sentence_id
+           {join}
+           where b.sentence_id < :first"""
 
 
 def _day_range(days: np.ndarray, window: int) -> tuple[int, int]:
@@ -152,38 +224,115 @@ def _rows_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return order[np.searchsorted(ids[order], wanted)]
 
 
-def band_pairs(
-    keys: np.ndarray, ids: np.ndarray, articles: np.ndarray, first_new: int, max_bucket: int
-) -> np.ndarray:
-    """(m, 2) id pairs (a < b) that share a band key, with b a new sentence (id >= first_new).
+def bucket_heads(rows: _Rows, rank: np.ndarray, max_articles: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows a bucket (period and key) pairs at all, and which are its heads.
 
-    ``keys`` is flat (one row per sentence and band), ``ids`` the sentence of each row and
-    ``articles`` its article: pairs within one article are never candidates (an article of
-    near-repeated sentences would otherwise cost quadratic memory). In a bucket sorted by id each
-    member is paired with its ``max_bucket`` predecessors, which bounds the work for formulaic
-    buckets and is what an incremental load reproduces from the stored band keys.
+    A row is paired if it is among the first ``PER_ARTICLE`` of its article in the bucket (in reading
+    order: an article's sentence ids follow it); a head if its article is among the bucket's
+    ``max_articles`` of smallest ``rank`` (content order). Both depend on the bucket's members only.
     """
-    order = np.lexsort((ids, keys))
-    keys, ids, articles = keys[order], ids[order], articles[order]
-    shared = np.zeros(len(keys), dtype=bool)
-    if len(keys) > 1:
-        same = keys[1:] == keys[:-1]
-        shared[1:] |= same
-        shared[:-1] |= same
-    keys, ids, articles = keys[shared], ids[shared], articles[shared]
-    found = []
-    for d in range(1, max_bucket + 1):
-        if d >= len(keys):
-            break
-        same_key = keys[d:] == keys[:-d]
-        if not same_key.any():
-            break  # no bucket is longer than d
-        hit = same_key & (ids[d:] >= first_new) & (articles[d:] != articles[:-d])
-        found.append((ids[:-d][hit].astype(np.int64) << 32) | ids[d:][hit].astype(np.int64))
-    if not found:
-        return np.zeros((0, 2), dtype=np.int64)
-    packed = distinct(np.sort(np.concatenate(found)))
+    order = np.lexsort((rows.sid, rank, rows.key, rows.period))
+    period, key, r = rows.period[order], rows.key[order], rank[order]
+    n = len(order)
+    idx = np.arange(n)
+    new_bucket = np.ones(n, dtype=bool)
+    new_bucket[1:] = (period[1:] != period[:-1]) | (key[1:] != key[:-1])
+    new_article = new_bucket.copy()
+    new_article[1:] |= r[1:] != r[:-1]
+    position = idx - np.maximum.accumulate(np.where(new_article, idx, 0))
+    articles = np.cumsum(new_article)
+    ordinal = articles - articles[np.maximum.accumulate(np.where(new_bucket, idx, 0))]
+    keep, head = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
+    keep[order] = position < PER_ARTICLE
+    head[order] = ordinal < max_articles
+    return keep, head
+
+
+def band_pairs(rows: _Rows, keep: np.ndarray, head: np.ndarray, is_new: np.ndarray) -> np.ndarray:
+    """(m, 2) sentence id pairs (a < b) of one band key, of two articles, a head on one side and a
+    new sentence on one side: what the batch adds to the candidates. A new head is paired with every
+    row of its key, an old head with the new rows (it met the old ones when they came)."""
+    sel = np.flatnonzero(keep)
+    key, new, hd = rows.key[sel], is_new[sel], head[sel]
+    found = [_expand(key, np.flatnonzero(hd & new), np.flatnonzero(np.ones(len(sel), dtype=bool))),
+             _expand(key, np.flatnonzero(hd & ~new), np.flatnonzero(new))]
+    i = sel[np.concatenate([f[0] for f in found])]
+    j = sel[np.concatenate([f[1] for f in found])]
+    return _distinct_pairs(rows.sid[i], rows.sid[j], rows.article[i] != rows.article[j])
+
+
+def _expand(key: np.ndarray, anchors: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (anchor, pool row) of the same key, as row indices."""
+    pool = pool[np.argsort(key[pool], kind="stable")]
+    pool_keys = key[pool]
+    lo = np.searchsorted(pool_keys, key[anchors], side="left")
+    count = np.searchsorted(pool_keys, key[anchors], side="right") - lo
+    total = int(count.sum())
+    first = np.repeat(np.cumsum(count) - count, count)
+    return np.repeat(anchors, count), pool[np.repeat(lo, count) + np.arange(total) - first]
+
+
+def _distinct_pairs(a: np.ndarray, b: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    a, b = a[wanted].astype(np.int64), b[wanted].astype(np.int64)
+    packed = distinct(np.sort((np.minimum(a, b) << 32) | np.maximum(a, b)))
     return np.stack((packed >> 32, packed & 0xFFFFFFFF), axis=1)
+
+
+def _displaced_pairs(rows: _Rows, others: np.ndarray, displaced: np.ndarray, window: int) -> np.ndarray:
+    """(m, 2) article pairs (displaced head's, other's) that shared a key through a head this batch
+    displaced, ``others`` being the old rows that are not heads now."""
+    i, j = _expand(rows.key, np.flatnonzero(displaced), np.flatnonzero(others))
+    ok = rows.article[i] != rows.article[j]
+    if window:
+        di, dj = rows.day[i], rows.day[j]
+        ok &= (di == NO_DAY) | (dj == NO_DAY) | (np.abs(di - dj) <= window)
+    pairs = np.stack((rows.article[i][ok], rows.article[j][ok]), axis=1)
+    return np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
+
+
+def _rederive(conn: sqlite3.Connection, affected: np.ndarray, shingles: dict[int, np.ndarray],
+              article_of: dict[int, int], settings: Settings, counts: Counter[str]) -> tuple[list[Link], set[int]]:
+    """Article pairs (displaced head's article, other) that had a head in common and lost it: their links
+    and alignment are deleted and their candidates found again under today's heads. Returns the pairs
+    that still pass (for ``align_new``) and the sentences whose links were deleted."""
+    arts = sorted({int(x) for x in affected.ravel()})
+    stored = set(select_in(conn, "select article_a, article_b from alignments where article_a in ({})", arts))
+    pairs = {(int(d), int(x)) for d, x in affected.tolist() if (min(d, x), max(d, x)) in stored}
+    if not pairs:
+        return [], set()
+    unordered = {(min(p), max(p)) for p in pairs}
+    displaced = sorted({d for d, _ in pairs})
+    mine = select_in(conn, f"select s.id, s.article_id, coalesce(k.day, {NO_DAY}) from sentences s join sketches k"
+                           " on k.sentence_id = s.id where s.article_id in ({})", displaced)
+    norms = sentence_norms(conn, [sid for sid, _, _ in mine])
+    keys = band_keys(minhash_signatures(shingle_sets([norms[sid][1] for sid, _, _ in mine], settings.k), settings),
+                     settings)
+    days = np.array([day for _, _, day in mine], dtype=np.int64)
+    rows = _bucket_rows(conn, distinct(np.sort(keys.ravel())), days, 2**62, settings)
+    keep, head = bucket_heads(rows, _article_ranks(conn, rows.article), settings.max_bucket)
+    sel = np.flatnonzero(keep)
+    i, j = _expand(rows.key[sel], np.flatnonzero(np.isin(rows.article[sel], displaced)), np.arange(len(sel)))
+    i, j = sel[i], sel[j]
+    art_i, art_j = rows.article[i], rows.article[j]
+    ok = (head[i] | head[j]) & np.array([(min(a, b), max(a, b)) in unordered
+                                         for a, b in zip(art_i.tolist(), art_j.tolist())], dtype=bool)
+    candidates = _distinct_pairs(rows.sid[i], rows.sid[j], ok)
+    if settings.window:
+        candidates = _within_window(candidates, rows.sid, rows.day, settings.window)
+    none = np.zeros(0, dtype=np.int64)
+    again = _checked(conn, candidates, shingles, article_of,
+                     (none, np.zeros((0, settings.num_perm), dtype=np.uint8), none), settings, counts)
+    # What the pairs hold now goes; align_new puts back what they still share.
+    sentence_article = dict(select_in(conn, "select id, article_id from sentences where article_id in ({})",
+                                      sorted({a for p in unordered for a in p})))
+    gone = [(a, b) for a, b in select_in(conn, "select sentence_a, sentence_b from links where sentence_a in ({0})"
+                                               " union select sentence_a, sentence_b from links where sentence_b in ({0})",
+                                         sentence_article, repeat=2)
+            if (min(sentence_article.get(a, 0), sentence_article.get(b, 0)),
+                max(sentence_article.get(a, 0), sentence_article.get(b, 0))) in unordered]
+    conn.executemany("delete from links where sentence_a = ? and sentence_b = ?", gone)
+    conn.executemany("delete from alignments where article_a = ? and article_b = ?", sorted(unordered))
+    return again, {n for l in gone for n in l}
 
 
 def is_link(jaccard: float, containment: float, settings: Settings) -> bool:

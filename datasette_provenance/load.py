@@ -186,14 +186,17 @@ def _load_batch(
         if not any(s.matchable for p in art.paragraphs for s in p.sentences):
             summary.unmatched[art.language] += 1
     counts: Counter[str] = Counter()
-    links, shingles = link_new_sentences(conn, new, batch, first_sentence, settings, counts)
+    found = link_new_sentences(conn, new, batch, first_sentence, settings, counts)
     summary.candidates += counts["candidates"]
     summary.checked += counts["checked"]
-    links = align_new(conn, links, shingles, settings)
+    links = align_new(conn, found.links, found.shingles, settings)
     conn.executemany("insert or ignore into links values (?, ?, ?, ?, ?)", links)
     summary.links_added += len(links)
-    touched = recluster(conn, [n for l in links for n in l[:2]], settings, shingles)
-    provenance.update(conn, sorted(touched | set(new.article.tolist())))
+    # Article pairs re-derived because a head was displaced (candidates.py) are reclustered with the rest.
+    touched = recluster(conn, [n for l in links for n in l[:2]] + sorted(found.withdrawn), settings, found.shingles)
+    withdrawn = {a for (a,) in select_in(conn, "select distinct article_id from sentences where id in ({})",
+                                          sorted(found.withdrawn))}
+    provenance.update(conn, sorted(touched | withdrawn | set(new.article.tolist())))
 
 
 def _new_articles(
