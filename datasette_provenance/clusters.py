@@ -24,6 +24,7 @@ from .templates import EDGE_PARAGRAPHS, mark_templates, outlet_templates
 MERGE_SHARE = 0.5  # share of cross-article pairs between two groups that must be links
 MAX_PAIRS = 4000  # cross pairs checked per merge; beyond this an even sample is checked
 
+MAX_HOLDS = 64  # other members a sentence is checked against for holding their wording (of 10,000: 10^8 checks)
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
 
 
@@ -55,23 +56,43 @@ def cluster(
             n = parent[n]
         return n
 
+    refused: dict[tuple[int, int], tuple[int, int]] = {}  # group pairs that did not merge, at their sizes
     for a, b, _, _ in sorted(links, key=lambda l: (-l[2], -l[3], *sorted((key(l[0]), key(l[1]))))):
         ra, rb = find(a), find(b)
         if ra == rb:
             continue
-        cross = [(x, y) for x in sorted(members[ra], key=key) for y in sorted(members[rb], key=key)
-                 if article_of[x] != article_of[y]]
-        if len(cross) > MAX_PAIRS:
-            cross = cross[:: len(cross) // MAX_PAIRS + 1]
-        arts_a, arts_b = {article_of[x] for x in members[ra]}, {article_of[y] for y in members[rb]}
-        if any(p != q and not related(p, q) for p in arts_a for q in arts_b):
+        # Groups only grow, so two that did not merge at these sizes would not merge now: each further link
+        # between them (a footer's thousands) would cost a full check.
+        if key(ra) > key(rb):  # the sample of cross pairs is taken in content order, not in id order
+            ra, rb = rb, ra
+        sizes = (len(members[ra]), len(members[rb]))
+        if refused.get((ra, rb)) == sizes:
             continue
-        if sum(is_linked(x, y) for x, y in cross) >= MERGE_SHARE * len(cross):
-            small, big = sorted((ra, rb), key=lambda r: (len(members[r]), key(r)))
-            parent[small] = big
-            members[big].extend(members.pop(small))
+        arts_a, arts_b = {article_of[x] for x in members[ra]}, {article_of[y] for y in members[rb]}
+        if any(p != q and not related(p, q) for p in arts_a for q in arts_b) or not _linked_enough(
+                sorted(members[ra], key=key), sorted(members[rb], key=key), article_of, is_linked):
+            refused[ra, rb] = sizes
+            continue
+        small, big = sorted((ra, rb), key=lambda r: (len(members[r]), key(r)))
+        parent[small] = big
+        members[big].extend(members.pop(small))
     groups = [sorted(m) for m in members.values() if len({article_of[n] for n in m}) >= 2]
     return sorted(groups)
+
+
+def _linked_enough(xs: list[int], ys: list[int], article_of: dict[int, int],
+                   is_linked: Callable[[int, int], bool]) -> bool:
+    """At least ``MERGE_SHARE`` of the cross-article pairs of two groups (in content order) are links;
+    beyond ``MAX_PAIRS`` pairs an even sample of them, taken without listing them all (two groups of
+    10,000 members have 10^8)."""
+    total = len(xs) * len(ys)
+    if total <= 16 * MAX_PAIRS:
+        cross = [(x, y) for x in xs for y in ys if article_of[x] != article_of[y]]
+        cross = cross[:: len(cross) // MAX_PAIRS + 1]
+    else:
+        cross = [(xs[t // len(ys)], ys[t % len(ys)]) for t in range(0, total, total // MAX_PAIRS + 1)]
+        cross = [(x, y) for x, y in cross if article_of[x] != article_of[y]]
+    return sum(is_linked(x, y) for x, y in cross) >= MERGE_SHARE * len(cross)
 
 
 def passage_span(positions: np.ndarray, shared: np.ndarray, norm_len: int, k: int) -> tuple[int, int] | None:
@@ -193,7 +214,8 @@ def _write_cluster(conn, cid: int, group: list[int], info, shingles, settings: S
     for n in group:
         _, pid, aid, start, end, ptext, *_ = by_id[n]
         s, e = start, end
-        if _holds_more(n, [o for o in group if by_id[o][2] != aid], shingles, settings):
+        others = sorted((o for o in group if by_id[o][2] != aid), key=lambda o: (by_id[o][8], by_id[o][9]))
+        if _holds_more(n, others[:MAX_HOLDS], shingles, settings):
             mine = np.isin(values, unions[aid], assume_unique=True)
             shared = values[counts - mine > 0]  # shingles some other article's member has
             span = _passage(ptext[start:end], shared, settings.k)
