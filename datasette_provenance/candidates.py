@@ -3,7 +3,7 @@
 A candidate is only a hint: every one is verified exactly (``verify_pairs``) before it can become
 a link. Buckets that many articles share (a footer, a formulaic phrase) are not expanded into all
 their pairs: a bucket's *heads* are the rows of its ``max_bucket`` articles of smallest content
-key (text digest, then external id), and a pair is a candidate only when one side is a head. That
+key (publication time, text digest, external id), and a pair is a candidate only when one side is a head. That
 is a function of the bucket's final membership, never of the load order; an incremental load meets
 it exactly because it reads each touched bucket whole, pairs a new head with every member, and
 re-derives the article pairs whose only candidate went through a head that a new article displaced
@@ -145,11 +145,12 @@ def _bucket_rows(conn: sqlite3.Connection, keys: np.ndarray, days: np.ndarray, f
 
 
 def _article_ranks(conn: sqlite3.Connection, articles: np.ndarray) -> np.ndarray:
-    """Each row's article's place in content order (text digest, then external id): not its id,
-    which follows the load order."""
+    """Each row's article's place in content order (publication time, then text digest, then external
+    id; undated last): not its id, which follows the load order. Earliest first: the heads are the
+    copies a later one may have come from, and a load in date order never displaces one."""
     ids = distinct(np.sort(articles))
-    found = dict((aid, (digest, ext)) for aid, digest, ext in select_in(
-        conn, "select id, content_hash, external_id from articles where id in ({})", ids.tolist()))
+    found = dict((aid, (published or "~", digest, ext)) for aid, published, digest, ext in select_in(
+        conn, "select id, published, content_hash, external_id from articles where id in ({})", ids.tolist()))
     by_content = sorted(ids.tolist(), key=found.__getitem__)
     place = np.empty(len(ids), dtype=np.int64)
     place[np.searchsorted(ids, by_content)] = np.arange(len(ids))
@@ -161,7 +162,7 @@ def _checked(conn: sqlite3.Connection, pairs: np.ndarray, shingles: dict[int, np
     """The candidates that pass: screened by their sketches, then compared exactly. ``known``: ids,
     sketches and sizes of sentences not stored yet; ``shingles`` and ``article_of`` gain the stored ones."""
     ids, known_sketches, known_sizes = known
-    old = sorted({n for n in pairs.ravel().tolist() if n not in shingles})
+    old = sorted(set(pairs.ravel().tolist()) - set(ids.tolist()))
     old_ids, old_sketches, old_sizes = _stored_sketches(conn, old, settings)
     all_ids = np.concatenate((ids, old_ids))
     all_sketches = np.concatenate((known_sketches, old_sketches))
@@ -254,8 +255,8 @@ def band_pairs(rows: _Rows, keep: np.ndarray, head: np.ndarray, is_new: np.ndarr
     row of its key, an old head with the new rows (it met the old ones when they came)."""
     sel = np.flatnonzero(keep)
     key, new, hd = rows.key[sel], is_new[sel], head[sel]
-    found = [_expand(key, np.flatnonzero(hd & new), np.flatnonzero(np.ones(len(sel), dtype=bool))),
-             _expand(key, np.flatnonzero(hd & ~new), np.flatnonzero(new))]
+    found = [_expand(key, np.flatnonzero(hd & new), np.arange(len(sel))),
+             _expand(key, np.flatnonzero(hd & ~new), np.flatnonzero(new & ~hd))]  # new heads met them above
     i = sel[np.concatenate([f[0] for f in found])]
     j = sel[np.concatenate([f[1] for f in found])]
     return _distinct_pairs(rows.sid[i], rows.sid[j], rows.article[i] != rows.article[j])
@@ -310,12 +311,13 @@ def _rederive(conn: sqlite3.Connection, affected: np.ndarray, shingles: dict[int
     days = np.array([day for _, _, day in mine], dtype=np.int64)
     rows = _bucket_rows(conn, distinct(np.sort(keys.ravel())), days, 2**62, settings)
     keep, head = bucket_heads(rows, _article_ranks(conn, rows.article), settings.max_bucket)
-    sel = np.flatnonzero(keep)
+    partners = np.array(sorted({a for p in unordered for a in p}), dtype=np.int64)
+    sel = np.flatnonzero(keep & np.isin(rows.article, partners))
     i, j = _expand(rows.key[sel], np.flatnonzero(np.isin(rows.article[sel], displaced)), np.arange(len(sel)))
     i, j = sel[i], sel[j]
     art_i, art_j = rows.article[i], rows.article[j]
-    ok = (head[i] | head[j]) & np.array([(min(a, b), max(a, b)) in unordered
-                                         for a, b in zip(art_i.tolist(), art_j.tolist())], dtype=bool)
+    wanted = np.array(sorted((a << 32) | b for a, b in unordered), dtype=np.int64)
+    ok = (head[i] | head[j]) & np.isin((np.minimum(art_i, art_j) << 32) | np.maximum(art_i, art_j), wanted)
     candidates = _distinct_pairs(rows.sid[i], rows.sid[j], ok)
     if settings.window:
         candidates = _within_window(candidates, rows.sid, rows.day, settings.window)
