@@ -138,3 +138,15 @@ def test_a_generic_line_linked_to_several_sentences_is_one_piece_of_evidence():
     assert align(sa, sb, S) == []  # but one sentence on one side: a lone loose match
     other[1] = one[1]  # a second, independent piece of evidence
     assert {(p.a, p.b) for p in align(sa, sets(other), S)} >= {(0, 0), (1, 1)}
+
+
+def test_a_sentence_keeps_its_closest_pairs_and_every_aligned_sentence_stays():
+    """A run of template variants passes with every sentence of the other article: each sentence keeps
+    its PER_SENTENCE closest pairs on either side, and no sentence that was aligned loses all of them."""
+    from datasette_provenance.align import PER_SENTENCE, Aligned, strongest
+
+    every = [Aligned(a, b, 0.3 + 0.001 * ((a * 7 + b * 3) % 50), 0.5, True, 40) for a in range(40) for b in range(40)]
+    kept = strongest(every)
+    assert len(kept) <= 2 * PER_SENTENCE * 40 < len(every)
+    assert {p.a for p in kept} == set(range(40)) and {p.b for p in kept} == set(range(40))
+    assert strongest(every[::-1]) == kept  # a function of the pairs, not of their order
