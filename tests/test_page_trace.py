@@ -153,3 +153,24 @@ async def test_a_chinese_passage_is_traced(tmp_path):
     assert first["text"].endswith("调查。") and first["matchable"] and not short["matchable"]
     assert {m["outlet"] for m in first["matches"]} == {"Alpha", "Beta"}
     assert data["earliest"]["outlet"] == "Alpha"
+
+
+@pytest.mark.asyncio
+async def test_trace_pairs_with_a_buckets_earliest_articles_as_the_loader_does(tmp_path):
+    """In a bucket over the cap the loader pairs through its earliest articles, not its first-loaded rows:
+    loaded newest first, the trace still finds the two earliest carriers of a line shared by four."""
+    import json
+
+    from datasette_provenance.load import load_paths
+    from datasette_provenance.signatures import Settings
+
+    line = "The ministry said the talks with the delegation would continue on Monday in Geneva as planned."
+    rows = [{"id": f"a{day}", "outlet": f"Outlet {day}", "published": f"2022-02-0{day}",
+             "text": f"{line}\nStory number {day} has its own second sentence about the weather in town {day}."}
+            for day in (4, 3, 2, 1)]  # newest first: ids follow the load order, the heads do not
+    (tmp_path / "l.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    load_paths(str(tmp_path / "l.db"), [tmp_path / "l.jsonl"], settings=Settings(max_bucket=2))
+    ds = Datasette([str(tmp_path / "l.db")])
+    data = (await ds.client.get("/l/-/provenance/trace.json?" + urlencode({"q": line}))).json()
+    assert {m["outlet"] for m in data["sentences"][0]["matches"]} == {"Outlet 1", "Outlet 2"}
+    assert data["earliest"]["outlet"] == "Outlet 1"

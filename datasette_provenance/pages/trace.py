@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..candidates import is_link
+from ..candidates import PER_ARTICLE, is_link
 from ..segment import matchable_length, normal_form, split_sentences
 from ..signatures import Settings, band_keys, minhash_signatures, shingle_sets, similarity
 from ..store import PERIODS
@@ -65,16 +65,25 @@ async def trace(db, q: str, settings: Settings, urls: Urls) -> dict:
         for idx, row in enumerate(keys.tolist()):
             for key in row:
                 wanted[key].add(idx)
-        bucket: dict[int, list[int]] = defaultdict(list)
-        for r in await rows_in(db, f"{PERIODS} select key, sentence_id from band_keys where period in"
-                                   " (select period from periods) and key in ({}) order by key, sentence_id",
+        # As the loader pairs a new article: with the rows of each bucket's max_bucket earliest articles
+        # (publication time, text digest, external id; undated last), PER_ARTICLE rows of each.
+        members: dict[int, list[tuple]] = defaultdict(list)
+        for r in await rows_in(db, f"{PERIODS} select b.key, b.sentence_id, s.article_id, a.published,"
+                                   " a.content_hash, a.external_id from band_keys b"
+                                   " join sentences s on s.id = b.sentence_id join articles a on a.id = s.article_id"
+                                   " where b.period in (select period from periods) and b.key in ({})",
                                list(wanted)):
-            if len(bucket[r["key"]]) < settings.max_bucket:
-                bucket[r["key"]].append(r["sentence_id"])
+            members[r["key"]].append(((r["published"] or "~", r["content_hash"], r["external_id"]),
+                                      r["sentence_id"], r["article_id"]))
         candidates: dict[int, set[int]] = defaultdict(set)  # stored sentence -> query sentences
-        for key, ids in bucket.items():
-            for sid in ids:
-                candidates[sid] |= wanted[key]
+        for key, found in members.items():
+            heads: dict[int, int] = {}
+            for _, sid, aid in sorted(found):
+                if aid not in heads and len(heads) == settings.max_bucket:
+                    break
+                if heads.get(aid, 0) < PER_ARTICLE:
+                    heads[aid] = heads.get(aid, 0) + 1
+                    candidates[sid] |= wanted[key]
         if len(candidates) > MAX_CANDIDATES:
             truncated = True
             candidates = dict(sorted(candidates.items())[:MAX_CANDIDATES])
