@@ -199,13 +199,11 @@ def _numbers_disagree(numbers_a, numbers_b, i: int, j: int) -> bool:
     return bool(x) and bool(y) and not x & y
 
 
-def coverage(aligned: list[Aligned], chars_a: np.ndarray, chars_b: np.ndarray) -> tuple[float, float]:
+def coverage(aligned: list[Aligned], chars_a: list[int], chars_b: list[int]) -> tuple[float, float]:
     """Share of each article's matchable characters inside aligned sentences."""
-    rows_a = sorted({p.a for p in aligned})
-    rows_b = sorted({p.b for p in aligned})
-    total_a, total_b = chars_a.sum(), chars_b.sum()
-    return (float(chars_a[rows_a].sum() / total_a) if total_a else 0.0,
-            float(chars_b[rows_b].sum() / total_b) if total_b else 0.0)
+    total_a, total_b = sum(chars_a), sum(chars_b)
+    return (sum(chars_a[r] for r in {p.a for p in aligned}) / total_a if total_a else 0.0,
+            sum(chars_b[r] for r in {p.b for p in aligned}) / total_b if total_b else 0.0)
 
 
 # Work bounds per article pair: a pair of giant articles keeps the passing pairs it has.
@@ -275,7 +273,7 @@ def align_new(
         for p in kept:
             a, b = mx.ids[p.a], my.ids[p.b]
             out.append((min(a, b), max(a, b), p.jaccard, p.containment, int(not p.anchor)))
-        cx, cy = coverage(kept, np.array(mx.chars, dtype=np.int64), np.array(my.chars, dtype=np.int64))
+        cx, cy = coverage(kept, mx.chars, my.chars)
         if x > y:
             x, y, cx, cy = y, x, cy, cx
         rows.append((x, y, len(kept), sum(p.anchor for p in kept), round(cx, 4), round(cy, 4)))
@@ -295,6 +293,14 @@ class Matchable:
     short: list[bool]  # too short to anchor
     sizes: list[int]  # shingles in each
     _index: _Index | None = None
+    _row: dict[int, int] | None = None
+
+    @property
+    def row(self) -> dict[int, int]:
+        """Sentence id -> row, built once however many pairs the article is in."""
+        if self._row is None:
+            self._row = {s: i for i, s in enumerate(self.ids)}
+        return self._row
 
     @property
     def long(self) -> int:
@@ -336,11 +342,9 @@ def _matchable(conn: sqlite3.Connection, articles: set[int], compared: set[int],
 def _given(links: list[Link], mx: Matchable, my: Matchable) -> list[Aligned]:
     """The passing pairs of two articles (first sentence in ``mx``), as aligned anchors, but for those
     whose numbers share none."""
-    row_x = {s: i for i, s in enumerate(mx.ids)}
-    row_y = {s: i for i, s in enumerate(my.ids)}
     kept = []
     for a, b, j, c in links:
-        i, k = row_x[a], row_y[b]
+        i, k = mx.row[a], my.row[b]
         if _numbers_disagree(mx.numbers, my.numbers, i, k):
             continue
         size_a, size_b = len(mx.sets[i]) or mx.sizes[i], len(my.sets[k]) or my.sizes[k]
