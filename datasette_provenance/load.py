@@ -101,6 +101,8 @@ def load_paths(
     with _reporting_a_full_disk(db_path):
         conn, settings = store.open_corpus(db_path, settings)
         try:
+            with _transaction(conn):
+                provenance.save_roles(conn, names.roles)
             return _load(conn, paths, records, settings, credits, batch_size, jobs, progress)
         finally:
             conn.close()

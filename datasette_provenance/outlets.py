@@ -5,7 +5,8 @@ shape, so new outlets need no code change::
 
     {"domains": {"example.com": "Example"},
      "names": {"example news": "Example"},
-     "signatures": [{"pattern": "^Example Newsroom$", "outlet": "Example"}]}
+     "signatures": [{"pattern": "^Example Newsroom$", "outlet": "Example"}],
+     "roles": {"Example": "publisher", "Example Wire": "agency"}}
 
 Signature patterns are multiline regular expressions searched in the article
 text. User entries win: their domains and names replace packaged ones, and
@@ -16,6 +17,10 @@ A known domain covers its subdomains, and the most specific entry wins
 its registered domain by the public-suffix list, so ``amp.``, ``m.`` and
 ``www.`` of one site are one outlet and its own reuse is not read as copying
 between outlets. Host names are compared in one IDNA form, shown in Unicode.
+
+An outlet's role is evidence of direction: an agency's text flows to its clients (``publisher``),
+rarely the reverse, so a client's earlier copy of an agency's background paragraphs does not make
+the agency its copier. Roles are keyed by canonical outlet name; the user's file wins.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -44,6 +49,7 @@ class OutletAliases:
     domains: dict[str, str]  # bare lower-case domain -> outlet
     names: dict[str, str]  # lower-case, whitespace-collapsed name -> outlet
     signatures: tuple[tuple[re.Pattern[str], str], ...]
+    roles: dict[str, str] = field(default_factory=dict)  # lower-case outlet name -> agency | publisher
 
     @classmethod
     def load(cls, extra_path: str | Path | None = None) -> OutletAliases:
@@ -55,14 +61,22 @@ class OutletAliases:
         domains: dict[str, str] = {}
         names: dict[str, str] = {}
         signatures: list[tuple[re.Pattern[str], str]] = []
+        roles: dict[str, str] = {}
         for layer in layers:
+            roles |= {_name_key(o): r for o, r in layer["roles"].items()}
             domains |= {(_bare_host(d) or d.strip().lower()): o for d, o in layer["domains"].items()}
             names |= {_name_key(n): o for n, o in layer["names"].items()}
             signatures[:0] = layer["signatures"]
         # Every canonical name is also its own alias, so "trt world" finds "TRT World".
         canonical = {*domains.values(), *names.values(), *(o for _, o in signatures)}
         names = {_name_key(o): o for o in canonical} | names
-        return cls(domains, names, tuple(signatures))
+        return cls(domains, names, tuple(signatures), roles)
+
+    def role(self, outlet: str | None) -> str | None:
+        """``agency`` or ``publisher`` for an outlet the files know, by any of its names; else None."""
+        if not outlet:
+            return None
+        return self.roles.get(_name_key(self.lookup(outlet) or outlet))
 
     def normalise_name(self, name: str) -> str:
         """Canonical outlet for a stated name or domain; an unknown domain is its site (``m.example.com``
@@ -152,7 +166,10 @@ def read_alias_json(raw: str, origin: str, keys: tuple[str, ...]) -> dict[str, A
 
 def _parse_layer(raw: str, origin: str) -> dict[str, Any]:
     """Validate one alias file, naming the file and the bad entry on error."""
-    data = read_alias_json(raw, origin, ("domains", "names", "signatures"))
+    data = read_alias_json(raw, origin, ("domains", "names", "signatures", "roles"))
+    roles = data.setdefault("roles", {})
+    if not isinstance(roles, dict) or not all(isinstance(k, str) and k.strip() and v in ROLES for k, v in roles.items()):
+        raise ValueError(f"{origin}: 'roles' must map outlet names to one of {', '.join(ROLES)}")
     for key in ("domains", "names"):
         mapping = data.setdefault(key, {})
         if not isinstance(mapping, dict) or not all(
@@ -198,6 +215,7 @@ def site_domain(url: str | None) -> str | None:
     return host and (_registered_domain(host) or host)
 
 
+ROLES = ("agency", "publisher")
 _DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")
 
 

@@ -24,6 +24,9 @@ QUOTED = 0.5  # share of the shared text inside attributed quotes that makes it 
 ASYMMETRY = 2.0  # containment ratio that decides direction without a publication order
 MIN_EXTRA = 0.3  # share of a further source's text not explained by better sources, to keep it
 VERBATIM = 0.8  # mean Jaccard of the shared passages above which a quoted statement was copied, not re-quoted
+NARRATIVE = 80  # characters of shared text outside every quote that make it reporting, not only a statement
+UNIQUE = 40  # characters of the derived text that only one of two sources carries, to prefer it over the other
+SIBLINGS_LISTED = 20  # article ids an evidence lists; the count is complete, the list is not (N copies: N rows)
 PERSON_HINTS = (" ministry", " office", " government", " department", " council", " agency")
 
 
@@ -41,6 +44,11 @@ class Doc:
     stamp: float | None = None
     chars: dict[int, int] = field(default_factory=dict)  # cluster → characters of its passages here
     quoted: dict[int, int] = field(default_factory=dict)  # cluster → of those, inside attributed quotes
+    narrative: dict[int, int] = field(default_factory=dict)  # cluster → of those, in spans no quote touches
+    role: str | None = None  # agency | publisher, from the outlet files or the article's wire shape
+    role_from: str = ""  # which of the two
+    wire: bool = False  # wire header, slug or end markers: the agency's own copy
+    credit_scopes: list[tuple[str, int, int]] = field(default_factory=list)  # credited name → the text it covers
 
     def summarise(self) -> None:
         """Per-cluster lengths once, since every pair this article is in needs them."""
@@ -49,6 +57,13 @@ class Doc:
         for c, spans in self.spans.items():
             self.chars[c] = _union_length(spans)
             self.quoted[c] = _union_length(_intersect(spans, quotes)) if quotes else 0
+            self.narrative[c] = _union_length([sp for sp in spans if not _intersect([sp], quotes)])
+
+    def credits_for(self, clusters: list[int]) -> set[str]:
+        """The sources credited for these passages: a credit covers its paragraph, or the whole article
+        when it is a dateline or a credit line; a credit for another paragraph says nothing of them."""
+        spans = [sp for c in clusters for sp in self.spans.get(c, ())]
+        return {name for name, s, e in self.credit_scopes if _intersect(spans, [(s, e)])}
 
 
 def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
@@ -91,6 +106,19 @@ _EDGES = """
     where {}
     group by 1, 2, 3, 4, 5
 """
+
+
+def save_roles(conn: sqlite3.Connection, roles: dict[str, str]) -> None:
+    """Keep the outlet roles in force; when one changed, the derivations of that outlet's articles are redone."""
+    before = dict(conn.execute("select outlet, role from outlet_roles"))
+    if before == roles:
+        return
+    conn.execute("delete from outlet_roles")
+    conn.executemany("insert into outlet_roles values (?, ?)", sorted(roles.items()))
+    changed = {o for o in before.keys() | roles.keys() if before.get(o) != roles.get(o)}
+    ids = [a for (a, o) in conn.execute("select id, outlet from articles where outlet is not null")
+           if " ".join(o.split()).lower() in changed]
+    update(conn, ids)
 
 
 def refresh_outlet_edges(conn: sqlite3.Connection, days: set[str | None] | None = None) -> None:
@@ -227,6 +255,7 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
     """The derivation rows of article ``x`` (as the derived side) against the articles it shares text with."""
     copied: list[tuple[Doc, dict]] = []
     unordered: list[tuple[Doc, list[int]]] = []  # neighbours whose order against x is unknown
+    undecided: list[tuple[Doc, dict]] = []
     upstream: dict[str, dict] = {}
     rows = []
     for y in others:
@@ -240,20 +269,33 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
             continue
         ev["decided_by"] = ev.pop("_rule")
         if relation == "common-source":
-            entry = upstream.setdefault(source_name, {"siblings": [], "clusters": set(), "confidence": 0.0,
-                                                      "credits": sorted(x.credits), "pairs": []})
-            entry["siblings"].append(y.id)
+            entry = upstream.setdefault(source_name, {"siblings": [], "sibling_count": 0, "clusters": set(),
+                                                      "confidence": 0.0, "credits": sorted(x.credits), "pairs": []})
+            entry["sibling_count"] += 1
+            if len(entry["siblings"]) < SIBLINGS_LISTED:
+                entry["siblings"].append(y.id)
             entry["clusters"].update(shared)
             entry["confidence"] = max(entry["confidence"], confidence)
-            entry["pairs"].append(ev)
+            entry["pairs"] = sorted(entry["pairs"] + [ev], key=lambda p: (-p["shared_chars_derived"], p["other_article"]))[:3]
         elif relation == "copied":
             ev["confidence"] = confidence
             copied.append((y, ev))
+        elif relation == "undetermined":
+            undecided.append((y, ev))
         else:
             chars = _covered(x, shared)
             rows.append(_row(x, y.id, y.outlet, relation, chars, confidence, ev))
-    for y, ev in _best_sources(x, copied, unordered):
+    sources = _best_sources(x, copied, unordered)
+    for y, ev in sources:
         rows.append(_row(x, y.id, y.outlet, "copied", ev["shared_chars_derived"], ev.pop("confidence"), ev))
+    # Two copies of one source in the corpus share text because both took it from there: siblings, no row.
+    undecided = [(y, ev) for y, ev in undecided if not any(_unique(x, ev["clusters"], z.spans) < UNIQUE for z, _ in sources)]
+    if undecided:  # one row, however many share the text undecided: N copies of an absent story give N rows
+        y, ev = max(undecided, key=lambda c: (c[1]["shared_chars_derived"], -(c[0].stamp or 0), c[0].key))
+        others = sorted(z.id for z, _ in undecided if z is not y)
+        ev.update(others=others[:SIBLINGS_LISTED], other_count=len(others))
+        clusters = sorted({c for _, e in undecided for c in e["clusters"]})
+        rows.append(_row(x, y.id, y.outlet, "undetermined", _covered(x, clusters), 0.2, ev))
     for name, entry in sorted(upstream.items()):
         clusters = sorted(entry.pop("clusters"))
         confidence = entry.pop("confidence")
@@ -276,19 +318,29 @@ def _decide(x: Doc, y: Doc, ev: dict) -> tuple[str | None, str | None, float]:
             ev["direction"] = "by containment" if direction else "undetermined"
             return "same-outlet", y.outlet, 0.5 if direction else 0.3
         return None, None, 0.0
-    if y.outlet and y.outlet in x.credits and order != "earlier":
+    credits_x, credits_y = x.credits_for(ev["clusters"]), y.credits_for(ev["clusters"])
+    if y.outlet and y.outlet in credits_x and order != "earlier":
         ev["_rule"] = f"{_label(x)} credits {y.outlet}"
         return "copied", y.outlet, 0.95
-    if x.outlet and x.outlet in y.credits and order != "later":
+    if x.outlet and x.outlet in credits_y and order != "later":
         return None, None, 0.0
-    common = sorted((x.credits & y.credits) - {x.outlet, y.outlet, None})
+    common = sorted((credits_x & credits_y) - {x.outlet, y.outlet, None})
     if common:
         ev["_rule"] = "both credit " + ", ".join(common)
         return "common-source", common[0], 0.75
     speaker = ev.get("speaker")
-    if speaker and ev["quoted_share"] >= QUOTED and ev["wording_jaccard"] < VERBATIM:
+    if (speaker and ev["quoted_share"] >= QUOTED and ev["wording_jaccard"] < VERBATIM
+            and ev["narrative_chars"] < NARRATIVE):
         ev["_rule"] = "shared text is a quoted statement, in different wordings"
         return "common-source", speaker, 0.8
+    by_role = _by_role(x, y, ev)
+    if by_role == "later":
+        ev["_rule"] = "an agency's text goes to its clients"
+        if order == "earlier":  # the agency's later story repeats its own earlier text, which x carried
+            ev["_rule"] += " (the agency's story is later: it repeats text of its own that x carried)"
+        return "copied", y.outlet, {"later": 0.85, "earlier": 0.55}.get(order, 0.7)
+    if by_role == "earlier":
+        return None, None, 0.0
     if order == "later":
         ev["_rule"] = "published later"
         asym = _by_containment(ev)
@@ -304,6 +356,23 @@ def _decide(x: Doc, y: Doc, ev: dict) -> tuple[str | None, str | None, float]:
         return None, None, 0.0
     ev["_rule"] = "no evidence of direction"
     return "undetermined", y.outlet, 0.2
+
+
+def _by_role(x: Doc, y: Doc, ev: dict) -> str | None:
+    """'later' when y is an agency and x one of its clients (text flows that way), 'earlier' the reverse."""
+    if x.role == y.role or "agency" not in (x.role, y.role):
+        return None
+    ev["roles"] = {"derived": _role_label(x), "other": _role_label(y)}
+    return "later" if y.role == "agency" else "earlier"
+
+
+def _role_label(d: Doc) -> str:
+    return f"{d.role} ({d.role_from})" if d.role else "unknown"
+
+
+def _unique(x: Doc, clusters: list[int], spans_of: dict[int, list]) -> int:
+    """Characters of x in these clusters that the other article does not carry."""
+    return _covered(x, [c for c in clusters if c not in spans_of])
 
 
 def _evidence(x: Doc, y: Doc, shared: list[int], speakers: dict[int, str]) -> dict:
@@ -329,6 +398,7 @@ def _evidence(x: Doc, y: Doc, shared: list[int], speakers: dict[int, str]) -> di
         "credits_derived": sorted(x.credits),
         "credits_other": sorted(y.credits),
         "quoted_share": round(min(quoted_x, quoted_y), 3),
+        "narrative_chars": min(sum(x.narrative.get(c, 0) for c in shared), sum(y.narrative.get(c, 0) for c in shared)),
     }
     if names:
         ev["speaker"] = min(names, key=lambda name: (-names[name], name))
@@ -349,6 +419,8 @@ def _best_sources(
     explained: list[tuple[int, int]] = []
     rank = sorted(candidates, key=lambda c: (-c[1]["shared_chars_derived"], -c[1]["confidence"],
                                              -(c[0].stamp or 0), c[0].key))
+    if len(rank) > 1:
+        rank = _original_first(x, rank)
     for y, ev in rank:
         spans = [s for c in ev["clusters"] for s in x.spans[c]]
         total = _union_length(spans)
@@ -361,6 +433,29 @@ def _best_sources(
         explained.extend(spans)
         chosen.append((y, ev))
     return chosen
+
+
+def _original_first(x: Doc, rank: list[tuple[Doc, dict]]) -> list[tuple[Doc, dict]]:
+    """Of the sources that explain x's shared text equally well, the original goes first.
+
+    A verbatim copy of an agency story explains a rewrite of it as well as the story does; it is the
+    source only when x carries something that only the copy has (its edits, its additions). The
+    original is the one the others credit, else an agency, else the earliest. The other is named in
+    the evidence as the runner-up, with the characters of x that only one of the two carries.
+    """
+    top, top_ev = rank[0]
+    equal = [c for c in rank if _unique(x, top_ev["clusters"], c[0].spans) < UNIQUE]
+    if len(equal) > 1:
+        credited = {name for y, _ in equal for name in y.credits}
+        top, top_ev = min(equal, key=lambda c: (c[0].outlet not in credited, c[0].role != "agency",
+                                                c[0].stamp if c[0].stamp is not None else math.inf, c[0].key))
+    runner, runner_ev = next(c for c in rank if c[0] is not top)
+    top_ev["runner_up"] = {
+        "other_article": runner.id, "other_outlet": runner.outlet,
+        "chars_only_in_source": _unique(x, top_ev["clusters"], runner.spans),
+        "chars_only_in_runner_up": _unique(x, runner_ev["clusters"], top.spans),
+    }
+    return [(top, top_ev)] + [c for c in rank if c[0] is not top]
 
 
 def _by_containment(ev: dict) -> str | None:
@@ -481,8 +576,20 @@ def _docs(conn: sqlite3.Connection, ids: set[int]) -> dict[int, Doc]:
                                   " from cluster_members m join paragraphs p on p.id = m.paragraph_id"
                                   " where m.article_id in ({})", ids_list):
         docs[aid].spans[c].append((s, e))
-    for aid, name in select_in(conn, "select article_id, source_name from attributions where article_id in ({})", ids_list):
+    whole = (0, 1 << 62)
+    for aid, name, kind, ps, pe in select_in(
+            conn, "select a.article_id, a.source_name, a.kind, p.start, p.start + length(p.text) from attributions a"
+                  " left join paragraphs p on p.article_id = a.article_id and p.start <= a.start"
+                  " and a.start < p.start + length(p.text) where a.article_id in ({})", ids_list):
         docs[aid].credits.add(name)
+        docs[aid].credit_scopes.append((name, *(whole if kind != "reported" or ps is None else (ps, pe))))
+    roles = dict(conn.execute("select outlet, role from outlet_roles"))
+    wired = {aid for (aid,) in select_in(conn, "select distinct article_id from paragraphs where kind = 'wire'"
+                                               " and article_id in ({})", ids_list)}
+    for d in docs.values():
+        d.wire = d.id in wired
+        known = roles.get(" ".join((d.outlet or "").split()).lower())
+        d.role, d.role_from = (known, "outlet roles") if known else ("agency", "wire copy") if d.wire else (None, "")
     for aid, s, e, name in select_in(conn, 'select article_id, start, "end", speaker from quotes where article_id in ({})',
                                ids_list):
         docs[aid].quotes.append((s, e, name))

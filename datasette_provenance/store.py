@@ -184,6 +184,10 @@ create table if not exists loads (
     articles_skipped integer,
     errors integer
 );
+create table if not exists outlet_roles (  -- from the outlet files (data/outlets.json, --aliases): evidence of direction
+    outlet text primary key,           -- canonical outlet name, lower-cased
+    role text not null                 -- agency | publisher
+) without rowid;
 create table if not exists settings (
     key text primary key,
     value text not null
