@@ -39,8 +39,11 @@ async def test_trace_finds_the_outlets_and_the_earliest(corpus):
     assert {"TRT World", "Islam Times", "Sputnik"} <= outlets
     for m in first["matches"]:
         assert m["jaccard"] >= 0.15 and m["cluster_ids"], m
-    assert data["earliest"]["outlet"] == "TRT World" and data["earliest"]["published"] == "2022-02-03"
+    assert data["earliest_dated"]["outlet"] == "TRT World" and data["earliest_dated"]["published"] == "2022-02-03"
     assert [o["outlet"] for o in data["outlets"]][0] == "TRT World"
+    # Sputnik's article has no date: it is listed apart, not ordered among the dated outlets.
+    assert "Sputnik" not in {o["outlet"] for o in data["outlets"]}
+    assert [o["outlet"] for o in data["undated_outlets"]] == ["Sputnik"]
     # Matches are the stored sentences' own text.
     conn = sqlite3.connect(corpus)
     for m in first["matches"]:
@@ -55,11 +58,13 @@ async def test_trace_html(corpus):
     ds = Datasette([str(corpus)])
     html = (await ds.client.get(trace_url(PASTED))).text
     assert '<textarea id="prov-q" name="q" rows="6" data-max="20000">We are ready to cooperate' in html
-    earliest = html.split("<h2>Earliest outlet</h2>")[1].split("</section>")[0]
+    earliest = html.split("<h2>Earliest dated match</h2>")[1].split("</section>")[0]
     assert "TRT World" in earliest and "2022-02-03" in earliest
-    table = html.split('class="prov-table prov-trace-outlets"')[1].split("</table>")[0]
-    for outlet in ("TRT World", "Islam Times", "Sputnik", "Evil &lt;b&gt;Outlet&lt;/b&gt;"):
-        assert outlet in table
+    dated = html.split('<tbody class="prov-trace-dated">')[1].split("</tbody>")[0]
+    for outlet in ("TRT World", "Islam Times", "Evil &lt;b&gt;Outlet&lt;/b&gt;"):
+        assert outlet in dated
+    undated = html.split('<tbody class="prov-trace-undated">')[1].split("</tbody>")[0]
+    assert "Sputnik" in undated and "Sputnik" not in dated
     assert "<b>Outlet" not in html and "<img src=x" not in html  # the hostile match is shown escaped
     assert "too short to match" in html
 
@@ -70,7 +75,7 @@ async def test_unrelated_text_matches_nothing(corpus):
     data = (await ds.client.get(trace_url(
         "The orchestra rehearsed the new symphony for three weeks before the premiere in Vienna.", ".json"))).json()
     assert data["sentences"][0]["matchable"] and data["sentences"][0]["matches"] == []
-    assert data["earliest"] is None and data["outlets"] == []
+    assert data["earliest_dated"] is None and data["outlets"] == [] and data["undated_outlets"] == []
 
 
 @pytest.mark.asyncio
@@ -78,7 +83,7 @@ async def test_empty_form(corpus):
     ds = Datasette([str(corpus)])
     html = (await ds.client.get("/corpus/-/provenance/trace")).text
     assert '<form class="prov-trace-form" method="get" action="/corpus/-/provenance/trace">' in html
-    assert "Earliest outlet" not in html
+    assert "Earliest dated match" not in html
 
 
 @pytest.mark.asyncio
@@ -100,7 +105,7 @@ async def test_trace_works_on_an_immutable_database(corpus, tmp_path):
     before = copy.read_bytes()
     ds = Datasette([], immutables=[str(copy)])
     data = (await ds.client.get(trace_url(PASTED, ".json"))).json()
-    assert data["earliest"]["outlet"] == "TRT World"
+    assert data["earliest_dated"]["outlet"] == "TRT World"
     assert copy.read_bytes() == before and not (tmp_path / "corpus.db-wal").exists()
 
 
@@ -152,7 +157,7 @@ async def test_a_chinese_passage_is_traced(tmp_path):
     first, short = data["sentences"]
     assert first["text"].endswith("调查。") and first["matchable"] and not short["matchable"]
     assert {m["outlet"] for m in first["matches"]} == {"Alpha", "Beta"}
-    assert data["earliest"]["outlet"] == "Alpha"
+    assert data["earliest_dated"]["outlet"] == "Alpha"
 
 
 @pytest.mark.asyncio
@@ -173,4 +178,158 @@ async def test_trace_pairs_with_a_buckets_earliest_articles_as_the_loader_does(t
     ds = Datasette([str(tmp_path / "l.db")])
     data = (await ds.client.get("/l/-/provenance/trace.json?" + urlencode({"q": line}))).json()
     assert {m["outlet"] for m in data["sentences"][0]["matches"]} == {"Outlet 1", "Outlet 2"}
-    assert data["earliest"]["outlet"] == "Outlet 1"
+    assert data["earliest_dated"]["outlet"] == "Outlet 1"
+
+
+# ---------------------------------------------------------------- issue 16: dated and undated, zones, lags
+
+LINE = "The ministry said the talks with the delegation would continue on Monday in Geneva as planned."
+
+
+def line_corpus(folder: Path, dates: dict[str, str | None], stored: dict[str, str] | None = None) -> Path:
+    """Articles of the outlets in ``dates`` (the loader's input, in that order) sharing LINE; ``stored``
+    then writes other ``published`` values as a database may hold them (a time kept without a zone, or
+    with its offset), which the loader itself does not produce."""
+    import json
+
+    from datasette_provenance.load import load_paths
+
+    records = []
+    for n, (outlet, published) in enumerate(dates.items()):
+        record = {"id": f"a{n}", "outlet": outlet,
+                  "text": f"{LINE}\nStory number {n} has its own second sentence about the weather in town {n}."}
+        if published:
+            record["published"] = published
+        records.append(record)
+    (folder / "l.jsonl").write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    path = folder / "l.db"
+    load_paths(str(path), [folder / "l.jsonl"])
+    conn = sqlite3.connect(path)
+    with conn:
+        for outlet, published in (stored or {}).items():
+            conn.execute("update articles set published = ? where outlet = ?", (published, outlet))
+    conn.close()
+    return path
+
+
+DATES = {"Undated Weekly": None, "Alpha": "2022-02-03T08:00Z", "Beta": "2022-02-03T13:00Z",
+         "Gamma": "2022-02-04T15:00Z", "Delta": "2022-02-06T08:00Z", "Echo": "2022-02-10",
+         "Undated Daily": None}
+# Beta's time as given without a zone; Gamma's with its offset (the same moment as 15:00 UTC).
+STORED = {"Beta": "2022-02-03T13:00:00", "Gamma": "2022-02-04T18:00:00+03:00"}
+
+
+@pytest.fixture(scope="module")
+def lines(tmp_path_factory):
+    return line_corpus(tmp_path_factory.mktemp("lines"), DATES, STORED)
+
+
+def outlet_row(html: str, outlet: str) -> str:
+    """The row of the outlets table that names ``outlet``."""
+    table = html.split('class="prov-table prov-trace-outlets"')[1].split("</table>")[0]
+    found = [row for row in table.split("<tr>") if f">{outlet}</a>" in row]
+    assert len(found) == 1, (outlet, table)
+    return found[0].split("</tr>")[0]
+
+
+@pytest.mark.asyncio
+async def test_earliest_dated_match_with_undated_ones_apart_html(lines):
+    ds = Datasette([str(lines)])
+    html = (await ds.client.get("/l/-/provenance/trace?" + urlencode({"q": LINE}))).text
+    earliest = html.split("<h2>Earliest dated match</h2>")[1].split("</section>")[0]
+    assert ">Alpha</a>" in earliest and "Undated Weekly" not in earliest and "Undated Daily" not in earliest
+    assert "with no publication date they cannot be ordered" in earliest
+    dated = html.split('<tbody class="prov-trace-dated">')[1].split("</tbody>")[0]
+    assert [row.split("</a>")[0].rsplit(">", 1)[1] for row in dated.split("<tr>")[1:]] == [
+        "Alpha", "Beta", "Gamma", "Delta", "Echo"]
+    undated = html.split('<tbody class="prov-trace-undated">')[1].split("</tbody>")[0]
+    assert "have no publication date, so they cannot be ordered" in undated
+    assert ">Undated Weekly</a>" in undated and ">Undated Daily</a>" in undated
+    assert "Undated" not in dated
+    # Sentence by sentence too: an undated match says it cannot be ordered, the earliest says what it is.
+    sentences = html.split('<ol class="prov-trace-sentences">')[1].split("</ol>")[0]
+    undated_item = sentences.split(">Undated Daily</a>")[1].split("</li>")[0]
+    assert "undated" in undated_item and "no date: cannot be ordered" in undated_item
+    assert "earliest dated match" in sentences.split(">Alpha</a>")[1].split("</li>")[0]
+
+
+@pytest.mark.asyncio
+async def test_earliest_dated_match_with_undated_ones_apart_json(lines):
+    ds = Datasette([str(lines)])
+    data = (await ds.client.get("/l/-/provenance/trace.json?" + urlencode({"q": LINE}))).json()
+    assert data["earliest_dated"]["outlet"] == "Alpha" and data["earliest"] == data["earliest_dated"]
+    assert data["earliest_dated"]["published"] == "2022-02-03T08:00:00Z"
+    assert [o["outlet"] for o in data["outlets"]] == ["Alpha", "Beta", "Gamma", "Delta", "Echo"]
+    assert sorted(o["outlet"] for o in data["undated_outlets"]) == ["Undated Daily", "Undated Weekly"]
+    assert all(o["first_published"] is None and o["lag"] is None for o in data["undated_outlets"])
+    matches = data["sentences"][0]["matches"]
+    assert {m["outlet"]: m["dated"] for m in matches} == {name: name not in ("Undated Weekly", "Undated Daily")
+                                                          for name in DATES}
+    assert [m["dated"] for m in matches] == [True] * 5 + [False] * 2  # dated first, in time order
+
+
+@pytest.mark.asyncio
+async def test_only_undated_or_unreadable_dates_give_no_earliest(tmp_path):
+    """A stored date that cannot be read is no date: it is not "the earliest" for being the only one."""
+    path = line_corpus(tmp_path, {"Garbled": "2022-02-03", "Undated Daily": None}, {"Garbled": "last Tuesday"})
+    ds = Datasette([str(path)])
+    data = (await ds.client.get("/l/-/provenance/trace.json?" + urlencode({"q": LINE}))).json()
+    assert data["earliest_dated"] is None and data["outlets"] == []
+    assert sorted(o["outlet"] for o in data["undated_outlets"]) == ["Garbled", "Undated Daily"]
+    html = (await ds.client.get("/l/-/provenance/trace?" + urlencode({"q": LINE}))).text
+    earliest = html.split("<h2>Earliest dated match</h2>")[1].split("</section>")[0]
+    assert "None of the matching articles has a publication date, so none can be called the earliest" in earliest
+    assert "last Tuesday" not in html.split('<tbody class="prov-trace-undated">')[1]
+
+
+@pytest.mark.asyncio
+async def test_times_keep_their_stored_zone(lines):
+    """A time stored without a zone is shown as given (no "UTC", no "Z"); one with an offset with that
+    offset; one stored in UTC ("Z") says UTC; a day stays a day."""
+    ds = Datasette([str(lines)])
+    html = (await ds.client.get("/l/-/provenance/trace?" + urlencode({"q": LINE}))).text
+    beta = outlet_row(html, "Beta")
+    assert '<time datetime="2022-02-03T13:00:00">2022-02-03 13:00</time>' in beta
+    assert "UTC" not in beta and "13:00Z" not in beta and "13:00:00Z" not in beta
+    assert '<time datetime="2022-02-04T18:00:00+03:00">2022-02-04 18:00 +03:00</time>' in outlet_row(html, "Gamma")
+    assert ">2022-02-03 08:00 UTC</time>" in outlet_row(html, "Alpha")
+    assert ">2022-02-10</time>" in outlet_row(html, "Echo") and "(day)" in outlet_row(html, "Echo")
+    sentences = html.split('<ol class="prov-trace-sentences">')[1].split("</ol>")[0]
+    beta_item = sentences.split(">Beta</a>")[1].split("</li>")[0]
+    assert "2022-02-03 13:00" in beta_item and "UTC" not in beta_item
+    data = (await ds.client.get("/l/-/provenance/trace.json?" + urlencode({"q": LINE}))).json()
+    shown = {o["outlet"]: o["first_published_text"] for o in data["outlets"]}
+    assert shown == {"Alpha": "2022-02-03 08:00 UTC", "Beta": "2022-02-03 13:00", "Gamma": "2022-02-04 18:00 +03:00",
+                     "Delta": "2022-02-06 08:00 UTC", "Echo": "2022-02-10"}
+    assert {o["outlet"]: o["first_published"] for o in data["outlets"]}["Beta"] == "2022-02-03T13:00:00"
+
+
+@pytest.mark.asyncio
+async def test_lags_under_two_days_in_hours_longer_in_days(lines):
+    ds = Datasette([str(lines)])
+    html = (await ds.client.get("/l/-/provenance/trace?" + urlencode({"q": LINE}))).text
+    assert "earliest" in outlet_row(html, "Alpha")
+    assert ">+5 h<" in outlet_row(html, "Beta")
+    assert ">+31 h<" in outlet_row(html, "Gamma")  # 18:00 +03:00 is 15:00 UTC, 31 hours after 08:00 UTC
+    assert ">+3 days<" in outlet_row(html, "Delta")
+    assert ">+7 days<" in outlet_row(html, "Echo")  # known only to the day: in whole days
+    sentences = html.split('<ol class="prov-trace-sentences">')[1].split("</ol>")[0]
+    assert "+31 h" in sentences.split(">Gamma</a>")[1].split("</li>")[0]
+    data = (await ds.client.get("/l/-/provenance/trace.json?" + urlencode({"q": LINE}))).json()
+    lags = {o["outlet"]: (o["lag"], o["lag_hours"], o["lag_days"]) for o in data["outlets"]}
+    assert lags == {"Alpha": ("+0 min", 0.0, 0.0), "Beta": ("+5 h", 5.0, 0.21), "Gamma": ("+31 h", 31.0, 1.29),
+                    "Delta": ("+3 days", 72.0, 3.0), "Echo": ("+7 days", None, 7)}
+
+
+def test_lag_labels():
+    from datasette_provenance.pages.trace import lag
+
+    def between(a: str, b: str, pa: bool = False, pb: bool = False) -> str:
+        return lag({"published": a, "day_precision": pa}, {"published": b, "day_precision": pb})["lag"]
+
+    assert between("2022-02-03T08:00:00Z", "2022-02-03T08:25:00Z") == "+25 min"
+    assert between("2022-02-03T08:00:00Z", "2022-02-05T07:00:00Z") == "+47 h"
+    assert between("2022-02-03T08:00:00Z", "2022-02-05T08:00:00Z") == "+2 days"
+    assert between("2022-02-03T08:00:00Z", "2022-02-05T20:00:00Z") == "+2.5 days"
+    assert between("2022-02-03", "2022-02-03T20:00:00Z", pa=True) == "same day"
+    assert between("2022-02-03", "2022-02-04", pa=True, pb=True) == "+1 day"

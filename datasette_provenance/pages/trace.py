@@ -5,10 +5,16 @@ The text goes through the loader's own steps with the settings stored in the dat
 Stored sentences sharing a band key are candidates; each is verified exactly (Jaccard and
 containment on shingle sets, ``candidates.is_link``). Nothing is written, so this works on a
 database served immutable.
+
+Only dated matches are ordered: the answer names the earliest dated match and gives each dated one its
+lag after it; matches with no (readable) publication date are listed apart, as they cannot be ordered.
+Times read as stored: a time kept without a zone is not called UTC (for ordering and lags it counts as
+UTC, as the loader takes such times).
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from ..candidates import PER_ARTICLE, is_link
@@ -16,8 +22,8 @@ from ..segment import matchable_length, normal_form, split_sentences
 from ..signatures import Settings, band_keys, minhash_signatures, shingle_sets, similarity
 from ..store import PERIODS
 from .common import (
-    Urls, base_context, html, json_response, open_database, rows, rows_in, same_day_tie, timeline_key,
-    wants_json,
+    Urls, base_context, day_precision, html, json_response, open_database, parse_published, rows, rows_in,
+    same_day_tie, timeline_key, wants_json,
 )
 
 ROUTE = r"^/(?P<database>[^/]+)/-/provenance/trace(\.(?P<format>json))?$"
@@ -29,7 +35,8 @@ async def view(datasette, request):
     urls = Urls(datasette, db.name)
     q = request.args.get("q") or ""
     data = {"database": db.name, "q_chars": len(q), "max_chars": MAX_CHARS, "error": None,
-            "sentences": [], "outlets": [], "earliest": None, "candidates_truncated": False}
+            "sentences": [], "earliest_dated": None, "earliest": None, "outlets": [], "undated_outlets": [],
+            "candidates_truncated": False}
     status = 200
     if len(q) > MAX_CHARS:
         data["error"] = (f"The text is {len(q):,} characters long; trace takes at most {MAX_CHARS:,} characters."
@@ -118,24 +125,85 @@ async def trace(db, q: str, settings: Settings, urls: Urls) -> dict:
         s.pop("norm")
         s["matches"].sort(key=timeline_key)
     every = sorted((m for s in sentences for m in s["matches"]), key=timeline_key)
-    outlets: dict[str, dict] = {}
     for m in every:
-        name = m["outlet"] or "(unknown outlet)"
-        o = outlets.setdefault(name, {"outlet": name, "first_published": m["published"],
-                                      "first_article_id": m["article_id"], "matches": 0, "articles": [],
-                                      "url": urls.outlet(m["outlet"]) if m["outlet"] else None})
-        o["matches"] += 1
-        if m["article_id"] not in o["articles"]:
-            o["articles"].append(m["article_id"])
+        m["dated"] = parse_published(m["published"]) is not None
+        m["day_precision"] = m["dated"] and day_precision(m["published"], m["published_precision"])
+        m["published_text"] = published_text(m["published"], m["published_precision"]) if m["dated"] else None
+    dated = [m for m in every if m["dated"]]
+    first = dated[0] if dated else None
+    for m in every:
+        m.update(lag(first, m) if m["dated"] else {"lag": None, "lag_hours": None, "lag_days": None})
     earliest = None
-    dated = [m for m in every if m["published"]]
-    if dated:
-        first = dated[0]
+    if first:
         ties = sorted({m["outlet"] or "(unknown outlet)" for m in dated
                        if m["article_id"] != first["article_id"] and m["outlet"] != first["outlet"]
                        and same_day_tie(first, m)})
-        earliest = {"outlet": first["outlet"], "article_id": first["article_id"], "published": first["published"],
-                    "published_precision": first["published_precision"], "article_url": first["article_url"],
-                    "tied_with": ties}
-    return {"sentences": sentences, "outlets": list(outlets.values()), "earliest": earliest,
+        earliest = {key: first[key] for key in ("outlet", "article_id", "title", "published", "published_precision",
+                                                 "published_text", "day_precision", "article_url")}
+        earliest["tied_with"] = ties
+    # "earliest" is the same answer under its former name (before undated matches were kept apart).
+    return {"sentences": sentences, "earliest_dated": earliest, "earliest": earliest,
+            "outlets": by_outlet(dated, urls), "undated_outlets": by_outlet([m for m in every if not m["dated"]], urls),
             "candidates_truncated": truncated}
+
+
+def by_outlet(matches: list[dict], urls: Urls) -> list[dict]:
+    """Matches grouped by outlet, in the order of each outlet's first match (the timeline's, for dated ones)."""
+    outlets: dict[str, dict] = {}
+    for m in matches:
+        name = m["outlet"] or "(unknown outlet)"
+        o = outlets.setdefault(name, {
+            "outlet": name, "url": urls.outlet(m["outlet"]) if m["outlet"] else None,
+            "first_published": m["published"], "first_published_precision": m["published_precision"],
+            "first_published_text": m["published_text"], "day_precision": m["day_precision"],
+            "first_article_id": m["article_id"], "lag": m["lag"], "lag_hours": m["lag_hours"],
+            "lag_days": m["lag_days"], "matches": 0, "articles": []})
+        o["matches"] += 1
+        if m["article_id"] not in o["articles"]:
+            o["articles"].append(m["article_id"])
+    return list(outlets.values())
+
+
+_STORED_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(:\d{2})?(?:[.,]\d+)?(Z|[+-]\d{2}(?::?\d{2})?)?)?")
+
+
+def published_text(published: str | None, precision: str | None) -> str | None:
+    """A stored publication time as it reads: the day, then the time with the zone it is stored with (none if
+    it has none: a time given without a zone is not made UTC here; "Z" reads UTC, an offset is shown as stored);
+    a value of another form is shown as stored (the template escapes it)."""
+    if not published:
+        return None
+    m = _STORED_TIME.fullmatch(published.strip())
+    if not m:
+        return published
+    day, minutes, seconds, zone = m.groups()
+    if minutes is None or precision == "day":
+        return day
+    text = f"{day} {minutes}{seconds if seconds and precision == 'second' else ''}"
+    if zone == "Z":
+        return text + " UTC"
+    return f"{text} {zone}" if zone else text
+
+
+def lag(first: dict | None, m: dict) -> dict:
+    """How long after the earliest dated match ``m`` was published: under two days in hours ("+5 h", "+31 h";
+    minutes under one), else in days ("+3 days"); between dates known only to the day, in whole days
+    ("same day", "+1 day")."""
+    a = parse_published(first["published"]) if first else None
+    b = parse_published(m["published"])
+    if a is None or b is None:
+        return {"lag": None, "lag_hours": None, "lag_days": None}
+    if first["day_precision"] or m["day_precision"]:
+        days = (b.date() - a.date()).days
+        label = "same day" if days == 0 else f"{days:+d} day{'' if abs(days) == 1 else 's'}"
+        return {"lag": label, "lag_hours": None, "lag_days": days}
+    seconds = (b - a).total_seconds()
+    sign = "-" if seconds < 0 else "+"
+    hours = abs(seconds) / 3600
+    if hours < 1:
+        label = f"{sign}{round(abs(seconds) / 60)} min"
+    elif hours < 48:
+        label = f"{sign}{round(hours)} h"
+    else:
+        label = f"{sign}{hours / 24:.1f}".removesuffix(".0") + " days"
+    return {"lag": label, "lag_hours": round(seconds / 3600, 2), "lag_days": round(seconds / 86400, 2)}
