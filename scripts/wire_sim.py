@@ -1,58 +1,77 @@
 #!/usr/bin/env python3
-"""Synthetic wire -> outlets simulation with ground truth, and a scorer for the derivations table.
+"""Synthetic wire -> outlets simulation with planted ground truth, and a scorer for the derivations table.
 
-Measured, not assumed: the generator plants known reuse, ``load_paths`` builds a corpus database,
-and ``evaluate`` compares its ``derivations`` with the truth. Deterministic for a seed (one
-``random.Random``). Sentences, entities, outlet boilerplate and sentence-level rewrites come from
-scripts/synth_reuse.py (imported, not edited); every new sentence stays below 0.25 char-5-gram
-Jaccard to every other sentence in the corpus, and none names a news source unless planted.
+The generator plants known reuse, ``load_paths`` builds a corpus database and ``evaluate`` compares
+its ``derivations`` with the truth. The truth is what the generator planted, never what the
+project's own detectors say: every sentence carries the id of the sentence it was made from
+(its *origin*), so the share of an article that came from a source, and which articles explain it,
+are counted from the plan; every credit ("(Reuters) -", "SOURCE: AFP", "By NAME, PA News",
+"According to AP, ...") is recorded where it is written. Nothing is measured, retried or clamped
+against a similarity: copies are verbatim or trimmed (synth_reuse's clause cuts), rewrites are
+synth_reuse's translation-like variants at a freedom drawn once, and fall at whatever Jaccard they
+land; shares fall anywhere (the truth says ``wholly`` when >= 0.7 of the planted text came from the
+source). The only rejections are structural, as in synth_reuse's natural difficulty: an own sentence
+must have 80-250 characters and not repeat a sentence of the corpus or say what another own sentence
+says (same written-out template, or same stance and object); no own sentence names an agency (the
+{agency} slot of synth_reuse's frames is filled with "state television" and the like), so the only
+agency credits are the planted ones. Deterministic for a seed (one ``random.Random``).
 
-What it plants, story by story:
+Outlets: agencies Reuters, AFP, AP, TASS and PA Media (their datelines: "MOSCOW, Feb 3 (Reuters) -",
+"/TASS/.", "(AP) —", "(AFP) -"; PA copy has a "By NAME, PA News" byline instead), all minute-precision;
+newspapers with made-up names, each with its own boilerplate lines, at minute precision half of the
+time and day precision otherwise.
 
-* ``wire`` stories: an agency article (Reuters, AFP, AP or TASS, with its dateline, e.g.
-  "MOSCOW, Feb 3 (Reuters) -"; 8-14 sentences) IN the corpus, and
-  - ``wholly``: another outlet copies most of its sentences verbatim;
-  - ``partial``: another outlet copies 2-4 of them among its own sentences;
-  - ``rewrite``: another outlet carries sentence-level rewrites (synth_reuse's synonyms, reframing,
-    clause order; Jaccard 0.3-0.6 to the original) of most or of a few of them;
-    each of these credits the agency half of the time ("(Reuters) -" dateline, "SOURCE: Reuters",
-    "According to Reuters, ...", "..., Reuters reported.");
-  - ``chain-b``/``chain-c`` (60 %): B copies the agency and adds its own sentences, C copies B
-    (some of B's own sentences included). C's source is B; the agency counts as an acceptable
-    source of C only when C's text credits the agency;
-  - ``independent`` (80 %): a report of the same event by another outlet (same people, places and
-    topic words, no shared sentence): it must get no derivation row.
-* ``upstream`` stories: the agency article is NOT in the corpus; two outlets carry its text (sharing
-  at least two sentences) and both credit it: common-source with source_name = the agency.
-* ``update`` stories: the agency publishes a later version of its own story: same-outlet.
+Stories, in a cycle of KINDS:
 
-Dates: agency articles at minute precision; copies later by 7 minutes to 3 days, at minute precision
-(55 %) or day precision (a same-day pair at day precision has no order); C after B. Every outlet
-keeps its own boilerplate lines. ``dated=False`` drops the dates of the same corpus.
+* ``wire``: the agency article, and ``wholly`` (a newspaper copies nearly all of it verbatim),
+  ``partial`` (2-4 of its sentences, verbatim or trimmed, among own sentences), ``rewrite`` (85 %:
+  rewrites of most or of 3-5 of its sentences), ``chain-b``/``chain-c`` (60 %: B copies the agency
+  and adds own sentences, C copies B with some of B's own sentences: C's source is B), and
+  ``independent`` (80 %: a report of the same event, same speakers and frames, no shared sentence: it
+  must get no row). Copies credit the agency half of the time (rewrites 30 %, chain-c 25 %).
+* ``versions``: the agency's first take (3-5 sentences), a write-through 40-180 minutes later (the
+  first take, one sentence perhaps revised, and 3-5 new ones) and the full version 1-6 hours after
+  that (the write-through, perhaps one sentence fewer, and 3-6 new ones): ``version`` articles,
+  ``same-outlet`` from the previous version. 2-3 newspapers (``ver-client``) copy one version (wholly
+  or 2-4 sentences) some minutes to days after it: ``copied`` from that version, and any version
+  that explains as much of the copy's planted text is accepted too.
+* ``relay`` (copies of copies): the agency article (e.g. Reuters 07:45); ``relay-copy``, a newspaper
+  copying it verbatim 1-3 hours later and crediting it (its dateline, a source line or the PA byline);
+  then another newspaper rewriting that copy 2-8 hours later without credit. When the copy added
+  nothing of its own that the rewrite carries (``relay-rw``), the rewrite's source is the agency and
+  the copy is a sibling; when the copy added sentences of its own and the rewrite carries them
+  (``relay-rw-own``), its source is the copy. Half of these stories also have another verbatim
+  client (``wholly``) of the agency.
+* ``background``: the agency files a story (``bg-agency``) that repeats, verbatim, 3-4 background
+  sentences of its own earlier story, 2-6 weeks older and NOT in the corpus; a newspaper
+  (``bg-paper``) in the corpus had carried those sentences (with some of the absent story's news)
+  shortly after the absent story, so weeks before the agency's new story. Accepted for the newspaper:
+  copied from the agency's story in the corpus (roles: text flows agency -> clients) or
+  common-source naming the agency; an undetermined row with it counts as undetermined. The agency's
+  story copies nothing from the corpus: a row making it copy the newspaper is a reversed agency edge.
+  Half of these stories also have a client of the new story (``bg-client``).
+* ``upstream``: the agency article is NOT in the corpus; two newspapers carry its text (sharing at
+  least two sentences) and both credit it: ``common-source`` with source_name = the agency. Its
+  extent is measured on what the other copy also carries (only that is observable).
 
-Truth per article (``truth["articles"][external_id]``): ``case``; ``relation`` (copied,
-common-source, same-outlet, none); ``source`` (external id, or the upstream's name); ``also_ok``;
-``extent`` (wholly if >= 70 % of the article's own non-boilerplate characters -- title, dateline,
-body -- come from the source, else partially; independent for no derivation). The generator keeps
-copies and updates outside 60-80 % so the label is unambiguous. For common-source the share is
-measured on what the other copy also carries (only that is observable), so it can fall in between.
+Truth per article (``truth["articles"][external_id]``): ``case``, ``story``, ``outlet``, ``role``
+(agency / newspaper), ``relation`` (copied, common-source, same-outlet, none), ``source`` (the planted
+source: an external id, possibly of an absent article, or the upstream's name), ``accept`` (relation
+-> accepted source ids or names), ``partners`` (articles an undetermined row may pair it with),
+``extent_by`` (accepted source -> wholly/partially, from the planted share), ``share``, ``credits``
+(agencies the article credits as planted), ``published``.
 
-Metrics (``evaluate``):
-
-* direction accuracy: truly copied articles whose derivations name the right source_article_id
-  with relation copied; also "where order is decidable": the copy credits the source, or both
-  dates are at minute precision, or they fall on different days;
-* extent accuracy: on rows naming the right source (and independent reports: no row);
-* common-source accuracy: a common-source row with the right source_name (case-insensitive);
-* same-outlet accuracy; undetermined rate: true derivations answered only ``undetermined``;
-* wrong-direction rate: true derivations where the source is said to copy the derived article, or
-  the derived article is said to copy something else instead;
-* copy read as quote relay: copies answered common-source with a quoted speaker instead;
-* copy given a sibling source: copies answered as copied from another, earlier copy of the same
-  source (provenance names the nearest earlier article that carries the text; when that copy is
-  verbatim the text cannot tell it from the original, but the truth here is the original);
-* spurious rate: (independent reports with any row + chain copies C with a ``copied`` row naming
-  the agency that C does not credit) / (independent reports + chain copies).
+Metrics (``evaluate``), per case and overall, for each truly derived article: *right* (a row with an
+accepted relation and source); *reversed* (an accepted source, or partner, is said to be copied from
+it); *sibling* (not right, and ``copied`` from another copy in its story: the text of a verbatim copy
+cannot tell it from the original, but the truth here is the original); *other* (not right, a directed
+row naming something else: e.g. the agency for a copy of a copy that carries the intermediate's own
+sentences); *undetermined* (not right, an ``undetermined`` row with a partner); *none* (nothing).
+Also: extent accuracy on right rows; direction accuracy where the planted evidence orders the pair
+(the copy credits the source's outlet, or both dates are at minute precision, or on different days);
+``reversed_agency_edges``: every row in the corpus making an agency article copy (or be the same
+outlet as) a newspaper's article -- the simulation plants none; spurious rows on independent reports;
+agency originals with a ``copied`` row.
 
 Usage::
 
@@ -73,7 +92,6 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from datasette_provenance.attributions import find_attributions
 from datasette_provenance.load import load_paths
 
 HERE = Path(__file__).resolve().parent
@@ -91,9 +109,10 @@ def _synth_reuse():
 
 
 sr = _synth_reuse()
-_NEEDED = ("_Registry", "_new_sentence", "_rewrite", "_synonymise", "_determiners", "_fill", "_cap", "_make_story",
-           "_outlet_profiles", "char_grams", "jaccard", "OUTLETS", "FIRST_F", "FIRST_M", "SURNAMES", "SENT_MIN",
-           "SENT_MAX", "NEG_MAX_J", "NEG_MAX_C")
+_NEEDED = ("_new_sentence", "_natural_rewrite", "_rewrite", "_synonymise", "_determiners", "_paraphrase", "_reduce",
+           "_draw", "_draw_edits", "_fill", "_cap", "_make_story", "_headline_template", "_self_attributed",
+           "normalise", "char_grams", "jaccard", "BOILERPLATE", "GENERIC_TITLES", "FIRST_F", "FIRST_M", "SURNAMES",
+           "SENT_MIN", "SENT_MAX", "NAT_FREEDOM", "NAT_REWRITE_EDIT", "NAT_EDITS_PER_PARTIAL", "NAT_SAME_FRAME")
 if missing := [name for name in _NEEDED if not hasattr(sr, name)]:
     raise ImportError(f"scripts/synth_reuse.py no longer has {', '.join(missing)}: wire_sim.py needs updating")
 
@@ -105,9 +124,7 @@ def _make_story(idx: int, rng: random.Random, used_names: set, used_people: set,
     return sr._make_story(*args)
 
 
-WHOLLY = 0.7  # the extent threshold of provenance.py
-MARGIN = (0.6, 0.8)  # derived articles are kept outside this band of the derived share
-REWRITE_J = (0.3, 0.6)  # char-5-gram Jaccard of a rewrite to the sentence it rewrites
+WHOLLY = 0.7  # the extent threshold of provenance.py: wholly when >= 70 % of the planted text is the source's
 
 # (name as outlet and credit, key, domain, boilerplate lines)
 AGENCIES = [
@@ -116,14 +133,23 @@ AGENCIES = [
     ("AFP", "afp", "afp.com", ["{i1}/{i2}", "© Agence France-Presse {year}"]),
     ("AP", "ap", "apnews.com", ["Copyright {year} The Associated Press. All rights reserved."]),
     ("TASS", "tass", "tass.com", ["Follow TASS on Telegram for breaking news and analysis"]),
+    ("PA Media", "pa", "pamediagroup.com", ["Distributed by PA Media to its subscribers"]),
 ]
 AGENCY_NAMES = frozenset(a[0] for a in AGENCIES)
+# Newspapers: made-up names, none of them known to datasette_provenance/data/outlets.json.
+NEWSPAPERS = [
+    ("courier", "Daily Courier"), ("metro", "Metro Herald"), ("caspian", "Caspian Herald"),
+    ("northline", "Northline News"), ("dispatch", "Global Dispatch Daily"), ("levant", "Levant Observer"),
+    ("baltic", "Baltic Monitor"), ("sahel", "Sahel Times"), ("pacific", "Pacific Ledger"),
+    ("andes", "Andes Courier"), ("danube", "Danube Post"), ("eastern", "Eastern Chronicle"),
+    ("harbour", "Harbour Gazette"), ("valley", "Valley Examiner"),
+]
+KINDS = ("wire", "versions", "relay", "background", "wire", "upstream", "versions", "relay", "background")
 CREDIT_FORMS = ("dateline", "source", "according", "reported")
-# Stand-ins for synth_reuse's {agency} slot: none of them is a source name the attribution finder
-# knows, so the only credits in the corpus are the ones planted here.
+# Stand-ins for synth_reuse's {agency} slot: none of them is an agency of this simulation.
 SAFE_RELAYS = ["state television", "local media", "the regional press service", "state radio"]
 
-# Own (non-derived) sentences when synth_reuse's templates run out: many combinations, story entities.
+# Own sentences when synth_reuse's sentences run out: many combinations, story entities.
 F_OPENERS = ["", "", "", "Meanwhile, ", "On {weekday} evening, ", "Earlier in the day, ", "Late on {weekday}, ",
              "In {capital}, ", "By midday, ", "Separately, ", "Over the weekend, ", "For the {nth} time this year, "]
 F_SUBJECTS = [
@@ -159,123 +185,54 @@ GAPS_MIN = [7, 25, 50, 95, 180, 420, 1440, 1740, 2880, 4320]  # publication afte
 
 
 class _Unit:
-    """One sentence of a story: its text, structure (for rewrites) and registry owner."""
+    """A piece of an article's text: what it says, and the id of the own sentence it was made from."""
 
-    __slots__ = ("text", "sent", "grams", "owner")
+    __slots__ = ("text", "origin", "sent", "plain", "credit")
 
-    def __init__(self, text, sent, grams, owner):
-        self.text, self.sent, self.grams, self.owner = text, sent, grams, owner
+    def __init__(self, text: str, origin: str, sent=None, plain: str | None = None, credit: str | None = None):
+        self.text = text
+        self.origin = origin  # copies, trims and rewrites keep it
+        self.sent = sent  # synth_reuse's structure (rewrites are made from it), None once edited
+        self.plain = plain if plain is not None else text  # the text without a credit written into it
+        self.credit = credit  # the agency this text credits, as planted
 
 
 class _Art:
-    """One article being planned: outlet, body (units + whether each comes from the source), dates."""
+    """One planned article."""
 
-    def __init__(self, ext_id, outlet, domain, profile, case):
-        self.ext_id, self.outlet, self.domain, self.profile, self.case = ext_id, outlet, domain, profile, case
-        self.body: list[tuple[str, bool]] = []  # (sentence text, derived from the true source)
-        self.units: list[_Unit] = []  # parallel to body: the unit each sentence is (or came from)
-        self.title = ""
-        self.title_derived = False
-        self.dateline = ""
+    def __init__(self, ext_id: str, outlet: str, role: str, domain: str, profile: dict, case: str, story: int):
+        self.ext_id, self.outlet, self.role, self.domain = ext_id, outlet, role, domain
+        self.profile, self.case, self.story = profile, case, story
+        self.title: _Unit | None = None
+        self.dateline: _Unit | None = None
+        self.byline: _Unit | None = None  # "By NAME, PA News": a credit, not counted as text
+        self.body: list[_Unit] = []
         self.credit_line: str | None = None
+        self.credit_line_name: str | None = None
         self.when: datetime | None = None
         self.precision = "minute"
-        self.truth: dict = {}
         self.in_corpus = True
+        self.truth: dict = {}
 
-    def share(self) -> float:
-        title = len(self.title) * (2 if self.profile.get("repeat_title") else 1)
-        total = title + len(self.dateline) + sum(len(t) for t, _ in self.body)
-        derived = (len(self.title) if self.title_derived else 0) + sum(len(t) for t, d in self.body if d)
-        return derived / total if total else 0.0
+    def pieces(self) -> list[_Unit]:
+        """The units the share is counted on: title (twice when the outlet repeats it), dateline, body."""
+        out = [self.title] * (2 if self.profile.get("repeat_title") else 1) if self.title else []
+        return out + ([self.dateline] if self.dateline else []) + self.body
 
+    def origins(self) -> set[str]:
+        return {u.origin for u in self.pieces()}
 
-class _Gen:
-    """Sentence supply: synth_reuse's structured sentences, then combinatorial filler, all kept apart."""
+    def explained(self, origins: set[str]) -> int:
+        """Characters of this article's text made from the given origins."""
+        return sum(len(u.text) for u in self.pieces() if u.origin in origins)
 
-    def __init__(self, rng: random.Random):
-        self.rng = rng
-        self.registry = sr._Registry()
-        self.serial = 0
+    def share(self, origins: set[str]) -> float:
+        total = sum(len(u.text) for u in self.pieces())
+        return self.explained(origins) / total if total else 0.0
 
-    def _ok(self, text: str, exclude: str | None = None) -> tuple[bool, float]:
-        if not (sr.SENT_MIN <= len(text) <= sr.SENT_MAX) or find_attributions(text):
-            return False, 0.0
-        j, c = self.registry.worst(sr.char_grams(text), exclude=exclude)
-        return j < sr.NEG_MAX_J and c < sr.NEG_MAX_C, j
-
-    def _register(self, text: str, sent, owner: str | None = None) -> _Unit:
-        if owner is None:
-            self.serial += 1
-            owner = f"u{self.serial}"
-        grams = sr.char_grams(text)
-        self.registry.add(grams, owner)
-        return _Unit(text, sent, grams, owner)
-
-    def fresh(self, story, prefer: str | None = None, hard: bool = False) -> _Unit | None:
-        """A new sentence about the story, unlike every sentence generated so far (hard: the most alike)."""
-        best = None
-        for _ in range(10):
-            sent = sr._new_sentence(story, self.rng, prefer)
-            text = sent.render(story)
-            ok, j = self._ok(text)
-            if ok and (best is None or j > best[0]):
-                best = (j, text, sent)
-                if not hard:
-                    break
-        if best is None:
-            for _ in range(60):
-                text = self._filler(story)
-                ok, j = self._ok(text)
-                if ok:
-                    best = (j, text, None)
-                    break
-        return self._register(best[1], best[2]) if best else None
-
-    def _filler(self, story) -> str:
-        rng = self.rng
-        ents = dict(story.ents, n=str(rng.randint(3, 60)), n2=str(rng.randint(2, 12)), n3=str(rng.randint(40, 900)),
-                    n4=f"{rng.randint(1, 90)},{rng.randint(0, 999):03d}", nth=rng.choice(ORDINALS))
-        parts = [rng.choice(F_OPENERS), rng.choice(F_SUBJECTS), " ", rng.choice(F_VERBS), " ",
-                 rng.choice(F_OBJECTS), " ", rng.choice(F_TAILS), "."]
-        return sr._cap(sr._fill("".join(parts), ents, story.slots, rng))
-
-    def rewrite(self, story, unit: _Unit) -> _Unit | None:
-        """A sentence-level rewrite of ``unit`` (synth_reuse's synonyms, reframing, clause order)."""
-        rng = self.rng
-        target = rng.uniform(0.35, 0.55)
-        best = None
-        for t in range(14):
-            strength = 0.4 + 0.6 * t / 14 + rng.uniform(0, 0.3)
-            if unit.sent is not None:
-                text = sr._rewrite(unit.sent, rng, strength).render(story)
-            else:
-                text = sr._determiners(sr._synonymise(unit.text, min(0.98, 0.5 + strength / 2), rng), 0.4 * strength,
-                                       rng)
-            if not (sr.SENT_MIN - 20 <= len(text) <= sr.SENT_MAX + 40) or find_attributions(text):
-                continue
-            j = sr.jaccard(sr.char_grams(text), unit.grams)
-            if not (REWRITE_J[0] <= j <= REWRITE_J[1]):
-                continue
-            wj, wc = self.registry.worst(sr.char_grams(text), exclude=unit.owner)
-            if wj >= sr.NEG_MAX_J or wc >= sr.NEG_MAX_C:
-                continue
-            if best is None or abs(j - target) < best[0]:
-                best = (abs(j - target), text)
-        return self._register(best[1], None, owner=unit.owner) if best else None
-
-    def title(self, story, used: list[str]) -> str:
-        opts = list(story.topic["titles"])
-        self.rng.shuffle(opts)
-        for tmpl in opts:
-            cand = sr._fill(tmpl, story.ents, story.slots, self.rng)
-            g = sr.char_grams(cand)
-            if (self.registry.worst(g)[0] < sr.NEG_MAX_J and not find_attributions(cand)
-                    and all(sr.jaccard(g, sr.char_grams(t)) < sr.NEG_MAX_J for t in used)):
-                self._register(cand, None)
-                used.append(cand)
-                return cand
-        return f"Latest on {story.topic_words[3]}"  # short: never matched
+    def credits(self) -> set[str]:
+        return {c for c in [u.credit for u in self.body] + [self.credit_line_name]
+                + [u.credit for u in (self.dateline, self.byline) if u] if c}
 
 
 def _dateline(agency: str, city: str, when: datetime) -> str:
@@ -290,310 +247,534 @@ def _dateline(agency: str, city: str, when: datetime) -> str:
     return f"{city}, {month} {when.day} (Reuters) - "
 
 
-def _credit(art: _Art, agency: str, form: str, city: str, when: datetime, rng: random.Random) -> str:
-    """Make ``art`` credit the agency in the given form; returns the form actually used."""
-    if form in ("according", "reported"):
-        for i, (text, derived) in enumerate(art.body):
-            if not derived:
-                continue
-            if form == "according" and not text.startswith(('"', "According", "As ")):
-                first = text.split(" ", 1)[0]
-                body = text[0].lower() + text[1:] if first in ("The", "A", "An", "It", "There", "If", "Any") else text
-                art.body[i] = (f"According to {agency}, {body}", True)
-                return form
-            if form == "reported" and text.endswith(".") and not text.endswith('."'):
-                art.body[i] = (f"{text[:-1]}, {agency} reported.", True)
-                return form
-        form = "source"
-    if form == "dateline":
-        art.dateline = _dateline(agency, city, when)
-        return form
-    art.credit_line = rng.choice(["SOURCE: {a}", "SOURCE:{a}", "Source: {a}"]).format(a=agency)
-    return "source"
-
-
 def _stamp(when: datetime, precision: str) -> str:
     return when.strftime("%Y-%m-%dT%H:%MZ") if precision == "minute" else when.strftime("%Y-%m-%d")
 
 
-def _text(art: _Art, rng: random.Random) -> str:
-    prof = art.profile
-    lines = []
-    if prof.get("top"):
-        lines.append(prof["top"])
-    lines.append(art.title)
-    if prof.get("repeat_title"):
-        lines.append(art.title)
-    sentences = [t for t, _ in art.body]
-    i, first = 0, True
-    while i < len(sentences):
-        size = rng.choice([1, 2, 2, 3])
-        par = " ".join(sentences[i:i + size])
-        i += size
-        if first:
-            par = art.dateline + par
+def _extent(share: float) -> str:
+    return "wholly" if share >= WHOLLY else "partially"
+
+
+class _Sim:
+    """The generator: sentence supply, outlets, and one method per kind of story."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.seen: set[str] = set()  # normalised text of every own sentence and title
+        self.said: set = set()  # what every own sentence says (synth_reuse's keys)
+        self.serial = 0
+        self.relays = 0
+        self.used_names: set[str] = set()
+        self.used_people: set[str] = set()
+        self.usage: Counter = Counter()
+        self.arts: list[_Art] = []
+        self.start = datetime(2022, 1, 3, 6, 0)
+        self.papers = self._paper_profiles()
+        self.agency_profiles = {}
+        for name, key, domain, lines in AGENCIES:
+            vals = {"p1": f"{rng.choice(sr.FIRST_F)} {rng.choice(sr.SURNAMES)}",
+                    "p2": f"{rng.choice(sr.FIRST_M)} {rng.choice(sr.SURNAMES)}",
+                    "i1": "".join(rng.choice("abcdefghjklmnprstvw") for _ in range(2)),
+                    "i2": "".join(rng.choice("abcdefghjklmnprstvw") for _ in range(3)), "year": "2022"}
+            self.agency_profiles[name] = {"name": name, "key": key, "domain": domain, "top": None,
+                                          "repeat_title": False, "bottom": [ln.format(**vals) for ln in lines]}
+
+    def _paper_profiles(self) -> list[dict]:
+        rng = self.rng
+        order = list(range(len(sr.BOILERPLATE)))
+        rng.shuffle(order)
+        profiles = []
+        for i, (key, name) in enumerate(NEWSPAPERS):
+            domain = f"{key}{['news', 'times', 'press'][i % 3]}.example"
+            vals = {"name": name, "domain": domain, "phone": f"{rng.randint(0, 9999):04d}",
+                    "phone2": f"{rng.randint(50, 99)}", "year": "2022"}
+            lines = [sr.BOILERPLATE[order[(2 * i + j) % len(order)]].format(**vals) for j in range(2 + i % 2)]
+            profiles.append({"key": key, "name": name, "domain": domain, "top": lines[0] if i % 3 == 0 else None,
+                             "bottom": lines[1:] if i % 3 == 0 else lines, "repeat_title": i % 2 == 1})
+        return profiles
+
+    # -------------------------------------------------------------------------------- sentences
+
+    def _origin(self) -> str:
+        self.serial += 1
+        return f"o{self.serial}"
+
+    def fresh(self, story, prefer: str | None = None, basis: _Unit | None = None) -> _Unit | None:
+        """A new own sentence (structural rejections only); with ``basis``: by its speaker, mostly in its frame."""
+        rng = self.rng
+        b = basis.sent if basis is not None else None
+        for _ in range(30):
+            key: list = []
+            if b is not None:
+                sent = sr._new_sentence(story, rng, b.kind, speaker=b.speaker, key=key)
+                if rng.random() < sr.NAT_SAME_FRAME:
+                    sent.frame, sent.subject, sent.source = b.frame, b.subject, b.source
+                    if sent.kind == "fact" and sr._self_attributed(sent.clauses):
+                        sent.frame = ("fact", 0)
+            else:
+                sent = sr._new_sentence(story, rng, prefer, key=key)
+            text = sent.render(story)
+            norm = sr.normalise(text)
+            if sr.SENT_MIN <= len(text) <= sr.SENT_MAX and norm not in self.seen and key[0] not in self.said:
+                self.seen.add(norm)
+                self.said.add(key[0])
+                return _Unit(text, self._origin(), sent)
+        for _ in range(60):
+            parts = [rng.choice(F_OPENERS), rng.choice(F_SUBJECTS), rng.choice(F_VERBS), rng.choice(F_OBJECTS),
+                     rng.choice(F_TAILS)]
+            ents = dict(story.ents, n=str(rng.randint(3, 60)), n2=str(rng.randint(2, 12)),
+                        n3=str(rng.randint(40, 900)), n4=f"{rng.randint(1, 90)},{rng.randint(0, 999):03d}",
+                        nth=rng.choice(ORDINALS))
+            text = sr._cap(sr._fill(f"{parts[0]}{parts[1]} {parts[2]} {parts[3]} {parts[4]}.", ents, story.slots,
+                                    rng))
+            key = ("filler", *parts[1:4])
+            norm = sr.normalise(text)
+            if sr.SENT_MIN <= len(text) <= sr.SENT_MAX and norm not in self.seen and key not in self.said:
+                self.seen.add(norm)
+                self.said.add(key)
+                return _Unit(text, self._origin())
+        return None
+
+    def own(self, story, art: _Art, n: int, basis_from: list[_Unit] | None = None) -> None:
+        """``n`` own sentences; 30 % of them by a speaker of ``basis_from`` (mostly in its frame)."""
+        for _ in range(n):
+            bases = [u for u in basis_from or () if u.sent is not None]
+            basis = self.rng.choice(bases) if bases and self.rng.random() < 0.3 else None
+            u = self.fresh(story, basis=basis)
+            if u is not None:
+                art.body.append(u)
+
+    def title(self, story) -> _Unit:
+        rng = self.rng
+        opts = list(story.topic["titles"]) + list(sr.GENERIC_TITLES)
+        rng.shuffle(opts)
+        for k in range(14):
+            tmpl = opts[k // 2] if k % 2 else sr._headline_template(story, rng)
+            text = sr._cap(sr._fill(tmpl, story.ents, story.slots, rng))
+            if sr.normalise(text) not in self.seen:
+                self.seen.add(sr.normalise(text))
+                return _Unit(text, self._origin())
+        return _Unit(f"Latest on {story.topic_words[3]}, update {self.serial}", self._origin())
+
+    def rewrite(self, story, u: _Unit) -> _Unit:
+        """A translation-like rewrite (synth_reuse's natural variant at a freedom drawn once); kept as it comes."""
+        rng = self.rng
+        if u.sent is not None:
+            sent, text = sr._natural_rewrite(u.sent, story, rng)
+        else:
+            f = rng.betavariate(*sr.NAT_FREEDOM)
+            text = sr._synonymise(u.plain, min(0.98, 0.3 + 0.7 * f), rng)
+            text = sr._paraphrase(sr._determiners(text, 0.4 * f, rng), min(0.95, 0.25 + 0.7 * f), rng)
+            sent = None
+        if rng.random() < sr.NAT_REWRITE_EDIT:
+            text, done = sr._reduce(text, sr._draw_edits(rng, 1), rng)
+            sent = None if done else sent
+        return _Unit(text, u.origin, sent)
+
+    def trim(self, u: _Unit) -> _Unit:
+        """A copy with a clause cut or trimmed where one can be (synth_reuse's reductions); else verbatim."""
+        rng = self.rng
+        text, done = sr._reduce(u.plain, sr._draw_edits(rng, sr._draw(rng, sr.NAT_EDITS_PER_PARTIAL)), rng)
+        return _Unit(text, u.origin, None) if done else u
+
+    # -------------------------------------------------------------------------------- articles
+
+    def agency_art(self, ctx: dict, suffix: str, case: str, when: datetime) -> _Art:
+        name, key, domain, _ = ctx["agency"]
+        a = _Art(f"{key}-{ctx['idx']:04d}{suffix}", name, "agency", domain, self.agency_profiles[name], case,
+                 ctx["idx"])
+        a.when, a.precision = when, "minute"
+        a.title = self.title(ctx["story"])
+        if name == "PA Media":
+            a.byline = _Unit(f"By {ctx['reporter']}, PA News", self._origin(), credit=name)
+        else:
+            a.dateline = _Unit(_dateline(name, ctx["city"], when), self._origin(), credit=name)
+        a.truth = {"relation": "none"}
+        self.arts.append(a)
+        return a
+
+    def paper(self, ctx: dict, case: str) -> _Art:
+        prof = ctx["free"].pop()
+        art = _Art(f"{prof['key']}-{ctx['idx']:04d}-{case}", prof["name"], "newspaper", prof["domain"], prof, case,
+                   ctx["idx"])
+        self.arts.append(art)
+        return art
+
+    def later(self, art: _Art, after: datetime, minutes: int | None = None) -> None:
+        rng = self.rng
+        art.when = after + timedelta(minutes=(minutes if minutes is not None else rng.choice(GAPS_MIN))
+                                     + rng.randrange(5))
+        art.precision = "minute" if rng.random() < 0.5 else "day"
+
+    def credit(self, ctx: dict, art: _Art, form: str, source: _Art | None = None) -> str:
+        """Make ``art`` credit the story's agency in ``form`` (or the closest form it allows); returns the form."""
+        agency = ctx["agency"][0]
+        rng = self.rng
+        if form == "dateline":
+            if agency == "PA Media":
+                art.byline = source.byline if source is not None and source.byline else _Unit(
+                    f"By {ctx['reporter']}, PA News", self._origin(), credit=agency)
+                return "byline"
+            if source is not None and source.dateline is not None and art.body[:1] == source.body[:1]:
+                art.dateline = source.dateline  # a verbatim copy keeps the agency's dateline
+            else:
+                art.dateline = _Unit(_dateline(agency, ctx["city"], art.when), self._origin(), credit=agency)
+            return form
+        if form in ("according", "reported"):
+            taken = source.origins() if source is not None else set()
+            for i, u in enumerate(art.body):
+                if u.credit or u.origin not in taken:  # the credit goes into text taken from the agency
+                    continue
+                text = u.text
+                if form == "according" and not text.startswith(('"', "According", "As ")):
+                    first = text.split(" ", 1)[0]
+                    body = text[0].lower() + text[1:] if first in ("The", "A", "An", "It", "There", "If",
+                                                                   "Any") else text
+                    art.body[i] = _Unit(f"According to {agency}, {body}", u.origin, u.sent, u.text, agency)
+                    return form
+                if form == "reported" and text.endswith(".") and not text.endswith('."'):
+                    art.body[i] = _Unit(f"{text[:-1]}, {agency} reported.", u.origin, u.sent, u.text, agency)
+                    return form
+        art.credit_line = rng.choice(["SOURCE: {a}", "SOURCE:{a}", "Source: {a}"]).format(a=agency)
+        art.credit_line_name = agency
+        return "source"
+
+    def credit_maybe(self, ctx: dict, art: _Art, p: float, forms=CREDIT_FORMS, source: _Art | None = None):
+        if self.rng.random() >= p:
+            return None
+        return self.credit(ctx, art, self.rng.choice(forms), source)
+
+    def mix(self, art: _Art, derived: set[str]) -> None:
+        """Shuffle the body; half of the time a derived sentence leads."""
+        rng = self.rng
+        rng.shuffle(art.body)
+        lead = next((k for k, u in enumerate(art.body) if u.origin in derived), None)
+        if lead is not None and rng.random() < 0.5:
+            art.body.insert(0, art.body.pop(lead))
+
+    def copied(self, art: _Art, source: _Art, relation: str = "copied", **extra) -> None:
+        art.truth = {"relation": relation, "source": source.ext_id, "accept": {relation: [source.ext_id]},
+                     "source_art": source, **extra}
+
+    # -------------------------------------------------------------------------------- stories
+
+    def new_story(self, idx: int) -> dict:
+        rng = self.rng
+        story = _make_story(idx, rng, self.used_names, self.used_people, self.usage)
+        story.ents["agency"] = rng.choice(SAFE_RELAYS)
+        story.template_cap = 1  # a written-out template once per corpus (synth_reuse's natural difficulty)
+        free = list(self.papers)
+        rng.shuffle(free)
+        return {"idx": idx, "story": story, "agency": AGENCIES[rng.randrange(len(AGENCIES))],
+                "city": story.speakers[0]["capital"], "free": free,
+                "t0": self.start + timedelta(days=rng.randrange(700), minutes=rng.randrange(14 * 60)),
+                "reporter": f"{rng.choice(sr.FIRST_F + sr.FIRST_M)} {rng.choice(sr.SURNAMES)}"}
+
+    def original(self, ctx: dict, n: int, suffix: str = "", when: datetime | None = None) -> _Art:
+        a = self.agency_art(ctx, suffix, "agency", when or ctx["t0"])
+        for k in range(n):
+            u = self.fresh(ctx["story"], prefer="fact" if k == 0 else None)
+            if u is not None:
+                a.body.append(u)
+        return a
+
+    def whole_copy(self, ctx: dict, a: _Art, case: str, after: datetime | None = None) -> _Art:
+        """A newspaper copying nearly all of ``a`` verbatim (its title 60 % of the time)."""
+        rng = self.rng
+        w = self.paper(ctx, case)
+        self.later(w, after or a.when)
+        w.title = a.title if rng.random() < 0.6 else self.title(ctx["story"])
+        n = len(a.body)
+        w.body = list(a.body[:n - (rng.randint(0, 2) if n >= 8 else 0)])
+        if rng.random() < 0.4:
+            self.own(ctx["story"], w, 1, a.body)
+        return w
+
+    def part_copy(self, ctx: dict, a: _Art, case: str, k: int, after: datetime | None = None) -> _Art:
+        """A newspaper carrying ``k`` of ``a``'s sentences (verbatim or trimmed) among 3-6 own ones."""
+        rng = self.rng
+        p = self.paper(ctx, case)
+        self.later(p, after or a.when)
+        p.title = self.title(ctx["story"])
+        picks = sorted(rng.sample(range(len(a.body)), min(k, len(a.body))))
+        p.body = [a.body[i] if rng.random() < 0.6 else self.trim(a.body[i]) for i in picks]
+        self.own(ctx["story"], p, rng.randint(3, 6), a.body)
+        self.mix(p, a.origins())
+        return p
+
+    def independent(self, ctx: dict, a: _Art) -> None:
+        rng = self.rng
+        i_art = self.paper(ctx, "independent")
+        i_art.when = a.when + timedelta(minutes=rng.randrange(-1440, 2880))
+        i_art.precision = "minute" if rng.random() < 0.5 else "day"
+        i_art.title = self.title(ctx["story"])
+        story = ctx["story"]
+        for _ in range(rng.randint(5, 8)):  # half of its sentences by the agency's speakers, in their frames
+            bases = [u for u in a.body if u.sent is not None]
+            u = self.fresh(story, basis=rng.choice(bases) if bases and rng.random() < 0.5 else None)
+            if u is not None:
+                i_art.body.append(u)
+        i_art.truth = {"relation": "none"}
+
+    def story_wire(self, ctx: dict) -> None:
+        rng, story = self.rng, ctx["story"]
+        a = self.original(ctx, rng.randint(8, 14))
+        w = self.whole_copy(ctx, a, "wholly")
+        self.copied(w, a)
+        self.credit_maybe(ctx, w, 0.5, source=a)
+        p = self.part_copy(ctx, a, "partial", rng.randint(2, 4))
+        self.copied(p, a)
+        self.credit_maybe(ctx, p, 0.5, source=a)
+        if rng.random() < 0.85:
+            r = self.paper(ctx, "rewrite")
+            self.later(r, a.when)
+            r.title = self.title(story)
+            most = rng.random() < 0.4
+            n = len(a.body)
+            picks = sorted(rng.sample(range(n), max(2, int(n * rng.uniform(0.75, 1.0))) if most
+                                      else rng.randint(3, 5)))
+            r.body = [self.rewrite(story, a.body[i]) for i in picks]
+            if not most:
+                self.own(story, r, rng.randint(3, 5), a.body)
+                self.mix(r, a.origins())
+            self.copied(r, a)
+            self.credit_maybe(ctx, r, 0.3, ("according", "reported", "source"), source=a)
+        if rng.random() < 0.6:
+            b_wholly = rng.random() < 0.4
+            b = self.part_copy(ctx, a, "chain-b", len(a.body) if b_wholly else rng.randint(3, 5))
+            if b_wholly:  # all of the agency's text verbatim, two own sentences
+                b.body = list(a.body)
+                self.own(story, b, 2, a.body)
+                self.mix(b, a.origins())
+            self.copied(b, a)
+            self.credit_maybe(ctx, b, 0.4, source=a)
+            c = self.paper(ctx, "chain-c")
+            self.later(c, b.when)
+            c.title = b.title if rng.random() < 0.4 else self.title(story)
+            a_orig = a.origins()
+            b_own = [u for u in b.body if u.origin not in a_orig]
+            b_agency = [u for u in b.body if u.origin in a_orig]
+            if rng.random() < 0.5:
+                c.body = list(b.body)
+            else:
+                keep = {id(u) for u in rng.sample(b_own, min(2, len(b_own)))
+                        + rng.sample(b_agency, min(len(b_agency), rng.randint(1, 2)))}
+                c.body = [u for u in b.body if id(u) in keep]
+                self.own(story, c, rng.randint(3, 5), a.body)
+                self.mix(c, b.origins())
+            self.copied(c, b)
+            self.credit_maybe(ctx, c, 0.25, ("reported", "source"), source=a)
+        if rng.random() < 0.8:
+            self.independent(ctx, a)
+
+    def story_versions(self, ctx: dict) -> None:
+        rng, story = self.rng, ctx["story"]
+        v1 = self.original(ctx, rng.randint(3, 5))
+        v2 = self.agency_art(ctx, "-v2", "version", v1.when + timedelta(minutes=rng.randrange(40, 180)))
+        v2.title = v1.title if rng.random() < 0.5 else v2.title
+        v2.dateline = v1.dateline or None
+        v2.byline = v1.byline or None
+        v2.body = list(v1.body)
+        revisable = [i for i, u in enumerate(v2.body) if u.sent is not None]
+        if revisable and rng.random() < 0.5:  # a revised sentence: a light rewrite of the first take's
+            i = rng.choice(revisable)
+            u = v2.body[i]
+            v2.body[i] = _Unit(sr._rewrite(u.sent, rng, 0.3).render(story), u.origin)
+        new: list[_Unit] = []
+        self.own(story, v2, rng.randint(3, 5), v1.body)
+        new, v2.body = v2.body[len(v1.body):], v2.body[:len(v1.body)]
+        v2.body = v2.body[:1] + new[:1] + v2.body[1:] + new[1:]  # the new lead detail after the first sentence
+        self.copied(v2, v1, "same-outlet")
+        v3 = self.agency_art(ctx, "-v3", "version", v2.when + timedelta(minutes=rng.randrange(60, 360)))
+        v3.title = v2.title if rng.random() < 0.4 else v3.title
+        v3.dateline, v3.byline = v2.dateline, v2.byline
+        v3.body = list(v2.body)
+        if rng.random() < 0.5 and len(v3.body) > 4:
+            del v3.body[rng.randrange(2, len(v3.body))]
+        self.own(story, v3, rng.randint(3, 6), v1.body)
+        self.copied(v3, v2, "same-outlet")
+        versions = [v1, v2, v3]
+        for _ in range(rng.randint(2, 3)):
+            v = rng.choice(versions)
+            if rng.random() < 0.5:
+                c = self.whole_copy(ctx, v, "ver-client")
+            else:
+                c = self.part_copy(ctx, v, "ver-client", rng.randint(2, 4))
+            self.copied(c, v, versions=[x.ext_id for x in versions])
+            self.credit_maybe(ctx, c, 0.5, source=v)
+        if rng.random() < 0.4:
+            self.independent(ctx, v1)
+
+    def story_relay(self, ctx: dict) -> None:
+        rng, story = self.rng, ctx["story"]
+        a = self.original(ctx, rng.randint(7, 11))
+        self.relays += 1
+        adds = self.relays % 2 == 0  # alternately: the copy adds nothing / adds sentences the rewrite carries
+        cour = self.paper(ctx, "relay-copy")
+        self.later(cour, a.when, rng.randrange(60, 180))
+        cour.title = a.title if rng.random() < 0.6 else self.title(story)
+        cour.body = list(a.body)
+        if adds:  # the copy adds its own sentences (at the end, as a local angle)
+            self.own(story, cour, rng.randint(2, 3), a.body)
+        self.copied(cour, a)
+        self.credit(ctx, cour, rng.choice(("dateline", "dateline", "source")), source=a)
+        metro = self.paper(ctx, "relay-rw-own" if adds else "relay-rw")
+        metro.when = cour.when + timedelta(minutes=rng.randrange(120, 480))
+        metro.precision = "minute" if rng.random() < 0.5 else "day"
+        metro.title = self.title(story)
+        a_orig = a.origins()
+        own_c = [u for u in cour.body if u.origin not in a_orig]
+        from_a = [u for u in cour.body if u.origin in a_orig]
+        keep = rng.sample(from_a, max(3, int(len(from_a) * rng.uniform(0.6, 1.0))))
+        keep_ids = {id(u) for u in keep + own_c}
+        metro.body = [self.rewrite(story, u) for u in cour.body if id(u) in keep_ids]
+        if rng.random() < 0.5:
+            self.own(story, metro, rng.randint(1, 2), a.body)
+        if adds:
+            self.copied(metro, cour)
+        else:
+            self.copied(metro, a)
+        if rng.random() < 0.5:
+            w = self.whole_copy(ctx, a, "wholly")
+            self.copied(w, a)
+            self.credit_maybe(ctx, w, 0.5, source=a)
+
+    def story_background(self, ctx: dict) -> None:
+        rng, story = self.rng, ctx["story"]
+        t0 = ctx["t0"]
+        # the agency's earlier story, not in the corpus: its background paragraphs and its news
+        x = self.agency_art(ctx, "-earlier", "bg-absent", t0 - timedelta(days=rng.randint(14, 42),
+                                                                          minutes=rng.randrange(600)))
+        x.in_corpus = False
+        background = [u for u in (self.fresh(story, prefer="fact") for _ in range(rng.randint(3, 4))) if u]
+        self.own(story, x, rng.randint(5, 8))
+        x.body = x.body + background
+        n_art = self.paper(ctx, "bg-paper")
+        self.later(n_art, x.when, rng.randrange(60, 2880))
+        n_art.title = self.title(story)
+        news = [u for u in x.body if u not in background]
+        n_art.body = background + rng.sample(news, min(len(news), rng.randint(2, 4)))
+        self.own(story, n_art, rng.randint(2, 4), x.body)
+        self.mix(n_art, x.origins())
+        credit = self.credit_maybe(ctx, n_art, 0.5, ("source", "according", "reported"), source=x)
+        # the agency's new story repeats the background, verbatim or trimmed
+        y = self.agency_art(ctx, "", "bg-agency", t0)
+        self.own(story, y, rng.randint(6, 10))
+        y.body += [u if rng.random() < 0.8 else self.trim(u) for u in background]
+        n_art.truth = {"relation": "copied", "source": x.ext_id, "source_art": x,
+                       "accept": {"copied": [y.ext_id], "common-source": [ctx["agency"][0]]},
+                       "partners": [y.ext_id], "credit": credit}
+        if rng.random() < 0.5:
+            m = self.whole_copy(ctx, y, "bg-client") if rng.random() < 0.5 else self.part_copy(
+                ctx, y, "bg-client", rng.randint(3, 5))
+            self.copied(m, y)
+            self.credit_maybe(ctx, m, 0.5, source=y)
+
+    def story_upstream(self, ctx: dict) -> None:
+        rng, story = self.rng, ctx["story"]
+        a = self.original(ctx, rng.randint(8, 12))
+        a.in_corpus = False
+        n = len(a.body)
+        core = rng.sample(range(n - 2), rng.randint(2, 3))  # both carry these, so the upstream shows
+        pair = []
+        for _ in range(2):
+            c = self.paper(ctx, "upstream")
+            self.later(c, a.when)
+            if rng.random() < 0.5:
+                c.title = a.title if rng.random() < 0.5 else self.title(story)
+                c.body = list(a.body[:n - rng.randint(0, 2)])
+            else:
+                c.title = self.title(story)
+                rest = [i for i in range(n) if i not in core]
+                c.body = [a.body[i] for i in sorted(core + rng.sample(rest, rng.randint(0, 2)))]
+                self.own(story, c, rng.randint(3, 5), a.body)
+                self.mix(c, a.origins())
+            self.credit(ctx, c, rng.choice(CREDIT_FORMS), source=a)
+            pair.append(c)
+        for c, other in ((pair[0], pair[1]), (pair[1], pair[0])):
+            c.truth = {"relation": "common-source", "source": ctx["agency"][0], "source_art": a,
+                       "accept": {"common-source": [ctx["agency"][0]]}, "partners": [other.ext_id],
+                       "observable": other}
+
+    # -------------------------------------------------------------------------------- output
+
+    def text(self, art: _Art) -> str:
+        rng, prof = self.rng, art.profile
+        lines = [prof["top"]] if prof.get("top") else []
+        lines.append(art.title.text)
+        if prof.get("repeat_title"):
+            lines.append(art.title.text)
+        if art.byline:
+            lines.append(art.byline.text)
+        i, first = 0, True
+        while i < len(art.body):
+            size = rng.choice([1, 2, 2, 3])
+            par = " ".join(u.text for u in art.body[i:i + size])
+            i += size
+            if first and art.dateline:
+                par = art.dateline.text + par
             first = False
-        lines.append(par)
-    if art.credit_line:
-        lines.append(art.credit_line)
-    lines.extend(prof.get("bottom", []))
-    return "\n\n".join(lines)
+            lines.append(par)
+        if art.credit_line:
+            lines.append(art.credit_line)
+        lines.extend(prof.get("bottom", []))
+        return "\n\n".join(lines)
+
+    def truth_of(self, art: _Art, dated: bool) -> dict:
+        t = {k: v for k, v in art.truth.items() if k not in ("source_art", "observable", "versions")}
+        t.update(case=art.case, story=art.story, outlet=art.outlet, role=art.role,
+                 credits=sorted(art.credits()), published=_stamp(art.when, art.precision) if dated else None)
+        if art.truth["relation"] == "none":
+            t.update(source=None, accept={}, partners=[])
+            return t
+        by_ext = {a.ext_id: a for a in self.arts}
+        src = art.truth["source_art"]
+        t["share"] = round(art.share(src.origins()), 3)
+        if "versions" in art.truth:  # any version explaining as much of the copy is accepted
+            best = art.explained(src.origins())
+            t["accept"] = {"copied": [v for v in art.truth["versions"]
+                                      if art.explained(by_ext[v].origins()) >= best]}
+        extent_by = {}
+        for rel, names in t["accept"].items():
+            for s in names:
+                if rel == "common-source":  # what another corpus article also carries, or the agency's story
+                    other = art.truth.get("observable") or by_ext[t["accept"]["copied"][0]]
+                    extent_by[s] = _extent(art.share(other.origins() & src.origins()))
+                else:
+                    extent_by[s] = _extent(art.share(by_ext[s].origins()))
+        t["extent_by"] = extent_by
+        t["extent"] = _extent(t["share"])
+        t.setdefault("partners", [])
+        return t
+
+    def records(self, dated: bool, seed: int, n_stories: int) -> tuple[list[dict], dict]:
+        records, truth = [], {}
+        for art in self.arts:
+            if not art.in_corpus:
+                continue
+            truth[art.ext_id] = self.truth_of(art, dated)
+            records.append({"id": art.ext_id, "outlet": art.outlet, "url": f"https://{art.domain}/news/{art.ext_id}",
+                            "published": _stamp(art.when, art.precision) if dated else None,
+                            "title": art.title.text, "text": self.text(art)})
+        self.rng.shuffle(records)
+        return records, {"articles": truth, "seed": seed, "stories": n_stories, "dated": dated}
 
 
 def generate(n_stories: int = 12, seed: int = 1, dated: bool = True) -> tuple[list[dict], dict]:
-    """``n_stories`` stories of wire reuse; returns (JSON Lines records, truth)."""
-    rng = random.Random(seed)
-    gen = _Gen(rng)
-    outlets = sr._outlet_profiles(len(sr.OUTLETS), rng)
-    for prof in outlets:  # the agency-style dateline of synth_reuse's profiles is ours to plant
-        prof["dateline"] = False
-    agency_profiles = {}
-    for name, key, domain, lines in AGENCIES:
-        vals = {"p1": f"{rng.choice(sr.FIRST_F)} {rng.choice(sr.SURNAMES)}",
-                "p2": f"{rng.choice(sr.FIRST_M)} {rng.choice(sr.SURNAMES)}",
-                "i1": "".join(rng.choice("abcdefghjklmnprstvw") for _ in range(2)),
-                "i2": "".join(rng.choice("abcdefghjklmnprstvw") for _ in range(3)), "year": "2022"}
-        agency_profiles[name] = {"key": key, "domain": domain, "top": None, "repeat_title": False,
-                                 "bottom": [ln.format(**vals) for ln in lines]}
-    used_names: set[str] = set()
-    used_people: set[str] = set()
-    usage: Counter = Counter()
-    arts: list[_Art] = []
-    start = datetime(2022, 1, 3, 6, 0)
-
+    """``n_stories`` stories of wire reuse (kinds in the cycle KINDS); returns (JSON Lines records, truth)."""
+    sim = _Sim(random.Random(seed))
     for idx in range(n_stories):
-        kind = "upstream" if idx % 4 == 2 else "update" if idx % 6 == 5 else "wire"
-        story = _make_story(idx, rng, used_names, used_people, usage)
-        story.ents["agency"] = rng.choice(SAFE_RELAYS)
-        agency, akey, adomain, _ = AGENCIES[rng.randrange(len(AGENCIES))]
-        city = story.speakers[0]["capital"]
-        t0 = start + timedelta(days=rng.randrange(700), minutes=rng.randrange(14 * 60))
-        titles: list[str] = []
-        free = [p for p in outlets]
-        rng.shuffle(free)
-
-        def outlet_art(case: str) -> _Art:
-            prof = free.pop()
-            return _Art(f"{prof['key']}-{idx:04d}-{case}", prof["name"], prof["domain"], prof, case)
-
-        def own(art: _Art, n: int, hard: bool = False) -> None:
-            for _ in range(n):
-                u = gen.fresh(story, hard=hard)
-                if u is not None:
-                    art.body.append((u.text, False))
-                    art.units.append(u)
-
-        def later(art: _Art, after: datetime, precision: str | None = None) -> None:
-            art.when = after + timedelta(minutes=rng.choice(GAPS_MIN) + rng.randrange(5))
-            art.precision = precision or ("minute" if rng.random() < 0.55 else "day")
-
-        # the agency article (kept out of the corpus in upstream stories)
-        a = _Art(f"{akey}-{idx:04d}", agency, adomain, agency_profiles[agency], "agency")
-        a.in_corpus = kind != "upstream"
-        a.when, a.precision = t0, "minute"
-        a.title = gen.title(story, titles)
-        a.dateline = _dateline(agency, city, t0)
-        for k in range(rng.randint(8, 14)):
-            u = gen.fresh(story, prefer="fact" if k == 0 else None)
-            if u is not None:
-                a.body.append((u.text, False))
-                a.units.append(u)
-        a.truth = {"relation": "none", "source": None, "extent": "independent"}
-        arts.append(a)
-        pool = list(zip(a.body, a.units))
-
-        def copy(art: _Art, picks: list[int]) -> None:
-            for i in sorted(picks):
-                art.body.append((pool[i][0][0], True))
-                art.units.append(pool[i][1])
-
-        def derived_truth(art: _Art, relation: str, source: str, lo_hi: str, **extra) -> None:
-            """Record the truth; pad own sentences (partial) or drop them (wholly) to leave the margin."""
-            while lo_hi == "partially" and art.share() > MARGIN[0]:
-                before = len(art.body)
-                own(art, 1)
-                if len(art.body) == before:
-                    break
-            while lo_hi == "wholly" and art.share() < MARGIN[1]:
-                owns = [i for i, (_, d) in enumerate(art.body) if not d]
-                if not owns:
-                    break
-                del art.body[owns[-1]], art.units[owns[-1]]
-            share = art.share()
-            art.truth = {"relation": relation, "source": source, "extent": "wholly" if share >= WHOLLY else "partially",
-                         "share": round(share, 3), **extra}
-
-        def credit_maybe(art: _Art, p: float, forms=CREDIT_FORMS) -> str | None:
-            if rng.random() >= p:
-                return None
-            return _credit(art, agency, rng.choice(forms), city, art.when, rng)
-
-        def mix(art: _Art) -> None:
-            """Shuffle the body; half of the time a derived sentence leads."""
-            order = list(range(len(art.body)))
-            rng.shuffle(order)
-            lead = next((k for k, i in enumerate(order) if art.body[i][1]), None)
-            if lead is not None and rng.random() < 0.5:
-                order.insert(0, order.pop(lead))
-            art.body = [art.body[i] for i in order]
-            art.units = [art.units[i] for i in order]
-
-        n = len(pool)
-        if kind == "update":
-            u = _Art(f"{akey}-{idx:04d}-update", agency, adomain, agency_profiles[agency], "update")
-            later(u, t0, "minute")
-            u.when = t0 + timedelta(minutes=rng.randrange(60, 600))  # an update comes within hours
-            u.title = gen.title(story, titles)
-            u.dateline = _dateline(agency, city, u.when)
-            own(u, rng.randint(2, 4))
-            keep = sorted(rng.sample(range(n), n - rng.randint(1, 3)))
-            copy(u, keep)
-            derived_truth(u, "same-outlet", a.ext_id, "wholly" if rng.random() < 0.5 else "partially")
-            arts.append(u)
-        elif kind == "upstream":
-            siblings: list[_Art] = []
-            core = rng.sample(range(n - 2), rng.randint(2, 3))  # both carry these, so the upstream shows
-            for case in ("upstream", "upstream"):
-                c = outlet_art(case)
-                later(c, t0)
-                wholly = rng.random() < 0.5
-                if wholly:
-                    keep_title = rng.random() < 0.5
-                    c.title, c.title_derived = (a.title, True) if keep_title else (gen.title(story, titles), False)
-                    copy(c, range(n - rng.randint(0, 2)))
-                else:
-                    c.title = gen.title(story, titles)
-                    rest = [i for i in range(n) if i not in core]
-                    copy(c, core + rng.sample(rest, rng.randint(0, 2)))
-                    own(c, rng.randint(3, 5))
-                    mix(c)
-                form = _credit(c, agency, rng.choice(CREDIT_FORMS), city, c.when, rng)
-                derived_truth(c, "common-source", agency, "wholly" if wholly else "partially", credit=form)
-                siblings.append(c)
-                arts.append(c)
-            # Only text another corpus article also carries can be seen as taken from the upstream: the
-            # extent of a common-source derivation is measured on that (the full share stays in "share").
-            for c, other in ((siblings[0], siblings[1]), (siblings[1], siblings[0])):
-                seen = {u.text for u in other.units}
-                title = len(c.title) * (2 if c.profile.get("repeat_title") else 1)
-                total = title + len(c.dateline) + sum(len(t) for t, _ in c.body)
-                shared = (len(c.title) if c.title_derived and other.title_derived else 0) + sum(
-                    len(t) for (t, d), u in zip(c.body, c.units) if d and u.text in seen)
-                c.truth["observable_share"] = round(shared / total, 3)
-                c.truth["extent"] = "wholly" if shared / total >= WHOLLY else "partially"
-        else:
-            # wholly copy
-            w = outlet_art("wholly")
-            later(w, t0)
-            w.title, w.title_derived = (a.title, True) if rng.random() < 0.6 else (gen.title(story, titles), False)
-            copy(w, range(n - (rng.randint(0, 2) if n >= 10 else 0)))
-            if rng.random() < 0.4:
-                own(w, 1)
-            form = credit_maybe(w, 0.5)
-            derived_truth(w, "copied", a.ext_id, "wholly", credit=form)
-            arts.append(w)
-            # partial copy
-            p = outlet_art("partial")
-            later(p, t0)
-            p.title = gen.title(story, titles)
-            copy(p, rng.sample(range(n), rng.randint(2, 4)))
-            own(p, rng.randint(3, 6))
-            mix(p)
-            form = credit_maybe(p, 0.5)
-            derived_truth(p, "copied", a.ext_id, "partially", credit=form)
-            arts.append(p)
-            # rewrite
-            if rng.random() < 0.85:
-                r = outlet_art("rewrite")
-                later(r, t0)
-                r.title = gen.title(story, titles)
-                most = rng.random() < 0.4
-                picks = sorted(rng.sample(range(n), max(2, int(n * rng.uniform(0.75, 1.0))) if most
-                                          else rng.randint(3, 5)))
-                for i in picks:
-                    nu = gen.rewrite(story, pool[i][1])
-                    if nu is not None:
-                        r.body.append((nu.text, True))
-                        r.units.append(nu)
-                if not most:
-                    own(r, rng.randint(3, 5))
-                    mix(r)
-                form = credit_maybe(r, 0.3, ("according", "reported", "source"))
-                derived_truth(r, "copied", a.ext_id, "wholly" if most else "partially", credit=form)
-                arts.append(r)
-            # chain: B copies the agency and adds its own sentences; C copies B
-            if rng.random() < 0.6:
-                b = outlet_art("chain-b")
-                later(b, t0)
-                b.title = gen.title(story, titles)
-                b_wholly = rng.random() < 0.4
-                copy(b, range(n) if b_wholly else rng.sample(range(n), rng.randint(3, 5)))
-                own(b, 2 if b_wholly else rng.randint(3, 4))
-                mix(b)
-                form = credit_maybe(b, 0.4)
-                derived_truth(b, "copied", a.ext_id, "wholly" if b_wholly else "partially", credit=form)
-                arts.append(b)
-                c = outlet_art("chain-c")
-                later(c, b.when)
-                c.title, c.title_derived = (b.title, True) if rng.random() < 0.4 else (gen.title(story, titles), False)
-                b_own = [i for i, (_, d) in enumerate(b.body) if not d]
-                b_agency = [i for i, (_, d) in enumerate(b.body) if d]
-                c_wholly = rng.random() < 0.5
-                if c_wholly:
-                    picks = list(range(len(b.body)))
-                else:
-                    picks = rng.sample(b_own, min(2, len(b_own))) + rng.sample(b_agency, min(len(b_agency),
-                                                                                          rng.randint(1, 2)))
-                for i in sorted(picks):
-                    c.body.append((b.body[i][0], True))
-                    c.units.append(b.units[i])
-                if not c_wholly:
-                    own(c, rng.randint(3, 5))
-                    mix(c)
-                form = credit_maybe(c, 0.25, ("reported", "source"))
-                derived_truth(c, "copied", b.ext_id, "wholly" if c_wholly else "partially", credit=form,
-                              ancestors=[a.ext_id])
-                from_a = {id(u) for u in a.units}  # the extent against the agency, should C be credited to it
-                total = len(c.title) * (2 if c.profile.get("repeat_title") else 1) + sum(len(t) for t, _ in c.body)
-                share_a = sum(len(t) for (t, d), u in zip(c.body, c.units) if d and id(u) in from_a) / total
-                c.truth["extent_by_source"] = {a.ext_id: "wholly" if share_a >= WHOLLY else "partially"}
-                arts.append(c)
-            # an independent report of the same event
-            if rng.random() < 0.8:
-                i_art = outlet_art("independent")
-                i_art.when = t0 + timedelta(minutes=rng.randrange(-1440, 2880))
-                i_art.precision = "minute" if rng.random() < 0.5 else "day"
-                i_art.title = gen.title(story, titles)
-                own(i_art, rng.randint(5, 8), hard=True)
-                i_art.truth = {"relation": "none", "source": None, "extent": "independent"}
-                arts.append(i_art)
-
-    records, truth_articles = [], {}
-    for art in arts:
-        if not art.in_corpus:
-            continue
-        text = _text(art, rng)
-        credits = sorted({x.source_name for x in find_attributions(text)})
-        truth = dict(art.truth, case=art.case, outlet=art.outlet, credits=credits,
-                     published=_stamp(art.when, art.precision) if dated else None)
-        if art.case == "chain-c":  # crediting the agency makes the agency an acceptable source
-            truth["also_ok"] = [x for x in truth["ancestors"] if _agency_of(x) in credits]
-        truth_articles[art.ext_id] = truth
-        records.append({"id": art.ext_id, "outlet": art.outlet,
-                        "url": f"https://{art.domain}/news/{art.ext_id}", "published":
-                        _stamp(art.when, art.precision) if dated else None, "title": art.title, "text": text})
-    rng.shuffle(records)
-    return records, {"articles": truth_articles, "seed": seed, "stories": n_stories, "dated": dated}
-
-
-def _agency_of(ext_id: str) -> str | None:
-    key = ext_id.split("-")[0]
-    return next((name for name, k, _, _ in AGENCIES if k == key), None)
+        ctx = sim.new_story(idx)
+        getattr(sim, f"story_{KINDS[idx % len(KINDS)]}")(ctx)
+    return sim.records(dated, seed, n_stories)
 
 
 # --------------------------------------------------------------------------------------------
 # Scoring
 # --------------------------------------------------------------------------------------------
+
+DIRECTED = ("copied", "same-outlet")
+OUTCOMES = ("right", "sibling", "other", "undetermined", "none")
 
 
 def evaluate(db_path: str, truth: dict) -> dict:
@@ -611,136 +792,145 @@ def evaluate(db_path: str, truth: dict) -> dict:
         conn.close()
     arts = truth["articles"]
     by_story = defaultdict(list)
-    for e in arts:
-        by_story[e.split("-")[1]].append(e)
+    for e, t in arts.items():
+        by_story[t["story"]].append(e)
 
-    def ok_sources(e: str) -> set:
-        t = arts[e]
-        return {t["source"], *t.get("also_ok", ())}
+    def sources(e: str) -> set:
+        acc = arts[e]["accept"]
+        return {*acc.get("copied", ()), *acc.get("same-outlet", ()), arts[e]["source"]} & set(arts)
 
-    def correct(e: str) -> bool:
-        t = arts[e]
-        if t["relation"] == "common-source":
-            return any(r["relation"] == "common-source" and (r["name"] or "").lower() == t["source"].lower()
-                       for r in rows[e])
-        if t["relation"] in ("copied", "same-outlet"):
-            return any(r["relation"] == t["relation"] and r["source"] in ok_sources(e) for r in rows[e])
-        return not rows[e]
+    ancestors: dict[str, set] = {}
+
+    def ancestry(e: str) -> set:
+        """Every article e's text came from, as planted (accepted sources, theirs, and so on)."""
+        if e not in ancestors:
+            ancestors[e] = set()
+            out = set(sources(e))
+            for s in sources(e):
+                out |= ancestry(s)
+            ancestors[e] = out
+        return ancestors[e]
+
+    def accepted(e: str, r: dict) -> bool:
+        acc = arts[e]["accept"]
+        if r["relation"] == "common-source":
+            return (r["name"] or "").lower() in {n.lower() for n in acc.get("common-source", ())}
+        return r["relation"] in DIRECTED and r["source"] in acc.get(r["relation"], ())
 
     def partners(e: str) -> set:
-        t = arts[e]
-        if t["relation"] == "common-source":
-            return {o for o in by_story[e.split("-")[1]] if o != e and arts[o]["relation"] == "common-source"}
-        return ok_sources(e)
+        acc = arts[e]["accept"]
+        return {*acc.get("copied", ()), *acc.get("same-outlet", ()), *arts[e]["partners"]}
 
-    def undetermined(e: str) -> bool:
-        ps = partners(e)
-        return (any(r["relation"] == "undetermined" and r["source"] in ps for r in rows[e])
-                or any(r["relation"] == "undetermined" and r["source"] == e for p in ps for r in rows.get(p, ())))
-
-    def wrong(e: str) -> bool:
-        """A directed answer that is wrong: the source copied from e, or e copied from the wrong article."""
-        ps = partners(e)
-        directed = ("copied", "same-outlet")
-        if any(r["relation"] in directed and r["source"] == e for p in ps for r in rows.get(p, ())):
-            return True
-        if correct(e):
-            return False
-        return any(r["relation"] in directed for r in rows[e])
-
-    def answered(e: str) -> dict | None:
-        """The row that gives e's right source (on e's side), if any."""
-        t = arts[e]
-        good = [r for r in rows[e] if (r["relation"] == t["relation"] and r["source"] in ok_sources(e)
-                                       if t["relation"] in ("copied", "same-outlet")
-                                       else r["relation"] == "common-source"
-                                       and (r["name"] or "").lower() == str(t["source"]).lower())]
+    def right(e: str) -> dict | None:
+        good = [r for r in rows[e] if accepted(e, r)]
         return max(good, key=lambda r: r["chars"]) if good else None
 
-    def extent_scored(e: str) -> bool:
-        """Extent is judged where the answer names the right source, and on independent reports."""
-        return arts[e]["case"] == "independent" or (arts[e]["relation"] != "none" and answered(e) is not None)
+    # A reversed row: an article said to derive (copied, same-outlet) from one that took its text from it.
+    reversed_rows = sorted((e, r["source"]) for e in arts for r in rows[e]
+                           if r["relation"] in DIRECTED and r["source"] in arts and e in ancestry(r["source"]))
+    reversed_of = {s for _, s in reversed_rows}
+
+    def siblings(e: str) -> set:
+        """Other newspaper copies in e's story that are not an accepted source of e."""
+        acc = partners(e)
+        return {y for y in by_story[arts[e]["story"]] if y != e and y not in acc
+                and arts[y]["relation"] != "none" and arts[y]["role"] == "newspaper"}
+
+    def outcome(e: str) -> str:
+        """right > sibling > other > undetermined > none (whether e's direction is reversed is apart)."""
+        if right(e):
+            return "right"
+        named = [r for r in rows[e] if r["relation"] in DIRECTED or r["relation"] == "common-source"]
+        if any(r["relation"] == "copied" and r["source"] in siblings(e) for r in named):
+            return "sibling"
+        if named:
+            return "other"
+        ps = partners(e)
+        if (any(r["relation"] == "undetermined" and r["source"] in ps for r in rows[e])
+                or any(r["relation"] == "undetermined" and r["source"] == e for p in ps for r in rows.get(p, ()))):
+            return "undetermined"
+        return "none"
 
     def extent_ok(e: str) -> bool:
-        t = arts[e]
-        if t["case"] == "independent":
-            return not rows[e]
-        r = answered(e)
-        want = t.get("extent_by_source", {}).get(r["source"], t["extent"])
+        r = right(e)
+        key = r["name"] if r["relation"] == "common-source" else r["source"]
+        want = {k.lower(): v for k, v in arts[e]["extent_by"].items()}.get(str(key).lower())
         return r["extent"] == want
 
-    def sibling_answer(e: str) -> bool:
-        """Answered as copied from another copy of the same source (the nearest earlier article carrying
-        the text), which the text alone cannot tell from the original when that copy is verbatim."""
-        src = arts[e]["source"]
-        sibs = {y for y in by_story[e.split("-")[1]] if y != e and arts[y]["relation"] == "copied"
-                and src in (arts[y]["source"], *arts[y].get("ancestors", ()))}
-        return any(r["relation"] == "copied" and r["source"] in sibs for r in rows[e])
-
     def speaker_answer(e: str) -> bool:
-        """Answered as relaying a quoted speaker (a common-source row naming no agency)."""
+        """A copy answered as relaying a quoted speaker (a common-source row naming no agency)."""
         return any(r["relation"] == "common-source" and r["name"] not in AGENCY_NAMES for r in rows[e])
 
-    def is_decidable(e: str) -> bool:
-        """The evidence orders the pair: the copy credits its source's outlet, or the dates order them."""
-        t, s = arts[e], arts[arts[e]["source"]]
-        if s["outlet"] in t["credits"]:
-            return True
-        a, b = t.get("published"), s.get("published")
-        if not a or not b:
-            return False
-        return ("T" in a and "T" in b) or a[:10] != b[:10]
+    def decidable(e: str) -> bool:
+        """The planted evidence orders the pair: e credits an accepted source's outlet, or the dates do."""
+        t = arts[e]
+        for s in t["accept"].get("copied", ()):
+            if arts[s]["outlet"] in t["credits"]:
+                return True
+            a, b = t["published"], arts[s]["published"]
+            if a and b and a > b and (("T" in a and "T" in b) or a[:10] != b[:10]):
+                return True
+        return False
 
-    copied = [e for e in arts if arts[e]["relation"] == "copied"]
-    decidable = [e for e in copied if is_decidable(e)]
     derived = [e for e in arts if arts[e]["relation"] != "none"]
-    upstream = [e for e in arts if arts[e]["relation"] == "common-source"]
-    same = [e for e in arts if arts[e]["relation"] == "same-outlet"]
+    copied = [e for e in derived if arts[e]["relation"] == "copied"]
+    outcomes = {e: outcome(e) for e in derived}
+    decid = [e for e in copied if decidable(e)]
+    scored_extent = [e for e in derived if outcomes[e] == "right"]
     independent = [e for e in arts if arts[e]["case"] == "independent"]
-    chains = [e for e in arts if arts[e]["case"] == "chain-c"]
-    originals = [e for e in arts if arts[e]["case"] == "agency"]
-    scored_extent = [e for e in derived + independent if extent_scored(e)]
-    shortcuts = [e for e in chains
-                 if any(r["relation"] == "copied" and r["source"] in arts[e]["ancestors"]
-                        and r["source"] not in ok_sources(e) for r in rows[e])]
-    spurious_ind = [e for e in independent if rows[e]]
+    originals = [e for e in arts if arts[e]["relation"] == "none" and arts[e]["role"] == "agency"]
+    agency_edges = [(e, s) for e, s in reversed_rows if arts[e]["role"] == "agency" and arts[s]["role"] == "newspaper"]
+    day_copies = [e for e in copied if arts[e]["published"] and "T" not in arts[e]["published"]
+                  and any(arts[s]["role"] == "agency" for s in arts[e]["accept"].get("copied", ()))]
 
     def rate(items, pred) -> float | None:
         return round(sum(1 for e in items if pred(e)) / len(items), 3) if items else None
 
-    cases = {}
-    for case in sorted({arts[e]["case"] for e in arts}):
-        items = [e for e in arts if arts[e]["case"] == case]
-        cases[case] = {"n": len(items), "correct": sum(map(correct, items)),
-                       "undetermined": sum(1 for e in items if arts[e]["relation"] != "none" and undetermined(e)),
-                       "wrong": sum(1 for e in items if arts[e]["relation"] != "none" and wrong(e)),
-                       "speaker": sum(1 for e in items if not correct(e) and speaker_answer(e)),
-                       "sibling": sum(1 for e in items if arts[e]["relation"] == "copied" and not correct(e)
-                                      and sibling_answer(e)),
-                       "extent_ok": sum(1 for e in items if extent_scored(e) and extent_ok(e)),
-                       "extent_scored": sum(1 for e in items if extent_scored(e))}
+    def tally(items) -> dict:
+        c = Counter(outcomes[e] for e in items if e in outcomes)
+        out = {"n": len(items), **{k: c[k] for k in OUTCOMES}}
+        out["reversed"] = sum(1 for e in items if e in outcomes and e in reversed_of)
+        out["extent_ok"] = sum(1 for e in items if e in outcomes and outcomes[e] == "right" and extent_ok(e))
+        out["extent_scored"] = sum(1 for e in items if e in outcomes and outcomes[e] == "right")
+        out["with_directed_rows"] = sum(1 for e in items if any(r["relation"] in DIRECTED for r in rows[e]))
+        out["with_rows"] = sum(1 for e in items if rows[e])
+        return out
+
+    cases = {case: tally([e for e in arts if arts[e]["case"] == case])
+             for case in sorted({t["case"] for t in arts.values()})}
+    cases["(day-precision copy of an agency)"] = tally(day_copies)
     return {
         "articles": len(arts),
-        "direction_accuracy": rate(copied, correct),
-        "direction_accuracy_decidable": rate(decidable, correct),
+        "direction_accuracy": rate(copied, lambda e: outcomes[e] == "right"),
+        "direction_accuracy_decidable": rate(decid, lambda e: outcomes[e] == "right"),
         "extent_accuracy": rate(scored_extent, extent_ok),
-        "common_source_accuracy": rate(upstream, correct),
-        "same_outlet_accuracy": rate(same, correct),
-        "undetermined_rate": rate(derived, lambda e: not correct(e) and undetermined(e)),
-        "speaker_rate": rate(copied, lambda e: not correct(e) and speaker_answer(e)),
-        "sibling_rate": rate(copied, lambda e: not correct(e) and sibling_answer(e)),
-        "wrong_direction_rate": rate(derived, wrong),
-        "spurious_rate": (round((len(spurious_ind) + len(shortcuts)) / (len(independent) + len(chains)), 3)
-                          if independent or chains else None),
-        "originals_marked_copied": sum(1 for e in originals if any(r["relation"] == "copied" for r in rows[e])),
-        "n_extent": len(scored_extent), "n_copied": len(copied), "n_decidable": len(decidable),
-        "n_derived": len(derived), "n_common_source": len(upstream), "n_same_outlet": len(same),
-        "n_independent": len(independent), "n_chains": len(chains),
-        "spurious_independent": len(spurious_ind), "chain_shortcuts": len(shortcuts),
+        "common_source_accuracy": rate([e for e in derived if arts[e]["relation"] == "common-source"],
+                                       lambda e: outcomes[e] == "right"),
+        "same_outlet_accuracy": rate([e for e in derived if arts[e]["relation"] == "same-outlet"],
+                                     lambda e: outcomes[e] == "right"),
+        "undetermined_rate": rate(derived, lambda e: outcomes[e] == "undetermined"),
+        "wrong_direction_rate": rate(derived, lambda e: e in reversed_of),
+        "sibling_rate": rate(copied, lambda e: outcomes[e] == "sibling"),
+        "other_source_rate": rate(copied, lambda e: outcomes[e] == "other"),
+        "missed_rate": rate(derived, lambda e: outcomes[e] == "none"),
+        "speaker_rate": rate(copied, lambda e: outcomes[e] != "right" and speaker_answer(e)),
+        "spurious_rate": rate(independent, lambda e: bool(rows[e])),
+        "spurious_independent": sum(1 for e in independent if rows[e]),
+        "originals_given_a_source": sum(1 for e in originals if any(r["relation"] in DIRECTED for r in rows[e])),
+        "reversed_rows": len(reversed_rows),
+        "reversed_agency_edges": len(agency_edges),
+        "reversed_row_list": reversed_rows,
+        "n_extent": len(scored_extent), "n_copied": len(copied), "n_decidable": len(decid),
+        "n_derived": len(derived), "n_independent": len(independent), "n_originals": len(originals),
+        "n_common_source": sum(1 for e in derived if arts[e]["relation"] == "common-source"),
+        "n_same_outlet": sum(1 for e in derived if arts[e]["relation"] == "same-outlet"),
         "cases": cases,
-        "failures": {e: {"truth": {k: arts[e][k] for k in ("case", "relation", "source", "extent", "credits")},
-                         "rows": rows[e]}
-                     for e in arts if not correct(e) or (extent_scored(e) and not extent_ok(e))},
+        "failures": {e: {"truth": {k: arts[e].get(k) for k in ("case", "relation", "source", "accept", "extent_by",
+                                                                "credits", "published")},
+                         "outcome": outcomes.get(e, "original"), "rows": rows[e]}
+                     for e in arts if (e in outcomes and (outcomes[e] != "right" or not extent_ok(e)))
+                     or (e not in outcomes and any(r["relation"] in DIRECTED for r in rows[e]))
+                     or (arts[e]["case"] == "independent" and rows[e])},
     }
 
 
@@ -763,19 +953,21 @@ def run(n_stories: int = 12, seed: int = 1, dated: bool = True, workdir: str | P
 
 
 ROWS = [
-    ("direction accuracy", "direction_accuracy", "n_copied"),
+    ("traced to the right source", "direction_accuracy", "n_copied"),
     ("  where order is decidable", "direction_accuracy_decidable", "n_decidable"),
     ("extent accuracy", "extent_accuracy", "n_extent"),
     ("common-source accuracy", "common_source_accuracy", "n_common_source"),
     ("same-outlet accuracy", "same_outlet_accuracy", "n_same_outlet"),
-    ("undetermined rate", "undetermined_rate", "n_derived"),
-    ("wrong-direction rate", "wrong_direction_rate", "n_derived"),
+    ("wrong direction (reversed)", "wrong_direction_rate", "n_derived"),
+    ("  reversed rows", "reversed_rows", None),
+    ("sibling given as source", "sibling_rate", "n_copied"),
+    ("other wrong source", "other_source_rate", "n_copied"),
+    ("undetermined", "undetermined_rate", "n_derived"),
+    ("no row", "missed_rate", "n_derived"),
     ("copy read as quote relay", "speaker_rate", "n_copied"),
-    ("copy given a sibling source", "sibling_rate", "n_copied"),
-    ("spurious rate", "spurious_rate", None),
-    ("  independent with rows", "spurious_independent", "n_independent"),
-    ("  chain shortcuts", "chain_shortcuts", "n_chains"),
-    ("originals marked copied", "originals_marked_copied", None),
+    ("independent with rows", "spurious_independent", "n_independent"),
+    ("agency originals given a source", "originals_given_a_source", "n_originals"),
+    ("reversed agency -> client edges", "reversed_agency_edges", None),
 ]
 
 
@@ -785,32 +977,34 @@ def _fmt(v) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--stories", type=int, default=40)
+    ap.add_argument("--stories", type=int, default=45)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--undated", action="store_true", help="only the undated run (default: dated and undated)")
-    ap.add_argument("--cases", action="store_true", help="also print per-case counts and the failures")
+    ap.add_argument("--cases", action="store_true", help="also print per-case outcomes and the failures")
     ap.add_argument("--keep", help="write the corpus, truth and database here instead of a temp dir")
     args = ap.parse_args(argv)
     modes = [False] if args.undated else [True, False]
     results = {d: run(args.stories, args.seed, d, args.keep) for d in modes}
     names = ["dated" if d else "undated" for d in modes]
     print(f"{args.stories} stories, seed {args.seed}, {results[modes[0]]['articles']} articles")
-    print(f"{'metric':<28}" + "".join(f"{n:>14}" for n in names))
+    print(f"{'metric':<30}" + "".join(f"{n:>14}" for n in names))
     for label, key, of in ROWS:
         cells = [_fmt(results[d][key]) + (f" /{results[d][of]:<3}" if of else "     ") for d in modes]
-        print(f"{label:<28}" + "".join(f"{c:>14}" for c in cells))
-    if args.cases:
-        for d, name in zip(modes, names):
-            print(f"\n{name}: {'case':<12}{'n':>4}{'correct':>9}{'undet.':>8}{'wrong':>7}{'quote':>7}{'sibl.':>7}"
-                  f"{'extent ok':>11}")
-            for case, c in results[d]["cases"].items():
-                print(f"{'':<{len(name) + 2}}{case:<12}{c['n']:>4}{c['correct']:>9}{c['undetermined']:>8}"
-                      f"{c['wrong']:>7}{c['speaker']:>7}{c['sibling']:>7}{c['extent_ok']:>7}/{c['extent_scored']:<3}")
+        print(f"{label:<30}" + "".join(f"{c:>14}" for c in cells))
+    for d, name in zip(modes, names):
+        print(f"\n{name}: {'case':<34}{'n':>4}{'right':>7}{'sibl.':>6}{'other':>6}{'undet.':>7}{'none':>5}"
+              f"{'reversed':>9}{'extent ok':>11}")
+        for case, c in results[d]["cases"].items():
+            print(f"{'':<{len(name) + 2}}{case:<34}{c['n']:>4}{c['right']:>7}{c['sibling']:>6}{c['other']:>6}"
+                  f"{c['undetermined']:>7}{c['none']:>5}{c['reversed']:>9}{c['extent_ok']:>7}/{c['extent_scored']:<3}")
+        if args.cases:
             for e, f in results[d]["failures"].items():
                 rows = "; ".join(f"{r['relation']} {r['source'] or r['name']} {r['extent']}" for r in f["rows"])
                 t = f["truth"]
-                print(f"  {e}: want {t['relation']} {t['source']} {t['extent']} (credits {t['credits']}) "
-                      f"got [{rows}]")
+                print(f"  {e}: {f['outcome']}: want {t['relation']} {t['accept']} {t['extent_by']} "
+                      f"(credits {t['credits']}, {t['published']}) got [{rows}]")
+            for d_ext, s_ext in results[d]["reversed_row_list"]:
+                print(f"  reversed: {d_ext} said to derive from {s_ext}")
     return 0
 
 

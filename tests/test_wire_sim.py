@@ -1,13 +1,11 @@
 """The wire simulation (scripts/wire_sim.py): planted agency reuse, scored against the derivations.
 
-The floors below were MEASURED first (24 stories, seed 1, 110 articles; both loads take ~2 s:
-`python scripts/wire_sim.py --stories 24 --seed 1`) and sit about one article below the measured
-figures, which are given next to each assertion. Other seeds (24 stories, seeds 2-6, same code)
-measured: dated direction 0.657-0.818, where decidable 0.811-0.940, extent 0.972-1.0,
-common-source 1.0, dated wrong-direction 0.057-0.096, undated wrong-direction 0 except seed 3
-(0.013: one rewrite of an AFP story said to have copied a verbatim AFP copy, by containment with
-no dates), undated undetermined 0.394-0.488. The corpus comes from scripts/synth_reuse.py's
-sentence machinery, so the figures move a little when that generator changes.
+The truth is what the generator planted (which sentence was made from which, which credit it wrote
+where), never what the project's detectors say; similarities and shares fall where the edits put
+them. The floors below were MEASURED first (`python scripts/wire_sim.py --stories 45 --seed 1
+--cases`, ~190 articles; both loads take ~6 s) and sit a little below the measured figures, which
+are given next to each assertion together with the commit they were measured at. The corpus comes
+from scripts/synth_reuse.py's sentence machinery, so the figures move when that generator changes.
 
 The tests at the end are minimal reproductions of bugs the simulation exposed (chains through a
 same-day copy, rule order of credits and quotes, two-article boilerplate).
@@ -17,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import random
 import sqlite3
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import pytest
 from datasette_provenance.load import load_paths
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "wire_sim.py"
-STORIES, SEED = 24, 1
+STORIES, SEED = 45, 1
 
 
 def _load_script():
@@ -48,43 +47,114 @@ def undated(tmp_path_factory):
     return ws.run(STORIES, SEED, dated=False, workdir=tmp_path_factory.mktemp("wire-undated"))
 
 
+@pytest.fixture(scope="module")
+def planted():
+    """The generator's plan itself (articles with their units), for checks the truth file cannot show."""
+    sim = ws._Sim(random.Random(SEED))
+    for idx in range(18):
+        ctx = sim.new_story(idx)
+        getattr(sim, f"story_{ws.KINDS[idx % len(ws.KINDS)]}")(ctx)
+    return sim
+
+
 # ------------------------------------------------------------------------------ the generator
 
 
 def test_generator_is_deterministic_and_undated_only_drops_dates():
-    a_records, a_truth = ws.generate(6, seed=5)
-    b_records, b_truth = ws.generate(6, seed=5)
+    a_records, a_truth = ws.generate(9, seed=5)
+    b_records, b_truth = ws.generate(9, seed=5)
     assert a_records == b_records and a_truth == b_truth
-    u_records, _ = ws.generate(6, seed=5, dated=False)
+    u_records, u_truth = ws.generate(9, seed=5, dated=False)
     assert [{**r, "published": None} for r in a_records] == u_records
     assert all(r["published"] for r in a_records)
+    assert {e: {**t, "published": None} for e, t in a_truth["articles"].items()} == u_truth["articles"]
 
 
-def test_generator_plants_every_case_and_only_the_planted_credits():
-    records, truth = ws.generate(12, seed=SEED)
+def test_truth_does_not_come_from_the_detectors():
+    # The old simulation took credits from find_attributions and threw away sentences it reacted to.
+    source = SCRIPT.read_text(encoding="utf-8")
+    assert "find_attributions" not in source and "datasette_provenance.attributions" not in source
+
+
+def test_generator_plants_every_case_with_outlets_and_roles():
+    records, truth = ws.generate(9, seed=SEED)
     arts = truth["articles"]
-    assert {t["case"] for t in arts.values()} == {
-        "agency", "wholly", "partial", "rewrite", "chain-b", "chain-c", "independent", "upstream", "update"}
+    assert {t["case"] for t in arts.values()} >= {
+        "agency", "version", "ver-client", "wholly", "partial", "rewrite", "relay-copy", "relay-rw", "relay-rw-own",
+        "bg-agency", "bg-paper", "upstream"}
     assert {r["id"] for r in records} == set(arts)
-    for ext, t in arts.items():
-        agency = ws._agency_of(ext) or (t["source"] if t["case"] == "upstream" else None)
-        if t["case"] in ("agency", "update"):
-            assert t["credits"] == [t["outlet"]], ext  # its own dateline
-        elif t["case"] == "upstream":
-            assert t["credits"] == [t["source"]], ext
-        elif t["case"] == "chain-c":
-            assert len(t["credits"]) <= 1, ext  # its own credit or one carried over from B
-        else:
-            assert bool(t["credits"]) == bool(t.get("credit")), ext
-        assert agency is None or set(t["credits"]) <= {agency}, ext
+    assert {t["outlet"] for t in arts.values() if t["role"] == "agency"} <= ws.AGENCY_NAMES
+    assert not {t["outlet"] for t in arts.values() if t["role"] == "newspaper"} & ws.AGENCY_NAMES
+    roles = json.loads((SCRIPT.parent.parent / "datasette_provenance" / "data" / "outlets.json").read_text())
+    known = roles.get("roles", {})
+    if known:  # the loader reads roles from this map: our agencies must be in it, our newspapers not
+        assert all(known.get(name) == "agency" for name in ws.AGENCY_NAMES)
+        assert not {name for _, name in ws.NEWSPAPERS} & set(known)
 
 
-def test_generator_keeps_extent_labels_clear():
-    _, truth = ws.generate(12, seed=SEED)
-    for ext, t in truth["articles"].items():
+def test_credits_are_the_planted_ones():
+    records, truth = ws.generate(18, seed=SEED)
+    arts = truth["articles"]
+    text = {r["id"]: r["text"] for r in records}
+    agency_of_story = {t["story"]: t["outlet"] for t in arts.values() if t["role"] == "agency"}
+    for e, t in arts.items():
+        agency = agency_of_story.get(t["story"], t["source"] if t["case"] == "upstream" else None)
+        assert set(t["credits"]) <= {agency}, e
+        if t["role"] == "agency":
+            assert t["credits"] == [t["outlet"]], e  # its own dateline, or the PA byline
+        if t["case"] in ("upstream", "relay-copy"):
+            assert t["credits"] == [agency], e
+        if t["case"] in ("relay-rw", "relay-rw-own", "independent"):
+            assert t["credits"] == [], e
+        if t["outlet"] == "PA Media":
+            assert ", PA News\n" in text[e]
+    # PA copy credits PA with a byline: a credit the truth has whether or not a detector reads it
+    assert any(t["outlet"] == "PA Media" for t in arts.values())
+
+
+def test_similarities_and_shares_fall_where_the_edits_put_them(planted):
+    first = {}
+    for a in planted.arts:
+        for u in a.body:
+            first.setdefault(u.origin, u)
+    rewrites = [ws.sr.jaccard(ws.sr.char_grams(u.text), ws.sr.char_grams(first[u.origin].plain))
+                for a in planted.arts if a.case in ("rewrite", "relay-rw", "relay-rw-own")
+                for u in a.body if first[u.origin] is not u and u.text != first[u.origin].text]
+    assert len(rewrites) >= 30
+    assert any(j < 0.3 for j in rewrites) and any(j > 0.6 for j in rewrites)  # no resampling into 0.3-0.6
+    _, truth = ws.generate(18, seed=SEED)
+    shares = [t["share"] for t in truth["articles"].values() if "share" in t]
+    assert any(0.6 < s < 0.8 for s in shares)  # no margin kept around the 0.7 cut
+    for t in truth["articles"].values():
         if t["relation"] in ("copied", "same-outlet"):
-            assert not ws.MARGIN[0] < t["share"] < ws.MARGIN[1], (ext, t["share"])
             assert t["extent"] == ("wholly" if t["share"] >= ws.WHOLLY else "partially")
+
+
+def test_versions_background_and_relays_are_planted_as_described():
+    _, truth = ws.generate(18, seed=SEED)
+    arts = truth["articles"]
+    stamp = {e: t["published"] for e, t in arts.items()}
+    for e, t in arts.items():
+        if t["case"] == "version":
+            prev = t["source"]
+            assert t["relation"] == "same-outlet" and t["accept"] == {"same-outlet": [prev]}
+            assert arts[prev]["outlet"] == t["outlet"] and stamp[prev] < stamp[e]
+        if t["case"] == "ver-client":
+            assert t["source"] in t["accept"]["copied"]
+            assert all(arts[v]["outlet"] == arts[t["source"]]["outlet"] for v in t["accept"]["copied"])
+        if t["case"] == "bg-paper":
+            (agency_story,) = t["accept"]["copied"]
+            assert arts[agency_story]["case"] == "bg-agency" and t["source"] not in arts  # the absent story
+            assert stamp[e][:10] < stamp[agency_story][:10]  # the newspaper carried it weeks earlier
+            assert t["accept"]["common-source"] == [arts[agency_story]["outlet"]]
+            assert t["partners"] == [agency_story]
+        if t["case"] in ("relay-rw", "relay-rw-own"):
+            (src,) = t["accept"]["copied"]
+            assert arts[src]["case"] == ("relay-copy" if t["case"] == "relay-rw-own" else "agency")
+        if t["case"] == "relay-copy":
+            assert arts[t["source"]]["role"] == "agency" and t["share"] >= 0.7
+    mins = [e for e, t in arts.items() if t["role"] == "newspaper" and "T" not in t["published"]]
+    assert mins and all("T" in t["published"] for t in arts.values() if t["role"] == "agency")
 
 
 def _answer_db(path: Path, truth: dict, *, reverse: bool = False) -> str:
@@ -96,88 +166,121 @@ def _answer_db(path: Path, truth: dict, *, reverse: bool = False) -> str:
     ids = {e: i for i, e in enumerate(truth["articles"], 1)}
     conn.executemany("insert into articles values (?, ?)", [(i, e) for e, i in ids.items()])
     for e, t in truth["articles"].items():
-        if t["relation"] == "common-source":
+        if t["relation"] == "none":
+            continue
+        rel, targets = next(iter(t["accept"].items()))
+        if rel == "common-source":
             conn.execute("insert into derivations values (?, null, ?, ?, ?, 1)",
-                         (ids[e], t["source"].upper(), t["relation"], t["extent"]))
-        elif t["relation"] != "none":
-            d, s = (ids[t["source"]], ids[e]) if reverse else (ids[e], ids[t["source"]])
-            conn.execute("insert into derivations values (?, ?, null, ?, ?, 1)", (d, s, t["relation"], t["extent"]))
+                         (ids[e], targets[0].upper(), rel, t["extent_by"][targets[0]]))
+        else:
+            d, s = (ids[targets[0]], ids[e]) if reverse else (ids[e], ids[targets[0]])
+            conn.execute("insert into derivations values (?, ?, null, ?, ?, 1)",
+                         (d, s, rel, t["extent_by"][targets[0]]))
     conn.commit()
     conn.close()
     return str(path)
 
 
 def test_scorer_on_the_truth_itself_and_on_its_reverse(tmp_path):
-    _, truth = ws.generate(8, seed=SEED)
+    _, truth = ws.generate(18, seed=SEED)
     perfect = ws.evaluate(_answer_db(tmp_path / "perfect.db", truth), truth)
     for key in ("direction_accuracy", "direction_accuracy_decidable", "extent_accuracy", "common_source_accuracy",
                 "same_outlet_accuracy"):
         assert perfect[key] == 1.0, key
-    for key in ("undetermined_rate", "wrong_direction_rate", "spurious_rate", "speaker_rate"):
+    for key in ("undetermined_rate", "wrong_direction_rate", "spurious_rate", "speaker_rate", "sibling_rate"):
         assert perfect[key] == 0.0, key
+    assert perfect["reversed_rows"] == perfect["reversed_agency_edges"] == 0
     reverse = ws.evaluate(_answer_db(tmp_path / "reverse.db", truth, reverse=True), truth)
     assert reverse["direction_accuracy"] == 0.0 and reverse["common_source_accuracy"] == 1.0
     directed = perfect["n_copied"] + perfect["n_same_outlet"]
     assert reverse["wrong_direction_rate"] == round(directed / perfect["n_derived"], 3)
+    assert reverse["reversed_rows"] == directed
+    # every background newspaper's reverse row makes the agency its copier
+    bg = sum(1 for t in truth["articles"].values() if t["case"] == "bg-paper")
+    assert bg and reverse["reversed_agency_edges"] >= bg + reverse["cases"]["wholly"]["n"]
 
 
 # ------------------------------------------------------------------------------ dated run
+# Measured at commit 039e8a5 (45 stories, seed 1, 187 articles). Issue 16's targets, for reference
+# (not fitted): dated >= 0.95 traced and no reversed agency -> client edge; undated >= 0.80 traced
+# and no wrong direction; no copy given a sibling when the original explains it as well.
+
+
+def _right(result: dict, case: str) -> tuple[int, int]:
+    c = result["cases"][case]
+    return c["right"], c["n"]
 
 
 def test_dated_direction(dated):
-    assert dated["n_copied"] >= 50 and dated["n_decidable"] >= 40  # measured 64 and 57
-    # Measured 0.734 (47 of 64). The misses: same-day pairs at day precision (no order, so an honest
-    # ``undetermined``), copies given an earlier sibling copy as source (below), quote relays.
-    assert dated["direction_accuracy"] >= 0.71
-    # Measured 0.825 (47 of 57) where the dates or a credit order the pair.
-    assert dated["direction_accuracy_decidable"] >= 0.80
-    # Measured 0.100 (8 of 80 derivations), nearly all of it (measured sibling_rate 0.125 of copies) copies
-    # attributed to an earlier verbatim copy of the same agency story rather than to the agency: the
-    # nearest-carrier policy of _best_sources (tests/test_provenance.py::test_copy_of_a_copy_names_its_
-    # direct_source) -- the text cannot tell them apart, the truth here is the agency. A ceiling.
-    assert dated["wrong_direction_rate"] <= 0.115
-    assert dated["undetermined_rate"] <= 0.09  # measured 0.075 (6 of 80); a ceiling
-    assert dated["originals_marked_copied"] == 0  # measured 0
+    assert dated["n_copied"] >= 100 and dated["n_decidable"] >= 80  # measured 107 and 87
+    # Measured 0.916 (98 of 107). The misses: copies of copies given the agency although they carry the
+    # intermediate copy's own sentences, a copy given a sibling copy, same-day neighbours left undetermined.
+    assert dated["direction_accuracy"] >= 0.89
+    assert dated["direction_accuracy_decidable"] >= 0.93  # measured 0.954 (83 of 87)
+    assert dated["reversed_rows"] == 0 and dated["wrong_direction_rate"] == 0.0  # measured 0
+    assert dated["reversed_agency_edges"] == 0  # measured 0
+    assert dated["originals_given_a_source"] == 0  # measured 0 of 40
+    assert dated["sibling_rate"] <= 0.05  # measured 0.028 (3 of 107); a ceiling
+    assert dated["undetermined_rate"] <= 0.05  # measured 0.022 (3 of 137); a ceiling
+
+
+def test_dated_new_cases(dated):
+    # Background repeated weeks later: the newspaper carried the agency's (absent) story before the
+    # agency's new story; never the agency as its copier. Measured 10 of 10 right (copied from the agency).
+    assert _right(dated, "bg-paper") == (10, 10)
+    assert dated["cases"]["bg-agency"]["with_directed_rows"] == 0  # measured 0 of 10
+    # Versions: each same-outlet from the previous one (measured 20 of 20); clients copied from a version
+    # that explains them (measured 27 of 27).
+    assert _right(dated, "version")[0] >= 19 and _right(dated, "ver-client")[0] >= 25
+    # Copies of copies: the rewrite of a verbatim credited copy traces to the agency (measured 5 of 5) ...
+    assert _right(dated, "relay-rw")[0] >= 4 and dated["cases"]["relay-rw"]["sibling"] <= 1
+    # ... and to the copy when it carries the copy's own sentences (measured 2 of 5: 1 given the agency,
+    # 2 undetermined against a same-day copy).
+    assert _right(dated, "relay-rw-own")[0] >= 1
+    assert _right(dated, "relay-copy")[0] >= 9  # measured 10 of 10
+    # Day-precision newspapers against minute-precision agencies: measured 44 of 46 right.
+    assert _right(dated, "(day-precision copy of an agency)")[0] >= 42
 
 
 def test_dated_extent_and_relations(dated):
-    assert dated["extent_accuracy"] >= 0.98  # measured 1.000 (75)
-    # Measured 1.000 (12): both outlets credit the agency, and that beats the shared quote's speaker
-    # (test_both_crediting_the_agency_beats_the_quoted_speaker).
-    assert dated["common_source_accuracy"] >= 0.9
-    assert dated["same_outlet_accuracy"] == 1.0  # measured 1.000 (4)
-    assert dated["speaker_rate"] <= 0.02  # measured 0.000 (64 copies); none read as a relay of the speaker
-
-
-def test_dated_spurious(dated):
-    assert dated["spurious_independent"] == 0  # measured 0 of 12 independent reports
-    assert dated["chain_shortcuts"] == 0  # measured 0 of 11 chains
-    assert dated["spurious_rate"] == 0.0  # measured 0.000
+    # Measured 0.967 (118 of 122): the misses say wholly where the planted share is below 0.7 (own
+    # sentences by the agency's speaker in its frame are linked to the agency's).
+    assert dated["extent_accuracy"] >= 0.94
+    # Measured 0.400 (4 of 10): PA credits (byline, "SOURCE: PA Media") are not read as credits, and a
+    # credit inside one sentence covers only its paragraph, so two crediting copies are often read as
+    # one copying the other.
+    assert dated["common_source_accuracy"] >= 0.3
+    assert dated["same_outlet_accuracy"] >= 0.95  # measured 1.000 (20)
+    assert dated["speaker_rate"] <= 0.02  # measured 0.000 (107 copies)
+    assert dated["spurious_independent"] <= 5  # measured 4 of 10 independent reports; a ceiling
 
 
 # ------------------------------------------------------------------------------ undated run
 
 
-def test_undated_says_undetermined_instead_of_guessing(undated, dated):
-    # Measured 0.000 (of 80): without dates a wrong direction is never asserted (README: "it never names a
-    # wrong direction"; seed 3 has one, see the module docstring) ...
-    assert undated["wrong_direction_rate"] == 0.0
-    # ... the undecidable pairs are answered undetermined (measured 0.475 = 38 of 80, dated 0.075) ...
-    assert undated["undetermined_rate"] >= 0.45
-    # ... and credited copies are still right (measured 1.000 of 21).
-    assert undated["direction_accuracy_decidable"] >= 0.95
-    assert undated["direction_accuracy"] >= 0.39  # measured 0.406 (26 of 64)
-    assert undated["direction_accuracy"] < dated["direction_accuracy"]  # measured 0.406 vs 0.734
-    assert undated["originals_marked_copied"] == 0  # measured 0
+def test_undated_direction(undated):
+    # Measured 0.897 (96 of 107); where a credit orders the pair 1.000 (55 of 55).
+    assert undated["direction_accuracy"] >= 0.87
+    assert undated["direction_accuracy_decidable"] >= 0.97
+    assert undated["reversed_agency_edges"] == 0  # measured 0
+    # Measured 10 reversed rows (0.073 of 137 derivations), all of one kind: an agency's first take said
+    # same-outlet from its own later, fuller version (by containment: without dates the shorter text
+    # looks derived, but versions grow). A ceiling; the issue's target is 0.
+    assert undated["reversed_rows"] <= 11
+    assert undated["originals_given_a_source"] <= 10  # measured 9 of 40 (the same rows)
+    assert undated["sibling_rate"] <= 0.03  # measured 0.000
+    assert undated["undetermined_rate"] <= 0.05  # measured 0.022 (3 of 137)
 
 
-def test_undated_extent_relations_and_spurious(undated):
-    assert undated["extent_accuracy"] >= 0.98  # measured 1.000 (54)
-    assert undated["common_source_accuracy"] >= 0.9  # measured 1.000 (12), as dated
-    assert undated["same_outlet_accuracy"] == 1.0  # measured 1.000 (4)
-    assert undated["speaker_rate"] <= 0.02  # measured 0.000
-    assert undated["spurious_independent"] == 0 and undated["chain_shortcuts"] == 0  # measured 0 and 0
-    assert undated["spurious_rate"] == 0.0  # measured 0.000
+def test_undated_new_cases_and_relations(undated):
+    assert _right(undated, "bg-paper") == (10, 10)  # measured 10 of 10
+    assert undated["cases"]["bg-agency"]["with_directed_rows"] == 0  # measured 0
+    assert _right(undated, "relay-rw")[0] >= 4  # measured 5 of 5
+    assert _right(undated, "ver-client")[0] >= 25  # measured 27 of 27
+    assert undated["extent_accuracy"] >= 0.94  # measured 0.966 (115 of 119)
+    assert undated["common_source_accuracy"] >= 0.3  # measured 0.400 (4 of 10)
+    assert undated["same_outlet_accuracy"] >= 0.9  # measured 0.950 (19 of 20)
+    assert undated["spurious_independent"] <= 6  # measured 5 of 10; a ceiling
 
 
 # ------------------------------------------------------------------------------ bugs, minimally
