@@ -69,7 +69,7 @@ def cluster(
         if refused.get((ra, rb)) == sizes:
             continue
         arts_a, arts_b = {article_of[x] for x in members[ra]}, {article_of[y] for y in members[rb]}
-        if any(p != q and not related(p, q) for p in arts_a for q in arts_b) or not _linked_enough(
+        if not _all_related(sorted(arts_a), sorted(arts_b), related) or not _linked_enough(
                 sorted(members[ra], key=key), sorted(members[rb], key=key), article_of, is_linked):
             refused[ra, rb] = sizes
             continue
@@ -78,6 +78,14 @@ def cluster(
         members[big].extend(members.pop(small))
     groups = [sorted(m) for m in members.values() if len({article_of[n] for n in m}) >= 2]
     return sorted(groups)
+
+
+def _all_related(arts_a: list[int], arts_b: list[int], related: Callable[[int, int], bool]) -> bool:
+    """Every article pair of two groups is related; beyond ``MAX_PAIRS`` pairs, an even sample of them."""
+    total = len(arts_a) * len(arts_b)
+    step = total // MAX_PAIRS + 1
+    return all(p == q or related(p, q) for t in range(0, total, step)
+               for p, q in [(arts_a[t // len(arts_b)], arts_b[t % len(arts_b)])])
 
 
 def _linked_enough(xs: list[int], ys: list[int], article_of: dict[int, int],
@@ -183,8 +191,23 @@ def recluster(
     # and a cluster never holds two articles whose texts do not touch.
     arts = sorted(set(article_of.values()))
     aligned = set(select_in(conn, "select article_a, article_b from alignments where article_a in ({})", arts))
-    kept = cluster(links, article_of, lambda x, y: (min(x, y), max(x, y)) in linked, content.__getitem__,
-                   lambda p, q: (min(p, q), max(p, q)) in aligned)
+    near: dict[int, set[int]] = defaultdict(set)  # articles aligned with each
+    for p, q in aligned:
+        near[p].add(q)
+        near[q].add(p)
+
+    def is_linked(x: int, y: int) -> bool:
+        """A stored link; or, for articles never aligned with each other (a story in more papers than a
+        band bucket pairs: each met only the bucket's heads), a near-identical sentence pair."""
+        p, q = article_of[x], article_of[y]
+        if (min(x, y), max(x, y)) in linked:
+            return True
+        return (min(p, q), max(p, q)) not in aligned and sim(x, y)[0] >= settings.lone_jaccard
+
+    def related(p: int, q: int) -> bool:  # aligned, or both aligned with one article (copies of one story)
+        return q in near[p] or not near[p].isdisjoint(near[q])
+
+    kept = cluster(links, article_of, is_linked, content.__getitem__, related)
     mark_templates(conn, templates)
     next_new = max([next_id(conn, "clusters")] + [c + 1 for c in old_clusters])
     taken: set[int] = set()

@@ -26,6 +26,7 @@ MIN_EXTRA = 0.3  # share of a further source's text not explained by better sour
 VERBATIM = 0.8  # mean Jaccard of the shared passages above which a quoted statement was copied, not re-quoted
 NARRATIVE = 80  # characters of shared text outside every quote that make it reporting, not only a statement
 UNIQUE = 40  # characters of the derived text that only one of two sources carries, to prefer it over the other
+MAX_OTHERS = 64  # articles sharing text with one article that it is weighed against (the strongest)
 SIBLINGS_LISTED = 20  # article ids an evidence lists; the count is complete, the list is not (N copies: N rows)
 PERSON_HINTS = (" ministry", " office", " government", " department", " council", " agency")
 
@@ -83,8 +84,9 @@ def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
     wording = _wording(conn, around)
     rows = []
     for aid in sorted(around):
-        others = {y for c in docs[aid].spans for y in carriers[c] if y is not docs[aid]}
-        rows.extend(derive(docs[aid], sorted(others, key=lambda d: d.key), speakers, wording))
+        x = docs[aid]
+        others = _strongest(x, {y for c in x.spans for y in carriers[c] if y is not x})
+        rows.extend(derive(x, sorted(others, key=lambda d: d.key), speakers, wording))
     conn.executemany(
         "insert into derivations(derived_article_id, source_article_id, source_name, relation, extent,"
         " shared_chars, confidence, evidence) values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -249,6 +251,16 @@ def _day_edges(conn: sqlite3.Connection, days: set[str | None]) -> dict[tuple, t
             m, c = out.get(tuple(key), (0, 0))
             out[tuple(key)] = (m + n, c + chars)
     return out
+
+
+def _strongest(x: Doc, others: set[Doc]) -> list[Doc]:
+    """The ``MAX_OTHERS`` articles x is weighed against: those it credits, agencies, then the most shared
+    text, the earliest and by content. A story in N papers then costs N x MAX_OTHERS, not N²."""
+    if len(others) <= MAX_OTHERS:
+        return list(others)
+    return sorted(others, key=lambda y: (y.outlet not in x.credits, y.role != "agency",
+                                         -_covered(x, [c for c in y.spans if c in x.spans]),
+                                         y.stamp if y.stamp is not None else math.inf, y.key))[:MAX_OTHERS]
 
 
 def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tuple[int, int], float]) -> list[tuple]:

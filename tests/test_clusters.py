@@ -95,3 +95,21 @@ def test_aligned_links_need_an_anchor_outside_templates():
              (5, 6, 0.4, 0.6, 0)]
     assert _grounded(links, article_of, set()) == [l[:4] for l in links]
     assert _grounded(links, article_of, {1}) == [(5, 6, 0.4, 0.6)]
+
+
+def test_a_sentence_in_more_articles_than_a_bucket_pairs_is_one_cluster(tmp_path):
+    """100 papers carry one wire paragraph: each meets only a band bucket's heads (max_bucket), yet the
+    paragraph is one cluster of 100 articles, not fragments of what happened to be linked."""
+    import json as _json
+    import sqlite3 as _sqlite3
+
+    from datasette_provenance.load import load_paths
+    wire = ("The talks between the two delegations will resume in the capital next week after a pause of"
+            " almost a month, officials said.")
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(_json.dumps({"id": f"p{i}", "outlet": f"Paper {i}", "published": "2022-03-01",
+                                        "text": wire}) + "\n" for i in range(100)))
+    load_paths(str(tmp_path / "c.db"), [str(src)], settings={"max_bucket": 8})
+    db = _sqlite3.connect(tmp_path / "c.db")
+    assert db.execute("select count(*) from links").fetchone()[0] < 100 * 99 / 2 / 4  # not every pair met
+    assert db.execute("select articles from clusters").fetchall() == [(100,)]
