@@ -61,17 +61,20 @@ source: an external id, possibly of an absent article, or the upstream's name), 
 ``extent_by`` (accepted source -> wholly/partially, from the planted share), ``share``, ``credits``
 (agencies the article credits as planted), ``published``.
 
-Metrics (``evaluate``), per case and overall, for each truly derived article: *right* (a row with an
-accepted relation and source); *reversed* (an accepted source, or partner, is said to be copied from
-it); *sibling* (not right, and ``copied`` from another copy in its story: the text of a verbatim copy
-cannot tell it from the original, but the truth here is the original); *other* (not right, a directed
-row naming something else: e.g. the agency for a copy of a copy that carries the intermediate's own
-sentences); *undetermined* (not right, an ``undetermined`` row with a partner); *none* (nothing).
-Also: extent accuracy on right rows; direction accuracy where the planted evidence orders the pair
-(the copy credits the source's outlet, or both dates are at minute precision, or on different days);
-``reversed_agency_edges``: every row in the corpus making an agency article copy (or be the same
-outlet as) a newspaper's article -- the simulation plants none; spurious rows on independent reports;
-agency originals with a ``copied`` row.
+Metrics (``evaluate``), per case and overall. Each truly derived article gets one outcome: *right* (a
+row with an accepted relation and source); else *sibling* (``copied`` from another newspaper copy in
+its story that is not an accepted source: the text of a verbatim copy cannot tell it from the
+original, but the truth here is the original); else *other* (any other ``copied``, ``same-outlet`` or
+``common-source`` row, e.g. the agency for a rewrite that carries the intermediate copy's own
+sentences, or a quoted speaker); else *undetermined* (an ``undetermined`` row with an accepted source
+or partner); else *none*. Apart from that, a *reversed* row makes an article derive (``copied``,
+``same-outlet``) from one that took its text from it, as planted (transitively: an agency's first take
+said same-outlet from its full version is reversed); ``wrong_direction_rate`` is the share of derived
+articles some reversed row names as the source, ``reversed_agency_edges`` the reversed rows making an
+agency article derive from a newspaper's. Also: extent accuracy on right rows; direction accuracy
+where the planted evidence orders the pair (the copy credits an accepted source's outlet, or the
+dates put it later: both at minute precision, or on different days); the day-precision copies of
+agency stories as a group; rows on independent reports; agency originals given a source.
 
 Usage::
 
@@ -572,18 +575,15 @@ class _Sim:
         v1 = self.original(ctx, rng.randint(3, 5))
         v2 = self.agency_art(ctx, "-v2", "version", v1.when + timedelta(minutes=rng.randrange(40, 180)))
         v2.title = v1.title if rng.random() < 0.5 else v2.title
-        v2.dateline = v1.dateline or None
-        v2.byline = v1.byline or None
-        v2.body = list(v1.body)
-        revisable = [i for i, u in enumerate(v2.body) if u.sent is not None]
+        v2.dateline, v2.byline = v1.dateline, v1.byline  # the story keeps its dateline (or byline)
+        kept = list(v1.body)
+        revisable = [i for i, u in enumerate(kept) if u.sent is not None]
         if revisable and rng.random() < 0.5:  # a revised sentence: a light rewrite of the first take's
             i = rng.choice(revisable)
-            u = v2.body[i]
-            v2.body[i] = _Unit(sr._rewrite(u.sent, rng, 0.3).render(story), u.origin)
-        new: list[_Unit] = []
+            kept[i] = _Unit(sr._rewrite(kept[i].sent, rng, 0.3).render(story), kept[i].origin)
         self.own(story, v2, rng.randint(3, 5), v1.body)
-        new, v2.body = v2.body[len(v1.body):], v2.body[:len(v1.body)]
-        v2.body = v2.body[:1] + new[:1] + v2.body[1:] + new[1:]  # the new lead detail after the first sentence
+        added = v2.body
+        v2.body = kept[:1] + added[:1] + kept[1:] + added[1:]  # a new detail goes after the lead
         self.copied(v2, v1, "same-outlet")
         v3 = self.agency_art(ctx, "-v3", "version", v2.when + timedelta(minutes=rng.randrange(60, 360)))
         v3.title = v2.title if rng.random() < 0.4 else v3.title

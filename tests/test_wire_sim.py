@@ -200,6 +200,42 @@ def test_scorer_on_the_truth_itself_and_on_its_reverse(tmp_path):
     assert bg and reverse["reversed_agency_edges"] >= bg + reverse["cases"]["wholly"]["n"]
 
 
+def _rows_db(path: Path, truth: dict, rows: list[tuple]) -> str:
+    """A database of the truth's articles with these (derived, source id or None, name, relation) rows."""
+    conn = sqlite3.connect(path)
+    conn.execute("create table articles (id integer primary key, external_id text)")
+    conn.execute("create table derivations (derived_article_id, source_article_id, source_name, relation, extent,"
+                 " shared_chars)")
+    ids = {e: i for i, e in enumerate(truth["articles"], 1)}
+    conn.executemany("insert into articles values (?, ?)", [(i, e) for e, i in ids.items()])
+    conn.executemany("insert into derivations values (?, ?, ?, ?, 'partially', 1)",
+                     [(ids[d], ids.get(s), name, rel) for d, s, name, rel in rows])
+    conn.commit()
+    conn.close()
+    return str(path)
+
+
+def test_scorer_names_siblings_reversals_and_agency_edges(tmp_path):
+    _, truth = ws.generate(9, seed=SEED)
+    arts = truth["articles"]
+    of = {t["case"]: e for e, t in arts.items()}  # one article of each case
+    metro, courier = of["relay-rw"], next(e for e, t in arts.items()
+                                          if t["case"] == "relay-copy" and t["story"] == arts[of["relay-rw"]]["story"])
+    paper, agency = of["bg-paper"], arts[of["bg-paper"]]["accept"]["copied"][0]
+    v3 = next(e for e, t in arts.items() if t["case"] == "version" and e.endswith("-v3"))
+    v1 = arts[arts[v3]["source"]]["source"]
+    got = ws.evaluate(_rows_db(tmp_path / "x.db", truth, [
+        (metro, courier, None, "copied"),  # the rewrite of a verbatim copy given the copy: a sibling
+        (agency, paper, None, "copied"),  # the agency's new story said to copy the newspaper: reversed
+        (paper, agency, None, "undetermined"),
+        (v1, v3, None, "same-outlet"),  # the first take said to derive from the full version: reversed
+    ]), truth)
+    assert got["cases"]["relay-rw"]["sibling"] == 1 and got["sibling_rate"] > 0
+    assert got["cases"]["bg-paper"]["reversed"] == 1 and got["cases"]["bg-paper"]["undetermined"] == 1
+    assert got["reversed_agency_edges"] == 1 and got["reversed_rows"] == 2
+    assert got["cases"]["version"]["reversed"] == 1 and got["originals_given_a_source"] == 2
+
+
 # ------------------------------------------------------------------------------ dated run
 # Measured at commit 039e8a5 (45 stories, seed 1, 187 articles). Issue 16's targets, for reference
 # (not fitted): dated >= 0.95 traced and no reversed agency -> client edge; undated >= 0.80 traced
