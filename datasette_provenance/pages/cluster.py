@@ -7,6 +7,7 @@ words); the HTML is built piece by piece with ``markupsafe.escape``, so scraped 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from difflib import SequenceMatcher
 
 from datasette.utils.asgi import NotFound
@@ -21,6 +22,7 @@ from .common import (
 ROUTE = r"^/(?P<database>[^/]+)/-/provenance/cluster/(?P<id>[^/]+?)(\.(?P<format>json))?$"
 TABLES = ("clusters", "cluster_members", "paragraphs", "articles", "derivations")
 MAX_DERIVATIONS = 200
+MAX_TIES = 50  # outlets named as tied with a member on its day
 _TOKEN = re.compile(r"\S+")
 
 
@@ -49,10 +51,16 @@ async def view(datasette, request):
         m["article_url"] = urls.article(m["article_id"])
         m["outlet_url"] = urls.outlet(m["outlet"]) if m["outlet"] else None
     origin = members[0] if members else None
+    pagination = page.info(len(members))
+    shown = members[page.offset:page.offset + page.size]
+    by_day = defaultdict(list)  # a story in 2,000 papers: ties and diffs for the page shown, not every pair
+    for o in members:
+        by_day[(o["published"] or "")[:10]].append(o)
+    for m in {id(m): m for m in [origin, *shown] if m}.values():
+        m["day_tie_with"] = sorted({o["outlet"] or f"article {o['article_id']}" for o in by_day[(m["published"] or "")[:10]]
+                                    if o["article_id"] != m["article_id"] and same_day_tie(m, o)})[:MAX_TIES]
     for m in members:
         m["is_origin"] = m is origin
-        m["day_tie_with"] = sorted({o["outlet"] or f"article {o['article_id']}" for o in members
-                                    if o["article_id"] != m["article_id"] and same_day_tie(m, o)})
     origin_info = None
     if origin is not None:
         origin_info = {
@@ -65,8 +73,9 @@ async def view(datasette, request):
             "tied_with": origin["day_tie_with"],
             "article_url": origin["article_url"],
         }
-        marked = _base_marks(origin["text"], [m["text"] for m in members if m["article_id"] != origin["article_id"]])
-        for m in members:
+        marked = _base_marks(origin["text"], sorted({m["text"] for m in members
+                                                     if m["article_id"] != origin["article_id"]})[:MAX_DERIVATIONS])
+        for m in shown:
             if m is origin:
                 m["diff"] = [{"op": "equal" if shared else "unshared", "text": t} for t, shared in marked]
                 m["similarity_to_origin"] = 1.0
@@ -94,8 +103,6 @@ async def view(datasette, request):
         d["derived_url"] = urls.article(d["derived_article_id"])
         d["source_url"] = urls.article(d["source_article_id"]) if d["source_article_id"] else None
 
-    pagination = page.info(len(members))
-    shown = members[page.offset:page.offset + page.size]
     data = {
         "database": db.name,
         "cluster": cluster,
