@@ -62,7 +62,7 @@ class Doc:
 
     def credits_for(self, clusters: list[int]) -> set[str]:
         """The sources credited for these passages: a credit covers its paragraph, or the whole article
-        when it is a dateline or a credit line; a credit for another paragraph says nothing of them."""
+        when it is a dateline, a credit line or in the lead; a credit for another paragraph says nothing of them."""
         spans = [sp for c in clusters for sp in self.spans.get(c, ())]
         return {name for name, s, e in self.credit_scopes if _intersect(spans, [(s, e)])}
 
@@ -325,9 +325,11 @@ def _decide(x: Doc, y: Doc, ev: dict) -> tuple[str | None, str | None, float]:
             return "same-outlet", y.outlet, 0.9 if ev["precision"] == "exact" else 0.75
         if order == "earlier":
             return None, None, 0.0
-        direction = _by_containment(ev)
+        # Without an order, an outlet's versions of one story grow: the fuller one is the later (a first
+        # take is all inside the full version, which is not the copy of it).
+        direction = {"later": "earlier", "earlier": "later"}.get(_by_containment(ev))
         if direction == "later" or (direction is None and x.key > y.key):
-            ev["direction"] = "by containment" if direction else "undetermined"
+            ev["direction"] = "versions grow: the fuller one is later" if direction else "undetermined"
             return "same-outlet", y.outlet, 0.5 if direction else 0.3
         return None, None, 0.0
     credits_x, credits_y = x.credits_for(ev["clusters"]), y.credits_for(ev["clusters"])
@@ -424,7 +426,8 @@ def _best_sources(
 
     Sources are taken by how much of x they explain, then confidence, then nearness in time. An
     earlier source is also dropped when a neighbour published after it, whose order against x is
-    unknown, carries everything x shares with it and text of its own that x has too: that
+    unknown, carries everything x shares with it and text of its own that x has too (``UNIQUE``
+    characters at least: a similar headline is not an intermediate copy's own text): that
     neighbour is likely the intermediate copy (a sibling copy of the same source adds nothing).
     """
     chosen: list[tuple[Doc, dict]] = []
@@ -437,7 +440,7 @@ def _best_sources(
         spans = [s for c in ev["clusters"] for s in x.spans[c]]
         total = _union_length(spans)
         later = [s for z, shared in unordered
-                 if z.stamp and y.stamp and z.stamp > y.stamp and set(shared) - set(y.spans)
+                 if z.stamp and y.stamp and z.stamp > y.stamp and _unique(x, shared, y.spans) >= UNIQUE
                  for c in shared for s in x.spans[c]]
         new = total - _union_length(_intersect(spans, explained + later))
         if (chosen or later) and new < MIN_EXTRA * total:
@@ -589,12 +592,14 @@ def _docs(conn: sqlite3.Connection, ids: set[int]) -> dict[int, Doc]:
                                   " where m.article_id in ({})", ids_list):
         docs[aid].spans[c].append((s, e))
     whole = (0, 1 << 62)
-    for aid, name, kind, ps, pe in select_in(
-            conn, "select a.article_id, a.source_name, a.kind, p.start, p.start + length(p.text) from attributions a"
-                  " left join paragraphs p on p.article_id = a.article_id and p.start <= a.start"
+    # A credit covers its paragraph; a dateline, a credit line or a credit in the lead covers the story.
+    for aid, name, kind, ps, pe, lead in select_in(
+            conn, "select a.article_id, a.source_name, a.kind, p.start, p.start + length(p.text), p.position <="
+                  " (select min(q.position) from paragraphs q where q.article_id = a.article_id and q.kind = 'text')"
+                  " from attributions a left join paragraphs p on p.article_id = a.article_id and p.start <= a.start"
                   " and a.start < p.start + length(p.text) where a.article_id in ({})", ids_list):
         docs[aid].credits.add(name)
-        docs[aid].credit_scopes.append((name, *(whole if kind != "reported" or ps is None else (ps, pe))))
+        docs[aid].credit_scopes.append((name, *(whole if kind != "reported" or ps is None or lead else (ps, pe))))
     roles = dict(conn.execute("select outlet, role from outlet_roles"))
     wired = {aid for (aid,) in select_in(conn, "select distinct article_id from paragraphs where kind = 'wire'"
                                                " and article_id in ({})", ids_list)}

@@ -413,3 +413,25 @@ def test_a_common_source_carried_by_many_keeps_its_evidence_small(tmp_path):
     assert max(ev["sibling_count"] for ev in common) == 30
     undetermined = [r for r in rows.values() if r["relation"] == "undetermined"]  # same wording, same day
     assert len(undetermined) <= 60 and all(json.loads(r["evidence"])["other_count"] < 30 for r in undetermined)
+
+
+def test_undated_versions_of_one_story_grow(tmp_path):
+    """No dates: the agency's first take is all inside its full version, which is the later one."""
+    ids, rows = build(tmp_path, [
+        {"id": "take1", "outlet": "Reuters", "text": text(*S[:3])},
+        {"id": "full", "outlet": "Reuters", "text": text(*S, *OWN)},
+    ])
+    row, ev = only(rows, ids["full"])
+    assert (row["relation"], row["source_article_id"]) == ("same-outlet", ids["take1"])
+    assert ev["direction"] == "versions grow: the fuller one is later"
+
+
+def test_a_credit_in_the_lead_covers_the_story(tmp_path):
+    """'..., CNN reported.' in the first paragraph credits the story, not only that paragraph."""
+    ids, rows = build(tmp_path, [
+        {"id": "a", "outlet": "CNN", "published": "2022-03-01", "text": text(*S[:4], OWN[0])},
+        {"id": "b", "outlet": "Beta", "published": "2022-03-01",
+         "text": text("Two ministers resigned over the affair on Monday evening, CNN reported.", S[2], S[3], OWN[1])},
+    ])
+    row, ev = only(rows, ids["b"])
+    assert (row["relation"], row["source_article_id"], ev["decided_by"]) == ("copied", ids["a"], "Beta credits CNN")
