@@ -24,6 +24,7 @@ from .templates import EDGE_PARAGRAPHS, mark_templates, outlet_templates
 MERGE_SHARE = 0.5  # share of cross-article pairs between two groups that must be links
 MAX_PAIRS = 4000  # cross pairs checked per merge; beyond this an even sample is checked
 
+NEAR_IDENTICAL = 0.9  # Jaccard of two sentences that are copies of one text, linked or not
 MAX_HOLDS = 64  # other members a sentence is checked against for holding their wording (of 10,000: 10^8 checks)
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
 
@@ -34,13 +35,15 @@ def cluster(
     is_linked: Callable[[int, int], bool],
     key: Callable[[int], tuple] = lambda n: (n,),
     related: Callable[[int, int], bool] = lambda a, b: True,
+    near: Callable[[int, int], bool] = lambda x, y: False,
 ) -> list[list[int]]:
     """Clusters (sorted sentence ids, at least two articles each), deterministic for a link set.
 
     Ties are broken by ``key``, a sentence's content (its article's text hash and its offset), not
     by its id: ids follow the load order, and the same corpus must cluster alike however it came in.
-    Two groups merge only if every pair of their articles is ``related`` (their texts align): a
-    cluster never chains articles that share nothing through a third.
+    Two groups merge only if every pair of their articles is ``related`` (their texts align) or the
+    two sentences are ``near`` (copies of one text, which a band bucket's heads kept from meeting):
+    a cluster never chains articles that share nothing through a third.
     """
     parent: dict[int, int] = {}
     members: dict[int, list[int]] = {}
@@ -68,8 +71,7 @@ def cluster(
         sizes = (len(members[ra]), len(members[rb]))
         if refused.get((ra, rb)) == sizes:
             continue
-        arts_a, arts_b = {article_of[x] for x in members[ra]}, {article_of[y] for y in members[rb]}
-        if not _all_related(sorted(arts_a), sorted(arts_b), related) or not _linked_enough(
+        if not _all_related(sorted(members[ra], key=key), sorted(members[rb], key=key), article_of, related, near) or not _linked_enough(
                 sorted(members[ra], key=key), sorted(members[rb], key=key), article_of, is_linked):
             refused[ra, rb] = sizes
             continue
@@ -80,12 +82,22 @@ def cluster(
     return sorted(groups)
 
 
-def _all_related(arts_a: list[int], arts_b: list[int], related: Callable[[int, int], bool]) -> bool:
-    """Every article pair of two groups is related; beyond ``MAX_PAIRS`` pairs, an even sample of them."""
-    total = len(arts_a) * len(arts_b)
+def _all_related(xs: list[int], ys: list[int], article_of: dict[int, int], related: Callable[[int, int], bool],
+                 near: Callable[[int, int], bool]) -> bool:
+    """Every cross pair of two groups lies in related articles, or is ``near`` (copies of one text);
+    beyond ``MAX_PAIRS`` pairs, an even sample of them."""
+    total = len(xs) * len(ys)
     step = total // MAX_PAIRS + 1
-    return all(p == q or related(p, q) for t in range(0, total, step)
-               for p, q in [(arts_a[t // len(arts_b)], arts_b[t % len(arts_b)])])
+    seen: set[tuple[int, int]] = set()
+    for t in range(0, total, step):
+        x, y = xs[t // len(ys)], ys[t % len(ys)]
+        p, q = article_of[x], article_of[y]
+        if p == q or (p, q) in seen:
+            continue
+        if not (related(p, q) or near(x, y)):
+            return False
+        seen.add((p, q))
+    return True
 
 
 def _linked_enough(xs: list[int], ys: list[int], article_of: dict[int, int],
@@ -191,23 +203,20 @@ def recluster(
     # and a cluster never holds two articles whose texts do not touch.
     arts = sorted(set(article_of.values()))
     aligned = set(select_in(conn, "select article_a, article_b from alignments where article_a in ({})", arts))
-    near: dict[int, set[int]] = defaultdict(set)  # articles aligned with each
-    for p, q in aligned:
-        near[p].add(q)
-        near[q].add(p)
+    def near(x: int, y: int) -> bool:
+        return sim(x, y)[0] >= NEAR_IDENTICAL
 
     def is_linked(x: int, y: int) -> bool:
         """A stored link; or, for articles never aligned with each other (a story in more papers than a
-        band bucket pairs: each met only the bucket's heads), a near-identical sentence pair."""
+        band bucket pairs: each met only the bucket's heads), a near-identical sentence pair: copies
+        of one text, not a formula with other names and numbers, which the alignment turns down."""
         p, q = article_of[x], article_of[y]
         if (min(x, y), max(x, y)) in linked:
             return True
-        return (min(p, q), max(p, q)) not in aligned and sim(x, y)[0] >= settings.lone_jaccard
+        return (min(p, q), max(p, q)) not in aligned and near(x, y)
 
-    def related(p: int, q: int) -> bool:  # aligned, or both aligned with one article (copies of one story)
-        return q in near[p] or not near[p].isdisjoint(near[q])
-
-    kept = cluster(links, article_of, is_linked, content.__getitem__, related)
+    kept = cluster(links, article_of, is_linked, content.__getitem__,
+                   lambda p, q: (min(p, q), max(p, q)) in aligned, near)
     mark_templates(conn, templates)
     next_new = max([next_id(conn, "clusters")] + [c + 1 for c in old_clusters])
     taken: set[int] = set()
