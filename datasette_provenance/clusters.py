@@ -112,7 +112,13 @@ def _linked_enough(xs: list[int], ys: list[int], article_of: dict[int, int],
     else:
         cross = [(xs[t // len(ys)], ys[t % len(ys)]) for t in range(0, total, total // MAX_PAIRS + 1)]
         cross = [(x, y) for x, y in cross if article_of[x] != article_of[y]]
-    return sum(is_linked(x, y) for x, y in cross) >= MERGE_SHARE * len(cross)
+    need = MERGE_SHARE * len(cross)
+    linked = 0
+    for done, (x, y) in enumerate(cross):  # stops once the answer is known: one outcome decides a star's merges
+        linked += is_linked(x, y)
+        if linked >= need or linked + len(cross) - done - 1 < need:
+            break
+    return linked >= need
 
 
 def passage_span(positions: np.ndarray, shared: np.ndarray, norm_len: int, k: int) -> tuple[int, int] | None:
@@ -175,7 +181,8 @@ def recluster(
     def sim(x: int, y: int) -> tuple[float, float]:
         key = (min(x, y), max(x, y))
         if key not in sims:
-            sims[key] = known.get(key) or similarity(shingles[key[0]], shingles[key[1]])
+            same = info[x][1] == info[y][1]  # copies: the normalised texts are equal, no set to intersect
+            sims[key] = known.get(key) or ((1.0, 1.0) if same else similarity(shingles[key[0]], shingles[key[1]]))
         return sims[key]
 
     old_clusters = sorted({c for (c,) in select_in(conn, "select distinct cluster_id from cluster_members"
