@@ -105,7 +105,14 @@ _EDGES = """
     from derivations d
     join articles da on da.id = d.derived_article_id
     left join articles sa on sa.id = d.source_article_id
-    where {}
+    where {0}
+    group by 1, 2, 3, 4, 5
+    union all  -- the layer above: the speaker whose statement an upstream agency carried
+    select substr(da.published, 1, 10), json_extract(d.evidence, '$.chain[0]'), d.source_name, 'speaker', d.relation,
+           count(*), coalesce(sum(d.shared_chars), 0)
+    from derivations d
+    join articles da on da.id = d.derived_article_id
+    where {0} and d.source_article_id is null and json_array_length(d.evidence, '$.chain') > 1
     group by 1, 2, 3, 4, 5
 """
 
@@ -202,7 +209,10 @@ def graph_nodes(edges: GraphEdges) -> GraphNodes:
         for end in (target, source):
             if end not in nodes:
                 nodes[end] = ["upstream", 0, 0, 0, 0]
-        nodes[target][0] = "outlet"
+        if kind == "speaker":  # speaker -> the agency that carried the statement: neither is a loaded outlet
+            nodes[source][0] = "speaker"
+        else:
+            nodes[target][0] = "outlet"
         if kind == "outlet":
             nodes[source][0] = "outlet"
         nodes[source][1] += n
@@ -311,9 +321,23 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
     for name, entry in sorted(upstream.items()):
         clusters = sorted(entry.pop("clusters"))
         confidence = entry.pop("confidence")
-        entry.update(clusters=clusters, passages=len(clusters), upstream=name)
-        rows.append(_row(x, None, name, "common-source", _covered(x, clusters), confidence, entry))
+        chain = _chain(x, name, clusters, speakers)
+        entry.update(clusters=clusters, passages=len(clusters), upstream=name, chain=chain)
+        rows.append(_row(x, None, chain[-1], "common-source", _covered(x, clusters), confidence, entry))
     return rows
+
+
+def _chain(x: Doc, name: str, clusters: list[int], speakers: dict[int, str]) -> list[str]:
+    """The upstream of x's shared text, farthest first: a speaker, then the agency x credits for it.
+
+    Islam Times carries Maria Zakharova's statement and credits TASS for it: its source is TASS,
+    whose source is Zakharova (speaker → agency → outlet), not Zakharova directly.
+    """
+    quoted = sorted({speakers[c] for c in clusters if c in speakers})
+    credited = sorted(x.credits_for(clusters) - {x.outlet, name, *quoted})
+    if name in quoted:
+        return [name, credited[0]] if credited else [name]
+    return ([quoted[0]] if len(quoted) == 1 else []) + [name]
 
 
 def _decide(x: Doc, y: Doc, ev: dict) -> tuple[str | None, str | None, float]:

@@ -138,7 +138,8 @@ async def test_svg_download(corpus):
 @pytest.mark.asyncio
 async def test_real_loader_output(seed_db):
     conn = sqlite3.connect(seed_db)
-    total = conn.execute("select count(*) from derivations d join articles a on a.id = d.derived_article_id").fetchone()[0]
+    total = conn.execute("select count(*) + sum(json_array_length(evidence, '$.chain') > 1) from derivations d"
+                         " join articles a on a.id = d.derived_article_id").fetchone()[0]  # + the speaker layer
     conn.close()
     ds = Datasette([str(seed_db)])
     data = (await ds.client.get(f"/{seed_db.stem}/-/provenance/graph.json")).json()
@@ -156,6 +157,12 @@ DIRECT = """
     from derivations d join articles da on da.id = d.derived_article_id
     left join articles sa on sa.id = d.source_article_id
     where (:since is null or da.published >= :since) and (:until is null or substr(da.published, 1, 10) <= :until)
+    group by 1, 2, 3, 4
+    union all  -- the speaker layer: whose statement the named upstream carried
+    select json_extract(d.evidence, '$.chain[0]'), d.source_name, 'speaker', d.relation, count(*), sum(d.shared_chars)
+    from derivations d join articles da on da.id = d.derived_article_id
+    where (:since is null or da.published >= :since) and (:until is null or substr(da.published, 1, 10) <= :until)
+      and d.source_article_id is null and json_array_length(d.evidence, '$.chain') > 1
     group by 1, 2, 3, 4
 """
 SUMMED = """

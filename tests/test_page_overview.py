@@ -162,3 +162,15 @@ async def test_real_loader_output(seed_db):
     data = (await ds.client.get(f"/{seed_db.stem}/-/provenance.json")).json()
     assert {k: data["figures"][k] for k in expected} == expected
     assert data["clusters"][0]["outlets"] == top
+
+
+@pytest.mark.asyncio
+async def test_speakers_are_quoted_not_credited(seed_db):
+    """Maria Zakharova is quoted by the seeds, not credited: she is listed apart from AFP and TASS."""
+    ds = Datasette([str(seed_db)])
+    data = (await ds.client.get(f"/{seed_db.stem}/-/provenance.json")).json()
+    kinds = {u["source_name"]: u["quoted"] for u in data["upstream_sources"]}
+    assert kinds == {"AFP": False, "TASS": False, "Maria Zakharova": True}
+    html = (await ds.client.get(f"/{seed_db.stem}/-/provenance")).text
+    credited, quoted = html.split("Upstream sources credited")[1].split("Speakers quoted")
+    assert "AFP" in credited and "TASS" in credited and "Zakharova" not in credited and "Zakharova" in quoted

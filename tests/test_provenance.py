@@ -67,13 +67,28 @@ def test_islam_times_did_not_copy_trt(seeds):
     assert rows and all(r["relation"] == "common-source" for r in rows)
     assert not any(r["source_article_id"] == trt for r in rows)
     row = rows[0]
-    assert row["source_name"] == "Maria Zakharova" and row["source_article_id"] is None
+    # speaker -> agency -> outlet: Islam Times credits TASS for the statement in its lead
+    assert row["source_name"] == "TASS" and row["source_article_id"] is None
     evidence = json.loads(row["evidence"])
-    assert trt in evidence["siblings"] and "TASS" in evidence["credits"]
+    assert evidence["chain"] == ["Maria Zakharova", "TASS"] and evidence["upstream"] == "Maria Zakharova"
+    assert trt in evidence["siblings"] and "TASS" in evidence["credits"] and "CNN" in evidence["credits"]
     with_trt = [p for p in evidence["pairs"] if p["other_article"] == trt]
     # TRT's day (2022-02-03, midnight UTC) to Islam Times' 2022-02-04T22:17Z: later, yet not copied.
     assert [(p["order"], p["time_gap_hours"], p["precision"]) for p in with_trt] == [("later", 46.28, "day")]
     assert row["extent"] == "partially" and 0 < row["shared_chars"]
+
+
+def test_the_seeds_chain_speaker_agency_outlet(seeds):
+    """TRT World <- AFP <- Maria Zakharova, and the graph's layer above: Zakharova -> AFP and -> TASS."""
+    trt = article(seeds, "000_04a9a5eec5045a67.txt")
+    rows = seeds.execute("select source_name, evidence from derivations where derived_article_id = ?", (trt,)).fetchall()
+    assert [(r["source_name"], json.loads(r["evidence"])["chain"]) for r in rows] == [("AFP", ["Maria Zakharova", "AFP"])]
+    edges = {(r["source"], r["target"], r["source_kind"]) for r in seeds.execute("select * from graph_edges")}
+    assert {("Maria Zakharova", "AFP", "speaker"), ("Maria Zakharova", "TASS", "speaker"),
+            ("AFP", "TRT World", "upstream"), ("TASS", "Islam Times", "upstream")} <= edges
+    kinds = dict(seeds.execute("select id, kind from graph_nodes"))
+    assert (kinds["Maria Zakharova"], kinds["AFP"], kinds["TASS"], kinds["TRT World"]) == (
+        "speaker", "upstream", "upstream", "outlet")
 
 
 def test_sputnik_recycles_its_own_background(seeds):

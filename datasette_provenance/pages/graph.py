@@ -32,6 +32,7 @@ SVG_STYLE = """
 .edge-label { font: bold 14px sans-serif; fill: #333; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .node circle { fill: #2b6cb0; fill-opacity: 0.85; stroke: #fff; stroke-width: 2; }
 .node.upstream circle { fill: #c05621; }
+.node.speaker circle { fill: #6b46c1; }
 .node-label { font: 15px sans-serif; fill: #111; }
 .node a:hover circle { fill-opacity: 1; stroke: #111; }
 """

@@ -51,10 +51,14 @@ async def view(datasette, request):
     for o in ranking:
         o["url"] = urls.outlet(o["outlet"]) if o["outlet"] else None
     upstream = await rows(db, """
-        select source_name, count(*) as count, coalesce(sum(shared_chars), 0) as shared_chars
+        select source_name, count(*) as count, coalesce(sum(shared_chars), 0) as shared_chars,
+               max(json_array_length(evidence, '$.chain') = 1
+                   and json_extract(evidence, '$.pairs[0].decided_by') like 'shared text is a quoted statement%') as quoted
         from derivations where source_article_id is null and source_name is not null
         group by source_name order by count desc, source_name limit 50
     """)
+    for u in upstream:  # a speaker is quoted, not credited: listed apart
+        u["quoted"] = bool(u["quoted"])
 
     data = {
         "database": db.name,
