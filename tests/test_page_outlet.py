@@ -1,4 +1,5 @@
-"""The outlet page: whom it takes from, who takes from it, volumes and typical lag."""
+"""The outlet page: whom it takes from, who takes from it, volumes and typical lag; and the page of
+a source that loaded articles credit (or derivations name) but that has no articles of its own."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from datasette.app import Datasette
 from datasette.utils import tilde_encode
 
-from test_permissions import XSS_OUTLET, build_corpus
+from test_permissions import XSS_OUTLET, XSS_TITLE, build_corpus
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,7 @@ async def test_upstream_source_page(corpus):
     assert data["kind"] == "upstream" and data["articles_count"] == 0
     assert [(g["partner"], g["count"]) for g in data["gives_to"]] == [("Islam Times", 1)]
     html = (await ds.client.get("/corpus/-/provenance/outlet/TASS")).text
-    assert "An upstream source credited" in html
+    assert "not in this corpus as an outlet" in html
 
 
 @pytest.mark.asyncio
@@ -126,3 +127,214 @@ async def test_real_loader_output(seed_db):
         assert sum(g["count"] for g in data["takes_from"]) == takes
         assert sum(g["count"] for g in data["gives_to"]) == gives
     conn.close()
+
+
+# ---------------------------------------------------------------- credited sources (issue 16)
+
+
+def body(html: str) -> str:
+    """The page's own content, without Datasette's chrome."""
+    return html.split('<nav class="prov-nav"', 1)[1].split("</section>\n</div>", 1)[0]
+
+
+def section(html: str, heading: str) -> str:
+    return html.split(f"<h2>{heading}", 1)[1].split("</section>", 1)[0]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("agency,crediting", [
+    ("TASS", {"Islam Times": ["the Tass news agency reported"],
+              "The BRICS Post": ["told the Russian news agency TASS"]}),
+    ("AFP", {"TRT World": ["SOURCE:AFP"]}),
+])
+async def test_credited_agency_has_a_page_on_the_seeds(seed_db, agency, crediting):
+    """Credited by loaded articles, with no article and no derivation of its own: 200, not 404."""
+    conn = sqlite3.connect(seed_db)
+    assert conn.execute("select count(*) from articles where outlet = ?", (agency,)).fetchone()[0] == 0
+    ids = {outlet: aid for aid, outlet in conn.execute("select id, outlet from articles where outlet in"
+                                                       " ('Islam Times', 'The BRICS Post', 'TRT World')")}
+    conn.close()
+    ds = Datasette([str(seed_db)])
+    base = f"/{seed_db.stem}/-/provenance"
+    r = await ds.client.get(f"{base}/outlet/{agency}.json")
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["outlet"] == agency and data["kind"] == "upstream" and data["articles_count"] == 0
+    assert data["credited_by_count"] == len(crediting)
+    assert {a["outlet"]: [c["phrase"] for c in a["credits"]] for a in data["credited_by"]} == crediting
+    for a in data["credited_by"]:
+        assert a["article_id"] == ids[a["outlet"]] and a["url"] == f"{base}/article/{a['article_id']}"
+        assert a["outlet_url"] == f"{base}/outlet/{tilde_encode(a['outlet'])}"
+        assert a["title"] and a["published"] and all(c["kind"] for c in a["credits"])
+    assert data["credited_by_pagination"]["total"] == len(crediting)
+
+    r = await ds.client.get(f"{base}/outlet/{agency}")
+    assert r.status_code == 200
+    page = body(r.text)
+    assert f"<h1>{agency} " in page and "not in this corpus as an outlet, only credited or named as a source" in page
+    credited = section(page, "Credited by")
+    for outlet, phrases in crediting.items():
+        assert f'<a href="{base}/article/{ids[outlet]}">' in credited
+        assert f'<a href="{base}/outlet/{tilde_encode(outlet)}">{outlet}</a>' in credited
+        for phrase in phrases:
+            assert f"“{phrase}”" in credited
+    assert "Takes from" not in page and "<h2>Articles</h2>" not in page
+
+
+@pytest.mark.asyncio
+async def test_tass_credits_on_the_seeds_in_order(seed_db):
+    ds = Datasette([str(seed_db)])
+    data = (await ds.client.get(f"/{seed_db.stem}/-/provenance/outlet/TASS.json")).json()
+    # Latest first: Islam Times (2022) before The BRICS Post (2017); both credits are "reported".
+    assert [(a["outlet"], [c["kind"] for c in a["credits"]]) for a in data["credited_by"]] == [
+        ("Islam Times", ["reported"]), ("The BRICS Post", ["reported"])]
+    html = (await ds.client.get(f"/{seed_db.stem}/-/provenance/outlet/TASS")).text
+    assert html.index("Islam Times") < html.index("The BRICS Post")
+    assert "(reported)" in section(html, "Credited by")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("name", ["Nobody", "tass", "TASS ", "Tass news agency", "Russia"])
+async def test_a_name_that_appears_nowhere_is_404(seed_db, name):
+    """Matched exactly as stored: not an outlet, not credited, not a derivation's source_name."""
+    ds = Datasette([str(seed_db)])
+    for suffix in ("", ".json"):
+        r = await ds.client.get(f"/{seed_db.stem}/-/provenance/outlet/{tilde_encode(name)}{suffix}")
+        assert r.status_code == 404, (name, suffix)
+
+
+@pytest.mark.asyncio
+async def test_derivations_naming_the_source(corpus):
+    """derivations.source_name with no source article: listed with relation, extent, size, confidence."""
+    ds = Datasette([str(corpus)])
+    conn = sqlite3.connect(corpus)
+    islam = conn.execute("select id from articles where outlet = 'Islam Times'").fetchone()[0]
+    conn.close()
+    data = (await ds.client.get("/corpus/-/provenance/outlet/TASS.json")).json()
+    assert data["named_by_derivations_count"] == 1
+    (d,) = data["named_by_derivations"]
+    assert (d["derived_article_id"], d["derived_outlet"], d["relation"], d["extent"], d["shared_chars"],
+            d["confidence"]) == (islam, "Islam Times", "copied", "partially", 220, 0.8)
+    assert d["derived_url"] == f"/corpus/-/provenance/article/{islam}"
+    assert {a["outlet"] for a in data["credited_by"]} == {"Islam Times", "The BRICS Post"}
+    html = (await ds.client.get("/corpus/-/provenance/outlet/TASS")).text
+    named = section(html, "Named as the source of 1 derivation")
+    assert f'<a href="/corpus/-/provenance/article/{islam}">' in named
+    assert "copied" in named and "partially" in named and "220" in named and "80%" in named
+    assert "Credited by 2 articles" in html
+
+
+@pytest.mark.asyncio
+async def test_hostile_credited_name_and_phrase_are_escaped(corpus):
+    """The hostile article credits "Reuters <i>wire</i>" with a script for its phrase."""
+    ds = Datasette([str(corpus)])
+    name = "Reuters <i>wire</i>"
+    path = "/corpus/-/provenance/outlet/" + tilde_encode(name)
+    r = await ds.client.get(path)
+    assert r.status_code == 200
+    page = body(r.text)
+    assert "<h1>Reuters &lt;i&gt;wire&lt;/i&gt; " in page and name not in r.text
+    assert "“&lt;script&gt;window.__xss=2;alert(2)&lt;/script&gt;”" in page and "<script>window.__xss" not in r.text
+    assert ">Evil &lt;b&gt;Outlet&lt;/b&gt;</a>" in page and XSS_OUTLET not in r.text
+    assert "&lt;script&gt;window.__xss=1" in page and "<img" not in page  # the title, escaped
+    data = (await ds.client.get(path + ".json")).json()
+    assert data["outlet"] == name and data["kind"] == "upstream"
+    (a,) = data["credited_by"]
+    assert (a["outlet"], a["title"]) == (XSS_OUTLET, XSS_TITLE)
+    assert a["credits"] == [{"phrase": "<script>window.__xss=2;alert(2)</script>", "kind": None}]
+
+
+@pytest.fixture
+def credited_corpus(corpus, tmp_path):
+    """The shared corpus plus: 3 more articles crediting TASS, 2 more derivations naming it, an
+    Islam Times article crediting Sputnik, a Sputnik article crediting itself, and a credit to a
+    name with a slash, a dot, a plus and a tilde."""
+    copy = tmp_path / "corpus.db"
+    copy.write_bytes(corpus.read_bytes())
+    conn = sqlite3.connect(copy)
+    islam = conn.execute("select id from articles where outlet = 'Islam Times'").fetchone()[0]
+    sputnik = conn.execute("select min(id) from articles where outlet = 'Sputnik'").fetchone()[0]
+    for i in range(3):
+        new = conn.execute("insert into articles(external_id, outlet, published, published_precision, title, text,"
+                           " content_hash) values (?, 'Wire Watch', ?, 'day', ?, 'TASS said', ?)",
+                           (f"extra-{i}", f"2023-01-0{i + 1}", f"Extra {i}", f"h{i}")).lastrowid
+        conn.execute("insert into attributions(article_id, source_name, phrase, start, \"end\", kind)"
+                     " values (?, 'TASS', 'TASS said', 0, 9, 'credit')", (new,))
+        if i < 2:
+            conn.execute("insert into derivations(derived_article_id, source_name, relation, extent, shared_chars,"
+                         " confidence) values (?, 'TASS', 'copied', 'wholly', 9, 0.9)", (new,))
+    credits = [(islam, "Sputnik", "Sputnik reported"), (sputnik, "Sputnik", "Sputnik said"),
+               (islam, "A/B. C+D ~E", "A/B. C+D ~E wrote")]
+    for aid, name, phrase in credits:
+        conn.execute("insert into attributions(article_id, source_name, phrase, start, \"end\", kind)"
+                     " values (?, ?, ?, 0, 1, 'reported')", (aid, name, phrase))
+    conn.commit()
+    conn.close()
+    return copy
+
+
+@pytest.mark.asyncio
+async def test_credits_and_derivations_are_paginated(credited_corpus):
+    ds = Datasette([str(credited_corpus)])
+    base = "/corpus/-/provenance/outlet/TASS"
+    first = (await ds.client.get(base + ".json?_size=2")).json()
+    assert first["credited_by_count"] == 5 and first["named_by_derivations_count"] == 3
+    assert first["credited_by_pagination"] == {"page": 1, "page_size": 2, "total": 5, "pages": 3, "next": 2,
+                                               "previous": None}
+    assert first["named_by_derivations_pagination"]["pages"] == 2
+    seen = []
+    for n in (1, 2, 3):
+        data = (await ds.client.get(f"{base}.json?_size=2&credits_page={n}")).json()
+        assert data["credited_by_pagination"]["page"] == n
+        seen += [a["article_id"] for a in data["credited_by"]]
+    assert len(seen) == 5 == len(set(seen))
+    assert [a["title"] for a in first["credited_by"]] == ["Extra 2", "Extra 1"]  # latest first
+    second = (await ds.client.get(base + ".json?_size=2&derivations_page=2")).json()
+    assert [d["derived_outlet"] for d in second["named_by_derivations"]] == ["Islam Times"]
+    assert second["credited_by_pagination"]["page"] == 1
+    html = (await ds.client.get(base + "?_size=2&credits_page=2")).text
+    credited = section(html, "Credited by 5 articles")
+    assert 'href="?_size=2&amp;credits_page=3"' in credited and 'href="?_size=2&amp;credits_page=1"' in credited
+    named = section(html, "Named as the source of 3 derivations")
+    assert 'href="?_size=2&amp;credits_page=2&amp;derivations_page=2"' in named
+    for bad in ("credits_page=0", "derivations_page=x"):
+        assert (await ds.client.get(f"{base}.json?{bad}")).status_code == 400
+
+
+@pytest.mark.asyncio
+async def test_loaded_outlet_lists_who_credits_it(credited_corpus):
+    ds = Datasette([str(credited_corpus)])
+    data = (await ds.client.get("/corpus/-/provenance/outlet/Sputnik.json")).json()
+    assert data["kind"] == "outlet" and data["articles_count"] == 2
+    # Its own article naming it is left out: only other outlets' credits count.
+    assert data["credited_by_count"] == 1
+    assert [(a["outlet"], a["credits"]) for a in data["credited_by"]] == [
+        ("Islam Times", [{"phrase": "Sputnik reported", "kind": "reported"}])]
+    html = (await ds.client.get("/corpus/-/provenance/outlet/Sputnik")).text
+    assert "<h1>Sputnik</h1>" in html and "not in this corpus as an outlet" not in html
+    assert "“Sputnik reported”" in section(html, "Credited by 1 article") and "Sputnik said" not in html
+    trt = await ds.client.get("/corpus/-/provenance/outlet/TRT+World")
+    assert "Credited by" not in trt.text  # no one credits TRT World: no section
+    assert (await ds.client.get("/corpus/-/provenance/outlet/TRT+World.json")).json()["credited_by"] == []
+
+
+@pytest.mark.asyncio
+async def test_credited_name_is_matched_exactly_through_the_url(credited_corpus):
+    ds = Datasette([str(credited_corpus)])
+    name = "A/B. C+D ~E"
+    data = (await ds.client.get("/corpus/-/provenance/outlet/" + tilde_encode(name) + ".json")).json()
+    assert data["outlet"] == name and data["credited_by_count"] == 1
+    page = (await ds.client.get("/corpus/-/provenance/outlet/" + tilde_encode(name))).text
+    assert data["credited_by"][0]["outlet"] == "Islam Times" and "A/B. C+D ~E wrote" in page
+    assert (await ds.client.get("/corpus/-/provenance/outlet/" + tilde_encode("A/B. C+D") + ".json")).status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_hidden_attributions_hide_the_credits(corpus):
+    """The page reads attributions: an actor who may not see that table gets 403 and no phrase."""
+    ds = Datasette([str(corpus)], metadata={"databases": {"corpus": {"tables": {"attributions": {"allow": False}}}}})
+    for path in ("/corpus/-/provenance/outlet/TASS", "/corpus/-/provenance/outlet/TASS.json",
+                 "/corpus/-/provenance/outlet/Islam+Times.json", "/corpus/-/provenance/outlet/Nobody.json"):
+        r = await ds.client.get(path)
+        assert r.status_code == 403, (path, r.status_code)
+        assert "Tass news agency" not in r.text and "Islam Times" not in r.text

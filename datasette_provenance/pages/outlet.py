@@ -1,8 +1,11 @@
 """``/<db>/-/provenance/outlet/<name>``: whom an outlet takes from, who takes from it, and how fast.
 
-The name in the URL is tilde-encoded (as Datasette encodes table names). A name with no articles
-that derivations credit as an upstream source (an agency outside the corpus) gets the same page,
-with only its "taken by" side.
+The name in the URL is tilde-encoded (as Datasette encodes table names) and matched exactly as
+stored. A name with no articles of its own (an agency outside the corpus) still has a page when
+loaded articles credit it (``attributions.source_name``) or derivations name it as their source
+with no source article (``derivations.source_name``): what it supplied, with only its "taken by"
+side. Any other name is 404. A loaded outlet's page also lists the articles of other outlets that
+credit it.
 """
 
 from __future__ import annotations
@@ -13,11 +16,23 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import NotFound
 
 from .common import (
-    Urls, base_context, html, json_response, lag_days, median, open_database, page_param, rows, wants_json,
+    Urls, base_context, html, json_response, lag_days, median, open_database, page_param, rows, rows_in, wants_json,
 )
 
 ROUTE = r"^/(?P<database>[^/]+)/-/provenance/outlet/(?P<outlet>[^/]+?)(\.(?P<format>json))?$"
-TABLES = ("articles", "derivations")
+TABLES = ("articles", "derivations", "attributions")
+
+# Articles that credit the name, leaving out the outlet's own articles (a dateline naming oneself).
+_CREDITING = """
+    from articles a
+    where a.id in (select article_id from attributions where source_name = :name)
+      and a.outlet is not :name
+"""
+# Derivations that name it as their source when no source article is known.
+_NAMING = """
+    from derivations d join articles da on da.id = d.derived_article_id
+    where d.source_article_id is null and d.source_name = :name
+"""
 
 
 async def view(datasette, request):
@@ -25,7 +40,12 @@ async def view(datasette, request):
     name = tilde_decode(request.url_vars["outlet"])
     urls = Urls(datasette, db.name)
     page = page_param(request)
+    # ?_size= sets the size of every list on the page; each list has its own page number.
+    credits_page = page_param(request, "credits_page", page.size)
+    derivations_page = page_param(request, "derivations_page", page.size)
     count = (await rows(db, "select count(*) as n from articles where outlet = ?", [name]))[0]["n"]
+    credited_count = (await rows(db, "select count(*) as n " + _CREDITING, {"name": name}))[0]["n"]
+    named_count = (await rows(db, "select count(*) as n " + _NAMING, {"name": name}))[0]["n"]
     if count:
         kind = "outlet"
         takes = await rows(db, """
@@ -45,17 +65,15 @@ async def view(datasette, request):
             join articles da on da.id = d.derived_article_id
             where a.outlet = ?
         """, [name])
-    else:
+    elif credited_count or named_count:
+        kind = "upstream"
         takes = []
         gives = await rows(db, """
             select da.outlet as partner, 'outlet' as partner_kind, d.relation, d.shared_chars,
                    null as source_published, da.published as derived_published
-            from derivations d join articles da on da.id = d.derived_article_id
-            where d.source_article_id is null and d.source_name = ?
-        """, [name])
-        if not gives:
-            raise NotFound("No outlet or credited source of that name")
-        kind = "upstream"
+        """ + _NAMING, {"name": name})
+    else:
+        raise NotFound("No outlet or credited source of that name")
     articles = await rows(db, """
         select id, title, published, published_precision, reuse_share from articles
         where outlet = ? order by published desc, id desc limit ? offset ?
@@ -72,12 +90,51 @@ async def view(datasette, request):
         "gives_to": group_pairs(gives, urls),
         "articles": articles,
         "articles_pagination": page.info(count),
+        "credited_by_count": credited_count,
+        "credited_by": await crediting_articles(db, name, credits_page, urls),
+        "credited_by_pagination": credits_page.info(credited_count),
+        "named_by_derivations_count": named_count,
+        "named_by_derivations": await naming_derivations(db, name, derivations_page, urls),
+        "named_by_derivations_pagination": derivations_page.info(named_count),
     }
     if wants_json(request):
         return json_response(data)
     context = base_context(db.name, urls, name, urls.outlet(name, "json"))
     context.update(data)
     return await html(datasette, request, "provenance_outlet.html", context)
+
+
+async def crediting_articles(db, name: str, page, urls: Urls) -> list[dict]:
+    """One page of the articles that credit ``name``, latest first, each with its credit phrases."""
+    found = await rows(db, """
+        select a.id as article_id, a.outlet, a.title, a.published, a.published_precision
+    """ + _CREDITING + " order by a.published desc, a.id desc limit :limit offset :offset",
+        {"name": name, "limit": page.size, "offset": page.offset})
+    phrases = defaultdict(list)
+    for c in await rows_in(db, """
+        select article_id, phrase, kind from attributions
+        where article_id in ({}) and source_name = ? order by article_id, start, id
+    """, [a["article_id"] for a in found], [name]):
+        phrases[c["article_id"]].append({"phrase": c["phrase"], "kind": c["kind"]})
+    for a in found:
+        a["url"] = urls.article(a["article_id"])
+        a["outlet_url"] = urls.outlet(a["outlet"]) if a["outlet"] else None
+        a["credits"] = phrases[a["article_id"]]
+    return found
+
+
+async def naming_derivations(db, name: str, page, urls: Urls) -> list[dict]:
+    """One page of the derivations whose source is ``name`` with no source article, latest first."""
+    found = await rows(db, """
+        select d.id, d.derived_article_id, da.outlet as derived_outlet, da.title as derived_title,
+               da.published as derived_published, da.published_precision as derived_published_precision,
+               d.relation, d.extent, d.shared_chars, d.confidence
+    """ + _NAMING + " order by da.published desc, d.id desc limit :limit offset :offset",
+        {"name": name, "limit": page.size, "offset": page.offset})
+    for d in found:
+        d["derived_url"] = urls.article(d["derived_article_id"])
+        d["derived_outlet_url"] = urls.outlet(d["derived_outlet"]) if d["derived_outlet"] else None
+    return found
 
 
 def group_pairs(records: list[dict], urls: Urls) -> list[dict]:
