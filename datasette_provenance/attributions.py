@@ -15,6 +15,9 @@ The packaged ``data/sources.json`` can be extended by a user file of the same sh
 
     {"aliases": {"ukrinform": "Ukrinform"}, "ambiguous": ["ukr"]}
 
+Photo credits ("Photo: AFP", "REUTERS/Name", "... said. / AA" under a picture, "(AP Photo/Name)") are
+left out: they name whoever supplied the picture, not where the text came from.
+
 "ambiguous" aliases (and any of two letters) are also ordinary words or initials ("AP Moller",
 "RT"): they count only in credit, dateline and bracket forms, next to "reported"/"news agency",
 or, after other reporting cues, written in capitals.
@@ -207,6 +210,7 @@ class _Rule:
 
 
 _LINE = re.compile(r"[^\n]+")
+_PICTURE_WORD = re.compile(r"(?i:\b(?:photo(?:graph)?|picture|image|video|credit)s?)\W*$")
 
 
 def _t(pattern: str) -> re.Pattern[str]:
@@ -267,15 +271,8 @@ def _build_rules(known: str) -> list[_Rule]:
               trigger=_t("eporting")),
         _Rule("credit", re.compile(rf"{lst}{S}contributed{S}(?:to{S})?(?:this|the){S}(?:report|story|article)"),
               "credit", trigger=_t("contributed")),
-        _Rule("credit", re.compile(rf"[(\[]{O}(?:(?:[Pp]hoto|PHOTO|[Ff]ile|[Ii]mage|[Vv]ideo){O}:?{O})?{lst}{O}[)\]]"),
-              "credit", where="bracket", trigger=_t(r"[(\[]")),
-        _Rule("credit", re.compile(rf"(?<=[^\s/]){O}(?P<p>/{O}{lst}){O}$", m), "credit", where="slash",
-              trigger=_t("/")),
-        _Rule("credit", re.compile(
-            rf"(?:\b(?:[Pp]hoto(?:graph)?|PHOTO|[Ii]mage|IMAGE|[Pp]icture|[Cc]redit|CREDIT|[Pp]hoto{S}credit)s?{O}:|©)"
-            rf"{O}{lst}"), "credit", trigger=_t("[Pp]hoto|PHOTO|[Ii]mage|IMAGE|[Pp]icture|[Cc]redit|CREDIT|©")),
-        _Rule("credit", re.compile(rf"{lst}{S}(?:[Pp]hoto|PHOTO|[Ff]ile{S}[Pp]hoto)\b"), "credit",
-              trigger=_t("Photo|photo|PHOTO")),
+        _Rule("credit", re.compile(rf"[(\[]{O}{lst}{O}[)\]]"), "credit", where="bracket", trigger=_t(r"[(\[]")),
+        _Rule("credit", re.compile(rf"©{O}{lst}"), "credit", where="copyright", trigger=_t("©")),
         _Rule("credit", re.compile(rf"(?:^|(?<=[.!?\"”’])){O}(?P<p>{dash}{O}{lst}){O}$", m), "credit",
               trigger=_t("[-—–]")),
         _Rule("credit", re.compile(rf"^{O}(?P<p>[Bb]y{S}{lst}(?:{S}(?:[Ss]taff|[Rr]eporters?|[Ww]riters?))?){O}$", m),
@@ -321,10 +318,8 @@ def _from_match(text: str, m: re.Match[str], rule: _Rule, aliases: SourceAliases
         before = text[text.rfind("\n", 0, start) + 1 : start]
         if not (re.match(r"[ \t]*\.?[ \t]*(?:\n|$)", text[end:]) or not before.strip()):
             return
-    if rule.where == "slash":
-        line = text[text.rfind("\n", 0, start) + 1 : start]
-        if "://" in line or "www." in line:
-            return
+    if rule.where == "copyright" and _PICTURE_WORD.search(text, text.rfind("\n", 0, start) + 1, start):
+        return  # "Photo © AFP" is who owns the picture
     if rule.fixed is not None:
         yield Attribution(rule.fixed, text[start:end], start, end, kind)
         return
@@ -404,7 +399,32 @@ _PERSON_ROLES = frozenset(
     """spokeswoman spokesman spokesperson spox minister president secretary ambassador envoy diplomat official
     chancellor premier leader senator governor mayor commander chief director chairman chairwoman head
     representative prosecutor adviser advisor aide lawmaker general king queen prince emir sheikh pope judge
-    analyst expert deputy mr mrs ms dr""".split()
+    analyst expert deputy mr mrs ms dr mp mep msp congressman congresswoman councillor commissioner administrator
+    attorney lawyer barrister solicitor counsel coroner magistrate detective inspector sergeant superintendent
+    constable investigator captain coach ceo executive officer founder actor actress singer rapper comedian
+    presenter campaigner activist""".split()
+)
+# Titles written before a name that are no name alone ("said Dr", "Mr Justice"); the abbreviations only
+# before another word, so "Hun Sen" keeps its "Sen".
+_HONORIFICS = frozenset("mr mrs ms miss mx dr prof rev sen rep gov gen lt col capt sgt det insp supt cllr hon maj"
+                        " adm cmdr atty".split())
+_ABBREVIATED = "|".join(sorted((w.capitalize() for w in _HONORIFICS), key=len, reverse=True))
+# Words that open a sentence before its subject ("Now Smith said", "Yesterday she said"): never a name.
+_SENTENCE_OPENERS = (_LEADING_STOP - {"the"}) | frozenset(
+    """now however yesterday today tonight tomorrow then still instead indeed finally recently previously
+    moreover furthermore nevertheless nonetheless besides afterwards again never always here there thus
+    therefore overall elsewhere likewise similarly additionally lastly sadly fortunately unfortunately notably
+    importantly reportedly allegedly apparently clearly asked adding monday tuesday wednesday thursday friday
+    saturday sunday""".split()
+)
+_MONTH_NAMES = frozenset(
+    "january february march april may june july august september october november december".split()
+)
+_GIVEN_NAME_MONTHS = frozenset({"april", "may", "june", "august"})  # "June Brown said" is a person
+# A subject that is one of these words is nobody in particular.
+_NOBODY = _SENTENCE_OPENERS | _MONTH_NAMES | _HONORIFICS | frozenset(
+    """the i we you everyone someone somebody nobody many some others both all most few several experts officials
+    analysts critics residents witnesses sources observers justices""".split()
 )
 _GENERIC_PERSON = frozenset({"official", "diplomat", "analyst", "expert", "aide", "lawmaker", "representative"})
 _MEDIA_NOUNS = frozenset(
@@ -420,7 +440,8 @@ _ORG_WORDS = frozenset(
     """ministry office house department government kremlin pentagon army navy embassy council agency committee
     commission service forces military command police company corporation inc ltd university authority
     authorities guard coalition administration assembly federation republic nations states union organization
-    organisation institute observatory center centre group party bank court parliament""".split()
+    organisation institute observatory center centre group party bank court parliament board bureau foundation
+    association society club league""".split()
 )
 _ROLE_RE = "|".join(sorted(_PERSON_ROLES - {"mr", "mrs", "ms", "dr"}, key=len, reverse=True))
 _VERBS = (
@@ -435,7 +456,12 @@ _ADVS = (
     r"(?:also|further|later|then|earlier|again|additionally|previously|has|have|had|would|will|once[ \t]+again"
     rf"|on[ \t]+{_DAYS})"
 )
-_CAP = r"(?:[A-Z](?:[\w'’\-]|\.(?=[A-Za-z]))*|(?:al|el|bin|ibn|abu|ben|de|van|von)-[A-Z][\w'’\-]*)"
+# "Dr. Jane Roe", "Robert A. Smith": a title's or an initial's full stop before a name ends no sentence.
+_ABBREVIATION = rf"(?<![\w.'’\-])(?:{_ABBREVIATED}|[A-Z])\.(?=[ \t]+[A-Z])"
+_CAP = (
+    rf"(?:{_ABBREVIATION}|(?!{_ABBREVIATION})[A-Z](?:[\w'’\-]|\.(?=[A-Za-z]))*"
+    r"|(?:al|el|bin|ibn|abu|ben|de|van|von)-[A-Z][\w'’\-]*)"
+)
 _PARTICLE = r"(?:al|el|bin|ibn|bint|abu|ben|de|da|van|von|der|del|la|le|of|for|the)"
 _TOKEN = rf"(?:{_CAP}|{_PARTICLE}|(?i:{_ROLE_RE})|former|deputy|acting|foreign|defen[cs]e|press|prime)"
 _SUBJ_NAME = rf"{_CAP}(?:(?:[ \t]+{_TOKEN})*?[ \t]+{_CAP})?"
@@ -454,11 +480,12 @@ _PERSON_NAME = (
     rf"[A-Z][\w'’\-]+(?:[ \t]+(?:{_PARTICLE}[ \t\-]+)?(?:[A-Z][\w'’\-]+|(?:al|el|bin|ibn)-[A-Z][\w'’\-]+)){{0,3}}"
 )
 _ROLE_NAME = re.compile(
-    rf"(?P<role>(?:(?:{_CAP}|former|deputy|acting|foreign|defen[cs]e|press|prime|interim|senior|top)[ \t]+){{0,5}}"
-    rf"(?i:{_ROLE_RE})(?:[ \t]+(?:of|for)[ \t]+(?:the[ \t]+)?{_CAP}(?:[ \t]+{_CAP})*?)?)"
+    rf"(?<![\w'’\-])(?P<role>(?:(?:{_CAP}|former|deputy|acting|foreign|defen[cs]e|press|prime|interim|senior|top)"
+    rf"[ \t]+){{0,5}}(?<![\w'’\-])(?i:{_ROLE_RE})(?:[ \t]+(?:of|for)[ \t]+(?:the[ \t]+)?{_CAP}(?:[ \t]+{_CAP})*?)?)"
     rf"[ \t]+(?P<name>{_PERSON_NAME})(?![\w'’\-])(?![ \t]+[A-Z])"
 )
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s|$)|(?<=[a-z]{2})[.!?](?=[A-Z])|\n")
+_ABBREVIATION_END = re.compile(_ABBREVIATION)
 _WINDOW = 400  # a cue further than this from its quote is not about it (and keeps run-on text linear)
 _OPENERS = {"“": "”", "«": "»", "„": "“”"}
 _CLOSERS = "”»“"
@@ -473,10 +500,10 @@ class _Entity:
 
     @property
     def gender(self) -> str | None:
-        role = (self.role or "").lower()
-        if re.search(r"woman\b|\b(?:mrs|ms|queen)\b", role):
+        said = f"{self.role or ''} {self.name.split()[0]}".lower()  # a title may open the name: "Mr Justice X"
+        if re.search(r"woman\b|\b(?:mrs|ms|miss|queen|lady|dame|actress|baroness|princess)\b", said):
             return "f"
-        if re.search(r"(?<!wo)man\b|\b(?:mr|king|prince)\b", role):
+        if re.search(r"(?<!wo)man\b|\b(?:mr|king|prince|sir|lord|baron)\b", said):
             return "m"
         return None
 
@@ -513,7 +540,8 @@ def find_speakers(
     if not quotes:
         return []
     masked = _mask(view, quotes)
-    bounds = sorted({m.end() for m in _SENTENCE_END.finditer(masked)})
+    titles = {m.end() for m in _ABBREVIATION_END.finditer(masked)}
+    bounds = sorted({m.end() for m in _SENTENCE_END.finditer(masked)} - titles)
     cues: dict[_Quote, _Cue | None] = {q: _cue_for(q, masked, bounds) for q in quotes}
     by_chain: dict[int, _Cue] = {}
     for q in quotes:
@@ -648,14 +676,17 @@ def _cue_for(q: _Quote, masked: str, bounds: list[int]) -> _Cue | None:
 
 
 def _make_cue(m: re.Match[str], base: int) -> _Cue | None:
-    """A cue with leading sentence words ("Earlier", "On Thursday") trimmed from its subject."""
+    """A cue with leading sentence words ("Earlier", "Now", "In January") trimmed from its subject; none if
+    the subject is only such a word: a capital opening a sentence does not make a name."""
     s = m.start("subj")
     tokens = m.group("subj").split(" ")
-    while len(tokens) > 1 and (tokens[0].lower() in _LEADING_STOP - {"the"} or re.fullmatch(_DAYS, tokens[0])):
+    trimmed = False
+    while len(tokens) > 1 and _opens_sentence(tokens[0], trimmed):
         s += len(tokens[0]) + 1
         tokens.pop(0)
+        trimmed = True
     subj = " ".join(tokens)
-    if subj.lower() in _LEADING_STOP or re.fullmatch(f"{_DAYS}|{_MONTHS}", subj):
+    if subj.lower() in _NOBODY:
         return None
     if m.re is _ACCORDING:
         start, end = m.start(), m.end("subj")
@@ -672,18 +703,24 @@ class _Context:
     def __init__(self, masked: str, attributions: list[Attribution]) -> None:
         self.persons: dict[str, _Entity] = {}
         self.mentions: list[tuple[int, _Entity]] = []
+        self.full_mentions: list[tuple[int, _Entity]] = []  # persons by full name: who a shared surname means
         for m in _ROLE_NAME.finditer(masked):
-            role = _strip_leading(m.group("role"))
-            self._person(m.group("name"), role or None)
+            role, name = _after_org(_strip_leading(m.group("role")), m.group("name").split())
+            if name[:1].isupper():
+                self._person(name, role or None)
         for regex in (_FORWARD, _ACCORDING):
             for m in regex.finditer(masked):
                 if (cue := _make_cue(m, 0)) and not re.fullmatch(_PRON + "|" + _ROLE_REF, cue.subj):
                     entity = self._named(cue.subj)
-                    if entity.kind != "person":
+                    if entity is not None and entity.kind != "person":
                         self.mentions.append((cue.subj_start, entity))
         for entity in self.persons.values():
-            for form in {entity.name, entity.surname}:
-                self.mentions += [(at, entity) for at in _whole_word_at(form, masked)]
+            full = [(at, entity) for at in _whole_word_at(entity.name, masked)]
+            self.full_mentions += full
+            self.mentions += full
+            if entity.surname != entity.name:
+                self.mentions += [(at, entity) for at in _whole_word_at(entity.surname, masked)]
+        self.full_mentions.sort(key=lambda pm: pm[0])
         for a in attributions:
             self.mentions.append((a.start, _Entity(a.source_name, None, "media")))
         self.mentions.sort(key=lambda pm: pm[0])
@@ -696,24 +733,53 @@ class _Context:
             entity.role = role
         return entity
 
-    def _named(self, subj: str) -> _Entity:
-        """The entity a written name refers to: a known person by full name or surname, else as written."""
+    def _named(self, subj: str, pos: int | None = None) -> _Entity | None:
+        """The entity a written name refers to: a known person by full name or surname, else as written.
+
+        None when the words name nobody: a bare title ("Dr", "Mr Justice") or, away from ``pos``, a role
+        without a name ("the Minister of Defence said"), which ``pos`` resolves to the latest holder."""
         subj = re.sub(r"^(?:the|The)[ \t]+", "", subj)
         for entity in sorted(self.persons.values(), key=lambda e: -len(e.name)):
             if subj == entity.name or subj.endswith(" " + entity.name):
                 return entity
         tokens = subj.split()
-        for entity in self.persons.values():
-            if tokens[-1] == entity.surname and (len(tokens) == 1 or tokens[-2].lower() in _PERSON_ROLES):
-                return entity
-        roles = [i for i, t in enumerate(tokens) if t.lower() in _PERSON_ROLES]
-        if roles and roles[-1] < len(tokens) - 1 and not _is_org(tokens[roles[-1] + 1 :]):
-            return self._person(" ".join(tokens[roles[-1] + 1 :]), " ".join(tokens[: roles[-1] + 1]))
+        if len(tokens) == 1 or _is_role_word(tokens, len(tokens) - 2):
+            if found := self._by_surname(tokens[-1], pos):
+                return found
+        low = [_plain(t) for t in tokens]
+        for k in range(len(tokens) - 1):  # a judge's style is a name: "Mr Justice Haddon-Cave", "Lady Justice X"
+            if low[k] in {"mr", "mrs", "ms", "miss", "lord", "lady"} and low[k + 1] == "justice":
+                if k + 2 == len(tokens):
+                    return None
+                return self._person(" ".join(tokens[k:]), " ".join(tokens[:k]) or None)
+        roles = [i for i in range(len(tokens)) if _is_role_word(tokens, i)]
+        if roles:
+            rest = tokens[roles[-1] + 1 :]
+            if not rest or not rest[0][:1].isupper():  # "California Governor", "the Minister of Defence"
+                return self._holder(low[roles[-1]], pos)
+            if not _is_org(rest):
+                return self._person(" ".join(_without_emphasis(rest)), " ".join(tokens[: roles[-1] + 1]))
         if _is_org(tokens):
-            return _Entity(subj, None, "org")
+            return None if len(tokens) == 1 and tokens[0].endswith(("'s", "’s")) else _Entity(subj, None, "org")
+        tokens = _without_emphasis(tokens)
         if len(tokens) >= 2:
-            return self._person(subj, None)
-        return _Entity(subj, None, "unknown")
+            return self._person(" ".join(tokens), None)
+        return _Entity(tokens[0], None, "unknown")
+
+    def _by_surname(self, surname: str, pos: int | None) -> _Entity | None:
+        """The person a surname alone means: of several who share it, the one last named in full before it."""
+        same = [e for e in self.persons.values() if e.surname == surname]
+        if len(same) > 1 and pos is not None:
+            for p, entity in reversed(self.full_mentions):
+                if p < pos and any(entity is e for e in same):
+                    return entity
+        return same[0] if same else None
+
+    def _holder(self, role: str, pos: int | None) -> _Entity | None:
+        """The latest person named with this role before ``pos``; a title alone ("Dr") holds nobody."""
+        if pos is None or role in _HONORIFICS:
+            return None
+        return self._latest(pos, lambda e: e.kind == "person" and _holds(e, role))
 
     def _latest(self, pos: int, ok: Any) -> _Entity | None:
         for p, entity in reversed(self.mentions):
@@ -738,12 +804,59 @@ class _Context:
                 return _Entity(found.name, " ".join(low.split()[1:]), "media") if found else None
             if noun in _ORG_NOUNS:
                 return self._latest(pos, lambda e: e.kind == "org" and noun in e.name.lower())
-            key = "spokes" if noun.startswith("spokes") or noun == "spox" else noun
-            found = self._latest(pos, lambda e: e.kind == "person" and key in (e.role or "").lower())
+            found = self._latest(pos, lambda e: e.kind == "person" and _holds(e, noun))
             if found is None and noun in _GENERIC_PERSON:
                 found = self._latest(pos, lambda e: e.kind == "person")
             return found
-        return self._named(subj)
+        return self._named(subj, pos)
+
+
+def _holds(entity: _Entity, noun: str) -> bool:
+    """Whether a person was named with this role; "the judge" also means a "Mr Justice X"."""
+    key = "spokes" if noun.startswith("spokes") or noun == "spox" else noun
+    role = (entity.role or "").lower()
+    if len(key) > 3 and key in role or re.search(rf"\b{re.escape(key)}\b", role):  # "mp" is not in "champion"
+        return True
+    return key == "judge" and re.search(r"\bjustice\b", entity.name.lower()) is not None
+
+
+def _opens_sentence(word: str, after_opener: bool) -> bool:
+    """An adverb or time word before the subject. A month that is also a given name counts only after
+    another opener ("In June Smith said"), so "June Brown said" keeps its speaker."""
+    low = word.lower().rstrip(",")
+    if low in _SENTENCE_OPENERS:
+        return True
+    return low in _MONTH_NAMES and (after_opener or low not in _GIVEN_NAME_MONTHS)
+
+
+def _plain(token: str) -> str:
+    return token.lower().rstrip(".")
+
+
+def _is_role_word(tokens: Sequence[str], i: int) -> bool:
+    """A role or title at ``tokens[i]``; an abbreviated title only before a name ("Sen. Jane Roe", not "Hun Sen")."""
+    word = _plain(tokens[i])
+    if word in _PERSON_ROLES and word not in _HONORIFICS:
+        return True
+    if word in _HONORIFICS:
+        return i < len(tokens) - 1
+    return "-" in word and any(part in _PERSON_ROLES for part in word.split("-"))  # "Secretary-General"
+
+
+def _without_emphasis(tokens: list[str]) -> list[str]:
+    """Tabloids set a story's first word in capitals ("FORMER Tory MP ..."): such a word is no part of a name.
+    Only words with a vowel and three letters or more, so initials ("JK Rowling") stay."""
+    while (len(tokens) > 1 and len(tokens[0]) >= 3 and tokens[0].isalpha() and tokens[0].isupper()
+           and re.search("[AEIOUY]", tokens[0]) and not tokens[1].isupper()):
+        tokens = tokens[1:]
+    return tokens
+
+
+def _after_org(role: str, tokens: list[str]) -> tuple[str, str]:
+    """Role and name of "head of the Interior Ministry Jane Roe": the name follows the last organisation
+    word, and there is none in "Taiwan Executive Council"."""
+    last = max((i for i in range(len(tokens)) if _is_org(tokens[i : i + 1])), default=-1)
+    return " ".join([role, *tokens[: last + 1]]).strip(), " ".join(tokens[last + 1 :])
 
 
 def _is_org(tokens: Sequence[str]) -> bool:
@@ -751,7 +864,8 @@ def _is_org(tokens: Sequence[str]) -> bool:
 
 
 def _strip_leading(phrase: str) -> str:
-    tokens = phrase.split()
-    while tokens and tokens[0].lower() in _LEADING_STOP:
+    tokens, trimmed = phrase.split(), False
+    while tokens and (tokens[0].lower() in _LEADING_STOP or _opens_sentence(tokens[0], trimmed)):
         tokens.pop(0)
+        trimmed = True
     return " ".join(tokens)
