@@ -1,10 +1,11 @@
 """Parse the date forms news articles use into ISO 8601 UTC with a precision.
 
 Times that carry a zone (``Z``, ``UTC``, ``GMT``, ``+0300``, ``GMT+3`` or an
-RFC 2822 US zone such as ``EST``) are converted to UTC. Times without a zone
-are taken as UTC: scraped pages rarely say which zone they mean, and guessing
-one per outlet would be worse than a documented, consistent rule. Nothing
-depends on the machine's time zone.
+RFC 2822 US zone such as ``EST``) are converted to UTC and stored with ``Z``.
+Times without a zone are stored as given, without one, and ordered as if UTC:
+scraped pages rarely say which zone they mean, guessing one per outlet would be
+worse than a documented, consistent rule, and the pages must not call such a
+time UTC. Nothing depends on the machine's time zone.
 
 Month names are babel's (CLDR) for the languages of NEWS_LOCALES, in every
 form it has (genitive "февраля", abbreviated "févr.", "2月"), and so are the
@@ -312,8 +313,10 @@ def _convert(match: re.Match[str]) -> Parsed | None:
         )
     except ValueError:
         return None
-    utc = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return utc, "second" if fields["second"] is not None else "minute"
+    precision = "second" if fields["second"] is not None else "minute"
+    if fields["zone"] is None:  # kept as given: shown without a zone, ordered as if UTC
+        return moment.strftime("%Y-%m-%dT%H:%M:%S"), precision
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), precision
 
 
 def _from_epoch(seconds: int) -> Parsed | None:
@@ -342,6 +345,7 @@ _FIELD_SETTINGS = {
 }
 _FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _SECONDS = re.compile(r"\d:\d{2}:\d{2}")
+_ZONE = re.compile(r"(?<![^\W\d_])(?:utc|gmt|ut|z|[ecmp][sd]t)(?![^\W\d_])|[+-]\d{2}:?\d{2}(?!\d)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=256)
@@ -383,7 +387,8 @@ def _parse_field(s: str) -> Parsed | None:
     if found.period != "time":
         return moment.date().isoformat(), "day"
     utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ"), "second" if utc.second or _SECONDS.search(s) else "minute"
+    precision = "second" if utc.second or _SECONDS.search(s) else "minute"
+    return utc.strftime("%Y-%m-%dT%H:%M:%S" if not _ZONE.search(s) else "%Y-%m-%dT%H:%M:%SZ"), precision
 
 
 def _hour(hour: int, ampm: str | None) -> int | None:

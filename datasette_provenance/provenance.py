@@ -73,7 +73,9 @@ def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
         return
     around = _neighbours(conn, set(article_ids)) | set(article_ids)
     docs = _docs(conn, around | _neighbours(conn, around))
-    speakers = _cluster_speakers(conn, docs)
+    # Only clusters whose every member is loaded here are re-voted: one at the edge would be re-voted by
+    # some of its members, and the stored speaker would depend on the order articles came in.
+    speakers = _cluster_speakers(conn, docs, {c for a in around for c in docs[a].spans})
     conn.executemany("update articles set reuse_share = ? where id = ?",
                      [(reuse_share(docs[aid]), aid) for aid in sorted(around)])
     select_in(conn, "delete from derivations where derived_article_id in ({})", sorted(around))
@@ -112,7 +114,8 @@ _EDGES = """
            count(*), coalesce(sum(d.shared_chars), 0)
     from derivations d
     join articles da on da.id = d.derived_article_id
-    where {0} and d.source_article_id is null and json_array_length(d.evidence, '$.chain') > 1
+    where {0} and d.source_article_id is null
+      and case when json_valid(d.evidence) then json_array_length(d.evidence, '$.chain') end > 1
     group by 1, 2, 3, 4, 5
 """
 
@@ -560,11 +563,13 @@ def _quoted(d: Doc, clusters: list[int]) -> float:
     return sum(d.quoted.get(c, 0) for c in clusters) / total if total else 0.0
 
 
-def _cluster_speakers(conn: sqlite3.Connection, docs: dict[int, Doc]) -> dict[int, str]:
+def _cluster_speakers(conn: sqlite3.Connection, docs: dict[int, Doc], clusters: set[int]) -> dict[int, str]:
     """The speaker each cluster quotes: the name most members give, a person over an organisation."""
     votes: dict[int, Counter] = defaultdict(Counter)
     for d in docs.values():
         for c, spans in d.spans.items():
+            if c not in clusters:
+                continue
             for s, e, name in d.quotes:
                 if any(s < se and e > ss for ss, se in spans):
                     votes[c][name] += 1
@@ -572,8 +577,7 @@ def _cluster_speakers(conn: sqlite3.Connection, docs: dict[int, Doc]) -> dict[in
     for c, counter in votes.items():
         ranked = sorted(counter.items(), key=lambda kv: (not _is_person(kv[0]), -kv[1], kv[0]))
         speakers[c] = ranked[0][0]
-    for c, name in speakers.items():
-        conn.execute("update clusters set speaker = ? where id = ?", (name, c))
+    conn.executemany("update clusters set speaker = ? where id = ?", [(speakers.get(c), c) for c in sorted(clusters)])
     return speakers
 
 

@@ -14,16 +14,16 @@ from datasette_provenance.dates import NEWS_LOCALES, _calendar, _fold, find_date
         ("2022-02-03", ("2022-02-03", "day")),
         ("2022-02-03T12:54+0000", ("2022-02-03T12:54:00Z", "minute")),
         ("2022-02-03T12:54:10Z", ("2022-02-03T12:54:10Z", "second")),
-        ("2022-02-03 12:54", ("2022-02-03T12:54:00Z", "minute")),
+        ("2022-02-03 12:54", ("2022-02-03T12:54:00", "minute")),
         ("2022-02-03T23:30:00-05:00", ("2022-02-04T04:30:00Z", "second")),
         ("2022-02-03T12:54:10.123Z", ("2022-02-03T12:54:10Z", "second")),
         ("Thu, 03 Feb 2022 12:54:00 +0300", ("2022-02-03T09:54:00Z", "second")),
         ("Thu, 03 Feb 2022 12:54:00 GMT", ("2022-02-03T12:54:00Z", "second")),
         ("Thu, 03 Feb 2022 07:54:00 EST", ("2022-02-03T12:54:00Z", "second")),
-        ("Friday 4 February 2022 - 22:17", ("2022-02-04T22:17:00Z", "minute")),
+        ("Friday 4 February 2022 - 22:17", ("2022-02-04T22:17:00", "minute")),
         ("February 3, 2022", ("2022-02-03", "day")),
-        ("February 13, 2017, 2:43 pm", ("2017-02-13T14:43:00Z", "minute")),
-        ("February 13, 2017, 12:05 a.m.", ("2017-02-13T00:05:00Z", "minute")),
+        ("February 13, 2017, 2:43 pm", ("2017-02-13T14:43:00", "minute")),
+        ("February 13, 2017, 12:05 a.m.", ("2017-02-13T00:05:00", "minute")),
         ("3 February 2022", ("2022-02-03", "day")),
         ("3rd of February, 2022", ("2022-02-03", "day")),
         ("03.02.2022", ("2022-02-03", "day")),
@@ -31,12 +31,12 @@ from datasette_provenance.dates import NEWS_LOCALES, _calendar, _fold, find_date
         ("Sept. 30, 2021 at 23:15 GMT+3", ("2021-09-30T20:15:00Z", "minute")),
         ("  3 February 2022.  ", ("2022-02-03", "day")),
         # exports and extractors: news-please, Media Cloud, htmldate, GDELT, JSON numbers
-        ("2022-02-03 12:54:00", ("2022-02-03T12:54:00Z", "second")),
-        ("2022-02-03 12:54:00.123456", ("2022-02-03T12:54:00Z", "second")),
+        ("2022-02-03 12:54:00", ("2022-02-03T12:54:00", "second")),
+        ("2022-02-03 12:54:00.123456", ("2022-02-03T12:54:00", "second")),
         ("2022-02-03T14:25:00+0300", ("2022-02-03T11:25:00Z", "second")),
         ("2022-02-03 12:54:00+00:00", ("2022-02-03T12:54:00Z", "second")),
         ("2022/02/03", ("2022-02-03", "day")),
-        ("2022/02/03 12:54", ("2022-02-03T12:54:00Z", "minute")),
+        ("2022/02/03 12:54", ("2022-02-03T12:54:00", "minute")),
         ("03 Feb 2022 12:54:00 +0300", ("2022-02-03T09:54:00Z", "second")),
         ("Thu, 3 Feb 2022 12:54:00 +0000 (UTC)", ("2022-02-03T12:54:00Z", "second")),
         ("2022-02-03T12:54:00+03:00[Europe/Moscow]", ("2022-02-03T09:54:00Z", "second")),
@@ -44,7 +44,7 @@ from datasette_provenance.dates import NEWS_LOCALES, _calendar, _fold, find_date
         ("1643892840.75", ("2022-02-03T12:54:00Z", "second")),
         ("1643892840000", ("2022-02-03T12:54:00Z", "second")),
         ("20220203", ("2022-02-03", "day")),
-        ("20220203125400", ("2022-02-03T12:54:00Z", "second")),
+        ("20220203125400", ("2022-02-03T12:54:00", "second")),
         ("20220203T125400Z", ("2022-02-03T12:54:00Z", "second")),
     ],
 )
@@ -148,8 +148,8 @@ def test_is_date_line(line, expected):
         ("३ फ़रवरी २०२२", ("2022-02-03", "day")),  # Devanagari digits; vowel signs are marks, not letters
         ("２０２２年２月３日", ("2022-02-03", "day")),  # full-width digits (NFKC)
         ("3 fe\u0301vrier 2022", ("2022-02-03", "day")),  # decomposed accent (NFD)
-        ("3 февраля 2022 г., 12:54", ("2022-02-03T12:54:00Z", "minute")),
-        ("2022年02月03日 09:53:10", ("2022-02-03T09:53:10Z", "second")),
+        ("3 февраля 2022 г., 12:54", ("2022-02-03T12:54:00", "minute")),
+        ("2022年02月03日 09:53:10", ("2022-02-03T09:53:10", "second")),
     ],
 )
 def test_month_names_and_layouts_of_other_languages(text, expected):
@@ -181,7 +181,7 @@ def test_every_news_language_reads_what_babel_writes(code):
 def test_datelines_in_scripts_without_spaces():
     assert find_date("新华社北京2022年2月3日电 记者\n正文。") == ("2022-02-03", "day")
     assert is_date_line("新华社北京2022年2月3日电")
-    assert find_date("（2022年2月3日09:53）") == ("2022-02-03T09:53:00Z", "minute")
+    assert find_date("（2022年2月3日09:53）") == ("2022-02-03T09:53:00", "minute")
 
 
 def test_a_month_name_two_languages_read_differently_is_never_read():
@@ -193,11 +193,11 @@ def test_a_month_name_two_languages_read_differently_is_never_read():
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("le 3 février 2022 à 12h54", ("2022-02-03T12:54:00Z", "minute")),
-        ("3 февраля 2022 г. в 12:54", ("2022-02-03T12:54:00Z", "minute")),
-        ("3 de febrero de 2022 a las 12:54:10", ("2022-02-03T12:54:10Z", "second")),
-        ("2022年2月3日 12時54分", ("2022-02-03T12:54:00Z", "minute")),
-        ("Donnerstag, 3. Februar 2022 um 12:54 Uhr", ("2022-02-03T12:54:00Z", "minute")),
+        ("le 3 février 2022 à 12h54", ("2022-02-03T12:54:00", "minute")),
+        ("3 февраля 2022 г. в 12:54", ("2022-02-03T12:54:00", "minute")),
+        ("3 de febrero de 2022 a las 12:54:10", ("2022-02-03T12:54:10", "second")),
+        ("2022年2月3日 12時54分", ("2022-02-03T12:54:00", "minute")),
+        ("Donnerstag, 3. Februar 2022 um 12:54 Uhr", ("2022-02-03T12:54:00", "minute")),
         ("February the 3rd, 2022", ("2022-02-03", "day")),
     ],
 )
@@ -209,7 +209,7 @@ def test_text_never_goes_to_dateparser():
     """dateparser reads whole fields only: in a text the same line gives what the fast patterns find."""
     assert parse_date("February the 3rd, 2022") == ("2022-02-03", "day")
     assert find_date("February the 3rd, 2022\nBody") is None
-    assert parse_date("le 3 février 2022 à 12h54") == ("2022-02-03T12:54:00Z", "minute")
+    assert parse_date("le 3 février 2022 à 12h54") == ("2022-02-03T12:54:00", "minute")
     assert find_date("le 3 février 2022 à 12h54\nBody") == ("2022-02-03", "day")
 
 
@@ -238,7 +238,8 @@ def test_dateparser_guesses_nothing(read, refused):
 
 
 def test_dates_do_not_depend_on_the_machines_time_zone():
-    """A time without a zone is UTC, in summer too, whatever TZ says (dateparser's default is the machine's)."""
+    """A time without a zone stays as given, in summer too, whatever TZ says (dateparser's default is the
+    machine's); epoch seconds are UTC."""
     import os
     import subprocess
     import sys
@@ -247,5 +248,5 @@ def test_dates_do_not_depend_on_the_machines_time_zone():
     code = f"from datasette_provenance.dates import parse_date; print([parse_date(s) for s in {fields!r}])"
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "TZ": "Europe/London"},
                          capture_output=True, text=True, check=True).stdout
-    assert out.strip() == str([("2022-07-07T12:54:00Z", "minute"), ("2022-07-07T12:54:00Z", "minute"),
+    assert out.strip() == str([("2022-07-07T12:54:00", "minute"), ("2022-07-07T12:54:00", "minute"),
                                ("2022-07-07T12:54:00Z", "second"), ("2022-07-07", "day")])

@@ -879,9 +879,9 @@ def test_news_please_json_file(tmp_path):
     assert article.external_id == ISLAM_TIMES_URL
     assert (article.outlet, article.url) == ("Islam Times", ISLAM_TIMES_URL)
     assert article.title == "Russia to Investigate Death of Civilians during US Operation in Syria"
-    assert (article.published, article.published_precision) == ("2022-02-04T22:17:00Z", "second")
+    assert (article.published, article.published_precision) == ("2022-02-04T22:17:00", "second")
     assert article.text.split("\n") == ISLAM_TIMES_TEXT
-    assert article.extra["captured"] == "2022-02-05T08:13:44Z"
+    assert article.extra["captured"] == "2022-02-05T08:13:44"
     assert article.extra["language"] == "en" and article.extra["date_modify"] == "2022-02-05 08:13:44"
     assert {"maintext", "date_publish", "source_domain", "title", "url", "localpath", "text", "authors",
             "date_download"}.isdisjoint(article.extra)
@@ -965,7 +965,7 @@ def test_media_cloud_legacy_csv(tmp_path):
     brics, no_text, gazette = read(path)
     assert brics.external_id == "1571230442" and brics.line == 2
     assert (brics.outlet, brics.url) == ("The BRICS Post", "http://thebricspost.com/lavrov-expects-close-work-with-us-on-syria-terror/")
-    assert (brics.published, brics.published_precision) == ("2017-02-13T14:43:00Z", "second")
+    assert (brics.published, brics.published_precision) == ("2017-02-13T14:43:00", "second")
     assert brics.title == "Lavrov expects close work with US on Syria terror"
     assert brics.text.split("\n") == BRICS_TEXT
     assert brics.extra == {"language": "en", "ap_syndicated": "False", "media_id": "1094"}
@@ -984,7 +984,7 @@ def test_media_cloud_search_csv(tmp_path):
          "The United States has eliminated Daesh's top commander, President Joe Biden has announced."],
     ])
     [article] = read(path)
-    assert (article.external_id, article.outlet, article.published) == ("5d1b4f6a0e2c", "Sputnik", "2022-02-03T12:54:00Z")
+    assert (article.external_id, article.outlet, article.published) == ("5d1b4f6a0e2c", "Sputnik", "2022-02-03T12:54:00")
     assert article.extra == {"indexed_date": "2022-02-03 14:01:22.51", "language": "en"}
 
 

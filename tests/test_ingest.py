@@ -44,7 +44,7 @@ SEED_EXPECTATIONS = {
     ),
     "001_9b0a0d5c8cd9f5d1.txt": dict(
         outlet="Islam Times",
-        published="2022-02-04T22:17:00Z",  # same day as the header, but to the minute
+        published="2022-02-04T22:17:00",  # same day as the header, but to the minute
         published_precision="minute",
         url=None,
         title="Russia to Investigate Death of Civilians during US Operation in Syria",
@@ -69,7 +69,7 @@ SEED_EXPECTATIONS = {
     ),
     "004_c3f9bbc9b9d1c23b.txt": dict(
         outlet="The BRICS Post",
-        published="2017-02-13T14:43:00Z",
+        published="2017-02-13T14:43:00",
         published_precision="minute",
         url=None,
         title="Lavrov expects close work with US on Syria terror",
@@ -184,8 +184,8 @@ def test_options_override(tmp_path):
     (tmp_path / "b.jsonl").write_text('{"text": "t", "outlet": "CNN", "published": "2020-01-01"}\n')
     items = read(tmp_path, outlet="itar-tass", published="Feb 5, 2022 10:00")
     assert [(a.outlet, a.published, a.published_precision) for a in items] == [
-        ("TASS", "2022-02-05T10:00:00Z", "minute"),
-        ("TASS", "2022-02-05T10:00:00Z", "minute"),
+        ("TASS", "2022-02-05T10:00:00", "minute"),
+        ("TASS", "2022-02-05T10:00:00", "minute"),
     ]
 
 

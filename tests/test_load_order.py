@@ -218,3 +218,39 @@ def test_a_line_in_more_articles_than_the_cap_links_alike_in_any_order(tmp_path)
     for i, record in enumerate(shuffled[::-1]):
         load_paths(str(one_by_one), [write(f"r{i}.jsonl", [record])])
     assert_same_full(expected, one_by_one)
+
+
+def test_cluster_speakers_loaded_one_at_a_time_equal_a_full_load(tmp_path):
+    """A statement of Kenji Sato ("Sato added" in the later copy), then articles that reach its articles
+    only through a chain of other shared sentences: loading them one by one must not re-vote the
+    statement's cluster with some of its members only (it stored "Sato"; a full load says "Kenji Sato")."""
+    import json as _json
+    import sqlite3 as _sqlite3
+
+    from datasette_provenance.load import load_paths
+    quote = "The harbour will reopen to fishing boats within three weeks once the divers finish clearing the sunken cargo ship"
+    s1 = "Insurance companies have estimated the total cost of the storm damage along the western coast at several hundred million."
+    s2 = "Engineers from the port authority spent the whole weekend inspecting the damaged northern breakwater and its old lighthouse."
+    s4 = "A second team of inspectors from the national railway company arrived to examine the flooded tracks near the station."
+
+    def art(i, day, paras):
+        return {"id": i, "outlet": f"outlet {i}", "published": f"2023-05-0{day}T10:00:00Z", "text": "\n\n".join(paras)}
+
+    records = [
+        art("H", 1, ["Fishermen gathered at the quay on Monday morning to hear the news from the harbour master.",
+                     f'"{quote}," Kenji Sato said on Monday afternoon.', "The mayor thanked volunteers for their patience."]),
+        art("G", 2, ["Local traders were relieved by the announcement made in the town hall late yesterday evening.",
+                     f'"{quote}," Sato added.', s4]),
+        art("F", 3, [s4, "Several shops on the main street stayed closed for a third consecutive day this week.", s2]),
+        art("B", 4, [s2, "Residents of the old quarter were asked to avoid the seafront promenade for the time being.", s1]),
+        art("A", 5, ["Regional officials met in the capital to discuss emergency funding for the coastal towns.", s1]),
+    ]
+    speakers = []
+    for name, batches in (("one", [[r] for r in records]), ("all", [records])):
+        db = tmp_path / f"{name}.db"
+        for i, batch in enumerate(batches):
+            src = tmp_path / f"{name}{i}.jsonl"
+            src.write_text("".join(_json.dumps(r) + "\n" for r in batch))
+            load_paths(str(db), [str(src)])
+        speakers.append(sorted(_sqlite3.connect(db).execute("select text, speaker from clusters")))
+    assert speakers[0] == speakers[1] and ("Kenji Sato" in {s for _, s in speakers[1]})

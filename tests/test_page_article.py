@@ -126,3 +126,18 @@ async def test_real_loader_output(seed_db):
         html = (await ds.client.get(f"/{name}/-/provenance/article/{aid}")).text
         assert html.count('<sup class="passage-ref">') == members
     conn.close()
+
+
+@pytest.mark.asyncio
+async def test_a_time_given_without_a_zone_is_not_called_utc(seed_db):
+    """Islam Times gives "22:17" with no zone: stored and shown as given; Sputnik's "+0000" reads UTC."""
+    ds = Datasette([str(seed_db)])
+    conn = sqlite3.connect(seed_db)
+    stamps = dict(conn.execute("select outlet, published from articles where published like '%T%'"))
+    assert stamps["Islam Times"] == "2022-02-04T22:17:00" and stamps["Sputnik"].endswith("Z")
+    pages = {}
+    for outlet in ("Islam Times", "Sputnik"):
+        aid = conn.execute("select id from articles where outlet = ? and published like '%T%'", (outlet,)).fetchone()[0]
+        pages[outlet] = (await ds.client.get(f"/{seed_db.stem}/-/provenance/article/{aid}")).text
+    assert "22:17</time>" in pages["Islam Times"] and "22:17 UTC" not in pages["Islam Times"]
+    assert re.search(r"\d\d:\d\d UTC</time>", pages["Sputnik"])

@@ -110,7 +110,8 @@ def _valid(parsed) -> None:
     moment = date.fromisoformat(value) if precision == "day" else datetime.fromisoformat(value.replace("Z", "+00:00"))
     assert 1800 <= moment.year <= date.today().year + 1
     if precision != "day":
-        assert value.endswith("Z") and moment.utcoffset().total_seconds() == 0
+        # UTC ("Z"), or as given when the text names no zone: never another offset
+        assert value.endswith("Z") and moment.utcoffset().total_seconds() == 0 or moment.tzinfo is None
 
 
 @FAST

@@ -52,8 +52,9 @@ async def view(datasette, request):
         o["url"] = urls.outlet(o["outlet"]) if o["outlet"] else None
     upstream = await rows(db, """
         select source_name, count(*) as count, coalesce(sum(shared_chars), 0) as shared_chars,
-               max(json_array_length(evidence, '$.chain') = 1
-                   and json_extract(evidence, '$.pairs[0].decided_by') like 'shared text is a quoted statement%') as quoted
+               max(case when json_valid(evidence) then json_array_length(evidence, '$.chain') = 1
+                   and json_extract(evidence, '$.pairs[0].decided_by') like 'shared text is a quoted statement%' end)
+                   as quoted
         from derivations where source_article_id is null and source_name is not null
         group by source_name order by count desc, source_name limit 50
     """)
