@@ -255,6 +255,7 @@ def _build_rules(known: str) -> list[_Rule]:
     place = rf"[A-Z][A-Za-z.'’\-]*(?:{S}[A-Z][A-Za-z.'’\-]*){{0,3}}"
     date = rf"(?:{_MONTHS}\.?{S}\d{{1,2}}(?:{O},?{O}\d{{4}})?|\d{{1,2}}{S}{_MONTHS}\.?(?:{S}\d{{4}})?)\.?"
     dash = r"(?:--?|—|–)"
+    byname = rf"[A-Z][\w.'’\-]*(?:{S}[A-Z][\w.'’\-]*){{0,4}}"  # a reporter's name in a byline
     old_ap = r"_(?=[ \t])"  # AP's archives set the dateline's dash as an underscore: "CHICAGO (AP) _ A train"
     m = re.MULTILINE
     rules += [
@@ -277,6 +278,11 @@ def _build_rules(known: str) -> list[_Rule]:
               trigger=_t("[-—–]")),
         _Rule("credit", re.compile(rf"^{O}(?P<p>[Bb]y{S}{lst}(?:{S}(?:[Ss]taff|[Rr]eporters?|[Ww]riters?))?){O}$", m),
               "credit", trigger=_t(r"(?m)^[ \t]*[Bb]y[ \t]")),
+        # A wire byline: "By Jane Doe, PA News", "By JOHN SMITH, Associated Press Writer": the agency's copy.
+        _Rule("credit", re.compile(
+            rf"^{O}[Bb][Yy]{S}{byname}(?:{O}(?:,|\band\b|&){O}{byname})*{O},{O}(?P<p>{lst})"
+            rf"(?:{S}(?:News|NEWS|[Ss]taff|[Cc]orrespondents?|[Rr]eporters?|[Ww]riters?|[Ee]ditors?))*{O}\.?{O}$", m),
+              "credit", trigger=_t(r"(?m)^[ \t]*[Bb][Yy][ \t]")),
     ]
     return rules
 

@@ -493,3 +493,18 @@ def test_triggers_change_nothing_on_the_seeds():
     for path in sorted(SEEDS.glob("*.txt")):
         text = path.read_text("utf-8")
         assert find_attributions(text) == find_attributions(text, _without_triggers()), path.name
+
+
+@pytest.mark.parametrize("line, source", [
+    ("By Jane Doe, PA News", "PA Media"),
+    ("BY JANE DOE, PA NEWS", "PA Media"),
+    ("By JOHN SMITH, Associated Press Writer", "AP"),
+    ("By Jane Doe and Tom Roe, Reuters", "Reuters"),
+    ("By Jane Doe, Press Association Correspondent", "PA Media"),
+    ("By Jane Doe, Daily Bugle", None),
+    ("By the way, PA is a state", None),
+])
+def test_a_wire_byline_credits_its_agency(line, source):
+    """Agency copy signs its reporters "By NAME, PA News": a paper that keeps the byline credits PA."""
+    found = find_attributions(f"HARBOUR PLAN APPROVED\n\n{line}\n\nThe council approved the harbour plan on Monday.")
+    assert [(a.source_name, a.kind) for a in found] == ([(source, "credit")] if source else [])
