@@ -79,15 +79,22 @@ def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
     conn.executemany("update articles set reuse_share = ? where id = ?",
                      [(reuse_share(docs[aid]), aid) for aid in sorted(around)])
     select_in(conn, "delete from derivations where derived_article_id in ({})", sorted(around))
+    # Each cluster offers its MAX_OTHERS likeliest sources (agencies, then the earliest), and an article
+    # also meets the outlets it credits: a story in N papers costs N x MAX_OTHERS, not N².
     carriers: dict[int, list[Doc]] = defaultdict(list)
-    for d in docs.values():
+    by_outlet: dict[str, list[Doc]] = defaultdict(list)
+    for d in sorted(docs.values(), key=lambda d: (d.role != "agency", d.stamp if d.stamp is not None else math.inf,
+                                                   d.key)):
+        by_outlet[d.outlet].append(d)
         for c in d.spans:
-            carriers[c].append(d)
+            if len(carriers[c]) < MAX_OTHERS:
+                carriers[c].append(d)
     wording = _wording(conn, around)
     rows = []
     for aid in sorted(around):
         x = docs[aid]
-        others = _strongest(x, {y for c in x.spans for y in carriers[c] if y is not x})
+        credited = {y for o in x.credits for y in by_outlet.get(o, ()) if not x.spans.keys().isdisjoint(y.spans)}
+        others = _strongest(x, ({y for c in x.spans for y in carriers[c]} | credited) - {x})
         rows.extend(derive(x, sorted(others, key=lambda d: d.key), speakers, wording))
     conn.executemany(
         "insert into derivations(derived_article_id, source_article_id, source_name, relation, extent,"
