@@ -25,6 +25,7 @@ ASYMMETRY = 2.0  # containment ratio that decides direction without a publicatio
 MIN_EXTRA = 0.3  # share of a further source's text not explained by better sources, to keep it
 VERBATIM = 0.8  # mean Jaccard of the shared passages above which a quoted statement was copied, not re-quoted
 NARRATIVE = 80  # characters of shared text outside every quote that make it reporting, not only a statement
+OWN_SENTENCE = 80  # characters of its own (a sentence, not a similar headline) that mark a neighbour as the copy in between
 UNIQUE = 40  # characters of the derived text that only one of two sources carries, to prefer it over the other
 MAX_OTHERS = 64  # articles sharing text with one article that it is weighed against (the strongest)
 SIBLINGS_LISTED = 20  # article ids an evidence lists; the count is complete, the list is not (N copies: N rows)
@@ -460,7 +461,7 @@ def _best_sources(
 
     Sources are taken by how much of x they explain, then confidence, then nearness in time. An
     earlier source is also dropped when a neighbour published after it, whose order against x is
-    unknown, carries everything x shares with it and text of its own that x has too (``UNIQUE``
+    unknown, carries everything x shares with it and text of its own that x has too (``OWN_SENTENCE``
     characters at least: a similar headline is not an intermediate copy's own text): that
     neighbour is likely the intermediate copy (a sibling copy of the same source adds nothing).
     """
@@ -474,7 +475,7 @@ def _best_sources(
         spans = [s for c in ev["clusters"] for s in x.spans[c]]
         total = _union_length(spans)
         later = [s for z, shared in unordered
-                 if z.stamp and y.stamp and z.stamp > y.stamp and _unique(x, shared, y.spans) >= UNIQUE
+                 if z.stamp and y.stamp and z.stamp > y.stamp and _unique(x, shared, y.spans) >= OWN_SENTENCE
                  for c in shared for s in x.spans[c]]
         new = total - _union_length(_intersect(spans, explained + later))
         if (chosen or later) and new < MIN_EXTRA * total:
