@@ -318,9 +318,21 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
         else:
             chars = _covered(x, shared)
             rows.append(_row(x, y.id, y.outlet, relation, chars, confidence, ev))
-    sources = _best_sources(x, copied, unordered)
+    sources, between = _best_sources(x, copied, unordered)
     for y, ev in sources:
         rows.append(_row(x, y.id, y.outlet, "copied", ev["shared_chars_derived"], ev.pop("confidence"), ev))
+    middle = [(z, shared) for z, shared in unordered if z.id in between]
+    if middle:  # the copy in between, of unknown order against x: its source explains less of x than it does
+        z, shared = max(middle, key=lambda c: (_covered(x, c[1]), c[0].key))
+        y = between[z.id]
+        ev = _evidence(x, z, shared, speakers)
+        ev["wording_jaccard"] = wording.get((x.id, z.id), 0.0)
+        ev["decided_by"] = (f"the copy in between: it has all x shares with {_label(y)}, more of it, and a"
+                            f" sentence of its own that x carries")
+        ev["runner_up"] = {"other_article": y.id, "other_outlet": y.outlet}
+        undecided = [c for c in undecided if c[0] is not z]
+        rows.append(_row(x, z.id, z.outlet, "copied", ev["shared_chars_derived"], 0.5, ev))
+        sources = [(z, ev)]
     # Two copies of one source in the corpus share text because both took it from there: siblings, no row.
     undecided = [(y, ev) for y, ev in undecided if not any(_unique(x, ev["clusters"], z.spans) < UNIQUE for z, _ in sources)]
     if undecided:  # one row, however many share the text undecided: N copies of an absent story give N rows
@@ -456,14 +468,16 @@ def _evidence(x: Doc, y: Doc, shared: list[int], speakers: dict[int, str]) -> di
 
 def _best_sources(
     x: Doc, candidates: list[tuple[Doc, dict]], unordered: list[tuple[Doc, list[int]]]
-) -> list[tuple[Doc, dict]]:
+) -> tuple[list[tuple[Doc, dict]], dict[int, Doc]]:
     """Keep the earlier articles that explain x's shared text: a copy of a copy names its direct source.
 
     Sources are taken by how much of x they explain, then confidence, then nearness in time. An
     earlier source is also dropped when a neighbour published after it, whose order against x is
     unknown, carries everything x shares with it and text of its own that x has too (``OWN_SENTENCE``
     characters at least: a similar headline is not an intermediate copy's own text): that
-    neighbour is likely the intermediate copy (a sibling copy of the same source adds nothing).
+    neighbour is likely the intermediate copy (a sibling copy of the same source adds nothing), when
+    it also has more of the source than x (copies lose text down a chain). Returns the sources, and
+    the source each such copy in between stood in for when x is left with none.
     """
     chosen: list[tuple[Doc, dict]] = []
     explained: list[tuple[int, int]] = []
@@ -471,18 +485,23 @@ def _best_sources(
                                              -(c[0].stamp or 0), c[0].key))
     if len(rank) > 1:
         rank = _original_first(x, rank)
+    between: dict[int, Doc] = {}
     for y, ev in rank:
         spans = [s for c in ev["clusters"] for s in x.spans[c]]
         total = _union_length(spans)
-        later = [s for z, shared in unordered
-                 if z.stamp and y.stamp and z.stamp > y.stamp and _unique(x, shared, y.spans) >= OWN_SENTENCE
-                 for c in shared for s in x.spans[c]]
+        of_y = [c for c in y.spans]
+        middle = [(z, shared) for z, shared in unordered
+                  if z.stamp and y.stamp and z.stamp > y.stamp and _unique(x, shared, y.spans) >= OWN_SENTENCE
+                  and _covered(z, of_y) > _covered(x, of_y)]  # copies lose text down a chain: z has more of y
+        later = [s for _, shared in middle for c in shared for s in x.spans[c]]
         new = total - _union_length(_intersect(spans, explained + later))
         if (chosen or later) and new < MIN_EXTRA * total:
+            if not chosen:
+                between.update((z.id, y) for z, _ in middle)
             continue
         explained.extend(spans)
         chosen.append((y, ev))
-    return chosen
+    return chosen, between
 
 
 def _original_first(x: Doc, rank: list[tuple[Doc, dict]]) -> list[tuple[Doc, dict]]:

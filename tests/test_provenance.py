@@ -450,3 +450,18 @@ def test_a_credit_in_the_lead_covers_the_story(tmp_path):
     ])
     row, ev = only(rows, ids["b"])
     assert (row["relation"], row["source_article_id"], ev["decided_by"]) == ("copied", ids["a"], "Beta credits CNN")
+
+
+def test_the_copy_in_between_on_the_same_day_is_the_source(tmp_path):
+    """Alpha the day before; Beta (known to the day) copies it and adds a sentence; Gamma at 15:00 on Beta's day
+    carries less of Alpha than Beta does, and Beta's sentence: Beta is Gamma's source, though their order is unknown."""
+    added = "Beta's correspondent found the harbour office closed and its staff sent home until further notice."
+    ids, rows = build(tmp_path, [
+        {"id": "a", "outlet": "Alpha", "published": "2022-02-28T08:00Z", "text": text(*S, OWN[0])},
+        {"id": "b", "outlet": "Beta", "published": "2022-03-01", "text": text(*S[:5], added, OWN[1])},
+        {"id": "c", "outlet": "Gamma", "published": "2022-03-01T15:00Z", "text": text(*S[:3], added, OWN[2])},
+    ])
+    row, ev = only(rows, ids["c"])
+    assert (row["relation"], row["source_article_id"]) == ("copied", ids["b"])
+    assert ev["decided_by"].startswith("the copy in between") and ev["runner_up"]["other_article"] == ids["a"]
+    assert not any(k[0] == ids["b"] and k[1] == ids["c"] for k in rows)  # no 2-cycle: Beta is not Gamma's copy
