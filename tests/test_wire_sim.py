@@ -157,14 +157,20 @@ def test_versions_background_and_relays_are_planted_as_described():
     assert mins and all("T" in t["published"] for t in arts.values() if t["role"] == "agency")
 
 
-def _answer_db(path: Path, truth: dict, *, reverse: bool = False) -> str:
-    """A database holding only articles and the truth as derivations (reversed: sources copy their copies)."""
+def _scored_db(path: Path, truth: dict) -> tuple[sqlite3.Connection, dict[str, int]]:
+    """The truth's articles, and an empty derivations table for a test to fill."""
     conn = sqlite3.connect(path)
     conn.execute("create table articles (id integer primary key, external_id text)")
     conn.execute("create table derivations (derived_article_id, source_article_id, source_name, relation, extent,"
                  " shared_chars)")
     ids = {e: i for i, e in enumerate(truth["articles"], 1)}
     conn.executemany("insert into articles values (?, ?)", [(i, e) for e, i in ids.items()])
+    return conn, ids
+
+
+def _answer_db(path: Path, truth: dict, *, reverse: bool = False) -> str:
+    """A database holding only articles and the truth as derivations (reversed: sources copy their copies)."""
+    conn, ids = _scored_db(path, truth)
     for e, t in truth["articles"].items():
         if t["relation"] == "none":
             continue
@@ -202,12 +208,7 @@ def test_scorer_on_the_truth_itself_and_on_its_reverse(tmp_path):
 
 def _rows_db(path: Path, truth: dict, rows: list[tuple]) -> str:
     """A database of the truth's articles with these (derived, source id or None, name, relation) rows."""
-    conn = sqlite3.connect(path)
-    conn.execute("create table articles (id integer primary key, external_id text)")
-    conn.execute("create table derivations (derived_article_id, source_article_id, source_name, relation, extent,"
-                 " shared_chars)")
-    ids = {e: i for i, e in enumerate(truth["articles"], 1)}
-    conn.executemany("insert into articles values (?, ?)", [(i, e) for e, i in ids.items()])
+    conn, ids = _scored_db(path, truth)
     conn.executemany("insert into derivations values (?, ?, ?, ?, 'partially', 1)",
                      [(ids[d], ids.get(s), name, rel) for d, s, name, rel in rows])
     conn.commit()
