@@ -49,6 +49,24 @@ class LoadSummary:
     errors: list[LoadError] = field(default_factory=list)
     languages: Counter[str] = field(default_factory=Counter)  # articles added, by language
     unmatched: Counter[str] = field(default_factory=Counter)  # of those, the ones with no sentence to match
+    # Of the articles added, the ones whose direction of reuse the loader can only partly tell:
+    without_outlet: int = 0  # no outlet: shown as an unknown outlet, never told apart from another unknown one
+    without_date: int = 0  # no date: no order against other articles, only the text says who took from whom
+    day_only: int = 0  # a date without a time (published_precision 'day'): no order against the same day's
+
+    def dating(self) -> str | None:
+        """The line that says how many articles added lack what orders them, or None if none do."""
+        counts = [(self.without_outlet, "no outlet", "counted as an unknown outlet"),
+                  (self.without_date, "no date", "no order against any article"),
+                  (self.day_only, "a date without a time", "no order within its day")]
+        present = [c for c in counts if c[0]]
+        if not present:
+            return None
+        first = present[0][0]
+        listed = ", ".join([present[0][1], *(f"{n} {what}" for n, what, _ in present[1:])])
+        why = "; ".join(f"{what.removeprefix('a ')}: {why}" for _, what, why in present)
+        return (f"{first} of the {self.articles_added} articles added {'has' if first == 1 else 'have'} {listed}:"
+                f" the direction between them rests on text alone ({why})")
 
     def __str__(self) -> str:
         lines = [
@@ -59,6 +77,8 @@ class LoadSummary:
         if self.languages:
             lines.append("languages: " + ", ".join(f"{k} {v}" for k, v in sorted(self.languages.items(),
                                                                                 key=lambda kv: (-kv[1], kv[0]))))
+        if dating := self.dating():
+            lines.append(dating)
         lines += [f"  {n} of the {self.languages[lang]} articles in {lang} have no sentence that can be matched"
                   " (all shorter than a sentence that proves reuse, or boilerplate): they cannot be linked"
                   for lang, n in sorted(self.unmatched.items())]
@@ -185,6 +205,9 @@ def _load_batch(
     summary.articles_added += len(articles)
     for art in articles:
         summary.languages[art.language] += 1
+        summary.without_outlet += not art.record.outlet
+        summary.without_date += not art.record.published
+        summary.day_only += bool(art.record.published) and art.record.published_precision == "day"
         if not any(s.matchable for p in art.paragraphs for s in p.sentences):
             summary.unmatched[art.language] += 1
     counts: Counter[str] = Counter()

@@ -251,3 +251,36 @@ def test_no_statement_of_a_load_reads_a_corpus_table_whole(tmp_path, monkeypatch
             if words[0] == "SCAN" and words[1] in _CORPUS_TABLES or words[:2] == ["SCAN", "l"]:
                 scans[text[:200]] = step
     assert not scans, scans
+
+
+def test_summary_counts_what_direction_depends_on(tmp_path):
+    """An article without an outlet, a date or a time is counted, and the summary says what that costs."""
+    text = "The harbour master ordered every fishing boat to stay moored until the storm had passed the {} coast."
+    records = [
+        {"id": "full", "outlet": "A", "published": "2022-02-03T10:00:00Z", "text": text.format("northern")},
+        {"id": "bare", "text": text.format("southern")},  # no outlet, no date
+        {"id": "day", "outlet": "B", "published": "2022-02-03", "text": text.format("eastern")},
+        {"id": "day-no-outlet", "published": "3 February 2022", "text": text.format("western")},
+    ]
+    data = tmp_path / "in.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records))
+    path = tmp_path / "c.db"
+    summary = load_paths(str(path), [str(data)])
+    assert (summary.articles_added, summary.without_outlet, summary.without_date, summary.day_only) == (4, 2, 1, 2)
+    assert ("2 of the 4 articles added have no outlet, 1 no date, 2 a date without a time:"
+            " the direction between them rests on text alone") in str(summary)
+    again = load_paths(str(path), [str(data)])  # nothing added: nothing to warn about
+    assert again.articles_added == 0 and "rests on text alone" not in str(again)
+    dated = tmp_path / "dated.jsonl"
+    dated.write_text(json.dumps({"id": "x", "outlet": "C", "published": "2022-02-04T08:00:00Z",
+                                 "text": text.format("whole")}) + "\n")
+    result = CliRunner().invoke(cli, ["provenance", "load", str(path), str(dated), "--quiet"])
+    assert result.exit_code == 0 and "1 articles added" in result.output
+    assert "rests on text alone" not in result.output
+    result = CliRunner().invoke(cli, ["provenance", "load", str(tmp_path / "d.db"), str(data), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "2 of the 4 articles added have no outlet, 1 no date, 2 a date without a time" in result.output
+    # One outlet for all: only the dates are missing.
+    result = CliRunner().invoke(cli, ["provenance", "load", str(tmp_path / "e.db"), str(data), "--quiet",
+                                      "--outlet", "Z"])
+    assert "1 of the 4 articles added has no date, 2 a date without a time" in result.output, result.output
