@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -199,9 +200,11 @@ def _numbers_disagree(numbers_a, numbers_b, i: int, j: int) -> bool:
     return bool(x) and bool(y) and not x & y
 
 
-def coverage(aligned: list[Aligned], chars_a: list[int], chars_b: list[int]) -> tuple[float, float]:
-    """Share of each article's matchable characters inside aligned sentences."""
-    total_a, total_b = sum(chars_a), sum(chars_b)
+def coverage(aligned: list[Aligned], chars_a: list[int], chars_b: list[int],
+             totals: tuple[int, int] | None = None) -> tuple[float, float]:
+    """Share of each article's matchable characters inside aligned sentences (``totals``: their sums,
+    when the caller keeps them: an article is in thousands of pairs)."""
+    total_a, total_b = totals or (sum(chars_a), sum(chars_b))
     return (sum(chars_a[r] for r in {p.a for p in aligned}) / total_a if total_a else 0.0,
             sum(chars_b[r] for r in {p.b for p in aligned}) / total_b if total_b else 0.0)
 
@@ -273,7 +276,7 @@ def align_new(
         for p in kept:
             a, b = mx.ids[p.a], my.ids[p.b]
             out.append((min(a, b), max(a, b), p.jaccard, p.containment, int(not p.anchor)))
-        cx, cy = coverage(kept, mx.chars, my.chars)
+        cx, cy = coverage(kept, mx.chars, my.chars, (mx.total, my.total))
         if x > y:
             x, y, cx, cy = y, x, cy, cx
         rows.append((x, y, len(kept), sum(p.anchor for p in kept), round(cx, 4), round(cy, 4)))
@@ -302,9 +305,13 @@ class Matchable:
             self._row = {s: i for i, s in enumerate(self.ids)}
         return self._row
 
-    @property
+    @cached_property
     def long(self) -> int:
         return len(self.ids) - sum(self.short)
+
+    @cached_property
+    def total(self) -> int:
+        return sum(self.chars)
 
     def index(self) -> _Index:
         if self._index is None:
