@@ -118,11 +118,17 @@ async def test_real_loader_output(seed_db):
         data = (await ds.client.get(f"/{name}/-/provenance/article/{aid}.json")).json()
         members = conn.execute("select count(*) from cluster_members where article_id = ?", (aid,)).fetchone()[0]
         assert len(data["passages"]) == members
-        for table, column, key in (("derivations", "derived_article_id", "derived_from"),
-                                   ("derivations", "source_article_id", "sources_for"),
-                                   ("attributions", "article_id", "attributions")):
-            n = conn.execute(f"select count(*) from {table} where {column} = ?", (aid,)).fetchone()[0]
-            assert len(data[key]) == n, (aid, key)
+        n = conn.execute("select count(*) from attributions where article_id = ?", (aid,)).fetchone()[0]
+        assert len(data["attributions"]) == n, aid
+        # Every derivation in or out is listed once: directed ones by direction, undirected ones as shared text.
+        listed = {(key, d["id"]) for key in ("derived_from", "sources_for", "shares_text_with") for d in data[key]}
+        expected = {("derived_from", i) for (i,) in conn.execute("select id from derivations where derived_article_id = ?", (aid,))}
+        expected |= {("sources_for", i) for (i,) in conn.execute("select id from derivations where source_article_id = ?", (aid,))}
+        undirected = {i for (i,) in conn.execute(
+            "select id from derivations where (derived_article_id = ? or source_article_id = ?) and (relation = 'undetermined'"
+            " or json_extract(evidence, '$.direction') = 'undetermined')", (aid, aid))}
+        assert listed == {(("shares_text_with" if i in undirected else key), i) for key, i in expected}, aid
+        assert all(d["undirected"] and d["summary"] for d in data["shares_text_with"])
         html = (await ds.client.get(f"/{name}/-/provenance/article/{aid}")).text
         assert html.count('<sup class="passage-ref">') == members
     conn.close()

@@ -18,6 +18,7 @@ from .common import (
     Urls, base_context, cluster_label, evidence_html, evidence_json, html, int_param, json_response, open_database,
     rows, rows_in, wants_json,
 )
+from .cluster import is_undirected, verdict_line
 
 ROUTE = r"^/(?P<database>[^/]+)/-/provenance/article/(?P<id>[^/]+?)(\.(?P<format>json))?$"
 TABLES = ("articles", "paragraphs", "clusters", "cluster_members", "attributions", "derivations")
@@ -94,11 +95,26 @@ async def view(datasette, request):
         from derivations d join articles a on a.id = d.derived_article_id
         where d.source_article_id = ? order by d.confidence desc, d.id
     """, [aid])
+    this = article["outlet"] or f"article {aid}"
+    shares_text_with = []
     for d in derived_from + sources_for:
         d["evidence_html"] = evidence_html(d["evidence"], urls)  # HTML only: dropped from .json below
         d["evidence"] = evidence_json(d["evidence"])
-        other = d.get("source_article_id") or d.get("derived_article_id")
+        taken = "derived_outlet" in d  # a row of "Taken by": this article is its source
+        other = d["derived_article_id"] if taken else d["source_article_id"]
         d["url"] = urls.article(other) if other else None
+        d["other_article_id"] = other
+        d["other_name"] = (d["derived_outlet"] if taken else d["source_outlet"] or d["source_name"]) \
+            or (f"article {other}" if other else None)
+        d["undirected"] = is_undirected(d["relation"], d["evidence"])
+        if d["undirected"]:  # no direction decided: the other article, whichever side the row has it
+            d["summary"] = verdict_line(d["relation"], d["evidence"], this, d["other_name"])
+            shares_text_with.append(d)
+        else:
+            d["summary"] = verdict_line(d["relation"], d["evidence"], d["other_name"] if taken else this,
+                                        this if taken else d["other_name"])
+    derived_from = [d for d in derived_from if not d["undirected"]]
+    sources_for = [d for d in sources_for if not d["undirected"]]
 
     data = {
         "database": db.name,
@@ -108,9 +124,10 @@ async def view(datasette, request):
         "attributions": attributions,
         "derived_from": derived_from,
         "sources_for": sources_for,
+        "shares_text_with": shares_text_with,
     }
     if wants_json(request):
-        for d in derived_from + sources_for:
+        for d in derived_from + sources_for + shares_text_with:
             del d["evidence_html"]
         return json_response(data)
     shown = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from difflib import SequenceMatcher
+from typing import Any
 
 from datasette.utils.asgi import NotFound
 from markupsafe import Markup
@@ -100,6 +101,10 @@ async def view(datasette, request):
     for d in derivations:
         d["evidence_html"] = evidence_html(d["evidence"], urls)  # HTML only: dropped from .json below
         d["evidence"] = evidence_json(d["evidence"])
+        d["undirected"] = is_undirected(d["relation"], d["evidence"])
+        d["summary"] = verdict_line(d["relation"], d["evidence"], d["derived_outlet"] or f"article {d['derived_article_id']}",
+                                    d["source_outlet"] or d["source_name"]
+                                    or (f"article {d['source_article_id']}" if d["source_article_id"] else None))
         d["derived_url"] = urls.article(d["derived_article_id"])
         d["source_url"] = urls.article(d["source_article_id"]) if d["source_article_id"] else None
 
@@ -183,3 +188,125 @@ def render_diff(ops: list[dict]) -> Markup:
         else:
             parts.append(Markup('<span class="unshared">{}</span>').format(op["text"]))
     return Markup(" ").join(parts)
+
+
+# ---------------------------------------------------------------- one line per derivation
+
+_RELATION_WORDS = {"copied": "copied", "common-source": "common source", "same-outlet": "same outlet",
+                   "undetermined": "shares text"}
+
+
+def is_undirected(relation: Any, evidence: Any) -> bool:
+    """A link whose direction nothing decided: relation ``undetermined``, or evidence saying so."""
+    return relation == "undetermined" or (isinstance(evidence, dict) and evidence.get("direction") == "undetermined")
+
+
+def verdict_line(relation: Any, evidence: Any, derived: str | None = None, source: str | None = None) -> str:
+    """The rule that decided a derivation and its key evidence, in one plain-text line.
+
+    ``evidence`` is the parsed ``derivations.evidence``; ``derived`` / ``source`` name the two sides
+    (outlet, or the upstream's name). Every value is read defensively (the evidence is untrusted data
+    of any shape) and the line is plain text: the template escapes it. An undirected link is worded
+    as shared text, never as a direction.
+    """
+    ev = evidence if isinstance(evidence, dict) else {}
+    pairs = ev.get("pairs") if isinstance(ev.get("pairs"), list) else []
+    pair = next((p for p in pairs if isinstance(p, dict)), {})  # a common-source row keeps its rule per pair
+    rule = _text(ev.get("decided_by")) or _text(pair.get("decided_by"))
+    relation = _text(relation) or "unknown"
+    label = _RELATION_WORDS.get(relation, relation)
+    derived, source = _text(derived) or "this article", _text(source) or "the source"
+    gap = _gap(ev.get("time_gap_hours"), ev.get("precision"))
+    contained = _percent(ev.get("containment_derived"))
+    parts: list[str] = []
+    if is_undirected(relation, ev):
+        head = "same outlet, " if relation == "same-outlet" or rule == "same outlet" else ""
+        parts.append(f"{head}shares text with {source}: direction undetermined")
+        count = _count(ev.get("other_count"))
+        if count:
+            parts.append(f"{count} other article{'s' if count != 1 else ''} share it too")
+    elif rule == "same outlet":
+        direction = _text(ev.get("direction"))
+        parts.append(f"same outlet: {direction}" if direction else
+                     f"same outlet: published {gap} later" if gap else "same outlet: the earlier version")
+    elif rule.startswith("both credit "):
+        parts.append(f"{label}: {rule}")
+    elif rule.startswith("shared text is a quoted statement"):
+        speaker = _text(ev.get("speaker")) or _text(pair.get("speaker")) or _text(ev.get("upstream")) or source
+        parts.append(f"{label}: both quote {speaker}")
+        mine, theirs = _names(pair.get("credits_derived", ev.get("credits_derived"))), \
+            _names(pair.get("credits_other", ev.get("credits_other")))
+        if mine or theirs:
+            other = _text(pair.get("other_outlet", ev.get("other_outlet")))
+            parts.append(f"credits: {derived}: {', '.join(mine) or 'none'}"
+                         f" / {other or 'the other'}: {', '.join(theirs) or 'none'}")
+    elif rule.startswith("an agency's text goes to its clients"):
+        roles = ev.get("roles") if isinstance(ev.get("roles"), dict) else {}
+        other_role = _text(roles.get("other"))
+        parts.append(f"{label}: {source} is an {other_role if other_role.startswith('agency') else 'agency'},"
+                     f" its text goes to its clients")
+        if "agency's story is later" in rule:
+            later = _gap(-(_number(ev.get("time_gap_hours")) or 0), ev.get("precision"))
+            parts.append("the agency's story is later: it repeats text of its own" + (f" ({later} later)" if later else ""))
+        elif gap:
+            parts.append(f"published {gap} later")
+    elif rule == "published later":
+        parts.append(f"{label}: published {gap} later" if gap else f"{label}: published later")
+        if contained:
+            parts.append(f"{contained} of its text is in the source")
+    elif rule.startswith("containment"):
+        parts.append(f"{label}: no publication order")
+        other = _percent(ev.get("containment_other"))
+        if contained:
+            parts.append(f"{contained} of its text is in the source" + (f", {other} of the source's in it" if other else ""))
+    elif rule.startswith("the copy in between"):
+        runner = ev.get("runner_up") if isinstance(ev.get("runner_up"), dict) else {}
+        via = _text(runner.get("other_outlet"))
+        parts.append(f"{label}: {source} is the copy in between" + (f" {via} and {derived}" if via else "")
+                     + f": it has a sentence of its own that {derived} carries")
+    elif rule and (relation != "copied" or " credits " in rule):
+        parts.append(f"{label}: {rule}")
+    else:
+        parts.append(label)
+    chain = _names(ev.get("chain"))
+    if len(chain) > 1:
+        parts.append("upstream: " + " ← ".join(reversed(chain)))
+    runner = ev.get("runner_up")
+    if isinstance(runner, dict) and not rule.startswith("the copy in between") and _text(runner.get("other_outlet")):
+        parts.append(f"runner-up: {_text(runner.get('other_outlet'))}")
+    return "; ".join(parts)
+
+
+def _text(value: Any) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _names(value: Any) -> list[str]:
+    return [n for n in (_text(v) for v in value) if n] if isinstance(value, list) else []
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value else None
+
+
+def _count(value: Any) -> int:
+    n = _number(value)
+    return int(n) if n and n > 0 else 0
+
+
+def _percent(value: Any) -> str:
+    x = _number(value)
+    return f"{round(x * 100)} %" if x is not None and 0 < x <= 1 else ""
+
+
+def _gap(hours: Any, precision: Any) -> str:
+    """A positive time gap as "5 h", "40 min", "2 days"; "" when unknown, zero or negative."""
+    h = _number(hours)
+    if h is None or h <= 0 or h == float("inf"):
+        return ""
+    if precision == "day" or h >= 48:
+        days = max(1, round(h / 24))
+        return f"{days} day{'s' if days != 1 else ''}"
+    if h < 1:
+        return f"{max(1, round(h * 60))} min"
+    return f"{round(h)} h"
