@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 
 import pytest
 from datasette.app import Datasette
+from datasette.database import Database
+
+from datasette_provenance.load import load_paths
 
 from test_permissions import build_corpus
 
@@ -21,7 +25,8 @@ async def test_overview_json(corpus):
     ds = Datasette([str(corpus)])
     data = (await ds.client.get("/corpus/-/provenance.json")).json()
     assert data["figures"] == {"articles": 6, "outlets": 5, "clusters": 6, "articles_with_reuse": 5,
-                               "derivations": 7, "share_with_reuse": round(5 / 6, 4)}
+                               "derivations": 7, "share_with_reuse": round(5 / 6, 4), "articles_without_outlet": 0,
+                               "articles_without_date": 1, "articles_day_only": 1}
     first = data["clusters"][0]
     assert "ready to cooperate" in first["text"] and first["outlets"] == 4
     assert first["outlet_names"] == sorted(["Evil <b>Outlet</b>", "Islam Times", "Sputnik", "TRT World"])
@@ -174,3 +179,43 @@ async def test_speakers_are_quoted_not_credited(seed_db):
     html = (await ds.client.get(f"/{seed_db.stem}/-/provenance")).text
     credited, quoted = html.split("Upstream sources credited")[1].split("Speakers quoted")
     assert "AFP" in credited and "TASS" in credited and "Zakharova" not in credited and "Zakharova" in quoted
+
+
+@pytest.mark.asyncio
+async def test_overview_counts_what_direction_depends_on(tmp_path, monkeypatch):
+    """Articles without an outlet, a date or a time, counted over the corpus from an index alone."""
+    text = "The harbour master ordered every fishing boat to stay moored until the storm had passed the {} coast."
+    records = [{"id": "full", "outlet": "A", "published": "2022-02-03T10:00:00Z", "text": text.format("northern")},
+               {"id": "bare", "text": text.format("southern")},
+               {"id": "day", "outlet": "B", "published": "2022-02-03", "text": text.format("eastern")},
+               {"id": "day-2", "published": "2022-02-04", "text": text.format("western")},
+               {"id": "nodate", "outlet": "<i>C</i>", "text": text.format("whole")}]
+    data = tmp_path / "in.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records))
+    db = tmp_path / "gaps.db"
+    load_paths(str(db), [str(data)])
+    statements = []
+    execute = Database.execute
+
+    async def recording(self, sql, params=None, **kwargs):
+        statements.append((sql, params))
+        return await execute(self, sql, params, **kwargs)
+
+    monkeypatch.setattr(Database, "execute", recording)
+    ds = Datasette([str(db)])
+    figures = (await ds.client.get("/gaps/-/provenance.json")).json()["figures"]
+    assert (figures["articles"], figures["outlets"]) == (5, 3)
+    assert (figures["articles_without_outlet"], figures["articles_without_date"], figures["articles_day_only"]) == (2, 2, 2)
+    html = (await ds.client.get("/gaps/-/provenance")).text
+    assert re.search(r"2 of the 5 articles have no outlet, 2 no date, 2 a date without a time:\s+"
+                     r"the direction between them rests on text alone", html)
+    # No statement of the page reads the articles' rows whole (their text): an index at most.
+    conn = sqlite3.connect(db)
+    for sql, params in statements:
+        plan = " | ".join(r[3] for r in conn.execute("explain query plan " + sql, params or []))
+        assert not re.search(r"SCAN (articles|a)\b(?! USING COVERING INDEX)", plan), (sql, plan)
+    conn.close()
+    # A corpus where every article has all three says nothing about them.
+    load_paths(str(tmp_path / "plain.db"), [str(data)], outlet="X", published="2022-02-03 10:00")
+    plain = (await Datasette([str(tmp_path / "plain.db")]).client.get("/plain/-/provenance")).text
+    assert "rests on text alone" not in plain and "<h2>Most widely shared statements</h2>" in plain
