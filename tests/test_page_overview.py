@@ -198,7 +198,8 @@ async def test_overview_counts_what_direction_depends_on(tmp_path, monkeypatch):
     execute = Database.execute
 
     async def recording(self, sql, params=None, **kwargs):
-        statements.append((sql, params))
+        if self.name == "gaps":  # not Datasette's own databases
+            statements.append((sql, params))
         return await execute(self, sql, params, **kwargs)
 
     monkeypatch.setattr(Database, "execute", recording)
@@ -211,6 +212,7 @@ async def test_overview_counts_what_direction_depends_on(tmp_path, monkeypatch):
                      r"the direction between them rests on text alone", html)
     # No statement of the page reads the articles' rows whole (their text): an index at most.
     conn = sqlite3.connect(db)
+    assert any("from articles" in sql for sql, _ in statements)
     for sql, params in statements:
         plan = " | ".join(r[3] for r in conn.execute("explain query plan " + sql, params or []))
         assert not re.search(r"SCAN (articles|a)\b(?! USING COVERING INDEX)", plan), (sql, plan)
