@@ -77,6 +77,33 @@ async def test_date_filter(corpus):
 
 
 @pytest.mark.asyncio
+async def test_date_filter_says_what_it_leaves_out(corpus):
+    """Sputnik's second article has no date: a date filter drops it and the 3 derivations into it, and says so."""
+    ds = Datasette([str(corpus)])
+    whole = (await ds.client.get("/corpus/-/provenance/graph.json")).json()
+    assert whole["undated_left_out"] is None
+    data = (await ds.client.get("/corpus/-/provenance/graph.json?since=1900-01-01")).json()
+    assert data["undated_left_out"] == {"articles": 1, "derivations": 3}
+    assert sum(e["count"] for e in data["edges"]) + 3 == sum(e["count"] for e in whole["edges"]) == 7
+    html = (await ds.client.get("/corpus/-/provenance/graph?until=2000-01-01")).text
+    assert "No derivations in this period" in html
+    assert re.search(r"Left out by the dates: 1 undated article\s+\(no date to filter on\),"
+                     r" and the 3 derivations into undated articles", html)
+    assert "Left out by the dates" not in (await ds.client.get("/corpus/-/provenance/graph")).text
+
+
+@pytest.mark.asyncio
+async def test_since_after_until_is_refused(corpus):
+    ds = Datasette([str(corpus)])
+    for path in ("graph.json", "graph", "graph.csv", "graph.graphml"):
+        r = await ds.client.get(f"/corpus/-/provenance/{path}?since=2022-02-05&until=2022-02-04")
+        assert r.status_code == 400, path
+        assert "?since=2022-02-05 is after ?until=2022-02-04" in (r.json()["error"] if path.endswith("json") else r.text)
+    same_day = await ds.client.get("/corpus/-/provenance/graph.json?since=2022-02-04&until=2022-02-04")
+    assert same_day.status_code == 200 and same_day.json()["edges"]
+
+
+@pytest.mark.asyncio
 async def test_graphml_export(corpus):
     ds = Datasette([str(corpus)])
     r = await ds.client.get("/corpus/-/provenance/graph.graphml")

@@ -2,7 +2,8 @@
 
 Drawn on the server as SVG with a deterministic circular layout (no script, nothing fetched), and
 exported as GraphML (for Gephi), CSV, SVG and JSON. Every export is built with ``xml.etree`` or
-``csv``, so names are escaped; ``?since=``/``?until=`` filter on the derived article's date.
+``csv``, so names are escaped; ``?since=``/``?until=`` filter on the derived article's date, which
+leaves out the undated articles: the page and its JSON say how many.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import BadRequest, Response
 from markupsafe import Markup
 
 from ..provenance import UNKNOWN_OUTLET, UNKNOWN_SOURCE, graph_edges, graph_nodes
@@ -43,6 +44,8 @@ async def view(datasette, request):
     db = await open_database(datasette, request, TABLES)
     urls = Urls(datasette, db.name)
     since, until = date_param(request, "since"), date_param(request, "until")
+    if since is not None and until is not None and since > until:
+        raise BadRequest(f"?since={since} is after ?until={until}: no day is in between; swap them")
     page = page_param(request, size=EDGES_PAGE)
     fmt = request.url_vars.get("format")
     stem = re.sub(r"[^\w.-]", "_", db.name, flags=re.ASCII) + "-provenance-graph"
@@ -56,13 +59,15 @@ async def view(datasette, request):
     # The page and its JSON list the edges a page at a time (busiest first).
     nodes, count, shown_edges, drawable = await network_page(db, since, until, page.offset, page.size)
     pagination = page.info(count)
+    undated = await left_out(db) if since is not None or until is not None else None
     if fmt == "json":
-        return json_response({"database": db.name, "since": since, "until": until, "nodes": nodes,
-                              "edges": shown_edges, "edges_pagination": pagination})
+        return json_response({"database": db.name, "since": since, "until": until, "undated_left_out": undated,
+                              "nodes": nodes, "edges": shown_edges, "edges_pagination": pagination})
     svg, shown = draw_svg(nodes, drawable, urls)
     context = base_context(db.name, urls, "Derivation network", urls.graph("json", since=since, until=until))
     context.update({
-        "since": since, "until": until, "nodes": nodes, "edges": shown_edges, "edges_pagination": pagination,
+        "since": since, "until": until, "undated_left_out": undated,
+        "nodes": nodes, "edges": shown_edges, "edges_pagination": pagination,
         "svg": Markup(svg), "shown_nodes": shown,
         "max_svg_nodes": MAX_SVG_NODES, "max_svg_edges": MAX_SVG_EDGES,
         "exports": {f: urls.graph(f, since=since, until=until) for f in ("graphml", "csv", "svg", "json")},
@@ -84,6 +89,17 @@ async def network(db, since: str | None, until: str | None) -> tuple[list[dict],
     nodes = graph_nodes(edges)
     return ([_node((k, *v)) for k, v in sorted(nodes.items(), key=lambda kv: (-kv[1][3], kv[0]))],
             [_edge((s, t, n, c, r)) for (s, t), (n, c, r, _) in sorted(edges.items(), key=lambda e: (-e[1][0], e[0]))])
+
+
+async def left_out(db) -> dict:
+    """What a date filter leaves out: the undated articles, and the derivations into undated articles
+    (their edges have no day). Both read an index's null range only: articles_published, outlet_edges_day."""
+    result = await db.execute("""
+        select (select count(*) from articles where published is null),
+               (select coalesce(sum(derivations), 0) from outlet_edges where day is null and source_kind != 'speaker')
+    """)
+    articles, derivations = result.rows[0]
+    return {"articles": articles, "derivations": derivations}
 
 
 async def network_page(
