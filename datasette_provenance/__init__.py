@@ -68,49 +68,47 @@ def get_metadata(datasette, key, database, table):
     return label_overrides()
 
 
-# Columns whose values are article or cluster ids (or outlet names) in the provenance tables.
-_ARTICLE_COLUMNS = {
-    ("articles", "id"), ("paragraphs", "article_id"), ("sentences", "article_id"),
-    ("cluster_members", "article_id"), ("clusters", "first_article_id"), ("attributions", "article_id"),
-    ("derivations", "derived_article_id"), ("derivations", "source_article_id"),
-}
-_CLUSTER_COLUMNS = {("clusters", "id"), ("cluster_members", "cluster_id")}
-_OUTLET_COLUMNS = {("articles", "outlet")}
-
-
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    """Link ids in the ordinary table and row pages to the provenance pages (0.65 arguments only)."""
-    key = (table, column)
-    if value is None or not (key in _ARTICLE_COLUMNS or key in _CLUSTER_COLUMNS or key in _OUTLET_COLUMNS):
+    """Link articles, clusters and outlets in Datasette's table, row and query pages (canned or not)
+    to the provenance pages (0.65 arguments only); which columns: ``pages.common.cell_target``."""
+    if value is None or value == "":
+        return None
+    from .pages.common import cell_target
+
+    target = cell_target(table, column, row)
+    if target is None:
         return None
 
     async def inner():
-        from .pages.common import Urls, is_provenance_database
+        from datasette.utils import tilde_encode
+
+        from .pages.common import Urls, cell_link, is_provenance_database
 
         if not await is_provenance_database(datasette, database):
             return None
-        urls = Urls(datasette, database)
-        raw, label = (value.get("value"), value.get("label")) if isinstance(value, dict) else (value, None)
-        if key in _OUTLET_COLUMNS:
-            if not isinstance(raw, str) or not raw:
-                return None
-            return Markup('<a class="provenance-link" href="{}">{}</a>').format(urls.outlet(raw), raw)
-        try:
-            ident = int(raw)
-        except (TypeError, ValueError):
-            return None
-        href = urls.cluster(ident) if key in _CLUSTER_COLUMNS else urls.article(ident)
-        if label is not None and str(label) != str(raw):
-            # An expanded foreign key: keep Datasette's link to the row, add one to the provenance page.
-            from datasette.utils import tilde_encode
+        row_url = None
+        if isinstance(value, dict) and target != "outlet":
+            other = "clusters" if target == "cluster" else "articles"
+            row_url = datasette.urls.row(database, other, tilde_encode(str(value.get("value"))))
+        return cell_link(Urls(datasette, database), target, value, row_url)
 
-            other = "clusters" if key in _CLUSTER_COLUMNS else "articles"
-            row_url = datasette.urls.row(database, other, tilde_encode(str(ident)))
-            return Markup('<a href="{}">{}</a>&nbsp;<em>{}</em> <a class="provenance-link" href="{}"'
-                          ' title="Provenance">provenance</a>').format(row_url, label, ident, href)
-        title = "This statement across outlets" if key in _CLUSTER_COLUMNS else "Provenance of this article"
-        return Markup('<a class="provenance-link" href="{}" title="{}">{}</a>').format(href, title, ident)
+    return inner
+
+
+@hookimpl
+def extra_body_script(template, database, table, view_name, datasette):
+    """The table pages of articles and clusters: a provenance link beside each id (Datasette renders
+    the primary key itself, without ``render_cell``)."""
+    if view_name != "table" or table not in ("articles", "clusters") or not database:
+        return None
+
+    async def inner():
+        from .pages.common import Urls, is_provenance_database, pk_link_script
+
+        if not await is_provenance_database(datasette, database):
+            return ""  # Datasette would print None into an empty <script> as code
+        return pk_link_script(Urls(datasette, database), table) or ""
 
     return inner
 

@@ -376,3 +376,126 @@ def cluster_label(text: str | None, limit: int = 60) -> str:
         return words
     cut = words[:limit + 1].rsplit(" ", 1)[0] if " " in words[:limit + 1] else words[:limit]
     return cut.rstrip(",;:–—-") + "…"
+
+
+# ---------------------------------------------------------------- links from Datasette's own pages
+
+# Columns whose values are article or cluster ids, or outlet (or upstream source) names, in the
+# loader's tables. ``render_cell`` links them to the provenance pages.
+_TABLE_ARTICLE_COLUMNS = {
+    ("articles", "id"), ("paragraphs", "article_id"), ("sentences", "article_id"),
+    ("cluster_members", "article_id"), ("clusters", "first_article_id"), ("attributions", "article_id"),
+    ("derivations", "derived_article_id"), ("derivations", "source_article_id"), ("quotes", "article_id"),
+    ("alignments", "article_a"), ("alignments", "article_b"),
+}
+_TABLE_CLUSTER_COLUMNS = {("clusters", "id"), ("cluster_members", "cluster_id")}
+_TABLE_OUTLET_COLUMNS = {
+    ("articles", "outlet"), ("attributions", "source_name"), ("derivations", "source_name"),
+    ("outlet_edges", "source"), ("outlet_edges", "target"), ("outlet_edge_totals", "source"),
+    ("outlet_edge_totals", "target"), ("graph_edges", "source"), ("graph_edges", "target"), ("graph_nodes", "id"),
+}
+# Query results (canned or not) carry no table: their columns are recognised by name.
+_QUERY_ARTICLE_COLUMNS = {"article_id", "derived_article_id", "source_article_id", "first_article_id",
+                          "article_a", "article_b"}
+_QUERY_CLUSTER_COLUMNS = {"cluster_id", "cluster"}
+_QUERY_OUTLET_COLUMNS = {"outlet", "derived_outlet", "source_outlet", "source_name"}
+# "source", "target" and "derived" name outlets only in a row that pairs a source with what took from it
+# (who_took_from_whom, outlet_to_outlet, outlet_edges): load_errors.source is a file name.
+_PAIR_COLUMNS = {"source", "target", "derived", "derived_outlet"}
+
+
+def _row_value(row, key: str) -> Any:
+    try:
+        value = row[key]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def _row_keys(row) -> set[str]:
+    try:
+        return set(row.keys())
+    except (AttributeError, TypeError):
+        return set()
+
+
+def cell_target(table: str | None, column: str, row) -> str | None:
+    """Which provenance page a cell of Datasette's table, row or query pages leads to: "article",
+    "cluster", "outlet", or None. Speakers (``source_kind``/``kind`` "speaker") have no outlet page,
+    nor has a ``source_name`` beside a source article (the page of that article's outlet is the one)."""
+    if table is not None:
+        key = (table, column)
+        if key in _TABLE_ARTICLE_COLUMNS:
+            return "article"
+        if key in _TABLE_CLUSTER_COLUMNS:
+            return "cluster"
+        if key not in _TABLE_OUTLET_COLUMNS:
+            return None
+    elif column in _QUERY_ARTICLE_COLUMNS:
+        return "article"
+    elif column in _QUERY_CLUSTER_COLUMNS:
+        return "cluster"
+    elif column not in _QUERY_OUTLET_COLUMNS and not (
+            column in _PAIR_COLUMNS and len(_row_keys(row) & _PAIR_COLUMNS) >= 2):
+        return None
+    if column == "source_name" and _row_value(row, "source_article_id") is not None:
+        return None
+    if column in ("source", "id") and "speaker" in (_row_value(row, "source_kind"), _row_value(row, "kind")):
+        return None
+    return "outlet"
+
+
+def cell_link(urls: Urls, target: str, value: Any, row_url: str | None = None) -> Markup | None:
+    """The HTML of a cell linking to its provenance page; ``value`` may be an expanded foreign key."""
+    raw, label = (value.get("value"), value.get("label")) if isinstance(value, dict) else (value, None)
+    if target == "outlet":
+        if not isinstance(raw, str) or not raw:
+            return None
+        return Markup('<a class="provenance-link" href="{}">{}</a>').format(urls.outlet(raw), raw)
+    try:
+        ident = int(raw)
+    except (TypeError, ValueError):
+        return None
+    if isinstance(raw, float) and raw != ident or ident < 0:
+        return None
+    href = urls.cluster(ident) if target == "cluster" else urls.article(ident)
+    if label is not None and str(label) != str(raw) and row_url:
+        # An expanded foreign key: keep Datasette's link to the row, add one to the provenance page.
+        return Markup('<a href="{}">{}</a>&nbsp;<em>{}</em> <a class="provenance-link" href="{}"'
+                      ' title="Provenance">provenance</a>').format(row_url, label, ident, href)
+    title = "This statement across outlets" if target == "cluster" else "Provenance of this article"
+    return Markup('<a class="provenance-link" href="{}" title="{}">{}</a>').format(href, title, ident)
+
+
+# Datasette links a table's primary key to its row page without asking ``render_cell``: on the
+# table pages of articles and clusters this script adds the provenance link beside each id.
+_PK_LINK_SCRIPT = """(function () {
+  var base = %s, title = %s;
+  document.querySelectorAll("table.rows-and-columns td.type-pk").forEach(function (td) {
+    var id = td.textContent.trim();
+    if (!/^[0-9]+$/.test(id) || td.querySelector("a.provenance-link")) return;
+    var a = document.createElement("a");
+    a.className = "provenance-link";
+    a.href = base + id;
+    a.title = title;
+    a.textContent = "provenance";
+    td.appendChild(document.createTextNode(" "));
+    td.appendChild(a);
+  });
+})();"""
+
+
+def _js_string(text: str) -> str:
+    """A JavaScript string literal that cannot close the <script> element it sits in."""
+    return json.dumps(text).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def pk_link_script(urls: Urls, table: str) -> str | None:
+    """The script for the table page of ``articles`` or ``clusters``; None for any other table."""
+    if table == "articles":
+        base, title = urls.article(0)[:-1], "Provenance of this article"
+    elif table == "clusters":
+        base, title = urls.cluster(0)[:-1], "This statement across outlets"
+    else:
+        return None
+    return _PK_LINK_SCRIPT % (_js_string(base), _js_string(title))

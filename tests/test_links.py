@@ -1,0 +1,202 @@
+"""Datasette's own pages lead to the provenance pages: every cell that holds an article, a cluster
+or an outlet links to its page (table, row and query pages, canned or not), and every such link
+answers 200. The primary keys of articles and clusters, which Datasette renders itself, gain their
+link from a small script."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from html import unescape
+from urllib.parse import urlencode
+
+import pytest
+from datasette.app import Datasette
+
+from test_permissions import METADATA, build_corpus, hiding
+
+PROV_LINK = re.compile(r'<a class="provenance-link" href="([^"]+)"[^>]*>(.*?)</a>', re.S)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, seed_db):
+    return build_corpus(tmp_path_factory.mktemp("corpus"), seed_db)
+
+
+def links(html: str) -> list[tuple[str, str]]:
+    return [(unescape(href), text) for href, text in PROV_LINK.findall(html)]
+
+
+async def all_answer_200(ds: Datasette, hrefs) -> None:
+    for href in sorted(set(hrefs)):
+        r = await ds.client.get(href)
+        assert r.status_code == 200, (href, r.status_code)
+
+
+def query_html(name_or_sql: str, **params) -> str:
+    if name_or_sql.startswith("select"):
+        return "/corpus?" + urlencode({"sql": name_or_sql, **params})
+    return f"/corpus/{name_or_sql}" + ("?" + urlencode(params) if params else "")
+
+
+@pytest.mark.asyncio
+async def test_canned_queries_link_outlets_and_clusters(corpus):
+    ds = hiding(corpus, [])  # as published: metadata.json with its canned queries
+    who = (await ds.client.get(query_html("who_took_from_whom"), follow_redirects=True)).text
+    found = links(who)
+    # derived_outlet and source (an outlet, or the upstream source named with no source article)
+    assert ("/corpus/-/provenance/outlet/TRT+World", "TRT World") in found
+    assert ("/corpus/-/provenance/outlet/AFP", "AFP") in found and ("/corpus/-/provenance/outlet/TASS", "TASS") in found
+    assert ("/corpus/-/provenance/outlet/Islam+Times", "Islam Times") in found
+    assert "Evil &lt;b&gt;Outlet&lt;/b&gt;</a>" in who and "<b>Outlet" not in who
+    await all_answer_200(ds, [href for href, _ in found])
+    shared = links((await ds.client.get(query_html("most_shared_statements"), follow_redirects=True)).text)
+    assert ("/corpus/-/provenance/cluster/1", "1") in shared
+    assert all(href.startswith("/corpus/-/provenance/cluster/") for href, _ in shared)
+    pairs = links((await ds.client.get(query_html("outlet_to_outlet"), follow_redirects=True)).text)
+    assert {"/corpus/-/provenance/outlet/Sputnik", "/corpus/-/provenance/outlet/AFP"} <= {h for h, _ in pairs}
+    credited = links((await ds.client.get(query_html("credited_sources"), follow_redirects=True)).text)
+    assert ("/corpus/-/provenance/outlet/Xinhua", "Xinhua") in credited
+    wording = links((await ds.client.get(query_html("article_wording", cluster=1), follow_redirects=True)).text)
+    assert ("/corpus/-/provenance/outlet/TRT+World", "TRT World") in wording
+    await all_answer_200(ds, [h for h, _ in shared + pairs + credited + wording])
+
+
+@pytest.mark.asyncio
+async def test_query_results_link_article_ids_by_column_name(corpus):
+    ds = Datasette([str(corpus)])
+    sql = ("select d.derived_article_id, d.source_article_id, d.source_name, m.cluster_id"
+           " from derivations d left join cluster_members m on m.article_id = d.derived_article_id")
+    found = links((await ds.client.get(query_html(sql), follow_redirects=True)).text)
+    hrefs = {h for h, _ in found}
+    assert "/corpus/-/provenance/article/2" in hrefs and "/corpus/-/provenance/cluster/1" in hrefs
+    assert "/corpus/-/provenance/outlet/AFP" in hrefs
+    await all_answer_200(ds, hrefs)
+
+
+@pytest.mark.asyncio
+async def test_source_links_only_where_it_names_an_outlet(corpus):
+    ds = Datasette([str(corpus)])
+    # a file name in a column called "source" (as in load_errors) is no outlet
+    lone = (await ds.client.get(query_html("select 'feeds/a.jsonl' as source, 3 as line"),
+                                follow_redirects=True)).text
+    assert "feeds/a.jsonl" in lone and "provenance-link" not in lone
+    # a source beside what took from it is
+    pair = (await ds.client.get(query_html("select source, target from graph_edges"), follow_redirects=True)).text
+    hrefs = {h for h, _ in links(pair)}
+    assert {"/corpus/-/provenance/outlet/AFP", "/corpus/-/provenance/outlet/Islam+Times"} <= hrefs
+    await all_answer_200(ds, hrefs)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("table", ["articles", "clusters", "cluster_members", "derivations", "attributions",
+                                   "paragraphs", "sentences", "outlet_edges", "outlet_edge_totals",
+                                   "graph_edges", "alignments", "quotes"])
+async def test_every_link_in_the_table_pages_answers_200(corpus, table):
+    ds = Datasette([str(corpus)])
+    r = await ds.client.get(f"/corpus/{table}?_size=max")
+    if r.status_code == 404:  # a table this schema version does not have
+        pytest.skip(f"no {table} table")
+    found = links(r.text)
+    rows = sqlite3.connect(corpus).execute(f'select count(*) from "{table}"').fetchone()[0]
+    if rows:
+        assert found, table
+    await all_answer_200(ds, [h for h, _ in found])
+
+
+@pytest.mark.asyncio
+async def test_table_page_outlet_columns(corpus):
+    ds = Datasette([str(corpus)])
+    edges = links((await ds.client.get("/corpus/graph_edges")).text)
+    assert ("/corpus/-/provenance/outlet/AFP", "AFP") in edges
+    credits = links((await ds.client.get("/corpus/attributions")).text)
+    assert ("/corpus/-/provenance/outlet/Xinhua", "Xinhua") in credits
+    assert ("/corpus/-/provenance/outlet/Reuters+~3Ci~3Ewire~3C~2Fi~3E", "Reuters &lt;i&gt;wire&lt;/i&gt;") in credits
+    derivations = links((await ds.client.get("/corpus/derivations")).text)
+    assert ("/corpus/-/provenance/outlet/TASS", "TASS") in derivations
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("table,page", [("articles", "article"), ("clusters", "cluster")])
+async def test_primary_key_pages_carry_the_link_script(corpus, table, page):
+    ds = Datasette([str(corpus)])
+    html = (await ds.client.get(f"/corpus/{table}")).text
+    scripts = re.findall(r"<script>(.*?)</script>", html, re.S)
+    mine = [s for s in scripts if "provenance-link" in s]
+    assert len(mine) == 1 and f'"/corpus/-/provenance/{page}/"' in mine[0]
+    assert "td.type-pk" in mine[0]
+    # the other tables get no such script, nor an empty one that says "None"
+    other = (await ds.client.get("/corpus/paragraphs")).text
+    assert not [s for s in re.findall(r"<script>(.*?)</script>", other, re.S) if "provenance-link" in s]
+    assert "<script>None</script>" not in other
+
+
+@pytest.mark.asyncio
+async def test_no_link_script_outside_provenance_databases(tmp_path):
+    plain = tmp_path / "plain.db"
+    conn = sqlite3.connect(plain)
+    conn.execute("create table articles (id integer primary key, outlet text)")
+    conn.execute("insert into articles (outlet) values ('Somebody')")
+    conn.commit()
+    conn.close()
+    ds = Datasette([str(plain)])
+    html = (await ds.client.get("/plain/articles")).text
+    assert "provenance" not in html and "<script>None</script>" not in html
+
+
+def test_link_script_cannot_leave_its_script_element():
+    from datasette_provenance.pages.common import Urls, pk_link_script
+
+    class FakeUrls:
+        def database(self, name):
+            return "/" + name
+
+        def static_plugins(self, plugin, path):
+            return path
+
+    class FakeDatasette:
+        urls = FakeUrls()
+
+    script = pk_link_script(Urls(FakeDatasette(), "x</script><script>alert(1)//"), "articles")
+    assert "</script>" not in script.lower() and "<" not in script and "alert(1)" in script
+    assert json.loads(re.search(r'var base = ("[^"]*")', script).group(1)) == \
+        "/x</script><script>alert(1)///-/provenance/article/"
+    assert pk_link_script(Urls(FakeDatasette(), "x"), "paragraphs") is None
+
+
+def test_link_script_adds_the_link(corpus, tmp_path):
+    """Node runs the script against the table page's cells (no browser needed): the id gains a link."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    from datasette_provenance.pages.common import Urls, pk_link_script
+
+    class FakeUrls:
+        def database(self, name):
+            return "/" + name
+
+    class FakeDatasette:
+        urls = FakeUrls()
+
+    script = pk_link_script(Urls(FakeDatasette(), "corpus"), "articles")
+    harness = tmp_path / "harness.js"
+    harness.write_text("""
+    function el(tag) { return {tag: tag, children: [], className: "", textContent: "", href: "", title: "",
+      appendChild: function (c) { this.children.push(c); }, querySelector: function () { return null; }}; }
+    var cells = [{textContent: " 7 ", children: [], querySelector: function () { return null; },
+                  appendChild: function (c) { this.children.push(c); }},
+                 {textContent: "x<y", children: [], querySelector: function () { return null; },
+                  appendChild: function (c) { this.children.push(c); }}];
+    var document = {querySelectorAll: function () { return cells; }, createElement: el,
+                    createTextNode: function (t) { return {text: t}; }};
+    """ + script + """
+    process.stdout.write(JSON.stringify(cells.map(function (c) {
+      return c.children.filter(function (x) { return x.tag; }).map(function (x) {
+        return [x.className, x.href, x.textContent]; }); })));
+    """)
+    out = subprocess.run([node, str(harness)], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == [[["provenance-link", "/corpus/-/provenance/article/7", "provenance"]], []]
