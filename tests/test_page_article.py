@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 
@@ -9,6 +10,8 @@ import pytest
 from datasette.app import Datasette
 
 from test_permissions import EVIDENCE_PAYLOAD, build_corpus
+
+from datasette_provenance.load import load_paths
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +150,138 @@ async def test_a_time_given_without_a_zone_is_not_called_utc(seed_db):
         pages[outlet] = (await ds.client.get(f"/{seed_db.stem}/-/provenance/article/{aid}")).text
     assert "22:17</time>" in pages["Islam Times"] and "22:17 UTC" not in pages["Islam Times"]
     assert re.search(r"\d\d:\d\d UTC</time>", pages["Sputnik"])
+
+
+# ------------------------------------------------------------------ one line per derivation (issue 17)
+
+HARBOUR = [
+    "The regional council approved a plan to rebuild the flooded harbour district within three years.",
+    "Engineers warned that the old sea wall could fail again during the next winter storm season.",
+    "The mayor said residents of the lower town would receive temporary housing until the spring.",
+    "Fishermen complained that compensation payments had not reached most families in the port.",
+]
+ORCHARD = [
+    "Frost destroyed nearly half of the apple blossom in the valley orchards during a single cold night.",
+    "Growers asked the agriculture ministry for emergency loans to replace the damaged young trees.",
+]
+MINE = [
+    "Rescuers brought all fourteen trapped miners to the surface after a forty hour operation underground.",
+    "The mining company suspended work in the northern shaft while inspectors examine the collapsed tunnel.",
+]
+
+
+OWN = {  # text of each article's own, shared with none
+    "Alpha": "Local cafes reported a sharp rise in visitors from neighbouring villages over the long weekend.",
+    "Delta": "A choir from the university performed at the memorial service held in the old cathedral.",
+    "Epsilon": "Volunteers handed out blankets and hot meals at the sports hall on the northern ring road.",
+    "CNN": "Schoolchildren planted a row of chestnut trees beside the new library on Tuesday morning.",
+    "Kappa": "The city museum extended its opening hours for an exhibition of nineteenth century maps.",
+}
+
+
+def own(outlet: str) -> str:
+    return OWN[outlet]
+
+
+@pytest.fixture(scope="module")
+def verdicts(tmp_path_factory):
+    """Loader output with a copy by publication order, a copy by credit and an undetermined pair."""
+    folder = tmp_path_factory.mktemp("verdicts")
+    records = [
+        {"id": "alpha", "outlet": "Alpha", "published": "2022-03-01T08:00:00Z",
+         "text": "\n\n".join(HARBOUR + [own("Alpha")])},
+        {"id": "beta", "outlet": "Beta", "published": "2022-03-01T13:00:00Z", "text": "\n\n".join(HARBOUR)},
+        {"id": "delta", "outlet": "Delta", "published": "2022-03-02", "text": "\n\n".join(ORCHARD + [own("Delta")])},
+        {"id": "epsilon", "outlet": "Epsilon", "published": "2022-03-02", "text": "\n\n".join(ORCHARD + [own("Epsilon")])},
+        {"id": "cnn", "outlet": "CNN", "published": "2022-03-03", "text": "\n\n".join(MINE + [own("CNN")])},
+        {"id": "kappa", "outlet": "Kappa", "published": "2022-03-03",
+         "text": "\n\n".join([MINE[0], MINE[1] + " That was according to CNN.", own("Kappa")])},
+    ]
+    src = folder / "in.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    path = folder / "verdicts.db"
+    load_paths(str(path), [str(src)])
+    return path
+
+
+async def sections(ds, db_path, external_id) -> dict[str, str]:
+    """The article page's side lists by heading: 'Derived from', 'Taken by', 'Shares text with'."""
+    html = (await ds.client.get(f"/{db_path.stem}/-/provenance/article/{article_id(db_path, external_id)}")).text
+    side = html.split("<h2>Derived from</h2>")[1].split("</aside>")[0]
+    out = {"Derived from": side.split("<h2>")[0]}
+    for part in side.split("<h2>")[1:]:
+        head, body = part.split("</h2>", 1)
+        out[head] = body
+    return out
+
+
+def verdict_lines(html: str) -> list[str]:
+    return re.findall(r'<p class="prov-verdict">([^<]+)</p>\s*<details class="prov-evidence-full">', html)
+
+
+@pytest.mark.asyncio
+async def test_each_link_reads_as_one_line_on_both_articles(verdicts):
+    ds = Datasette([str(verdicts)])
+    conn = sqlite3.connect(verdicts)
+    rules = dict(conn.execute("select a.external_id, json_extract(d.evidence, '$.decided_by') from derivations d"
+                              " join articles a on a.id = d.derived_article_id"))
+    conn.close()
+    assert rules == {"beta": "published later", "kappa": "Kappa credits CNN", "epsilon": "no evidence of direction"} or \
+        rules == {"beta": "published later", "kappa": "Kappa credits CNN", "delta": "no evidence of direction"}
+    beta, alpha = await sections(ds, verdicts, "beta"), await sections(ds, verdicts, "alpha")
+    line = "copied: published 5 h later; 100 % of its text is in the source"
+    assert verdict_lines(beta["Derived from"]) == [line] and "Alpha</a>" in beta["Derived from"]
+    assert verdict_lines(alpha["Taken by"]) == [line] and "Beta</a>" in alpha["Taken by"]
+    assert "Shares text with" not in beta and "Shares text with" not in alpha
+    kappa = await sections(ds, verdicts, "kappa")
+    assert verdict_lines(kappa["Derived from"]) == ["copied: Kappa credits CNN"]
+    data = (await ds.client.get(f"/verdicts/-/provenance/article/{article_id(verdicts, 'beta')}.json")).json()
+    assert [(d["summary"], d["undirected"]) for d in data["derived_from"]] == [(line, False)]
+    assert data["shares_text_with"] == [] and "evidence_html" not in data["derived_from"][0]
+
+
+@pytest.mark.asyncio
+async def test_an_undetermined_link_shares_text_on_both_articles(verdicts):
+    ds = Datasette([str(verdicts)])
+    for me, other in (("delta", "Epsilon"), ("epsilon", "Delta")):
+        page = await sections(ds, verdicts, me)
+        assert "None inferred." in page["Derived from"] and "None inferred." in page["Taken by"], me
+        assert f">{other}</a>" in page["Shares text with"]
+        assert verdict_lines(page["Shares text with"]) == [f"shares text with {other}: direction undetermined"]
+        data = (await ds.client.get(f"/verdicts/-/provenance/article/{article_id(verdicts, me)}.json")).json()
+        assert data["derived_from"] == [] and data["sources_for"] == []
+        assert [(d["other_name"], d["undirected"]) for d in data["shares_text_with"]] == [(other, True)]
+
+
+@pytest.mark.asyncio
+async def test_same_outlet_without_direction_is_not_derived_from_nor_taken_by(seed_db):
+    conn = sqlite3.connect(seed_db)
+    derived, source = conn.execute("select derived_article_id, source_article_id from derivations"
+                                   " where relation = 'same-outlet'").fetchone()
+    ext = dict(conn.execute("select id, external_id from articles"))
+    conn.close()
+    ds = Datasette([str(seed_db)])
+    for me, other in ((derived, source), (source, derived)):
+        page = await sections(ds, seed_db, ext[me])
+        assert f"/article/{other}" not in page["Derived from"] + page["Taken by"]
+        assert f'<a href="/{seed_db.stem}/-/provenance/article/{other}">Sputnik</a>' in page["Shares text with"]
+        assert verdict_lines(page["Shares text with"]) == ["same outlet, shares text with Sputnik: direction undetermined"]
+    page = await sections(ds, seed_db, ext[derived])  # its directed link keeps its place, with its line
+    assert verdict_lines(page["Derived from"]) == ["common source: both quote Maria Zakharova; credits: Sputnik: none"
+                                                   " / Islam Times: CNN, TASS"]
+
+
+@pytest.mark.asyncio
+async def test_the_article_verdict_line_is_escaped(corpus, tmp_path):
+    copy = tmp_path / "corpus.db"
+    copy.write_bytes(corpus.read_bytes())
+    conn = sqlite3.connect(copy)
+    conn.execute("update derivations set evidence = ? where source_name = 'TASS'",
+                 (json.dumps({"decided_by": "<script>alert(1)</script> credits <b>TASS</b>"}),))
+    conn.commit()
+    conn.close()
+    aid = article_id(copy, ISLAM)
+    html = (await Datasette([str(copy)]).client.get(f"/corpus/-/provenance/article/{aid}")).text
+    assert "<script>alert(1)" not in html and "<b>TASS" not in html
+    assert ('<p class="prov-verdict">copied: &lt;script&gt;alert(1)&lt;/script&gt; credits &lt;b&gt;TASS&lt;/b&gt;</p>'
+            in html)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 
@@ -10,7 +11,7 @@ from datasette.app import Datasette
 
 from test_permissions import XSS_OUTLET, build_corpus
 
-from datasette_provenance.pages.cluster import render_diff, word_diff
+from datasette_provenance.pages.cluster import is_undirected, render_diff, verdict_line, word_diff
 from datasette_provenance.pages.common import cluster_label
 
 
@@ -196,3 +197,141 @@ def test_cluster_label_cuts_on_a_word_and_escapes_nothing_itself():
     long = "Moscow said it was ready to cooperate with all interested countries in the interests of a response"
     assert cluster_label(long) == "Moscow said it was ready to cooperate with all interested…"
     assert cluster_label(None) == "" and cluster_label("x" * 80) == "x" * 60 + "…"
+
+
+# ------------------------------------------------------------------ one line per derivation (issue 17)
+
+ZAKHAROVA_PAIRS = [{"decided_by": "shared text is a quoted statement, in different wordings", "speaker": "Maria Zakharova",
+                    "credits_derived": ["AFP"], "credits_other": ["CNN", "TASS"], "other_outlet": "Islam Times"}]
+
+
+@pytest.mark.parametrize("relation, evidence, derived, source, line", [
+    ("copied", {"decided_by": "Beta credits Reuters", "time_gap_hours": 2.0, "precision": "exact"}, "Beta", "Reuters",
+     "copied: Beta credits Reuters"),
+    ("copied", {"decided_by": "published later", "time_gap_hours": 5.2, "precision": "exact", "containment_derived": 0.8},
+     "Beta", "Alpha", "copied: published 5 h later; 80 % of its text is in the source"),
+    ("copied", {"decided_by": "published later", "time_gap_hours": 48, "precision": "day", "containment_derived": 0.0},
+     "Beta", "Alpha", "copied: published 2 days later"),
+    ("copied", {"decided_by": "published later", "time_gap_hours": 0.25, "precision": "exact"}, "Beta", "Alpha",
+     "copied: published 15 min later"),
+    ("common-source", {"chain": ["Maria Zakharova", "AFP"], "pairs": ZAKHAROVA_PAIRS}, "TRT World", "AFP",
+     "common source: both quote Maria Zakharova; credits: TRT World: AFP / Islam Times: CNN, TASS;"
+     " upstream: AFP ← Maria Zakharova"),
+    ("common-source", {"chain": ["TASS"], "pairs": [{"decided_by": "both credit TASS"}]}, "Beta", "TASS",
+     "common source: both credit TASS"),
+    ("copied", {"decided_by": "an agency's text goes to its clients", "time_gap_hours": 2, "precision": "exact",
+                "roles": {"derived": "publisher (outlets.json)", "other": "agency (wire copy)"}}, "Beta", "Reuters",
+     "copied: Reuters is an agency (wire copy), its text goes to its clients; published 2 h later"),
+    ("copied", {"decided_by": "an agency's text goes to its clients (the agency's story is later: it repeats text of"
+                              " its own that x carried)", "time_gap_hours": -30, "precision": "exact",
+                "roles": {"other": "agency (outlets.json)"}}, "Beta", "Reuters",
+     "copied: Reuters is an agency (outlets.json), its text goes to its clients;"
+     " the agency's story is later: it repeats text of its own (30 h later)"),
+    ("copied", {"decided_by": "containment (no publication order)", "containment_derived": 1.0, "containment_other": 0.4},
+     "Beta", "Alpha", "copied: no publication order; 100 % of its text is in the source, 40 % of the source's in it"),
+    ("copied", {"decided_by": "the copy in between: it has all x shares with Alpha, more of it, and a sentence of its"
+                              " own that x carries", "runner_up": {"other_article": 1, "other_outlet": "Alpha"}},
+     "Gamma", "Beta", "copied: Beta is the copy in between Alpha and Gamma: it has a sentence of its own that Gamma carries"),
+    ("copied", {"decided_by": "published later", "runner_up": {"other_outlet": "Wire copy"}}, "Beta", "Alpha",
+     "copied: published later; runner-up: Wire copy"),
+    ("same-outlet", {"decided_by": "same outlet", "time_gap_hours": 3, "precision": "exact"}, "Sputnik", "Sputnik",
+     "same outlet: published 3 h later"),
+    ("same-outlet", {"decided_by": "same outlet", "direction": "versions grow: the fuller one is later"},
+     "Sputnik", "Sputnik", "same outlet: versions grow: the fuller one is later"),
+    ("same-outlet", {"decided_by": "same outlet", "direction": "undetermined"}, "Sputnik", "Sputnik",
+     "same outlet, shares text with Sputnik: direction undetermined"),
+    ("undetermined", {"decided_by": "no evidence of direction", "other_count": 2}, "Beta", "Gamma",
+     "shares text with Gamma: direction undetermined; 2 other articles share it too"),
+    ("copied", {"earlier": "TRT World published a day before"}, "Islam Times", "TRT World", "copied"),
+])
+def test_verdict_line_names_the_rule_and_its_key_evidence(relation, evidence, derived, source, line):
+    assert verdict_line(relation, evidence, derived, source) == line
+
+
+def test_undirected_links_are_never_given_a_direction():
+    assert is_undirected("undetermined", None) and is_undirected("same-outlet", {"direction": "undetermined"})
+    assert is_undirected("copied", {"direction": "undetermined"})
+    assert not is_undirected("same-outlet", {"direction": "versions grow: the fuller one is later"})
+    assert not is_undirected("copied", "direction: undetermined") and not is_undirected("same-outlet", None)
+    line = verdict_line("copied", {"direction": "undetermined", "decided_by": "published later", "time_gap_hours": 5,
+                                   "chain": ["A", "B"]}, "Beta", "Alpha")
+    assert line.startswith("shares text with Alpha: direction undetermined") and "published" not in line
+
+
+@pytest.mark.parametrize("evidence", [
+    None, "plain text evidence", [1, 2], 7,
+    {"decided_by": 5, "time_gap_hours": "5", "chain": "A", "pairs": "x", "roles": [], "runner_up": "z",
+     "containment_derived": True, "other_count": "many", "direction": ["undetermined"]},
+    {"decided_by": "published later", "time_gap_hours": float("nan"), "containment_derived": 3.5},
+    {"decided_by": "shared text is a quoted statement", "pairs": [None, {"credits_derived": [1, None]}]},
+])
+def test_verdict_line_takes_evidence_of_any_shape(evidence):
+    line = verdict_line("copied", evidence, None, None)
+    assert line.startswith("copied") and "nan" not in line and "None" not in line
+
+
+def derivation_rows(html: str) -> list[str]:
+    body = html.split('<table class="prov-table prov-derivations">')[1].split("</table>")[0]
+    return re.findall(r"<tr[ >].*?</tr>", body.split("<tbody>")[1], re.S)
+
+
+@pytest.mark.asyncio
+async def test_each_derivation_reads_in_one_line_above_its_folded_evidence(seed_db):
+    cid = cluster_with(seed_db, "ready to cooperate with all interested countries")
+    ds = Datasette([str(seed_db)])
+    html = (await ds.client.get(f"/{seed_db.stem}/-/provenance/cluster/{cid}")).text
+    rows = derivation_rows(html)
+    assert rows
+    for row in rows:  # the line first, outside any <details>; the whole evidence folded after it
+        why = re.search(r'<td><p class="prov-verdict">([^<]+)</p>\s*<details class="prov-evidence-full">'
+                        r"<summary>full evidence</summary>(.*)</details></td>", row, re.S)
+        assert why, row
+        assert "<dt>chain</dt>" in why.group(2)
+    lines = re.findall(r'<p class="prov-verdict">([^<]+)</p>', html)
+    assert "common source: both quote Maria Zakharova; credits: TRT World: AFP / Islam Times: CNN, TASS;" \
+           " upstream: AFP ← Maria Zakharova" in lines
+    assert any(line.endswith("upstream: TASS ← Maria Zakharova") for line in lines)
+    data = (await ds.client.get(f"/{seed_db.stem}/-/provenance/cluster/{cid}.json")).json()
+    assert sorted(d["summary"] for d in data["derivations"]) == sorted(lines)
+    assert not any(d["undirected"] for d in data["derivations"])
+
+
+@pytest.mark.asyncio
+async def test_an_undirected_link_shares_text_instead_of_a_direction(seed_db):
+    """Sputnik's two articles: same outlet, no date, no fuller version: neither is "Taken by" nor "From"."""
+    conn = sqlite3.connect(seed_db)
+    derived, source = conn.execute("select derived_article_id, source_article_id from derivations"
+                                   " where relation = 'same-outlet'").fetchone()
+    cid = conn.execute("select min(a.cluster_id) from cluster_members a join cluster_members b"
+                       " on a.cluster_id = b.cluster_id where a.article_id = ? and b.article_id = ?",
+                       (derived, source)).fetchone()[0]
+    conn.close()
+    ds = Datasette([str(seed_db)])
+    html = (await ds.client.get(f"/{seed_db.stem}/-/provenance/cluster/{cid}")).text
+    row = next(r for r in derivation_rows(html) if f"/article/{source}" in r)
+    assert 'class="prov-undirected"' in row
+    assert re.search(rf'<td colspan="2"><a href="[^"]*/article/{derived}">Sputnik</a>\s*'
+                     rf'<span class="prov-muted">shares text with</span>\s*<a href="[^"]*/article/{source}">Sputnik</a></td>',
+                     row)
+    assert "same outlet, shares text with Sputnik: direction undetermined" in row
+    data = (await ds.client.get(f"/{seed_db.stem}/-/provenance/cluster/{cid}.json")).json()
+    assert [d["undirected"] for d in data["derivations"] if d["source_article_id"] == source] == [True]
+
+
+@pytest.mark.asyncio
+async def test_the_verdict_line_is_escaped(corpus, tmp_path):
+    copy = tmp_path / "corpus.db"
+    copy.write_bytes(corpus.read_bytes())
+    conn = sqlite3.connect(copy)
+    conn.execute("update derivations set evidence = ? where relation = 'common-source'", (json.dumps({
+        "chain": ["<img src=x onerror=alert(1)>", "TASS"],
+        "pairs": [{"decided_by": "shared text is a quoted statement", "speaker": "<script>alert('s')</script>",
+                   "credits_derived": ["<b>AFP</b>"], "other_outlet": "O'Brien & <i>Co</i>"}]}),))
+    conn.commit()
+    conn.close()
+    cid = cluster_with(copy, "ready to cooperate with all interested countries")
+    html = (await Datasette([str(copy)]).client.get(f"/corpus/-/provenance/cluster/{cid}")).text
+    assert "<script>alert(&#39;s&#39;)" not in html and "<img src=x" not in html and "<b>AFP" not in html
+    assert ('<p class="prov-verdict">common source: both quote &lt;script&gt;alert(&#39;s&#39;)&lt;/script&gt;;'
+            " credits: Sputnik: &lt;b&gt;AFP&lt;/b&gt; / O&#39;Brien &amp; &lt;i&gt;Co&lt;/i&gt;: none;"
+            " upstream: TASS ← &lt;img src=x onerror=alert(1)&gt;</p>") in html
