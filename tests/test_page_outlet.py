@@ -3,6 +3,7 @@ a source that loaded articles credit (or derivations name) but that has no artic
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -338,3 +339,107 @@ async def test_hidden_attributions_hide_the_credits(corpus):
         r = await ds.client.get(path)
         assert r.status_code == 403, (path, r.status_code)
         assert "Tass news agency" not in r.text and "Islam Times" not in r.text
+
+
+@pytest.fixture(scope="module")
+def no_outlet_corpus(tmp_path_factory, corpus):
+    """The corpus with two articles whose outlet is not known (NULL, and ''), one derived from TRT World,
+    the other from a source nobody named: the graph's "(unknown outlet)" and "(unknown source)"."""
+    from datasette_provenance.provenance import refresh_outlet_edges
+
+    copy = tmp_path_factory.mktemp("no_outlet") / "corpus.db"
+    copy.write_bytes(corpus.read_bytes())
+    conn = sqlite3.connect(copy)
+    trt = conn.execute("select id from articles where outlet = 'TRT World'").fetchone()[0]
+    ids = []
+    for n, outlet in enumerate((None, "")):
+        ids.append(conn.execute(
+            "insert into articles(external_id, outlet, published, published_precision, title, text, content_hash)"
+            " values (?, ?, '2022-02-06', 'day', ?, 'x', 'x')", (f"nameless-{n}", outlet, f"Nameless <i>{n}</i>"),
+        ).lastrowid)
+    conn.execute("insert into derivations(derived_article_id, source_article_id, relation, shared_chars)"
+                 " values (?, ?, 'copied', 120)", (ids[0], trt))
+    conn.execute("insert into derivations(derived_article_id, source_article_id, source_name, relation, shared_chars)"
+                 " values (?, null, null, 'common-source', 80)", (ids[1],))
+    refresh_outlet_edges(conn)
+    conn.commit()
+    conn.close()
+    return copy, ids
+
+
+@pytest.mark.asyncio
+async def test_graph_link_to_the_unknown_outlet_answers_200(no_outlet_corpus):
+    path, (null_id, empty_id) = no_outlet_corpus
+    ds = Datasette([str(path)])
+    graph = (await ds.client.get("/corpus/-/provenance/graph")).text
+    unknown = re.findall(r'href="(/corpus/-/provenance/outlet/[^"]*unknown\+outlet[^"]*)"', graph)
+    assert unknown and set(unknown) == {"/corpus/-/provenance/outlet/~28unknown+outlet~29"}
+    r = await ds.client.get(unknown[0])
+    assert r.status_code == 200
+    assert "<h1>(unknown outlet)</h1>" in r.text and "2 articles in this corpus whose outlet is not known" in r.text
+    for aid in (null_id, empty_id):
+        assert f'href="/corpus/-/provenance/article/{aid}"' in r.text.split("<h2>Articles</h2>")[1]
+    assert "Nameless &lt;i&gt;0&lt;/i&gt;" in r.text and "<i>0" not in r.text
+    data = (await ds.client.get(unknown[0].replace("~29", "~29.json"))).json()
+    assert data["unknown_outlet"] is True and data["articles_count"] == 2
+    assert [(g["partner"], g["count"]) for g in data["takes_from"]] == [("TRT World", 1), (None, 1)]
+    assert data["takes_from"][1]["url"] == "/corpus/-/provenance/outlet/~28unknown+source~29"
+    # and the graph's "(unknown source)": the derivation that names no source
+    source = [h for h in re.findall(r'href="([^"]*)"', graph) if "unknown+source" in h]
+    assert source
+    s = await ds.client.get(source[0] + ".json")
+    assert s.status_code == 200 and [d["derived_article_id"] for d in s.json()["named_by_derivations"]] == [empty_id]
+    assert s.json()["named_by_derivations"][0]["derived_outlet_url"].endswith("/outlet/~28unknown+outlet~29")
+
+
+@pytest.mark.asyncio
+async def test_an_outlet_links_to_the_unknown_outlet_that_took_from_it(no_outlet_corpus):
+    path, _ = no_outlet_corpus
+    ds = Datasette([str(path)])
+    html = (await ds.client.get("/corpus/-/provenance/outlet/TRT+World")).text
+    taken = html.split("<h2>Taken by</h2>")[1].split("</section>")[0]
+    assert '<a href="/corpus/-/provenance/outlet/~28unknown+outlet~29">(unknown outlet)</a>' in taken
+    assert (await ds.client.get("/corpus/-/provenance/outlet/~28unknown+outlet~29")).status_code == 200
+
+
+@pytest.mark.asyncio
+async def test_the_unknown_outlet_is_404_when_every_article_has_one(corpus):
+    ds = Datasette([str(corpus)])
+    for name in ("(unknown outlet)", "(unknown source)"):
+        r = await ds.client.get("/corpus/-/provenance/outlet/" + tilde_encode(name) + ".json")
+        assert r.status_code == 404, name
+
+
+@pytest.mark.asyncio
+async def test_every_article_is_listed_by_its_outlet_page(no_outlet_corpus):
+    """Each article is on its outlet's page (the unknown outlet's when it has none), a page at a time."""
+    path, _ = no_outlet_corpus
+    conn = sqlite3.connect(path)
+    every = dict(conn.execute("select id, outlet from articles").fetchall())
+    conn.close()
+    ds = Datasette([str(path)])
+    listed = {}
+    for outlet in {o or "(unknown outlet)" for o in every.values()}:
+        page = 1
+        while page:
+            data = (await ds.client.get("/corpus/-/provenance/outlet/" + tilde_encode(outlet)
+                                        + f".json?_size=1&page={page}")).json()
+            assert len(data["articles"]) == 1
+            for a in data["articles"]:
+                assert a["url"] == f"/corpus/-/provenance/article/{a['id']}"
+                listed[a["id"]] = outlet
+            page = data["articles_pagination"]["next"]
+    assert listed == {aid: o or "(unknown outlet)" for aid, o in every.items()}
+    for aid in every:
+        assert (await ds.client.get(f"/corpus/-/provenance/article/{aid}")).status_code == 200
+
+
+@pytest.mark.asyncio
+async def test_articles_section_pages_in_html(corpus):
+    ds = Datasette([str(corpus)])
+    first = (await ds.client.get("/corpus/-/provenance/outlet/Sputnik?_size=1")).text.split("<h2>Articles</h2>")[1]
+    second = (await ds.client.get("/corpus/-/provenance/outlet/Sputnik?_size=1&page=2")).text.split(
+        "<h2>Articles</h2>")[1]
+    ids = [re.findall(r'href="/corpus/-/provenance/article/(\d+)"', part) for part in (first, second)]
+    assert len(ids[0]) == 1 and len(ids[1]) == 1 and ids[0] != ids[1]
+    assert 'href="?_size=1&amp;page=2"' in first and 'href="?_size=1&amp;page=1"' in second

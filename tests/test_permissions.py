@@ -448,3 +448,26 @@ def test_which_tables_are_derived_from_which():
         "articles_fts_idx": "articles_fts", "articles_fts_docsize": "articles_fts",
         "articles_fts_config": "articles_fts",
         "notes_search": "Notes", "notes_search_segdir": "notes_search", "loose_fts_content": "loose_fts"}
+
+
+@pytest.mark.asyncio
+async def test_unknown_outlet_page_follows_the_permissions(corpus, tmp_path):
+    """The page of articles with no outlet (the graph's "(unknown outlet)") reads articles and derivations."""
+    copy = tmp_path / "corpus.db"
+    copy.write_bytes(corpus.read_bytes())
+    conn = sqlite3.connect(copy)
+    conn.execute("update articles set outlet = null where outlet = 'Islam Times'")
+    refresh_outlet_edges(conn)
+    conn.commit()
+    conn.close()
+    path = "/corpus/-/provenance/outlet/~28unknown+outlet~29"
+    for hidden in ("articles", "derivations", "attributions"):
+        ds = restricted(copy, {"databases": {"corpus": {"tables": {hidden: {"allow": {"id": "admin"}}}}}})
+        for suffix in ("", ".json"):
+            r = await ds.client.get(path + suffix)
+            assert r.status_code == 403, (hidden, suffix, r.status_code)
+            for secret in ARTICLE_SECRETS:
+                assert secret not in r.text, (hidden, secret)
+        admin = await ds.client.get(path + ".json", cookies=actor_cookies(ds, ADMIN))
+        assert admin.status_code == 200 and admin.json()["articles_count"] == 1
+        assert "TRT World" in {g["partner"] for g in admin.json()["takes_from"]}

@@ -6,6 +6,10 @@ loaded articles credit it (``attributions.source_name``) or derivations name it 
 with no source article (``derivations.source_name``): what it supplied, with only its "taken by"
 side. Any other name is 404. A loaded outlet's page also lists the articles of other outlets that
 credit it.
+
+The graph names articles with no outlet "(unknown outlet)" and derivations with neither a source
+article nor a source name "(unknown source)"; those names have pages too: the articles with no
+outlet (what they took and gave, and the list of them), and the derivations naming no source.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections import defaultdict
 from datasette.utils import tilde_decode
 from datasette.utils.asgi import NotFound
 
+from ..provenance import UNKNOWN_OUTLET, UNKNOWN_SOURCE
 from .common import (
     Urls, base_context, html, json_response, lag_days, median, open_database, page_param, rows, rows_in, wants_json,
 )
@@ -28,11 +33,30 @@ _CREDITING = """
     where a.id in (select article_id from attributions where source_name = :name)
       and a.outlet is not :name
 """
-# Derivations that name it as their source when no source article is known.
+# Derivations that name it as their source when no source article is known ({} is ``_named``).
 _NAMING = """
     from derivations d join articles da on da.id = d.derived_article_id
-    where d.source_article_id is null and d.source_name = :name
+    where d.source_article_id is null and {}
 """
+
+
+def _own(name: str, alias: str = "a") -> str:
+    """The articles of outlet ``:name``; the graph's "(unknown outlet)" also takes those with none."""
+    if name == UNKNOWN_OUTLET:
+        return f"({alias}.outlet = :name or {alias}.outlet is null or {alias}.outlet = '')"
+    return f"{alias}.outlet = :name"
+
+
+def _named(name: str) -> str:
+    """Derivations naming ``:name``; the graph's "(unknown source)" also takes those naming none."""
+    if name == UNKNOWN_SOURCE:
+        return "(d.source_name = :name or d.source_name is null or d.source_name = '')"
+    return "d.source_name = :name"
+
+
+def outlet_url(urls: Urls, name: str | None, kind: str = "outlet") -> str:
+    """The page of an outlet or source, or of the graph's unknown outlet (source) when it has no name."""
+    return urls.outlet(name or (UNKNOWN_SOURCE if kind == "upstream" else UNKNOWN_OUTLET))
 
 
 async def view(datasette, request):
@@ -43,9 +67,10 @@ async def view(datasette, request):
     # ?_size= sets the size of every list on the page; each list has its own page number.
     credits_page = page_param(request, "credits_page", page.size)
     derivations_page = page_param(request, "derivations_page", page.size)
-    count = (await rows(db, "select count(*) as n from articles where outlet = ?", [name]))[0]["n"]
-    credited_count = (await rows(db, "select count(*) as n " + _CREDITING, {"name": name}))[0]["n"]
-    named_count = (await rows(db, "select count(*) as n " + _NAMING, {"name": name}))[0]["n"]
+    own, naming, args = _own(name), _NAMING.format(_named(name)), {"name": name}
+    count = (await rows(db, f"select count(*) as n from articles a where {own}", args))[0]["n"]
+    credited_count = (await rows(db, "select count(*) as n " + _CREDITING, args))[0]["n"]
+    named_count = (await rows(db, "select count(*) as n " + naming, args))[0]["n"]
     if count:
         kind = "outlet"
         takes = await rows(db, """
@@ -55,29 +80,29 @@ async def view(datasette, request):
             from articles a
             join derivations d on d.derived_article_id = a.id
             left join articles sa on sa.id = d.source_article_id
-            where a.outlet = ?
-        """, [name])
+            where {own}
+        """.format(own=own), args)
         gives = await rows(db, """
             select da.outlet as partner, 'outlet' as partner_kind, d.relation, d.shared_chars,
                    a.published as source_published, da.published as derived_published
             from articles a
             join derivations d on d.source_article_id = a.id
             join articles da on da.id = d.derived_article_id
-            where a.outlet = ?
-        """, [name])
+            where {own}
+        """.format(own=own), args)
     elif credited_count or named_count:
         kind = "upstream"
         takes = []
         gives = await rows(db, """
             select da.outlet as partner, 'outlet' as partner_kind, d.relation, d.shared_chars,
                    null as source_published, da.published as derived_published
-        """ + _NAMING, {"name": name})
+        """ + naming, args)
     else:
         raise NotFound("No outlet or credited source of that name")
-    articles = await rows(db, """
-        select id, title, published, published_precision, reuse_share from articles
-        where outlet = ? order by published desc, id desc limit ? offset ?
-    """, [name, page.size, page.offset])
+    articles = await rows(db, f"""
+        select a.id, a.title, a.published, a.published_precision, a.reuse_share from articles a
+        where {own} order by a.published desc, a.id desc limit :limit offset :offset
+    """, {**args, "limit": page.size, "offset": page.offset})
     for a in articles:
         a["url"] = urls.article(a["id"])
 
@@ -85,6 +110,8 @@ async def view(datasette, request):
         "database": db.name,
         "outlet": name,
         "kind": kind,
+        # The graph's "(unknown outlet)": articles with no outlet (and any outlet of that very name).
+        "unknown_outlet": name == UNKNOWN_OUTLET,
         "articles_count": count,
         "takes_from": group_pairs(takes, urls),
         "gives_to": group_pairs(gives, urls),
@@ -118,7 +145,7 @@ async def crediting_articles(db, name: str, page, urls: Urls) -> list[dict]:
         phrases[c["article_id"]].append({"phrase": c["phrase"], "kind": c["kind"]})
     for a in found:
         a["url"] = urls.article(a["article_id"])
-        a["outlet_url"] = urls.outlet(a["outlet"]) if a["outlet"] else None
+        a["outlet_url"] = outlet_url(urls, a["outlet"])
         a["credits"] = phrases[a["article_id"]]
     return found
 
@@ -129,11 +156,11 @@ async def naming_derivations(db, name: str, page, urls: Urls) -> list[dict]:
         select d.id, d.derived_article_id, da.outlet as derived_outlet, da.title as derived_title,
                da.published as derived_published, da.published_precision as derived_published_precision,
                d.relation, d.extent, d.shared_chars, d.confidence
-    """ + _NAMING + " order by da.published desc, d.id desc limit :limit offset :offset",
+    """ + _NAMING.format(_named(name)) + " order by da.published desc, d.id desc limit :limit offset :offset",
         {"name": name, "limit": page.size, "offset": page.offset})
     for d in found:
         d["derived_url"] = urls.article(d["derived_article_id"])
-        d["derived_outlet_url"] = urls.outlet(d["derived_outlet"]) if d["derived_outlet"] else None
+        d["derived_outlet_url"] = outlet_url(urls, d["derived_outlet"])
     return found
 
 
@@ -155,6 +182,6 @@ def group_pairs(records: list[dict], urls: Urls) -> list[dict]:
     for key, g in groups.items():
         g["median_lag_days"] = median(lags[key])
         g["lag_samples"] = len(lags[key])
-        g["url"] = urls.outlet(g["partner"]) if g["partner"] else None
+        g["url"] = outlet_url(urls, g["partner"], g["partner_kind"])
         out.append(g)
     return sorted(out, key=lambda g: (-g["count"], -g["shared_chars"], g["partner"] or ""))
