@@ -125,11 +125,11 @@ async def test_real_loader_output(seed_db):
         assert len(data["attributions"]) == n, aid
         # Every derivation in or out is listed once: directed ones by direction, undirected ones as shared text.
         listed = {(key, d["id"]) for key in ("derived_from", "sources_for", "shares_text_with") for d in data[key]}
-        expected = {("derived_from", i) for (i,) in conn.execute("select id from derivations where derived_article_id = ?", (aid,))}
-        expected |= {("sources_for", i) for (i,) in conn.execute("select id from derivations where source_article_id = ?", (aid,))}
+        expected = {(key, i) for key, column in (("derived_from", "derived_article_id"), ("sources_for", "source_article_id"))
+                    for (i,) in conn.execute(f"select id from derivations where {column} = ?", (aid,))}
         undirected = {i for (i,) in conn.execute(
-            "select id from derivations where (derived_article_id = ? or source_article_id = ?) and (relation = 'undetermined'"
-            " or json_extract(evidence, '$.direction') = 'undetermined')", (aid, aid))}
+            "select id from derivations where (derived_article_id = ? or source_article_id = ?)"
+            " and (relation = 'undetermined' or json_extract(evidence, '$.direction') = 'undetermined')", (aid, aid))}
         assert listed == {(("shares_text_with" if i in undirected else key), i) for key, i in expected}, aid
         assert all(d["undirected"] and d["summary"] for d in data["shares_text_with"])
         html = (await ds.client.get(f"/{name}/-/provenance/article/{aid}")).text

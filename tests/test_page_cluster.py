@@ -236,6 +236,8 @@ ZAKHAROVA_PAIRS = [{"decided_by": "shared text is a quoted statement, in differe
      "copied: published later; runner-up: Wire copy"),
     ("same-outlet", {"decided_by": "same outlet", "time_gap_hours": 3, "precision": "exact"}, "Sputnik", "Sputnik",
      "same outlet: published 3 h later"),
+    ("same-outlet", {"decided_by": "same outlet", "time_gap_hours": None, "precision": "missing"}, "Sputnik", "Sputnik",
+     "same outlet: published later"),
     ("same-outlet", {"decided_by": "same outlet", "direction": "versions grow: the fuller one is later"},
      "Sputnik", "Sputnik", "same outlet: versions grow: the fuller one is later"),
     ("same-outlet", {"decided_by": "same outlet", "direction": "undetermined"}, "Sputnik", "Sputnik",

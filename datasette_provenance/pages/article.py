@@ -2,7 +2,9 @@
 
 Reused passages are the article's cluster_members spans (offsets in paragraphs.text, placed in
 the article through paragraphs.start); credits are its attributions (offsets in articles.text).
-The HTML is cut at every span boundary and each piece escaped on its own.
+The HTML is cut at every span boundary and each piece escaped on its own. Its derivations are listed
+as "Derived from" and "Taken by", each with its one-line verdict (``cluster.verdict_line``); one whose
+direction nothing decided is listed, on both its articles, under "Shares text with" instead.
 """
 
 from __future__ import annotations

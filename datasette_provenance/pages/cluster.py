@@ -2,6 +2,8 @@
 
 Each member's wording is compared word by word with the earliest member's (difflib on normalised
 words); the HTML is built piece by piece with ``markupsafe.escape``, so scraped text stays text.
+Each derivation between them reads as one line (``verdict_line``: the rule that decided it and its key
+evidence), its whole evidence folded below; a link with no direction reads "shares text with".
 """
 
 from __future__ import annotations
@@ -102,9 +104,10 @@ async def view(datasette, request):
         d["evidence_html"] = evidence_html(d["evidence"], urls)  # HTML only: dropped from .json below
         d["evidence"] = evidence_json(d["evidence"])
         d["undirected"] = is_undirected(d["relation"], d["evidence"])
-        d["summary"] = verdict_line(d["relation"], d["evidence"], d["derived_outlet"] or f"article {d['derived_article_id']}",
-                                    d["source_outlet"] or d["source_name"]
-                                    or (f"article {d['source_article_id']}" if d["source_article_id"] else None))
+        source = d["source_outlet"] or d["source_name"] or (
+            f"article {d['source_article_id']}" if d["source_article_id"] else None)
+        d["summary"] = verdict_line(d["relation"], d["evidence"],
+                                    d["derived_outlet"] or f"article {d['derived_article_id']}", source)
         d["derived_url"] = urls.article(d["derived_article_id"])
         d["source_url"] = urls.article(d["source_article_id"]) if d["source_article_id"] else None
 
@@ -228,7 +231,7 @@ def verdict_line(relation: Any, evidence: Any, derived: str | None = None, sourc
     elif rule == "same outlet":
         direction = _text(ev.get("direction"))
         parts.append(f"same outlet: {direction}" if direction else
-                     f"same outlet: published {gap} later" if gap else "same outlet: the earlier version")
+                     f"same outlet: published {gap} later" if gap else "same outlet: published later")
     elif rule.startswith("both credit "):
         parts.append(f"{label}: {rule}")
     elif rule.startswith("shared text is a quoted statement"):
@@ -247,7 +250,8 @@ def verdict_line(relation: Any, evidence: Any, derived: str | None = None, sourc
                      f" its text goes to its clients")
         if "agency's story is later" in rule:
             later = _gap(-(_number(ev.get("time_gap_hours")) or 0), ev.get("precision"))
-            parts.append("the agency's story is later: it repeats text of its own" + (f" ({later} later)" if later else ""))
+            parts.append("the agency's story is later: it repeats text of its own"
+                         + (f" ({later} later)" if later else ""))
         elif gap:
             parts.append(f"published {gap} later")
     elif rule == "published later":
@@ -258,7 +262,8 @@ def verdict_line(relation: Any, evidence: Any, derived: str | None = None, sourc
         parts.append(f"{label}: no publication order")
         other = _percent(ev.get("containment_other"))
         if contained:
-            parts.append(f"{contained} of its text is in the source" + (f", {other} of the source's in it" if other else ""))
+            parts.append(f"{contained} of its text is in the source"
+                         + (f", {other} of the source's in it" if other else ""))
     elif rule.startswith("the copy in between"):
         runner = ev.get("runner_up") if isinstance(ev.get("runner_up"), dict) else {}
         via = _text(runner.get("other_outlet"))
