@@ -200,3 +200,50 @@ def test_link_script_adds_the_link(corpus, tmp_path):
     """)
     out = subprocess.run([node, str(harness)], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == [[["provenance-link", "/corpus/-/provenance/article/7", "provenance"]], []]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("table", ["articles", "clusters"])
+async def test_the_script_finds_datasettes_primary_key_cells(corpus, table):
+    """The script's selector matches the markup Datasette gives the primary key of these tables."""
+    ds = Datasette([str(corpus)])
+    html = (await ds.client.get(f"/corpus/{table}")).text
+    table_html = html.split('<table class="rows-and-columns">')[1]
+    assert re.search(r'<td class="col-id type-pk"><a href="/corpus/' + table + r'/1">1</a></td>', table_html)
+
+
+def test_ids_link_to_provenance_in_a_browser(tmp_path_factory, seed_db):
+    """Chromium runs the script on Datasette's table pages: each id gains its link, which answers 200."""
+    import os
+    from pathlib import Path
+
+    from conftest import datasette_server
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("/usr/bin/chromium is missing")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("Playwright is not installed")
+    db = build_corpus(tmp_path_factory.mktemp("browser_links"), seed_db)
+    with datasette_server(db, tmp_path_factory.mktemp("log") / "datasette.log") as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            for table, kind in (("articles", "article"), ("clusters", "cluster")):
+                page.goto(f"{base}/corpus/{table}")
+                cells = page.locator("table.rows-and-columns td.type-pk")
+                ids = cells.evaluate_all("tds => tds.map(td => td.querySelector('a').textContent)")
+                hrefs = cells.evaluate_all(
+                    "tds => tds.map(td => td.querySelector('a.provenance-link').getAttribute('href'))")
+                assert ids and hrefs == [f"/corpus/-/provenance/{kind}/{i}" for i in ids]
+                page.locator("td.type-pk a.provenance-link").first.click()
+                page.wait_for_url(f"**/-/provenance/{kind}/*")
+                assert page.locator("h1").count() == 1
+            assert errors == []
+        finally:
+            browser.close()
