@@ -211,6 +211,8 @@ async def test_overview_counts_what_direction_depends_on(tmp_path, monkeypatch):
     html = (await ds.client.get("/gaps/-/provenance")).text
     assert re.search(r"2 of the 5 articles have no outlet, 2 no date, 2 a date without a time:\s+"
                      r"the direction between them rests on text alone", html)
+    assert 'no outlet: counted as an <a href="/gaps/-/provenance/outlet/~28unknown+outlet~29">unknown outlet</a>' in html
+    assert (await ds.client.get("/gaps/-/provenance/outlet/~28unknown+outlet~29")).status_code == 200
     # No statement of the page reads the articles' rows whole (their text): an index at most.
     conn = sqlite3.connect(db)
     assert any("from articles" in sql for sql, _ in statements)
