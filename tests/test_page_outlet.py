@@ -443,3 +443,32 @@ async def test_articles_section_pages_in_html(corpus):
     ids = [re.findall(r'href="/corpus/-/provenance/article/(\d+)"', part) for part in (first, second)]
     assert len(ids[0]) == 1 and len(ids[1]) == 1 and ids[0] != ids[1]
     assert 'href="?_size=1&amp;page=2"' in first and 'href="?_size=1&amp;page=1"' in second
+
+
+@pytest.mark.asyncio
+async def test_a_quoted_speaker_has_a_page_of_statements(tmp_path):
+    """The graph's speaker node for a person no derivation names (only the chain speaker -> agency does):
+    their page lists the statements quoting them and the agencies that carried them; HTML and JSON."""
+    import json as _json
+
+    from datasette_provenance.load import load_paths
+    quote_a = ('"We are ready to cooperate with all interested countries in the interest of establishing an effective'
+               ' joint reaction to this common threat," Anna Lindqvist said.')
+    quote_b = ('"We stand ready to cooperate with all the interested countries in the interests of establishing a joint'
+               ' effective response to this common threat," Anna Lindqvist told reporters, according to Reuters.')
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(_json.dumps(r) + "\n" for r in [
+        {"id": "a", "outlet": "Alpha Daily", "published": "2022-03-01", "text": quote_a + " SOURCE: TASS"},
+        {"id": "b", "outlet": "Beta Times", "published": "2022-03-02", "text": quote_b},
+    ]))
+    db = tmp_path / "q.db"
+    load_paths(str(db), [str(src)])
+    ds = Datasette([str(db)])
+    r = await ds.client.get("/q/-/provenance/outlet/Anna~20Lindqvist.json")
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["kind"] == "speaker" and data["statements_count"] == 1
+    assert {u["upstream"] for u in data["carried_by"]} == {"TASS", "Reuters"}
+    html = (await ds.client.get("/q/-/provenance/outlet/Anna~20Lindqvist")).text
+    assert "quoted, not an outlet" in html and "cooperate with all" in html
+    assert (await ds.client.get("/q/-/provenance/outlet/Nobody~20Quoted")).status_code == 404

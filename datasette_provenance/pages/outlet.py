@@ -21,7 +21,8 @@ from datasette.utils.asgi import NotFound
 
 from ..provenance import UNKNOWN_OUTLET, UNKNOWN_SOURCE
 from .common import (
-    Urls, base_context, html, json_response, lag_days, median, open_database, page_param, rows, rows_in, wants_json,
+    Urls, allowed, base_context, cluster_label, html, json_response, lag_days, median, open_database, page_param, rows,
+    rows_in, wants_json,
 )
 
 ROUTE = r"^/(?P<database>[^/]+)/-/provenance/outlet/(?P<outlet>[^/]+?)(\.(?P<format>json))?$"
@@ -71,6 +72,7 @@ async def view(datasette, request):
     count = (await rows(db, f"select count(*) as n from articles a where {own}", args))[0]["n"]
     credited_count = (await rows(db, "select count(*) as n " + _CREDITING, args))[0]["n"]
     named_count = (await rows(db, "select count(*) as n " + naming, args))[0]["n"]
+    quoted = not count and await _quoted_speaker(datasette, request, db, name)
     if count:
         kind = "outlet"
         takes = await rows(db, """
@@ -97,6 +99,9 @@ async def view(datasette, request):
             select da.outlet as partner, 'outlet' as partner_kind, d.relation, d.shared_chars,
                    null as source_published, da.published as derived_published
         """ + naming, args)
+    elif quoted:
+        kind = "speaker"
+        takes, gives = [], []
     else:
         raise NotFound("No outlet or credited source of that name")
     articles = await rows(db, f"""
@@ -124,11 +129,41 @@ async def view(datasette, request):
         "named_by_derivations": await naming_derivations(db, name, derivations_page, urls),
         "named_by_derivations_pagination": derivations_page.info(named_count),
     }
+    if quoted:  # a speaker may also be named as the source of statements no agency is credited for
+        data.update(await _statements(db, name, page_param(request, "statements_page", page.size), urls))
     if wants_json(request):
         return json_response(data)
     context = base_context(db.name, urls, name, urls.outlet(name, "json"))
     context.update(data)
     return await html(datasette, request, "provenance_outlet.html", context)
+
+
+async def _quoted_speaker(datasette, request, db, name: str) -> bool:
+    """A person or body whose statements clusters quote (a graph's speaker node), where clusters may be seen."""
+    if not await allowed(datasette, request.actor, "view-table", db.name, "clusters"):
+        return False
+    return bool((await rows(db, "select exists (select 1 from clusters where speaker = ?) as e", [name]))[0]["e"])
+
+
+async def _statements(db, name: str, page, urls: Urls) -> dict:
+    """A speaker's page: the statements quoting them (paginated, most carried first) and the upstream
+    sources that carried them, from the graph's speaker layer."""
+    count = (await rows(db, "select count(*) as n from clusters where speaker = ?", [name]))[0]["n"]
+    quoted = await rows(db, """
+        select id, text, articles, outlets, first_published from clusters where speaker = :name
+        order by outlets desc, articles desc, id limit :limit offset :offset
+    """, {"name": name, "limit": page.size, "offset": page.offset})
+    for c in quoted:
+        c["url"] = urls.cluster(c["id"])
+        c["label"] = cluster_label(c.pop("text"))
+    carried = await rows(db, """
+        select target as upstream, sum(derivations) as derivations from outlet_edge_totals
+        where source = ? and source_kind = 'speaker' group by target order by 2 desc, 1
+    """, [name])
+    for u in carried:
+        u["url"] = outlet_url(urls, u["upstream"], "upstream")
+    return {"statements_count": count, "statements": quoted, "statements_pagination": page.info(count),
+            "carried_by": carried}
 
 
 async def crediting_articles(db, name: str, page, urls: Urls) -> list[dict]:
