@@ -289,6 +289,7 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
     copied: list[tuple[Doc, dict]] = []
     unordered: list[tuple[Doc, list[int]]] = []  # neighbours whose order against x is unknown
     undecided: list[tuple[Doc, dict]] = []
+    versions: list[tuple[Doc, dict]] = []  # the outlet's own earlier texts
     upstream: dict[str, dict] = {}
     rows = []
     for y in others:
@@ -316,8 +317,12 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
         elif relation == "undetermined":
             undecided.append((y, ev))
         else:
-            chars = _covered(x, shared)
-            rows.append(_row(x, y.id, y.outlet, relation, chars, confidence, ev))
+            ev["confidence"] = confidence
+            versions.append((y, ev))
+    # An outlet's versions of one story chain: each takes the version that explains it best, and a further
+    # one only when it explains 30 % more (a background paragraph recycled from another story).
+    for y, ev in _explaining(x, versions):
+        rows.append(_row(x, y.id, y.outlet, "same-outlet", _covered(x, ev["clusters"]), ev.pop("confidence"), ev))
     sources, between = _best_sources(x, copied, unordered)
     for y, ev in sources:
         rows.append(_row(x, y.id, y.outlet, "copied", ev["shared_chars_derived"], ev.pop("confidence"), ev))
@@ -502,6 +507,20 @@ def _best_sources(
         explained.extend(spans)
         chosen.append((y, ev))
     return chosen, between
+
+
+def _explaining(x: Doc, candidates: list[tuple[Doc, dict]]) -> list[tuple[Doc, dict]]:
+    """The candidates that explain x's shared text: the most first (then the latest), a further one only
+    when ``MIN_EXTRA`` of what it explains is not explained yet."""
+    chosen, explained = [], []
+    for y, ev in sorted(candidates, key=lambda c: (-c[1]["shared_chars_derived"], -(c[0].stamp or 0), c[0].key)):
+        spans = [sp for c in ev["clusters"] for sp in x.spans[c]]
+        total = _union_length(spans)
+        if chosen and total - _union_length(_intersect(spans, explained)) < MIN_EXTRA * total:
+            continue
+        explained.extend(spans)
+        chosen.append((y, ev))
+    return chosen
 
 
 def _original_first(x: Doc, rank: list[tuple[Doc, dict]]) -> list[tuple[Doc, dict]]:

@@ -465,3 +465,13 @@ def test_the_copy_in_between_on_the_same_day_is_the_source(tmp_path):
     assert (row["relation"], row["source_article_id"]) == ("copied", ids["b"])
     assert ev["decided_by"].startswith("the copy in between") and ev["runner_up"]["other_article"] == ids["a"]
     assert not any(k[0] == ids["b"] and k[1] == ids["c"] for k in rows)  # no 2-cycle: Beta is not Gamma's copy
+
+
+def test_versions_of_a_story_chain(tmp_path):
+    """First take, write-through, full version: each version is same-outlet from the one before it only."""
+    ids, rows = build(tmp_path, [
+        {"id": "v1", "outlet": "Reuters", "published": "2022-03-01T08:00Z", "text": text(*S[:2])},
+        {"id": "v2", "outlet": "Reuters", "published": "2022-03-01T09:00Z", "text": text(*S[:4])},
+        {"id": "v3", "outlet": "Reuters", "published": "2022-03-01T11:00Z", "text": text(*S, OWN[0])},
+    ])
+    assert set(rows) == {(ids["v2"], ids["v1"], "same-outlet"), (ids["v3"], ids["v2"], "same-outlet")}
