@@ -13,9 +13,9 @@ def register_commands(cli):
 
 @hookimpl
 def register_routes(datasette):
-    from .pages import routes
+    from .pages import charts, routes
 
-    return routes()
+    return routes() + charts.routes()
 
 
 @hookimpl(trylast=True)
