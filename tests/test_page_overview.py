@@ -224,3 +224,22 @@ async def test_overview_counts_what_direction_depends_on(tmp_path, monkeypatch):
     load_paths(str(tmp_path / "plain.db"), [str(data)], outlet="X", published="2022-02-03 10:00")
     plain = (await Datasette([str(tmp_path / "plain.db")]).client.get("/plain/-/provenance")).text
     assert "rests on text alone" not in plain and "<h2>Most widely shared statements</h2>" in plain
+
+
+@pytest.mark.asyncio
+async def test_the_home_page_leads_to_the_overview(tmp_path, seed_db):
+    """Served as the quickstart serves it (corpus.db, metadata.json): the home and database pages link to
+    the provenance overview, and the link answers with the overview."""
+    import json as _json
+    import shutil
+    from pathlib import Path
+
+    db = tmp_path / "corpus.db"
+    shutil.copy(seed_db, db)
+    metadata = _json.loads((Path(__file__).parent.parent / "metadata.json").read_text("utf-8"))
+    ds = Datasette([str(db)], metadata=metadata)
+    for page in ("/", "/corpus"):
+        html = (await ds.client.get(page)).text
+        assert 'href="/corpus/-/provenance"' in html, page
+    overview = await ds.client.get("/corpus/-/provenance")
+    assert overview.status_code == 200 and "Maria Zakharova" in overview.text
