@@ -27,8 +27,6 @@ from datasette.utils.asgi import NotFound, Response
 
 from ..provenance import graph_name
 from .common import Urls, int_param, json_response, open_database, parse_published, rows, timeline_key
-from .graph import _cell, _clean, left_out
-from .outlet import _own
 
 FORMATS = ("json", "csv", "svg")
 _BASE = r"^/(?P<database>[^/]+)/-/provenance/chart/"
@@ -37,6 +35,7 @@ MAX_DAYS = 400  # more days than this are drawn by week; more weeks than this, b
 TOP_SOURCES = 6  # sources drawn one by one on an outlet's chart; the rest are summed
 MAX_LANES = 24  # outlets on a cluster's timeline; the rest share one lane
 OTHER_SOURCES = "(other sources)"
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 COLOURS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b7791f", "#c53030", "#718096")
 SVG_STYLE = """
 text { font: 13px sans-serif; fill: #222; }
@@ -63,6 +62,17 @@ def chart_url(urls: Urls, kind: str, fmt: str, key=None) -> str:
 def chart_links(urls: Urls, kind: str, key=None, alt: str = "") -> dict:
     """What a page needs to show a chart: its URLs and a text alternative."""
     return {**{fmt: chart_url(urls, kind, fmt, key) for fmt in FORMATS}, "alt": alt}
+
+
+def _clean(text) -> str:
+    """Text for the SVG: characters XML cannot hold removed (``xml.etree`` escapes the rest)."""
+    return _XML_INVALID.sub("", str(text))
+
+
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # ---------------------------------------------------------------- periods
@@ -116,7 +126,13 @@ async def overview_data(db) -> dict:
         select day, sum(derivations) as derivations, sum(shared_chars) as shared_chars from outlet_edges
         where day is not null and source_kind != 'speaker' group by day
     """)
-    undated = await left_out(db)
+    # The undated: articles, and derivations into them (their edges have no day); both read an
+    # index's null range only (articles_published, outlet_edges_day).
+    undated = (await rows(db, """
+        select (select count(*) from articles where published is null) as articles,
+               (select coalesce(sum(derivations), 0) from outlet_edges where day is null and source_kind != 'speaker')
+               as derivations
+    """))[0]
     counts: dict[date, list[int]] = {}
     for r in found:
         d = _day(r["day"])
@@ -139,6 +155,8 @@ async def overview_data(db) -> dict:
 
 async def outlet_data(db, name: str) -> dict:
     """What an outlet took from each source, per week (month over long spans), busiest sources first."""
+    from .outlet import _own  # the outlet page's choice of articles, "(unknown outlet)" included
+
     own, args = _own(name), {"name": name}
     counted = (await rows(db, f"""
         select count(*) as articles, count(*) - count(a.published) as undated from articles a where {own}

@@ -17,6 +17,7 @@ from datasette.utils.asgi import NotFound
 from markupsafe import Markup
 
 from ..segment import normalise
+from .charts import chart_links
 from .common import (
     Urls, base_context, cluster_label, evidence_html, evidence_json, html, int_param, json_response, open_database,
     page_param, rows, rows_in, same_day_tie, timeline_key, wants_json,
@@ -131,6 +132,7 @@ async def view(datasette, request):
     context.update(data)
     context["members"] = shown
     context["cluster_outlets"] = sorted({m["outlet"] or "(unknown)" for m in members})
+    context["chart"] = chart_links(urls, "cluster", cid, f"The articles of statement {cid} by publication time")
     return await html(datasette, request, "provenance_cluster.html", context)
 
 

@@ -20,6 +20,7 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import NotFound
 
 from ..provenance import UNKNOWN_OUTLET, UNKNOWN_SOURCE
+from .charts import chart_links
 from .common import (
     Urls, base_context, cluster_label, html, json_response, lag_days, median, open_database, page_param, rows,
     rows_in, wants_json,
@@ -135,6 +136,7 @@ async def view(datasette, request):
         return json_response(data)
     context = base_context(db.name, urls, name, urls.outlet(name, "json"))
     context.update(data)
+    context["chart"] = chart_links(urls, "outlet", name, f"Derivations {name} took, by week and source")
     return await html(datasette, request, "provenance_outlet.html", context)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..provenance import UNKNOWN_OUTLET
+from .charts import chart_links
 from .common import Urls, base_context, html, json_response, open_database, page_param, rows, rows_in, wants_json
 
 ROUTE = r"^/(?P<database>[^/]+)/-/provenance(\.(?P<format>json))?$"
@@ -87,6 +88,7 @@ async def view(datasette, request):
         return json_response(data)
     context = base_context(db.name, urls, "Provenance", urls.overview("json"))
     context.update(data)
+    context["chart"] = chart_links(urls, "overview", alt="Derivations by day")
     context["unknown_outlet_url"] = urls.outlet(UNKNOWN_OUTLET)  # the articles without an outlet, listed
     return await html(datasette, request, "provenance_overview.html", context)
 
