@@ -1,0 +1,293 @@
+"""Charts of reuse over time (issue 17): their SVG draws what their JSON says, their CSV is their JSON's
+rows, their counts are the derivations' and members' own, and the undated are counted, not drawn."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+import xml.etree.ElementTree as ET
+from collections import Counter
+from contextlib import closing
+from datetime import date, timedelta
+
+import pytest
+from datasette.app import Datasette
+from datasette.utils import tilde_encode
+
+from datasette_provenance.pages import charts
+from test_permissions import XSS_OUTLET, build_corpus
+
+SVG = "{http://www.w3.org/2000/svg}"
+BASE = "/corpus/-/provenance/chart"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, seed_db):
+    return build_corpus(tmp_path_factory.mktemp("charts"), seed_db)
+
+
+def query(corpus, sql, params=()):
+    with closing(sqlite3.connect(corpus)) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def monday(day: str) -> str:
+    d = date.fromisoformat(day[:10])
+    return (d - timedelta(days=d.weekday())).isoformat()
+
+
+def svg_of(text: str) -> ET.Element:
+    return ET.fromstring(text)  # well-formed, or this fails
+
+
+def notes(root: ET.Element) -> list[str]:
+    return [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "note"]
+
+
+def bars(root: ET.Element) -> dict[str, int]:
+    return {g.get("data-period"): int(g.get("data-count")) for g in root.iter(f"{SVG}g") if g.get("class") == "bar"}
+
+
+def segments(root: ET.Element) -> Counter:
+    out = Counter()
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") == "bar":
+            for rect in g.iter(f"{SVG}rect"):
+                out[(g.get("data-period"), rect.get("data-series"))] += int(rect.get("data-count"))
+    return out
+
+
+@pytest.mark.asyncio
+async def test_overview_counts_every_dated_derivation_by_day(corpus):
+    ds = Datasette([str(corpus)])
+    data = (await ds.client.get(f"{BASE}/overview.json")).json()
+    # From the derivations themselves, not the per-day edges the chart reads.
+    expected, undated = Counter(), 0
+    for (published,) in query(corpus, "select a.published from derivations d"
+                                      " join articles a on a.id = d.derived_article_id"):
+        if published:
+            expected[published[:10]] += 1
+        else:
+            undated += 1
+    assert undated > 0 and len(expected) > 1, "the corpus must have dated and undated derivations"
+    assert data["bucket"] == "day"
+    assert {r["period"]: r["derivations"] for r in data["rows"] if r["derivations"]} == dict(expected)
+    # every day from the first to the last, the empty ones too
+    days = [r["period"] for r in data["rows"]]
+    assert days == [(date.fromisoformat(min(expected)) + timedelta(days=i)).isoformat() for i in range(len(days))]
+    assert days[-1] == max(expected)
+    assert data["undated"] == {"derivations": undated,
+                               "articles": query(corpus, "select count(*) from articles where published is null")[0][0]}
+
+
+@pytest.mark.asyncio
+async def test_overview_svg_draws_the_json(corpus):
+    ds = Datasette([str(corpus)])
+    data = (await ds.client.get(f"{BASE}/overview.json")).json()
+    r = await ds.client.get(f"{BASE}/overview.svg")
+    assert r.headers["content-type"].startswith("image/svg+xml")
+    assert "default-src 'none'" in r.headers["content-security-policy"]
+    root = svg_of(r.text)
+    assert bars(root) == {row["period"]: row["derivations"] for row in data["rows"] if row["derivations"]}
+    heights = {g.get("data-period"): float(g.find(f"{SVG}rect").get("height"))
+               for g in root.iter(f"{SVG}g") if g.get("class") == "bar"}
+    one = next(p for p, n in bars(root).items() if n == 1)
+    two = next(p for p, n in bars(root).items() if n == 2)
+    assert heights[two] == pytest.approx(2 * heights[one])  # bars to scale
+    assert f"{data['undated']['derivations']} undated derivations not shown" in notes(root)
+    assert f"{data['undated']['articles']} undated article not shown" in notes(root)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["overview", "outlet/Islam+Times", "outlet/TRT+World", "cluster/1", "cluster/2",
+                                  f"outlet/{tilde_encode(XSS_OUTLET)}"])
+async def test_csv_rows_are_the_json_rows(corpus, path):
+    ds = Datasette([str(corpus)])
+    data = (await ds.client.get(f"{BASE}/{path}.json")).json()
+    r = await ds.client.get(f"{BASE}/{path}.csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    got = list(csv.DictReader(io.StringIO(r.text)))
+    assert data["rows"], path
+    assert got == [{k: "" if v is None else str(v) for k, v in row.items()} for row in data["rows"]]
+
+
+def taken(corpus, outlet: str) -> Counter:
+    """(week, source) -> derivations into the outlet's dated articles, reuse inside the outlet left out."""
+    out = Counter()
+    for published, source in query(corpus, """
+        select da.published, coalesce(sa.outlet, d.source_name) from derivations d
+        join articles da on da.id = d.derived_article_id left join articles sa on sa.id = d.source_article_id
+        where da.outlet = ? and d.relation != 'same-outlet'""", [outlet]):
+        if published:
+            out[(monday(published), source)] += 1
+    return out
+
+
+@pytest.mark.asyncio
+async def test_outlet_chart_counts_what_it_took_by_week_and_source(corpus):
+    ds = Datasette([str(corpus)])
+    outlets = [o for (o,) in query(corpus, "select distinct outlet from articles where outlet is not null")]
+    assert any(taken(corpus, o) for o in outlets)
+    for outlet in outlets:
+        data = (await ds.client.get(f"{BASE}/outlet/{tilde_encode(outlet)}.json")).json()
+        assert data["outlet"] == outlet and data["bucket"] == "week"
+        assert Counter({(r["period"], r["source"]): r["derivations"] for r in data["rows"]}) == taken(corpus, outlet)
+        root = svg_of((await ds.client.get(f"{BASE}/outlet/{tilde_encode(outlet)}.svg")).text)
+        assert segments(root) == taken(corpus, outlet), outlet
+    islam = (await ds.client.get(f"{BASE}/outlet/Islam+Times.json")).json()
+    assert {(r["period"], r["source"], r["source_kind"]) for r in islam["rows"]} == {
+        ("2022-01-31", "TRT World", "outlet"), ("2022-01-31", "TASS", "upstream")}
+
+
+@pytest.mark.asyncio
+async def test_outlet_chart_counts_its_undated(corpus):
+    ds = Datasette([str(corpus)])
+    outlet, undated_articles = query(corpus, "select outlet, count(*) from articles where published is null"
+                                             " and outlet is not null group by outlet")[0]
+    into_undated = query(corpus, """select count(*) from derivations d join articles a on a.id = d.derived_article_id
+                                    where a.outlet = ? and a.published is null and d.relation != 'same-outlet'""",
+                         [outlet])[0][0]
+    assert into_undated > 0
+    data = (await ds.client.get(f"{BASE}/outlet/{tilde_encode(outlet)}.json")).json()
+    assert data["undated"] == {"articles": undated_articles, "derivations": into_undated}
+    root = svg_of((await ds.client.get(f"{BASE}/outlet/{tilde_encode(outlet)}.svg")).text)
+    assert f"{into_undated} undated derivation{'s' if into_undated != 1 else ''} not shown" in notes(root)
+
+
+def test_outlet_svg_stacks_the_busiest_sources_and_sums_the_rest():
+    sources = [f"Source {i}" for i in range(9)]
+    rows = [{"period": "2022-01-03" if i % 2 else "2022-01-17", "source": s, "source_kind": "upstream",
+             "derivations": 10 - i, "shared_chars": 1} for i, s in enumerate(sources)]
+    data = {"outlet": "X", "bucket": "week", "rows": rows, "undated": {"articles": 0, "derivations": 0},
+            "sources": [{"source": s, "derivations": 10 - i} for i, s in enumerate(sources)]}
+    root = svg_of(charts.outlet_svg(data))
+    legend = [g.get("data-series") for g in root.iter(f"{SVG}g") if g.get("class") == "legend-item"]
+    assert legend == sources[:charts.TOP_SOURCES] + [charts.OTHER_SOURCES]
+    drawn = segments(root)
+    rest = sum(10 - i for i in range(charts.TOP_SOURCES, 9))
+    assert sum(n for (_, s), n in drawn.items() if s == charts.OTHER_SOURCES) == rest
+    assert sum(drawn.values()) == sum(r["derivations"] for r in rows)
+    assert set(bars(root)) == {"2022-01-03", "2022-01-17"}  # the empty week between is on the axis, not a bar
+    assert "3 more sources summed as (other sources)" in notes(root)
+
+
+def test_periods_fill_gaps_and_long_spans_are_coarser():
+    assert charts.periods(date(2021, 12, 30), date(2022, 1, 2), "day")[-1] == date(2022, 1, 2)
+    assert len(charts.periods(date(2021, 12, 30), date(2022, 1, 2), "day")) == 4
+    assert charts.periods(date(2021, 11, 15), date(2022, 2, 1), "month") == [
+        date(2021, 11, 1), date(2021, 12, 1), date(2022, 1, 1), date(2022, 2, 1)]
+    assert charts.periods(date(2022, 1, 5), date(2022, 1, 18), "week") == [
+        date(2022, 1, 3), date(2022, 1, 10), date(2022, 1, 17)]
+    assert charts.choose_bucket([date(2020, 1, 1), date(2020, 6, 1)]) == "day"
+    assert charts.choose_bucket([date(2020, 1, 1), date(2022, 6, 1)]) == "week"
+    assert charts.choose_bucket([date(2000, 1, 1), date(2022, 6, 1)]) == "month"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("cid", [1, 2, 3])
+async def test_cluster_chart_places_each_dated_member(corpus, cid):
+    ds = Datasette([str(corpus)])
+    members = query(corpus, """select distinct a.id, a.published, coalesce(a.outlet, '(unknown outlet)')
+                               from cluster_members m join articles a on a.id = m.article_id where m.cluster_id = ?""",
+                    [cid])
+    dated = sorted((p, i, o) for i, p, o in members if p)
+    data = (await ds.client.get(f"{BASE}/cluster/{cid}.json")).json()
+    assert sorted((r["published"], r["article_id"], r["outlet"]) for r in data["rows"]) == dated
+    assert data["undated"]["articles"] == len(members) - len(dated)
+    root = svg_of((await ds.client.get(f"{BASE}/cluster/{cid}.svg")).text)
+    circles = [c for c in root.iter(f"{SVG}circle") if "member" in c.get("class").split()]
+    assert [int(c.get("data-article")) for c in circles] == [r["article_id"] for r in data["rows"]]
+    assert [c.get("data-outlet") for c in circles] == [r["outlet"] for r in data["rows"]]
+    xs = [float(c.get("cx")) for c in circles]
+    assert xs == sorted(xs)  # by publication time
+    if len(set(r["published"] for r in data["rows"])) > 1:
+        assert xs[0] < xs[-1]
+    n = data["undated"]["articles"]
+    assert (f"{n} undated article{'s' if n != 1 else ''} not shown" in notes(root)) == bool(n)
+
+
+@pytest.mark.asyncio
+async def test_hostile_names_stay_text(corpus):
+    ds = Datasette([str(corpus)])
+    name = tilde_encode(XSS_OUTLET)
+    for path in (f"{BASE}/outlet/{name}.svg", f"{BASE}/cluster/1.svg"):
+        r = await ds.client.get(path)
+        assert r.status_code == 200, path
+        root = svg_of(r.text)
+        assert "<b>" not in r.text and "&lt;b&gt;" in r.text, path
+        assert not [e for e in root.iter() if e.tag in (f"{SVG}b", f"{SVG}script", f"{SVG}foreignObject")]
+    cluster = svg_of((await ds.client.get(f"{BASE}/cluster/1.svg")).text)
+    assert XSS_OUTLET in {c.get("data-outlet") for c in cluster.iter(f"{SVG}circle")}
+    assert (await ds.client.get(f"{BASE}/outlet/{name}.json")).json()["outlet"] == XSS_OUTLET
+
+
+def test_svg_drops_characters_xml_cannot_hold():
+    data = {"outlet": "A\x00B\x1f", "bucket": "week", "undated": {"articles": 0, "derivations": 0},
+            "rows": [{"period": "2022-01-03", "source": "S\x07", "source_kind": "upstream", "derivations": 2,
+                      "shared_chars": 1}], "sources": [{"source": "S\x07", "derivations": 2}]}
+    root = svg_of(charts.outlet_svg(data))
+    assert root.find(f"{SVG}title").text == "What AB took, by week and source"
+
+
+@pytest.mark.asyncio
+async def test_pages_show_their_chart_and_link_its_data(corpus):
+    ds = Datasette([str(corpus)])
+    for page, chart in (("", "overview"), ("/outlet/Islam+Times", "outlet/Islam+Times"), ("/cluster/1", "cluster/1")):
+        html = (await ds.client.get(f"/corpus/-/provenance{page}")).text
+        assert f'<img src="{BASE}/{chart}.svg"' in html, page
+        for fmt in ("json", "csv"):
+            assert f'href="{BASE}/{chart}.{fmt}"' in html, (page, fmt)
+    # an upstream source takes nothing: its page has no chart of what it took
+    assert "prov-chart" not in (await ds.client.get("/corpus/-/provenance/outlet/AFP")).text
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path,status", [
+    ("outlet/AFP.json", 404), ("outlet/Nobody.svg", 404), ("cluster/999999.json", 404), ("cluster/x.csv", 404),
+    ("cluster/-1.svg", 404), ("overview.png", 404), ("overview", 404), ("cluster/1.json", 200),
+])
+async def test_unknown_charts(corpus, path, status):
+    ds = Datasette([str(corpus)])
+    r = await ds.client.get(f"{BASE}/{path}")
+    assert r.status_code == status, (path, r.text[:200])
+
+
+CHART_PATHS = {charts.overview_chart: [f"{BASE}/overview.json", f"{BASE}/overview.svg", f"{BASE}/overview.csv"],
+               charts.outlet_chart: [f"{BASE}/outlet/Islam+Times.json", f"{BASE}/outlet/Sputnik.svg"],
+               charts.cluster_chart: [f"{BASE}/cluster/1.json", f"{BASE}/cluster/1.svg"]}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("table", sorted({t for c in charts.CHARTS for t in c.TABLES}))
+async def test_a_hidden_table_refuses_the_charts_that_read_it(corpus, table):
+    ds = Datasette([str(corpus)], metadata={"databases": {"corpus": {"tables": {table: {"allow": False}}}}})
+    for chart, paths in CHART_PATHS.items():
+        for path in paths:
+            r = await ds.client.get(path)
+            assert r.status_code == (403 if table in chart.TABLES else 200), (table, path, r.status_code)
+            if r.status_code == 403:
+                assert "TRT World" not in r.text and "Islam Times" not in r.text
+
+
+@pytest.mark.asyncio
+async def test_charts_read_only_the_tables_they_check(corpus):
+    from datasette.plugins import pm
+    from test_security import TableRecorder
+
+    recorder = TableRecorder()
+    pm.register(recorder, name="test-charts-table-recorder")
+    try:
+        ds = Datasette([str(corpus)])
+        await ds.client.get("/corpus/-/provenance.json")  # connections made, schema cached
+        for chart, paths in CHART_PATHS.items():
+            for path in paths:
+                recorder.reset(recording=True)
+                r = await ds.client.get(path)
+                recorder.recording = False
+                assert r.status_code == 200, path
+                assert recorder.tables, path
+                assert recorder.tables <= set(chart.TABLES), (path, sorted(recorder.tables - set(chart.TABLES)))
+                assert not recorder.writes, path
+    finally:
+        pm.unregister(name="test-charts-table-recorder")
