@@ -302,3 +302,177 @@ def test_svg_draws_only_the_busiest_edges(corpus):
     assert len(shown) == 40 and len(lines) == MAX_SVG_EDGES <= 200  # of 40 * 39 edges between drawn nodes
     top = next(e for e in edges if e["source"] in {n["id"] for n in shown} and e["target"] in {n["id"] for n in shown})
     assert f">{top['count']}<" in svg  # the busiest edge between drawn nodes is labelled
+
+
+def svg_of(html: str) -> ET.Element:
+    return ET.fromstring(re.search(r"<svg [^>]*class=\"provenance-graph\".*?</svg>", html, re.S).group(0))
+
+
+def drawn_edges(root: ET.Element) -> dict:
+    """(source, target) -> (class of the group, the line's attributes, the label or None), as drawn."""
+    out = {}
+    for g in root.iter(f"{SVG}g"):
+        if "edge" in (g.get("class") or "").split():
+            line = g.find(f"{SVG}path") if g.find(f"{SVG}path") is not None else g.find(f"{SVG}circle")
+            label = g.find(f"{SVG}text")
+            out[(g.get("data-source"), g.get("data-target"))] = (g.get("class"), line.attrib,
+                                                                 None if label is None else label.text)
+    return out
+
+
+@pytest.fixture(scope="module")
+def undecided(corpus, tmp_path_factory):
+    """The corpus with TRT World's text in Sputnik of undetermined direction, and a second, undetermined
+    derivation beside the copied one from TRT World into Islam Times."""
+    copy = tmp_path_factory.mktemp("undecided") / "corpus.db"
+    copy.write_bytes(corpus.read_bytes())
+    conn = sqlite3.connect(copy)
+    conn.execute("update derivations set relation = 'undetermined' where relation = 'copied' and derived_article_id ="
+                  " (select id from articles where external_id = '003_4d6d3eb5b77b4377.txt')")
+    conn.execute("insert into derivations(derived_article_id, source_article_id, source_name, relation, extent,"
+                 " shared_chars, confidence, evidence) select derived_article_id, source_article_id, source_name,"
+                 " 'undetermined', extent, 40, 0.2, '{}' from derivations where shared_chars = 452")
+    refresh_outlet_edges(conn)
+    conn.commit()
+    conn.close()
+    return copy
+
+
+@pytest.mark.asyncio
+async def test_only_decided_directions_are_arrows(undecided):
+    ds = Datasette([str(undecided)])
+    data = (await ds.client.get("/corpus/-/provenance/graph.json")).json()
+    relations = {(e["source"], e["target"]): e["relations"] for e in data["edges"]}
+    assert relations[("TRT World", "Sputnik")] == {"undetermined": 1}
+    assert relations[("TRT World", "Islam Times")] == {"copied": 1, "undetermined": 1}
+    drawn = drawn_edges(svg_of((await ds.client.get("/corpus/-/provenance/graph")).text))
+    # Undetermined only: one undirected, dashed line (its ends in name order), no arrow either way.
+    assert ("TRT World", "Sputnik") not in drawn
+    cls, line, label = drawn[("Sputnik", "TRT World")]
+    assert cls == "edge undetermined" and "marker-end" not in line and "undetermined" in line["class"].split()
+    assert label == "1"
+    # Mixed: the arrow counts only the decided derivation; the undetermined one is a line of its own.
+    cls, line, label = drawn[("TRT World", "Islam Times")]
+    assert cls == "edge" and line["marker-end"] == "url(#arrow)" and label == "1"
+    assert drawn[("Islam Times", "TRT World")][0] == "edge undetermined"
+    arrows = [k for k, (_, line, _) in drawn.items() if "marker-end" in line]
+    assert sorted(arrows) == sorted([("AFP", "TRT World"), ("TASS", "Islam Times"), ("TRT World", "Islam Times"),
+                                     ("Islam Times", "Sputnik"), ("TRT World", XSS_OUTLET)])
+    root = ET.fromstring((await ds.client.get("/corpus/-/provenance/graph.graphml")).content)
+    label = {n.get("id"): n.find(f"{GRAPHML}data[@key='label']").text for n in root.iter(f"{GRAPHML}node")}
+    directed = {(label[e.get("source")], label[e.get("target")]): e.get("directed")
+                for e in root.iter(f"{GRAPHML}edge")}
+    assert directed[("TRT World", "Sputnik")] == "false"
+    assert directed[("TRT World", "Islam Times")] is None and directed[("AFP", "TRT World")] is None
+
+
+def test_a_pair_undetermined_both_ways_is_one_line(corpus):
+    from datasette_provenance.pages.graph import Urls, draw_svg
+
+    nodes = [{"id": n, "kind": "outlet", "given": 1, "taken": 1, "volume": 9 - i, "shared_chars": 1}
+             for i, n in enumerate("ABC")]
+    edges = [{"source": "A", "target": "B", "count": 5, "shared_chars": 9, "relations": {"copied": 2, "undetermined": 3}},
+             {"source": "B", "target": "A", "count": 1, "shared_chars": 9, "relations": {"undetermined": 1}},
+             {"source": "C", "target": "A", "count": 1, "shared_chars": 9, "relations": {"common-source": 1}}]
+    svg = draw_svg(nodes, edges, Urls(Datasette([str(corpus)]), "corpus"))[0]
+    groups = [(g.get("class"), g.get("data-source"), g.get("data-target"), g.find(f"{SVG}text").text)
+              for g in ET.fromstring(svg).iter(f"{SVG}g") if "edge" in (g.get("class") or "").split()]
+    assert sorted(groups) == [("edge", "A", "B", "2"), ("edge", "C", "A", "1"), ("edge undetermined", "A", "B", "4")]
+
+
+@pytest.mark.asyncio
+async def test_speaker_layer_can_be_switched_off_everywhere(seed_db):
+    """?speakers=0 leaves out the speaker nodes and speaker → agency edges, in the page and every export, with
+    the nodes' totals as if the layer had never been counted."""
+    ds, base = Datasette([str(seed_db)]), f"/{seed_db.stem}/-/provenance/graph"
+    conn = sqlite3.connect(seed_db)
+    rows = conn.execute(f"{TOTALS} where source_kind != 'speaker'").fetchall()
+    speaker_edges = conn.execute("select count(*) from graph_edges where source_kind = 'speaker'").fetchone()[0]
+    conn.close()
+    expected_edges, expected_nodes = graph_of(rows)
+    everything = (await ds.client.get(f"{base}.json")).json()
+    assert everything["speakers"] is True and speaker_edges > 0
+    assert any(n["kind"] == "speaker" for n in everything["nodes"])
+    data = (await ds.client.get(f"{base}.json?speakers=0")).json()
+    assert data["speakers"] is False and all(n["kind"] != "speaker" for n in data["nodes"])
+    assert ordered((n["id"], n["kind"], n["given"], n["taken"], n["volume"], n["shared_chars"])
+                   for n in data["nodes"]) == expected_nodes
+    pairs = sorted((e["source"], e["target"]) for e in data["edges"])
+    assert pairs == sorted((s, t) for s, t, *_ in expected_edges)
+    assert len(data["edges"]) == len(everything["edges"]) - speaker_edges
+    assert data["edges_pagination"]["total"] == len(pairs)
+    csv_pairs = sorted((r["source"], r["target"]) for r in csv.DictReader(io.StringIO(
+        (await ds.client.get(f"{base}.csv?speakers=0")).text)))
+    assert csv_pairs == pairs
+    root = ET.fromstring((await ds.client.get(f"{base}.graphml?speakers=0")).content)
+    assert len(list(root.iter(f"{GRAPHML}edge"))) == len(pairs)
+    assert "speaker" not in {d.text for d in root.iter(f"{GRAPHML}data") if d.get("key") == "kind"}
+    for svg in (ET.fromstring((await ds.client.get(f"{base}.svg?speakers=0")).content),
+                svg_of((await ds.client.get(f"{base}?speakers=0")).text)):
+        assert sorted(drawn_edges(svg)) == pairs
+        assert not [g for g in svg.iter(f"{SVG}g") if "speaker" in (g.get("class") or "").split()]
+    # Filtered by date, the layer goes too.
+    dated = (await ds.client.get(f"{base}.json?speakers=0&since=1900-01-01")).json()
+    assert dated["edges"] and all(n["kind"] != "speaker" for n in dated["nodes"])
+    assert len(dated["edges"]) < len((await ds.client.get(f"{base}.json?since=1900-01-01")).json()["edges"])
+    # The page links to the other state, and every link keeps the choice.
+    on, off = (await ds.client.get(base)).text, (await ds.client.get(f"{base}?speakers=0&since=1900-01-01")).text
+    assert f'href="{base}?speakers=0"' in on and "Hide the quoted speakers" in on
+    assert f'href="{base}?since=1900-01-01"' in off and "Show the quoted speakers" in off
+    for fmt in ("graphml", "csv", "svg", "json"):
+        assert f'href="{base}.{fmt}?since=1900-01-01&amp;speakers=0"' in off, fmt
+    assert '<input type="hidden" name="speakers" value="0">' in off
+    assert (await ds.client.get(f"{base}.json?speakers=no")).status_code == 400
+
+
+@pytest.mark.asyncio
+async def test_svg_is_wider_than_tall_to_fill_the_page(corpus):
+    ds = Datasette([str(corpus)])
+    root = svg_of((await ds.client.get("/corpus/-/provenance/graph")).text)
+    _, _, width, height = map(float, root.get("viewBox").split())
+    assert width > 1.3 * height
+    css = (await ds.client.get("/-/static-plugins/datasette-provenance/provenance.css")).text
+    assert re.search(r"\.prov-graph svg\.provenance-graph \{[^}]*width: 100%", css)
+
+
+def _path_points(d: str) -> list[tuple[float, float]]:
+    """Points along an SVG path of one M and one L or Q segment."""
+    nums = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", d)]
+    if " L " in d:
+        (x0, y0, x1, y1) = nums
+        return [(x0 + (x1 - x0) * t / 40, y0 + (y1 - y0) * t / 40) for t in range(41)]
+    x0, y0, qx, qy, x1, y1 = nums
+    return [((1 - t) ** 2 * x0 + 2 * t * (1 - t) * qx + t * t * x1, (1 - t) ** 2 * y0 + 2 * t * (1 - t) * qy + t * t * y1)
+            for t in (i / 40 for i in range(41))]
+
+
+def test_edge_labels_are_placed_off_other_edges(corpus):
+    from datasette_provenance.pages.graph import LABELLED, Urls, draw_svg
+
+    names = [f"Outlet {i:02d}" for i in range(24)]
+    edges = sorted(({"source": a, "target": b, "count": (i * 5 + j * 3) % 17 + 1, "shared_chars": 1,
+                     "relations": {"copied": (i * 5 + j * 3) % 17 + 1}}
+                    for i, a in enumerate(names) for j, b in enumerate(names) if a != b and (i + j) % 4 == 0),
+                   key=lambda e: (-e["count"], e["source"], e["target"]))
+    nodes = [{"id": n, "kind": "outlet", "given": 1, "taken": 1, "volume": 100 - i, "shared_chars": 1}
+             for i, n in enumerate(names)]
+    root = ET.fromstring(draw_svg(nodes, edges, Urls(Datasette([str(corpus)]), "corpus"))[0])
+    lines, labels = [], []
+    for g in root.iter(f"{SVG}g"):
+        if (g.get("class") or "").split()[:1] == ["edge"]:
+            lines.append(_path_points(g.find(f"{SVG}path").get("d")))
+            text = g.find(f"{SVG}text")
+            if text is not None:
+                labels.append((len(lines) - 1, float(text.get("x")), float(text.get("y")), text.text))
+    assert len(labels) >= max(LABELLED, len(lines) // 3)  # many edges keep their label
+    busiest = [e for e in edges if e["count"] == edges[0]["count"]]
+    assert any(label[3] == str(busiest[0]["count"]) for label in labels)
+    crowded = 0
+    for own, x, y, text in labels:
+        w, h = 9 * len(text) + 6, 18
+        if any(abs(px - x) <= w / 2 and abs(py - y) <= h / 2
+               for i, points in enumerate(lines) if i != own for px, py in points):
+            crowded += 1
+    assert crowded <= LABELLED  # only the busiest edges' labels may sit on another edge, where nothing was free
+    for a in labels:  # and no two labels overlap
+        assert not [b for b in labels if b is not a and abs(a[1] - b[1]) < 12 and abs(a[2] - b[2]) < 16]

@@ -168,6 +168,9 @@ async def _stored_nodes(db, speakers: bool = True) -> list[dict]:
             if name in by_name:
                 by_name[name]["volume"] -= n
                 by_name[name]["shared_chars"] -= chars
+    for n in nodes:  # a speaker also credited as a source (a person an outlet names) is drawn as one
+        if n["kind"] == "speaker":
+            n["kind"] = "upstream"
     return sorted((n for n in nodes if n["volume"] > 0), key=lambda n: (-n["volume"], n["id"]))
 
 
