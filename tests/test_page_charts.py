@@ -292,3 +292,39 @@ async def test_charts_read_only_the_tables_they_check(corpus):
                 assert not recorder.writes, path
     finally:
         pm.unregister(name="test-charts-table-recorder")
+
+
+# ------------------------------------------------------------------ in a real browser (test_security's harness)
+
+from test_security import Visit, browser, hostile, hostile_pages, server  # noqa: E402,F401  (fixtures)
+
+
+def test_hostile_charts_run_nothing_and_draw_as_images(browser, server, hostile):
+    """Each chart of the hostile corpus, opened as a document, runs nothing; on its page it is an image
+    the browser can draw (a malformed SVG would be a broken image)."""
+    pages = hostile_pages(*hostile)
+    outlets = [p.rsplit("/", 1)[1] for p in pages["outlets"]]
+    clusters = [p.rsplit("/", 1)[1] for p in pages["clusters"]]
+    assert outlets and clusters
+    base = "/corpus/-/provenance"
+    svgs = [f"{base}/chart/overview.svg"] + [f"{base}/chart/cluster/{c}.svg" for c in clusters]
+    with closing(sqlite3.connect(hostile[0])) as conn:
+        own = {tilde_encode(o) for (o,) in conn.execute("select distinct outlet from articles where outlet is not null")}
+    svgs += [f"{base}/chart/outlet/{o}.svg" for o in outlets if o in own]
+    visit = Visit(browser, server)
+    drawn = {}
+    try:
+        for path in svgs:
+            visit.open(path)
+        for page in [base, pages["clusters"][0], *[p for p in pages["outlets"] if p.rsplit("/", 1)[1] in own][:3]]:
+            visit.open(page)
+            img = visit.page.locator("figure.prov-chart img")
+            img.scroll_into_view_if_needed()  # loaded lazily: once in view
+            visit.page.wait_for_function("() => document.querySelector('figure.prov-chart img').complete")
+            drawn[page] = visit.page.evaluate(
+                "() => Array.from(document.querySelectorAll('figure.prov-chart img'))"
+                ".map(img => img.complete && img.naturalWidth > 0)")
+    finally:
+        visit.close()
+    assert visit.problems == [], "\n".join(visit.problems[:20])
+    assert all(v == [True] for v in drawn.values()) and len(drawn) >= 3, drawn
