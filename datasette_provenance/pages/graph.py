@@ -40,7 +40,7 @@ SVG_STYLE = """
 .node.upstream circle { fill: #c05621; }
 .node.speaker circle { fill: #6b46c1; }
 .node-label { font: 14px sans-serif; fill: #111; text-decoration: none; }
-a { text-decoration: none; }
+svg.provenance-graph a:link, svg.provenance-graph a:visited { text-decoration: none; }
 .node a:hover circle { fill-opacity: 1; stroke: #111; }
 """
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
