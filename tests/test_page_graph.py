@@ -371,7 +371,8 @@ def test_a_pair_undetermined_both_ways_is_one_line(corpus):
 
     nodes = [{"id": n, "kind": "outlet", "given": 1, "taken": 1, "volume": 9 - i, "shared_chars": 1}
              for i, n in enumerate("ABC")]
-    edges = [{"source": "A", "target": "B", "count": 5, "shared_chars": 9, "relations": {"copied": 2, "undetermined": 3}},
+    edges = [{"source": "A", "target": "B", "count": 5, "shared_chars": 9,
+              "relations": {"copied": 2, "undetermined": 3}},
              {"source": "B", "target": "A", "count": 1, "shared_chars": 9, "relations": {"undetermined": 1}},
              {"source": "C", "target": "A", "count": 1, "shared_chars": 9, "relations": {"common-source": 1}}]
     svg = draw_svg(nodes, edges, Urls(Datasette([str(corpus)]), "corpus"))[0]
@@ -442,7 +443,8 @@ def _path_points(d: str) -> list[tuple[float, float]]:
         (x0, y0, x1, y1) = nums
         return [(x0 + (x1 - x0) * t / 40, y0 + (y1 - y0) * t / 40) for t in range(41)]
     x0, y0, qx, qy, x1, y1 = nums
-    return [((1 - t) ** 2 * x0 + 2 * t * (1 - t) * qx + t * t * x1, (1 - t) ** 2 * y0 + 2 * t * (1 - t) * qy + t * t * y1)
+    return [((1 - t) ** 2 * x0 + 2 * t * (1 - t) * qx + t * t * x1,
+             (1 - t) ** 2 * y0 + 2 * t * (1 - t) * qy + t * t * y1)
             for t in (i / 40 for i in range(41))]
 
 

@@ -1,6 +1,7 @@
 """``/<db>/-/provenance/graph``: the derivation network between outlets and upstream sources.
 
-Drawn on the server as SVG with a deterministic circular layout (no script, nothing fetched), and
+Drawn on the server as SVG with a deterministic layout on an ellipse as wide as the page (no script,
+nothing fetched), edge labels placed beside their edges clear of other lines where there is room, and
 exported as GraphML (for Gephi), CSV, SVG and JSON. Every export is built with ``xml.etree`` or
 ``csv``, so names are escaped; ``?since=``/``?until=`` filter on the derived article's date, which
 leaves out the undated articles: the page and its JSON say how many. ``?speakers=0`` leaves out the
