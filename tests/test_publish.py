@@ -208,6 +208,11 @@ def clone(tmp_path, seed_db, wheel_path) -> Path:
     return work
 
 
+def test_readme_builds_the_wheel_as_the_fixture_does():
+    (build,) = readme_commands("rm -rf dist && python -m pip wheel")
+    assert shlex.split(build.split("&&")[1]) == ["python", "-m", "pip", "wheel", "--no-deps", "-w", "dist", "."]
+
+
 def test_a_wheel_path_without_static_is_not_in_the_build_context(clone):
     """Why the recipe adds --static: Datasette copies no --install file, so a bare wheel path fails inside the image."""
     context, _ = docker_context("datasette publish cloudrun corpus.db -m metadata.json --service provenance "
