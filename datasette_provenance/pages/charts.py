@@ -41,7 +41,7 @@ SVG_STYLE = """
 text { font: 13px sans-serif; fill: #222; }
 .chart-title { font-weight: bold; font-size: 15px; }
 .axis line, .axis path { stroke: #888; fill: none; }
-.grid { stroke: #ddd; }
+.axis .grid { stroke: #ddd; }
 .note { fill: #666; font-style: italic; }
 .lane { stroke: #eee; }
 .member { fill: #2b6cb0; fill-opacity: 0.8; stroke: #fff; }
@@ -192,8 +192,9 @@ async def outlet_data(db, name: str) -> dict:
         totals[source] = totals.get(source, 0) + r["derivations"]
     ranked = sorted(totals, key=lambda s: (-totals[s], s))
     order = {s: i for i, s in enumerate(ranked)}
-    out = [{"period": p.isoformat(), "source": source, "source_kind": kind, "derivations": n, "shared_chars": chars}
-           for (p, source, kind), (n, chars) in sorted(summed.items(), key=lambda kv: (kv[0][0], order[kv[0][1]], kv[0][2]))]
+    keys = sorted(summed, key=lambda k: (k[0], order[k[1]], k[2]))  # by period, busiest source first
+    out = [{"period": p.isoformat(), "source": source, "source_kind": kind, "derivations": summed[p, source, kind][0],
+            "shared_chars": summed[p, source, kind][1]} for p, source, kind in keys]
     return {"chart": "outlet", "outlet": name, "bucket": bucket, "measure": "derivations taken",
             "sources": [{"source": s, "derivations": totals[s]} for s in ranked], "rows": out,
             "undated": {"articles": counted["undated"], "derivations": undated_derivations}}
@@ -262,7 +263,7 @@ def bar_chart(title: str, bucket: str, labels: list[str], series: list[tuple[str
     """Stacked bars, one per period; ``series`` are (name, a count per period), drawn bottom up."""
     left, right, top, plot_h = 60, 20, 40 + 18 * len(notes), 240
     n = max(1, len(labels))
-    step = max(2.0, min(40.0, 900 / n))
+    step = max(2.0, min(60.0, 900 / n))
     width = int(left + right + step * n)
     legend = [name for name, _ in series] if len(series) > 1 else []
     height = int(top + plot_h + 50 + 18 * len(legend))
@@ -280,9 +281,9 @@ def bar_chart(title: str, bucket: str, labels: list[str], series: list[tuple[str
         ET.SubElement(axis, "line", {"x1": str(left), "y1": f"{y:.1f}", "x2": f"{left + step * n:.1f}", "y2": f"{y:.1f}",
                                      "class": "grid"})
         ET.SubElement(axis, "text", {"x": str(left - 6), "y": f"{y + 4:.1f}", "text-anchor": "end"}).text = str(value)
-    every = max(1, -(-n // 8))  # about eight dates along the axis
+    every = max(1, -(-90 // int(step)))  # a date every 90 pixels or more, so that none overlap
     for i, label in enumerate(labels):
-        if i % every == 0 or i == n - 1 and n > 1 and (n - 1) % every > every // 2:
+        if i % every == 0:
             x = left + step * (i + 0.5)
             ET.SubElement(axis, "text", {"x": f"{x:.1f}", "y": str(base + 16), "text-anchor": "middle",
                                          "class": "tick"}).text = _clean(label)
@@ -357,7 +358,7 @@ def cluster_svg(data: dict) -> str:
         lanes = lanes[:MAX_LANES - 1] + [f"({more} more outlets)"]
     lane_of = {name: i for i, name in enumerate(lanes)}
     notes = [t for t in (undated_note(data["undated"]["articles"], "article"),) if t]
-    left, right, top, lane_h, plot_w = 200, 30, 44 + 18 * len(notes), 22, 640
+    left, right, top, lane_h, plot_w = 200, 80, 44 + 18 * len(notes), 22, 640
     height = int(top + lane_h * max(1, len(lanes)) + 50)
     svg = _svg(left + plot_w + right, height, f"Statement {data['cluster']}: its articles by publication time",
                "chart-cluster")
