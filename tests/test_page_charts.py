@@ -207,6 +207,22 @@ async def test_cluster_chart_places_each_dated_member(corpus, cid):
     assert (f"{n} undated article{'s' if n != 1 else ''} not shown" in notes(root)) == bool(n)
 
 
+def test_cluster_svg_keeps_every_member_when_outlets_share_a_lane():
+    rows = [{"article_id": i, "outlet": f"Outlet {i % 30:02d}", "published": f"2022-01-{1 + i % 28:02d}T10:00:00Z",
+             "published_precision": "second" if i % 3 else "day", "passages": 1} for i in range(60)]
+    rows.sort(key=lambda r: (r["published"], r["article_id"]))
+    root = svg_of(charts.cluster_svg({"cluster": 9, "rows": rows, "undated": {"articles": 2}}))
+    lanes = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "lane-label"]
+    assert len(lanes) == charts.MAX_LANES and lanes[-1] == f"({30 - charts.MAX_LANES + 1} more outlets)"
+    circles = [c for c in root.iter(f"{SVG}circle") if "member" in c.get("class").split()]
+    assert [int(c.get("data-article")) for c in circles] == [r["article_id"] for r in rows]
+    assert sum("day-only" in c.get("class") for c in circles) == sum(r["published_precision"] == "day" for r in rows)
+    last_lane = max(float(c.get("cy")) for c in circles)
+    assert sum(float(c.get("cy")) == last_lane for c in circles) == sum(
+        r["outlet"] not in lanes[:-1] for r in rows)  # the outlets beyond the cap, on the shared lane
+    assert "2 undated articles not shown" in notes(root)
+
+
 @pytest.mark.asyncio
 async def test_hostile_names_stay_text(corpus):
     ds = Datasette([str(corpus)])
