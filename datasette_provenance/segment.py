@@ -395,7 +395,7 @@ def _margin(lines: list[_Line]) -> int:
 
 def _continues(text: str, prev: _Line, line: _Line, width: int, margin: int) -> bool:
     """Whether ``line`` goes on with the paragraph of ``prev`` in copy wrapped at ``width`` columns."""
-    if line.brk or prev.alone:
+    if line.brk or prev.alone or _DATELINE.match(line.text(text)):  # a dateline opens the story
         return False
     runs_on = _runs_on(prev.text(text), line.text(text))
     if line.indent > margin and not runs_on:  # an indent opens a paragraph, not a sentence's second half

@@ -508,3 +508,10 @@ def test_a_wire_byline_credits_its_agency(line, source):
     """Agency copy signs its reporters "By NAME, PA News": a paper that keeps the byline credits PA."""
     found = find_attributions(f"HARBOUR PLAN APPROVED\n\n{line}\n\nThe council approved the harbour plan on Monday.")
     assert [(a.source_name, a.kind) for a in found] == ([(source, "credit")] if source else [])
+
+
+def test_a_dateline_after_wrapped_lines_opens_its_story():
+    """Hypothesis found lines of similar width before a dateline joined to it as one wrapped paragraph."""
+    text = "the the the the the the with inputs from \n according to the Moller-Maersk\nMOSCOW, Feb 3 (Reuters) - \n"
+    found = [(a.source_name, a.kind, a.start) for a in find_attributions(text)]
+    assert found == [("Reuters", "dateline", text.index("MOSCOW"))]
