@@ -33,10 +33,16 @@ def free_port() -> int:
 def datasette_server(db: Path, log: Path, immutable: bool = True) -> Iterator[str]:
     """``datasette serve`` on a free localhost port, up and answering, stopped afterwards."""
     port = free_port()
-    args = [sys.executable, "-m", "datasette", "serve", *(["-i"] if immutable else []), str(db),
-            "-h", "127.0.0.1", "-p", str(port)]
+    args = ["datasette", "serve", *(["-i"] if immutable else []), str(db), "-h", "127.0.0.1", "-p", str(port)]
+    with serving(args, port, log) as base:
+        yield base
+
+
+@contextmanager
+def serving(args: list[str], port: int, log: Path, **popen) -> Iterator[str]:
+    """``python -m <args>`` (a Datasette command line) until it answers on ``port``; stopped afterwards."""
     with open(log, "wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, "-m", *args], stdout=out, stderr=subprocess.STDOUT, **popen)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import time
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -24,7 +23,7 @@ import datasette
 import pytest
 from datasette.app import Datasette
 
-from conftest import free_port
+from conftest import free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "datasette_provenance"
@@ -260,20 +259,7 @@ def test_the_image_steps_serve_the_pages_from_the_installed_wheel(clone, tmp_pat
     args = [a.replace("$PORT", str(port)) for a in cmd]
     assert args[0] == "datasette" and args[args.index("--host") + 1] == "0.0.0.0"
     args[args.index("--host") + 1] = "127.0.0.1"
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen([sys.executable, "-m", *args], cwd=context, env=env, stdout=out,
-                                  stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1).read()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
-                time.sleep(0.1)
+    with serving(args, port, tmp_path / "serve.log", cwd=context, env=env) as base:
         page = urllib.request.urlopen(base + "/corpus/-/provenance", timeout=10).read().decode()
         assert "<h1>Provenance of corpus</h1>" in page
         assert "/-/static-plugins/datasette-provenance/provenance.css" in page
@@ -284,13 +270,6 @@ def test_the_image_steps_serve_the_pages_from_the_installed_wheel(clone, tmp_pat
         databases = json.loads(urllib.request.urlopen(base + "/-/databases.json", timeout=10).read())
         databases = databases["databases"] if isinstance(databases, dict) else databases  # 1.0a wraps the list
         assert [(d["name"], d["is_mutable"]) for d in databases] == [("corpus", False)]
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
     assert hashlib.sha256((context / "corpus.db").read_bytes()).hexdigest() == digest
 
 
