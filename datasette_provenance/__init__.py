@@ -1,7 +1,6 @@
 """datasette-provenance: Datasette hooks only; the work lives in the pipeline modules and pages/."""
 
 from datasette import hookimpl
-from markupsafe import Markup
 
 
 @hookimpl
