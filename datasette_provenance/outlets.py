@@ -63,27 +63,27 @@ class OutletAliases:
         signatures: list[tuple[re.Pattern[str], str]] = []
         roles: dict[str, str] = {}
         for layer in layers:
-            roles |= {_name_key(o): r for o, r in layer["roles"].items()}
+            roles |= {name_key(o): r for o, r in layer["roles"].items()}
             domains |= {(_bare_host(d) or d.strip().lower()): o for d, o in layer["domains"].items()}
-            names |= {_name_key(n): o for n, o in layer["names"].items()}
+            names |= {name_key(n): o for n, o in layer["names"].items()}
             signatures[:0] = layer["signatures"]
         # Every canonical name is also its own alias, so "trt world" finds "TRT World".
         canonical = {*domains.values(), *names.values(), *(o for _, o in signatures)}
-        names = {_name_key(o): o for o in canonical} | names
+        names = {name_key(o): o for o in canonical} | names
         return cls(domains, names, tuple(signatures), roles)
 
     def role(self, outlet: str | None) -> str | None:
         """``agency`` or ``publisher`` for an outlet the files know, by any of its names; else None."""
         if not outlet:
             return None
-        return self.roles.get(_name_key(self.lookup(outlet) or outlet))
+        return self.roles.get(name_key(self.lookup(outlet) or outlet))
 
     def normalise_name(self, name: str) -> str:
         """Canonical outlet for a stated name or domain; an unknown domain is its site (``m.example.com``
         is ``example.com``), and other unknown names come back stripped."""
         if outlet := self.lookup(name):
             return outlet
-        if _DOMAIN.fullmatch(key := _name_key(name)) and (host := bare_host(key)):
+        if _DOMAIN.fullmatch(key := name_key(name)) and (host := bare_host(key)):
             return _registered_domain(host) or name.strip()
         return name.strip()
 
@@ -91,7 +91,7 @@ class OutletAliases:
         """Canonical outlet for a known name or domain (``Sputnik International``, ``www.rt.com``), else None."""
         if not name:
             return None
-        key = _name_key(name)
+        key = name_key(name)
         if key in self.names:
             return self.names[key]
         if _DOMAIN.fullmatch(key):
@@ -257,5 +257,6 @@ def _registered_domain(host: str) -> str | None:
     return get_fld(host, fix_protocol=True, fail_silently=True, parser_class=_BundledSuffixes)
 
 
-def _name_key(name: str) -> str:
+def name_key(name: str) -> str:
+    """How outlet names are compared (and roles keyed): case and spacing folded."""
     return " ".join(name.split()).lower()

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .outlets import name_key
 from .store import select_in
 
 WHOLLY = 0.7  # share of the derived article's own text that makes a derivation "wholly"
@@ -140,7 +141,7 @@ def save_roles(conn: sqlite3.Connection, roles: dict[str, str]) -> None:
     conn.executemany("insert into outlet_roles values (?, ?)", sorted(roles.items()))
     changed = {o for o in before.keys() | roles.keys() if before.get(o) != roles.get(o)}
     ids = [a for (a, o) in conn.execute("select id, outlet from articles where outlet is not null")
-           if " ".join(o.split()).lower() in changed]
+           if name_key(o) in changed]
     update(conn, ids)
 
 
@@ -682,7 +683,7 @@ def _docs(conn: sqlite3.Connection, ids: set[int]) -> dict[int, Doc]:
                                                " and article_id in ({})", ids_list)}
     for d in docs.values():
         d.wire = d.id in wired
-        known = roles.get(" ".join((d.outlet or "").split()).lower())
+        known = roles.get(name_key(d.outlet or ""))
         d.role, d.role_from = (known, "outlet roles") if known else ("agency", "wire copy") if d.wire else (None, "")
     for aid, s, e, name in select_in(conn, 'select article_id, start, "end", speaker from quotes where article_id in ({})',
                                ids_list):
