@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from html import unescape
 from urllib.parse import urlencode
 
@@ -64,6 +65,26 @@ async def test_canned_queries_link_outlets_and_clusters(corpus):
     wording = links((await ds.client.get(query_html("article_wording", cluster=1), follow_redirects=True)).text)
     assert ("/corpus/-/provenance/outlet/TRT+World", "TRT World") in wording
     await all_answer_200(ds, [h for h, _ in shared + pairs + credited + wording])
+
+
+@pytest.mark.asyncio
+async def test_who_took_from_whom_links_both_articles(corpus):
+    """The canned query names the derived and the source article by id, each linked to its provenance page."""
+    ds = hiding(corpus, [])
+    data = (await ds.client.get("/corpus/who_took_from_whom.json?_shape=objects", follow_redirects=True)).json()
+    columns = list(data["rows"][0])
+    assert columns.index("derived_article_id") < columns.index("derived_outlet")
+    assert columns.index("source_article_id") < columns.index("source")
+    conn = sqlite3.connect(corpus)
+    expected = conn.execute("select derived_article_id, source_article_id from derivations").fetchall()
+    conn.close()
+    assert Counter((r["derived_article_id"], r["source_article_id"]) for r in data["rows"]) == Counter(expected)
+    html = (await ds.client.get(query_html("who_took_from_whom"), follow_redirects=True)).text
+    articles = {(href, text) for href, text in links(html) if "/-/provenance/article/" in href}
+    ids = {i for pair in expected for i in pair if i is not None}
+    assert any(source is None for _, source in expected)  # an upstream source: no article, no link
+    assert articles == {(f"/corpus/-/provenance/article/{i}", str(i)) for i in ids}
+    await all_answer_200(ds, [href for href, _ in articles])
 
 
 @pytest.mark.asyncio
