@@ -478,3 +478,54 @@ def test_edge_labels_are_placed_off_other_edges(corpus):
     assert crowded <= LABELLED  # only the busiest edges' labels may sit on another edge, where nothing was free
     for a in labels:  # and no two labels overlap
         assert not [b for b in labels if b is not a and abs(a[1] - b[1]) < 12 and abs(a[2] - b[2]) < 16]
+
+
+@pytest.mark.asyncio
+async def test_undetermined_lines_can_be_switched_off_everywhere(undecided):
+    """?undetermined=0 leaves out the shared text of undetermined direction ("shares text with"): the dashed
+    lines, their edges and their counts, in the page and every export; the page links to both states."""
+    ds, base = Datasette([str(undecided)]), "/corpus/-/provenance/graph"
+    everything = (await ds.client.get(f"{base}.json")).json()
+    assert everything["undetermined"] is True
+    assert any("undetermined" in e["relations"] for e in everything["edges"])
+    data = (await ds.client.get(f"{base}.json?undetermined=0")).json()
+    assert data["undetermined"] is False
+    edges = {(e["source"], e["target"]): e for e in data["edges"]}
+    assert all("undetermined" not in e["relations"] for e in data["edges"])
+    assert ("TRT World", "Sputnik") not in edges  # undetermined only: gone
+    mixed = edges[("TRT World", "Islam Times")]  # the copied derivation stays, without the undetermined one
+    assert (mixed["count"], mixed["shared_chars"], mixed["relations"]) == (1, 452, {"copied": 1})
+    undetermined = sum(e["relations"].get("undetermined", 0) for e in everything["edges"])
+    assert sum(e["count"] for e in data["edges"]) == sum(e["count"] for e in everything["edges"]) - undetermined
+    nodes = {n["id"]: n for n in data["nodes"]}
+    before = {n["id"]: n for n in everything["nodes"]}
+    assert nodes["Sputnik"]["taken"] == before["Sputnik"]["taken"] - 1
+    assert nodes["TRT World"]["given"] == before["TRT World"]["given"] - 2
+    pairs = sorted(edges)
+    csv_rows = list(csv.DictReader(io.StringIO((await ds.client.get(f"{base}.csv?undetermined=0")).text)))
+    assert sorted((r["source"], r["target"]) for r in csv_rows) == pairs
+    assert not [r for r in csv_rows if "undetermined" in r["relations"]]
+    root = ET.fromstring((await ds.client.get(f"{base}.graphml?undetermined=0")).content)
+    assert len(list(root.iter(f"{GRAPHML}edge"))) == len(pairs)
+    assert not [e for e in root.iter(f"{GRAPHML}edge") if e.get("directed") == "false"]
+    for svg in (ET.fromstring((await ds.client.get(f"{base}.svg?undetermined=0")).content),
+                svg_of((await ds.client.get(f"{base}?undetermined=0")).text)):
+        drawn = drawn_edges(svg)
+        assert drawn and not [k for k, (cls, _, _) in drawn.items() if "undetermined" in cls.split()]
+    assert [k for k, (cls, _, _) in drawn_edges(svg_of((await ds.client.get(base)).text)).items()
+            if "undetermined" in cls.split()]
+    # With a date filter and the speakers switched off, the switch still applies and every link keeps it.
+    dated = (await ds.client.get(f"{base}.json?undetermined=0&speakers=0&since=1900-01-01")).json()
+    assert dated["edges"] and all("undetermined" not in e["relations"] for e in dated["edges"])
+    on, off = (await ds.client.get(base)).text, (await ds.client.get(f"{base}?since=1900-01-01&undetermined=0")).text
+    assert f'href="{base}?undetermined=0"' in on and "Hide the “shares text with” lines" in on
+    assert "a dashed line joins outlets that share text" in on
+    assert f'href="{base}?since=1900-01-01"' in off and "Show the “shares text with” lines" in off
+    assert "the shared text whose direction is undetermined is left out" in off
+    assert f'href="{base}?since=1900-01-01&amp;speakers=0&amp;undetermined=0"' in off  # the speakers switch
+    assert f'href="{base}?undetermined=0">clear</a>' in off
+    for fmt in ("graphml", "csv", "svg", "json"):
+        assert f'href="{base}.{fmt}?since=1900-01-01&amp;undetermined=0"' in off, fmt
+    assert '<input type="hidden" name="undetermined" value="0">' in off
+    bad = await ds.client.get(f"{base}.json?undetermined=no")
+    assert bad.status_code == 400 and "?undetermined= must be 0" in bad.json()["error"]

@@ -6,7 +6,8 @@ exported as GraphML (for Gephi), CSV, SVG and JSON. Every export is built with `
 ``csv``, so names are escaped; ``?since=``/``?until=`` filter on the derived article's date, which
 leaves out the undated articles: the page and its JSON say how many. ``?speakers=0`` leaves out the
 quoted-speaker layer (speaker nodes and their speaker → agency edges) from the page and every export.
-Only decided directions are drawn as arrows: the ``undetermined`` part of an edge is a plain line.
+Only decided directions are drawn as arrows: the ``undetermined`` part of an edge is a plain line, and
+``?undetermined=0`` leaves those derivations ("shares text with") out of the page and every export.
 """
 
 from __future__ import annotations
@@ -55,22 +56,27 @@ async def view(datasette, request):
         raise BadRequest(f"?since={since} is after ?until={until}: no day is in between; swap them")
     page = page_param(request, size=EDGES_PAGE)
     speakers = speakers_param(request)
-    keep = {"since": since, "until": until, "speakers": None if speakers else "0"}  # what every link carries
+    undetermined = switch_param(request, "undetermined", "the shared text of undetermined direction")
+    # What every link carries.
+    keep = {"since": since, "until": until, "speakers": None if speakers else "0",
+            "undetermined": None if undetermined else "0"}
     fmt = request.url_vars.get("format")
     stem = re.sub(r"[^\w.-]", "_", db.name, flags=re.ASCII) + "-provenance-graph"
     if fmt in ("graphml", "csv", "svg"):  # the downloads have every edge
-        nodes, edges = await network(db, since, until, speakers)
+        nodes, edges = await network(db, since, until, speakers, undetermined)
         if fmt == "graphml":
             return _download(graphml(nodes, edges), "application/graphml+xml; charset=utf-8", f"{stem}.graphml")
         if fmt == "csv":
             return _download(edges_csv(edges), "text/csv; charset=utf-8", f"{stem}.csv")
         return _download(draw_svg(nodes, edges, urls)[0], "image/svg+xml; charset=utf-8", f"{stem}.svg")
     # The page and its JSON list the edges a page at a time (busiest first).
-    nodes, count, shown_edges, drawable = await network_page(db, since, until, page.offset, page.size, speakers)
+    nodes, count, shown_edges, drawable = await network_page(db, since, until, page.offset, page.size, speakers,
+                                                             undetermined)
     pagination = page.info(count)
     undated = await left_out(db) if since is not None or until is not None else None
     if fmt == "json":
         return json_response({"database": db.name, "since": since, "until": until, "speakers": speakers,
+                              "undetermined": undetermined,
                               "undated_left_out": undated,
                               "nodes": nodes, "edges": shown_edges, "edges_pagination": pagination})
     svg, shown = draw_svg(nodes, drawable, urls)
@@ -78,6 +84,9 @@ async def view(datasette, request):
     context.update({
         "since": since, "until": until, "undated_left_out": undated, "speakers": speakers,
         "speakers_toggle": urls.graph(**{**keep, "speakers": "0" if speakers else None}),
+        "undetermined": undetermined,
+        "undetermined_toggle": urls.graph(**{**keep, "undetermined": "0" if undetermined else None}),
+        "clear_dates": urls.graph(**{**keep, "since": None, "until": None}),
         "nodes": nodes, "edges": shown_edges, "edges_pagination": pagination,
         "svg": Markup(svg), "shown_nodes": shown,
         "max_svg_nodes": MAX_SVG_NODES, "max_svg_edges": MAX_SVG_EDGES,
@@ -88,25 +97,30 @@ async def view(datasette, request):
 
 def speakers_param(request) -> bool:
     """``?speakers=0`` leaves the quoted speakers out; ``1`` or nothing keeps them."""
-    value = request.args.get("speakers") or "1"
+    return switch_param(request, "speakers", "the quoted speakers")
+
+
+def switch_param(request, name: str, what: str) -> bool:
+    """``?<name>=0`` leaves ``what`` out; ``1`` or nothing keeps it."""
+    value = request.args.get(name) or "1"
     if value not in ("0", "1"):
-        raise BadRequest("?speakers= must be 0 (leave the quoted speakers out) or 1")
+        raise BadRequest(f"?{name}= must be 0 (leave {what} out) or 1")
     return value == "1"
 
 
 async def network(
-    db, since: str | None, until: str | None, speakers: bool = True
+    db, since: str | None, until: str | None, speakers: bool = True, undetermined: bool = True
 ) -> tuple[list[dict], list[dict]]:
     """Nodes (outlets and upstream sources) and directed edges source → derived outlet, busiest first."""
-    if since is None and until is None:  # the loader keeps the whole corpus's graph
+    if since is None and until is None and undetermined:  # the loader keeps the whole corpus's graph
         return await _stored_nodes(db, speakers), await _stored_edges(db, speakers=speakers)
     # Summed per day on each request; tuples until the end: a dict per row is measurable at 10^4 edges.
     records = await db.execute("""
         select source, target, source_kind, relation, sum(derivations), sum(shared_chars) from outlet_edges
         where (:since is null or day >= :since) and (:until is null or day <= :until)
-          and (:speakers or source_kind != 'speaker')
+          and (:speakers or source_kind != 'speaker') and (:undetermined or relation != 'undetermined')
         group by 1, 2, 3, 4
-    """, {"since": since, "until": until, "speakers": int(speakers)})
+    """, {"since": since, "until": until, "speakers": int(speakers), "undetermined": int(undetermined)})
     edges = graph_edges(records.rows)
     nodes = graph_nodes(edges)
     return ([_node((k, *v)) for k, v in sorted(nodes.items(), key=lambda kv: (-kv[1][3], kv[0]))],
@@ -125,15 +139,16 @@ async def left_out(db) -> dict:
 
 
 async def network_page(
-    db, since: str | None, until: str | None, offset: int, size: int, speakers: bool = True
+    db, since: str | None, until: str | None, offset: int, size: int, speakers: bool = True,
+    undetermined: bool = True
 ) -> tuple[list[dict], int, list[dict], list[dict]]:
     """Every node, the number of edges, one page of edges, and the edges the drawing may need.
 
-    Without a date filter this reads a page of the loader's graph rows, so its cost does not grow
-    with the number of edges (which can approach the number of derivations).
+    Without a date filter or ``undetermined`` switch this reads a page of the loader's graph rows, so its
+    cost does not grow with the number of edges (which can approach the number of derivations).
     """
-    if since is not None or until is not None:
-        nodes, edges = await network(db, since, until, speakers)
+    if since is not None or until is not None or not undetermined:
+        nodes, edges = await network(db, since, until, speakers, undetermined)
         return nodes, len(edges), edges[offset:offset + size], _among(nodes, edges)
     nodes = await _stored_nodes(db, speakers)
     count = (await db.execute(f"select count(*) from graph_edges {_NO_SPEAKERS[speakers]}")).rows[0][0]
