@@ -133,6 +133,37 @@ def menu_links(datasette, actor, request):
 
 
 @hookimpl
+def top_homepage(datasette, request):
+    """Datasette 1.0a (0.65 has no such hook, and pluggy leaves an implementation without one uncalled):
+    a visible line of links to the provenance pages of each corpus the actor may see."""
+
+    async def inner():
+        from markupsafe import Markup
+
+        from .pages.common import Urls, entry_links
+
+        lines = [entry_links(Urls(datasette, name), name) for name in list(datasette.databases)
+                 if await _visible_provenance_database(datasette, request.actor, name)]
+        return Markup("").join(lines)
+
+    return inner
+
+
+@hookimpl
+def top_database(datasette, request, database):
+    """Datasette 1.0a: the same line at the top of the corpus database page."""
+
+    async def inner():
+        from .pages.common import Urls, entry_links
+
+        if not await _visible_provenance_database(datasette, request.actor, database):
+            return ""
+        return entry_links(Urls(datasette, database))
+
+    return inner
+
+
+@hookimpl
 def table_actions(datasette, actor, database, table, request):
     async def inner():
         from .pages.common import Urls

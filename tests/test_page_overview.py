@@ -243,3 +243,58 @@ async def test_the_home_page_leads_to_the_overview(tmp_path, seed_db):
     assert '<a href="/corpus/-/provenance">Provenance overview</a>' in (await ds.client.get("/corpus")).text
     overview = await ds.client.get("/corpus/-/provenance")
     assert overview.status_code == 200 and "Maria Zakharova" in overview.text
+
+
+ENTRY = re.compile(r'<p class="provenance-entry">(.*?)</p>', re.S)
+
+
+@pytest.mark.asyncio
+async def test_home_and_database_pages_show_the_way_in_on_datasette_1(corpus, tmp_path):
+    """Datasette 1.0a's top_homepage/top_database hooks: a visible line of links to the provenance pages of
+    each corpus the actor may see, on the home page and the corpus database page, and nowhere else."""
+    from datasette import hookspecs
+
+    plain = tmp_path / "plain.db"
+    sqlite3.connect(plain).execute("create table articles (id integer primary key)").connection.close()
+    ds = Datasette([str(corpus), str(plain)])
+    home = await ds.client.get("/")
+    assert home.status_code == 200  # on 0.65 too: the hooks it does not know are left uncalled
+    if not hasattr(hookspecs, "top_homepage"):
+        assert "provenance-entry" not in home.text
+        pytest.skip("Datasette 0.65 has no top_homepage/top_database hooks")
+    lines = ENTRY.findall(home.text)
+    assert len(lines) == 1 and "<em>corpus</em>" in lines[0] and "plain" not in lines[0]
+    hrefs = re.findall(r'href="([^"]+)"', lines[0])
+    assert hrefs == ["/corpus/-/provenance", "/corpus/-/provenance/graph", "/corpus/-/provenance/trace"]
+    database = ENTRY.findall((await ds.client.get("/corpus")).text)
+    assert len(database) == 1 and re.findall(r'href="([^"]+)"', database[0]) == hrefs
+    assert not ENTRY.findall((await ds.client.get("/plain")).text)
+    assert not ENTRY.findall((await ds.client.get("/corpus/articles")).text)
+    for href in hrefs:
+        page = await ds.client.get(href)
+        assert page.status_code == 200 and "<h1>" in page.text, href
+    # An actor who may not see the database is not shown the way in.
+    hidden = Datasette([str(corpus)], metadata={"databases": {"corpus": {"allow": {"id": "admin"}}}})
+    assert not ENTRY.findall((await hidden.client.get("/")).text)
+    admin = {"ds_actor": hidden.sign({"a": {"id": "admin"}}, "actor")}
+    assert len(ENTRY.findall((await hidden.client.get("/", cookies=admin)).text)) == 1
+    # Names are escaped, and base_url is followed.
+    prefixed = Datasette([str(corpus)], settings={"base_url": "/prefix/"})
+    line = ENTRY.findall((await prefixed.client.get("/")).text)[0]
+    assert 'href="/prefix/corpus/-/provenance"' in line
+
+
+def test_entry_line_escapes_the_database_name():
+    from datasette_provenance.pages.common import Urls, entry_links
+
+    class FakeUrls:
+        def database(self, name):
+            return "/" + name
+
+    class FakeDatasette:
+        urls = FakeUrls()
+
+    name = '<img src=x onerror=alert(1)>"'
+    line = str(entry_links(Urls(FakeDatasette(), name), name))
+    assert "<img" not in line and "&lt;img src=x onerror=alert(1)&gt;&#34;" in line
+    assert 'href="/&lt;img' in line

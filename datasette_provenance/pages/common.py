@@ -378,6 +378,19 @@ def cluster_label(text: str | None, limit: int = 60) -> str:
     return cut.rstrip(",;:–—-") + "…"
 
 
+# ---------------------------------------------------------------- entry points on Datasette's pages
+
+
+def entry_links(urls: Urls, database: str | None = None) -> Markup:
+    """One visible line of links to the provenance pages, for the top of Datasette's home page (which
+    names the database) and of the corpus database page (which does not)."""
+    links = Markup(" · ").join(Markup('<a href="{}">{}</a>').format(href, label) for href, label in (
+        (urls.overview(), "overview"), (urls.graph(), "graph"), (urls.trace(), "trace a passage")))
+    name = Markup(" <em>{}</em>").format(database) if database is not None else Markup("")
+    return Markup('<p class="provenance-entry"><strong>Provenance{}:</strong> {} — the statements outlets share,'
+                  ' and who took them from whom</p>').format(name, links)
+
+
 # ---------------------------------------------------------------- links from Datasette's own pages
 
 # Columns whose values are article or cluster ids, or outlet (or upstream source) names, in the
