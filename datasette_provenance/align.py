@@ -222,6 +222,8 @@ def strongest(kept: list[Aligned]) -> list[Aligned]:
     """The pairs among the ``PER_SENTENCE`` closest of their sentence on either side (closest by
     Jaccard, then shingles in common, then reading order): a function of the two articles, and every
     sentence that was aligned stays aligned, so coverage does not change."""
+    if len(kept) <= 1:  # most pairs: one outlet's two articles sharing a house line
+        return kept
     rank = sorted(kept, key=lambda p: (-p.jaccard, -p.shared, p.a, p.b))
     seen_a: dict[int, int] = {}
     seen_b: dict[int, int] = {}
@@ -257,8 +259,10 @@ def align_new(
     by_pair: dict[tuple[int, int], list[Link]] = {}
     for link in links:
         # Each pair is aligned one way round, decided by content, so that it aligns alike in any load order.
-        x, y = sorted((article_of[link[0]], article_of[link[1]]), key=lambda n: (digest[n], n))
-        by_pair.setdefault((x, y), []).append(link if article_of[link[0]] == x else (link[1], link[0], *link[2:]))
+        x, y = article_of[link[0]], article_of[link[1]]
+        if (digest[y], y) < (digest[x], x):
+            x, y, link = y, x, (link[1], link[0], *link[2:])
+        by_pair.setdefault((x, y), []).append(link)
     compared = {n for x, y in by_pair if outlet[x] is None or outlet[x] != outlet[y] for n in (x, y)}
     texts = _matchable(conn, involved, compared, shingles, settings)
     out, rows = [], []
