@@ -4,7 +4,8 @@ The server runs in a subprocess on a free localhost port, serving the seed corpu
 article loaded through the loader (see ``test_permissions.build_corpus``) with metadata.json, as the
 README's quickstart serves it. Each test records
 dialogs, page errors and every request: no script from the data may run, and nothing may be
-fetched from anywhere but the server. Screenshots go to test-artifacts/screenshots/.
+fetched from anywhere but the server. Screenshots go to test-artifacts/screenshots/; those of the
+README (docs/screenshots/) to test-artifacts/screenshots/readme/, taken from the seed corpus alone.
 """
 
 from __future__ import annotations
@@ -97,8 +98,9 @@ class Watched:
         return response
 
     def shot(self, name: str):
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        path = SHOTS / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(path), full_page=True)
 
     def check_quiet(self):
         assert self.dialogs == [], f"a dialog opened: {self.dialogs}"
@@ -296,3 +298,38 @@ def test_every_link_on_the_provenance_pages_answers_200(page):
     assert any(urlsplit(u).path.startswith("/corpus/-/provenance/chart/") for u in checked)
     assert len(checked) >= 25 and len(visited) >= 25, (len(checked), len(visited))
     assert time.monotonic() - start < 60
+
+
+def test_readme_screenshots(newcomer):
+    """The README's screenshots (docs/screenshots/), taken from the seed corpus as the quickstart serves it;
+    each page is checked for what the screenshot is meant to show before it is taken."""
+    page, shots = newcomer, "readme/"
+    page.goto("/corpus/-/provenance")
+    assert page.page.locator(".prov-figures").is_visible() and page.page.locator("svg").count() >= 1
+    page.shot(shots + "overview")
+    page.page.get_by_role("link", name="ready to cooperate with all interested countries").first.click()
+    page.page.wait_for_url("**/-/provenance/cluster/*")
+    assert page.page.locator("li.prov-member").count() >= 3
+    assert "common source: both quote Maria Zakharova" in page.page.locator("p.prov-verdict").first.inner_text()
+    page.shot(shots + "cluster")
+    page.page.locator("li.prov-member").filter(has_text="poised for cooperation").first.locator(
+        ".prov-member-foot a").first.click()
+    page.page.wait_for_url("**/-/provenance/article/*")
+    assert page.page.locator("a.reuse").count() >= 5
+    page.shot(shots + "article")
+    page.goto("/corpus/-/provenance/outlet/Islam+Times")
+    assert page.page.locator("h1").inner_text() == "Islam Times"
+    assert page.page.locator("table.prov-pairs").first.get_by_role("link", name="TASS").count() == 1
+    chart = page.page.locator("figure.prov-chart img").first
+    chart.wait_for()
+    assert page.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=chart.element_handle())
+    page.shot(shots + "outlet")
+    page.goto("/corpus/-/provenance/graph")
+    assert page.page.locator("svg.provenance-graph g.node").count() >= 4
+    page.shot(shots + "graph")
+    page.goto("/corpus/-/provenance/trace?" + urlencode({"q": (
+        "We are ready to cooperate with all interested countries in the interest of establishing an effective"
+        " joint reaction to this common threat.")}))
+    found = page.page.locator("table.prov-trace-outlets tbody tr td:first-child").all_inner_texts()
+    assert {"TRT World", "Islam Times", "Sputnik"} <= {t.strip() for t in found}
+    page.shot(shots + "trace")
