@@ -55,6 +55,7 @@ class Doc:
     role_from: str = ""  # which of the two
     wire: bool = False  # wire header, slug or end markers: the agency's own copy
     credit_scopes: list[tuple[str, int, int]] = field(default_factory=list)  # credited name → the text it covers
+    titles: set[int] = field(default_factory=set)  # clusters this article carries in its headline
 
     def summarise(self) -> None:
         """Per-cluster lengths once, since every pair this article is in needs them."""
@@ -94,13 +95,13 @@ def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
         for c in d.spans:
             if len(carriers[c]) < MAX_OTHERS:
                 carriers[c].append(d)
-    wording = _wording(conn, around)
+    wording, literal = _wording(conn, set(docs))  # also between neighbours: is one of them nearer the source than x?
     rows = []
     for aid in sorted(around):
         x = docs[aid]
         credited = {y for o in x.credits for y in by_outlet.get(o, ()) if not x.spans.keys().isdisjoint(y.spans)}
         others = _strongest(x, ({y for c in x.spans for y in carriers[c]} | credited) - {x})
-        rows.extend(derive(x, sorted(others, key=lambda d: d.key), speakers, wording))
+        rows.extend(derive(x, sorted(others, key=lambda d: d.key), speakers, wording, literal))
     conn.executemany(
         "insert into derivations(derived_article_id, source_article_id, source_name, relation, extent,"
         " shared_chars, confidence, evidence) values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -288,7 +289,8 @@ def _strongest(x: Doc, others: set[Doc]) -> list[Doc]:
                                          y.stamp if y.stamp is not None else math.inf, y.key))[:MAX_OTHERS]
 
 
-def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tuple[int, int], float]) -> list[tuple]:
+def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tuple[int, int], float],
+           literal: dict[tuple[int, int], set[int]] | None = None) -> list[tuple]:
     """The derivation rows of article ``x`` (as the derived side) against the articles it shares text with."""
     copied: list[tuple[Doc, dict]] = []
     unordered: list[tuple[Doc, list[int]]] = []  # neighbours whose order against x is unknown
@@ -296,11 +298,15 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
     versions: list[tuple[Doc, dict]] = []  # the outlet's own earlier texts
     upstream: dict[str, dict] = {}
     rows = []
+    loaded: dict[str, set[int]] = defaultdict(set)  # outlet -> the clusters of x its loaded articles carry
+    for y in others:
+        if y.outlet:
+            loaded[y.outlet].update(c for c in y.spans if c in x.spans)
     for y in others:
         shared = sorted(set(x.spans) & set(y.spans))
         ev = _evidence(x, y, shared, speakers)
         ev["wording_jaccard"] = wording.get((x.id, y.id), 0.0)
-        relation, source_name, confidence = _decide(x, y, ev)
+        relation, source_name, confidence = _decide(x, y, ev, loaded, (literal or {}).get((x.id, y.id), set()))
         if ev["order"] in ("tie", "unknown"):
             unordered.append((y, shared))
         if relation is None:
@@ -327,7 +333,7 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
     # one only when it explains 30 % more (a background paragraph recycled from another story).
     for y, ev in _explaining(x, versions):
         rows.append(_row(x, y.id, y.outlet, "same-outlet", _covered(x, ev["clusters"]), ev.pop("confidence"), ev))
-    sources, between = _best_sources(x, copied, unordered)
+    sources, between = _best_sources(x, copied, unordered, wording, literal)
     for y, ev in sources:
         rows.append(_row(x, y.id, y.outlet, "copied", ev["shared_chars_derived"], ev.pop("confidence"), ev))
     middle = [(z, shared) for z, shared in unordered if z.id in between]
@@ -372,8 +378,13 @@ def _chain(x: Doc, name: str, clusters: list[int], speakers: dict[int, str]) -> 
     return ([quoted[0]] if len(quoted) == 1 else []) + [name]
 
 
-def _decide(x: Doc, y: Doc, ev: dict) -> tuple[str | None, str | None, float]:
-    """(relation, source name, confidence) for x as the derived side; None when y is the derived one."""
+def _decide(x: Doc, y: Doc, ev: dict, loaded: dict[str, set[int]] | None = None,
+            literal: set[int] | None = None) -> tuple[str | None, str | None, float]:
+    """(relation, source name, confidence) for x as the derived side; None when y is the derived one.
+
+    ``loaded``: for each outlet, the clusters of x that its articles in the corpus carry; ``literal``:
+    the clusters in which x and y carry nearly the same sentence (Jaccard >= ``VERBATIM``).
+    """
     order = ev["order"]
     if x.outlet and x.outlet == y.outlet:
         ev["_rule"] = "same outlet"
@@ -395,6 +406,14 @@ def _decide(x: Doc, y: Doc, ev: dict) -> tuple[str | None, str | None, float]:
     if x.outlet and x.outlet in credits_y and order != "later":
         return None, None, 0.0
     common = sorted((credits_x & credits_y) - {x.outlet, y.outlet, None})
+    # Both credit AP, but AP's story is in the corpus and lacks a sentence the two carry word for word:
+    # that sentence went from one paper to the other (a paper's own addition carried on by a second
+    # paper), so AP is not their common source for it, and the order between them decides. Only a
+    # sentence nearly verbatim in both counts: two reports of one event in the same frame (same
+    # speaker, same phrasing) share loosely similar sentences without copying each other. An agency
+    # not loaded, or whose story carries all they share, is their common source as credited.
+    common = [n for n in common if n not in (loaded or {}) or _covered(
+        x, [c for c in ev["clusters"] if c not in loaded[n] and c in (literal or ())]) < OWN_SENTENCE]
     if common:
         ev["_rule"] = "both credit " + ", ".join(common)
         return "common-source", common[0], 0.75
@@ -476,16 +495,14 @@ def _evidence(x: Doc, y: Doc, shared: list[int], speakers: dict[int, str]) -> di
 
 
 def _best_sources(
-    x: Doc, candidates: list[tuple[Doc, dict]], unordered: list[tuple[Doc, list[int]]]
+    x: Doc, candidates: list[tuple[Doc, dict]], unordered: list[tuple[Doc, list[int]]],
+    wording: dict[tuple[int, int], float] | None = None, literal: dict[tuple[int, int], set[int]] | None = None,
 ) -> tuple[list[tuple[Doc, dict]], dict[int, Doc]]:
     """Keep the earlier articles that explain x's shared text: a copy of a copy names its direct source.
 
     Sources are taken by how much of x they explain, then confidence, then nearness in time. An
-    earlier source is also dropped when a neighbour published after it, whose order against x is
-    unknown, carries everything x shares with it and text of its own that x has too (``OWN_SENTENCE``
-    characters at least: a similar headline is not an intermediate copy's own text): that
-    neighbour is likely the intermediate copy (a sibling copy of the same source adds nothing), when
-    it also has more of the source than x (copies lose text down a chain). Returns the sources, and
+    earlier source is also dropped when a neighbour whose order against x is unknown carries what x
+    shares with it and is likely the copy in between (see ``_in_between``). Returns the sources, and
     the source each such copy in between stood in for when x is left with none.
     """
     chosen: list[tuple[Doc, dict]] = []
@@ -498,10 +515,7 @@ def _best_sources(
     for y, ev in rank:
         spans = [s for c in ev["clusters"] for s in x.spans[c]]
         total = _union_length(spans)
-        of_y = [c for c in y.spans]
-        middle = [(z, shared) for z, shared in unordered
-                  if z.stamp and y.stamp and z.stamp > y.stamp and _unique(x, shared, y.spans) >= OWN_SENTENCE
-                  and _covered(z, of_y) > _covered(x, of_y)]  # copies lose text down a chain: z has more of y
+        middle = [(z, shared) for z, shared in unordered if _in_between(x, y, z, shared, wording, literal)]
         later = [s for _, shared in middle for c in shared for s in x.spans[c]]
         new = total - _union_length(_intersect(spans, explained + later))
         if (chosen or later) and new < MIN_EXTRA * total:
@@ -511,6 +525,44 @@ def _best_sources(
         explained.extend(spans)
         chosen.append((y, ev))
     return chosen, between
+
+
+def _in_between(x: Doc, y: Doc, z: Doc, shared: list[int], wording: dict[tuple[int, int], float] | None,
+                literal: dict[tuple[int, int], set[int]] | None = None) -> bool:
+    """Is z, of unknown order against x, the copy in between y and x (y -> z -> x)?
+
+    - z is not known to be earlier than y. A newspaper dated to the day is not before an agency story
+      timed that same day: it may well be its copy (the day's midnight is not its publication time).
+    - x carries text of z's own that y lacks (``OWN_SENTENCE`` characters at least: a similar headline
+      is not an intermediate copy's own text); a sibling copy of y adds nothing. A paper copies in one
+      manner: when x carries y's text word for word (mean Jaccard of their linked sentences >=
+      ``VERBATIM``), z's text counts only where x has it word for word too (a loosely similar sentence
+      beside verbatim agency copy is two reports of one event in the same frame); a rewrite of y may
+      carry z's text rewritten.
+    - what x has of y, z has too (x could have had it through z), and z is nearer y than x is: it has
+      more of y (copies lose text down a chain), or it has y's wording where x rewrote it (a rewrite
+      is not undone further down a chain: a verbatim copy of y cannot have been made from x's
+      rewrite). Both are measured on y's text, so a wordier rewrite does not count as having more.
+    - x does not credit y for what they share: a credit says where x took the text from, and a
+      neighbour of unknown order does not overrule it.
+    Headlines are left out: each outlet writes its own, and a similar one says nothing of the chain.
+    Without these, two copies of one story are siblings, and neither is the other's source.
+    """
+    wording, literal = wording or {}, literal or {}
+    if wording.get((x.id, y.id), 0.0) >= VERBATIM:
+        shared = [c for c in shared if c in literal.get((x.id, z.id), ())]
+    if _order(z, y)[0] == "earlier" or _unique(x, shared, y.spans) < OWN_SENTENCE:
+        return False
+    titles = x.titles | y.titles | z.titles
+    of_x = [c for c in x.spans if c in y.spans and c not in titles]
+    of_z = [c for c in z.spans if c in y.spans and c not in titles]
+    if y.outlet and y.outlet in x.credits_for(of_x):
+        return False
+    if _covered(y, [c for c in of_x if c not in z.spans]) >= UNIQUE:  # x has some of y that z lacks
+        return False
+    if _covered(y, [c for c in of_z if c not in x.spans]) >= UNIQUE:
+        return True
+    return wording.get((z.id, y.id), 0.0) >= VERBATIM > wording.get((x.id, y.id), 0.0)
 
 
 def _explaining(x: Doc, candidates: list[tuple[Doc, dict]]) -> list[tuple[Doc, dict]]:
@@ -636,8 +688,10 @@ def _is_person(name: str) -> bool:
     return len(name.split()) >= 2 and not any(h in lowered for h in PERSON_HINTS)
 
 
-def _wording(conn: sqlite3.Connection, ids: set[int]) -> dict[tuple[int, int], float]:
-    """Mean Jaccard of the linked sentences of each pair of articles: how close their wordings are."""
+def _wording(conn: sqlite3.Connection, ids: set[int]) -> tuple[dict[tuple[int, int], float], dict[tuple[int, int], set[int]]]:
+    """Mean Jaccard of the linked sentences of each pair of articles: how close their wordings are; and
+    for each pair (a, b), the clusters in which a sentence of a is linked to one of b nearly verbatim
+    (Jaccard >= ``VERBATIM``)."""
     # From each side through its own index: one query with "or" between the sides reads every link.
     links = {}
     for side in ("s1", "s2"):
@@ -646,10 +700,19 @@ def _wording(conn: sqlite3.Connection, ids: set[int]) -> dict[tuple[int, int], f
                   " join sentences s1 on s1.id = l.sentence_a join sentences s2 on s2.id = l.sentence_b"
                   f" where {side}.article_id in ({{}})", sorted(ids)))
     sums: dict[tuple[int, int], list[float]] = defaultdict(list)
+    close = [(sa, sb, a, b) for (sa, sb), (a, b, j) in links.items() if j >= VERBATIM]
     for a, b, j in links.values():
         sums[(a, b)].append(j)
         sums[(b, a)].append(j)
-    return {k: round(math.fsum(v) / len(v), 3) for k, v in sums.items()}  # exact: in any order
+    cluster_of: dict[int, set[int]] = defaultdict(set)
+    for sid, c in select_in(conn, "select sentence_id, cluster_id from cluster_members where sentence_id in ({})",
+                            sorted({sid for sa, sb, _, _ in close for sid in (sa, sb)})):
+        cluster_of[sid].add(c)
+    literal: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for sa, sb, a, b in close:
+        literal[(a, b)] |= cluster_of[sa]
+        literal[(b, a)] |= cluster_of[sb]
+    return {k: round(math.fsum(v) / len(v), 3) for k, v in sums.items()}, literal  # exact: in any order
 
 
 def _neighbours(conn: sqlite3.Connection, ids: set[int]) -> set[int]:
@@ -665,10 +728,14 @@ def _docs(conn: sqlite3.Connection, ids: set[int]) -> dict[int, Doc]:
                            " from paragraphs p where p.article_id = a.id and p.boilerplate = 0)"
                            " from articles a where a.id in ({})", ids_list)
     }
-    for c, aid, s, e in select_in(conn, 'select m.cluster_id, m.article_id, p.start + m.start, p.start + m."end"'
-                                  " from cluster_members m join paragraphs p on p.id = m.paragraph_id"
-                                  " where m.article_id in ({})", ids_list):
+    for c, aid, s, e, kind in select_in(conn, 'select m.cluster_id, m.article_id, p.start + m.start,'
+                                        ' p.start + m."end", t.kind from cluster_members m'
+                                        " join paragraphs p on p.id = m.paragraph_id"
+                                        " left join sentences t on t.id = m.sentence_id"
+                                        " where m.article_id in ({})", ids_list):
         docs[aid].spans[c].append((s, e))
+        if kind == "title":
+            docs[aid].titles.add(c)
     whole = (0, 1 << 62)
     # A credit covers its paragraph; a dateline, a credit line or a credit in the lead covers the story.
     for aid, name, kind, ps, pe, lead in select_in(
