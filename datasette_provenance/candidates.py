@@ -3,7 +3,11 @@
 A candidate is only a hint: every one is verified exactly (``verify_pairs``) before it can become
 a link. Buckets that many articles share (a footer, a formulaic phrase) are not expanded into all
 their pairs: a bucket's *heads* are the rows of its ``max_bucket`` articles of smallest content
-key (publication time, text digest, external id), and a pair is a candidate only when one side is a head. That
+key (publication time, text digest, external id), and a pair is a candidate only when one side is a head.
+Two articles of one outlet, both dated or both not, pair only when one is among the other's
+``max_outlet_bucket`` nearest earlier such articles of that outlet in the bucket (within the window): a
+house line in every article of an outlet would otherwise pair each with 64 others, most of a load's
+work, where template detection needs a few links, and a story's versions follow each other. That
 is a function of the bucket's final membership, never of the load order; an incremental load meets
 it exactly because it reads each touched bucket whole, pairs a new head with every member, and
 re-derives the article pairs whose only candidate went through a head that a new article displaced
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import store
-from .dates import NO_DAY
+from .dates import NO_DAY, publication_day
 from .prepare import PreparedBatch
 from .signatures import (
     Settings, band_keys, distinct, minhash_signatures, overlap_ratios, shingle_sets, sketch_jaccard, sketches, worth_comparing,
@@ -88,10 +92,11 @@ def link_new_sentences(
     old = _bucket_rows(conn, distinct(flat_keys[by_key]), new.day, first_new, settings)
     rows = old.concat(_Rows(flat_periods, flat_keys, flat_ids, np.repeat(new.article, keys.shape[1]),
                             np.repeat(new.day, keys.shape[1])))
-    rank = _article_ranks(conn, rows.article)
+    rank, kin = _article_ranks(conn, rows.article)
     is_new = rows.sid >= first_new
     keep, head = bucket_heads(rows, rank, settings.max_bucket)
-    pairs = band_pairs(rows, keep, head, is_new)
+    near = outlet_pairs(rows, keep, rank, kin, settings)
+    pairs = band_pairs(rows, keep, head, is_new, kin, near)
     if settings.window:
         pairs = _within_window(pairs, rows.sid, rows.day, settings.window)
     shingles = dict(zip(ids.tolist(), sets))
@@ -103,9 +108,16 @@ def link_new_sentences(
     displaced = np.zeros(len(rows.sid), dtype=bool)
     displaced[np.flatnonzero(old_rows)] = head_before & keep_before
     displaced &= ~head
+    # One outlet's pairs of stored articles that a new one came between: no longer nearest.
+    kept_before = np.zeros(len(rows.sid), dtype=bool)
+    kept_before[np.flatnonzero(old_rows)] = keep_before
+    parted = _packed(rows.sid, *outlet_pairs(rows, kept_before, rank, kin, settings))
+    parted = parted[~np.isin(parted, _packed(rows.sid, *near))]
     withdrawn: set[int] = set()
-    if displaced.any():
+    if displaced.any() or len(parted):
         affected = _displaced_pairs(rows, keep & ~head & ~is_new, displaced, settings.window)
+        parted = _packed(rows.article, *(_rows_of(rows.sid, half) for half in (parted >> 32, parted & 0xFFFFFFFF)))
+        affected = np.unique(np.concatenate((affected, np.stack((parted >> 32, parted & 0xFFFFFFFF), axis=1))), axis=0)
         again, withdrawn = _rederive(conn, affected, shingles, article_of, settings, counts)
         links = sorted(set(links) | set(again))
     return LinkedBatch(links, shingles, withdrawn)
@@ -144,17 +156,26 @@ def _bucket_rows(conn: sqlite3.Connection, keys: np.ndarray, days: np.ndarray, f
     return _Rows(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4])
 
 
-def _article_ranks(conn: sqlite3.Connection, articles: np.ndarray) -> np.ndarray:
+def _article_ranks(conn: sqlite3.Connection, articles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each row's article's place in content order (publication time, then text digest, then external
     id; undated last): not its id, which follows the load order. Earliest first: the heads are the
-    copies a later one may have come from, and a load in date order never displaces one."""
+    copies a later one may have come from, and a load in date order never displaces one.
+
+    Also each row's kin (``outlet_pairs``): its outlet and whether it is dated to the day, as a number;
+    an article without an outlet is kin to none."""
     ids = distinct(np.sort(articles))
-    found = dict((aid, (published or "~", digest, ext)) for aid, published, digest, ext in select_in(
-        conn, "select id, published, content_hash, external_id from articles where id in ({})", ids.tolist()))
+    found, codes, kin = {}, {}, {}
+    for aid, published, digest, ext, name in select_in(
+            conn, "select id, published, content_hash, external_id, outlet from articles where id in ({})",
+            ids.tolist()):
+        found[aid] = (published or "~", digest, ext)
+        dated = publication_day(published) != NO_DAY
+        kin[aid] = -aid if name is None else 2 * codes.setdefault(name, len(codes) + 1) + dated
     by_content = sorted(ids.tolist(), key=found.__getitem__)
     place = np.empty(len(ids), dtype=np.int64)
     place[np.searchsorted(ids, by_content)] = np.arange(len(ids))
-    return place[np.searchsorted(ids, articles)]
+    where = np.searchsorted(ids, articles)
+    return place[where], np.array([kin[a] for a in ids.tolist()], dtype=np.int64)[where]
 
 
 def _checked(conn: sqlite3.Connection, pairs: np.ndarray, shingles: dict[int, np.ndarray], article_of: dict[int, int],
@@ -249,17 +270,69 @@ def bucket_heads(rows: _Rows, rank: np.ndarray, max_articles: int) -> tuple[np.n
     return keep, head
 
 
-def band_pairs(rows: _Rows, keep: np.ndarray, head: np.ndarray, is_new: np.ndarray) -> np.ndarray:
+def band_pairs(rows: _Rows, keep: np.ndarray, head: np.ndarray, is_new: np.ndarray, kin: np.ndarray,
+               near: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """(m, 2) sentence id pairs (a < b) of one band key, of two articles, a head on one side and a
     new sentence on one side: what the batch adds to the candidates. A new head is paired with every
-    row of its key, an old head with the new rows (it met the old ones when they came)."""
+    row of its key, an old head with the new rows (it met the old ones when they came). Kin articles
+    pair only as ``near`` pairs (``outlet_pairs``)."""
     sel = np.flatnonzero(keep)
     key, new, hd = rows.key[sel], is_new[sel], head[sel]
     found = [_expand(key, np.flatnonzero(hd & new), np.arange(len(sel))),
              _expand(key, np.flatnonzero(hd & ~new), np.flatnonzero(new & ~hd))]  # new heads met them above
     i = sel[np.concatenate([f[0] for f in found])]
     j = sel[np.concatenate([f[1] for f in found])]
-    return _distinct_pairs(rows.sid[i], rows.sid[j], rows.article[i] != rows.article[j])
+    later, earlier = near
+    fresh = is_new[later] | is_new[earlier]
+    return _distinct_pairs(np.concatenate((rows.sid[i], rows.sid[later[fresh]])),
+                           np.concatenate((rows.sid[j], rows.sid[earlier[fresh]])),
+                           np.concatenate((_across(i, j, rows, kin), np.ones(int(fresh.sum()), dtype=bool))))
+
+
+def _across(i: np.ndarray, j: np.ndarray, rows: _Rows, kin: np.ndarray) -> np.ndarray:
+    """Rows that the heads pair: of two articles not kin."""
+    return (rows.article[i] != rows.article[j]) & (kin[i] != kin[j])
+
+
+def outlet_pairs(rows: _Rows, keep: np.ndarray, rank: np.ndarray, kin: np.ndarray,
+                 settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Row pairs (later, earlier) of kin articles (one outlet's, both dated or both undated) in one
+    band key, the earlier among the later's ``max_outlet_bucket`` nearest earlier kin there; dated
+    ones published at most ``window`` days before.
+
+    Dated articles in between are in between in time, so a window keeps exactly the pairs a load
+    without one makes within it; undated ones are all in one period, which every batch reads."""
+    sel = np.flatnonzero(keep & (kin > 0))
+    order = sel[np.lexsort((rows.sid[sel], rank[sel], kin[sel], rows.key[sel]))]
+    n = len(order)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    key, own, place, day = rows.key[order], kin[order], rank[order], rows.day[order]
+    idx = np.arange(n)
+    new_group = np.ones(n, dtype=bool)
+    new_group[1:] = (key[1:] != key[:-1]) | (own[1:] != own[:-1])
+    new_article = new_group.copy()
+    new_article[1:] |= place[1:] != place[:-1]
+    run = np.cumsum(new_article) - 1  # each row's article, numbered across groups
+    run_start = idx[new_article]  # first row of each article
+    group = np.cumsum(new_group) - 1
+    first_run = run[idx[new_group]][group]  # the group's first article
+    lo = run_start[np.maximum(run - settings.max_outlet_bucket, first_run)]
+    if settings.window:  # dated rows are in time order within a group: the first one within the window
+        stamp = group * (1 << 32) + day
+        dated = (own & 1).astype(bool)
+        lo[dated] = np.maximum(lo[dated], np.searchsorted(stamp, stamp[dated] - settings.window, side="left"))
+    hi = run_start[run]  # this article's first row
+    count = np.maximum(hi - lo, 0)
+    later = np.repeat(idx, count)
+    earlier = np.repeat(lo, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    return order[later], order[earlier]
+
+
+def _packed(values: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """The distinct pairs of values (sentences, articles) of row pairs, packed smaller << 32 | larger."""
+    a, b = values[i].astype(np.int64), values[j].astype(np.int64)
+    return distinct(np.sort((np.minimum(a, b) << 32) | np.maximum(a, b)))
 
 
 def _expand(key: np.ndarray, anchors: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -310,14 +383,18 @@ def _rederive(conn: sqlite3.Connection, affected: np.ndarray, shingles: dict[int
                      settings)
     days = np.array([day for _, _, day in mine], dtype=np.int64)
     rows = _bucket_rows(conn, distinct(np.sort(keys.ravel())), days, 2**62, settings)
-    keep, head = bucket_heads(rows, _article_ranks(conn, rows.article), settings.max_bucket)
+    rank, kin = _article_ranks(conn, rows.article)
+    keep, head = bucket_heads(rows, rank, settings.max_bucket)
     partners = np.array(sorted({a for p in unordered for a in p}), dtype=np.int64)
     sel = np.flatnonzero(keep & np.isin(rows.article, partners))
     i, j = _expand(rows.key[sel], np.flatnonzero(np.isin(rows.article[sel], displaced)), np.arange(len(sel)))
     i, j = sel[i], sel[j]
+    later, earlier = outlet_pairs(rows, keep, rank, kin, settings)
+    ok = np.concatenate(((head[i] | head[j]) & _across(i, j, rows, kin), np.ones(len(later), dtype=bool)))
+    i, j = np.concatenate((i, later)), np.concatenate((j, earlier))
     art_i, art_j = rows.article[i], rows.article[j]
     wanted = np.array(sorted((a << 32) | b for a, b in unordered), dtype=np.int64)
-    ok = (head[i] | head[j]) & np.isin((np.minimum(art_i, art_j) << 32) | np.maximum(art_i, art_j), wanted)
+    ok &= np.isin((np.minimum(art_i, art_j) << 32) | np.maximum(art_i, art_j), wanted)
     candidates = _distinct_pairs(rows.sid[i], rows.sid[j], ok)
     if settings.window:
         candidates = _within_window(candidates, rows.sid, rows.day, settings.window)

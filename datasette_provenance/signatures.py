@@ -52,6 +52,9 @@ class Settings:
     lone_jaccard: float = 0.5
     lone_shared: int = 80
     max_bucket: int = 64
+    # Of one outlet's articles in a bucket, pairs go through its first few: its house lines need a
+    # few links to be found as templates, and a story's versions rarely number more.
+    max_outlet_bucket: int = 8
     # Candidates whose sketches estimate a Jaccard below this are not verified: unrelated sentences
     # collide in a band now and then (Jaccard ~0.05), true pairs (>= 0.15) almost never fall this low
     # (binomial odds with 128 permutations: 2e-7 at Jaccard 0.28, 0.04 at 0.15). That bar is for
@@ -72,7 +75,7 @@ class Settings:
     # values was built by other code, and its signatures cannot be reproduced.
     CODE_KEYS = ("shingle", "normalisation", "splitter", "shingle_hash")
     # Values of keys added later, for databases built before they were stored.
-    _LEGACY = {"splitter": "regex-v1"}
+    _LEGACY = {"splitter": "regex-v1", "max_outlet_bucket": "64"}
 
     def as_rows(self) -> list[tuple[str, str]]:
         return [(k, str(v)) for k, v in asdict(self).items()]

@@ -11,6 +11,7 @@ story and a two-line brief) with its subscription footer.
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -243,3 +244,64 @@ def test_same_templates_and_clusters_in_any_load_order(tmp_path, corpus, how):
     db = load(tmp_path, order, one_at_a_time=how != "reversed")
     assert templates(db) == templates(corpus) == HOUSE_LINES
     assert snapshot(db) == snapshot(corpus)  # the same clusters and derivations
+
+
+GAZETTE = "Harbour Gazette"
+GAZETTE_LINE = ("The Harbour Gazette is printed in Port Ellis every morning except Sunday; letters to the editor are"
+                " welcome at the address on page two.")
+
+
+def gazette_records(n: int = 24) -> list[dict]:
+    """``n`` unrelated Gazette stories on ``n`` days, each closed by the Gazette's line, and one
+    undated one: words drawn from a made-up vocabulary, so the stories share nothing else."""
+    rng = random.Random(7)
+    vocabulary = ["".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(3)) for _ in range(600)]
+    out = []
+    for i in range(n + 1):
+        story = [" ".join(rng.choice(vocabulary) for _ in range(14)).capitalize() + "." for _ in range(4)]
+        out.append({"id": f"gazette-{i:02d}", "outlet": GAZETTE,
+                    "published": None if i == n else f"2024-01-{i + 1:02d}T08:00:00Z",
+                    "text": "\n\n".join(story + [GAZETTE_LINE])})
+    return out
+
+
+def line_links(db: Path) -> set[frozenset[str]]:
+    """The article pairs whose copies of the Gazette's line are linked."""
+    with closing(sqlite3.connect(db)) as conn:
+        return {frozenset(r) for r in conn.execute(
+            "select a.external_id, b.external_id from links l"
+            " join sentences sa on sa.id = l.sentence_a join paragraphs pa on pa.id = sa.paragraph_id"
+            " join articles a on a.id = sa.article_id"
+            " join sentences sb on sb.id = l.sentence_b join paragraphs pb on pb.id = sb.paragraph_id"
+            " join articles b on b.id = sb.article_id"
+            " where pa.text = ? and pb.text = ?", (GAZETTE_LINE, GAZETTE_LINE))}
+
+
+def test_an_outlets_line_in_every_story_is_linked_to_its_nearest_copies_only(tmp_path):
+    """A house line under 24 dated stories is linked to the 8 nearest earlier copies (``max_outlet_bucket``),
+    not in all 276 pairs, is still found to be a template in every story, and the pairs do not depend
+    on the load order: a story loaded late between two others parts their link."""
+    records = gazette_records()
+    first = tmp_path / "in_order.db"
+    path = tmp_path / "gazette.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
+    assert load_paths(str(first), [str(path)]).errors == []
+    links = line_links(first)
+    dated = [r["id"] for r in records if r["published"]]
+    nearest = {frozenset((a, b)) for i, a in enumerate(dated) for b in dated[max(0, i - 8):i]}
+    assert len(nearest) == 8 * 24 - 36  # the first eight have fewer before them
+    # The undated copy is of no place among them: the bucket's heads pair it, as across outlets.
+    assert links == nearest | {frozenset((a, "gazette-24")) for a in dated}
+    with closing(sqlite3.connect(first)) as conn:
+        kinds = dict(conn.execute("select a.external_id, s.kind from sentences s join paragraphs p on"
+                                  " p.id = s.paragraph_id join articles a on a.id = s.article_id where p.text = ?",
+                                  (GAZETTE_LINE,)))
+    assert set(kinds) == {r["id"] for r in records} and set(kinds.values()) == {"template"}
+    shuffled = records[:]
+    random.Random(3).shuffle(shuffled)
+    again = tmp_path / "shuffled.db"
+    for i in range(0, len(shuffled), 3):
+        part = tmp_path / f"part{i:02d}.jsonl"
+        part.write_text("".join(json.dumps(r) + "\n" for r in shuffled[i:i + 3]), "utf-8")
+        assert load_paths(str(again), [str(part)]).errors == []
+    assert line_links(again) == links and snapshot(again) == snapshot(first)
