@@ -500,7 +500,10 @@ def _best_sources(
 ) -> tuple[list[tuple[Doc, dict]], dict[int, Doc]]:
     """Keep the earlier articles that explain x's shared text: a copy of a copy names its direct source.
 
-    Sources are taken by how much of x they explain, then confidence, then nearness in time. An
+    Sources are taken by how much of x they explain, then confidence, then nearness in time; a
+    further source is kept when it explains ``MIN_EXTRA`` of its shared text more, or a sentence x
+    carries word for word that no better source has (``OWN_SENTENCE`` characters, headlines left
+    out): x can have taken that sentence only from it, so it read it too. An
     earlier source is also dropped when a neighbour whose order against x is unknown carries what x
     shares with it and is likely the copy in between (see ``_in_between``). Returns the sources, and
     the source each such copy in between stood in for when x is left with none.
@@ -518,13 +521,22 @@ def _best_sources(
         middle = [(z, shared) for z, shared in unordered if _in_between(x, y, z, shared, wording, literal)]
         later = [s for _, shared in middle for c in shared for s in x.spans[c]]
         new = total - _union_length(_intersect(spans, explained + later))
-        if (chosen or later) and new < MIN_EXTRA * total:
+        if (chosen or later) and new < MIN_EXTRA * total and not (chosen and not later and _own_verbatim(
+                x, y, ev["clusters"], explained, literal) >= OWN_SENTENCE):
             if not chosen:
                 between.update((z.id, y) for z, _ in middle)
             continue
         explained.extend(spans)
         chosen.append((y, ev))
     return chosen, between
+
+
+def _own_verbatim(x: Doc, y: Doc, clusters: list[int], explained: list[tuple[int, int]],
+                  literal: dict[tuple[int, int], set[int]] | None) -> int:
+    """Characters of x that it carries word for word from y (no headline) and no source chosen before explains."""
+    near = (literal or {}).get((x.id, y.id), set())
+    spans = [sp for c in clusters if c in near and c not in x.titles and c not in y.titles for sp in x.spans[c]]
+    return _union_length(spans) - _union_length(_intersect(spans, explained))
 
 
 def _in_between(x: Doc, y: Doc, z: Doc, shared: list[int], wording: dict[tuple[int, int], float] | None,
@@ -543,6 +555,8 @@ def _in_between(x: Doc, y: Doc, z: Doc, shared: list[int], wording: dict[tuple[i
       more of y (copies lose text down a chain), or it has y's wording where x rewrote it (a rewrite
       is not undone further down a chain: a verbatim copy of y cannot have been made from x's
       rewrite). Both are measured on y's text, so a wordier rewrite does not count as having more.
+      In the same manner, when x has z's text word for word, only what it has of y word for word
+      counts as taken from y past z.
     - x does not credit y for what they share: a credit says where x took the text from, and a
       neighbour of unknown order does not overrule it.
     Headlines are left out: each outlet writes its own, and a similar one says nothing of the chain.
@@ -558,6 +572,8 @@ def _in_between(x: Doc, y: Doc, z: Doc, shared: list[int], wording: dict[tuple[i
     of_z = [c for c in z.spans if c in y.spans and c not in titles]
     if y.outlet and y.outlet in x.credits_for(of_x):
         return False
+    if wording.get((x.id, z.id), 0.0) >= VERBATIM:  # x copies z word for word: so its text from y
+        of_x = [c for c in of_x if c in literal.get((x.id, y.id), ())]
     if _covered(y, [c for c in of_x if c not in z.spans]) >= UNIQUE:  # x has some of y that z lacks
         return False
     if _covered(y, [c for c in of_z if c not in x.spans]) >= UNIQUE:
