@@ -480,3 +480,61 @@ def test_versions_of_a_story_chain(tmp_path):
         {"id": "v3", "outlet": "Reuters", "published": "2022-03-01T11:00Z", "text": text(*S, OWN[0])},
     ])
     assert set(rows) == {(ids["v2"], ids["v1"], "same-outlet"), (ids["v3"], ids["v2"], "same-outlet")}
+
+
+ADDED = "Beta's correspondent found the harbour office closed and its staff sent home until further notice."
+
+
+def _relay(tmp_path, dates, gamma, beta_extra=(), gamma_extra=()):
+    """Reuters files S; Beta copies five of its sentences and adds ADDED; Gamma carries ``gamma``."""
+    return build(tmp_path, [
+        {"id": "a", "outlet": "Reuters", "published": dates[0], "text": text(*S, OWN[0])},
+        {"id": "b", "outlet": "Beta", "published": dates[1], "text": text(*S[:5], ADDED, OWN[1], *beta_extra)},
+        {"id": "c", "outlet": "Gamma", "published": dates[2], "text": text(*gamma, OWN[2], *gamma_extra)},
+    ])
+
+
+@pytest.mark.parametrize("dates", [("2022-03-01T09:00Z", "2022-03-01", "2022-03-01"), (None, None, None)],
+                         ids=["day-dated copies of a story timed that day", "undated"])
+def test_a_day_dated_copy_is_not_before_the_agency_story_of_its_day(tmp_path, dates):
+    """Beta (dated to the day) is not before Reuters' 09:00 story of that day: its midnight is not its time. Gamma,
+    of unknown order against Beta, carries Beta's own sentence word for word and less of Reuters: Beta is its source."""
+    ids, rows = _relay(tmp_path, dates, [*S[:3], ADDED])
+    row, ev = only(rows, ids["c"])
+    assert (row["relation"], row["source_article_id"]) == ("copied", ids["b"])
+    assert ev["decided_by"].startswith("the copy in between") and ev["runner_up"]["other_article"] == ids["a"]
+    row, ev = only(rows, ids["b"])
+    assert (row["relation"], row["source_article_id"]) == ("copied", ids["a"])
+
+
+def test_a_credit_is_not_overruled_by_a_copy_in_between_of_unknown_order(tmp_path):
+    """Gamma credits Reuters for the text it shares with it: a neighbour of unknown order does not overrule that."""
+    ids, rows = _relay(tmp_path, ("2022-03-01T09:00Z", "2022-03-01", "2022-03-01"),
+                       [*S[:3], ADDED], gamma_extra=["SOURCE: Reuters"])
+    sources = {(k[1], k[2]) for k in rows if k[0] == ids["c"]}
+    assert (ids["a"], "copied") in sources
+    assert json.loads(rows[(ids["c"], ids["a"], "copied")]["evidence"])["decided_by"] == "Gamma credits Reuters"
+
+
+def test_a_loose_sentence_beside_word_for_word_copy_is_not_the_copy_in_between(tmp_path):
+    """Gamma copies Reuters word for word and has a sentence only loosely like Beta's own one (two reports of one
+    event put alike): a paper copies in one manner, so Beta is not the copy in between, and Reuters is the source."""
+    ids, rows = build(tmp_path, [
+        {"id": "a", "outlet": "Reuters", "published": "2022-03-01T09:00Z", "text": text(*S, OWN[0])},
+        {"id": "b", "outlet": "Beta", "published": "2022-03-01", "text": text(*S[:5], T_SHORT, OWN[1])},
+        {"id": "c", "outlet": "Gamma", "published": "2022-03-01", "text": text(*S[:3], T_LOOSE, OWN[2])},
+    ])
+    assert (ids["c"], ids["a"], "copied") in rows
+    assert not any(k[0] == ids["c"] and k[2] == "copied" and k[1] != ids["a"] for k in rows)
+
+
+def test_a_sentence_two_papers_share_that_the_credited_agency_lacks_decides_by_order(tmp_path):
+    """Both credit Reuters, whose story is loaded; but Gamma also carries, word for word, Beta's own sentence, which
+    Reuters' story lacks: that went from Beta to Gamma, so they are not siblings of Reuters, and the order decides."""
+    ids, rows = _relay(tmp_path, ("2022-03-01T09:00Z", "2022-03-01T10:00Z", "2022-03-02T08:00Z"),
+                       [*S[:4], ADDED], beta_extra=["SOURCE: Reuters"], gamma_extra=["SOURCE: Reuters"])
+    gamma = {(k[1], k[2]): r for k, r in rows.items() if k[0] == ids["c"]}
+    assert (ids["b"], "copied") in gamma
+    assert json.loads(gamma[(ids["b"], "copied")]["evidence"])["decided_by"] == "published later"
+    assert (None, "common-source") not in gamma
+    assert (ids["b"], ids["a"], "copied") in rows
