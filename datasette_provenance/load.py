@@ -345,12 +345,21 @@ class _transaction:
 
 
 def _chunks(items: Iterator, size: int, first: int) -> Iterator[list]:
-    """Batches doubling from ``first`` to ``size`` items."""
+    """Batches doubling from ``first`` to ``size`` items, and the last halved down towards ``first``.
+
+    The loading process links the last batch while the workers have nothing left to prepare: a
+    large one would leave a core idle for its whole length."""
     it = iter(items)
     step = min(first, size)
-    while batch := list(islice(it, step)):
-        yield batch
+    batch = list(islice(it, step))
+    while batch:
         step = min(2 * step, size)
+        ahead = list(islice(it, step))
+        while not ahead and len(batch) > 2 * first:
+            yield batch[:len(batch) // 2]
+            batch = batch[len(batch) // 2:]
+        yield batch
+        batch = ahead
 
 
 def _now() -> str:

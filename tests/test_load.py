@@ -194,6 +194,8 @@ def test_batches_grow_to_the_batch_size_on_a_small_database(tmp_path, monkeypatc
     assert sizes == [300, 300]  # 600 stored > 300: full batches at once
     assert [len(b) for b in load._chunks(range(3000), 1000, 250)] == [250, 500, 1000, 1000, 250]
     assert [x for b in load._chunks(range(3000), 1000, 250) for x in b] == list(range(3000))
+    assert [len(b) for b in load._chunks(range(3000), 2000, 250)] == [250, 500, 1000, 625, 312, 313]  # wound down
+    assert [x for b in load._chunks(range(3000), 2000, 250) for x in b] == list(range(3000))
     sizes.clear()
     load.load_paths(str(tmp_path / "new.db"), [str(corpus)], batch_size=400)
     assert sizes == [250, 350]
