@@ -8,6 +8,12 @@ newspaper article), id2 its candidate source, label 1 when id1 reuses id2 (the C
 corpus in ../shared/corpora/clough_stevenson has this shape; it is read from there, never copied).
 Prints the ROC AUC of ``articles.reuse_share`` (text shared with any other article) and of the
 share of id1 aligned with id2 (``alignments``), and both figures per category.
+
+With ``--pieces``, also what the alignment leaves: per category, the sentences of id1 (of six words
+or more) not in any link, and the share of them whose words are at least half covered by runs of
+three or more words found in id2 (pieces of source sentences merged, split or trimmed, which a rule
+for pieces would add); for the independent category, the share of all its sentences, the rate such
+a rule would link wrongly.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("db")
     ap.add_argument("gold")
+    ap.add_argument("--pieces", action="store_true", help="also the unaligned sentences made of source pieces")
     args = ap.parse_args()
     pairs = json.load(open(args.gold))["pairs"]
     conn = sqlite3.connect(args.db)
@@ -48,7 +55,35 @@ def main() -> None:
         for r in rows:
             by[r[1]].append(r[n])
         out[f"{name}_median_by_category"] = {k: round(median(v), 2) for k, v in sorted(by.items())}
+    if args.pieces:
+        out["pieces"] = pieces(conn, [(ids[p["id1"]], ids[p["id2"]], p["label"], p.get("category", str(p["label"])))
+                                      for p in pairs])
     print(json.dumps(out))
+
+
+def pieces(conn: sqlite3.Connection, pairs: list[tuple[int, int, int, str]], n: int = 3, cover: float = 0.5) -> dict:
+    """Per category: sentences considered, and the share at least ``cover`` covered by ``n``-word runs of the source."""
+    from datasette_provenance.segment import normal_form
+
+    linked = {s for pair in conn.execute("select sentence_a, sentence_b from links") for s in pair}
+
+    def sentences(article: int) -> list[tuple[int, list[str]]]:
+        return [(sid, normal_form(text).split()) for sid, text in conn.execute(
+            'select s.id, substr(p.text, s.start + 1, s."end" - s.start) from sentences s join paragraphs p'
+            " on p.id = s.paragraph_id where s.article_id = ? and s.kind in ('text', 'title', 'short')", (article,))]
+
+    found: dict[str, list[bool]] = defaultdict(list)
+    for derived, source, label, category in pairs:
+        grams = {tuple(w[i:i + n]) for _, w in sentences(source) for i in range(len(w) - n + 1)}
+        for sid, words in sentences(derived):
+            if len(words) < 6 or (label and sid in linked):
+                continue
+            covered = set()
+            for i in range(len(words) - n + 1):
+                if tuple(words[i:i + n]) in grams:
+                    covered.update(range(i, i + n))
+            found[category].append(len(covered) >= cover * len(words))
+    return {k: {"sentences": len(v), "share_of_pieces": round(sum(v) / len(v), 3)} for k, v in sorted(found.items())}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,40 @@
+"""scripts/reuse_auc.py on a constructed labelled corpus: reused answers rank above independent ones,
+and a sentence made of pieces of two source sentences, left unaligned, is counted as such."""
+
+import json
+import subprocess
+import sys
+
+from datasette_provenance.load import load_paths
+
+from conftest import ROOT
+
+SOURCE = ["The committee met in Geneva on Monday to discuss the new rules for fishing in international waters.",
+          "Delegates from forty countries attended the talks, which were chaired by a Norwegian diplomat.",
+          "Environmental groups protested outside the building, calling for a complete ban on bottom trawling.",
+          "The talks are expected to continue until Friday, when a final statement will be published."]
+PIECES = ("Campaigners wanted a complete ban on bottom trawling while forty countries attended the talks,"
+          " which will go on until Friday.")
+REUSED = SOURCE[:2] + [PIECES]
+OTHER = ["A small bakery in the old town has won a national prize for its rye bread and cinnamon rolls.",
+         "The owner said the recipe had been passed down by her grandmother, who opened the shop in 1952.",
+         "Queues formed outside the door early on Saturday morning as news of the award spread."]
+
+
+def test_auc_and_pieces(tmp_path):
+    records = [("src", SOURCE), ("reused", REUSED), ("other", OTHER)]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps({"id": i, "outlet": f"Outlet {i}", "text": " ".join(t)}) + "\n"
+                              for i, t in records), "utf-8")
+    db = tmp_path / "c.db"
+    load_paths(str(db), [str(corpus)])
+    gold = tmp_path / "gold.json"
+    gold.write_text(json.dumps({"pairs": [{"id1": "reused", "id2": "src", "label": 1, "category": "cut"},
+                                          {"id1": "other", "id2": "src", "label": 0, "category": "non"}]}))
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "reuse_auc.py"), str(db), str(gold), "--pieces"],
+                          capture_output=True, text=True, check=True)
+    out = json.loads(done.stdout)
+    assert out["reuse_share_auc"] == 1.0 and out["aligned_with_source_auc"] == 1.0
+    # The merged sentence is not aligned (no source sentence holds most of it), and it is made of pieces.
+    assert out["pieces"]["cut"] == {"sentences": 1, "share_of_pieces": 1.0}
+    assert out["pieces"]["non"] == {"sentences": 3, "share_of_pieces": 0.0}
