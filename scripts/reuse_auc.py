@@ -9,11 +9,11 @@ corpus in ../shared/corpora/clough_stevenson has this shape; it is read from the
 Prints the ROC AUC of ``articles.reuse_share`` (text shared with any other article) and of the
 share of id1 aligned with id2 (``alignments``), and both figures per category.
 
-With ``--pieces``, also what the alignment leaves: per category, the sentences of id1 (of six words
-or more) not in any link, and the share of them whose words are at least half covered by runs of
-three or more words found in id2 (pieces of source sentences merged, split or trimmed, which a rule
-for pieces would add); for the independent category, the share of all its sentences, the rate such
-a rule would link wrongly.
+With ``--pieces``, also what the alignment leaves: per category, the sentences of id1 (six words or
+more) not in any link, and the share of them made of pieces of id2 (words at least half covered by
+runs of four or more words found in id2: clauses of source sentences merged, split or trimmed); for
+the independent category, the share of all its sentences: how often same-topic text written apart
+looks like pieces.
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ def main() -> None:
     print(json.dumps(out))
 
 
-def pieces(conn: sqlite3.Connection, pairs: list[tuple[int, int, int, str]], n: int = 3, cover: float = 0.5) -> dict:
+def pieces(conn: sqlite3.Connection, pairs: list[tuple[int, int, int, str]], n: int = 4, cover: float = 0.5,
+           min_words: int = 6) -> dict:
     """Per category: sentences considered, and the share at least ``cover`` covered by ``n``-word runs of the source."""
     from datasette_provenance.segment import normal_form
 
@@ -72,18 +73,19 @@ def pieces(conn: sqlite3.Connection, pairs: list[tuple[int, int, int, str]], n: 
             'select s.id, substr(p.text, s.start + 1, s."end" - s.start) from sentences s join paragraphs p'
             " on p.id = s.paragraph_id where s.article_id = ? and s.kind in ('text', 'title', 'short')", (article,))]
 
-    found: dict[str, list[bool]] = defaultdict(list)
+    found: dict[str, list[bool]] = {category: [] for *_, category in pairs}
     for derived, source, label, category in pairs:
         grams = {tuple(w[i:i + n]) for _, w in sentences(source) for i in range(len(w) - n + 1)}
         for sid, words in sentences(derived):
-            if len(words) < 6 or (label and sid in linked):
+            if len(words) < min_words or (label and sid in linked):
                 continue
             covered = set()
             for i in range(len(words) - n + 1):
                 if tuple(words[i:i + n]) in grams:
                     covered.update(range(i, i + n))
             found[category].append(len(covered) >= cover * len(words))
-    return {k: {"sentences": len(v), "share_of_pieces": round(sum(v) / len(v), 3)} for k, v in sorted(found.items())}
+    return {k: {"sentences": len(v), "share_of_pieces": round(sum(v) / len(v), 3) if v else None}
+            for k, v in sorted(found.items())}
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """scripts/reuse_auc.py on a constructed labelled corpus: reused answers rank above independent ones,
-and a sentence made of pieces of two source sentences, left unaligned, is counted as such."""
+and a sentence made of pieces of three source sentences, left unaligned beside a single anchor, is
+counted as such."""
 
 import json
 import subprocess
@@ -15,7 +16,7 @@ SOURCE = ["The committee met in Geneva on Monday to discuss the new rules for fi
           "The talks are expected to continue until Friday, when a final statement will be published."]
 PIECES = ("Campaigners wanted a complete ban on bottom trawling while forty countries attended the talks,"
           " which will go on until Friday.")
-REUSED = SOURCE[:2] + [PIECES]
+REUSED = [SOURCE[3], PIECES]  # one anchor, not beside it: too little for the alignment to judge pieces
 OTHER = ["A small bakery in the old town has won a national prize for its rye bread and cinnamon rolls.",
          "The owner said the recipe had been passed down by her grandmother, who opened the shop in 1952.",
          "Queues formed outside the door early on Saturday morning as news of the award spread."]
