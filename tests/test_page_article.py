@@ -12,6 +12,7 @@ from datasette.app import Datasette
 from test_permissions import EVIDENCE_PAYLOAD, build_corpus
 
 from datasette_provenance.load import load_paths
+from datasette_provenance.pages.article import shared_passages
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +46,10 @@ async def test_reused_passages_link_to_statements_and_other_articles(corpus):
     passage = re.search(r'<a class="reuse" href="[^"]+" data-passage="(\d+)" title="Shared with ([^"]+)">'
                         r'&#34;\[We are\] poised for cooperation', html)
     assert passage and "Sputnik" in passage.group(2) and "TRT World" in passage.group(2)
-    side = html.split(f'id="passage-{passage.group(1)}"')[1].split("</li>")[0]
-    assert "Statement" in side and "TRT World" in side and "/corpus/-/provenance/article/" in side
+    # Its entry sits in the shared passage that holds it, with the articles that passage is shared with.
+    side = next(chunk for chunk in html.split('<li class="prov-shared-passage"')
+                if f'id="passage-{passage.group(1)}"' in chunk)
+    assert 'title="Statement ' in side and "TRT World" in side and "/corpus/-/provenance/article/" in side
     # Reuse share, credits and derivations in both directions.
     assert "<strong>47%</strong> of its own text" in html
     assert '<span class="credit" title="Credit: TASS">the Tass news agency reported</span>' in html
@@ -83,6 +86,45 @@ async def test_article_json(corpus):
     assert {d["source_outlet"] or d["source_name"] for d in data["derived_from"]} == {"TRT World", "TASS"}
     assert [d["derived_outlet"] for d in data["sources_for"]] == ["Sputnik"]
     assert data["sources_for"][0]["evidence"]["note"] == EVIDENCE_PAYLOAD
+
+
+@pytest.mark.asyncio
+async def test_statements_in_a_row_shared_with_the_same_articles_are_one_passage(seed_db):
+    """In the seeds Islam Times carries five sentences of Zakharova's statement in a row: the first two
+    shared with TRT World and Sputnik's wording, the last three with TRT World only: two shared passages."""
+    aid = article_id(seed_db, ISLAM)
+    ds = Datasette([str(seed_db)])
+    data = (await ds.client.get(f"/{seed_db.stem}/-/provenance/article/{aid}.json")).json()
+    html = (await ds.client.get(f"/{seed_db.stem}/-/provenance/article/{aid}")).text
+    assert "(2 shared passages, 5 statements)" in html and html.count("3 statements in a row, shared with") == 1
+    text = data["article"]["text"]
+    assert [g["statements"] for g in data["shared_passages"]] == [[1, 2], [3, 4, 5]]
+    for g in data["shared_passages"]:
+        assert text[g["article_start"]:g["article_end"]] == g["text"]
+        assert all(g["text"].find(data["passages"][n - 1]["text"]) >= 0 for n in g["statements"])
+    assert [g["articles"] for g in data["shared_passages"]] == [2, 1]
+
+
+def test_passages_part_at_the_articles_own_sentences_not_at_boilerplate():
+    text = "One shared sentence here. Two shared. An own sentence that nobody else has written anywhere at all.\n\n" \
+           "Read more: related stories\n\nThree shared sentence."
+    paragraphs = [{"start": 0, "text": text[:99], "boilerplate": 0},
+                  {"start": 101, "text": "Read more: related stories", "boilerplate": 1},
+                  {"start": 129, "text": "Three shared sentence.", "boilerplate": 0}]
+    assert text[paragraphs[2]["start"]:] == paragraphs[2]["text"]
+
+    def statement(n, cluster, start, end):
+        return {"number": n, "cluster_id": cluster, "article_start": start, "article_end": end, "others": []}
+
+    one, two, three = statement(1, 10, 0, 25), statement(2, 11, 26, 37), statement(3, 12, 129, 151)
+    same = {10: {7}, 11: {7}, 12: {7}}
+    assert [g["statements"] for g in shared_passages([one, two], same, text, paragraphs)] == [[1, 2]]
+    # The own sentence between the second and third parts them; a boilerplate line alone would not.
+    assert [g["statements"] for g in shared_passages([one, two, three], same, text, paragraphs)] == [[1, 2], [3]]
+    assert [g["statements"] for g in shared_passages([one, three], same, text[:26] + " " * 73 + text[99:],
+                                                     paragraphs)] == [[1, 3]]
+    # Shared with other articles: another passage.
+    assert [g["statements"] for g in shared_passages([one, two], {10: {7}, 11: {7, 8}}, text, paragraphs)] == [[1], [2]]
 
 
 @pytest.mark.asyncio

@@ -2,6 +2,9 @@
 
 Reused passages are the article's cluster_members spans (offsets in paragraphs.text, placed in
 the article through paragraphs.start); credits are its attributions (offsets in articles.text).
+Statements that follow each other in the article and are shared with the same articles are listed
+as one shared passage (``shared_passages``): a copied story reads as the one or few passages it
+took, not as a list of its sentences.
 The HTML is cut at every span boundary and each piece escaped on its own. Its derivations are listed
 as "Derived from" and "Taken by", each with its one-line verdict (``cluster.verdict_line``); one whose
 direction nothing decided is listed, on both its articles, under "Shares text with" instead.
@@ -50,12 +53,14 @@ async def view(datasette, request):
     spans.sort(key=lambda s: (position_of.get(s["paragraph_id"], 0), s["start"], s["cluster_id"]))
 
     others = defaultdict(dict)
+    partners = defaultdict(set)  # every other article of each statement, for telling passages apart
     for r in await rows_in(db, """
         select m.cluster_id, m.article_id, a.outlet, a.title, a.published
         from cluster_members m join articles a on a.id = m.article_id
         where m.cluster_id in ({}) and m.article_id != ?
         order by a.published, m.article_id
     """, [s["cluster_id"] for s in spans], extra=[aid]):
+        partners[r["cluster_id"]].add(r["article_id"])
         if len(others[r["cluster_id"]]) < MAX_OTHERS:
             others[r["cluster_id"]].setdefault(r["article_id"], {
                 "article_id": r["article_id"], "outlet": r["outlet"], "title": r["title"],
@@ -83,6 +88,8 @@ async def view(datasette, request):
             "anchor": None if any(q["cluster_id"] == s["cluster_id"] for q in passages)
             else f"passage-cluster-{s['cluster_id']}",
         })
+
+    shared = shared_passages(passages, partners, article["text"], paragraphs)
 
     attributions = await rows(db, "select * from attributions where article_id = ? order by start, id", [aid])
     derived_from = await rows(db, """
@@ -123,6 +130,7 @@ async def view(datasette, request):
         "article": article,
         "paragraphs": paragraphs,
         "passages": passages,
+        "shared_passages": shared,
         "attributions": attributions,
         "derived_from": derived_from,
         "sources_for": sources_for,
@@ -142,6 +150,41 @@ async def view(datasette, request):
     context["outlet_url"] = urls.outlet(article["outlet"]) if article["outlet"] else None
     context["original_url"] = web_url(article["url"])
     return await html(datasette, request, "provenance_article.html", context)
+
+
+GAP_LETTERS = 40  # letters of the article's own text between two statements that part them (a sentence)
+
+
+def shared_passages(passages: list[dict], partners: dict[int, set[int]], text: str,
+                    paragraphs: list[dict]) -> list[dict]:
+    """Runs of statements (``passages``, in reading order) shared with the same articles, with no
+    sentence of the article's own text between them (boilerplate lines do not part them)."""
+    groups: list[dict] = []
+    for q in passages:
+        last = groups[-1] if groups else None
+        if (last is None or partners[q["cluster_id"]] != last["partners"]
+                or _own_letters(text, paragraphs, last["article_end"], q["article_start"]) >= GAP_LETTERS):
+            last = {"number": len(groups) + 1, "statements": [], "clusters": [], "partners": partners[q["cluster_id"]],
+                    "article_start": q["article_start"], "article_end": q["article_end"], "others": q["others"]}
+            groups.append(last)
+        last["statements"].append(q["number"])
+        if q["cluster_id"] not in last["clusters"]:
+            last["clusters"].append(q["cluster_id"])
+        last["article_end"] = max(last["article_end"], q["article_end"])
+    for g in groups:
+        g["text"] = text[g["article_start"]:g["article_end"]]
+        g["articles"] = len(g.pop("partners"))
+    return groups
+
+
+def _own_letters(text: str, paragraphs: list[dict], start: int, end: int) -> int:
+    """Letters between two offsets of the article, outside its boilerplate paragraphs."""
+    count = 0
+    for p in paragraphs:
+        lo, hi = max(start, p["start"]), min(end, p["start"] + len(p["text"]))
+        if lo < hi and not p["boilerplate"]:
+            count += sum(ch.isalpha() for ch in text[lo:hi])
+    return count
 
 
 def mark_paragraph(paragraph: dict, passages: list[dict], attributions: list[dict]) -> Markup:
