@@ -47,6 +47,7 @@ text { font: 13px sans-serif; fill: #222; }
 .member { fill: #2b6cb0; fill-opacity: 0.8; stroke: #fff; }
 .member.day-only { fill: #fff; stroke: #2b6cb0; stroke-width: 2; }
 .member.origin { fill: #c05621; }
+.member.day-only.origin { fill: #fff; stroke: #c05621; }
 """
 
 
