@@ -95,7 +95,7 @@ def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
         for c in d.spans:
             if len(carriers[c]) < MAX_OTHERS:
                 carriers[c].append(d)
-    wording, literal = _wording(conn, set(docs))  # also between neighbours: is one of them nearer the source than x?
+    wording, literal = _wording(conn, set(docs))  # also between neighbours: is one nearer the source than x?
     rows = []
     for aid in sorted(around):
         x = docs[aid]
@@ -333,7 +333,7 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
     # one only when it explains 30 % more (a background paragraph recycled from another story).
     for y, ev in _explaining(x, versions):
         rows.append(_row(x, y.id, y.outlet, "same-outlet", _covered(x, ev["clusters"]), ev.pop("confidence"), ev))
-    sources, between = _best_sources(x, copied, unordered, wording, literal)
+    sources, between = _best_sources(x, copied, unordered, literal)
     for y, ev in sources:
         rows.append(_row(x, y.id, y.outlet, "copied", ev["shared_chars_derived"], ev.pop("confidence"), ev))
     middle = [(z, shared) for z, shared in unordered if z.id in between]
@@ -496,7 +496,7 @@ def _evidence(x: Doc, y: Doc, shared: list[int], speakers: dict[int, str]) -> di
 
 def _best_sources(
     x: Doc, candidates: list[tuple[Doc, dict]], unordered: list[tuple[Doc, list[int]]],
-    wording: dict[tuple[int, int], float] | None = None, literal: dict[tuple[int, int], set[int]] | None = None,
+    literal: dict[tuple[int, int], set[int]] | None = None,
 ) -> tuple[list[tuple[Doc, dict]], dict[int, Doc]]:
     """Keep the earlier articles that explain x's shared text: a copy of a copy names its direct source.
 
@@ -518,11 +518,16 @@ def _best_sources(
     for y, ev in rank:
         spans = [s for c in ev["clusters"] for s in x.spans[c]]
         total = _union_length(spans)
-        middle = [(z, shared) for z, shared in unordered if _in_between(x, y, z, shared, wording, literal)]
+        middle = [(z, shared) for z, shared in unordered if _in_between(x, y, z, shared, literal)]
         later = [s for _, shared in middle for c in shared for s in x.spans[c]]
+        if any(_word_for_word(x, z, literal) for z, _ in middle):
+            # x copies the copy in between word for word: only what it has of y word for word is y's
+            near = (literal or {}).get((x.id, y.id), set())
+            spans = [s for c in ev["clusters"] if c in near for s in x.spans[c]]
+            total = _union_length(spans)
         new = total - _union_length(_intersect(spans, explained + later))
-        if (chosen or later) and new < MIN_EXTRA * total and not (chosen and not later and _own_verbatim(
-                x, y, ev["clusters"], explained, literal) >= OWN_SENTENCE):
+        if (chosen or later) and (new < MIN_EXTRA * total or not total) and not (
+                chosen and not later and _own_verbatim(x, y, ev["clusters"], explained, literal) >= OWN_SENTENCE):
             if not chosen:
                 between.update((z.id, y) for z, _ in middle)
             continue
@@ -539,46 +544,61 @@ def _own_verbatim(x: Doc, y: Doc, clusters: list[int], explained: list[tuple[int
     return _union_length(spans) - _union_length(_intersect(spans, explained))
 
 
-def _in_between(x: Doc, y: Doc, z: Doc, shared: list[int], wording: dict[tuple[int, int], float] | None,
-                literal: dict[tuple[int, int], set[int]] | None = None) -> bool:
+def _in_between(x: Doc, y: Doc, z: Doc, shared: list[int], literal: dict[tuple[int, int], set[int]] | None) -> bool:
     """Is z, of unknown order against x, the copy in between y and x (y -> z -> x)?
 
     - z is not known to be earlier than y. A newspaper dated to the day is not before an agency story
       timed that same day: it may well be its copy (the day's midnight is not its publication time).
     - x carries text of z's own that y lacks (``OWN_SENTENCE`` characters at least: a similar headline
       is not an intermediate copy's own text); a sibling copy of y adds nothing. A paper copies in one
-      manner: when x carries y's text word for word (mean Jaccard of their linked sentences >=
-      ``VERBATIM``), z's text counts only where x has it word for word too (a loosely similar sentence
-      beside verbatim agency copy is two reports of one event in the same frame); a rewrite of y may
-      carry z's text rewritten.
+      manner: when x carries y's text word for word (see ``_word_for_word``), z's text counts only
+      where x has it word for word too (a loosely similar sentence beside verbatim agency copy is two
+      reports of one event in the same frame); a rewrite of y may carry z's text rewritten, but then
+      only outside quotes, in both (a statement in two wordings may have reached each paper from its
+      speaker, and a rewrite does not turn a quoted statement into a narrative sentence).
     - what x has of y, z has too (x could have had it through z), and z is nearer y than x is: it has
       more of y (copies lose text down a chain), or it has y's wording where x rewrote it (a rewrite
       is not undone further down a chain: a verbatim copy of y cannot have been made from x's
       rewrite). Both are measured on y's text, so a wordier rewrite does not count as having more.
-      In the same manner, when x has z's text word for word, only what it has of y word for word
-      counts as taken from y past z.
+      In the same manner, what an article has of y counts only word for word when it copies y word
+      for word (or x copies z so): a loose link beside verbatim copy is the same event in the same
+      frame, not text taken from y.
     - x does not credit y for what they share: a credit says where x took the text from, and a
       neighbour of unknown order does not overrule it.
     Headlines are left out: each outlet writes its own, and a similar one says nothing of the chain.
     Without these, two copies of one story are siblings, and neither is the other's source.
     """
-    wording, literal = wording or {}, literal or {}
-    if wording.get((x.id, y.id), 0.0) >= VERBATIM:
-        shared = [c for c in shared if c in literal.get((x.id, z.id), ())]
-    if _order(z, y)[0] == "earlier" or _unique(x, shared, y.spans) < OWN_SENTENCE:
+    literal = literal or {}
+    if _word_for_word(x, y, literal):
+        own = _unique(x, [c for c in shared if c in literal.get((x.id, z.id), ())], y.spans)
+    else:
+        own = sum(min(x.narrative.get(c, 0), z.narrative.get(c, 0)) for c in shared if c not in y.spans)
+    if _order(z, y)[0] == "earlier" or own < OWN_SENTENCE:
         return False
     titles = x.titles | y.titles | z.titles
     of_x = [c for c in x.spans if c in y.spans and c not in titles]
     of_z = [c for c in z.spans if c in y.spans and c not in titles]
     if y.outlet and y.outlet in x.credits_for(of_x):
         return False
-    if wording.get((x.id, z.id), 0.0) >= VERBATIM:  # x copies z word for word: so its text from y
+    # What each has of y: where it copies y (or x copies z) word for word, a loose link is not y's text.
+    if _word_for_word(x, y, literal) or _word_for_word(x, z, literal):
         of_x = [c for c in of_x if c in literal.get((x.id, y.id), ())]
+    if _word_for_word(z, y, literal):
+        of_z = [c for c in of_z if c in literal.get((z.id, y.id), ())]
     if _covered(y, [c for c in of_x if c not in z.spans]) >= UNIQUE:  # x has some of y that z lacks
         return False
     if _covered(y, [c for c in of_z if c not in x.spans]) >= UNIQUE:
         return True
-    return wording.get((z.id, y.id), 0.0) >= VERBATIM > wording.get((x.id, y.id), 0.0)
+    return _word_for_word(z, y, literal) and not _word_for_word(x, y, literal)
+
+
+def _word_for_word(x: Doc, y: Doc, literal: dict[tuple[int, int], set[int]] | None) -> bool:
+    """x took y's text word for word: at least half of what it shares with y (headlines left out) is linked
+    nearly verbatim (Jaccard >= ``VERBATIM``). A few light edits in a copy, or a lone sentence left
+    unchanged in a rewrite, do not change how it was made."""
+    shared = [c for c in x.spans if c in y.spans and c not in x.titles]
+    near = (literal or {}).get((x.id, y.id), set())
+    return 2 * _covered(x, [c for c in shared if c in near]) >= _covered(x, shared) > 0
 
 
 def _explaining(x: Doc, candidates: list[tuple[Doc, dict]]) -> list[tuple[Doc, dict]]:
