@@ -66,7 +66,9 @@ def prepare(batch: list[Article | LoadError], settings: Settings, credits: Sourc
                               segment(rec.text, rec.title, language), found, find_speakers(rec.text, credits, found),
                               len(norms), language)
         for p in art.paragraphs:  # the normalised text stays here: the loader needs only its shingles
-            norms += [normal_form(p.text[s.start:s.end]) for s in p.sentences if s.matchable]
+            norms += [s.norm or normal_form(p.text[s.start:s.end]) for s in p.sentences if s.matchable]
+            for s in p.sentences:
+                s.norm = None
         articles.append(art)
     sets = shingle_sets(norms, settings.k)
     sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))

@@ -128,6 +128,7 @@ class Sentence:
     start: int  # offset inside the paragraph text
     end: int
     kind: str = "text"  # text | title | short | repeat | boilerplate | dateline
+    norm: str | None = field(default=None, compare=False, repr=False)  # its normal form, kept for shingling
 
     @property
     def matchable(self) -> bool:
@@ -234,7 +235,7 @@ def segment(text: str, title: str | None = None, language: str | None = None) ->
         p.sentences = [Sentence(0, skip, "dateline")] if dateline else []
         p.sentences += [Sentence(s + skip, e + skip) for s, e in split_sentences(p.text[skip:], language)]
         for s in p.sentences[bool(dateline):]:
-            norm = normal_form(p.text[s.start:s.end])
+            norm = s.norm = normal_form(p.text[s.start:s.end])
             if p.boilerplate:
                 s.kind = "boilerplate"
             elif matchable_length(norm) < MIN_MATCH_CHARS:
