@@ -36,8 +36,10 @@ def main() -> None:
     ap.add_argument("db")
     ap.add_argument("gold")
     ap.add_argument("--pieces", action="store_true", help="also the unaligned sentences made of source pieces")
+    ap.add_argument("--exclude", default="", help="comma-separated id1s left out (e.g. texts that reuse each other)")
     args = ap.parse_args()
-    pairs = json.load(open(args.gold))["pairs"]
+    left_out = set(filter(None, args.exclude.split(",")))
+    pairs = [p for p in json.load(open(args.gold))["pairs"] if p["id1"] not in left_out]
     conn = sqlite3.connect(args.db)
     ids = {e: i for i, e in conn.execute("select id, external_id from articles")}
     share = {i: s or 0.0 for i, s in conn.execute("select id, reuse_share from articles")}
