@@ -538,3 +538,30 @@ def test_a_sentence_two_papers_share_that_the_credited_agency_lacks_decides_by_o
     assert json.loads(gamma[(ids["b"], "copied")]["evidence"])["decided_by"] == "published later"
     assert (None, "common-source") not in gamma
     assert (ids["b"], ids["a"], "copied") in rows
+
+
+REWORDED = ["The regional council has approved a plan to rebuild the flooded harbour district over the next three years.",
+            "Engineers have warned that the old sea wall might fail again in the next winter storm season.",
+            "The mayor said that residents of the lower town will get temporary housing until spring."]
+
+
+@pytest.mark.parametrize("added, carried, via_beta", [
+    (ADDED, "Beta's correspondent found that the harbour office was closed and its staff had been sent home until"
+            " further notice.", True),
+    ('"We found the harbour office closed and all of its staff sent home until further notice," harbour master'
+     ' Anna Lindqvist said.',
+     '"The harbour office was closed and its staff had been sent home until further notice," Anna Lindqvist told'
+     ' reporters.', False),
+], ids=["a narrative sentence reworded", "a quoted statement reworded"])
+def test_a_rewrite_of_the_copy_in_between(tmp_path, added, carried, via_beta):
+    """Gamma rewrites Reuters' text as Beta has it, with Beta's own sentence reworded; Beta has Reuters' wording (a
+    rewrite is not undone down a chain): Beta is Gamma's source. When Beta's own sentence is a quoted statement, two
+    wordings of it may have reached each paper from its speaker, so it does not make Beta the copy in between."""
+    ids, rows = build(tmp_path, [
+        {"id": "a", "outlet": "Reuters", "published": "2022-03-01T09:00Z", "text": text(*S, OWN[0])},
+        {"id": "b", "outlet": "Beta", "published": "2022-03-01", "text": text(*S[:5], added, OWN[1])},
+        {"id": "c", "outlet": "Gamma", "published": "2022-03-01", "text": text(*REWORDED, carried, OWN[2])},
+    ])
+    copied = {k[1] for k in rows if k[0] == ids["c"] and k[2] == "copied"}
+    assert copied == ({ids["b"]} if via_beta else {ids["a"]})
+    assert (ids["b"], ids["a"], "copied") in rows
