@@ -699,3 +699,35 @@ def _canned_query_links(page):
         assert p.get_by_role("link", name=derived_outlet, exact=True).count() >= 1, (source, derived_outlet)
         clicked["source"] += 1
     assert clicked == {"derived_article_id": 4, "source_article_id": 1, "derived_outlet": 4, "source": 4}, clicked
+
+    # most_shared_statements: its cluster column (the statement's id) leads to the statement's page
+    query = "/corpus/most_shared_statements"
+    page.goto(query)
+    n = p.locator("table.rows-and-columns tbody tr").count()
+    assert n == 6
+    for k in range(n):
+        page.goto(query)
+        row = p.locator("table.rows-and-columns tbody tr").nth(k)
+        cluster, outlets, text = _cells(row, "cluster", "outlets", "text")
+        _click_to(page, row.locator("td.col-cluster").get_by_role("link", name=cluster, exact=True),
+                  rf"/corpus/-/provenance/cluster/{cluster}$")
+        heading = p.locator("h1").inner_text()
+        assert heading.endswith(f"statement {cluster}"), heading
+        assert text.startswith(heading.split("”")[0].lstrip("“").rstrip("…"))
+        shown = {o.strip() for o in p.locator("li.prov-member .prov-outlet").all_inner_texts()}
+        assert len(shown) == int(outlets), (cluster, shown)
+
+
+def test_the_readme_quickstart_opens_the_overview(newcomer):
+    """The README's quickstart serves corpus.db with metadata.json (as the quickstart fixture does) and
+    says which URL to open; that URL, on Datasette's default port, is the overview."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quickstart = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    assert re.search(r"datasette corpus\.db -m metadata\.json\b", quickstart), quickstart
+    url = re.search(r"[Tt]hen open (http://127\.0\.0\.1:8001(/\S*?))[:.,]?\s", quickstart)
+    assert url, "the quickstart does not say which URL to open"
+    page = newcomer
+    page.goto(url.group(2))
+    assert page.page.locator("h1").inner_text() == "Provenance of corpus"
+    assert page.page.locator("h2", has_text="Most widely shared statements").is_visible()
+    assert page.page.get_by_role("link", name="ready to cooperate with all interested countries").count() >= 1
