@@ -342,8 +342,8 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
         y = between[z.id]
         ev = _evidence(x, z, shared, speakers)
         ev["wording_jaccard"] = wording.get((x.id, z.id), 0.0)
-        ev["decided_by"] = (f"the copy in between: it has all x shares with {_label(y)}, more of it, and a"
-                            f" sentence of its own that x carries")
+        ev["decided_by"] = (f"the copy in between: it has all x shares with {_label(y)}, more of it or its"
+                            f" wording, and a sentence of its own that x carries")
         ev["runner_up"] = {"other_article": y.id, "other_outlet": y.outlet}
         undecided = [c for c in undecided if c[0] is not z]
         rows.append(_row(x, z.id, z.outlet, "copied", ev["shared_chars_derived"], 0.5, ev))
