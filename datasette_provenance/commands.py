@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
@@ -50,9 +51,15 @@ def provenance() -> None:
 @click.option("--jobs", type=click.IntRange(min=1), default=_cores(), show_default="this machine's cores",
               help="Worker processes preparing batches while the loader links (1: none).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="Where the work runs: worker processes here, or Apache Spark (a new corpus; needs the [spark] extra).")
+@click.option("--spark-master", default="local[*]", show_default=True,
+              help="Spark master URL for --engine spark (local[N], spark://…, yarn, k8s://…).")
+@click.option("--spark-remote", metavar="sc://HOST:PORT", help="A Spark Connect server for --engine spark, instead of a master.")
 def load(database: str, paths: tuple[str, ...], outlet: str | None, published: str | None,
          aliases: str | None, sources: str | None, batch_size: int, num_perm: int | None, bands: int | None,
-         rows: int | None, jaccard: float | None, window: int | None, jobs: int, quiet: bool) -> None:
+         rows: int | None, jaccard: float | None, window: int | None, jobs: int, quiet: bool, engine: str,
+         spark_master: str, spark_remote: str | None) -> None:
     """Load articles from PATHS (files or folders) into DATABASE.
 
     Settings are fixed when the database is created: a later load takes them from the database and
@@ -85,13 +92,22 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
             bar.update(min(chars, total) - last)
             last = min(chars, total)
 
+    if engine == "spark":
+        from .spark import SparkUnavailable, load_paths as spark_load  # imports pyspark only when it runs
+        loader: Any = functools.partial(spark_load, master=spark_master, remote=spark_remote)
+        refused: tuple[type[Exception], ...] = (SparkUnavailable,)
+    else:
+        if spark_master != "local[*]" or spark_remote:
+            raise click.UsageError("--spark-master and --spark-remote need --engine spark")
+        loader = functools.partial(load_paths, jobs=jobs)
+        refused = ()
     summary = None
     hooks = signal.signal(signal.SIGINT, interrupt), sys.unraisablehook
     sys.unraisablehook = unraisable
     try:
-        summary = load_paths(database, paths, outlet=outlet, published=published, aliases=aliases, sources=sources,
-                             batch_size=batch_size, settings=chosen, jobs=jobs, progress=progress)
-    except (IncompatibleSettings, NotACorpus, DiskFull, ValueError) as e:
+        summary = loader(database, paths, outlet=outlet, published=published, aliases=aliases, sources=sources,
+                         batch_size=batch_size, settings=chosen, progress=progress)
+    except (IncompatibleSettings, NotACorpus, DiskFull, ValueError, *refused) as e:
         raise click.ClickException(str(e))
     except BrokenProcessPool:
         raise click.ClickException("a worker process died (out of memory? try fewer --jobs or a smaller"

@@ -1,0 +1,376 @@
+"""``--engine spark``: the same load, with the pure stages run as Spark DataFrame work.
+
+Built on the local engine's own functions, never a second implementation: preparing articles is
+``prepare.prepare`` in a ``mapInPandas``; candidate pairs come from exploding (sentence, band key)
+rows and grouping on the key, each bucket handed whole to ``candidates.bucket_heads``,
+``outlet_pairs`` and ``band_pairs`` in an ``applyInPandas`` (a load at once: every row is new, so
+the rules meet a batch-by-batch local load exactly, being functions of each bucket's final
+membership); the sketch screen and the exact comparison are ``worth_comparing`` and
+``verify_pairs`` in a ``mapInPandas`` over the joined pairs, as ``candidates._checked`` does them.
+Whatever runs in Spark is a pure function of the records, so a lost executor only reruns a task.
+
+The SQLite corpus is written by the driver through the local engine's code (``load._new_articles``,
+``load._insert_articles``, ``align.align_new``, ``clusters.recluster``, ``provenance.update``), in
+the local engine's batches and article order, so a Spark-built corpus is row for row a local one:
+Datasette serves it alike, and a later local load continues it. Everything is written in one
+transaction: a failed Spark job leaves the corpus as it was.
+
+This increment: records are read on the driver by ``ingest.read_paths`` (the formats and errors of
+the local engine), prepared articles and verified links come back to the driver, and alignment,
+clustering and provenance run there; the corpus must be new (or empty). Next increments: alignment
+in Spark, connected components as iterative joins with clustering and provenance per component, and
+Spark's own readers for JSON Lines and Parquet on ``hdfs://``/``s3a://``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import load as local
+from . import provenance, store
+from .align import align_new
+from .attributions import SourceAliases
+from .candidates import (
+    NewSentences, _article_ranks, _Rows, _within_window, band_pairs, bucket_heads, outlet_pairs, verify_pairs,
+)
+from .clusters import recluster
+from .dates import NO_DAY
+from .ingest import Article, LoadError, read_paths
+from .outlets import OutletAliases
+from .prepare import PreparedArticle, PreparedBatch, prepare
+from .signatures import Settings, sketch_jaccard, sketches, worth_comparing
+from .store import next_id
+
+INSTALL = "pip install 'datasette-provenance[spark]'"
+ARTICLES_PER_TASK = 250  # records a prepare task gets: small enough to spread a small load over the cores
+
+
+class SparkUnavailable(Exception):
+    """pyspark or Java is missing, or the corpus cannot be built by this engine."""
+
+
+def session(master: str = "local[*]", remote: str | None = None, conf: Mapping[str, str] | None = None):
+    """A SparkSession on ``master`` (a local one by default) or a Spark Connect server at ``remote``,
+    with ``conf`` (Spark settings) besides."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as e:
+        raise SparkUnavailable(f"--engine spark needs pyspark: {INSTALL} ({e})") from None
+    if remote:
+        return SparkSession.builder.remote(remote).appName("datasette-provenance").getOrCreate()
+    if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        raise SparkUnavailable("--engine spark needs Java 17 or later for a local or cluster master"
+                               " (Debian: apt-get install default-jre-headless), or --spark-remote sc://…")
+    # Executors run this interpreter (and its installed package) unless the cluster says otherwise.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = (SparkSession.builder.master(master).appName("datasette-provenance")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
+    for name, value in (conf or {}).items():
+        builder = builder.config(name, value)
+    return builder.getOrCreate()
+
+
+def _active():
+    """The SparkSession running in this process, if any."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return None
+    return SparkSession.getActiveSession()
+
+
+def load_paths(
+    db_path: str,
+    paths: Iterable[str | Path],
+    *,
+    outlet: str | None = None,
+    published: str | None = None,
+    aliases: str | None = None,
+    sources: str | None = None,
+    settings: Settings | Mapping[str, Any] | None = None,
+    batch_size: int = 2000,
+    spark=None,
+    master: str = "local[*]",
+    remote: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> local.LoadSummary:
+    """``load.load_paths`` with the pure stages in Spark: ``spark`` (a SparkSession), else one made on
+    ``master`` or the Spark Connect server ``remote`` and stopped afterwards. Same arguments, same result."""
+    local._check_options(batch_size, 1)
+    paths = [str(p) for p in paths]
+    names = OutletAliases.load(aliases)
+    credits = SourceAliases.load(sources)
+    records = read_paths(paths, outlet=outlet, published=published, aliases=names)
+    _refuse_a_loaded_corpus(db_path)
+    own = spark is None and _active() is None  # a session the caller runs is the caller's to stop
+    if spark is None:
+        spark = session(master, remote)
+    try:
+        with local._reporting_a_full_disk(db_path):
+            conn, settings = store.open_corpus(db_path, settings)
+            try:
+                with local._transaction(conn):
+                    provenance.save_roles(conn, names.roles)
+                return _load(spark, conn, paths, records, settings, credits, batch_size, progress)
+            finally:
+                conn.close()
+    finally:
+        if own:
+            spark.stop()
+
+
+def _refuse_a_loaded_corpus(db_path: str) -> None:
+    """This increment builds a corpus: candidates against stored band keys are the local engine's."""
+    import sqlite3
+    if not os.path.exists(db_path) or not os.path.getsize(db_path):
+        return
+    try:
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+            loaded = db.execute("select exists (select 1 from articles)").fetchone()[0]
+    except sqlite3.Error:
+        return  # not a corpus: open_corpus says so
+    if loaded:
+        raise SparkUnavailable(f"{db_path} already holds articles: --engine spark builds a new corpus for now;"
+                               " load into this one with --engine local (the default)")
+
+
+def _load(spark, conn, paths: list[str], records: Iterator, settings: Settings, credits: SourceAliases,
+          batch_size: int, progress: Callable[[int, int], None] | None) -> local.LoadSummary:
+    load_id = conn.execute("insert into loads(started, paths) values (?, ?)",
+                           (local._now(), json.dumps(paths))).lastrowid
+    summary = local.LoadSummary()
+    items = list(records)
+    prepared = _prepare(spark, [r for r in items if not isinstance(r, LoadError)], settings, credits)
+    sentences = _Sentences()
+    done = chars = 0
+    with local._transaction(conn):
+        taken = 0
+        # The local engine's batches, in its order: the same ids, the same duplicates and errors.
+        for chunk in local._chunks(items, batch_size, batch_size if next_id(conn, "articles") > batch_size else 250):
+            errors = [r for r in chunk if isinstance(r, LoadError)]
+            count = len(chunk) - len(errors)
+            batch = _batch(prepared[taken:taken + count], errors)
+            taken += count
+            _insert_batch(conn, batch, settings, summary, load_id, sentences)
+            done += len(chunk)
+            chars += sum(len(a.record.text) for a in batch.articles)
+            if progress:
+                progress(done, chars)
+        del prepared
+        links = _links(spark, conn, sentences, settings, summary)
+        shingles = sentences.shingles()
+        links = align_new(conn, links, shingles, settings)
+        conn.executemany("insert or ignore into links values (?, ?, ?, ?, ?)", links)
+        summary.links_added += len(links)
+        touched = recluster(conn, [n for l in links for n in l[:2]], settings, shingles)
+        provenance.update(conn, sorted(touched | set(np.concatenate(sentences.article).tolist()
+                                                     if sentences.article else [])))
+    summary.clusters = conn.execute("select count(*) from clusters").fetchone()[0]
+    conn.execute("update loads set finished = ?, articles_added = ?, articles_skipped = ?, errors = ? where id = ?",
+                 (local._now(), summary.articles_added, summary.articles_unchanged, len(summary.errors), load_id))
+    conn.execute("pragma wal_checkpoint(truncate)")
+    return summary
+
+
+# ------------------------------------------------------------------------- preparing
+
+
+def _prepare(spark, articles: list[Article], settings: Settings, credits: SourceAliases) -> list[tuple]:
+    """Each article prepared by ``prepare.prepare`` on the executors: (PreparedArticle, shingle sets,
+    signatures, band keys), in input order."""
+    import pandas as pd
+    if not articles:
+        return []
+    tasks = max(1, -(-len(articles) // ARTICLES_PER_TASK))
+    frame = pd.DataFrame({"idx": np.arange(len(articles), dtype=np.int64),
+                          "rec": [pickle.dumps(a, protocol=pickle.HIGHEST_PROTOCOL) for a in articles]})
+    df = spark.createDataFrame(frame, "idx long, rec binary").repartitionByRange(tasks, "idx")
+
+    def prepare_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for part in frames:
+            batch = prepare([pickle.loads(b) for b in part["rec"]], settings, credits)
+            ends = [a.first_norm for a in batch.articles[1:]] + [len(batch.signatures)]
+            blobs = []
+            for art, end in zip(batch.articles, ends):
+                rows = slice(art.first_norm, end)
+                art.first_norm = 0  # numbered again in the driver's batches (``_batch``)
+                blobs.append(pickle.dumps((art, batch.sets(range(rows.start, rows.stop)), batch.signatures[rows],
+                                           batch.keys[rows]), protocol=pickle.HIGHEST_PROTOCOL))
+            yield pd.DataFrame({"idx": part["idx"].to_numpy(), "blob": blobs})
+
+    out = df.mapInPandas(prepare_partition, "idx long, blob binary").toPandas()
+    out = out.sort_values("idx")
+    return [pickle.loads(b) for b in out["blob"]]
+
+
+def _batch(prepared: list[tuple], errors: list[LoadError]) -> PreparedBatch:
+    """The local engine's PreparedBatch of these prepared articles (its arrays concatenated again)."""
+    articles, sets, sigs, keys = [], [], [], []
+    for art, art_sets, art_sigs, art_keys in prepared:
+        art.first_norm = len(sets)
+        articles.append(art)
+        sets += art_sets
+        sigs.append(art_sigs)
+        keys.append(art_keys)
+    sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+    bounds = np.concatenate(([0], np.cumsum(sizes)))
+    flat = np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint32)
+    width = (prepared[0][2].shape[1], prepared[0][3].shape[1]) if prepared else (0, 0)
+    return PreparedBatch(articles, errors, flat, bounds,
+                         np.concatenate(sigs) if sigs else np.zeros((0, width[0]), dtype=np.uint32),
+                         np.concatenate(keys) if keys else np.zeros((0, width[1]), dtype=np.int64))
+
+
+class _Sentences:
+    """The matchable sentences inserted: what candidates, verification and alignment need of them."""
+
+    def __init__(self) -> None:
+        self.id: list[np.ndarray] = []
+        self.article: list[np.ndarray] = []
+        self.day: list[np.ndarray] = []
+        self.keys: list[np.ndarray] = []
+        self.sketches: list[np.ndarray] = []
+        self.sizes: list[np.ndarray] = []
+        self.sets: list[np.ndarray] = []
+
+    def shingles(self) -> dict[int, np.ndarray]:
+        return dict(zip(np.concatenate(self.id).tolist(), self.sets)) if self.id else {}
+
+
+def _insert_batch(conn, batch: PreparedBatch, settings: Settings, summary: local.LoadSummary, load_id: int,
+                  sentences: _Sentences) -> None:
+    """``load._load_batch`` up to the candidates: new articles, errors, band keys and sketches stored."""
+    errors = list(batch.errors)
+    articles = local._new_articles(conn, batch.articles, errors, summary)
+    conn.executemany("insert into load_errors(load_id, source, line, record_id, reason) values (?, ?, ?, ?, ?)",
+                     [(load_id, e.source, e.line, e.record_id, e.reason) for e in errors])
+    summary.errors.extend(errors)
+    if not articles:
+        return
+    new = local._insert_articles(conn, articles, summary)
+    summary.articles_added += len(articles)
+    for art in articles:
+        summary.languages[art.language] += 1
+        summary.without_outlet += not art.record.outlet
+        summary.without_date += not art.record.published
+        summary.day_only += bool(art.record.published) and art.record.published_precision == "day"
+        if not any(s.matchable for p in art.paragraphs for s in p.sentences):
+            summary.unmatched[art.language] += 1
+    if len(new.id):
+        _store_keys(conn, new, batch, settings, sentences)
+
+
+def _store_keys(conn, new: NewSentences, batch: PreparedBatch, settings: Settings, sentences: _Sentences) -> None:
+    """The band keys and sketches ``candidates.link_new_sentences`` stores, stored alike: later local
+    loads and the Trace page look them up."""
+    keys = batch.keys[new.row]
+    flat_keys, flat_ids = keys.ravel(), np.repeat(new.id, keys.shape[1])
+    flat_periods = np.repeat(store.band_periods(new.day, settings.window), keys.shape[1])
+    by_key = np.argsort(flat_keys, kind="stable")
+    order = by_key[np.argsort(flat_periods[by_key], kind="stable")]
+    conn.executemany("insert or ignore into band_keys(period, key, sentence_id) values (?, ?, ?)",
+                     zip(flat_periods[order].tolist(), flat_keys[order].tolist(), flat_ids[order].tolist()))
+    sizes = np.diff(batch.bounds)[new.row]
+    new_sketches = sketches(batch.signatures[new.row])
+    conn.executemany("insert into sketches(sentence_id, sketch, size, day) values (?, ?, ?, ?)",
+                     zip(new.id.tolist(), map(bytes, new_sketches), sizes.tolist(),
+                         [None if d == NO_DAY else d for d in new.day.tolist()]))
+    sentences.id.append(new.id)
+    sentences.article.append(new.article)
+    sentences.day.append(new.day)
+    sentences.keys.append(keys)
+    sentences.sketches.append(new_sketches)
+    sentences.sizes.append(sizes)
+    sentences.sets += batch.sets(new.row.tolist())
+
+
+# ------------------------------------------------------------------------- candidates and verification
+
+
+def _links(spark, conn, sentences: _Sentences, settings: Settings, summary: local.LoadSummary) -> list:
+    """The verified sentence links of the load: band-key buckets grouped in Spark, each paired by the
+    local rules with every row new, then screened and compared exactly."""
+    import pandas as pd
+    if not sentences.id:
+        return []
+    ids, article, day = (np.concatenate(x) for x in (sentences.id, sentences.article, sentences.day))
+    keys = np.concatenate(sentences.keys)
+    bands = keys.shape[1]
+    # Ranks and kin over all the load's articles: only their order and equality within a bucket count.
+    rank, kin = _article_ranks(conn, article)
+    rows = pd.DataFrame({
+        "period": np.repeat(store.band_periods(day, settings.window), bands), "key": keys.ravel(),
+        "sid": np.repeat(ids, bands), "article": np.repeat(article, bands), "day": np.repeat(day, bands),
+        "rank": np.repeat(rank, bands), "kin": np.repeat(kin, bands)})
+    schema = "period long, key long, sid long, article long, day long, rank long, kin long"
+    bucket_schema = "a long, b long"
+
+    def buckets(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        """The pairs of whole buckets: a partition holds every row of its keys in every period
+        (``band_pairs`` pairs across periods, as the local load does), and the rules are vectorised
+        over buckets, so they take the partition at once, as they take a local batch's rows."""
+        frame = pd.concat(list(frames), ignore_index=True)
+        if not len(frame):
+            return
+        r = _Rows(*(frame[c].to_numpy(dtype=np.int64) for c in ("period", "key", "sid", "article", "day")))
+        rank_, kin_ = frame["rank"].to_numpy(dtype=np.int64), frame["kin"].to_numpy(dtype=np.int64)
+        keep, head = bucket_heads(r, rank_, settings.max_bucket)
+        near = outlet_pairs(r, keep, rank_, kin_, settings)
+        pairs = band_pairs(r, keep, head, np.ones(len(r.sid), dtype=bool), kin_, near)
+        if settings.window:
+            pairs = _within_window(pairs, r.sid, r.day, settings.window)
+        yield pd.DataFrame({"a": pairs[:, 0], "b": pairs[:, 1]})
+
+    pairs = (spark.createDataFrame(rows, schema).repartition("key").mapInPandas(buckets, bucket_schema)
+             .distinct())
+    facts = spark.createDataFrame(pd.DataFrame({
+        "sid": ids, "article": article, "sketch": [bytes(s) for s in np.concatenate(sentences.sketches)],
+        "size": np.concatenate(sentences.sizes),
+        "shingles": [s.astype(np.uint32).tobytes() for s in sentences.sets]}),
+        "sid long, article long, sketch binary, size long, shingles binary")
+    a = facts.select(*(facts[c].alias(f"{c}_a") for c in facts.columns))
+    b = facts.select(*(facts[c].alias(f"{c}_b") for c in facts.columns))
+    joined = pairs.join(a, pairs["a"] == a["sid_a"]).join(b, pairs["b"] == b["sid_b"])
+    out_schema = "a long, b long, jaccard double, containment double, candidates long, checked long"
+
+    def verify(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        """``candidates._checked`` on a partition of the pairs: the sketch screen, then ``verify_pairs``."""
+        for part in frames:
+            if not len(part):
+                continue
+            pair = part[["a", "b"]].to_numpy(dtype=np.int64)
+            sk_a = np.frombuffer(b"".join(part["sketch_a"]), dtype=np.uint8).reshape(len(part), -1)
+            sk_b = np.frombuffer(b"".join(part["sketch_b"]), dtype=np.uint8).reshape(len(part), -1)
+            worth = worth_comparing(sketch_jaccard(sk_a, sk_b), part["size_a"].to_numpy(),
+                                    part["size_b"].to_numpy(), settings)
+            kept = part[worth]
+            shingles, article_of = {}, {}
+            for side in "ab":
+                for sid, aid, raw in zip(kept[f"sid_{side}"], kept[f"article_{side}"], kept[f"shingles_{side}"]):
+                    shingles[int(sid)] = np.frombuffer(raw, dtype=np.uint32)
+                    article_of[int(sid)] = int(aid)
+            found = verify_pairs(pair[worth], shingles, article_of, settings)
+            frame = pd.DataFrame(found, columns=["a", "b", "jaccard", "containment"]).astype(
+                {"a": np.int64, "b": np.int64, "jaccard": np.float64, "containment": np.float64})
+            frame["candidates"], frame["checked"] = 0, 0
+            tally = pd.DataFrame({"a": [-1], "b": [-1], "jaccard": [0.0], "containment": [0.0],
+                                  "candidates": [len(part)], "checked": [int(worth.sum())]})
+            yield pd.concat((frame, tally), ignore_index=True)
+
+    result = joined.mapInPandas(verify, out_schema).toPandas()
+    tally = result[result["a"] < 0]
+    summary.candidates += int(tally["candidates"].sum())
+    summary.checked += int(tally["checked"].sum())
+    found = result[result["a"] >= 0].sort_values(["a", "b"])
+    return [(int(x), int(y), float(j), float(c)) for x, y, j, c in
+            zip(found["a"], found["b"], found["jaccard"], found["containment"])]

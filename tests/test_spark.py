@@ -1,0 +1,169 @@
+"""--engine spark builds the corpus a local load builds: the same rows, errors, clusters and derivations.
+
+Run at local[2] with one SparkSession for the module. Skipped when pyspark or Java is missing, except
+in CI (``CI`` set), where that is a failure: .ci/run installs both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+CI = bool(os.environ.get("CI"))
+try:
+    import pyspark  # noqa: F401
+except ImportError:
+    if CI:
+        raise
+    pytest.skip("pyspark is not installed (pip install 'datasette-provenance[spark]'); the Spark tests run"
+                " whenever it is, and always in CI", allow_module_level=True)
+if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+    if CI:
+        raise RuntimeError("java is missing: the Spark tests need it in CI (apt-get install default-jre-headless)")
+    pytest.skip("java is missing (apt-get install -y default-jre-headless); the Spark tests run whenever it is"
+                " present, and always in CI", allow_module_level=True)
+
+from click.testing import CliRunner  # noqa: E402
+from datasette.app import Datasette  # noqa: E402
+
+from datasette_provenance import spark as engine  # noqa: E402
+from datasette_provenance.commands import provenance as cli  # noqa: E402
+from datasette_provenance.load import load_paths  # noqa: E402
+
+from test_crash_safety import check_consistency, snapshot  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+# Tables whose rows a load numbers alike whatever the engine (clusters are compared as sets of spans).
+SAME_ROWS = ["articles", "paragraphs", "sentences", "links", "alignments", "band_keys", "sketches", "attributions",
+             "quotes", "derivations"]
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = engine.session("local[2]", conf={
+        "spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false", "spark.driver.memory": "1g"})
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("spark-synth") / "synth.jsonl"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "synth_reuse.py"), "generate", str(path),
+                    "--stories", "20", "--seed", "1"], check=True, capture_output=True)
+    return path
+
+
+def rows(db: Path, table: str) -> list[tuple]:
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        columns = [c[1] for c in conn.execute(f"pragma table_info({table})") if c[1] != "id" or table != "derivations"]
+        return sorted(conn.execute(f"select {', '.join(map(repr, columns))} from {table}").fetchall(),
+                      key=repr)
+
+
+def errors(db: Path) -> list[tuple]:
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        return conn.execute("select source, line, record_id, reason from load_errors order by id").fetchall()
+
+
+def both(tmp_path: Path, spark, paths: list, **options) -> tuple[Path, Path]:
+    """The same load by each engine, into a fresh corpus each, each named corpus.db."""
+    (tmp_path / "local").mkdir()
+    (tmp_path / "spark").mkdir()
+    here, there = tmp_path / "local" / "corpus.db", tmp_path / "spark" / "corpus.db"
+    expected = load_paths(str(here), paths, jobs=1, **options)
+    got = engine.load_paths(str(there), paths, spark=spark, **options)
+    assert str(got) == str(expected)
+    return here, there
+
+
+@pytest.mark.parametrize("settings", [{}, {"window": 2}], ids=["no-window", "window"])
+def test_same_corpus_as_local(tmp_path, spark, synth, settings):
+    here, there = both(tmp_path, spark, [SEEDS, synth], settings=settings, batch_size=40)
+    assert snapshot(there) == snapshot(here)
+    _, clusters, derivations = snapshot(there)
+    assert len(clusters) > 50 and len(derivations) > 50  # the corpus has reuse to find
+    for table in SAME_ROWS:
+        assert rows(there, table) == rows(here, table), table
+    check_consistency(str(there))
+
+
+def test_bad_records_reported_like_local(tmp_path, spark, synth):
+    good = synth.read_text().splitlines()
+    first = json.loads(good[0])
+    changed = dict(first, text=first["text"] + "\n\nA paragraph the first version did not have.")
+    lines = [good[0], "{not json", json.dumps({"id": "no-text", "outlet": "X"}), *good[1:6], json.dumps(changed),
+             good[0]]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join(lines) + "\n")
+    here, there = both(tmp_path, spark, [bad])
+    assert errors(there) == errors(here)
+    found = {(Path(source).name, line) for source, line, *_ in errors(there)}
+    assert {("bad.jsonl", 2), ("bad.jsonl", 3), ("bad.jsonl", 9)} <= found
+    assert snapshot(there) == snapshot(here)
+
+
+def test_later_local_load_continues_a_spark_corpus(tmp_path, spark, synth):
+    """A corpus Spark built takes a local incremental load, ending where two local loads end."""
+    here, there = tmp_path / "local.db", tmp_path / "spark.db"
+    load_paths(str(here), [SEEDS], jobs=1)
+    engine.load_paths(str(there), [SEEDS], spark=spark)
+    for db in (here, there):
+        summary = load_paths(str(db), [SEEDS, synth], jobs=1)
+        assert summary.articles_unchanged == len(list(SEEDS.iterdir()))
+    assert snapshot(there) == snapshot(here)
+    for table in SAME_ROWS:
+        assert rows(there, table) == rows(here, table), table
+    check_consistency(str(there))
+
+
+def test_a_loaded_corpus_is_refused_untouched(tmp_path, spark, synth):
+    db = tmp_path / "corpus.db"
+    load_paths(str(db), [SEEDS], jobs=1)
+    before = snapshot(db), errors(db)
+    with pytest.raises(engine.SparkUnavailable, match="--engine local"):
+        engine.load_paths(str(db), [synth], spark=spark)
+    assert (snapshot(db), errors(db)) == before
+
+
+@pytest.mark.asyncio
+async def test_datasette_serves_it_like_local(tmp_path, spark, synth):
+    here, there = both(tmp_path, spark, [SEEDS])
+    url = "/corpus/-/provenance/trace.json?" + urlencode({"q": "We are ready to cooperate with all interested"
+                                                                " countries in the interest of establishing an"
+                                                                " effective joint reaction to this common threat."})
+    pages = []
+    for db in (here, there):
+        response = await Datasette([str(db)]).client.get(url)
+        assert response.status_code == 200
+        pages.append(response.json())
+    assert pages[0] == pages[1] and pages[1]["sentences"][0]["matches"]
+
+
+def test_command_line(tmp_path, spark):
+    """``--engine spark`` runs in the session this process has (its --spark-master is for a new one)."""
+    db = tmp_path / "corpus.db"
+    result = CliRunner().invoke(cli, ["load", "--quiet", "--engine", "spark", "--spark-master", "local[2]",
+                                      str(db), str(SEEDS)])
+    assert result.exit_code == 0, result.output
+    assert "5 articles added" in result.output
+    refused = CliRunner().invoke(cli, ["load", "--quiet", "--spark-master", "local[2]", str(db), str(SEEDS)])
+    assert refused.exit_code == 2 and "need --engine spark" in refused.output
+
+
+def test_missing_pyspark_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(engine.SparkUnavailable, match=r"pip install 'datasette-provenance\[spark\]'"):
+        engine.session("local[2]")
