@@ -55,7 +55,8 @@ def provenance() -> None:
               help="Where the work runs: worker processes here, or Apache Spark (a new corpus; needs the [spark] extra).")
 @click.option("--spark-master", default="local[*]", show_default=True,
               help="Spark master URL for --engine spark (local[N], spark://…, yarn, k8s://…).")
-@click.option("--spark-remote", metavar="sc://HOST:PORT", help="A Spark Connect server for --engine spark, instead of a master.")
+@click.option("--spark-remote", metavar="sc://HOST:PORT",
+              help="A Spark Connect server for --engine spark, instead of a master (local[N]: one started here).")
 def load(database: str, paths: tuple[str, ...], outlet: str | None, published: str | None,
          aliases: str | None, sources: str | None, batch_size: int, num_perm: int | None, bands: int | None,
          rows: int | None, jaccard: float | None, window: int | None, jobs: int, quiet: bool, engine: str,

@@ -65,16 +65,22 @@ def session(master: str = "local[*]", remote: str | None = None, conf: Mapping[s
         from pyspark.sql import SparkSession
     except ImportError as e:
         raise SparkUnavailable(f"--engine spark needs pyspark: {INSTALL} ({e})") from None
-    if remote:
-        return SparkSession.builder.remote(remote).appName("datasette-provenance").getOrCreate()
+    if (remote or master).startswith("local"):  # the workers run this interpreter, with this package
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # (on a cluster: spark.pyspark.python)
+    if remote:  # sc://host:port, or local[N] for a Connect server started here
+        builder = SparkSession.builder.remote(remote).appName("datasette-provenance")
+        for name, value in (conf or {}).items():
+            builder = builder.config(name, value)
+        try:
+            return builder.getOrCreate()
+        except ImportError as e:  # the Connect client's own dependencies (grpcio, …)
+            raise SparkUnavailable(f"--spark-remote needs the Spark Connect client: {INSTALL} ({e})") from None
     if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
         raise SparkUnavailable("--engine spark needs Java 17 or later for a local or cluster master"
                                " (Debian: apt-get install default-jre-headless), or --spark-remote sc://…")
-    # Executors run this interpreter (and its installed package) unless the cluster says otherwise.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = (SparkSession.builder.master(master).appName("datasette-provenance")
-               .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.ui.showConsoleProgress", "false"))  # the command has its own progress bar
     for name, value in (conf or {}).items():
         builder = builder.config(name, value)
     return builder.getOrCreate()
