@@ -13,6 +13,7 @@ import click
 
 from .load import DiskFull, load_paths
 from .signatures import Settings
+from .spark import is_uri  # the module imports pyspark only when the engine runs
 from .store import IncompatibleSettings, NotACorpus
 
 
@@ -28,9 +29,18 @@ def provenance() -> None:
     pass
 
 
+class _Input(click.ParamType):
+    """A file or folder here, or a URI for --engine spark (``hdfs://``, ``s3a://``…), checked by Spark when read."""
+
+    name = "path"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return value if is_uri(value) else click.Path(exists=True).convert(value, param, ctx)
+
+
 @provenance.command()
 @click.argument("database", type=click.Path(dir_okay=False))
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, required=True, type=_Input())
 @click.option("--outlet", help="Outlet of every article loaded (overrides what is inferred).")
 @click.option("--published", help="Publication date of every article loaded, e.g. 2022-02-03.")
 @click.option("--aliases", type=click.Path(exists=True, dir_okay=False),
@@ -61,7 +71,7 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
          aliases: str | None, sources: str | None, batch_size: int, num_perm: int | None, bands: int | None,
          rows: int | None, jaccard: float | None, window: int | None, jobs: int, quiet: bool, engine: str,
          spark_master: str, spark_remote: str | None) -> None:
-    """Load articles from PATHS (files or folders) into DATABASE.
+    """Load articles from PATHS (files or folders; with --engine spark also hdfs://, s3a://… URIs) into DATABASE.
 
     Settings are fixed when the database is created: a later load takes them from the database and
     refuses options that contradict them.
@@ -100,6 +110,8 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
     else:
         if spark_master != "local[*]" or spark_remote:
             raise click.UsageError("--spark-master and --spark-remote need --engine spark")
+        if uris := [p for p in paths if is_uri(p)]:
+            raise click.UsageError(f"{uris[0]}: a URI is read by --engine spark only")
         loader = functools.partial(load_paths, jobs=jobs)
         refused = ()
     summary = None

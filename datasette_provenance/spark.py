@@ -27,23 +27,26 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
+from . import ingest, provenance, store
 from . import load as local
-from . import provenance, store
 from .align import align_new
 from .attributions import SourceAliases
 from .candidates import (
     NewSentences, _article_ranks, _Rows, _within_window, band_pairs, bucket_heads, outlet_pairs, verify_pairs,
 )
 from .clusters import recluster
-from .dates import NO_DAY
+from .dates import NO_DAY, parse_date
 from .ingest import Article, LoadError, read_paths
 from .outlets import OutletAliases
 from .prepare import PreparedArticle, PreparedBatch, prepare
@@ -116,12 +119,13 @@ def load_paths(
     paths = [str(p) for p in paths]
     names = OutletAliases.load(aliases)
     credits = SourceAliases.load(sources)
-    records = read_paths(paths, outlet=outlet, published=published, aliases=names)
+    opts = _options(outlet, published, names)
     _refuse_a_loaded_corpus(db_path)
     own = spark is None and _active() is None  # a session the caller runs is the caller's to stop
     if spark is None:
         spark = session(master, remote)
     try:
+        records = _read(spark, paths, outlet, published, names, opts)
         with local._reporting_a_full_disk(db_path):
             conn, settings = store.open_corpus(db_path, settings)
             try:
@@ -150,7 +154,7 @@ def _refuse_a_loaded_corpus(db_path: str) -> None:
                                " load into this one with --engine local (the default)")
 
 
-def _load(spark, conn, paths: list[str], records: Iterator, settings: Settings, credits: SourceAliases,
+def _load(spark, conn, paths: list[str], records: Iterable, settings: Settings, credits: SourceAliases,
           batch_size: int, progress: Callable[[int, int], None] | None) -> local.LoadSummary:
     load_id = conn.execute("insert into loads(started, paths) values (?, ?)",
                            (local._now(), json.dumps(paths))).lastrowid
@@ -186,6 +190,100 @@ def _load(spark, conn, paths: list[str], records: Iterator, settings: Settings, 
                  (local._now(), summary.articles_added, summary.articles_unchanged, len(summary.errors), load_id))
     conn.execute("pragma wal_checkpoint(truncate)")
     return summary
+
+
+# ------------------------------------------------------------------------- reading
+
+
+def is_uri(path: str) -> bool:
+    """A path for Spark's file systems (``hdfs://``, ``s3a://``, ``file:/``…) rather than this machine's."""
+    return bool(re.match(r"[A-Za-z][A-Za-z0-9+.-]+:/", path))
+
+
+def _options(outlet: str | None, published: str | None, names: OutletAliases) -> ingest._Options:
+    """``ingest.read_paths``'s options, for the readers the executors run (a bad date is refused here)."""
+    stated = None
+    if published is not None and (stated := parse_date(published)) is None:
+        raise ValueError(f"cannot parse published date {published!r}")
+    return ingest._Options(names.normalise_name(outlet) if outlet and outlet.strip() else None, stated, names)
+
+
+def _read(spark, paths: list[str], outlet: str | None, published: str | None, names: OutletAliases,
+          opts: ingest._Options) -> list:
+    """The records and errors of every path, in the order given: this machine's paths by
+    ``ingest.read_paths`` here, Spark's (``hdfs://``, ``s3a://``…) by ``ingest``'s own file readers on
+    the executors, each file whole (Spark's binaryFile source), in the order a local folder is read."""
+    items: list = []
+    for path in paths:
+        if is_uri(path):
+            items += _read_uri(spark, path, opts)
+        else:
+            items += read_paths([path], outlet=outlet, published=published, aliases=names)
+    return items
+
+
+def _read_uri(spark, root: str, opts: ingest._Options) -> list:
+    listed = (spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(root)
+              .select("path").collect())
+    base = urlsplit(root).path.rstrip("/")
+    wanted = _files_to_read(root, base, sorted(row.path for row in listed))
+    if not wanted:
+        return [LoadError(root, None, "no such file or directory")]
+    import pandas as pd
+    names = spark.createDataFrame(pd.DataFrame({"path": [p for p, _, _ in wanted], "name": [n for _, n, _ in wanted],
+                                                "order": np.arange(len(wanted), dtype=np.int64),
+                                                "explicit": [e for _, _, e in wanted]}),
+                                  "path string, name string, order long, explicit boolean")
+    files = spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(root)
+    joined = files.join(names, "path").select("path", "name", "order", "explicit", "content")
+
+    def read_files(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for part in frames:
+            out_order, out_item, out_blob = [], [], []
+            for path, name, order, explicit, content in zip(part["path"], part["name"], part["order"],
+                                                             part["explicit"], part["content"]):
+                for i, item in enumerate(_read_bytes(path, name, bool(explicit), content, opts)):
+                    out_order.append(order)
+                    out_item.append(i)
+                    out_blob.append(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
+            yield pd.DataFrame({"order": out_order, "item": out_item, "blob": out_blob})
+
+    out = joined.mapInPandas(read_files, "order long, item long, blob binary").toPandas()
+    return [pickle.loads(b) for b in out.sort_values(["order", "item"])["blob"]]
+
+
+def _files_to_read(root: str, base: str, paths: list[str]) -> list[tuple[str, str, bool]]:
+    """(path, name, given as a file) of each file under ``root`` that a local walk reads, in its
+    order: by name at each level, leaving out hidden files and a saved page's ``_files`` folder."""
+    rel = {p: urlsplit(p).path[len(base):].lstrip("/") for p in paths}
+    if len(paths) == 1 and not rel[paths[0]]:  # the root is a file
+        return [(paths[0], Path(base).name, True)]
+    listed = {tuple(r.split("/")) for r in rel.values()}
+    folders: dict[tuple, set[str]] = {}
+    for parts in listed:
+        for depth in range(len(parts)):
+            folders.setdefault(parts[:depth], set()).add(parts[depth].lower())
+    out = []
+    for p in sorted(paths, key=lambda p: tuple(rel[p].split("/"))):
+        parts = tuple(rel[p].split("/"))
+        if any(c.startswith(".") for c in parts) or any(
+                c.endswith("_files") and depth < len(parts) - 1
+                and any(f"{c[:-6].lower()}{suffix}" in folders[parts[:depth]] for suffix in ingest._HTML_SUFFIXES)
+                for depth, c in enumerate(parts)):
+            continue
+        out.append((p, rel[p], False))
+    return out
+
+
+def _read_bytes(path: str, name: str, explicit: bool, content: bytes, opts: ingest._Options) -> list:
+    """One file's records and errors by ``ingest``'s reader for its name, each reporting ``path``."""
+    with tempfile.TemporaryDirectory() as folder:
+        local_file = Path(folder) / Path(urlsplit(path).path).name
+        local_file.write_bytes(content)
+        items = [ingest._checked(item) for item in ingest._read_file(local_file, name, opts, set(), explicit=explicit)]
+    for item in items:
+        item.source = path
+    return items
 
 
 # ------------------------------------------------------------------------- preparing

@@ -128,6 +128,28 @@ def test_later_local_load_continues_a_spark_corpus(tmp_path, spark, synth):
     check_consistency(str(there))
 
 
+def test_paths_spark_reads(tmp_path, spark, synth):
+    """A URI is read by ingest's readers on the executors: the records, errors and order of a local read."""
+    folder = tmp_path / "input"
+    (folder / "sub" / ".hidden").mkdir(parents=True)
+    (folder / "page_files").mkdir()
+    for seed in SEEDS.iterdir():
+        shutil.copy(seed, folder / "sub" / seed.name)
+    shutil.copy(synth, folder / "a.jsonl")
+    (folder / "sub" / ".hidden" / "x.jsonl").write_text("{hidden\n")
+    (folder / "page.html").write_text("<html><body><p>x</p></body></html>")
+    (folder / "page_files" / "x.txt").write_text("a saved page's asset")
+    (folder / "z.jsonl").write_text('{"id": "q", "text": "Hello there."}\n{oops\n')
+    (tmp_path / "local").mkdir()
+    (tmp_path / "spark").mkdir()
+    here, there = tmp_path / "local" / "corpus.db", tmp_path / "spark" / "corpus.db"
+    load_paths(str(here), [folder], jobs=1)
+    engine.load_paths(str(there), [folder.as_uri()], spark=spark)
+    assert snapshot(there) == snapshot(here)
+    assert [(source.replace("file:", "", 1), *rest) for source, *rest in errors(there)] == errors(here)
+    assert [line for _, line, *_ in errors(there)] == [None, 2]
+
+
 def test_a_loaded_corpus_is_refused_untouched(tmp_path, spark, synth):
     db = tmp_path / "corpus.db"
     load_paths(str(db), [SEEDS], jobs=1)
@@ -160,6 +182,10 @@ def test_command_line(tmp_path, spark):
     assert "5 articles added" in result.output
     refused = CliRunner().invoke(cli, ["load", "--quiet", "--spark-master", "local[2]", str(db), str(SEEDS)])
     assert refused.exit_code == 2 and "need --engine spark" in refused.output
+    refused = CliRunner().invoke(cli, ["load", "--quiet", str(db), "hdfs://namenode/news"])
+    assert refused.exit_code == 2 and "read by --engine spark only" in refused.output
+    missing = CliRunner().invoke(cli, ["load", "--quiet", str(db), str(tmp_path / "nothing")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
 
 
 def test_spark_connect(tmp_path, synth):
