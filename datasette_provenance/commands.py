@@ -104,9 +104,9 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
             last = min(chars, total)
 
     if engine == "spark":
-        from .spark import SparkUnavailable, load_paths as spark_load  # imports pyspark only when it runs
+        from .spark import SparkFailed, SparkUnavailable, load_paths as spark_load  # pyspark: only when it runs
         loader: Any = functools.partial(spark_load, master=spark_master, remote=spark_remote)
-        refused: tuple[type[Exception], ...] = (SparkUnavailable,)
+        refused: tuple[type[Exception], ...] = (SparkUnavailable, SparkFailed)
     else:
         if spark_master != "local[*]" or spark_remote:
             raise click.UsageError("--spark-master and --spark-remote need --engine spark")

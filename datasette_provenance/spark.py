@@ -1,25 +1,27 @@
 """``--engine spark``: the same load, with the pure stages run as Spark DataFrame work.
 
-Built on the local engine's own functions, never a second implementation: preparing articles is
-``prepare.prepare`` in a ``mapInPandas``; candidate pairs come from exploding (sentence, band key)
-rows and grouping on the key, each bucket handed whole to ``candidates.bucket_heads``,
-``outlet_pairs`` and ``band_pairs`` in an ``applyInPandas`` (a load at once: every row is new, so
-the rules meet a batch-by-batch local load exactly, being functions of each bucket's final
-membership); the sketch screen and the exact comparison are ``worth_comparing`` and
-``verify_pairs`` in a ``mapInPandas`` over the joined pairs, as ``candidates._checked`` does them.
-Whatever runs in Spark is a pure function of the records, so a lost executor only reruns a task.
+Why this shape: one implementation of every stage, used by both engines, so the engines cannot
+drift apart. Spark runs the local engine's own functions: ``prepare.prepare`` in a ``mapInPandas``
+(segments, credits, quotes, shingles, MinHash, band keys); candidate pairs from the exploded
+(sentence, band key) rows, repartitioned by key so that every bucket is whole in one task, paired by
+``candidates.bucket_heads``, ``outlet_pairs`` and ``band_pairs`` with every row new (a load at once:
+these rules are functions of each bucket's final membership, so they meet a batch-by-batch local
+load exactly); the sketch screen and exact comparison of ``candidates._checked``
+(``worth_comparing``, ``verify_pairs``) in a ``mapInPandas`` over the pairs joined to their
+sentences. What runs in Spark is a pure function of the records: a lost executor reruns a task.
+URIs (``hdfs://``, ``s3a://``…) are read by ``ingest``'s own file readers on the executors, so their
+records and errors are a local read's.
 
-The SQLite corpus is written by the driver through the local engine's code (``load._new_articles``,
+The SQLite corpus is written on the driver by the local engine's code (``load._new_articles``,
 ``load._insert_articles``, ``align.align_new``, ``clusters.recluster``, ``provenance.update``), in
-the local engine's batches and article order, so a Spark-built corpus is row for row a local one:
-Datasette serves it alike, and a later local load continues it. Everything is written in one
-transaction: a failed Spark job leaves the corpus as it was.
+the local engine's batches and article order: a Spark-built corpus is row for row a local one, so
+Datasette serves it alike and a later local load continues it. It is written in one transaction: a
+failed job leaves the corpus as it was.
 
-This increment: records are read on the driver by ``ingest.read_paths`` (the formats and errors of
-the local engine), prepared articles and verified links come back to the driver, and alignment,
-clustering and provenance run there; the corpus must be new (or empty). Next increments: alignment
-in Spark, connected components as iterative joins with clustering and provenance per component, and
-Spark's own readers for JSON Lines and Parquet on ``hdfs://``/``s3a://``.
+This increment still works on the driver: the records, the prepared articles and the links are
+collected there; alignment, clustering and provenance run there; the corpus must be new (or empty).
+Next: alignment in Spark, connected components as iterative joins with clustering and provenance
+per component in Spark, Parquet input, and loads into a corpus that holds articles.
 """
 
 from __future__ import annotations
@@ -59,6 +61,10 @@ ARTICLES_PER_TASK = 250  # records a prepare task gets: small enough to spread a
 
 class SparkUnavailable(Exception):
     """pyspark or Java is missing, or the corpus cannot be built by this engine."""
+
+
+class SparkFailed(Exception):
+    """A Spark job failed (a task that kept failing, executors lost, the connection to the cluster gone)."""
 
 
 def session(master: str = "local[*]", remote: str | None = None, conf: Mapping[str, str] | None = None):
@@ -134,6 +140,14 @@ def load_paths(
                 return _load(spark, conn, paths, records, settings, credits, batch_size, progress)
             finally:
                 conn.close()
+    except Exception as e:
+        if not type(e).__module__.startswith(("pyspark", "py4j")):
+            raise
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()] or [type(e).__name__]
+        # A failed Python task: its exception is the traceback's last line; a JVM failure says it first.
+        said = lines[-1] if lines[0].endswith(":") else lines[0]
+        raise SparkFailed(f"the Spark job failed ({said[:300]}); {db_path} is as it was before this load:"
+                          " run the same command again once the cause is fixed") from e
     finally:
         if own:
             spark.stop()

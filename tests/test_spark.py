@@ -150,6 +150,40 @@ def test_paths_spark_reads(tmp_path, spark, synth):
     assert [line for _, line, *_ in errors(there)] == [None, 2]
 
 
+def test_a_failed_job_leaves_the_corpus_as_it_was(tmp_path, spark, synth, monkeypatch):
+    """Everything is written in one transaction: a failure after the articles went in takes them back,
+    and the same command run again builds the corpus a local load builds."""
+    db, expected = tmp_path / "corpus.db", tmp_path / "local.db"
+
+    def lost(*args, **kwargs):
+        raise RuntimeError("executor lost")
+
+    monkeypatch.setattr(engine, "align_new", lost)
+    with pytest.raises(RuntimeError, match="executor lost"):
+        engine.load_paths(str(db), [SEEDS, synth], spark=spark)
+    with closing(sqlite3.connect(db)) as conn:
+        assert [conn.execute(f"select count(*) from {t}").fetchone()[0] for t in SAME_ROWS] == [0] * len(SAME_ROWS)
+    monkeypatch.undo()
+
+    class Poison:
+        """Credits no executor can unpickle: every prepare task fails."""
+
+        def __reduce__(self):
+            return int, ("not a number",)
+
+    monkeypatch.setattr(engine.SourceAliases, "load", lambda path: Poison())
+    result = CliRunner().invoke(cli, ["load", "--quiet", "--engine", "spark", str(db), str(SEEDS)])
+    assert result.exit_code == 1 and "the Spark job failed" in result.output and "as it was" in result.output
+    assert "Traceback" not in result.output
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("select count(*) from articles").fetchone()[0] == 0
+    monkeypatch.undo()
+    engine.load_paths(str(db), [SEEDS, synth], spark=spark)
+    load_paths(str(expected), [SEEDS, synth], jobs=1)
+    assert snapshot(db) == snapshot(expected)
+    check_consistency(str(db))
+
+
 def test_a_loaded_corpus_is_refused_untouched(tmp_path, spark, synth):
     db = tmp_path / "corpus.db"
     load_paths(str(db), [SEEDS], jobs=1)
