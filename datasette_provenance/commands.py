@@ -63,14 +63,14 @@ class _Input(click.ParamType):
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
               help="Where the work runs: worker processes here, or Apache Spark (a new corpus; needs the [spark] extra).")
-@click.option("--spark-master", default="local[*]", show_default=True,
-              help="Spark master URL for --engine spark (local[N], spark://…, yarn, k8s://…).")
+@click.option("--spark-master", metavar="URL",
+              help="Spark master for --engine spark (local[N], spark://…, yarn, k8s://…) [local[*], or spark-submit's].")
 @click.option("--spark-remote", metavar="sc://HOST:PORT",
               help="A Spark Connect server for --engine spark, instead of a master (local[N]: one started here).")
 def load(database: str, paths: tuple[str, ...], outlet: str | None, published: str | None,
          aliases: str | None, sources: str | None, batch_size: int, num_perm: int | None, bands: int | None,
          rows: int | None, jaccard: float | None, window: int | None, jobs: int, quiet: bool, engine: str,
-         spark_master: str, spark_remote: str | None) -> None:
+         spark_master: str | None, spark_remote: str | None) -> None:
     """Load articles from PATHS (files or folders; with --engine spark also hdfs://, s3a://… URIs) into DATABASE.
 
     Settings are fixed when the database is created: a later load takes them from the database and
@@ -108,7 +108,7 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
         loader: Any = functools.partial(spark_load, master=spark_master, remote=spark_remote)
         refused: tuple[type[Exception], ...] = (SparkUnavailable, SparkFailed)
     else:
-        if spark_master != "local[*]" or spark_remote:
+        if spark_master or spark_remote:
             raise click.UsageError("--spark-master and --spark-remote need --engine spark")
         if uris := [p for p in paths if is_uri(p)]:
             raise click.UsageError(f"{uris[0]}: a URI is read by --engine spark only")

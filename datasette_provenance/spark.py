@@ -40,20 +40,21 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from . import ingest, provenance, store
-from . import load as local
-from .align import align_new
-from .attributions import SourceAliases
-from .candidates import (
+# Absolute imports: spark-submit runs this file as a script (see main).
+from datasette_provenance import ingest, provenance, store
+from datasette_provenance import load as local
+from datasette_provenance.align import align_new
+from datasette_provenance.attributions import SourceAliases
+from datasette_provenance.candidates import (
     NewSentences, _article_ranks, _Rows, _within_window, band_pairs, bucket_heads, outlet_pairs, verify_pairs,
 )
-from .clusters import recluster
-from .dates import NO_DAY, parse_date
-from .ingest import Article, LoadError, read_paths
-from .outlets import OutletAliases
-from .prepare import PreparedArticle, PreparedBatch, prepare
-from .signatures import Settings, sketch_jaccard, sketches, worth_comparing
-from .store import next_id
+from datasette_provenance.clusters import recluster
+from datasette_provenance.dates import NO_DAY, parse_date
+from datasette_provenance.ingest import Article, LoadError, read_paths
+from datasette_provenance.outlets import OutletAliases
+from datasette_provenance.prepare import PreparedArticle, PreparedBatch, prepare
+from datasette_provenance.signatures import Settings, sketch_jaccard, sketches, worth_comparing
+from datasette_provenance.store import next_id
 
 INSTALL = "pip install 'datasette-provenance[spark]'"
 ARTICLES_PER_TASK = 250  # records a prepare task gets: small enough to spread a small load over the cores
@@ -67,14 +68,16 @@ class SparkFailed(Exception):
     """A Spark job failed (a task that kept failing, executors lost, the connection to the cluster gone)."""
 
 
-def session(master: str = "local[*]", remote: str | None = None, conf: Mapping[str, str] | None = None):
-    """A SparkSession on ``master`` (a local one by default) or a Spark Connect server at ``remote``,
-    with ``conf`` (Spark settings) besides."""
+def session(master: str | None = None, remote: str | None = None, conf: Mapping[str, str] | None = None):
+    """A SparkSession on ``master`` or a Spark Connect server at ``remote``, with ``conf`` (Spark
+    settings) besides. Without either: spark-submit's master when it runs this, else ``local[*]``."""
+    if not master and not remote:
+        master = None if _submitted() else "local[*]"
     try:
         from pyspark.sql import SparkSession
     except ImportError as e:
         raise SparkUnavailable(f"--engine spark needs pyspark: {INSTALL} ({e})") from None
-    if (remote or master).startswith("local"):  # the workers run this interpreter, with this package
+    if (remote or master or "").startswith("local"):  # the workers run this interpreter, with this package
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # (on a cluster: spark.pyspark.python)
     if remote:  # sc://host:port, or local[N] for a Connect server started here
         builder = SparkSession.builder.remote(remote).appName("datasette-provenance")
@@ -87,12 +90,18 @@ def session(master: str = "local[*]", remote: str | None = None, conf: Mapping[s
     if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
         raise SparkUnavailable("--engine spark needs Java 17 or later for a local or cluster master"
                                " (Debian: apt-get install default-jre-headless), or --spark-remote sc://…")
-    builder = (SparkSession.builder.master(master).appName("datasette-provenance")
+    builder = SparkSession.builder if master is None else SparkSession.builder.master(master)
+    builder = (builder.appName("datasette-provenance")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.ui.showConsoleProgress", "false"))  # the command has its own progress bar
     for name, value in (conf or {}).items():
         builder = builder.config(name, value)
     return builder.getOrCreate()
+
+
+def _submitted() -> bool:
+    """Run by spark-submit, whose --master and --conf the session takes."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
 def _active():
@@ -115,7 +124,7 @@ def load_paths(
     settings: Settings | Mapping[str, Any] | None = None,
     batch_size: int = 2000,
     spark=None,
-    master: str = "local[*]",
+    master: str | None = None,
     remote: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> local.LoadSummary:
@@ -492,3 +501,15 @@ def _links(spark, conn, sentences: _Sentences, settings: Settings, summary: loca
     found = result[result["a"] >= 0].sort_values(["a", "b"])
     return [(int(x), int(y), float(j), float(c)) for x, y, j, c in
             zip(found["a"], found["b"], found["jaccard"], found["containment"])]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``spark-submit [--master URL …] …/datasette_provenance/spark.py DATABASE PATH… [load options]``:
+    ``datasette provenance load --engine spark`` on spark-submit's master and settings."""
+    from datasette_provenance.commands import provenance as cli
+    cli.main(["load", "--engine", "spark", *(sys.argv[1:] if argv is None else argv)],
+             prog_name="spark-submit datasette_provenance/spark.py")
+
+
+if __name__ == "__main__":
+    main()

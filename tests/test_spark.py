@@ -150,7 +150,7 @@ def test_paths_spark_reads(tmp_path, spark, synth):
     assert [line for _, line, *_ in errors(there)] == [None, 2]
 
 
-def test_a_failed_job_leaves_the_corpus_as_it_was(tmp_path, spark, synth, monkeypatch):
+def test_a_failed_job_leaves_the_corpus_as_it_was(tmp_path, spark, monkeypatch):
     """Everything is written in one transaction: a failure after the articles went in takes them back,
     and the same command run again builds the corpus a local load builds."""
     db, expected = tmp_path / "corpus.db", tmp_path / "local.db"
@@ -160,7 +160,7 @@ def test_a_failed_job_leaves_the_corpus_as_it_was(tmp_path, spark, synth, monkey
 
     monkeypatch.setattr(engine, "align_new", lost)
     with pytest.raises(RuntimeError, match="executor lost"):
-        engine.load_paths(str(db), [SEEDS, synth], spark=spark)
+        engine.load_paths(str(db), [SEEDS], spark=spark)
     with closing(sqlite3.connect(db)) as conn:
         assert [conn.execute(f"select count(*) from {t}").fetchone()[0] for t in SAME_ROWS] == [0] * len(SAME_ROWS)
     monkeypatch.undo()
@@ -178,8 +178,8 @@ def test_a_failed_job_leaves_the_corpus_as_it_was(tmp_path, spark, synth, monkey
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("select count(*) from articles").fetchone()[0] == 0
     monkeypatch.undo()
-    engine.load_paths(str(db), [SEEDS, synth], spark=spark)
-    load_paths(str(expected), [SEEDS, synth], jobs=1)
+    engine.load_paths(str(db), [SEEDS], spark=spark)
+    load_paths(str(expected), [SEEDS], jobs=1)
     assert snapshot(db) == snapshot(expected)
     check_consistency(str(db))
 
@@ -222,16 +222,31 @@ def test_command_line(tmp_path, spark):
     assert missing.exit_code == 2 and "does not exist" in missing.output
 
 
-def test_spark_connect(tmp_path, synth):
+def test_spark_connect(tmp_path):
     """--spark-remote: the same corpus through a Spark Connect server (local[2]: one the command starts)."""
     if not CI:  # the [spark] extra brings the Connect client: in CI its absence is a failure
         pytest.importorskip("grpc", reason="the Spark Connect client is not installed (pip install 'pyspark[connect]')")
     here, there = tmp_path / "local.db", tmp_path / "connect.db"
-    load_paths(str(here), [SEEDS, synth], jobs=1)
+    load_paths(str(here), [SEEDS], jobs=1)
     done = subprocess.run([sys.executable, "-m", "datasette", "provenance", "load", "--quiet", "--engine", "spark",
-                           "--spark-remote", "local[2]", str(there), str(SEEDS), str(synth)],
+                           "--spark-remote", "local[2]", str(there), str(SEEDS)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert snapshot(there) == snapshot(here)
+
+
+def test_spark_submit(tmp_path):
+    """spark-submit runs the module as the load command, on spark-submit's own master."""
+    submit = Path(sys.executable).parent / "spark-submit"
+    if not submit.exists() and not CI:
+        pytest.skip(f"{submit} is missing (pyspark installs it)")
+    here, there = tmp_path / "local.db", tmp_path / "submitted.db"
+    load_paths(str(here), [SEEDS], jobs=1)
+    done = subprocess.run([str(submit), "--master", "local[2]", "--conf", "spark.sql.shuffle.partitions=2",
+                           engine.__file__, "--quiet", str(there), str(SEEDS)],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "PYSPARK_PYTHON": sys.executable})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "5 articles added" in done.stdout
     assert snapshot(there) == snapshot(here)
 
 
