@@ -33,7 +33,9 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -127,9 +129,12 @@ def load_paths(
     master: str | None = None,
     remote: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> local.LoadSummary:
     """``load.load_paths`` with the pure stages in Spark: ``spark`` (a SparkSession), else one made on
-    ``master`` or the Spark Connect server ``remote`` and stopped afterwards. Same arguments, same result."""
+    ``master`` or the Spark Connect server ``remote`` and stopped afterwards. Same arguments, same result.
+    ``timings`` gains the seconds each stage took (read, prepare, insert, candidates, align, cluster, provenance)."""
+    clock = _Clock(timings)
     local._check_options(batch_size, 1)
     paths = [str(p) for p in paths]
     names = OutletAliases.load(aliases)
@@ -140,13 +145,14 @@ def load_paths(
     if spark is None:
         spark = session(master, remote)
     try:
-        records = _read(spark, paths, outlet, published, names, opts)
+        with clock("read"):
+            records = list(_read(spark, paths, outlet, published, names, opts))
         with local._reporting_a_full_disk(db_path):
             conn, settings = store.open_corpus(db_path, settings)
             try:
                 with local._transaction(conn):
                     provenance.save_roles(conn, names.roles)
-                return _load(spark, conn, paths, records, settings, credits, batch_size, progress)
+                return _load(spark, conn, paths, records, settings, credits, batch_size, progress, clock)
             finally:
                 conn.close()
     except Exception as e:
@@ -178,16 +184,18 @@ def _refuse_a_loaded_corpus(db_path: str) -> None:
 
 
 def _load(spark, conn, paths: list[str], records: Iterable, settings: Settings, credits: SourceAliases,
-          batch_size: int, progress: Callable[[int, int], None] | None) -> local.LoadSummary:
+          batch_size: int, progress: Callable[[int, int], None] | None, clock: _Clock) -> local.LoadSummary:
     load_id = conn.execute("insert into loads(started, paths) values (?, ?)",
                            (local._now(), json.dumps(paths))).lastrowid
     summary = local.LoadSummary()
     items = list(records)
-    prepared = _prepare(spark, [r for r in items if not isinstance(r, LoadError)], settings, credits)
+    with clock("prepare"):
+        prepared = _prepare(spark, [r for r in items if not isinstance(r, LoadError)], settings, credits)
     sentences = _Sentences()
     done = chars = 0
     with local._transaction(conn):
         taken = 0
+        clock.start("insert")
         # The local engine's batches, in its order: the same ids, the same duplicates and errors.
         for chunk in local._chunks(items, batch_size, batch_size if next_id(conn, "articles") > batch_size else 250):
             errors = [r for r in chunk if isinstance(r, LoadError)]
@@ -199,20 +207,52 @@ def _load(spark, conn, paths: list[str], records: Iterable, settings: Settings, 
             chars += sum(len(a.record.text) for a in batch.articles)
             if progress:
                 progress(done, chars)
+        clock.stop()
         del prepared
-        links = _links(spark, conn, sentences, settings, summary)
+        with clock("candidates"):  # grouping, the sketch screen and the exact comparison: one Spark job
+            links = _links(spark, conn, sentences, settings, summary)
         shingles = sentences.shingles()
-        links = align_new(conn, links, shingles, settings)
-        conn.executemany("insert or ignore into links values (?, ?, ?, ?, ?)", links)
+        with clock("align"):
+            links = align_new(conn, links, shingles, settings)
+            conn.executemany("insert or ignore into links values (?, ?, ?, ?, ?)", links)
         summary.links_added += len(links)
-        touched = recluster(conn, [n for l in links for n in l[:2]], settings, shingles)
-        provenance.update(conn, sorted(touched | set(np.concatenate(sentences.article).tolist()
-                                                     if sentences.article else [])))
+        with clock("cluster"):
+            touched = recluster(conn, [n for l in links for n in l[:2]], settings, shingles)
+        with clock("provenance"):
+            provenance.update(conn, sorted(touched | set(np.concatenate(sentences.article).tolist()
+                                                         if sentences.article else [])))
+        clock.start("commit")
+    clock.stop()
     summary.clusters = conn.execute("select count(*) from clusters").fetchone()[0]
     conn.execute("update loads set finished = ?, articles_added = ?, articles_skipped = ?, errors = ? where id = ?",
                  (local._now(), summary.articles_added, summary.articles_unchanged, len(summary.errors), load_id))
     conn.execute("pragma wal_checkpoint(truncate)")
     return summary
+
+
+class _Clock:
+    """Wall seconds by stage, into ``timings`` (when given)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.running: tuple[str, float] | None = None
+
+    def start(self, name: str) -> None:
+        self.running = (name, time.perf_counter())
+
+    def stop(self) -> None:
+        if self.running and self.timings is not None:
+            name, began = self.running
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - began
+        self.running = None
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        self.start(name)
+        try:
+            yield
+        finally:
+            self.stop()
 
 
 # ------------------------------------------------------------------------- reading

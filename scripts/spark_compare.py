@@ -1,0 +1,97 @@
+"""The same input loaded by the local engine and by --engine spark, side by side: seconds (Spark's by stage)
+and whether the two corpora are identical (articles, clusters as sets of article spans, derivations, and
+the rows of every table a load numbers alike).
+
+    python scripts/spark_compare.py INPUT… [--master local[2]] [--jobs 2] [--window DAYS] [--keep DIR]
+    python scripts/spark_compare.py --generate 20000 [--house-lines 0.3] …   # a corpus_gen.py corpus first
+
+Exit status 1 when the corpora differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import closing
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from test_crash_safety import snapshot  # noqa: E402
+
+from datasette_provenance import spark as engine  # noqa: E402
+from datasette_provenance.load import load_paths  # noqa: E402
+
+SAME_ROWS = ["articles", "paragraphs", "sentences", "links", "alignments", "band_keys", "sketches", "attributions",
+             "quotes"]
+
+
+def table(db: Path, name: str) -> list[tuple]:
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        return sorted(conn.execute(f"select * from {name}").fetchall(), key=repr)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("inputs", nargs="*")
+    ap.add_argument("--generate", type=int, help="articles of a scripts/corpus_gen.py corpus to load")
+    ap.add_argument("--house-lines", type=float, default=0.3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--jobs", type=int, default=2, help="the local engine's worker processes")
+    ap.add_argument("--window", type=int, default=0)
+    ap.add_argument("--keep", help="folder for the input and both corpora (default: a temporary one)")
+    args = ap.parse_args()
+    folder = Path(args.keep or tempfile.mkdtemp(prefix="spark-compare-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    inputs = list(args.inputs)
+    if args.generate:
+        out = folder / f"gen{args.generate}.jsonl"
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "corpus_gen.py"), str(out), "--articles",
+                        str(args.generate), "--seed", str(args.seed), "--house-lines", str(args.house_lines)],
+                       check=True, capture_output=True)
+        inputs.append(str(out))
+    if not inputs:
+        ap.error("give INPUT paths or --generate N")
+    settings = {"window": args.window} if args.window else {}
+    here, there = folder / "local.db", folder / "spark.db"
+    for db in (here, there):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+    began = time.perf_counter()
+    expected = load_paths(str(here), inputs, jobs=args.jobs, settings=settings)
+    local_seconds = time.perf_counter() - began
+
+    began = time.perf_counter()
+    spark = engine.session(args.master, conf={"spark.ui.showConsoleProgress": "false"})
+    startup = time.perf_counter() - began
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
+    got = engine.load_paths(str(there), inputs, spark=spark, settings=settings, timings=timings)
+    spark_seconds = time.perf_counter() - began
+    spark.stop()
+
+    same = {"summary": str(got) == str(expected), "snapshot": snapshot(there) == snapshot(here)}
+    same.update({name: table(there, name) == table(here, name) for name in SAME_ROWS})
+    report = {
+        "inputs": inputs, "articles": got.articles_added, "sentences": got.sentences, "links": got.links_added,
+        "candidates": got.candidates, "checked": got.checked, "clusters": got.clusters,
+        "local": {"jobs": args.jobs, "seconds": round(local_seconds, 1)},
+        "spark": {"master": args.master, "session_start": round(startup, 1), "seconds": round(spark_seconds, 1),
+                  "stages": {k: round(v, 1) for k, v in timings.items()}},
+        "corpus_bytes": here.stat().st_size,
+        "identical": same,
+    }
+    print(json.dumps(report, indent=2))
+    return 0 if all(same.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
