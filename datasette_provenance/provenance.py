@@ -563,12 +563,15 @@ def _in_between(x: Doc, y: Doc, z: Doc, shared: list[int], literal: dict[tuple[i
       In the same manner, what an article has of y counts only word for word when it copies y word
       for word (or x copies z so): a loose link beside verbatim copy is the same event in the same
       frame, not text taken from y.
-    - x does not credit y for what they share: a credit says where x took the text from, and a
-      neighbour of unknown order does not overrule it.
+    - A passage x credits to y is not z's own text, whoever else carries it. Otherwise a credit of y
+      does not decide: papers copying another paper's copy of an agency story keep the agency's
+      credit; what only the copy has, carried by x, shows where x took it.
     Headlines are left out: each outlet writes its own, and a similar one says nothing of the chain.
     Without these, two copies of one story are siblings, and neither is the other's source.
     """
     literal = literal or {}
+    if y.outlet:  # a passage x credits to y is y's text, whichever neighbour also carries it
+        shared = [c for c in shared if y.outlet not in x.credits_for([c])]
     if _word_for_word(x, y, literal):
         own = _unique(x, [c for c in shared if c in literal.get((x.id, z.id), ())], y.spans)
     else:
@@ -578,8 +581,6 @@ def _in_between(x: Doc, y: Doc, z: Doc, shared: list[int], literal: dict[tuple[i
     titles = x.titles | y.titles | z.titles
     of_x = [c for c in x.spans if c in y.spans and c not in titles]
     of_z = [c for c in z.spans if c in y.spans and c not in titles]
-    if y.outlet and y.outlet in x.credits_for(of_x):
-        return False
     # What each has of y: where it copies y (or x copies z) word for word, a loose link is not y's text.
     if _word_for_word(x, y, literal) or _word_for_word(x, z, literal):
         of_x = [c for c in of_x if c in literal.get((x.id, y.id), ())]

@@ -507,13 +507,21 @@ def test_a_day_dated_copy_is_not_before_the_agency_story_of_its_day(tmp_path, da
     assert (row["relation"], row["source_article_id"]) == ("copied", ids["a"])
 
 
-def test_a_credit_is_not_overruled_by_a_copy_in_between_of_unknown_order(tmp_path):
-    """Gamma credits Reuters for the text it shares with it: a neighbour of unknown order does not overrule that."""
-    ids, rows = _relay(tmp_path, ("2022-03-01T09:00Z", "2022-03-01", "2022-03-01"),
-                       [*S[:3], ADDED], gamma_extra=["SOURCE: Reuters"])
-    sources = {(k[1], k[2]) for k in rows if k[0] == ids["c"]}
-    assert (ids["a"], "copied") in sources
-    assert json.loads(rows[(ids["c"], ids["a"], "copied")]["evidence"])["decided_by"] == "Gamma credits Reuters"
+@pytest.mark.parametrize("credit_on_added", [False, True], ids=["credit in another paragraph", "credit on Beta's sentence"])
+def test_a_credit_of_the_agency_and_the_copy_in_between(tmp_path, credit_on_added):
+    """Gamma credits Reuters in a paragraph of its own, but carries Beta's own sentence word for word and less of
+    Reuters than Beta: papers that copy another paper's copy of an agency story keep the agency's credit, so Beta
+    is still Gamma's source. When Gamma credits Reuters for that very sentence, it is Reuters' text (an agency
+    sentence Beta also carries), not Beta's own: Reuters stays the source."""
+    added = ADDED[:-1] + ", Reuters reported." if credit_on_added else ADDED
+    ids, rows = _relay(tmp_path, ("2022-03-01T09:00Z", "2022-03-01", "2022-03-01"), [*S[:3], added],
+                       gamma_extra=["The ferry operator cancelled all sailings to the islands until the weekend,"
+                                    " Reuters reported."])
+    copied = {k[1] for k in rows if k[0] == ids["c"] and k[2] == "copied"}
+    assert copied == ({ids["a"]} if credit_on_added else {ids["b"]})
+    if not credit_on_added:
+        row, ev = only(rows, ids["c"])
+        assert ev["decided_by"].startswith("the copy in between") and ev["runner_up"]["other_article"] == ids["a"]
 
 
 def test_a_loose_sentence_beside_word_for_word_copy_is_not_the_copy_in_between(tmp_path):
