@@ -54,7 +54,7 @@ from datasette_provenance.clusters import recluster
 from datasette_provenance.dates import NO_DAY, parse_date
 from datasette_provenance.ingest import Article, LoadError, read_paths
 from datasette_provenance.outlets import OutletAliases
-from datasette_provenance.prepare import PreparedArticle, PreparedBatch, prepare
+from datasette_provenance.prepare import PreparedBatch, prepare
 from datasette_provenance.signatures import Settings, sketch_jaccard, sketches, worth_comparing
 from datasette_provenance.store import next_id
 
@@ -191,36 +191,44 @@ def _load(spark, conn, paths: list[str], records: Iterable, settings: Settings, 
     items = list(records)
     with clock("prepare"):
         prepared = _prepare(spark, [r for r in items if not isinstance(r, LoadError)], settings, credits)
-    sentences = _Sentences()
+    try:
+        return _write(spark, conn, items, prepared, load_id, summary, settings, batch_size, progress, clock)
+    finally:
+        prepared.unpersist()
+
+
+def _write(spark, conn, items: list, prepared, load_id: int, summary: local.LoadSummary, settings: Settings,
+           batch_size: int, progress: Callable[[int, int], None] | None, clock: _Clock) -> local.LoadSummary:
+    """The driver's part, in one transaction: articles, band keys and sketches in the local engine's
+    batches (prepared articles streamed from Spark in input order), then the links Spark verifies,
+    aligned, clustered and traced by the local engine's code."""
+    stream = _stream(prepared)
+    assigned = _Assigned()
     done = chars = 0
     with local._transaction(conn):
-        taken = 0
         clock.start("insert")
         # The local engine's batches, in its order: the same ids, the same duplicates and errors.
         for chunk in local._chunks(items, batch_size, batch_size if next_id(conn, "articles") > batch_size else 250):
             errors = [r for r in chunk if isinstance(r, LoadError)]
-            count = len(chunk) - len(errors)
-            batch = _batch(prepared[taken:taken + count], errors)
-            taken += count
-            _insert_batch(conn, batch, settings, summary, load_id, sentences)
+            batch, idx = _batch([next(stream) for _ in range(len(chunk) - len(errors))], errors)
+            _insert_batch(conn, batch, idx, settings, summary, load_id, assigned)
             done += len(chunk)
             chars += sum(len(a.record.text) for a in batch.articles)
             if progress:
                 progress(done, chars)
         clock.stop()
-        del prepared
         with clock("candidates"):  # grouping, the sketch screen and the exact comparison: one Spark job
-            links = _links(spark, conn, sentences, settings, summary)
-        shingles = sentences.shingles()
+            links = _links(spark, conn, prepared, assigned, settings, summary)
+        # Shingle sets are made again from the stored text where alignment and clustering need them:
+        # the same sets (one normal form, one shingling), without holding the load's on the driver.
         with clock("align"):
-            links = align_new(conn, links, shingles, settings)
+            links = align_new(conn, links, {}, settings)
             conn.executemany("insert or ignore into links values (?, ?, ?, ?, ?)", links)
         summary.links_added += len(links)
         with clock("cluster"):
-            touched = recluster(conn, [n for l in links for n in l[:2]], settings, shingles)
+            touched = recluster(conn, [n for l in links for n in l[:2]], settings, {})
         with clock("provenance"):
-            provenance.update(conn, sorted(touched | set(np.concatenate(sentences.article).tolist()
-                                                         if sentences.article else [])))
+            provenance.update(conn, sorted(touched | set(assigned.article)))
         clock.start("commit")
     clock.stop()
     summary.clusters = conn.execute("select count(*) from clusters").fetchone()[0]
@@ -352,70 +360,87 @@ def _read_bytes(path: str, name: str, explicit: bool, content: bytes, opts: inge
 # ------------------------------------------------------------------------- preparing
 
 
-def _prepare(spark, articles: list[Article], settings: Settings, credits: SourceAliases) -> list[tuple]:
-    """Each article prepared by ``prepare.prepare`` on the executors: (PreparedArticle, shingle sets,
-    signatures, band keys), in input order."""
+def _prepare(spark, articles: list[Article], settings: Settings, credits: SourceAliases):
+    """Each article prepared by ``prepare.prepare`` on the executors, kept there (persisted): its
+    PreparedArticle (pickled), and its matchable sentences' band keys, sketches, shingle counts and
+    shingles as raw arrays. Partitions are ranges of input order, each sorted."""
     import pandas as pd
-    if not articles:
-        return []
+    from pyspark import StorageLevel
     tasks = max(1, -(-len(articles) // ARTICLES_PER_TASK))
     frame = pd.DataFrame({"idx": np.arange(len(articles), dtype=np.int64),
                           "rec": [pickle.dumps(a, protocol=pickle.HIGHEST_PROTOCOL) for a in articles]})
-    df = spark.createDataFrame(frame, "idx long, rec binary").repartitionByRange(tasks, "idx")
+    df = (spark.createDataFrame(frame, "idx long, rec binary").repartitionByRange(tasks, "idx")
+          .sortWithinPartitions("idx"))
 
     def prepare_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for part in frames:
             batch = prepare([pickle.loads(b) for b in part["rec"]], settings, credits)
             ends = [a.first_norm for a in batch.articles[1:]] + [len(batch.signatures)]
-            blobs = []
+            out: dict[str, list] = {c: [] for c in ("art", "n", "keys", "sketches", "sizes", "shingles")}
+            sizes = np.diff(batch.bounds)
             for art, end in zip(batch.articles, ends):
                 rows = slice(art.first_norm, end)
                 art.first_norm = 0  # numbered again in the driver's batches (``_batch``)
-                blobs.append(pickle.dumps((art, batch.sets(range(rows.start, rows.stop)), batch.signatures[rows],
-                                           batch.keys[rows]), protocol=pickle.HIGHEST_PROTOCOL))
-            yield pd.DataFrame({"idx": part["idx"].to_numpy(), "blob": blobs})
+                out["art"].append(pickle.dumps(art, protocol=pickle.HIGHEST_PROTOCOL))
+                out["n"].append(end - rows.start)
+                out["keys"].append(batch.keys[rows].astype(np.int64).tobytes())
+                out["sketches"].append(sketches(batch.signatures[rows]).tobytes())
+                out["sizes"].append(sizes[rows].astype(np.int64).tobytes())
+                out["shingles"].append(batch.shingles[batch.bounds[rows.start]:batch.bounds[end]]
+                                       .astype(np.uint32).tobytes())
+            yield pd.DataFrame({"idx": part["idx"].to_numpy(), **out})
 
-    out = df.mapInPandas(prepare_partition, "idx long, blob binary").toPandas()
-    out = out.sort_values("idx")
-    return [pickle.loads(b) for b in out["blob"]]
+    schema = "idx long, art binary, n long, keys binary, sketches binary, sizes binary, shingles binary"
+    return df.mapInPandas(prepare_partition, schema).persist(StorageLevel.MEMORY_AND_DISK)
 
 
-def _batch(prepared: list[tuple], errors: list[LoadError]) -> PreparedBatch:
-    """The local engine's PreparedBatch of these prepared articles (its arrays concatenated again)."""
-    articles, sets, sigs, keys = [], [], [], []
-    for art, art_sets, art_sigs, art_keys in prepared:
-        art.first_norm = len(sets)
+def _stream(prepared) -> Iterator[tuple]:
+    """The prepared articles in input order, a partition at a time: (idx, PreparedArticle, sizes,
+    sketches, band keys)."""
+    expected = 0
+    for row in prepared.select("idx", "art", "n", "keys", "sketches", "sizes").toLocalIterator():
+        if row["idx"] != expected:  # range partitions, each sorted: never, unless Spark's contract changes
+            raise RuntimeError(f"prepared article {row['idx']} came where {expected} was due")
+        expected += 1
+        n = row["n"]
+        yield (row["idx"], pickle.loads(row["art"]), np.frombuffer(row["sizes"], dtype=np.int64),
+               np.frombuffer(row["sketches"], dtype=np.uint8).reshape(n, -1) if n else None,
+               np.frombuffer(row["keys"], dtype=np.int64).reshape(n, -1) if n else None)
+
+
+def _batch(prepared: list[tuple], errors: list[LoadError]) -> tuple[PreparedBatch, dict[int, int]]:
+    """The local engine's PreparedBatch of these prepared articles, but for their shingles (its
+    signatures are the sketches, all that is stored of them), and each article's input index."""
+    articles, sizes, sigs, keys, idx = [], [], [], [], {}
+    rows = 0
+    for i, art, art_sizes, art_sketches, art_keys in prepared:
+        art.first_norm = rows
+        rows += len(art_sizes)
         articles.append(art)
-        sets += art_sets
-        sigs.append(art_sigs)
-        keys.append(art_keys)
-    sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
-    bounds = np.concatenate(([0], np.cumsum(sizes)))
-    flat = np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint32)
-    width = (prepared[0][2].shape[1], prepared[0][3].shape[1]) if prepared else (0, 0)
-    return PreparedBatch(articles, errors, flat, bounds,
-                         np.concatenate(sigs) if sigs else np.zeros((0, width[0]), dtype=np.uint32),
-                         np.concatenate(keys) if keys else np.zeros((0, width[1]), dtype=np.int64))
+        idx[id(art)] = i
+        sizes.append(art_sizes)
+        if art_sketches is not None:
+            sigs.append(art_sketches.astype(np.uint32))
+            keys.append(art_keys)
+    counts = np.concatenate(sizes) if sizes else np.zeros(0, dtype=np.int64)
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    return PreparedBatch(articles, errors, np.zeros(0, dtype=np.uint32), bounds,
+                         np.concatenate(sigs) if sigs else np.zeros((0, 0), dtype=np.uint32),
+                         np.concatenate(keys) if keys else np.zeros((0, 0), dtype=np.int64)), idx
 
 
-class _Sentences:
-    """The matchable sentences inserted: what candidates, verification and alignment need of them."""
+class _Assigned:
+    """Each inserted article with matchable sentences: input index, article id, day, sentence ids."""
 
     def __init__(self) -> None:
-        self.id: list[np.ndarray] = []
-        self.article: list[np.ndarray] = []
-        self.day: list[np.ndarray] = []
-        self.keys: list[np.ndarray] = []
-        self.sketches: list[np.ndarray] = []
-        self.sizes: list[np.ndarray] = []
-        self.sets: list[np.ndarray] = []
-
-    def shingles(self) -> dict[int, np.ndarray]:
-        return dict(zip(np.concatenate(self.id).tolist(), self.sets)) if self.id else {}
+        self.idx: list[int] = []
+        self.article: list[int] = []
+        self.day: list[int] = []
+        self.sids: list[bytes] = []
 
 
-def _insert_batch(conn, batch: PreparedBatch, settings: Settings, summary: local.LoadSummary, load_id: int,
-                  sentences: _Sentences) -> None:
+def _insert_batch(conn, batch: PreparedBatch, idx: dict[int, int], settings: Settings, summary: local.LoadSummary,
+                  load_id: int, assigned: _Assigned) -> None:
     """``load._load_batch`` up to the candidates: new articles, errors, band keys and sketches stored."""
     errors = list(batch.errors)
     articles = local._new_articles(conn, batch.articles, errors, summary)
@@ -424,6 +449,7 @@ def _insert_batch(conn, batch: PreparedBatch, settings: Settings, summary: local
     summary.errors.extend(errors)
     if not articles:
         return
+    first_article = next_id(conn, "articles")
     new = local._insert_articles(conn, articles, summary)
     summary.articles_added += len(articles)
     for art in articles:
@@ -433,11 +459,20 @@ def _insert_batch(conn, batch: PreparedBatch, settings: Settings, summary: local
         summary.day_only += bool(art.record.published) and art.record.published_precision == "day"
         if not any(s.matchable for p in art.paragraphs for s in p.sentences):
             summary.unmatched[art.language] += 1
-    if len(new.id):
-        _store_keys(conn, new, batch, settings, sentences)
+    if not len(new.id):
+        return
+    _store_keys(conn, new, batch, settings)
+    starts = np.flatnonzero(np.concatenate(([True], new.article[1:] != new.article[:-1])))
+    ends = np.append(starts[1:], len(new.id))
+    for lo, hi in zip(starts.tolist(), ends.tolist()):
+        aid = int(new.article[lo])
+        assigned.idx.append(idx[id(articles[aid - first_article])])
+        assigned.article.append(aid)
+        assigned.day.append(int(new.day[lo]))
+        assigned.sids.append(new.id[lo:hi].astype(np.int64).tobytes())
 
 
-def _store_keys(conn, new: NewSentences, batch: PreparedBatch, settings: Settings, sentences: _Sentences) -> None:
+def _store_keys(conn, new: NewSentences, batch: PreparedBatch, settings: Settings) -> None:
     """The band keys and sketches ``candidates.link_new_sentences`` stores, stored alike: later local
     loads and the Trace page look them up."""
     keys = batch.keys[new.row]
@@ -452,33 +487,60 @@ def _store_keys(conn, new: NewSentences, batch: PreparedBatch, settings: Setting
     conn.executemany("insert into sketches(sentence_id, sketch, size, day) values (?, ?, ?, ?)",
                      zip(new.id.tolist(), map(bytes, new_sketches), sizes.tolist(),
                          [None if d == NO_DAY else d for d in new.day.tolist()]))
-    sentences.id.append(new.id)
-    sentences.article.append(new.article)
-    sentences.day.append(new.day)
-    sentences.keys.append(keys)
-    sentences.sketches.append(new_sketches)
-    sentences.sizes.append(sizes)
-    sentences.sets += batch.sets(new.row.tolist())
 
 
 # ------------------------------------------------------------------------- candidates and verification
 
 
-def _links(spark, conn, sentences: _Sentences, settings: Settings, summary: local.LoadSummary) -> list:
-    """The verified sentence links of the load: band-key buckets grouped in Spark, each paired by the
-    local rules with every row new, then screened and compared exactly."""
+def _links(spark, conn, prepared, assigned: _Assigned, settings: Settings, summary: local.LoadSummary) -> list:
+    """The verified sentence links of the load: (sentence, band key) rows exploded from the prepared
+    articles, grouped by key and paired by the local rules with every row new, then screened and
+    compared exactly."""
     import pandas as pd
-    if not sentences.id:
+    if not assigned.article:
         return []
-    ids, article, day = (np.concatenate(x) for x in (sentences.id, sentences.article, sentences.day))
-    keys = np.concatenate(sentences.keys)
-    bands = keys.shape[1]
     # Ranks and kin over all the load's articles: only their order and equality within a bucket count.
-    rank, kin = _article_ranks(conn, article)
-    rows = pd.DataFrame({
-        "period": np.repeat(store.band_periods(day, settings.window), bands), "key": keys.ravel(),
-        "sid": np.repeat(ids, bands), "article": np.repeat(article, bands), "day": np.repeat(day, bands),
-        "rank": np.repeat(rank, bands), "kin": np.repeat(kin, bands)})
+    rank, kin = _article_ranks(conn, np.array(assigned.article, dtype=np.int64))
+    ids = spark.createDataFrame(pd.DataFrame({
+        "idx": np.array(assigned.idx, dtype=np.int64), "article": np.array(assigned.article, dtype=np.int64),
+        "day": np.array(assigned.day, dtype=np.int64), "rank": rank.astype(np.int64), "kin": kin.astype(np.int64),
+        "sids": assigned.sids}), "idx long, article long, day long, rank long, kin long, sids binary")
+    sentences = prepared.select("idx", "n", "keys", "sketches", "sizes", "shingles").join(ids, "idx")
+    window = settings.window
+
+    def band_rows(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for part in frames:
+            sid = [np.frombuffer(b, dtype=np.int64) for b in part["sids"]]
+            keys = [np.frombuffer(b, dtype=np.int64).reshape(len(x), -1) for b, x in zip(part["keys"], sid)]
+            if not sid:
+                continue
+            bands = keys[0].shape[1]
+            count = np.array([len(x) * bands for x in sid], dtype=np.int64)
+            day = np.repeat(part["day"].to_numpy(dtype=np.int64), count)
+            yield pd.DataFrame({"period": store.band_periods(day, window),
+                                "key": np.concatenate([k.ravel() for k in keys]),
+                                "sid": np.repeat(np.concatenate(sid), bands),
+                                "article": np.repeat(part["article"].to_numpy(dtype=np.int64), count), "day": day,
+                                "rank": np.repeat(part["rank"].to_numpy(dtype=np.int64), count),
+                                "kin": np.repeat(part["kin"].to_numpy(dtype=np.int64), count)})
+
+    def sentence_facts(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for part in frames:
+            out: dict[str, list] = {"sid": [], "article": [], "sketch": [], "size": [], "shingles": []}
+            for sids, aid, sk, sizes, flat in zip(part["sids"], part["article"], part["sketches"], part["sizes"],
+                                                  part["shingles"]):
+                sid = np.frombuffer(sids, dtype=np.int64)
+                size = np.frombuffer(sizes, dtype=np.int64)
+                sketch = np.frombuffer(sk, dtype=np.uint8).reshape(len(sid), -1)
+                ends = np.cumsum(size) * 4
+                starts = ends - size * 4
+                out["sid"] += sid.tolist()
+                out["article"] += [int(aid)] * len(sid)
+                out["sketch"] += [bytes(row) for row in sketch]
+                out["size"] += size.tolist()
+                out["shingles"] += [flat[lo:hi] for lo, hi in zip(starts.tolist(), ends.tolist())]
+            yield pd.DataFrame(out)
+
     schema = "period long, key long, sid long, article long, day long, rank long, kin long"
     bucket_schema = "a long, b long"
 
@@ -498,13 +560,9 @@ def _links(spark, conn, sentences: _Sentences, settings: Settings, summary: loca
             pairs = _within_window(pairs, r.sid, r.day, settings.window)
         yield pd.DataFrame({"a": pairs[:, 0], "b": pairs[:, 1]})
 
-    pairs = (spark.createDataFrame(rows, schema).repartition("key").mapInPandas(buckets, bucket_schema)
+    pairs = (sentences.mapInPandas(band_rows, schema).repartition("key").mapInPandas(buckets, bucket_schema)
              .distinct())
-    facts = spark.createDataFrame(pd.DataFrame({
-        "sid": ids, "article": article, "sketch": [bytes(s) for s in np.concatenate(sentences.sketches)],
-        "size": np.concatenate(sentences.sizes),
-        "shingles": [s.astype(np.uint32).tobytes() for s in sentences.sets]}),
-        "sid long, article long, sketch binary, size long, shingles binary")
+    facts = sentences.mapInPandas(sentence_facts, "sid long, article long, sketch binary, size long, shingles binary")
     a = facts.select(*(facts[c].alias(f"{c}_a") for c in facts.columns))
     b = facts.select(*(facts[c].alias(f"{c}_b") for c in facts.columns))
     joined = pairs.join(a, pairs["a"] == a["sid_a"]).join(b, pairs["b"] == b["sid_b"])
