@@ -18,10 +18,12 @@ the local engine's batches and article order: a Spark-built corpus is row for ro
 Datasette serves it alike and a later local load continues it. It is written in one transaction: a
 failed job leaves the corpus as it was.
 
-This increment still works on the driver: the records, the prepared articles and the links are
-collected there; alignment, clustering and provenance run there; the corpus must be new (or empty).
-Next: alignment in Spark, connected components as iterative joins with clustering and provenance
-per component in Spark, Parquet input, and loads into a corpus that holds articles.
+The prepared articles stay in Spark (persisted); the driver streams them in input order to write
+them, and gets back only the verified links. This increment still does on the driver: holding the
+records (read there, or collected from the executors for URIs), writing every row, and alignment,
+clustering and provenance; and it builds a new corpus only (loads into one that holds articles are
+the local engine's). Next: alignment per article pair in Spark, connected components as iterative
+joins with clustering and provenance per component, Parquet input, loads into a corpus.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from datasette_provenance.signatures import Settings, sketch_jaccard, sketches, 
 from datasette_provenance.store import next_id
 
 INSTALL = "pip install 'datasette-provenance[spark]'"
+LOCAL_MEMORY = "4g"  # the JVM of a local master (spark.driver.memory; conf= or SPARK_DRIVER_MEMORY overrides it)
 ARTICLES_PER_TASK = 250  # records a prepare task gets: small enough to spread a small load over the cores
 
 
@@ -93,6 +96,9 @@ def session(master: str | None = None, remote: str | None = None, conf: Mapping[
         raise SparkUnavailable("--engine spark needs Java 17 or later for a local or cluster master"
                                " (Debian: apt-get install default-jre-headless), or --spark-remote sc://…")
     builder = SparkSession.builder if master is None else SparkSession.builder.master(master)
+    if (master or "").startswith("local") and not os.environ.get("SPARK_DRIVER_MEMORY"):
+        # One JVM is the whole engine here: Spark's 1 GB default does not hold 20,000 articles' work.
+        builder = builder.config("spark.driver.memory", LOCAL_MEMORY)
     builder = (builder.appName("datasette-provenance")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.ui.showConsoleProgress", "false"))  # the command has its own progress bar
@@ -161,6 +167,9 @@ def load_paths(
         lines = [line.strip() for line in str(e).splitlines() if line.strip()] or [type(e).__name__]
         # A failed Python task: its exception is the traceback's last line; a JVM failure says it first.
         said = lines[-1] if lines[0].endswith(":") else lines[0]
+        if "OutOfMemoryError" in str(e):
+            said = ("a Spark JVM ran out of memory: give it more with --conf spark.driver.memory=… (local masters:"
+                    " the whole engine) or spark.executor.memory=…")
         raise SparkFailed(f"the Spark job failed ({said[:300]}); {db_path} is as it was before this load:"
                           " run the same command again once the cause is fixed") from e
     finally:
@@ -563,39 +572,67 @@ def _links(spark, conn, prepared, assigned: _Assigned, settings: Settings, summa
     pairs = (sentences.mapInPandas(band_rows, schema).repartition("key").mapInPandas(buckets, bucket_schema)
              .distinct())
     facts = sentences.mapInPandas(sentence_facts, "sid long, article long, sketch binary, size long, shingles binary")
-    a = facts.select(*(facts[c].alias(f"{c}_a") for c in facts.columns))
-    b = facts.select(*(facts[c].alias(f"{c}_b") for c in facts.columns))
-    joined = pairs.join(a, pairs["a"] == a["sid_a"]).join(b, pairs["b"] == b["sid_b"])
-    out_schema = "a long, b long, jaccard double, containment double, candidates long, checked long"
+    facts = facts.persist()
+    sides = {side: facts.select(*(facts[c].alias(f"{c}_{side}") for c in ("sid", "article", "sketch", "size")))
+             for side in "ab"}
+    screened_schema = "a long, b long, candidates long"
 
-    def verify(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        """``candidates._checked`` on a partition of the pairs: the sketch screen, then ``verify_pairs``."""
+    def screen(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        """``candidates._checked``'s screen: the pairs whose sketches leave them within reach of a link
+        (on a small fraction of them is the exact comparison worth its shingles); and a tally row."""
         for part in frames:
             if not len(part):
                 continue
-            pair = part[["a", "b"]].to_numpy(dtype=np.int64)
             sk_a = np.frombuffer(b"".join(part["sketch_a"]), dtype=np.uint8).reshape(len(part), -1)
             sk_b = np.frombuffer(b"".join(part["sketch_b"]), dtype=np.uint8).reshape(len(part), -1)
             worth = worth_comparing(sketch_jaccard(sk_a, sk_b), part["size_a"].to_numpy(),
                                     part["size_b"].to_numpy(), settings)
-            kept = part[worth]
+            kept = part.loc[worth, ["a", "b"]].astype(np.int64)
+            kept["candidates"] = 0
+            yield pd.concat((kept, pd.DataFrame({"a": [-1], "b": [-1], "candidates": [len(part)]})),
+                            ignore_index=True)
+
+    screened = (pairs.join(sides["a"], pairs["a"] == sides["a"]["sid_a"])
+                .join(sides["b"], pairs["b"] == sides["b"]["sid_b"])
+                .mapInPandas(screen, screened_schema).persist())
+    try:
+        tally = screened.filter("a < 0").agg({"candidates": "sum"}).collect()[0][0] or 0
+        summary.candidates += int(tally)
+        worth = screened.filter("a >= 0").select("a", "b")
+        shingled = {side: facts.select(*(facts[c].alias(f"{c}_{side}") for c in ("sid", "article", "shingles")))
+                    for side in "ab"}
+        joined = (worth.join(shingled["a"], worth["a"] == shingled["a"]["sid_a"])
+                  .join(shingled["b"], worth["b"] == shingled["b"]["sid_b"]))
+        found = _verified(joined, settings, summary)
+    finally:
+        screened.unpersist()
+        facts.unpersist()
+    return found
+
+
+def _verified(joined, settings: Settings, summary: local.LoadSummary) -> list:
+    """``verify_pairs`` on each partition of the screened pairs joined to their shingles."""
+    import pandas as pd
+    out_schema = "a long, b long, jaccard double, containment double, checked long"
+
+    def verify(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for part in frames:
+            if not len(part):
+                continue
             shingles, article_of = {}, {}
             for side in "ab":
-                for sid, aid, raw in zip(kept[f"sid_{side}"], kept[f"article_{side}"], kept[f"shingles_{side}"]):
+                for sid, aid, raw in zip(part[f"sid_{side}"], part[f"article_{side}"], part[f"shingles_{side}"]):
                     shingles[int(sid)] = np.frombuffer(raw, dtype=np.uint32)
                     article_of[int(sid)] = int(aid)
-            found = verify_pairs(pair[worth], shingles, article_of, settings)
+            found = verify_pairs(part[["a", "b"]].to_numpy(dtype=np.int64), shingles, article_of, settings)
             frame = pd.DataFrame(found, columns=["a", "b", "jaccard", "containment"]).astype(
                 {"a": np.int64, "b": np.int64, "jaccard": np.float64, "containment": np.float64})
-            frame["candidates"], frame["checked"] = 0, 0
-            tally = pd.DataFrame({"a": [-1], "b": [-1], "jaccard": [0.0], "containment": [0.0],
-                                  "candidates": [len(part)], "checked": [int(worth.sum())]})
+            frame["checked"] = 0
+            tally = pd.DataFrame({"a": [-1], "b": [-1], "jaccard": [0.0], "containment": [0.0], "checked": [len(part)]})
             yield pd.concat((frame, tally), ignore_index=True)
 
     result = joined.mapInPandas(verify, out_schema).toPandas()
-    tally = result[result["a"] < 0]
-    summary.candidates += int(tally["candidates"].sum())
-    summary.checked += int(tally["checked"].sum())
+    summary.checked += int(result.loc[result["a"] < 0, "checked"].sum())
     found = result[result["a"] >= 0].sort_values(["a", "b"])
     return [(int(x), int(y), float(j), float(c)) for x, y, j, c in
             zip(found["a"], found["b"], found["jaccard"], found["containment"])]
