@@ -84,6 +84,9 @@ def session(master: str | None = None, remote: str | None = None, conf: Mapping[
         raise SparkUnavailable(f"--engine spark needs pyspark: {INSTALL} ({e})") from None
     if (remote or master or "").startswith("local"):  # the workers run this interpreter, with this package
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # (on a cluster: spark.pyspark.python)
+    # On one machine, Spark's 200 shuffle partitions are mostly task overhead (a cluster sets its own).
+    conf = {**({"spark.sql.shuffle.partitions": str(4 * (os.cpu_count() or 1))}
+               if (remote or master or "").startswith("local") else {}), **(conf or {})}
     if remote:  # sc://host:port, or local[N] for a Connect server started here
         builder = SparkSession.builder.remote(remote).appName("datasette-provenance")
         for name, value in (conf or {}).items():
