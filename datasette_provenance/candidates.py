@@ -76,22 +76,9 @@ def link_new_sentences(
         return LinkedBatch([], {}, set())
     ids = new.id
     sets = batch.sets(new.row.tolist())
-    sigs = batch.signatures[new.row]
-    keys = batch.keys[new.row]
-    flat_keys, flat_ids = keys.ravel(), np.repeat(ids, keys.shape[1])
-    flat_periods = np.repeat(store.band_periods(new.day, settings.window), keys.shape[1])
-    by_key = np.argsort(flat_keys, kind="stable")  # once: for the insert order and the batch's distinct keys
-    order = by_key[np.argsort(flat_periods[by_key], kind="stable")]  # index order: each page touched once
-    conn.executemany("insert or ignore into band_keys(period, key, sentence_id) values (?, ?, ?)",
-                     zip(flat_periods[order].tolist(), flat_keys[order].tolist(), flat_ids[order].tolist()))
-    sizes = np.diff(batch.bounds)[new.row]  # shingles per sentence, from the batch's offsets
-    new_sketches = sketches(sigs)
-    conn.executemany("insert into sketches(sentence_id, sketch, size, day) values (?, ?, ?, ?)",
-                     zip(ids.tolist(), map(bytes, new_sketches), sizes.tolist(),
-                         [None if d == NO_DAY else d for d in new.day.tolist()]))
-    old = _bucket_rows(conn, distinct(flat_keys[by_key]), new.day, first_new, settings)
-    rows = old.concat(_Rows(flat_periods, flat_keys, flat_ids, np.repeat(new.article, keys.shape[1]),
-                            np.repeat(new.day, keys.shape[1])))
+    mine, new_sketches, sizes = store_signatures(conn, new, batch, settings)
+    old = _bucket_rows(conn, distinct(np.sort(mine.key)), new.day, first_new, settings)
+    rows = old.concat(mine)
     rank, kin = _article_ranks(conn, rows.article)
     is_new = rows.sid >= first_new
     keep, head = bucket_heads(rows, rank, settings.max_bucket)
@@ -111,16 +98,37 @@ def link_new_sentences(
     # One outlet's pairs of stored articles that a new one came between: no longer nearest.
     kept_before = np.zeros(len(rows.sid), dtype=bool)
     kept_before[np.flatnonzero(old_rows)] = keep_before
-    parted = _packed(rows.sid, *outlet_pairs(rows, kept_before, rank, kin, settings))
-    parted = parted[~np.isin(parted, _packed(rows.sid, *near))]
+    later, earlier = outlet_pairs(rows, kept_before, rank, kin, settings)
+    gone = ~np.isin(_pack(rows.sid[later], rows.sid[earlier]), _pack(rows.sid[near[0]], rows.sid[near[1]]))
     withdrawn: set[int] = set()
-    if displaced.any() or len(parted):
-        affected = _displaced_pairs(rows, keep & ~head & ~is_new, displaced, settings.window)
-        parted = _packed(rows.article, *(_rows_of(rows.sid, half) for half in (parted >> 32, parted & 0xFFFFFFFF)))
-        affected = np.unique(np.concatenate((affected, np.stack((parted >> 32, parted & 0xFFFFFFFF), axis=1))), axis=0)
+    if displaced.any() or gone.any():
+        affected = np.unique(np.concatenate((
+            _displaced_pairs(rows, keep & ~head & ~is_new, displaced, settings.window),
+            _distinct_pairs(rows.article[later], rows.article[earlier], gone))), axis=0)
         again, withdrawn = _rederive(conn, affected, shingles, article_of, settings, counts)
         links = sorted(set(links) | set(again))
     return LinkedBatch(links, shingles, withdrawn)
+
+
+def store_signatures(conn: sqlite3.Connection, new: NewSentences, batch: PreparedBatch,
+                     settings: Settings) -> tuple["_Rows", np.ndarray, np.ndarray]:
+    """Store the new sentences' band keys (in index order: each page touched once) and sketches, which
+    later loads and the Trace page look up; returns their band-key rows, sketches and shingle counts."""
+    keys = batch.keys[new.row]
+    width = keys.shape[1]
+    flat_keys, flat_ids = keys.ravel(), np.repeat(new.id, width)
+    flat_periods = np.repeat(store.band_periods(new.day, settings.window), width)
+    by_key = np.argsort(flat_keys, kind="stable")
+    order = by_key[np.argsort(flat_periods[by_key], kind="stable")]
+    conn.executemany("insert or ignore into band_keys(period, key, sentence_id) values (?, ?, ?)",
+                     zip(flat_periods[order].tolist(), flat_keys[order].tolist(), flat_ids[order].tolist()))
+    sizes = np.diff(batch.bounds)[new.row]  # shingles per sentence, from the batch's offsets
+    new_sketches = sketches(batch.signatures[new.row])
+    conn.executemany("insert into sketches(sentence_id, sketch, size, day) values (?, ?, ?, ?)",
+                     zip(new.id.tolist(), map(bytes, new_sketches), sizes.tolist(),
+                         [None if d == NO_DAY else d for d in new.day.tolist()]))
+    rows = _Rows(flat_periods, flat_keys, flat_ids, np.repeat(new.article, width), np.repeat(new.day, width))
+    return rows, new_sketches, sizes
 
 
 @dataclass
@@ -329,10 +337,10 @@ def outlet_pairs(rows: _Rows, keep: np.ndarray, rank: np.ndarray, kin: np.ndarra
     return order[later], order[earlier]
 
 
-def _packed(values: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """The distinct pairs of values (sentences, articles) of row pairs, packed smaller << 32 | larger."""
-    a, b = values[i].astype(np.int64), values[j].astype(np.int64)
-    return distinct(np.sort((np.minimum(a, b) << 32) | np.maximum(a, b)))
+def _pack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Unordered pairs of ids as one int64 each: smaller << 32 | larger."""
+    a, b = a.astype(np.int64), b.astype(np.int64)
+    return (np.minimum(a, b) << 32) | np.maximum(a, b)
 
 
 def _expand(key: np.ndarray, anchors: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -347,8 +355,7 @@ def _expand(key: np.ndarray, anchors: np.ndarray, pool: np.ndarray) -> tuple[np.
 
 
 def _distinct_pairs(a: np.ndarray, b: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    a, b = a[wanted].astype(np.int64), b[wanted].astype(np.int64)
-    packed = distinct(np.sort((np.minimum(a, b) << 32) | np.maximum(a, b)))
+    packed = distinct(np.sort(_pack(a[wanted], b[wanted])))
     return np.stack((packed >> 32, packed & 0xFFFFFFFF), axis=1)
 
 
@@ -392,9 +399,8 @@ def _rederive(conn: sqlite3.Connection, affected: np.ndarray, shingles: dict[int
     later, earlier = outlet_pairs(rows, keep, rank, kin, settings)
     ok = np.concatenate(((head[i] | head[j]) & _across(i, j, rows, kin), np.ones(len(later), dtype=bool)))
     i, j = np.concatenate((i, later)), np.concatenate((j, earlier))
-    art_i, art_j = rows.article[i], rows.article[j]
     wanted = np.array(sorted((a << 32) | b for a, b in unordered), dtype=np.int64)
-    ok &= np.isin((np.minimum(art_i, art_j) << 32) | np.maximum(art_i, art_j), wanted)
+    ok &= np.isin(_pack(rows.article[i], rows.article[j]), wanted)
     candidates = _distinct_pairs(rows.sid[i], rows.sid[j], ok)
     if settings.window:
         candidates = _within_window(candidates, rows.sid, rows.day, settings.window)

@@ -191,25 +191,11 @@ def _check_options(batch_size: int, jobs: int) -> None:
 def _load_batch(
     conn: sqlite3.Connection, batch: PreparedBatch, settings: Settings, summary: LoadSummary, load_id: int
 ) -> None:
-    errors = list(batch.errors)
-    articles = _new_articles(conn, batch.articles, errors, summary)
-    conn.executemany(
-        "insert into load_errors(load_id, source, line, record_id, reason) values (?, ?, ?, ?, ?)",
-        [(load_id, e.source, e.line, e.record_id, e.reason) for e in errors],
-    )
-    summary.errors.extend(errors)
-    if not articles:
-        return
     first_sentence = next_id(conn, "sentences")
-    new = _insert_articles(conn, articles, summary)
-    summary.articles_added += len(articles)
-    for art in articles:
-        summary.languages[art.language] += 1
-        summary.without_outlet += not art.record.outlet
-        summary.without_date += not art.record.published
-        summary.day_only += bool(art.record.published) and art.record.published_precision == "day"
-        if not any(s.matchable for p in art.paragraphs for s in p.sentences):
-            summary.unmatched[art.language] += 1
+    added = add_articles(conn, batch, summary, load_id)
+    if added is None:
+        return
+    _, new = added
     counts: Counter[str] = Counter()
     found = link_new_sentences(conn, new, batch, first_sentence, settings, counts)
     summary.candidates += counts["candidates"]
@@ -222,6 +208,31 @@ def _load_batch(
     withdrawn = {a for (a,) in select_in(conn, "select distinct article_id from sentences where id in ({})",
                                           sorted(found.withdrawn))}
     provenance.update(conn, sorted(touched | withdrawn | set(new.article.tolist())))
+
+
+def add_articles(conn: sqlite3.Connection, batch: PreparedBatch, summary: LoadSummary,
+                 load_id: int) -> tuple[list[PreparedArticle], NewSentences] | None:
+    """Store a batch's errors and its articles not loaded before, counted in ``summary``: the articles
+    and their new matchable sentences, or None when there is no new article."""
+    errors = list(batch.errors)
+    articles = _new_articles(conn, batch.articles, errors, summary)
+    conn.executemany(
+        "insert into load_errors(load_id, source, line, record_id, reason) values (?, ?, ?, ?, ?)",
+        [(load_id, e.source, e.line, e.record_id, e.reason) for e in errors],
+    )
+    summary.errors.extend(errors)
+    if not articles:
+        return None
+    new = _insert_articles(conn, articles, summary)
+    summary.articles_added += len(articles)
+    for art in articles:
+        summary.languages[art.language] += 1
+        summary.without_outlet += not art.record.outlet
+        summary.without_date += not art.record.published
+        summary.day_only += bool(art.record.published) and art.record.published_precision == "day"
+        if not any(s.matchable for p in art.paragraphs for s in p.sentences):
+            summary.unmatched[art.language] += 1
+    return articles, new
 
 
 def _new_articles(

@@ -290,7 +290,7 @@ def _strongest(x: Doc, others: set[Doc]) -> list[Doc]:
 
 
 def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tuple[int, int], float],
-           literal: dict[tuple[int, int], set[int]] | None = None) -> list[tuple]:
+           literal: dict[tuple[int, int], set[int]]) -> list[tuple]:
     """The derivation rows of article ``x`` (as the derived side) against the articles it shares text with."""
     copied: list[tuple[Doc, dict]] = []
     unordered: list[tuple[Doc, list[int]]] = []  # neighbours whose order against x is unknown
@@ -306,7 +306,7 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
         shared = sorted(set(x.spans) & set(y.spans))
         ev = _evidence(x, y, shared, speakers)
         ev["wording_jaccard"] = wording.get((x.id, y.id), 0.0)
-        relation, source_name, confidence = _decide(x, y, ev, loaded, (literal or {}).get((x.id, y.id), set()))
+        relation, source_name, confidence = _decide(x, y, ev, loaded, literal.get((x.id, y.id), set()))
         if ev["order"] in ("tie", "unknown"):
             unordered.append((y, shared))
         if relation is None:
@@ -378,8 +378,8 @@ def _chain(x: Doc, name: str, clusters: list[int], speakers: dict[int, str]) -> 
     return ([quoted[0]] if len(quoted) == 1 else []) + [name]
 
 
-def _decide(x: Doc, y: Doc, ev: dict, loaded: dict[str, set[int]] | None = None,
-            literal: set[int] | None = None) -> tuple[str | None, str | None, float]:
+def _decide(x: Doc, y: Doc, ev: dict, loaded: dict[str, set[int]],
+            literal: set[int]) -> tuple[str | None, str | None, float]:
     """(relation, source name, confidence) for x as the derived side; None when y is the derived one.
 
     ``loaded``: for each outlet, the clusters of x that its articles in the corpus carry; ``literal``:
@@ -412,8 +412,8 @@ def _decide(x: Doc, y: Doc, ev: dict, loaded: dict[str, set[int]] | None = None,
     # sentence nearly verbatim in both counts: two reports of one event in the same frame (same
     # speaker, same phrasing) share loosely similar sentences without copying each other. An agency
     # not loaded, or whose story carries all they share, is their common source as credited.
-    common = [n for n in common if n not in (loaded or {}) or _covered(
-        x, [c for c in ev["clusters"] if c not in loaded[n] and c in (literal or ())]) < OWN_SENTENCE]
+    common = [n for n in common if n not in loaded or _covered(
+        x, [c for c in ev["clusters"] if c not in loaded[n] and c in literal]) < OWN_SENTENCE]
     if common:
         ev["_rule"] = "both credit " + ", ".join(common)
         return "common-source", common[0], 0.75
@@ -496,7 +496,7 @@ def _evidence(x: Doc, y: Doc, shared: list[int], speakers: dict[int, str]) -> di
 
 def _best_sources(
     x: Doc, candidates: list[tuple[Doc, dict]], unordered: list[tuple[Doc, list[int]]],
-    literal: dict[tuple[int, int], set[int]] | None = None,
+    literal: dict[tuple[int, int], set[int]],
 ) -> tuple[list[tuple[Doc, dict]], dict[int, Doc]]:
     """Keep the earlier articles that explain x's shared text: a copy of a copy names its direct source.
 
@@ -522,7 +522,7 @@ def _best_sources(
         later = [s for _, shared in middle for c in shared for s in x.spans[c]]
         if any(_word_for_word(x, z, literal) for z, _ in middle):
             # x copies the copy in between word for word: only what it has of y word for word is y's
-            near = (literal or {}).get((x.id, y.id), set())
+            near = literal.get((x.id, y.id), set())
             spans = [s for c in ev["clusters"] if c in near for s in x.spans[c]]
             total = _union_length(spans)
         new = total - _union_length(_intersect(spans, explained + later))
@@ -537,14 +537,14 @@ def _best_sources(
 
 
 def _own_verbatim(x: Doc, y: Doc, clusters: list[int], explained: list[tuple[int, int]],
-                  literal: dict[tuple[int, int], set[int]] | None) -> int:
+                  literal: dict[tuple[int, int], set[int]]) -> int:
     """Characters of x that it carries word for word from y (no headline) and no source chosen before explains."""
-    near = (literal or {}).get((x.id, y.id), set())
+    near = literal.get((x.id, y.id), set())
     spans = [sp for c in clusters if c in near and c not in x.titles and c not in y.titles for sp in x.spans[c]]
     return _union_length(spans) - _union_length(_intersect(spans, explained))
 
 
-def _in_between(x: Doc, y: Doc, z: Doc, shared: list[int], literal: dict[tuple[int, int], set[int]] | None) -> bool:
+def _in_between(x: Doc, y: Doc, z: Doc, shared: list[int], literal: dict[tuple[int, int], set[int]]) -> bool:
     """Is z, of unknown order against x, the copy in between y and x (y -> z -> x)?
 
     - z is not known to be earlier than y. A newspaper dated to the day is not before an agency story
@@ -569,7 +569,6 @@ def _in_between(x: Doc, y: Doc, z: Doc, shared: list[int], literal: dict[tuple[i
     Headlines are left out: each outlet writes its own, and a similar one says nothing of the chain.
     Without these, two copies of one story are siblings, and neither is the other's source.
     """
-    literal = literal or {}
     if y.outlet:  # a passage x credits to y is y's text, whichever neighbour also carries it
         shared = [c for c in shared if y.outlet not in x.credits_for([c])]
     if _word_for_word(x, y, literal):
@@ -593,12 +592,12 @@ def _in_between(x: Doc, y: Doc, z: Doc, shared: list[int], literal: dict[tuple[i
     return _word_for_word(z, y, literal) and not _word_for_word(x, y, literal)
 
 
-def _word_for_word(x: Doc, y: Doc, literal: dict[tuple[int, int], set[int]] | None) -> bool:
+def _word_for_word(x: Doc, y: Doc, literal: dict[tuple[int, int], set[int]]) -> bool:
     """x took y's text word for word: at least half of what it shares with y (headlines left out) is linked
     nearly verbatim (Jaccard >= ``VERBATIM``). A few light edits in a copy, or a lone sentence left
     unchanged in a rewrite, do not change how it was made."""
     shared = [c for c in x.spans if c in y.spans and c not in x.titles]
-    near = (literal or {}).get((x.id, y.id), set())
+    near = literal.get((x.id, y.id), set())
     return 2 * _covered(x, [c for c in shared if c in near]) >= _covered(x, shared) > 0
 
 

@@ -50,10 +50,10 @@ from datasette_provenance import load as local
 from datasette_provenance.align import align_new
 from datasette_provenance.attributions import SourceAliases
 from datasette_provenance.candidates import (
-    NewSentences, _article_ranks, _Rows, _within_window, band_pairs, bucket_heads, outlet_pairs, verify_pairs,
+    _article_ranks, _Rows, _within_window, band_pairs, bucket_heads, outlet_pairs, store_signatures, verify_pairs,
 )
 from datasette_provenance.clusters import recluster
-from datasette_provenance.dates import NO_DAY, parse_date
+from datasette_provenance.dates import parse_date
 from datasette_provenance.ingest import Article, LoadError, read_paths
 from datasette_provenance.outlets import OutletAliases
 from datasette_provenance.prepare import PreparedBatch, prepare
@@ -454,26 +454,14 @@ class _Assigned:
 def _insert_batch(conn, batch: PreparedBatch, idx: dict[int, int], settings: Settings, summary: local.LoadSummary,
                   load_id: int, assigned: _Assigned) -> None:
     """``load._load_batch`` up to the candidates: new articles, errors, band keys and sketches stored."""
-    errors = list(batch.errors)
-    articles = local._new_articles(conn, batch.articles, errors, summary)
-    conn.executemany("insert into load_errors(load_id, source, line, record_id, reason) values (?, ?, ?, ?, ?)",
-                     [(load_id, e.source, e.line, e.record_id, e.reason) for e in errors])
-    summary.errors.extend(errors)
-    if not articles:
-        return
     first_article = next_id(conn, "articles")
-    new = local._insert_articles(conn, articles, summary)
-    summary.articles_added += len(articles)
-    for art in articles:
-        summary.languages[art.language] += 1
-        summary.without_outlet += not art.record.outlet
-        summary.without_date += not art.record.published
-        summary.day_only += bool(art.record.published) and art.record.published_precision == "day"
-        if not any(s.matchable for p in art.paragraphs for s in p.sentences):
-            summary.unmatched[art.language] += 1
+    added = local.add_articles(conn, batch, summary, load_id)
+    if added is None:
+        return
+    articles, new = added
     if not len(new.id):
         return
-    _store_keys(conn, new, batch, settings)
+    store_signatures(conn, new, batch, settings)
     starts = np.flatnonzero(np.concatenate(([True], new.article[1:] != new.article[:-1])))
     ends = np.append(starts[1:], len(new.id))
     for lo, hi in zip(starts.tolist(), ends.tolist()):
@@ -482,23 +470,6 @@ def _insert_batch(conn, batch: PreparedBatch, idx: dict[int, int], settings: Set
         assigned.article.append(aid)
         assigned.day.append(int(new.day[lo]))
         assigned.sids.append(new.id[lo:hi].astype(np.int64).tobytes())
-
-
-def _store_keys(conn, new: NewSentences, batch: PreparedBatch, settings: Settings) -> None:
-    """The band keys and sketches ``candidates.link_new_sentences`` stores, stored alike: later local
-    loads and the Trace page look them up."""
-    keys = batch.keys[new.row]
-    flat_keys, flat_ids = keys.ravel(), np.repeat(new.id, keys.shape[1])
-    flat_periods = np.repeat(store.band_periods(new.day, settings.window), keys.shape[1])
-    by_key = np.argsort(flat_keys, kind="stable")
-    order = by_key[np.argsort(flat_periods[by_key], kind="stable")]
-    conn.executemany("insert or ignore into band_keys(period, key, sentence_id) values (?, ?, ?)",
-                     zip(flat_periods[order].tolist(), flat_keys[order].tolist(), flat_ids[order].tolist()))
-    sizes = np.diff(batch.bounds)[new.row]
-    new_sketches = sketches(batch.signatures[new.row])
-    conn.executemany("insert into sketches(sentence_id, sketch, size, day) values (?, ?, ?, ?)",
-                     zip(new.id.tolist(), map(bytes, new_sketches), sizes.tolist(),
-                         [None if d == NO_DAY else d for d in new.day.tolist()]))
 
 
 # ------------------------------------------------------------------------- candidates and verification

@@ -1,4 +1,5 @@
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -62,3 +63,21 @@ def serving(args: list[str], port: int, log: Path, **popen) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def edited_copy(corpus: Path, folder: Path, refresh: bool = False) -> Iterator[tuple[Path, sqlite3.Connection]]:
+    """A copy of a test corpus in ``folder`` as ``corpus.db``, changed in SQL in the block, then committed
+    and closed (the outlet counts that the graph and overview read recomputed first when ``refresh``)."""
+    from datasette_provenance.provenance import refresh_outlet_edges
+
+    copy = folder / "corpus.db"
+    copy.write_bytes(corpus.read_bytes())
+    conn = sqlite3.connect(copy)
+    try:
+        yield copy, conn
+        if refresh:
+            refresh_outlet_edges(conn)
+        conn.commit()
+    finally:
+        conn.close()

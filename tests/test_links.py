@@ -10,7 +10,6 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 from collections import Counter
 from html import unescape
 from urllib.parse import urlencode
@@ -18,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 from datasette.app import Datasette
 
-from test_permissions import METADATA, build_corpus, hiding
+from test_permissions import build_corpus, hiding
 
 PROV_LINK = re.compile(r'<a class="provenance-link" href="([^"]+)"[^>]*>(.*?)</a>', re.S)
 

@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 from datasette.app import Datasette
 
+from conftest import edited_copy
 from test_permissions import EVIDENCE_PAYLOAD, build_corpus
 
 from datasette_provenance.load import load_paths
@@ -315,13 +316,9 @@ async def test_same_outlet_without_direction_is_not_derived_from_nor_taken_by(se
 
 @pytest.mark.asyncio
 async def test_the_article_verdict_line_is_escaped(corpus, tmp_path):
-    copy = tmp_path / "corpus.db"
-    copy.write_bytes(corpus.read_bytes())
-    conn = sqlite3.connect(copy)
-    conn.execute("update derivations set evidence = ? where source_name = 'TASS'",
-                 (json.dumps({"decided_by": "<script>alert(1)</script> credits <b>TASS</b>"}),))
-    conn.commit()
-    conn.close()
+    with edited_copy(corpus, tmp_path) as (copy, conn):
+        conn.execute("update derivations set evidence = ? where source_name = 'TASS'",
+                     (json.dumps({"decided_by": "<script>alert(1)</script> credits <b>TASS</b>"}),))
     aid = article_id(copy, ISLAM)
     html = (await Datasette([str(copy)]).client.get(f"/corpus/-/provenance/article/{aid}")).text
     assert "<script>alert(1)" not in html and "<b>TASS" not in html

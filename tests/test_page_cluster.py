@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 from datasette.app import Datasette
 
+from conftest import edited_copy
 from test_permissions import XSS_OUTLET, build_corpus
 
 from datasette_provenance.pages.cluster import is_undirected, render_diff, verdict_line, word_diff
@@ -109,12 +110,8 @@ async def test_hostile_member_and_evidence_are_escaped(corpus):
 @pytest.mark.asyncio
 async def test_day_precision_ties_are_marked(corpus, tmp_path):
     # Give Islam Times' article TRT World's day (at a minute): the order of those two is unknown.
-    copy = tmp_path / "corpus.db"
-    copy.write_bytes(corpus.read_bytes())
-    conn = sqlite3.connect(copy)
-    conn.execute("update articles set published = '2022-02-03T08:00:00Z' where outlet = 'Islam Times'")
-    conn.commit()
-    conn.close()
+    with edited_copy(corpus, tmp_path) as (copy, conn):
+        conn.execute("update articles set published = '2022-02-03T08:00:00Z' where outlet = 'Islam Times'")
     cid = cluster_with(copy, "ready to cooperate with all interested countries")
     ds = Datasette([str(copy)])
     data = (await ds.client.get(f"/corpus/-/provenance/cluster/{cid}.json")).json()
@@ -322,15 +319,11 @@ async def test_an_undirected_link_shares_text_instead_of_a_direction(seed_db):
 
 @pytest.mark.asyncio
 async def test_the_verdict_line_is_escaped(corpus, tmp_path):
-    copy = tmp_path / "corpus.db"
-    copy.write_bytes(corpus.read_bytes())
-    conn = sqlite3.connect(copy)
-    conn.execute("update derivations set evidence = ? where relation = 'common-source'", (json.dumps({
-        "chain": ["<img src=x onerror=alert(1)>", "TASS"],
-        "pairs": [{"decided_by": "shared text is a quoted statement", "speaker": "<script>alert('s')</script>",
-                   "credits_derived": ["<b>AFP</b>"], "other_outlet": "O'Brien & <i>Co</i>"}]}),))
-    conn.commit()
-    conn.close()
+    with edited_copy(corpus, tmp_path) as (copy, conn):
+        conn.execute("update derivations set evidence = ? where relation = 'common-source'", (json.dumps({
+            "chain": ["<img src=x onerror=alert(1)>", "TASS"],
+            "pairs": [{"decided_by": "shared text is a quoted statement", "speaker": "<script>alert('s')</script>",
+                       "credits_derived": ["<b>AFP</b>"], "other_outlet": "O'Brien & <i>Co</i>"}]}),))
     cid = cluster_with(copy, "ready to cooperate with all interested countries")
     html = (await Datasette([str(copy)]).client.get(f"/corpus/-/provenance/cluster/{cid}")).text
     assert "<script>alert(&#39;s&#39;)" not in html and "<img src=x" not in html and "<b>AFP" not in html

@@ -12,7 +12,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from datasette.app import Datasette
 
-from datasette_provenance.provenance import graph_edges, graph_nodes, refresh_outlet_edges
+from datasette_provenance.provenance import graph_edges, graph_nodes
+from conftest import edited_copy
 from test_permissions import XSS_OUTLET, build_corpus
 
 GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
@@ -124,13 +125,8 @@ async def test_graphml_export(corpus):
 
 @pytest.mark.asyncio
 async def test_csv_export(corpus, tmp_path):
-    copy = tmp_path / "corpus.db"
-    copy.write_bytes(corpus.read_bytes())
-    conn = sqlite3.connect(copy)
-    conn.execute("update derivations set source_name = '=HYPERLINK(\"http://x\")' where source_name = 'AFP'")
-    refresh_outlet_edges(conn)
-    conn.commit()
-    conn.close()
+    with edited_copy(corpus, tmp_path, refresh=True) as (copy, conn):
+        conn.execute("update derivations set source_name = '=HYPERLINK(\"http://x\")' where source_name = 'AFP'")
     ds = Datasette([str(copy)])
     r = await ds.client.get("/corpus/-/provenance/graph.csv")
     assert r.headers["content-type"].startswith("text/csv")
@@ -324,17 +320,12 @@ def drawn_edges(root: ET.Element) -> dict:
 def undecided(corpus, tmp_path_factory):
     """The corpus with TRT World's text in Sputnik of undetermined direction, and a second, undetermined
     derivation beside the copied one from TRT World into Islam Times."""
-    copy = tmp_path_factory.mktemp("undecided") / "corpus.db"
-    copy.write_bytes(corpus.read_bytes())
-    conn = sqlite3.connect(copy)
-    conn.execute("update derivations set relation = 'undetermined' where relation = 'copied' and derived_article_id ="
-                  " (select id from articles where external_id = '003_4d6d3eb5b77b4377.txt')")
-    conn.execute("insert into derivations(derived_article_id, source_article_id, source_name, relation, extent,"
-                 " shared_chars, confidence, evidence) select derived_article_id, source_article_id, source_name,"
-                 " 'undetermined', extent, 40, 0.2, '{}' from derivations where shared_chars = 452")
-    refresh_outlet_edges(conn)
-    conn.commit()
-    conn.close()
+    with edited_copy(corpus, tmp_path_factory.mktemp("undecided"), refresh=True) as (copy, conn):
+        conn.execute("update derivations set relation = 'undetermined' where relation = 'copied' and derived_article_id ="
+                      " (select id from articles where external_id = '003_4d6d3eb5b77b4377.txt')")
+        conn.execute("insert into derivations(derived_article_id, source_article_id, source_name, relation, extent,"
+                     " shared_chars, confidence, evidence) select derived_article_id, source_article_id, source_name,"
+                     " 'undetermined', extent, 40, 0.2, '{}' from derivations where shared_chars = 452")
     return copy
 
 

@@ -10,6 +10,7 @@ import pytest
 from datasette.app import Datasette
 from datasette.utils import tilde_encode
 
+from conftest import edited_copy
 from test_permissions import XSS_OUTLET, XSS_TITLE, build_corpus
 
 
@@ -50,19 +51,15 @@ async def test_sputnik_html(corpus):
 
 @pytest.mark.asyncio
 async def test_lag_is_a_median(corpus, tmp_path):
-    copy = tmp_path / "corpus.db"
-    copy.write_bytes(corpus.read_bytes())
-    conn = sqlite3.connect(copy)
-    trt = conn.execute("select id from articles where outlet = 'TRT World'").fetchone()[0]
-    # Two more Islam Times takes from TRT World: lags of 1.93, 10 and 20 days give a median of 10.
-    for days in (10, 20):
-        new = conn.execute("insert into articles(external_id, outlet, published, published_precision, text,"
-                           " content_hash) values (?, 'Islam Times', ?, 'day', 'x', 'x')",
-                           (f"extra-{days}", f"2022-02-{3 + days:02d}")).lastrowid
-        conn.execute("insert into derivations(derived_article_id, source_article_id, relation, shared_chars)"
-                     " values (?, ?, 'copied', 100)", (new, trt))
-    conn.commit()
-    conn.close()
+    with edited_copy(corpus, tmp_path) as (copy, conn):
+        trt = conn.execute("select id from articles where outlet = 'TRT World'").fetchone()[0]
+        # Two more Islam Times takes from TRT World: lags of 1.93, 10 and 20 days give a median of 10.
+        for days in (10, 20):
+            new = conn.execute("insert into articles(external_id, outlet, published, published_precision, text,"
+                               " content_hash) values (?, 'Islam Times', ?, 'day', 'x', 'x')",
+                               (f"extra-{days}", f"2022-02-{3 + days:02d}")).lastrowid
+            conn.execute("insert into derivations(derived_article_id, source_article_id, relation, shared_chars)"
+                         " values (?, ?, 'copied', 100)", (new, trt))
     ds = Datasette([str(copy)])
     data = (await ds.client.get("/corpus/-/provenance/outlet/TRT+World.json")).json()
     islam_group = next(g for g in data["gives_to"] if g["partner"] == "Islam Times")
@@ -94,12 +91,8 @@ async def test_hostile_outlet_name_round_trips_escaped(corpus):
 async def test_unknown_outlet_and_slash_in_name(corpus, tmp_path):
     ds = Datasette([str(corpus)])
     assert (await ds.client.get("/corpus/-/provenance/outlet/Nobody")).status_code == 404
-    copy = tmp_path / "corpus.db"
-    copy.write_bytes(corpus.read_bytes())
-    conn = sqlite3.connect(copy)
-    conn.execute("update articles set outlet = 'AP/Reuters. Pool' where outlet = 'The BRICS Post'")
-    conn.commit()
-    conn.close()
+    with edited_copy(corpus, tmp_path) as (copy, conn):
+        conn.execute("update articles set outlet = 'AP/Reuters. Pool' where outlet = 'The BRICS Post'")
     ds = Datasette([str(copy)])
     data = (await ds.client.get("/corpus/-/provenance/outlet/" + tilde_encode("AP/Reuters. Pool") + ".json")).json()
     assert data["outlet"] == "AP/Reuters. Pool" and data["articles_count"] == 1
@@ -250,27 +243,23 @@ def credited_corpus(corpus, tmp_path):
     """The shared corpus plus: 3 more articles crediting TASS, 2 more derivations naming it, an
     Islam Times article crediting Sputnik, a Sputnik article crediting itself, and a credit to a
     name with a slash, a dot, a plus and a tilde."""
-    copy = tmp_path / "corpus.db"
-    copy.write_bytes(corpus.read_bytes())
-    conn = sqlite3.connect(copy)
-    islam = conn.execute("select id from articles where outlet = 'Islam Times'").fetchone()[0]
-    sputnik = conn.execute("select min(id) from articles where outlet = 'Sputnik'").fetchone()[0]
-    for i in range(3):
-        new = conn.execute("insert into articles(external_id, outlet, published, published_precision, title, text,"
-                           " content_hash) values (?, 'Wire Watch', ?, 'day', ?, 'TASS said', ?)",
-                           (f"extra-{i}", f"2023-01-0{i + 1}", f"Extra {i}", f"h{i}")).lastrowid
-        conn.execute("insert into attributions(article_id, source_name, phrase, start, \"end\", kind)"
-                     " values (?, 'TASS', 'TASS said', 0, 9, 'credit')", (new,))
-        if i < 2:
-            conn.execute("insert into derivations(derived_article_id, source_name, relation, extent, shared_chars,"
-                         " confidence) values (?, 'TASS', 'copied', 'wholly', 9, 0.9)", (new,))
-    credits = [(islam, "Sputnik", "Sputnik reported"), (sputnik, "Sputnik", "Sputnik said"),
-               (islam, "A/B. C+D ~E", "A/B. C+D ~E wrote")]
-    for aid, name, phrase in credits:
-        conn.execute("insert into attributions(article_id, source_name, phrase, start, \"end\", kind)"
-                     " values (?, ?, ?, 0, 1, 'reported')", (aid, name, phrase))
-    conn.commit()
-    conn.close()
+    with edited_copy(corpus, tmp_path) as (copy, conn):
+        islam = conn.execute("select id from articles where outlet = 'Islam Times'").fetchone()[0]
+        sputnik = conn.execute("select min(id) from articles where outlet = 'Sputnik'").fetchone()[0]
+        for i in range(3):
+            new = conn.execute("insert into articles(external_id, outlet, published, published_precision, title, text,"
+                               " content_hash) values (?, 'Wire Watch', ?, 'day', ?, 'TASS said', ?)",
+                               (f"extra-{i}", f"2023-01-0{i + 1}", f"Extra {i}", f"h{i}")).lastrowid
+            conn.execute("insert into attributions(article_id, source_name, phrase, start, \"end\", kind)"
+                         " values (?, 'TASS', 'TASS said', 0, 9, 'credit')", (new,))
+            if i < 2:
+                conn.execute("insert into derivations(derived_article_id, source_name, relation, extent, shared_chars,"
+                             " confidence) values (?, 'TASS', 'copied', 'wholly', 9, 0.9)", (new,))
+        credits = [(islam, "Sputnik", "Sputnik reported"), (sputnik, "Sputnik", "Sputnik said"),
+                   (islam, "A/B. C+D ~E", "A/B. C+D ~E wrote")]
+        for aid, name, phrase in credits:
+            conn.execute("insert into attributions(article_id, source_name, phrase, start, \"end\", kind)"
+                         " values (?, ?, ?, 0, 1, 'reported')", (aid, name, phrase))
     return copy
 
 
@@ -345,25 +334,18 @@ async def test_hidden_attributions_hide_the_credits(corpus):
 def no_outlet_corpus(tmp_path_factory, corpus):
     """The corpus with two articles whose outlet is not known (NULL, and ''), one derived from TRT World,
     the other from a source nobody named: the graph's "(unknown outlet)" and "(unknown source)"."""
-    from datasette_provenance.provenance import refresh_outlet_edges
-
-    copy = tmp_path_factory.mktemp("no_outlet") / "corpus.db"
-    copy.write_bytes(corpus.read_bytes())
-    conn = sqlite3.connect(copy)
-    trt = conn.execute("select id from articles where outlet = 'TRT World'").fetchone()[0]
-    ids = []
-    for n, outlet in enumerate((None, "")):
-        ids.append(conn.execute(
-            "insert into articles(external_id, outlet, published, published_precision, title, text, content_hash)"
-            " values (?, ?, '2022-02-06', 'day', ?, 'x', 'x')", (f"nameless-{n}", outlet, f"Nameless <i>{n}</i>"),
-        ).lastrowid)
-    conn.execute("insert into derivations(derived_article_id, source_article_id, relation, shared_chars)"
-                 " values (?, ?, 'copied', 120)", (ids[0], trt))
-    conn.execute("insert into derivations(derived_article_id, source_article_id, source_name, relation, shared_chars)"
-                 " values (?, null, null, 'common-source', 80)", (ids[1],))
-    refresh_outlet_edges(conn)
-    conn.commit()
-    conn.close()
+    with edited_copy(corpus, tmp_path_factory.mktemp("no_outlet"), refresh=True) as (copy, conn):
+        trt = conn.execute("select id from articles where outlet = 'TRT World'").fetchone()[0]
+        ids = []
+        for n, outlet in enumerate((None, "")):
+            ids.append(conn.execute(
+                "insert into articles(external_id, outlet, published, published_precision, title, text, content_hash)"
+                " values (?, ?, '2022-02-06', 'day', ?, 'x', 'x')", (f"nameless-{n}", outlet, f"Nameless <i>{n}</i>"),
+            ).lastrowid)
+        conn.execute("insert into derivations(derived_article_id, source_article_id, relation, shared_chars)"
+                     " values (?, ?, 'copied', 120)", (ids[0], trt))
+        conn.execute("insert into derivations(derived_article_id, source_article_id, source_name, relation, shared_chars)"
+                     " values (?, null, null, 'common-source', 80)", (ids[1],))
     return copy, ids
 
 

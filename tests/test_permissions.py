@@ -25,6 +25,8 @@ from datasette.app import Datasette
 from datasette_provenance.load import load_paths
 from datasette_provenance.provenance import refresh_outlet_edges
 
+from conftest import edited_copy
+
 XSS_TITLE = "<script>window.__xss=1;alert(1)</script> Moscow ready <img src=x onerror=alert(1)>"
 XSS_OUTLET = "Evil <b>Outlet</b>"
 XSS_SENTENCE = ('Moscow says it is "ready to cooperate with all interested countries <img src=x onerror=alert(1)>'
@@ -453,13 +455,8 @@ def test_which_tables_are_derived_from_which():
 @pytest.mark.asyncio
 async def test_unknown_outlet_page_follows_the_permissions(corpus, tmp_path):
     """The page of articles with no outlet (the graph's "(unknown outlet)") reads articles and derivations."""
-    copy = tmp_path / "corpus.db"
-    copy.write_bytes(corpus.read_bytes())
-    conn = sqlite3.connect(copy)
-    conn.execute("update articles set outlet = null where outlet = 'Islam Times'")
-    refresh_outlet_edges(conn)
-    conn.commit()
-    conn.close()
+    with edited_copy(corpus, tmp_path, refresh=True) as (copy, conn):
+        conn.execute("update articles set outlet = null where outlet = 'Islam Times'")
     path = "/corpus/-/provenance/outlet/~28unknown+outlet~29"
     for hidden in ("articles", "derivations", "attributions"):
         ds = restricted(copy, {"databases": {"corpus": {"tables": {hidden: {"allow": {"id": "admin"}}}}}})

@@ -12,9 +12,9 @@ direction nothing decided is listed, on both its articles, under "Shares text wi
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
+from bisect import bisect_right
 from collections import defaultdict
+from urllib.parse import urlsplit
 
 from datasette.utils.asgi import NotFound
 from markupsafe import Markup
@@ -160,10 +160,11 @@ def shared_passages(passages: list[dict], partners: dict[int, set[int]], text: s
     """Runs of statements (``passages``, in reading order) shared with the same articles, with no
     sentence of the article's own text between them (boilerplate lines do not part them)."""
     groups: list[dict] = []
+    starts = [p["start"] for p in paragraphs]
     for q in passages:
         last = groups[-1] if groups else None
         if (last is None or partners[q["cluster_id"]] != last["partners"]
-                or _own_letters(text, paragraphs, last["article_end"], q["article_start"]) >= GAP_LETTERS):
+                or _own_letters(text, paragraphs, starts, last["article_end"], q["article_start"]) >= GAP_LETTERS):
             last = {"number": len(groups) + 1, "statements": [], "clusters": [], "partners": partners[q["cluster_id"]],
                     "article_start": q["article_start"], "article_end": q["article_end"], "others": q["others"]}
             groups.append(last)
@@ -177,10 +178,14 @@ def shared_passages(passages: list[dict], partners: dict[int, set[int]], text: s
     return groups
 
 
-def _own_letters(text: str, paragraphs: list[dict], start: int, end: int) -> int:
-    """Letters between two offsets of the article, outside its boilerplate paragraphs."""
+def _own_letters(text: str, paragraphs: list[dict], starts: list[int], start: int, end: int) -> int:
+    """Letters between two offsets of the article, outside its boilerplate paragraphs (in reading order:
+    only those the gap reaches are looked at, so a long article's passages cost no more than its text)."""
     count = 0
-    for p in paragraphs:
+    first = max(bisect_right(starts, start) - 1, 0)
+    for p in paragraphs[first:]:
+        if p["start"] >= end:
+            break
         lo, hi = max(start, p["start"]), min(end, p["start"] + len(p["text"]))
         if lo < hi and not p["boilerplate"]:
             count += sum(ch.isalpha() for ch in text[lo:hi])
