@@ -473,7 +473,7 @@ PROFILE_STAGES = [
     ("load a batch (the loading process)", "load.py", "_load_batch"),
     ("  insert articles", "load.py", "_insert_articles"),
     ("  candidates and exact comparison", "candidates.py", "link_new_sentences"),
-    ("    of which SQLite statements", "sqlite3", "link_new_sentences"),  # band keys, sketches, lookups
+    ("    of which SQLite statements", "sqlite3", "store_signatures"),  # its band keys and sketches stored
     ("  reclustering", "clusters.py", "recluster"),
     ("  provenance", "provenance.py", "update"),
 ]
