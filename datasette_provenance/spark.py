@@ -10,7 +10,9 @@ load exactly); the sketch screen and exact comparison of ``candidates._checked``
 (``worth_comparing``, ``verify_pairs``) in a ``mapInPandas`` over the pairs joined to their
 sentences. What runs in Spark is a pure function of the records: a lost executor reruns a task.
 URIs (``hdfs://``, ``s3a://``…) are read by ``ingest``'s own file readers on the executors, so their
-records and errors are a local read's.
+records and errors are a local read's. Parquet (a ``.parquet`` file, or a folder of part files as Spark
+writes one, local or not) is read by Spark's Parquet source, each row checked as the JSON Lines record of
+its columns by ``ingest``'s line reader, numbered by its row in its file.
 
 The SQLite corpus is written on the driver by the local engine's code (``load._new_articles``,
 ``load._insert_articles``, ``align.align_new``, ``clusters.recluster``, ``provenance.update``), in
@@ -23,7 +25,7 @@ them, and gets back only the verified links. This increment still does on the dr
 records (read there, or collected from the executors for URIs), writing every row, and alignment,
 clustering and provenance; and it builds a new corpus only (loads into one that holds articles are
 the local engine's). Next: alignment per article pair in Spark, connected components as iterative
-joins with clustering and provenance per component, Parquet input, loads into a corpus.
+joins with clustering and provenance per component, loads into a corpus.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
@@ -300,6 +302,8 @@ def _read(spark, paths: list[str], outlet: str | None, published: str | None, na
     for path in paths:
         if is_uri(path):
             items += _read_uri(spark, path, opts)
+        elif _is_parquet(path):
+            items += _read_parquet(spark, path, opts)
         else:
             items += read_paths([path], outlet=outlet, published=published, aliases=names)
     return items
@@ -307,7 +311,9 @@ def _read(spark, paths: list[str], outlet: str | None, published: str | None, na
 
 def _read_uri(spark, root: str, opts: ingest._Options) -> list:
     listed = (spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(root)
-              .select("path").collect())
+              .select("path").collect())  # Spark's listing: no hidden (. or _) files, as Spark writes them
+    if listed and all(urlsplit(row.path).path.endswith(".parquet") for row in listed):
+        return _read_parquet(spark, root, opts)
     base = urlsplit(root).path.rstrip("/")
     wanted = _files_to_read(root, base, sorted(row.path for row in listed))
     if not wanted:
@@ -333,6 +339,61 @@ def _read_uri(spark, root: str, opts: ingest._Options) -> list:
 
     out = joined.mapInPandas(read_files, "order long, item long, blob binary").toPandas()
     return [pickle.loads(b) for b in out.sort_values(["order", "item"])["blob"]]
+
+
+def _is_parquet(path: str) -> bool:
+    """A local Parquet dataset: a ``.parquet`` file, or a folder of Parquet part files (partition
+    folders too) beside only what Spark hides (``_SUCCESS``, ``.crc`` files)."""
+    if os.path.isfile(path):
+        return path.endswith(".parquet")
+    found = False
+    for folder, subfolders, files in os.walk(path):
+        subfolders[:] = [d for d in subfolders if not d.startswith((".", "_"))]
+        for name in files:
+            if not name.startswith((".", "_")):
+                if not name.endswith(".parquet"):
+                    return False
+                found = True
+    return found
+
+
+def _read_parquet(spark, root: str, opts: ingest._Options) -> list:
+    """A Parquet dataset read by Spark's Parquet source, each row as the JSON Lines record of its
+    columns (a null is an absent field; timestamps in ISO 8601 with their offset) checked by
+    ``ingest``'s own line reader: the records and errors of a JSON Lines file of the same rows,
+    numbered by row in their file (from 1, as lines are), in the order a local walk reads the files."""
+    import pandas as pd
+    from pyspark.sql import functions as F
+    base = unquote(urlsplit(root if is_uri(root) else Path(root).absolute().as_uri()).path).rstrip("/")
+    df = spark.read.parquet(root if is_uri(root) else str(Path(root).absolute()))
+    record = F.to_json(F.struct(*(F.col(f"`{c}`") for c in df.columns)),
+                       {"ignoreNullFields": "true", "timestampFormat": "yyyy-MM-dd'T'HH:mm:ssXXX"})
+    rows = df.select(F.col("_metadata.file_path").alias("file"), F.col("_metadata.row_index").alias("row"),
+                     record.alias("record"))
+
+    def where(file: str) -> tuple[str, str]:
+        """The file as a local read names it (source), and its name below the root (for made-up ids)."""
+        path = unquote(urlsplit(file).path)
+        rel = path[len(base):].lstrip("/") if path.startswith(base + "/") else ""
+        if is_uri(root):
+            return file, rel or Path(path).name
+        return (str(Path(root) / rel) if rel else root), rel or Path(root).name
+
+    def read_rows(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for part in frames:
+            blobs = []
+            for file, row, line in zip(part["file"], part["row"], part["record"]):
+                source, name = where(file)
+                raw = line.encode("utf-8")
+                item, _ = ingest._jsonl_line(source, name, int(row) + 1, 0, raw, len(raw), opts)
+                blobs.append(pickle.dumps(ingest._checked(item), protocol=pickle.HIGHEST_PROTOCOL))
+            yield pd.DataFrame({"file": part["file"], "row": part["row"], "blob": blobs})
+
+    out = rows.mapInPandas(read_rows, "file string, row long, blob binary").toPandas()
+    if not len(out):
+        return [LoadError(root, None, "no records: the Parquet data holds no rows")]
+    order = sorted(range(len(out)), key=lambda i: (where(out["file"][i])[1].split("/"), out["row"][i]))
+    return [pickle.loads(out["blob"][i]) for i in order]
 
 
 def _files_to_read(root: str, base: str, paths: list[str]) -> list[tuple[str, str, bool]]:

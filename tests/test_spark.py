@@ -150,6 +150,70 @@ def test_paths_spark_reads(tmp_path, spark, synth):
     assert [line for _, line, *_ in errors(there)] == [None, 2]
 
 
+def parquet(spark, records: list[dict], folder: Path, parts: int) -> list[Path]:
+    """``records`` as Spark writes a Parquet dataset (part files, ``_SUCCESS``, ``.crc``), in their order;
+    a field a record lacks is a null. Its part files, in order."""
+    columns = list(dict.fromkeys(k for r in records for k in r))
+    schema = ", ".join(f"`{k}` {'long' if k == 'words' else 'string'}" for k in columns)
+    spark.createDataFrame([tuple(r.get(k) for k in columns) for r in records], schema).coalesce(parts) \
+        .write.parquet(str(folder))
+    written = sorted(folder.glob("part-*.parquet"))
+    assert len(written) == parts and (folder / "_SUCCESS").exists()
+    return written
+
+
+def test_parquet_gives_the_corpus_of_its_json_lines(tmp_path, spark, synth):
+    """A Parquet dataset (two part files) loads as the JSON Lines of the same records: a null is an
+    absent field, other columns are the record's extra fields."""
+    records = [json.loads(line) for line in synth.read_text().splitlines()]
+    records[3]["section"] = "World"
+    records[5]["words"] = 412
+    lines = tmp_path / "records.jsonl"
+    lines.write_text("".join(json.dumps(r) + "\n" for r in records))
+    parts = parquet(spark, records, tmp_path / "records.parquet", 2)
+    (tmp_path / "local").mkdir()
+    here, there = tmp_path / "local" / "corpus.db", tmp_path / "spark.db"
+    expected = load_paths(str(here), [lines], jobs=1)
+    got = engine.load_paths(str(there), [tmp_path / "records.parquet"], spark=spark)
+    assert str(got) == str(expected)
+    assert snapshot(there) == snapshot(here)
+    for table in SAME_ROWS[1:]:
+        assert rows(there, table) == rows(here, table), table
+    with closing(sqlite3.connect(there)) as conn:
+        columns = "external_id, outlet, url, published, title, text, extra, content_hash, language"
+        stored = conn.execute(f"select {columns}, source_file, source_line from articles order by id").fetchall()
+    with closing(sqlite3.connect(here)) as conn:
+        assert [r[:-2] for r in stored] == conn.execute(f"select {columns} from articles order by id").fetchall()
+    assert [json.loads(r[6]) for r in stored if r[6]] == [{"section": "World"}, {"words": 412}]
+    located = [(source, line) for *_, source, line in stored]  # each row: its part file, its row from 1
+    first = sum(source == str(parts[0]) for source, _ in located)
+    assert 0 < first < len(records)
+    assert located == [(str(parts[0]), n) for n in range(1, first + 1)] + [
+        (str(parts[1]), n) for n in range(1, len(records) - first + 1)]
+
+
+def test_bad_parquet_rows_reported_with_file_and_row(tmp_path, spark, synth):
+    """A bad row of Parquet read through any Spark path is a load_errors row naming its part file and
+    its row (from 1), with the reason its JSON Lines record gets."""
+    good = [json.loads(line) for line in synth.read_text().splitlines()][:6]
+    changed = dict(good[0], text=good[0]["text"] + "\n\nA paragraph the first version did not have.")
+    records = [good[0], {"id": "no-text", "outlet": "X"}, dict(good[1], id="blank", text="  "), *good[1:], changed,
+               good[0]]
+    lines = tmp_path / "bad.jsonl"
+    lines.write_text("".join(json.dumps(r) + "\n" for r in records))
+    [part] = parquet(spark, records, tmp_path / "bad.parquet", 1)
+    (tmp_path / "local").mkdir()
+    here, there = tmp_path / "local" / "corpus.db", tmp_path / "spark.db"
+    load_paths(str(here), [lines], jobs=1)
+    engine.load_paths(str(there), [(tmp_path / "bad.parquet").as_uri()], spark=spark)
+    assert snapshot(there) == snapshot(here)
+    reported = errors(there)
+    assert [rest for _, *rest in reported] == [rest for _, *rest in errors(here)]
+    assert [(Path(source.removeprefix("file:")), line) for source, line, *_ in reported] == \
+        [(part, 2), (part, 3), (part, 9)]
+    assert "missing 'text'" in reported[0][3] and "duplicate id" in reported[2][3]
+
+
 def test_a_failed_job_leaves_the_corpus_as_it_was(tmp_path, spark, monkeypatch):
     """Everything is written in one transaction: a failure after the articles went in takes them back,
     and the same command run again builds the corpus a local load builds."""
