@@ -286,8 +286,9 @@ def band_pairs(rows: _Rows, keep: np.ndarray, head: np.ndarray, is_new: np.ndarr
     pair only as ``near`` pairs (``outlet_pairs``)."""
     sel = np.flatnonzero(keep)
     key, new, hd = rows.key[sel], is_new[sel], head[sel]
-    found = [_expand(key, np.flatnonzero(hd & new), np.arange(len(sel))),
-             _expand(key, np.flatnonzero(hd & ~new), np.flatnonzero(new & ~hd))]  # new heads met them above
+    buckets = _Buckets(key)
+    found = [buckets.pairs(np.flatnonzero(hd & new), np.arange(len(sel))),
+             buckets.pairs(np.flatnonzero(hd & ~new), np.flatnonzero(new & ~hd))]  # new heads met them above
     i = sel[np.concatenate([f[0] for f in found])]
     j = sel[np.concatenate([f[1] for f in found])]
     later, earlier = near
@@ -345,13 +346,32 @@ def _pack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _expand(key: np.ndarray, anchors: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every (anchor, pool row) of the same key, as row indices."""
-    pool = pool[np.argsort(key[pool], kind="stable")]
-    pool_keys = key[pool]
-    lo = np.searchsorted(pool_keys, key[anchors], side="left")
-    count = np.searchsorted(pool_keys, key[anchors], side="right") - lo
-    total = int(count.sum())
-    first = np.repeat(np.cumsum(count) - count, count)
-    return np.repeat(anchors, count), pool[np.repeat(lo, count) + np.arange(total) - first]
+    return _Buckets(key).pairs(anchors, pool)
+
+
+class _Buckets:
+    """Rows grouped by key with one sort, so that several expansions share it, and a pool's rows of a
+    key are found by counting rather than by a binary search per anchor."""
+
+    def __init__(self, key: np.ndarray):
+        self.order = np.argsort(key, kind="stable")
+        ordered = key[self.order]
+        starts = np.ones(len(key), dtype=bool)
+        starts[1:] = ordered[1:] != ordered[:-1]
+        self.group = np.empty(len(key), dtype=np.int64)
+        self.group[self.order] = np.cumsum(starts) - 1
+        self.groups = int(starts.sum())
+
+    def pairs(self, anchors: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every (anchor, pool row) of the same key, as row indices (a pool row's partners in row order)."""
+        member = np.zeros(len(self.group), dtype=bool)
+        member[pool] = True
+        pooled = self.order[member[self.order]]
+        size = np.bincount(self.group[pooled], minlength=self.groups)
+        group = self.group[anchors]
+        count, lo = size[group], (np.cumsum(size) - size)[group]
+        first = np.repeat(np.cumsum(count) - count, count)
+        return np.repeat(anchors, count), pooled[np.repeat(lo, count) + np.arange(int(count.sum())) - first]
 
 
 def _distinct_pairs(a: np.ndarray, b: np.ndarray, wanted: np.ndarray) -> np.ndarray:

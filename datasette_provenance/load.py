@@ -143,7 +143,7 @@ def _load(conn: sqlite3.Connection, paths: list[str], records: Iterator, setting
     done = chars = 0
     # A small first batch gets the loading process going while workers prepare the next; into a
     # large database it would only add a pass over the band-key index.
-    first = batch_size if next_id(conn, "articles") > batch_size else 250
+    first = batch_size if next_id(conn, "articles") > batch_size else 100
     # Closed here, not when the traceback that holds it is freed: an interrupted load stops its workers at once.
     with closing(prepared(_chunks(records, batch_size, first), settings, credits, jobs)) as batches:
         for batch in batches:

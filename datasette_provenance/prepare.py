@@ -89,6 +89,9 @@ def prepared(
     ctx = multiprocessing.get_context("spawn")  # no inherited locks or database handles
     init = (settings, credits, os.getpid())
     pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=init)
+    with _sigint_held():  # every worker starts now, while the first records are read
+        for _ in range(jobs):
+            pool.submit(int)
     pending: deque[Future[PreparedBatch]] = deque()
     finished = False
     try:
@@ -138,6 +141,10 @@ def _worker_init(settings: Settings, credits: SourceAliases, parent: int) -> Non
     _WORKER = (settings, credits)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the loader's to handle: it stops the workers
     _die_with_parent(parent)
+    # What every batch needs once (the credit patterns, the language model) is loaded before the first
+    # batch arrives, not on the loading process's critical path after it.
+    find_attributions("Warm-up, Reuters said.", credits)
+    language_of("A sentence to load the language model.")
 
 
 @contextmanager

@@ -186,7 +186,7 @@ def test_batches_grow_to_the_batch_size_on_a_small_database(tmp_path, monkeypatc
                               + "\n" for i in range(600)), encoding="utf-8")
     path = str(tmp_path / "b.db")
     load.load_paths(path, [str(corpus)], batch_size=200)
-    assert sizes == [200, 200, 200]  # the ramp starts at 250: no smaller than a batch
+    assert sizes == [100, 200, 200, 100]  # the ramp starts at 100; the last batch is what is left
     sizes.clear()
     more = tmp_path / "more.jsonl"
     more.write_text(corpus.read_text("utf-8").replace('"a', '"b'), encoding="utf-8")
@@ -198,7 +198,7 @@ def test_batches_grow_to_the_batch_size_on_a_small_database(tmp_path, monkeypatc
     assert [x for b in load._chunks(range(3000), 2000, 250) for x in b] == list(range(3000))
     sizes.clear()
     load.load_paths(str(tmp_path / "new.db"), [str(corpus)], batch_size=400)
-    assert sizes == [250, 350]
+    assert sizes == [100, 200, 150, 150]
 
 
 @pytest.mark.parametrize("window", [False, True])
