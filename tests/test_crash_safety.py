@@ -137,6 +137,9 @@ def check_consistency(path: str | Path, *, fts: bool = True) -> None:
 def snapshot(path: str | Path) -> tuple:
     """What a load decides, by external ids and offsets (row ids differ between databases)."""
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        present = {n for (n,) in db.execute("select name from sqlite_master where type = 'table'")}
+        if not {"articles", "paragraphs", "cluster_members", "derivations"} <= present:
+            return [], [], []  # killed while the tables were being created (check_consistency: all empty)
         ext = dict(db.execute("select id, external_id from articles"))
         members: dict[int, set] = {}
         for cid, aid, start, end in db.execute(
