@@ -38,6 +38,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -169,17 +170,31 @@ def load_paths(
     except Exception as e:
         if not type(e).__module__.startswith(("pyspark", "py4j")):
             raise
-        lines = [line.strip() for line in str(e).splitlines() if line.strip()] or [type(e).__name__]
-        # A failed Python task: its exception is the traceback's last line; a JVM failure says it first.
-        said = lines[-1] if lines[0].endswith(":") else lines[0]
-        if "OutOfMemoryError" in str(e):
-            said = ("a Spark JVM ran out of memory: give it more with --conf spark.driver.memory=… (local masters:"
-                    " the whole engine) or spark.executor.memory=…")
-        raise SparkFailed(f"the Spark job failed ({said[:300]}); {db_path} is as it was before this load:"
+        raise SparkFailed(f"the Spark job failed ({_said(e)[:300]}); {db_path} is as it was before this load:"
                           " run the same command again once the cause is fixed") from e
     finally:
         if own:
             spark.stop()
+
+
+_LOST_TASK = re.compile(r"Job aborted due to stage failure: (Task \S+ in stage \S+ failed \d+ times?), most recent"
+                        r" failure: Lost task .*?\(TID \d+\) \([^)]*\): (?:[\w$.]+(?:Exception|Error): )?(.*)")
+
+
+def _said(e: Exception) -> str:
+    """What went wrong, in one line: a Python task's exception (its traceback's last line), a task
+    that failed as often as it may (a crashed Python worker, a lost executor: Spark's reason), a JVM
+    out of memory, else the first line of the error."""
+    text = str(e)
+    if "OutOfMemoryError" in text:
+        return ("a Spark JVM ran out of memory: give it more with --conf spark.driver.memory=… (local masters:"
+                " the whole engine) or spark.executor.memory=…")
+    lines = [line.strip() for line in text.splitlines() if line.strip()] or [type(e).__name__]
+    if lines[0].endswith(":"):  # "An exception was thrown from the Python worker:", then its traceback
+        return lines[-1]
+    if (lost := _LOST_TASK.search(text)) and not lost[2].startswith("Traceback"):
+        return f"{lost[1]}: {lost[2].split(' Consider setting')[0].rstrip('.')}"
+    return lines[0]
 
 
 def _refuse_a_loaded_corpus(db_path: str) -> None:
@@ -666,7 +681,9 @@ def _verified(joined, settings: Settings, summary: local.LoadSummary) -> list:
             tally = pd.DataFrame({"a": [-1], "b": [-1], "jaccard": [0.0], "containment": [0.0], "checked": [len(part)]})
             yield pd.concat((frame, tally), ignore_index=True)
 
-    result = joined.mapInPandas(verify, out_schema).toPandas()
+    with warnings.catch_warnings():  # a failed job's error, told first as a warning: load_paths says it once
+        warnings.filterwarnings("ignore", "toPandas attempted Arrow optimization", UserWarning)
+        result = joined.mapInPandas(verify, out_schema).toPandas()
     summary.checked += int(result.loc[result["a"] < 0, "checked"].sum())
     found = result[result["a"] >= 0].sort_values(["a", "b"])
     return [(int(x), int(y), float(j), float(c)) for x, y, j, c in

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlencode
@@ -244,6 +246,110 @@ def test_a_failed_job_leaves_the_corpus_as_it_was(tmp_path, spark, monkeypatch):
     monkeypatch.undo()
     engine.load_paths(str(db), [SEEDS], spark=spark)
     load_paths(str(expected), [SEEDS], jobs=1)
+    assert snapshot(db) == snapshot(expected)
+    check_consistency(str(db))
+
+
+def crash_in(monkeypatch, once: Path | None = None) -> None:
+    """The Python workers verifying candidate pairs die (os._exit, as when the OS kills one), after
+    every article went into the load's transaction; with ``once``, only the first (a marker file
+    taken atomically). Spark ships the function to its workers by value."""
+    real = engine.verify_pairs
+
+    def dying(*args):
+        try:
+            if once is None or os.open(once, os.O_CREAT | os.O_EXCL):
+                os._exit(1)
+        except FileExistsError:
+            pass
+        return real(*args)
+
+    monkeypatch.setattr(engine, "verify_pairs", dying)
+
+
+def test_a_lost_python_worker_fails_the_load_cleanly(tmp_path, spark, synth, monkeypatch):
+    """A worker lost mid-job, after batches were written (local[2]: no task retried): one line, exit
+    status 1, no article kept; the same command run again builds the local engine's corpus."""
+    db, expected = tmp_path / "corpus.db", tmp_path / "local.db"
+    crash_in(monkeypatch)
+    written = []
+    real_insert = engine._insert_batch
+    monkeypatch.setattr(engine, "_insert_batch", lambda *args: written.append(1) or real_insert(*args))
+    args = ["load", "--quiet", "--engine", "spark", "--batch-size", "20", str(db), str(SEEDS), str(synth)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1 and len(written) >= 2
+    [line] = result.output.splitlines()
+    assert line.startswith("Error: the Spark job failed (Task ") and "as it was before this load" in line
+    assert "failed 1 times: Python worker exited unexpectedly (crashed));" in line
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
+        assert [conn.execute(f"select count(*) from {t}").fetchone()[0] for t in [*SAME_ROWS, "load_errors"]] == \
+            [0] * (len(SAME_ROWS) + 1)
+    monkeypatch.undo()
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    load_paths(str(expected), [SEEDS, synth], jobs=1, batch_size=20)
+    assert snapshot(db) == snapshot(expected)
+    check_consistency(str(db))
+
+
+def test_a_lost_python_worker_is_retried(tmp_path, synth):
+    """Where Spark may retry a task (here local[2,2]: two attempts), a worker lost once costs only its
+    task: the load completes, the local engine's corpus."""
+    db, expected, marker = tmp_path / "corpus.db", tmp_path / "local.db", tmp_path / "crashed"
+    script = f"""
+import pytest, sys
+sys.path.insert(0, {str(ROOT / "tests")!r})
+from pathlib import Path
+from test_spark import crash_in
+from datasette_provenance.commands import provenance
+with pytest.MonkeyPatch.context() as monkeypatch:
+    crash_in(monkeypatch, Path({str(marker)!r}))
+    provenance.main(["load", "--quiet", "--engine", "spark", "--spark-master", "local[2,2]", {str(db)!r},
+                     {str(SEEDS)!r}, {str(synth)!r}])
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert marker.exists() and "Python worker exited unexpectedly" in done.stderr  # the first attempt died
+    load_paths(str(expected), [SEEDS, synth], jobs=1)
+    assert snapshot(db) == snapshot(expected)
+    check_consistency(str(db))
+
+
+def in_its_transaction(db: Path) -> bool:
+    """A load's transaction is open: its ``loads`` row is committed and the write lock is held."""
+    with closing(sqlite3.connect(db, timeout=0, isolation_level=None)) as conn:
+        try:
+            if not conn.execute("select count(*) from loads").fetchone()[0]:
+                return False
+            conn.execute("begin immediate")
+        except sqlite3.OperationalError as e:  # no table yet (False), or another writer holds the lock
+            return "locked" in str(e) and conn.execute("select count(*) from loads").fetchone()[0] > 0
+        conn.execute("rollback")
+        return False
+
+
+def test_a_killed_driver_leaves_the_corpus_as_it_was(tmp_path, spark, synth):
+    """The driver (the command, its JVM and workers) killed while its load's transaction is open: the
+    corpus opens clean and holds nothing of the load, and the same load run again completes it."""
+    db, expected = tmp_path / "corpus.db", tmp_path / "local.db"
+    load = subprocess.Popen([sys.executable, "-m", "datasette", "provenance", "load", "--quiet", "--engine", "spark",
+                             "--spark-master", "local[2]", "--batch-size", "20", str(db), str(SEEDS), str(synth)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            env={**os.environ, "SPARK_LOCAL_DIRS": str(tmp_path / "spark-local")})
+    try:
+        while not (db.exists() and in_its_transaction(db)):
+            assert load.poll() is None, "the load ended before its transaction was seen open"
+            time.sleep(0.05)
+    finally:
+        os.killpg(load.pid, signal.SIGKILL)
+        load.wait()
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
+        assert [conn.execute(f"select count(*) from {t}").fetchone()[0] for t in [*SAME_ROWS, "load_errors"]] == \
+            [0] * (len(SAME_ROWS) + 1)
+    check_consistency(str(db))
+    engine.load_paths(str(db), [SEEDS, synth], spark=spark, batch_size=20)
+    load_paths(str(expected), [SEEDS, synth], jobs=1, batch_size=20)
     assert snapshot(db) == snapshot(expected)
     check_consistency(str(db))
 
