@@ -239,7 +239,10 @@ class Loader:
             # The helper reports the loader's exit: if it comes before the moment, the load finished.
             status = self._line(kill_after)
             if status is None:
-                os.kill(pid, signal.SIGKILL)  # not reaped yet, so the pid is still the loader's
+                try:
+                    os.kill(pid, signal.SIGKILL)  # the helper reaps it only after it exits
+                except ProcessLookupError:  # it finished, and was reaped, just as the moment came
+                    pass
         if status is None:
             status = self._line()
         self.elapsed = time.monotonic() - started
