@@ -8,24 +8,25 @@ drift apart. Spark runs the local engine's own functions: ``prepare.prepare`` in
 these rules are functions of each bucket's final membership, so they meet a batch-by-batch local
 load exactly); the sketch screen and exact comparison of ``candidates._checked``
 (``worth_comparing``, ``verify_pairs``) in a ``mapInPandas`` over the pairs joined to their
-sentences. What runs in Spark is a pure function of the records: a lost executor reruns a task.
+sentences; ``align.align_new`` in a ``mapInPandas`` over the article pairs the links join, each task
+given what it reads of their articles (``_aligned``). What runs in Spark is a pure function of the records: a lost executor reruns a task.
 URIs (``hdfs://``, ``s3a://``…) are read by ``ingest``'s own file readers on the executors, so their
 records and errors are a local read's. Parquet (a ``.parquet`` file, or a folder of part files as Spark
 writes one, local or not) is read by Spark's Parquet source, each row checked as the JSON Lines record of
 its columns by ``ingest``'s line reader, numbered by its row in its file.
 
 The SQLite corpus is written on the driver by the local engine's code (``load._new_articles``,
-``load._insert_articles``, ``align.align_new``, ``clusters.recluster``, ``provenance.update``), in
+``load._insert_articles``, ``clusters.recluster``, ``provenance.update``), in
 the local engine's batches and article order: a Spark-built corpus is row for row a local one, so
 Datasette serves it alike and a later local load continues it. It is written in one transaction: a
 failed job leaves the corpus as it was.
 
 The prepared articles stay in Spark (persisted); the driver streams them in input order to write
-them, and gets back only the verified links. This increment still does on the driver: holding the
-records (read there, or collected from the executors for URIs), writing every row, and alignment,
-clustering and provenance; and it builds a new corpus only (loads into one that holds articles are
-the local engine's). Next: alignment per article pair in Spark, connected components as iterative
-joins with clustering and provenance per component, loads into a corpus.
+them, and gets back the verified links, then the aligned ones. This increment still does on the
+driver: holding the records (read there, or collected from the executors for URIs), writing every
+row, reading the linked articles' sentences for alignment, clustering and provenance; and it builds a
+new corpus only (loads into one that holds articles are the local engine's). Next: connected
+components as iterative joins with clustering and provenance per component, loads into a corpus.
 """
 
 from __future__ import annotations
@@ -251,7 +252,7 @@ def _write(spark, conn, items: list, prepared, load_id: int, summary: local.Load
         # Shingle sets are made again from the stored text where alignment and clustering need them:
         # the same sets (one normal form, one shingling), without holding the load's on the driver.
         with clock("align"):
-            links = align_new(conn, links, {}, settings)
+            links = _aligned(spark, conn, links, settings)
             conn.executemany("insert or ignore into links values (?, ?, ?, ?, ?)", links)
         summary.links_added += len(links)
         with clock("cluster"):
@@ -688,6 +689,93 @@ def _verified(joined, settings: Settings, summary: local.LoadSummary) -> list:
     found = result[result["a"] >= 0].sort_values(["a", "b"])
     return [(int(x), int(y), float(j), float(c)) for x, y, j, c in
             zip(found["a"], found["b"], found["jaccard"], found["containment"])]
+
+
+PAIRS_PER_TASK = 2000  # article pairs an alignment task gets
+
+
+def _aligned(spark, conn, links: list, settings: Settings) -> list:
+    """``align.align_new`` on the executors, a partition of article pairs at a time, each with what
+    it reads of their articles (ids, digests, outlets, matchable sentences) in an SQLite database in
+    memory: a pair's alignment is a function of its two articles. But for one thing: an article in
+    no pair of two outlets has no shingle sets made (its same-outlet pairs use upper bounds of their
+    sizes), so each partition is given the sets of the articles the whole load compares, as
+    ``align_new`` called once would make them. Returns the links to store; alignments are stored."""
+    import pandas as pd
+    if not links:
+        return []
+    article_of = dict(store.select_in(conn, "select id, article_id from sentences where id in ({})",
+                                      {n for l in links for n in l[:2]}))
+    involved = sorted({article_of[n] for l in links for n in l[:2]})
+    heads = {aid: (digest, outlet) for aid, digest, outlet in
+             store.select_in(conn, "select id, content_hash, outlet from articles where id in ({})", involved)}
+    by_pair: dict[tuple[int, int], list] = {}
+    for link in links:
+        x, y = sorted((article_of[link[0]], article_of[link[1]]))
+        by_pair.setdefault((x, y), []).append(link)
+    # align_new's rule for the articles whose shingle sets it makes: in a pair of two outlets (or none).
+    compared = {n for x, y in by_pair if heads[x][1] is None or heads[x][1] != heads[y][1] for n in (x, y)}
+    sentences: dict[int, list] = {aid: [] for aid in involved}
+    for row in store.select_in(conn, 'select s.id, s.article_id, substr(p.text, s.start + 1, s."end" - s.start),'
+                                     " s.kind from sentences s join paragraphs p on p.id = s.paragraph_id"
+                                     " where s.article_id in ({}) and s.kind in ('text', 'title', 'template', 'short')",
+                               involved):
+        sentences[row[1]].append(row)
+    articles = spark.createDataFrame(pd.DataFrame({
+        "article": np.array(involved, dtype=np.int64),
+        "blob": [pickle.dumps((*heads[aid], aid in compared, sentences[aid]), protocol=pickle.HIGHEST_PROTOCOL)
+                 for aid in involved]}), "article long, blob binary")
+    pairs = sorted(by_pair)
+    frame = spark.createDataFrame(pd.DataFrame({
+        "n": np.arange(len(pairs), dtype=np.int64), "x": np.array([x for x, _ in pairs], dtype=np.int64),
+        "y": np.array([y for _, y in pairs], dtype=np.int64),
+        "links": [pickle.dumps(by_pair[pair], protocol=pickle.HIGHEST_PROTOCOL) for pair in pairs]}),
+        "n long, x long, y long, links binary")
+    side = {c: articles.select(articles["article"].alias(c), articles["blob"].alias(f"{c}_blob")) for c in "xy"}
+    tasks = max(1, -(-len(pairs) // PAIRS_PER_TASK))
+    joined = (frame.join(side["x"], "x").join(side["y"], "y").repartitionByRange(tasks, "n")
+              .select("links", "x", "x_blob", "y", "y_blob"))
+
+    def align_pairs(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        import sqlite3
+        from datasette_provenance.segment import normal_form
+        from datasette_provenance.signatures import shingle_sets
+        for part in frames:
+            if not len(part):
+                continue
+            arts = {}
+            for c in "xy":
+                arts.update(zip(part[c].tolist(), part[f"{c}_blob"]))
+            db = sqlite3.connect(":memory:", isolation_level=None)
+            db.executescript("""create table articles (id integer primary key, content_hash text, outlet text);
+                create table paragraphs (id integer primary key, text text);
+                create table sentences (id integer primary key, paragraph_id integer, article_id integer,
+                                        start integer, "end" integer, kind text);
+                create table alignments (article_a integer, article_b integer, pairs integer, anchors integer,
+                                         covered_a real, covered_b real, primary key (article_a, article_b));""")
+            shingles: dict[int, np.ndarray] = {}
+            for aid, blob in arts.items():
+                digest, outlet, is_compared, rows = pickle.loads(blob)
+                db.execute("insert into articles values (?, ?, ?)", (aid, digest, outlet))
+                db.executemany("insert into paragraphs values (?, ?)", [(sid, text) for sid, _, text, _ in rows])
+                db.executemany("insert into sentences values (?, ?, ?, 0, ?, ?)",
+                               [(sid, sid, aid, len(text), kind) for sid, _, text, kind in rows])
+                if is_compared:
+                    sets = shingle_sets([normal_form(text) for _, _, text, _ in rows], settings.k)
+                    shingles.update(zip([sid for sid, *_ in rows], sets))
+            found = align_new(db, [l for b in part["links"] for l in pickle.loads(b)], shingles, settings)
+            rows_out = db.execute("select * from alignments").fetchall()
+            db.close()
+            yield pd.DataFrame({"blob": [pickle.dumps((found, rows_out), protocol=pickle.HIGHEST_PROTOCOL)]})
+
+    found, alignments = set(), []
+    for blob in joined.mapInPandas(align_pairs, "blob binary").toPandas()["blob"]:
+        part_links, part_rows = pickle.loads(blob)
+        found.update(part_links)
+        alignments += part_rows
+    conn.executemany("insert or replace into alignments(article_a, article_b, pairs, anchors, covered_a, covered_b)"
+                     " values (?, ?, ?, ?, ?, ?)", sorted(alignments))
+    return sorted(found)
 
 
 def main(argv: list[str] | None = None) -> None:

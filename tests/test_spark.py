@@ -38,6 +38,7 @@ from click.testing import CliRunner  # noqa: E402
 from datasette.app import Datasette  # noqa: E402
 
 from datasette_provenance import spark as engine  # noqa: E402
+from datasette_provenance import store  # noqa: E402
 from datasette_provenance.commands import provenance as cli  # noqa: E402
 from datasette_provenance.load import load_paths  # noqa: E402
 
@@ -91,7 +92,9 @@ def both(tmp_path: Path, spark, paths: list, **options) -> tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("settings", [{}, {"window": 2}], ids=["no-window", "window"])
-def test_same_corpus_as_local(tmp_path, spark, synth, settings):
+def test_same_corpus_as_local(tmp_path, spark, synth, settings, monkeypatch):
+    """Alignment in tasks of 5 article pairs: each task aligns its pairs as one call for them all would."""
+    monkeypatch.setattr(engine, "PAIRS_PER_TASK", 5)
     here, there = both(tmp_path, spark, [SEEDS, synth], settings=settings, batch_size=40)
     assert snapshot(there) == snapshot(here)
     _, clusters, derivations = snapshot(there)
@@ -99,6 +102,51 @@ def test_same_corpus_as_local(tmp_path, spark, synth, settings):
     for table in SAME_ROWS:
         assert rows(there, table) == rows(here, table), table
     check_consistency(str(there))
+
+
+def test_alignment_tasks_align_as_one_call(tmp_path, spark, monkeypatch):
+    """Each article pair aligned in a task of its own gives what one ``align_new`` call for all gives,
+    even where that depends on the other pairs: an article in a pair of two outlets has exact shingle
+    sets, else upper bounds of their sizes, which can keep a lone loose match of one outlet's pair."""
+    filler = ["Harbour works in the north of the country will take another three years to finish.",
+              "Forecasters expect heavy rain and strong winds along the coast later in the week ahead.",
+              "The council approved a new budget for schools and hospitals after a long debate on Tuesday.",
+              "Farmers in the valley reported a record harvest of apples and pears despite the dry summer.",
+              "A new bridge over the river opened to traffic two months ahead of the planned schedule.",
+              "The museum will show paintings lent by collectors abroad for the first time since the war."]
+    texts = {"a1": ("Alpha Times", "The plan is the plan and the plan is the plan and the plan is the plan and the"
+                                   " plan is the plan and the plan is the plan, the minister said on Monday."),
+             "a2": ("Alpha Times", "We are the plan and the plan is the plan and the plan is the plan and the plan"
+                                   " is the plan and the plan is the plan, a spokesman told reporters in the capital."),
+             "b1": ("Beta News", "Officials from both sides met behind closed doors for most of the afternoon.")}
+    lines = tmp_path / "a.jsonl"
+    lines.write_text("".join(json.dumps({"id": key, "outlet": outlet,
+                                         "text": "\n\n".join([first, *filler[2 * i:2 * i + 2]])}) + "\n"
+                             for i, (key, (outlet, first)) in enumerate(texts.items())))
+    db = tmp_path / "corpus.db"
+    load_paths(str(db), [lines], jobs=1)
+    with closing(sqlite3.connect(db)) as conn:
+        rows = conn.execute("select a.external_id, a.id, s.id, s.kind from sentences s"
+                            " join articles a on a.id = s.article_id order by s.id").fetchall()
+    assert len(rows) == 9 and {kind for *_, kind in rows} <= {"text", "title"}
+    first: dict[str, tuple[int, int]] = {}
+    for ext, aid, sid, _ in rows:
+        first.setdefault(ext, (aid, sid))
+    (a1, s1), (a2, s2), (_, s3) = first["a1"], first["a2"], first["b1"]
+    loose = (s1, s2, 0.4, 0.5)  # one outlet's pair: a lone match looser than lone_jaccard
+    links = [loose, (s1 + 1, s3 + 1, 0.9, 0.95), (s2 + 1, s3 + 2, 0.9, 0.95)]
+    monkeypatch.setattr(engine, "PAIRS_PER_TASK", 1)
+    results = []
+    for n, aligned in enumerate([lambda conn, settings: engine.align_new(conn, links, {}, settings),
+                                 lambda conn, settings: engine._aligned(spark, conn, links, settings),
+                                 lambda conn, settings: engine.align_new(conn, [loose], {}, settings)]):
+        shutil.copy(db, tmp_path / f"copy{n}.db")
+        conn, settings = store.open_corpus(str(tmp_path / f"copy{n}.db"))
+        with closing(conn):
+            results.append((aligned(conn, settings), conn.execute("select * from alignments order by 1, 2").fetchall()))
+    assert results[1] == results[0]
+    together, alone = ({row[:2]: row[2] for row in result[1]} for result in (results[0], results[2]))
+    assert together[a1, a2] == 0 and alone[a1, a2] == 1  # the dependency the tasks must reproduce
 
 
 def test_bad_records_reported_like_local(tmp_path, spark, synth):
@@ -224,7 +272,7 @@ def test_a_failed_job_leaves_the_corpus_as_it_was(tmp_path, spark, monkeypatch):
     def lost(*args, **kwargs):
         raise RuntimeError("executor lost")
 
-    monkeypatch.setattr(engine, "align_new", lost)
+    monkeypatch.setattr(engine, "recluster", lost)  # on the driver, after the articles went in
     with pytest.raises(RuntimeError, match="executor lost"):
         engine.load_paths(str(db), [SEEDS], spark=spark)
     with closing(sqlite3.connect(db)) as conn:
