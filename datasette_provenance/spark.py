@@ -9,7 +9,8 @@ these rules are functions of each bucket's final membership, so they meet a batc
 load exactly); the sketch screen and exact comparison of ``candidates._checked``
 (``worth_comparing``, ``verify_pairs``) in a ``mapInPandas`` over the pairs joined to their
 sentences; ``align.align_new`` in a ``mapInPandas`` over the article pairs the links join, each task
-given what it reads of their articles (``_aligned``). What runs in Spark is a pure function of the records: a lost executor reruns a task.
+given what it reads of their articles (``_aligned``). What runs in Spark is a pure function of the
+records: a lost executor reruns a task.
 URIs (``hdfs://``, ``s3a://``…) are read by ``ingest``'s own file readers on the executors, so their
 records and errors are a local read's. Parquet (a ``.parquet`` file, or a folder of part files as Spark
 writes one, local or not) is read by Spark's Parquet source, each row checked as the JSON Lines record of
@@ -715,11 +716,10 @@ def _aligned(spark, conn, links: list, settings: Settings) -> list:
         by_pair.setdefault((x, y), []).append(link)
     # align_new's rule for the articles whose shingle sets it makes: in a pair of two outlets (or none).
     compared = {n for x, y in by_pair if heads[x][1] is None or heads[x][1] != heads[y][1] for n in (x, y)}
-    sentences: dict[int, list] = {aid: [] for aid in involved}
+    sentences: dict[int, list] = {aid: [] for aid in involved}  # all of them: align_new picks its kinds
     for row in store.select_in(conn, 'select s.id, s.article_id, substr(p.text, s.start + 1, s."end" - s.start),'
                                      " s.kind from sentences s join paragraphs p on p.id = s.paragraph_id"
-                                     " where s.article_id in ({}) and s.kind in ('text', 'title', 'template', 'short')",
-                               involved):
+                                     " where s.article_id in ({})", involved):
         sentences[row[1]].append(row)
     articles = spark.createDataFrame(pd.DataFrame({
         "article": np.array(involved, dtype=np.int64),
