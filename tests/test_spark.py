@@ -369,9 +369,12 @@ def in_its_transaction(db: Path) -> bool:
         try:
             if not conn.execute("select count(*) from loads").fetchone()[0]:
                 return False
+        except sqlite3.OperationalError:  # no table yet, or its schema being made
+            return False
+        try:
             conn.execute("begin immediate")
-        except sqlite3.OperationalError as e:  # no table yet (False), or another writer holds the lock
-            return "locked" in str(e) and conn.execute("select count(*) from loads").fetchone()[0] > 0
+        except sqlite3.OperationalError as e:  # another writer holds the lock
+            return "locked" in str(e)
         conn.execute("rollback")
         return False
 
