@@ -696,12 +696,12 @@ PAIRS_PER_TASK = 2000  # article pairs an alignment task gets
 
 
 def _aligned(spark, conn, links: list, settings: Settings) -> list:
-    """``align.align_new`` on the executors, a partition of article pairs at a time, each with what
-    it reads of their articles (ids, digests, outlets, matchable sentences) in an SQLite database in
-    memory: a pair's alignment is a function of its two articles. But for one thing: an article in
-    no pair of two outlets has no shingle sets made (its same-outlet pairs use upper bounds of their
-    sizes), so each partition is given the sets of the articles the whole load compares, as
-    ``align_new`` called once would make them. Returns the links to store; alignments are stored."""
+    """``align.align_new`` on the executors, ``PAIRS_PER_TASK`` article pairs at a time, each task with
+    what it reads of their articles (ids, digests, outlets, sentences) in an SQLite database in memory:
+    a pair's alignment is a function of its two articles. But for one thing: an article in no pair
+    of two outlets has no shingle sets made (its same-outlet pairs use upper bounds of their sizes),
+    so each task is given the sets of the articles the whole load compares, as ``align_new`` called
+    once would make them. Returns the links to store; alignments are stored."""
     import pandas as pd
     if not links:
         return []
@@ -721,31 +721,20 @@ def _aligned(spark, conn, links: list, settings: Settings) -> list:
                                      " s.kind from sentences s join paragraphs p on p.id = s.paragraph_id"
                                      " where s.article_id in ({})", involved):
         sentences[row[1]].append(row)
-    articles = spark.createDataFrame(pd.DataFrame({
-        "article": np.array(involved, dtype=np.int64),
-        "blob": [pickle.dumps((*heads[aid], aid in compared, sentences[aid]), protocol=pickle.HIGHEST_PROTOCOL)
-                 for aid in involved]}), "article long, blob binary")
     pairs = sorted(by_pair)
-    frame = spark.createDataFrame(pd.DataFrame({
-        "n": np.arange(len(pairs), dtype=np.int64), "x": np.array([x for x, _ in pairs], dtype=np.int64),
-        "y": np.array([y for _, y in pairs], dtype=np.int64),
-        "links": [pickle.dumps(by_pair[pair], protocol=pickle.HIGHEST_PROTOCOL) for pair in pairs]}),
-        "n long, x long, y long, links binary")
-    side = {c: articles.select(articles["article"].alias(c), articles["blob"].alias(f"{c}_blob")) for c in "xy"}
-    tasks = max(1, -(-len(pairs) // PAIRS_PER_TASK))
-    joined = (frame.join(side["x"], "x").join(side["y"], "y").repartitionByRange(tasks, "n")
-              .select("links", "x", "x_blob", "y", "y_blob"))
+    tasks = [pairs[i:i + PAIRS_PER_TASK] for i in range(0, len(pairs), PAIRS_PER_TASK)]
+    work = [pickle.dumps(([link for pair in task for link in by_pair[pair]],
+                          [(aid, *heads[aid], aid in compared, sentences[aid])
+                           for aid in sorted({aid for pair in task for aid in pair})]),
+                         protocol=pickle.HIGHEST_PROTOCOL) for task in tasks]
+    frame = spark.createDataFrame(pd.DataFrame({"work": work}), "work binary")
 
     def align_pairs(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         import sqlite3
         from datasette_provenance.segment import normal_form
         from datasette_provenance.signatures import shingle_sets
-        for part in frames:
-            if not len(part):
-                continue
-            arts = {}
-            for c in "xy":
-                arts.update(zip(part[c].tolist(), part[f"{c}_blob"]))
+        for blob in (b for part in frames for b in part["work"]):
+            task_links, articles = pickle.loads(blob)
             db = sqlite3.connect(":memory:", isolation_level=None)
             db.executescript("""create table articles (id integer primary key, content_hash text, outlet text);
                 create table paragraphs (id integer primary key, text text);
@@ -754,8 +743,7 @@ def _aligned(spark, conn, links: list, settings: Settings) -> list:
                 create table alignments (article_a integer, article_b integer, pairs integer, anchors integer,
                                          covered_a real, covered_b real, primary key (article_a, article_b));""")
             shingles: dict[int, np.ndarray] = {}
-            for aid, blob in arts.items():
-                digest, outlet, is_compared, rows = pickle.loads(blob)
+            for aid, digest, outlet, is_compared, rows in articles:
                 db.execute("insert into articles values (?, ?, ?)", (aid, digest, outlet))
                 db.executemany("insert into paragraphs values (?, ?)", [(sid, text) for sid, _, text, _ in rows])
                 db.executemany("insert into sentences values (?, ?, ?, 0, ?, ?)",
@@ -763,13 +751,13 @@ def _aligned(spark, conn, links: list, settings: Settings) -> list:
                 if is_compared:
                     sets = shingle_sets([normal_form(text) for _, _, text, _ in rows], settings.k)
                     shingles.update(zip([sid for sid, *_ in rows], sets))
-            found = align_new(db, [l for b in part["links"] for l in pickle.loads(b)], shingles, settings)
+            kept = align_new(db, task_links, shingles, settings)
             rows_out = db.execute("select * from alignments").fetchall()
             db.close()
-            yield pd.DataFrame({"blob": [pickle.dumps((found, rows_out), protocol=pickle.HIGHEST_PROTOCOL)]})
+            yield pd.DataFrame({"blob": [pickle.dumps((kept, rows_out), protocol=pickle.HIGHEST_PROTOCOL)]})
 
     found, alignments = set(), []
-    for blob in joined.mapInPandas(align_pairs, "blob binary").toPandas()["blob"]:
+    for blob in frame.mapInPandas(align_pairs, "blob binary").toPandas()["blob"]:
         part_links, part_rows = pickle.loads(blob)
         found.update(part_links)
         alignments += part_rows
