@@ -242,6 +242,28 @@ def test_parquet_gives_the_corpus_of_its_json_lines(tmp_path, spark, synth):
         (str(parts[1]), n) for n in range(1, len(records) - first + 1)]
 
 
+def test_a_partitioned_parquet_dataset(tmp_path, spark, synth):
+    """A dataset partitioned by outlet (``outlet=…/part-….parquet``): the partition column is the
+    record's field again, its files are read in a local walk's order, and the corpus decides what the
+    JSON Lines of its records decides (the load order changes ids, never the answers)."""
+    records = [json.loads(line) for line in synth.read_text().splitlines()]
+    folder = tmp_path / "by-outlet.parquet"
+    spark.createDataFrame(records, "id string, outlet string, url string, published string, title string,"
+                                   " text string").write.partitionBy("outlet").parquet(str(folder))
+    parts = sorted(folder.glob("outlet=*/part-*.parquet"))
+    assert len({part.parent for part in parts}) == len({r["outlet"] for r in records}) > 1
+    here, there = tmp_path / "local.db", tmp_path / "spark.db"
+    load_paths(str(here), [SEEDS, synth], jobs=1)
+    engine.load_paths(str(there), [SEEDS, folder], spark=spark)
+    assert snapshot(there) == snapshot(here)
+    with closing(sqlite3.connect(there)) as conn:
+        stored = conn.execute("select source_file, source_line, outlet from articles where source_line is not null"
+                              " order by id").fetchall()
+    assert [source for source, *_ in stored] == sorted(source for source, *_ in stored)
+    assert {Path(source).parent.name for source, _, outlet in stored} == {f"outlet={r['outlet']}" for r in records}
+    assert all(Path(source).parent.name == f"outlet={outlet}" for source, _, outlet in stored)
+
+
 def test_bad_parquet_rows_reported_with_file_and_row(tmp_path, spark, synth):
     """A bad row of Parquet read through any Spark path is a load_errors row naming its part file and
     its row (from 1), with the reason its JSON Lines record gets."""
