@@ -183,10 +183,14 @@ _LOST_TASK = re.compile(r"Job aborted due to stage failure: (Task \S+ in stage \
                         r" failure: Lost task .*?\(TID \d+\) \([^)]*\): (?:[\w$.]+(?:Exception|Error): )?(.*)")
 
 
+_CAUSE = re.compile(r"^(?:Caused by: |: )[\w$.]+(?:Exception|Error): (.+)$", re.MULTILINE)
+
+
 def _said(e: Exception) -> str:
     """What went wrong, in one line: a Python task's exception (its traceback's last line), a task
     that failed as often as it may (a crashed Python worker, a lost executor: Spark's reason), a JVM
-    out of memory, else the first line of the error."""
+    out of memory, the innermost cause of a JVM error (a file that is not Parquet), else the first
+    line of the error."""
     text = str(e)
     if "OutOfMemoryError" in text:
         return ("a Spark JVM ran out of memory: give it more with --conf spark.driver.memory=… (local masters:"
@@ -196,7 +200,18 @@ def _said(e: Exception) -> str:
         return lines[-1]
     if (lost := _LOST_TASK.search(text)) and not lost[2].startswith("Traceback"):
         return f"{lost[1]}: {lost[2].split(' Consider setting')[0].rstrip('.')}"
+    if lines[0].startswith("An error occurred while calling"):  # py4j's: the innermost cause says what
+        causes = _CAUSE.findall(text)
+        return causes[-1] if causes else lines[0]
     return lines[0]
+
+
+def _to_pandas(df):
+    """``df.toPandas()``, without the warning pyspark gives first when the job fails: the error that
+    follows is the one load_paths reports, in one line."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "toPandas attempted Arrow optimization", UserWarning)
+        return df.toPandas()
 
 
 def _refuse_a_loaded_corpus(db_path: str) -> None:
@@ -354,7 +369,7 @@ def _read_uri(spark, root: str, opts: ingest._Options) -> list:
                     out_blob.append(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
             yield pd.DataFrame({"order": out_order, "item": out_item, "blob": out_blob})
 
-    out = joined.mapInPandas(read_files, "order long, item long, blob binary").toPandas()
+    out = _to_pandas(joined.mapInPandas(read_files, "order long, item long, blob binary"))
     return [pickle.loads(b) for b in out.sort_values(["order", "item"])["blob"]]
 
 
@@ -406,7 +421,7 @@ def _read_parquet(spark, root: str, opts: ingest._Options) -> list:
                 blobs.append(pickle.dumps(ingest._checked(item), protocol=pickle.HIGHEST_PROTOCOL))
             yield pd.DataFrame({"file": part["file"], "row": part["row"], "blob": blobs})
 
-    out = rows.mapInPandas(read_rows, "file string, row long, blob binary").toPandas()
+    out = _to_pandas(rows.mapInPandas(read_rows, "file string, row long, blob binary"))
     if not len(out):
         return [LoadError(root, None, "no records: the Parquet data holds no rows")]
     order = sorted(range(len(out)), key=lambda i: (where(out["file"][i])[1].split("/"), out["row"][i]))
@@ -683,9 +698,7 @@ def _verified(joined, settings: Settings, summary: local.LoadSummary) -> list:
             tally = pd.DataFrame({"a": [-1], "b": [-1], "jaccard": [0.0], "containment": [0.0], "checked": [len(part)]})
             yield pd.concat((frame, tally), ignore_index=True)
 
-    with warnings.catch_warnings():  # a failed job's error, told first as a warning: load_paths says it once
-        warnings.filterwarnings("ignore", "toPandas attempted Arrow optimization", UserWarning)
-        result = joined.mapInPandas(verify, out_schema).toPandas()
+    result = _to_pandas(joined.mapInPandas(verify, out_schema))
     summary.checked += int(result.loc[result["a"] < 0, "checked"].sum())
     found = result[result["a"] >= 0].sort_values(["a", "b"])
     return [(int(x), int(y), float(j), float(c)) for x, y, j, c in
@@ -757,7 +770,7 @@ def _aligned(spark, conn, links: list, settings: Settings) -> list:
             yield pd.DataFrame({"blob": [pickle.dumps((kept, rows_out), protocol=pickle.HIGHEST_PROTOCOL)]})
 
     found, alignments = set(), []
-    for blob in frame.mapInPandas(align_pairs, "blob binary").toPandas()["blob"]:
+    for blob in _to_pandas(frame.mapInPandas(align_pairs, "blob binary"))["blob"]:
         part_links, part_rows = pickle.loads(blob)
         found.update(part_links)
         alignments += part_rows

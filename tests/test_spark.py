@@ -320,6 +320,22 @@ def test_a_failed_job_leaves_the_corpus_as_it_was(tmp_path, spark, monkeypatch):
     check_consistency(str(db))
 
 
+def test_a_file_that_is_not_parquet_fails_the_load_in_one_line(tmp_path, spark, synth):
+    """Spark reads a Parquet dataset as one: a damaged part fails the job, saying which file, and
+    nothing of the load is kept."""
+    folder = tmp_path / "data.parquet"
+    parquet(spark, [json.loads(line) for line in synth.read_text().splitlines()[:3]], folder, 1)
+    (folder / "part-00001-damaged.parquet").write_text("not Parquet at all\n")
+    db = tmp_path / "corpus.db"
+    result = CliRunner().invoke(cli, ["load", "--quiet", "--engine", "spark", str(db), str(SEEDS), str(folder)])
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith(f"Error: the Spark job failed (file:{folder}/part-00001-damaged.parquet is not a Parquet"
+                           " file.") and line.endswith("as it was before this load: run the same command again once"
+                                                       " the cause is fixed")
+    assert not db.exists()  # the records are read before the corpus is opened
+
+
 def crash_in(monkeypatch, once: Path | None = None) -> None:
     """The Python workers verifying candidate pairs die (os._exit, as when the OS kills one), after
     every article went into the load's transaction; with ``once``, only the first (a marker file
