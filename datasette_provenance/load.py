@@ -141,9 +141,7 @@ def _load(conn: sqlite3.Connection, paths: list[str], records: Iterator, setting
     ).lastrowid
     summary = LoadSummary()
     done = chars = 0
-    # A small first batch gets the loading process going while workers prepare the next; into a
-    # large database it would only add a pass over the band-key index.
-    first = batch_size if next_id(conn, "articles") > batch_size else 100
+    first = first_batch(conn, batch_size)
     # Closed here, not when the traceback that holds it is freed: an interrupted load stops its workers at once.
     with closing(prepared(_chunks(records, batch_size, first), settings, credits, jobs)) as batches:
         for batch in batches:
@@ -353,6 +351,12 @@ class _transaction:
         rollback would replace the error that says why with "no transaction is active"."""
         if self.conn.in_transaction:
             self.conn.execute("rollback")
+
+
+def first_batch(conn: sqlite3.Connection, batch_size: int) -> int:
+    """A small first batch gets the loading process going while workers prepare the next; into a
+    large database it would only add a pass over the band-key index."""
+    return batch_size if next_id(conn, "articles") > batch_size else 100
 
 
 def _chunks(items: Iterator, size: int, first: int) -> Iterator[list]:

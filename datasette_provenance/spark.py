@@ -253,8 +253,8 @@ def _write(spark, conn, items: list, prepared, load_id: int, summary: local.Load
     done = chars = 0
     with local._transaction(conn):
         clock.start("insert")
-        # The local engine's batches (load._load's, a first of 100), in its order: the same ids, duplicates, errors.
-        for chunk in local._chunks(items, batch_size, batch_size if next_id(conn, "articles") > batch_size else 100):
+        # The local engine's batches, in its order: the same ids, duplicates, errors.
+        for chunk in local._chunks(items, batch_size, local.first_batch(conn, batch_size)):
             errors = [r for r in chunk if isinstance(r, LoadError)]
             batch, idx = _batch([next(stream) for _ in range(len(chunk) - len(errors))], errors)
             _insert_batch(conn, batch, idx, settings, summary, load_id, assigned)
