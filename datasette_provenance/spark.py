@@ -158,6 +158,7 @@ def load_paths(
     own = spark is None and _active() is None  # a session the caller runs is the caller's to stop
     if spark is None:
         spark = session(master, remote)
+    clock.tag(spark)
     try:
         with clock("read"):
             records = list(_read(spark, paths, outlet, published, names, opts))
@@ -285,14 +286,24 @@ def _write(spark, conn, items: list, prepared, load_id: int, summary: local.Load
 
 
 class _Clock:
-    """Wall seconds by stage, into ``timings`` (when given)."""
+    """Wall seconds by stage, into ``timings`` (when given); Spark's jobs are described by their stage,
+    so that its UI and its monitoring API (``scripts/spark_compare.py``: shuffle bytes) name them."""
 
     def __init__(self, timings: dict[str, float] | None) -> None:
         self.timings = timings
         self.running: tuple[str, float] | None = None
+        self.context = None
+
+    def tag(self, spark) -> None:
+        try:
+            self.context = spark.sparkContext
+        except Exception:  # Spark Connect has no SparkContext on the client
+            self.context = None
 
     def start(self, name: str) -> None:
         self.running = (name, time.perf_counter())
+        if self.context is not None:
+            self.context.setJobDescription(name)
 
     def stop(self) -> None:
         if self.running and self.timings is not None:

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from contextlib import closing
 from pathlib import Path
 
@@ -38,6 +39,25 @@ SAME_ROWS = ["articles", "paragraphs", "sentences", "links", "alignments", "band
 def table(db: Path, name: str) -> list[tuple]:
     with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
         return sorted(conn.execute(f"select * from {name}").fetchall(), key=repr)
+
+
+def stage_metrics(spark) -> dict[str, dict[str, float]]:
+    """Per load stage (the job description the engine sets), what Spark's monitoring API counted over
+    its completed stages: MB read as input, shuffled (written), and task seconds (run, CPU)."""
+    sc = spark.sparkContext
+    url = f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/stages?status=complete"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        stages = json.load(response)
+    out: dict[str, dict[str, float]] = {}
+    for st in stages:
+        row = out.setdefault(st.get("description") or "?", {"input_mb": 0.0, "shuffle_write_mb": 0.0,
+                                                             "task_s": 0.0, "task_cpu_s": 0.0, "tasks": 0})
+        row["input_mb"] += st["inputBytes"] / 1e6
+        row["shuffle_write_mb"] += st["shuffleWriteBytes"] / 1e6
+        row["task_s"] += st["executorRunTime"] / 1e3
+        row["task_cpu_s"] += st["executorCpuTime"] / 1e9
+        row["tasks"] += st["numTasks"]
+    return {k: {m: round(v, 1) for m, v in row.items()} for k, row in out.items()}
 
 
 def main() -> int:
@@ -79,6 +99,7 @@ def main() -> int:
     began = time.perf_counter()
     got = engine.load_paths(str(there), inputs, spark=spark, settings=settings, timings=timings)
     spark_seconds = time.perf_counter() - began
+    shuffle = stage_metrics(spark)
     spark.stop()
 
     answers = [{k: v for k, v in vars(summary).items() if k not in WORK} for summary in (got, expected)]
@@ -89,7 +110,7 @@ def main() -> int:
         "clusters": got.clusters, **{k: {"local": getattr(expected, k), "spark": getattr(got, k)} for k in WORK},
         "local": {"jobs": args.jobs, "seconds": round(local_seconds, 1)},
         "spark": {"master": args.master, "session_start": round(startup, 1), "seconds": round(spark_seconds, 1),
-                  "stages": {k: round(v, 1) for k, v in timings.items()}},
+                  "stages": {k: round(v, 1) for k, v in timings.items()}, "by_stage": shuffle},
         "corpus_bytes": here.stat().st_size,
         "identical": same,
     }
