@@ -25,6 +25,7 @@ The result depends on the two articles only, never on what else is loaded or in 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -263,7 +264,7 @@ def align_new(
         if (digest[y], y) < (digest[x], x):
             x, y, link = y, x, (link[1], link[0], *link[2:])
         by_pair.setdefault((x, y), []).append(link)
-    compared = {n for x, y in by_pair if outlet[x] is None or outlet[x] != outlet[y] for n in (x, y)}
+    compared = compared_articles(by_pair, outlet)
     texts = _matchable(conn, involved, compared, shingles, settings)
     out, rows = [], []
     for (x, y), pair_links in sorted(by_pair.items()):
@@ -287,6 +288,12 @@ def align_new(
     conn.executemany("insert or replace into alignments(article_a, article_b, pairs, anchors, covered_a, covered_b)"
                      " values (?, ?, ?, ?, ?, ?)", rows)
     return sorted(set(out))
+
+
+def compared_articles(pairs: Iterable[tuple[int, int]], outlet: Mapping[int, str | None]) -> set[int]:
+    """The articles of pairs of two outlets (or without one): only they are aligned sentence by
+    sentence, so only their sentences need shingle sets."""
+    return {n for x, y in pairs if outlet[x] is None or outlet[x] != outlet[y] for n in (x, y)}
 
 
 @dataclass

@@ -52,7 +52,7 @@ import numpy as np
 # Absolute imports: spark-submit runs this file as a script (see main).
 from datasette_provenance import ingest, provenance, store
 from datasette_provenance import load as local
-from datasette_provenance.align import align_new
+from datasette_provenance.align import align_new, compared_articles
 from datasette_provenance.attributions import SourceAliases
 from datasette_provenance.candidates import (
     _article_ranks, _Rows, _within_window, band_pairs, bucket_heads, outlet_pairs, store_signatures, verify_pairs,
@@ -738,8 +738,7 @@ def _aligned(spark, conn, links: list, settings: Settings) -> list:
     for link in links:
         x, y = sorted((article_of[link[0]], article_of[link[1]]))
         by_pair.setdefault((x, y), []).append(link)
-    # align_new's rule for the articles whose shingle sets it makes: in a pair of two outlets (or none).
-    compared = {n for x, y in by_pair if heads[x][1] is None or heads[x][1] != heads[y][1] for n in (x, y)}
+    compared = compared_articles(by_pair, {aid: outlet for aid, (_, outlet) in heads.items()})
     sentences: dict[int, list] = {aid: [] for aid in involved}  # all of them: align_new picks its kinds
     for row in store.select_in(conn, 'select s.id, s.article_id, substr(p.text, s.start + 1, s."end" - s.start),'
                                      " s.kind from sentences s join paragraphs p on p.id = s.paragraph_id"
