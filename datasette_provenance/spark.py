@@ -750,7 +750,8 @@ def _aligned(spark, conn, links: list, settings: Settings) -> list:
                           [(aid, *heads[aid], aid in compared, sentences[aid])
                            for aid in sorted({aid for pair in task for aid in pair})]),
                          protocol=pickle.HIGHEST_PROTOCOL) for task in tasks]
-    frame = spark.createDataFrame(pd.DataFrame({"work": work}), "work binary")
+    # One partition a task: a frame made from the driver's rows may come as one partition, one core's work.
+    frame = spark.createDataFrame(pd.DataFrame({"work": work}), "work binary").repartition(len(work))
 
     def align_pairs(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         import sqlite3
