@@ -91,6 +91,7 @@ def main() -> int:
     began = time.perf_counter()
     expected = load_paths(str(here), inputs, jobs=args.jobs, settings=settings)
     local_seconds = time.perf_counter() - began
+    print(f"local engine: {local_seconds:.1f} s", file=sys.stderr, flush=True)  # kept if Spark then fails
 
     began = time.perf_counter()
     spark = engine.session(args.master, conf={"spark.ui.showConsoleProgress": "false"})
