@@ -253,10 +253,21 @@ def align_new(
     article_of = dict(select_in(conn, "select id, article_id from sentences where id in ({})",
                                 {n for l in links for n in l[:2]}))
     involved = {article_of[n] for l in links for n in l[:2]}
-    digest, outlet = {}, {}
-    for aid, content_hash, name in select_in(conn, "select id, content_hash, outlet from articles where id in ({})",
-                                             sorted(involved)):
-        digest[aid], outlet[aid] = content_hash, name
+    heads = {aid: (digest, name) for aid, digest, name in
+             select_in(conn, "select id, content_hash, outlet from articles where id in ({})", sorted(involved))}
+    out, rows = align_links(links, article_of, heads, sentence_rows(conn, involved), shingles, settings)
+    conn.executemany("insert or replace into alignments(article_a, article_b, pairs, anchors, covered_a, covered_b)"
+                     " values (?, ?, ?, ?, ?, ?)", rows)
+    return out
+
+
+def align_links(links: list[Link], article_of: Mapping[int, int], heads: Mapping[int, tuple[str, str | None]],
+                sentences: list[tuple[int, int, str, str]], shingles: dict[int, np.ndarray], settings: Settings
+                ) -> tuple[list[tuple[int, int, float, float, int]], list[tuple]]:
+    """``align_new`` without the database: the links' articles' ``heads`` (text digest, outlet) and
+    ``sentence_rows`` given. Returns the links to store and the ``alignments`` rows."""
+    digest = {aid: d for aid, (d, _) in heads.items()}
+    outlet = {aid: name for aid, (_, name) in heads.items()}
     by_pair: dict[tuple[int, int], list[Link]] = {}
     for link in links:
         # Each pair is aligned one way round, decided by content, so that it aligns alike in any load order.
@@ -265,7 +276,7 @@ def align_new(
             x, y, link = y, x, (link[1], link[0], *link[2:])
         by_pair.setdefault((x, y), []).append(link)
     compared = compared_articles(by_pair, outlet)
-    texts = _matchable(conn, involved, compared, shingles, settings)
+    texts = _matchable(sentences, {n for pair in by_pair for n in pair}, compared, shingles, settings)
     out, rows = [], []
     for (x, y), pair_links in sorted(by_pair.items()):
         mx, my = texts[x], texts[y]
@@ -285,9 +296,18 @@ def align_new(
         if x > y:
             x, y, cx, cy = y, x, cy, cx
         rows.append((x, y, len(kept), sum(p.anchor for p in kept), round(cx, 4), round(cy, 4)))
-    conn.executemany("insert or replace into alignments(article_a, article_b, pairs, anchors, covered_a, covered_b)"
-                     " values (?, ?, ?, ?, ?, ?)", rows)
-    return sorted(set(out))
+    return sorted(set(out)), rows
+
+
+def sentence_rows(conn: sqlite3.Connection, articles: Iterable[int]) -> list[tuple[int, int, str, str]]:
+    """(id, article, text, kind) of the sentences of these articles that can be aligned, in id order.
+
+    Lines already flagged as an outlet's template are included: whether a line is a template is
+    decided from its links, so it must be linked whatever was loaded before it."""
+    return sorted(select_in(conn, 'select s.id, s.article_id, substr(p.text, s.start + 1, s."end" - s.start), s.kind'
+                                  " from sentences s join paragraphs p on p.id = s.paragraph_id"
+                                  " where s.article_id in ({}) and s.kind in ('text', 'title', 'template', 'short')",
+                            sorted(articles)))
 
 
 def compared_articles(pairs: Iterable[tuple[int, int]], outlet: Mapping[int, str | None]) -> set[int]:
@@ -330,17 +350,10 @@ class Matchable:
         return self._index
 
 
-def _matchable(conn: sqlite3.Connection, articles: set[int], compared: set[int], shingles: dict[int, np.ndarray],
-               settings: Settings) -> dict[int, Matchable]:
-    """Each article's matchable sentences in reading order; shingle sets only for ``compared`` ones.
-
-    Lines already flagged as an outlet's template are included: whether a line is a template is
-    decided from its links, so it must be linked whatever was loaded before it."""
-    rows = select_in(conn, 'select s.id, s.article_id, substr(p.text, s.start + 1, s."end" - s.start), s.kind'
-                           " from sentences s join paragraphs p on p.id = s.paragraph_id"
-                           " where s.article_id in ({}) and s.kind in ('text', 'title', 'template', 'short')",
-                     sorted(articles))
-    rows.sort()
+def _matchable(rows: list[tuple[int, int, str, str]], articles: set[int], compared: set[int],
+               shingles: dict[int, np.ndarray], settings: Settings) -> dict[int, Matchable]:
+    """Each article's matchable sentences (``sentence_rows``) in reading order; shingle sets only for
+    ``compared`` ones, or where ``shingles`` has them."""
     norms = [normal_form(text) for _, _, text, *_ in rows]
     missing = [i for i, (sid, aid, *_) in enumerate(rows) if sid not in shingles and aid in compared]
     computed = dict(zip(missing, shingle_sets([norms[i] for i in missing], settings.k)))

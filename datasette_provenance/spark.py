@@ -8,7 +8,7 @@ drift apart. Spark runs the local engine's own functions: ``prepare.prepare`` in
 these rules are functions of each bucket's final membership, so they meet a batch-by-batch local
 load exactly); the sketch screen and exact comparison of ``candidates._checked``
 (``worth_comparing``, ``verify_pairs``) in a ``mapInPandas`` over the pairs joined to their
-sentences; ``align.align_new`` in a ``mapInPandas`` over the article pairs the links join, each task
+sentences; ``align.align_links`` in a ``mapInPandas`` over the article pairs the links join, each task
 given what it reads of their articles (``_aligned``). What runs in Spark is a pure function of the
 records: a lost executor reruns a task.
 URIs (``hdfs://``, ``s3a://``…) are read by ``ingest``'s own file readers on the executors, so their
@@ -52,7 +52,7 @@ import numpy as np
 # Absolute imports: spark-submit runs this file as a script (see main).
 from datasette_provenance import ingest, provenance, store
 from datasette_provenance import load as local
-from datasette_provenance.align import align_new, compared_articles
+from datasette_provenance.align import align_links, compared_articles, sentence_rows
 from datasette_provenance.attributions import SourceAliases
 from datasette_provenance.candidates import (
     _article_ranks, _Rows, _within_window, band_pairs, bucket_heads, outlet_pairs, store_signatures, verify_pairs,
@@ -720,12 +720,12 @@ PAIRS_PER_TASK = 2000  # article pairs an alignment task gets
 
 
 def _aligned(spark, conn, links: list, settings: Settings) -> list:
-    """``align.align_new`` on the executors, ``PAIRS_PER_TASK`` article pairs at a time, each task with
-    what it reads of their articles (ids, digests, outlets, sentences) in an SQLite database in memory:
-    a pair's alignment is a function of its two articles. But for one thing: an article in no pair
-    of two outlets has no shingle sets made (its same-outlet pairs use upper bounds of their sizes),
-    so each task is given the sets of the articles the whole load compares, as ``align_new`` called
-    once would make them. Returns the links to store; alignments are stored."""
+    """``align.align_links`` on the executors, ``PAIRS_PER_TASK`` article pairs at a time, each task with
+    its pairs' links and their articles' heads and sentences: a pair's alignment is a function of its
+    two articles. But for one thing: an article in no pair of two outlets has no shingle sets made (its
+    same-outlet pairs use upper bounds of their sizes), so each task is given the sets of the articles
+    the whole load compares, as one call for all pairs would make them. Returns the links to store;
+    alignments are stored."""
     import pandas as pd
     if not links:
         return []
@@ -736,49 +736,35 @@ def _aligned(spark, conn, links: list, settings: Settings) -> list:
              store.select_in(conn, "select id, content_hash, outlet from articles where id in ({})", involved)}
     by_pair: dict[tuple[int, int], list] = {}
     for link in links:
-        x, y = sorted((article_of[link[0]], article_of[link[1]]))
-        by_pair.setdefault((x, y), []).append(link)
+        by_pair.setdefault(tuple(sorted((article_of[link[0]], article_of[link[1]]))), []).append(link)
     compared = compared_articles(by_pair, {aid: outlet for aid, (_, outlet) in heads.items()})
-    sentences: dict[int, list] = {aid: [] for aid in involved}  # all of them: align_new picks its kinds
-    for row in store.select_in(conn, 'select s.id, s.article_id, substr(p.text, s.start + 1, s."end" - s.start),'
-                                     " s.kind from sentences s join paragraphs p on p.id = s.paragraph_id"
-                                     " where s.article_id in ({})", involved):
+    sentences: dict[int, list] = {aid: [] for aid in involved}
+    for row in sentence_rows(conn, involved):
         sentences[row[1]].append(row)
     pairs = sorted(by_pair)
     tasks = [pairs[i:i + PAIRS_PER_TASK] for i in range(0, len(pairs), PAIRS_PER_TASK)]
     work = [pickle.dumps(([link for pair in task for link in by_pair[pair]],
-                          [(aid, *heads[aid], aid in compared, sentences[aid])
+                          {n: article_of[n] for pair in task for link in by_pair[pair] for n in link[:2]},
+                          [(aid, heads[aid], aid in compared, sentences[aid])
                            for aid in sorted({aid for pair in task for aid in pair})]),
                          protocol=pickle.HIGHEST_PROTOCOL) for task in tasks]
     # One partition a task: a frame made from the driver's rows may come as one partition, one core's work.
     frame = spark.createDataFrame(pd.DataFrame({"work": work}), "work binary").repartition(len(work))
 
     def align_pairs(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        import sqlite3
         from datasette_provenance.segment import normal_form
         from datasette_provenance.signatures import shingle_sets
         for blob in (b for part in frames for b in part["work"]):
-            task_links, articles = pickle.loads(blob)
-            db = sqlite3.connect(":memory:", isolation_level=None)
-            db.executescript("""create table articles (id integer primary key, content_hash text, outlet text);
-                create table paragraphs (id integer primary key, text text);
-                create table sentences (id integer primary key, paragraph_id integer, article_id integer,
-                                        start integer, "end" integer, kind text);
-                create table alignments (article_a integer, article_b integer, pairs integer, anchors integer,
-                                         covered_a real, covered_b real, primary key (article_a, article_b));""")
+            task_links, task_article_of, articles = pickle.loads(blob)
+            rows = sorted(row for *_, own in articles for row in own)
             shingles: dict[int, np.ndarray] = {}
-            for aid, digest, outlet, is_compared, rows in articles:
-                db.execute("insert into articles values (?, ?, ?)", (aid, digest, outlet))
-                db.executemany("insert into paragraphs values (?, ?)", [(sid, text) for sid, _, text, _ in rows])
-                db.executemany("insert into sentences values (?, ?, ?, 0, ?, ?)",
-                               [(sid, sid, aid, len(text), kind) for sid, _, text, kind in rows])
+            for _, _, is_compared, own in articles:
                 if is_compared:
-                    sets = shingle_sets([normal_form(text) for _, _, text, _ in rows], settings.k)
-                    shingles.update(zip([sid for sid, *_ in rows], sets))
-            kept = align_new(db, task_links, shingles, settings)
-            rows_out = db.execute("select * from alignments").fetchall()
-            db.close()
-            yield pd.DataFrame({"blob": [pickle.dumps((kept, rows_out), protocol=pickle.HIGHEST_PROTOCOL)]})
+                    sets = shingle_sets([normal_form(text) for _, _, text, _ in own], settings.k)
+                    shingles.update(zip([sid for sid, *_ in own], sets))
+            result = align_links(task_links, task_article_of,
+                                 {aid: head for aid, head, *_ in articles}, rows, shingles, settings)
+            yield pd.DataFrame({"blob": [pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)]})
 
     found, alignments = set(), []
     for blob in _to_pandas(frame.mapInPandas(align_pairs, "blob binary"))["blob"]:

@@ -32,6 +32,7 @@ from contextlib import closing
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+import datasette
 import pytest
 from conftest import datasette_server
 from datasette import hookimpl
@@ -180,8 +181,8 @@ def browser():
 
 
 # Inline handlers Datasette's own templates write (1.0a's table page has one): markup, not data.
-DATASETTE_HANDLERS = sorted({m.group(1).lower() + "=" + m.group(2) for t in (Path(__import__("datasette").__file__).parent
-                             / "templates").rglob("*.html")
+DATASETTE_HANDLERS = sorted({m.group(1).lower() + "=" + m.group(2) for t in (Path(datasette.__file__).parent
+                                                                            / "templates").rglob("*.html")
                              for m in re.finditer(r'\s(on[a-z]+)="([^"]*)"', t.read_text("utf-8"))})
 # What a page's DOM must not hold: evidence that data became markup or script.
 EVIDENCE_JS = """(shipped) => {

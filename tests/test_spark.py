@@ -38,6 +38,7 @@ from click.testing import CliRunner  # noqa: E402
 from datasette.app import Datasette  # noqa: E402
 
 from datasette_provenance import spark as engine  # noqa: E402
+from datasette_provenance.align import align_new  # noqa: E402
 from datasette_provenance import store  # noqa: E402
 from datasette_provenance.commands import provenance as cli  # noqa: E402
 from datasette_provenance.load import load_paths  # noqa: E402
@@ -137,9 +138,9 @@ def test_alignment_tasks_align_as_one_call(tmp_path, spark, monkeypatch):
     links = [loose, (s1 + 1, s3 + 1, 0.9, 0.95), (s2 + 1, s3 + 2, 0.9, 0.95)]
     monkeypatch.setattr(engine, "PAIRS_PER_TASK", 1)
     results = []
-    for n, aligned in enumerate([lambda conn, settings: engine.align_new(conn, links, {}, settings),
+    for n, aligned in enumerate([lambda conn, settings: align_new(conn, links, {}, settings),
                                  lambda conn, settings: engine._aligned(spark, conn, links, settings),
-                                 lambda conn, settings: engine.align_new(conn, [loose], {}, settings)]):
+                                 lambda conn, settings: align_new(conn, [loose], {}, settings)]):
         shutil.copy(db, tmp_path / f"copy{n}.db")
         conn, settings = store.open_corpus(str(tmp_path / f"copy{n}.db"))
         with closing(conn):
