@@ -43,6 +43,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import reduce
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -59,7 +60,7 @@ from datasette_provenance.candidates import (
 )
 from datasette_provenance.clusters import recluster
 from datasette_provenance.dates import parse_date
-from datasette_provenance.ingest import Article, LoadError, read_paths
+from datasette_provenance.ingest import LoadError, read_paths
 from datasette_provenance.outlets import OutletAliases
 from datasette_provenance.prepare import PreparedBatch, prepare
 from datasette_provenance.signatures import Settings, sketch_jaccard, sketches, worth_comparing
@@ -160,16 +161,17 @@ def load_paths(
         spark = session(master, remote)
     clock.tag(spark)
     try:
-        with clock("read"):
-            records = list(_read(spark, paths, outlet, published, names, opts))
-        with local._reporting_a_full_disk(db_path):
-            conn, settings = store.open_corpus(db_path, settings)
-            try:
-                with local._transaction(conn):
-                    provenance.save_roles(conn, names.roles)
-                return _load(spark, conn, paths, records, settings, credits, batch_size, progress, clock)
-            finally:
-                conn.close()
+        with _Records(spark) as records:
+            with clock("read"):
+                _read(spark, records, paths, outlet, published, names, opts)
+            with local._reporting_a_full_disk(db_path):
+                conn, settings = store.open_corpus(db_path, settings)
+                try:
+                    with local._transaction(conn):
+                        provenance.save_roles(conn, names.roles)
+                    return _load(spark, conn, paths, records, settings, credits, batch_size, progress, clock)
+                finally:
+                    conn.close()
     except Exception as e:
         if not type(e).__module__.startswith(("pyspark", "py4j")):
             raise
@@ -230,24 +232,23 @@ def _refuse_a_loaded_corpus(db_path: str) -> None:
                                " load into this one with --engine local (the default)")
 
 
-def _load(spark, conn, paths: list[str], records: Iterable, settings: Settings, credits: SourceAliases,
+def _load(spark, conn, paths: list[str], records: _Records, settings: Settings, credits: SourceAliases,
           batch_size: int, progress: Callable[[int, int], None] | None, clock: _Clock) -> local.LoadSummary:
     load_id = conn.execute("insert into loads(started, paths) values (?, ?)",
                            (local._now(), json.dumps(paths))).lastrowid
     summary = local.LoadSummary()
-    items = list(records)
     with clock("prepare"):
-        prepared = _prepare(spark, [r for r in items if not isinstance(r, LoadError)], settings, credits)
+        prepared = _prepare(spark, records, settings, credits)
     try:
-        return _write(spark, conn, items, prepared, load_id, summary, settings, batch_size, progress, clock)
+        return _write(spark, conn, records.items, prepared, load_id, summary, settings, batch_size, progress, clock)
     finally:
         prepared.unpersist()
 
 
-def _write(spark, conn, items: list, prepared, load_id: int, summary: local.LoadSummary, settings: Settings,
+def _write(spark, conn, items: list[LoadError | None], prepared, load_id: int, summary: local.LoadSummary, settings: Settings,
            batch_size: int, progress: Callable[[int, int], None] | None, clock: _Clock) -> local.LoadSummary:
     """The driver's part, in one transaction: articles, band keys and sketches in the local engine's
-    batches (prepared articles streamed from Spark in input order), then the links Spark verifies,
+    batches of ``items`` (prepared articles streamed from Spark in input order in place of the Nones), then the links Spark verifies,
     aligned, clustered and traced by the local engine's code."""
     stream = _stream(prepared)
     assigned = _Assigned()
@@ -255,9 +256,9 @@ def _write(spark, conn, items: list, prepared, load_id: int, summary: local.Load
     with local._transaction(conn):
         clock.start("insert")
         # The local engine's batches, in its order: the same ids, duplicates, errors.
-        for chunk in local._chunks(items, batch_size, local.first_batch(conn, batch_size)):
-            errors = [r for r in chunk if isinstance(r, LoadError)]
-            batch, idx = _batch([next(stream) for _ in range(len(chunk) - len(errors))], errors)
+        for chunk in local._chunks(enumerate(items), batch_size, local.first_batch(conn, batch_size)):
+            errors = [r for _, r in chunk if r is not None]
+            batch, idx = _batch([_next(stream, at) for at, r in chunk if r is None], errors)
             _insert_batch(conn, batch, idx, settings, summary, load_id, assigned)
             done += len(chunk)
             chars += sum(len(a.record.text) for a in batch.articles)
@@ -336,31 +337,134 @@ def _options(outlet: str | None, published: str | None, names: OutletAliases) ->
     return ingest._Options(names.normalise_name(outlet) if outlet and outlet.strip() else None, stated, names)
 
 
-def _read(spark, paths: list[str], outlet: str | None, published: str | None, names: OutletAliases,
-          opts: ingest._Options) -> list:
+class _Records:
+    """The load's input. Its records stay off the driver: DataFrames of (idx, rec: a pickled Article),
+    idx being the record's place in the input. The driver holds ``items``, what batching needs: each
+    input item in order, None for a record, or its LoadError. Records read on this machine are staged
+    as Parquet files for the executors (in a temporary folder, with a local master; on a cluster they
+    travel in the job, through the driver's memory: large input belongs where the executors read it)."""
+
+    STAGED = 2000  # records a staged file holds
+
+    def __init__(self, spark) -> None:
+        self.spark = spark
+        self.items: list[LoadError | None] = []
+        self.frames: list = []
+        self.kept: list = []  # persisted frames, unpersisted at the end
+        self.folder: str | None = None
+
+    def __enter__(self) -> _Records:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for df in self.kept:
+            df.unpersist()
+        if self.folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def frame(self):
+        """All the records, or None."""
+        frames = self.frames + ([self.spark.read.parquet(self.folder)] if self.folder else [])
+        return reduce(lambda a, b: a.unionByName(b), frames) if frames else None
+
+    def add_local(self, items: Iterable) -> None:
+        """Records (and errors) read on this machine, staged ``STAGED`` at a time."""
+        import pandas as pd
+        staged = _local_master(self.spark)
+        parts: list = []
+        idx: list[int] = []
+        recs: list[bytes] = []
+        for item in [*items, None]:
+            if isinstance(item, LoadError):
+                self.items.append(item)
+            elif item is not None:
+                idx.append(len(self.items))
+                recs.append(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
+                self.items.append(None)
+            if idx and (item is None or len(idx) == self.STAGED):
+                frame = pd.DataFrame({"idx": np.array(idx, dtype=np.int64), "rec": recs})
+                if staged:
+                    import pyarrow as pa
+                    import pyarrow.parquet as pq
+                    self.folder = self.folder or tempfile.mkdtemp(prefix="provenance-spark-")
+                    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False),
+                                   os.path.join(self.folder, f"part-{idx[0]:012d}.parquet"))
+                else:
+                    parts.append(frame)
+                idx, recs = [], []
+        if parts:
+            self.frames.append(self.spark.createDataFrame(pd.concat(parts, ignore_index=True), "idx long, rec binary"))
+
+    def add_read(self, rows, key: Callable[[Any], Any] = lambda unit: unit) -> int:
+        """Records read on the executors: ``rows`` of (unit, item, rec, error), a unit being a file, its
+        items numbered from 0, each a pickled record or a pickled LoadError; units in input order by
+        ``key``. Returns the number of items."""
+        import pandas as pd
+        from pyspark.sql import functions as F
+        rows = self.keep(rows)
+        counts = {r["unit"]: r["count"] for r in rows.groupBy("unit").count().collect()}
+        errors = {(r["unit"], r["item"]): pickle.loads(r["error"])
+                  for r in rows.filter(F.col("error").isNotNull()).select("unit", "item", "error").collect()}
+        units = sorted(counts, key=key)
+        offsets = np.cumsum([len(self.items)] + [counts[u] for u in units])[:-1]
+        for unit in units:
+            self.items += [errors.get((unit, i)) for i in range(counts[unit])]
+        if len(errors) < sum(counts.values()):
+            at = self.spark.createDataFrame(pd.DataFrame({"unit": units, "offset": offsets.astype(np.int64)}),
+                                            f"unit {rows.schema['unit'].dataType.simpleString()}, offset long")
+            self.frames.append(rows.filter(F.col("rec").isNotNull()).join(F.broadcast(at), "unit")
+                               .select((F.col("offset") + F.col("item")).alias("idx"), "rec"))
+        return sum(counts.values())
+
+    def keep(self, df):
+        from pyspark import StorageLevel
+        df = df.persist(StorageLevel.MEMORY_AND_DISK)
+        self.kept.append(df)
+        return df
+
+
+def _local_master(spark) -> bool:
+    """Spark runs on this machine and reads its files: a local master, not over Spark Connect."""
+    if type(spark).__module__.startswith("pyspark.sql.connect"):
+        return False
+    try:
+        return spark.sparkContext.master.startswith("local")
+    except Exception:
+        return False
+
+
+def _read(spark, records: _Records, paths: list[str], outlet: str | None, published: str | None,
+          names: OutletAliases, opts: ingest._Options) -> None:
     """The records and errors of every path, in the order given: this machine's paths by
     ``ingest.read_paths`` here, Spark's (``hdfs://``, ``s3a://``…) by ``ingest``'s own file readers on
     the executors, each file whole (Spark's binaryFile source), in the order a local folder is read."""
-    items: list = []
     for path in paths:
         if is_uri(path):
-            items += _read_uri(spark, path, opts)
+            _read_uri(spark, records, path, opts)
         elif _is_parquet(path):
-            items += _read_parquet(spark, path, opts)
+            _read_parquet(spark, records, path, opts)
         else:
-            items += read_paths([path], outlet=outlet, published=published, aliases=names)
-    return items
+            records.add_local(read_paths([path], outlet=outlet, published=published, aliases=names))
 
 
-def _read_uri(spark, root: str, opts: ingest._Options) -> list:
+_READ = "unit {}, item long, rec binary, error binary"
+
+
+def _read_item(unit, i: int, item) -> tuple:
+    blob = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+    return (unit, i, None, blob) if isinstance(item, LoadError) else (unit, i, blob, None)
+
+
+def _read_uri(spark, records: _Records, root: str, opts: ingest._Options) -> None:
     listed = (spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(root)
               .select("path").collect())  # Spark's listing: no hidden (. or _) files, as Spark writes them
     if listed and all(urlsplit(row.path).path.endswith(".parquet") for row in listed):
-        return _read_parquet(spark, root, opts)
+        return _read_parquet(spark, records, root, opts)
     base = urlsplit(root).path.rstrip("/")
     wanted = _files_to_read(root, base, sorted(row.path for row in listed))
     if not wanted:
-        return [LoadError(root, None, "no such file or directory")]
+        records.items.append(LoadError(root, None, "no such file or directory"))
+        return
     import pandas as pd
     names = spark.createDataFrame(pd.DataFrame({"path": [p for p, _, _ in wanted], "name": [n for _, n, _ in wanted],
                                                 "order": np.arange(len(wanted), dtype=np.int64),
@@ -371,17 +475,13 @@ def _read_uri(spark, root: str, opts: ingest._Options) -> list:
 
     def read_files(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for part in frames:
-            out_order, out_item, out_blob = [], [], []
-            for path, name, order, explicit, content in zip(part["path"], part["name"], part["order"],
-                                                             part["explicit"], part["content"]):
-                for i, item in enumerate(_read_bytes(path, name, bool(explicit), content, opts)):
-                    out_order.append(order)
-                    out_item.append(i)
-                    out_blob.append(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
-            yield pd.DataFrame({"order": out_order, "item": out_item, "blob": out_blob})
+            rows = [_read_item(order, i, item)
+                    for path, name, order, explicit, content in zip(part["path"], part["name"], part["order"],
+                                                                     part["explicit"], part["content"])
+                    for i, item in enumerate(_read_bytes(path, name, bool(explicit), content, opts))]
+            yield pd.DataFrame(rows, columns=["unit", "item", "rec", "error"])
 
-    out = _to_pandas(joined.mapInPandas(read_files, "order long, item long, blob binary"))
-    return [pickle.loads(b) for b in out.sort_values(["order", "item"])["blob"]]
+    records.add_read(joined.mapInPandas(read_files, _READ.format("long")))
 
 
 def _is_parquet(path: str) -> bool:
@@ -400,7 +500,7 @@ def _is_parquet(path: str) -> bool:
     return found
 
 
-def _read_parquet(spark, root: str, opts: ingest._Options) -> list:
+def _read_parquet(spark, records: _Records, root: str, opts: ingest._Options) -> None:
     """A Parquet dataset read by Spark's Parquet source, each row as the JSON Lines record of its
     columns (a null is an absent field; timestamps in ISO 8601 with their offset) checked by
     ``ingest``'s own line reader: the records and errors of a JSON Lines file of the same rows,
@@ -424,19 +524,16 @@ def _read_parquet(spark, root: str, opts: ingest._Options) -> list:
 
     def read_rows(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for part in frames:
-            blobs = []
+            out = []
             for file, row, line in zip(part["file"], part["row"], part["record"]):
                 source, name = where(file)
                 raw = line.encode("utf-8")
                 item, _ = ingest._jsonl_line(source, name, int(row) + 1, 0, raw, len(raw), opts)
-                blobs.append(pickle.dumps(ingest._checked(item), protocol=pickle.HIGHEST_PROTOCOL))
-            yield pd.DataFrame({"file": part["file"], "row": part["row"], "blob": blobs})
+                out.append(_read_item(file, int(row), ingest._checked(item)))
+            yield pd.DataFrame(out, columns=["unit", "item", "rec", "error"])
 
-    out = _to_pandas(rows.mapInPandas(read_rows, "file string, row long, blob binary"))
-    if not len(out):
-        return [LoadError(root, None, "no records: the Parquet data holds no rows")]
-    order = sorted(range(len(out)), key=lambda i: (where(out["file"][i])[1].split("/"), out["row"][i]))
-    return [pickle.loads(out["blob"][i]) for i in order]
+    if not records.add_read(rows.mapInPandas(read_rows, _READ.format("string")), key=lambda f: where(f)[1].split("/")):
+        records.items.append(LoadError(root, None, "no records: the Parquet data holds no rows"))
 
 
 def _files_to_read(root: str, base: str, paths: list[str]) -> list[tuple[str, str, bool]]:
@@ -476,17 +573,15 @@ def _read_bytes(path: str, name: str, explicit: bool, content: bytes, opts: inge
 # ------------------------------------------------------------------------- preparing
 
 
-def _prepare(spark, articles: list[Article], settings: Settings, credits: SourceAliases):
+def _prepare(spark, records: _Records, settings: Settings, credits: SourceAliases):
     """Each article prepared by ``prepare.prepare`` on the executors, kept there (persisted): its
     PreparedArticle (pickled), and its matchable sentences' band keys, sketches, shingle counts and
     shingles as raw arrays. Partitions are ranges of input order, each sorted."""
     import pandas as pd
     from pyspark import StorageLevel
-    tasks = max(1, -(-len(articles) // ARTICLES_PER_TASK))
-    frame = pd.DataFrame({"idx": np.arange(len(articles), dtype=np.int64),
-                          "rec": [pickle.dumps(a, protocol=pickle.HIGHEST_PROTOCOL) for a in articles]})
-    df = (spark.createDataFrame(frame, "idx long, rec binary").repartitionByRange(tasks, "idx")
-          .sortWithinPartitions("idx"))
+    tasks = max(1, -(-sum(r is None for r in records.items) // ARTICLES_PER_TASK))
+    df = records.frame() or spark.createDataFrame([], "idx long, rec binary")
+    df = df.repartitionByRange(tasks, "idx").sortWithinPartitions("idx")
 
     def prepare_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for part in frames:
@@ -513,15 +608,19 @@ def _prepare(spark, articles: list[Article], settings: Settings, credits: Source
 def _stream(prepared) -> Iterator[tuple]:
     """The prepared articles in input order, a partition at a time: (idx, PreparedArticle, sizes,
     sketches, band keys)."""
-    expected = 0
     for row in prepared.select("idx", "art", "n", "keys", "sketches", "sizes").toLocalIterator():
-        if row["idx"] != expected:  # range partitions, each sorted: never, unless Spark's contract changes
-            raise RuntimeError(f"prepared article {row['idx']} came where {expected} was due")
-        expected += 1
         n = row["n"]
         yield (row["idx"], pickle.loads(row["art"]), np.frombuffer(row["sizes"], dtype=np.int64),
                np.frombuffer(row["sketches"], dtype=np.uint8).reshape(n, -1) if n else None,
                np.frombuffer(row["keys"], dtype=np.int64).reshape(n, -1) if n else None)
+
+
+def _next(stream: Iterator[tuple], at: int) -> tuple:
+    """The prepared article of input item ``at``, which the stream must give next."""
+    got = next(stream, None)
+    if got is None or got[0] != at:  # range partitions, each sorted: never, unless Spark's contract changes
+        raise RuntimeError(f"prepared article {None if got is None else got[0]} came where {at} was due")
+    return got
 
 
 def _batch(prepared: list[tuple], errors: list[LoadError]) -> tuple[PreparedBatch, dict[int, int]]:

@@ -13,11 +13,13 @@ Exit status 1 when the corpora differ.
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from contextlib import closing
@@ -60,6 +62,66 @@ def stage_metrics(spark) -> dict[str, dict[str, float]]:
     return {k: {m: round(v, 1) for m, v in row.items()} for k, row in out.items()}
 
 
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+class Memory(dict):
+    """Stage seconds (the engine's ``timings``) that also hold the peak resident memory, in MB, of this
+    process (the driver's Python), of its Java child (Spark's JVM: driver and, at local[N], executors)
+    and of the rest of its descendants together (Python workers), sampled every 0.2 s, by stage: a
+    stage's samples are those between the end of the one before and its own end."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.peaks: dict[str, dict[str, float]] = {}
+        self.current = {"driver_py": 0, "jvm": 0, "workers": 0}
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        while not self.done.wait(0.2):
+            seen = {"driver_py": _rss(me), "jvm": 0, "workers": 0}
+            todo = _children(me)
+            while todo:
+                pid = todo.pop()
+                try:
+                    exe = Path(f"/proc/{pid}/exe").resolve().name
+                except OSError:
+                    continue
+                seen["jvm" if exe == "java" else "workers"] += _rss(pid)
+                todo += _children(pid)
+            with self.lock:
+                self.current = {k: max(v, seen[k]) for k, v in self.current.items()}
+
+    def __setitem__(self, stage: str, seconds: float) -> None:
+        super().__setitem__(stage, seconds)
+        with self.lock:
+            peak = self.peaks.setdefault(stage, {k: 0 for k in self.current})
+            self.peaks[stage] = {k: max(peak[k], v) for k, v in self.current.items()}
+            self.current = {k: 0 for k in self.current}
+
+    def stop(self) -> dict[str, dict[str, float]]:
+        self.done.set()
+        self.thread.join()
+        return {stage: {k: round(v / 1e6) for k, v in peak.items()} for stage, peak in self.peaks.items()}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("inputs", nargs="*")
@@ -96,10 +158,11 @@ def main() -> int:
     began = time.perf_counter()
     spark = engine.session(args.master, conf={"spark.ui.showConsoleProgress": "false"})
     startup = time.perf_counter() - began
-    timings: dict[str, float] = {}
+    timings = Memory()
     began = time.perf_counter()
     got = engine.load_paths(str(there), inputs, spark=spark, settings=settings, timings=timings)
     spark_seconds = time.perf_counter() - began
+    peaks = timings.stop()
     shuffle = stage_metrics(spark)
     spark.stop()
 
@@ -111,7 +174,8 @@ def main() -> int:
         "clusters": got.clusters, **{k: {"local": getattr(expected, k), "spark": getattr(got, k)} for k in WORK},
         "local": {"jobs": args.jobs, "seconds": round(local_seconds, 1)},
         "spark": {"master": args.master, "session_start": round(startup, 1), "seconds": round(spark_seconds, 1),
-                  "stages": {k: round(v, 1) for k, v in timings.items()}, "by_stage": shuffle},
+                  "stages": {k: round(v, 1) for k, v in timings.items()}, "by_stage": shuffle,
+                  "peak_rss_mb": peaks},
         "corpus_bytes": here.stat().st_size,
         "identical": same,
     }

@@ -12,6 +12,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import sys
 import time
 from contextlib import closing
@@ -199,6 +200,44 @@ def test_paths_spark_reads(tmp_path, spark, synth):
     assert snapshot(there) == snapshot(here)
     assert [(source.replace("file:", "", 1), *rest) for source, *rest in errors(there)] == errors(here)
     assert [line for _, line, *_ in errors(there)] == [None, 2]
+
+
+def test_records_stay_off_the_driver(tmp_path, spark, synth, monkeypatch):
+    """Local records go to the executors as staged Parquet files (7 records a file here), URIs' stay
+    there: the driver keeps only each item's place, and the errors. Input order, errors and corpus
+    are a local load's across files, paths and engines; the staging folder is gone afterwards."""
+    monkeypatch.setattr(engine._Records, "STAGED", 7)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    good = synth.read_text().splitlines()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([*good[:10], "{not json", *good[10:30], json.dumps({"id": "x"}), *good[30:]]) + "\n")
+    folder = tmp_path / "more"
+    folder.mkdir()
+    for seed in SEEDS.iterdir():
+        shutil.copy(seed, folder / seed.name)
+    (folder / "z.jsonl").write_text('{oops\n{"id": "q", "text": "Hello there."}\n')
+    seen: dict[str, object] = {}
+    exit_ = engine._Records.__exit__
+
+    def spy(self, *exc):
+        seen.update(files=sorted(os.listdir(self.folder)), items=list(self.items))
+        return exit_(self, *exc)
+
+    monkeypatch.setattr(engine._Records, "__exit__", spy)
+    (tmp_path / "local").mkdir()
+    (tmp_path / "spark").mkdir()
+    here, there = tmp_path / "local" / "corpus.db", tmp_path / "spark" / "corpus.db"
+    load_paths(str(here), [bad, folder], jobs=1)
+    engine.load_paths(str(there), [bad, folder.as_uri()], spark=spark)
+    assert snapshot(there) == snapshot(here)
+    for table in SAME_ROWS:
+        assert rows(there, table) == rows(here, table), table
+    assert [(source.replace("file:", "", 1), *rest) for source, *rest in errors(there)] == errors(here)
+    assert len(seen["files"]) == -(-len(good) // 7)  # the local file's records, 7 a file
+    assert all(item is None or isinstance(item, engine.LoadError) for item in seen["items"])
+    assert sum(item is not None for item in seen["items"]) == 3 == len(errors(there))  # two here, one there
+    assert os.listdir(tmp_path / "tmp") == []
 
 
 def parquet(spark, records: list[dict], folder: Path, parts: int) -> list[Path]:
