@@ -816,11 +816,13 @@ def _verified(joined, settings: Settings, summary: local.LoadSummary) -> list:
 
 
 PAIRS_PER_TASK = 2000  # article pairs an alignment task gets
+TASKS_PER_WAVE = 256  # alignment tasks shipped at once: enough for a cluster's cores, bounding the driver's memory
 
 
 def _aligned(spark, conn, links: list, settings: Settings) -> list:
-    """``align.align_links`` on the executors, ``PAIRS_PER_TASK`` article pairs at a time, each task with
-    its pairs' links and their articles' heads and sentences: a pair's alignment is a function of its
+    """``align.align_links`` on the executors, ``PAIRS_PER_TASK`` article pairs a task, each task with
+    its pairs' links and their articles' heads and sentences, shipped ``TASKS_PER_WAVE`` tasks at a
+    time: a pair's alignment is a function of its
     two articles. But for one thing: an article in no pair of two outlets has no shingle sets made (its
     same-outlet pairs use upper bounds of their sizes), so each task is given the sets of the articles
     the whole load compares, as one call for all pairs would make them. Returns the links to store;
@@ -837,18 +839,8 @@ def _aligned(spark, conn, links: list, settings: Settings) -> list:
     for link in links:
         by_pair.setdefault(tuple(sorted((article_of[link[0]], article_of[link[1]]))), []).append(link)
     compared = compared_articles(by_pair, {aid: outlet for aid, (_, outlet) in heads.items()})
-    sentences: dict[int, list] = {aid: [] for aid in involved}
-    for row in sentence_rows(conn, involved):
-        sentences[row[1]].append(row)
     pairs = sorted(by_pair)
     tasks = [pairs[i:i + PAIRS_PER_TASK] for i in range(0, len(pairs), PAIRS_PER_TASK)]
-    work = [pickle.dumps(([link for pair in task for link in by_pair[pair]],
-                          {n: article_of[n] for pair in task for link in by_pair[pair] for n in link[:2]},
-                          [(aid, heads[aid], aid in compared, sentences[aid])
-                           for aid in sorted({aid for pair in task for aid in pair})]),
-                         protocol=pickle.HIGHEST_PROTOCOL) for task in tasks]
-    # One partition a task: a frame made from the driver's rows may come as one partition, one core's work.
-    frame = spark.createDataFrame(pd.DataFrame({"work": work}), "work binary").repartition(len(work))
 
     def align_pairs(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         from datasette_provenance.segment import normal_form
@@ -866,10 +858,24 @@ def _aligned(spark, conn, links: list, settings: Settings) -> list:
             yield pd.DataFrame({"blob": [pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)]})
 
     found, alignments = set(), []
-    for blob in _to_pandas(frame.mapInPandas(align_pairs, "blob binary"))["blob"]:
-        part_links, part_rows = pickle.loads(blob)
-        found.update(part_links)
-        alignments += part_rows
+    for start in range(0, len(tasks), TASKS_PER_WAVE):  # the driver holds one wave's sentences at a time
+        wave = tasks[start:start + TASKS_PER_WAVE]
+        sentences: dict[int, list] = {aid: [] for task in wave for pair in task for aid in pair}
+        for row in sentence_rows(conn, sentences):
+            sentences[row[1]].append(row)
+        work = [pickle.dumps(([link for pair in task for link in by_pair[pair]],
+                              {n: article_of[n] for pair in task for link in by_pair[pair] for n in link[:2]},
+                              [(aid, heads[aid], aid in compared, sentences[aid])
+                               for aid in sorted({aid for pair in task for aid in pair})]),
+                             protocol=pickle.HIGHEST_PROTOCOL) for task in wave]
+        del sentences
+        # One partition a task: a frame made from the driver's rows may come as one partition, one core's work.
+        frame = spark.createDataFrame(pd.DataFrame({"work": work}), "work binary").repartition(len(work))
+        del work
+        for blob in _to_pandas(frame.mapInPandas(align_pairs, "blob binary"))["blob"]:
+            part_links, part_rows = pickle.loads(blob)
+            found.update(part_links)
+            alignments += part_rows
     conn.executemany("insert or replace into alignments(article_a, article_b, pairs, anchors, covered_a, covered_b)"
                      " values (?, ?, ?, ?, ?, ?)", sorted(alignments))
     return sorted(found)

@@ -3,6 +3,8 @@ and whether the two corpora are identical (articles, clusters as sets of article
 the rows of every table a load numbers alike) and so are the summaries, but for the work counters
 (candidate pairs, pairs compared exactly): those count work, which depends on the batches (a local
 load pairs through the bucket heads of each batch's moment, Spark through the final ones), not answers.
+Also, for Spark, its monitoring API's figures by stage (input, shuffle, task seconds) and the peak
+resident memory by stage of the driver's Python, the JVM and the Python workers. Spark runs first.
 
     python scripts/spark_compare.py INPUT… [--master local[2]] [--jobs 2] [--window DAYS] [--keep DIR]
     python scripts/spark_compare.py --generate 20000 [--house-lines 0.3] …   # a corpus_gen.py corpus first
@@ -71,11 +73,15 @@ def _rss(pid: int) -> int:
 
 
 def _children(pid: int) -> list[int]:
+    """Its child processes, whichever of its threads started them."""
+    out = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(c) for c in f.read().split()]
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                out += [int(c) for c in f.read().split()]
     except OSError:
-        return []
+        pass
+    return out
 
 
 class Memory(dict):
@@ -150,11 +156,7 @@ def main() -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
 
-    began = time.perf_counter()
-    expected = load_paths(str(here), inputs, jobs=args.jobs, settings=settings)
-    local_seconds = time.perf_counter() - began
-    print(f"local engine: {local_seconds:.1f} s", file=sys.stderr, flush=True)  # kept if Spark then fails
-
+    # Spark first, so that the driver's memory is its own (the local engine's would stay in this process).
     began = time.perf_counter()
     spark = engine.session(args.master, conf={"spark.ui.showConsoleProgress": "false"})
     startup = time.perf_counter() - began
@@ -165,6 +167,11 @@ def main() -> int:
     peaks = timings.stop()
     shuffle = stage_metrics(spark)
     spark.stop()
+    print(f"Spark: {spark_seconds:.1f} s {dict(timings)}", file=sys.stderr, flush=True)
+
+    began = time.perf_counter()
+    expected = load_paths(str(here), inputs, jobs=args.jobs, settings=settings)
+    local_seconds = time.perf_counter() - began
 
     answers = [{k: v for k, v in vars(summary).items() if k not in WORK} for summary in (got, expected)]
     same = {"summary": answers[0] == answers[1], "snapshot": snapshot(there) == snapshot(here)}

@@ -95,8 +95,10 @@ def both(tmp_path: Path, spark, paths: list, **options) -> tuple[Path, Path]:
 
 @pytest.mark.parametrize("settings", [{}, {"window": 2}], ids=["no-window", "window"])
 def test_same_corpus_as_local(tmp_path, spark, synth, settings, monkeypatch):
-    """Alignment in tasks of 5 article pairs: each task aligns its pairs as one call for them all would."""
+    """Alignment in tasks of 5 article pairs, shipped 3 tasks at a time: each task aligns its pairs as
+    one call for them all would."""
     monkeypatch.setattr(engine, "PAIRS_PER_TASK", 5)
+    monkeypatch.setattr(engine, "TASKS_PER_WAVE", 3)
     here, there = both(tmp_path, spark, [SEEDS, synth], settings=settings, batch_size=40)
     assert snapshot(there) == snapshot(here)
     _, clusters, derivations = snapshot(there)
