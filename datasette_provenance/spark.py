@@ -23,9 +23,10 @@ Datasette serves it alike and a later local load continues it. It is written in 
 failed job leaves the corpus as it was.
 
 The prepared articles stay in Spark (persisted); the driver streams them in input order to write
-them, and gets back the verified links, then the aligned ones. This increment still does on the
-driver: holding the records (read there, or collected from the executors for URIs), writing every
-row, reading the linked articles' sentences for alignment, clustering and provenance; and it builds a
+them, and gets back the verified links, then the aligned ones. Records never stay on the driver
+(``_Records``: local input is staged as Parquet files the executors read; URIs' and Parquet's are
+read there). This increment still does on the driver: writing every row, reading the linked
+articles' sentences for alignment (a wave of tasks at a time), clustering and provenance; and it builds a
 new corpus only (loads into one that holds articles are the local engine's). Next: connected
 components as iterative joins with clustering and provenance per component, loads into a corpus.
 """
@@ -195,9 +196,10 @@ def _said(e: Exception) -> str:
     out of memory, the innermost cause of a JVM error (a file that is not Parquet), else the first
     line of the error."""
     text = str(e)
-    if "OutOfMemoryError" in text:
-        return ("a Spark JVM ran out of memory: give it more with --conf spark.driver.memory=… (local masters:"
-                " the whole engine) or spark.executor.memory=…")
+    if "OutOfMemoryError" in text or "TaskResultLost" in text:  # a result lost: on one machine, the heap full
+        return ("a Spark JVM ran out of memory" + (" (a task's result was lost)" if "TaskResultLost" in text else "")
+                + ": give it more with SPARK_DRIVER_MEMORY=… (a local master: the whole engine; spark-submit:"
+                " --driver-memory) or, on a cluster, spark.executor.memory")
     lines = [line.strip() for line in text.splitlines() if line.strip()] or [type(e).__name__]
     if lines[0].endswith(":"):  # "An exception was thrown from the Python worker:", then its traceback
         return lines[-1]

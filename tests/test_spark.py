@@ -556,3 +556,17 @@ def test_missing_pyspark_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
     with pytest.raises(engine.SparkUnavailable, match=r"pip install 'datasette-provenance\[spark\]'"):
         engine.session("local[2]")
+
+
+@pytest.mark.parametrize("text, said", [
+    ("An error occurred while calling o77.getResult.\n: org.apache.spark.SparkException: Job aborted due to stage"
+     " failure: Task 0 in stage 38.0 failed 1 times, most recent failure: Lost task 0.0 in stage 38.0 (TID 423)"
+     " (192.0.2.2 executor driver): TaskResultLost (result lost from block manager)",
+     "a Spark JVM ran out of memory (a task's result was lost): give it more with SPARK_DRIVER_MEMORY="),
+    ("An error occurred while calling o5.collect.\n: java.lang.OutOfMemoryError: Java heap space",
+     "a Spark JVM ran out of memory: give it more"),
+    ("An exception was thrown from the Python worker:\nTraceback (most recent call last):\n  File \"x.py\"\n"
+     "ValueError: bad record", "ValueError: bad record"),
+])
+def test_a_failure_said_in_one_line(text, said):
+    assert engine._said(Exception(text)).startswith(said)
