@@ -69,6 +69,7 @@ from datasette_provenance.store import next_id
 
 INSTALL = "pip install 'datasette-provenance[spark]'"
 LOCAL_MEMORY = "4g"  # the JVM of a local master (spark.driver.memory; conf= or SPARK_DRIVER_MEMORY overrides it)
+ROWS_PER_BUCKET_TASK = 1_000_000  # band-key rows a candidate task pairs at once (about 0.5 GB of its memory)
 ARTICLES_PER_TASK = 250  # records a prepare task gets: small enough to spread a small load over the cores
 
 
@@ -748,7 +749,10 @@ def _links(spark, conn, prepared, assigned: _Assigned, settings: Settings, summa
             pairs = _within_window(pairs, r.sid, r.day, settings.window)
         yield pd.DataFrame({"a": pairs[:, 0], "b": pairs[:, 1]})
 
-    pairs = (sentences.mapInPandas(band_rows, schema).repartition("key").mapInPandas(buckets, bucket_schema)
+    # A task takes its partition's rows at once: partitions of about ROWS_PER_BUCKET_TASK rows bound its memory.
+    rows = sum(len(sids) // 8 for sids in assigned.sids) * settings.bands
+    tasks = max(int(spark.conf.get("spark.sql.shuffle.partitions")), -(-rows // ROWS_PER_BUCKET_TASK))
+    pairs = (sentences.mapInPandas(band_rows, schema).repartition(tasks, "key").mapInPandas(buckets, bucket_schema)
              .distinct())
     facts = sentences.mapInPandas(sentence_facts, "sid long, article long, sketch binary, size long, shingles binary")
     facts = facts.persist()

@@ -96,9 +96,10 @@ def both(tmp_path: Path, spark, paths: list, **options) -> tuple[Path, Path]:
 @pytest.mark.parametrize("settings", [{}, {"window": 2}], ids=["no-window", "window"])
 def test_same_corpus_as_local(tmp_path, spark, synth, settings, monkeypatch):
     """Alignment in tasks of 5 article pairs, shipped 3 tasks at a time: each task aligns its pairs as
-    one call for them all would."""
+    one call for them all would; band-key rows paired in tasks of about 5,000."""
     monkeypatch.setattr(engine, "PAIRS_PER_TASK", 5)
     monkeypatch.setattr(engine, "TASKS_PER_WAVE", 3)
+    monkeypatch.setattr(engine, "ROWS_PER_BUCKET_TASK", 5000)
     here, there = both(tmp_path, spark, [SEEDS, synth], settings=settings, batch_size=40)
     assert snapshot(there) == snapshot(here)
     _, clusters, derivations = snapshot(there)
