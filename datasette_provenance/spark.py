@@ -68,7 +68,6 @@ from datasette_provenance.signatures import Settings, sketch_jaccard, sketches, 
 from datasette_provenance.store import next_id
 
 INSTALL = "pip install 'datasette-provenance[spark]'"
-LOCAL_MEMORY = "4g"  # the JVM of a local master (spark.driver.memory; conf= or SPARK_DRIVER_MEMORY overrides it)
 ROWS_PER_BUCKET_TASK = 1_000_000  # band-key rows a candidate task pairs at once (about 0.5 GB of its memory)
 ARTICLES_PER_TASK = 250  # records a prepare task gets: small enough to spread a small load over the cores
 
@@ -109,13 +108,24 @@ def session(master: str | None = None, remote: str | None = None, conf: Mapping[
     builder = SparkSession.builder if master is None else SparkSession.builder.master(master)
     if (master or "").startswith("local") and not os.environ.get("SPARK_DRIVER_MEMORY"):
         # One JVM is the whole engine here: Spark's 1 GB default does not hold 20,000 articles' work.
-        builder = builder.config("spark.driver.memory", LOCAL_MEMORY)
+        builder = builder.config("spark.driver.memory", local_memory())
     builder = (builder.appName("datasette-provenance")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.ui.showConsoleProgress", "false"))  # the command has its own progress bar
     for name, value in (conf or {}).items():
         builder = builder.config(name, value)
     return builder.getOrCreate()
+
+
+def local_memory() -> str:
+    """The JVM's heap for a local master, where it is the whole engine (driver and executors): half this
+    machine's memory (at 100,000 articles it needs about 10 GB; the other half is for the Python driver
+    and workers). ``conf=`` or ``SPARK_DRIVER_MEMORY`` overrides it."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # no sysconf (Windows)
+        return "4g"
+    return f"{max(1, total // 2 // 2**20)}m"
 
 
 def _submitted() -> bool:

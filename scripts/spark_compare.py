@@ -4,7 +4,8 @@ the rows of every table a load numbers alike) and so are the summaries, but for 
 (candidate pairs, pairs compared exactly): those count work, which depends on the batches (a local
 load pairs through the bucket heads of each batch's moment, Spark through the final ones), not answers.
 Also, for Spark, its monitoring API's figures by stage (input, shuffle, task seconds) and the peak
-resident memory by stage of the driver's Python, the JVM and the Python workers. Spark runs first.
+resident memory by stage of the driver's Python, the JVM and the Python workers (the local engine's:
+its loading process and workers). Each engine loads in a process of its own, Spark first.
 
     python scripts/spark_compare.py INPUT… [--master local[2]] [--jobs 2] [--window DAYS] [--keep DIR]
     python scripts/spark_compare.py --generate 20000 [--house-lines 0.3] …   # a corpus_gen.py corpus first
@@ -86,9 +87,10 @@ def _children(pid: int) -> list[int]:
 
 class Memory(dict):
     """Stage seconds (the engine's ``timings``) that also hold the peak resident memory, in MB, of this
-    process (the driver's Python), of its Java child (Spark's JVM: driver and, at local[N], executors)
-    and of the rest of its descendants together (Python workers), sampled every 0.2 s, by stage: a
-    stage's samples are those between the end of the one before and its own end."""
+    process (the driver's Python, or the local engine's loading process), of its Java child (Spark's
+    JVM: driver and, at local[N], executors) and of the rest of its descendants together (Python
+    workers, of either engine), sampled every 0.2 s, by stage: a stage's samples are those between the
+    end of the one before and its own end."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -138,7 +140,13 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2, help="the local engine's worker processes")
     ap.add_argument("--window", type=int, default=0)
     ap.add_argument("--keep", help="folder for the input and both corpora (default: a temporary one)")
+    ap.add_argument("--only", choices=["spark", "local"], help=argparse.SUPPRESS)
+    ap.add_argument("--db", help=argparse.SUPPRESS)
+    ap.add_argument("--result", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.only:
+        only(args)
+        return 0
     folder = Path(args.keep or tempfile.mkdtemp(prefix="spark-compare-"))
     folder.mkdir(parents=True, exist_ok=True)
     inputs = list(args.inputs)
@@ -155,39 +163,58 @@ def main() -> int:
     for db in (here, there):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-
-    # Spark first, so that the driver's memory is its own (the local engine's would stay in this process).
-    began = time.perf_counter()
-    spark = engine.session(args.master, conf={"spark.ui.showConsoleProgress": "false"})
-    startup = time.perf_counter() - began
-    timings = Memory()
-    began = time.perf_counter()
-    got = engine.load_paths(str(there), inputs, spark=spark, settings=settings, timings=timings)
-    spark_seconds = time.perf_counter() - began
-    peaks = timings.stop()
-    shuffle = stage_metrics(spark)
-    spark.stop()
-    print(f"Spark: {spark_seconds:.1f} s {dict(timings)}", file=sys.stderr, flush=True)
-
-    began = time.perf_counter()
-    expected = load_paths(str(here), inputs, jobs=args.jobs, settings=settings)
-    local_seconds = time.perf_counter() - began
-
-    answers = [{k: v for k, v in vars(summary).items() if k not in WORK} for summary in (got, expected)]
+    # Each engine in a process of its own: its memory is its own (a stopped session's JVM stays up).
+    got, expected = (run_alone(engine_name, args, inputs, db, settings)
+                     for engine_name, db in (("spark", there), ("local", here)))
+    answers = [{k: v for k, v in result["summary"].items() if k not in WORK} for result in (got, expected)]
     same = {"summary": answers[0] == answers[1], "snapshot": snapshot(there) == snapshot(here)}
     same.update({name: table(there, name) == table(here, name) for name in SAME_ROWS})
+    summary = got["summary"]
     report = {
-        "inputs": inputs, "articles": got.articles_added, "sentences": got.sentences, "links": got.links_added,
-        "clusters": got.clusters, **{k: {"local": getattr(expected, k), "spark": getattr(got, k)} for k in WORK},
-        "local": {"jobs": args.jobs, "seconds": round(local_seconds, 1)},
-        "spark": {"master": args.master, "session_start": round(startup, 1), "seconds": round(spark_seconds, 1),
-                  "stages": {k: round(v, 1) for k, v in timings.items()}, "by_stage": shuffle,
-                  "peak_rss_mb": peaks},
+        "inputs": inputs, **{k: summary[k] for k in ("articles_added", "sentences", "links_added", "clusters")},
+        **{k: {"local": expected["summary"][k], "spark": summary[k]} for k in WORK},
+        "local": {"jobs": args.jobs, "seconds": expected["seconds"], "peak_rss_mb": expected["peak_rss_mb"]},
+        "spark": {"master": args.master, **{k: v for k, v in got.items() if k != "summary"}},
         "corpus_bytes": here.stat().st_size,
         "identical": same,
     }
     print(json.dumps(report, indent=2))
     return 0 if all(same.values()) else 1
+
+
+def run_alone(name: str, args: argparse.Namespace, inputs: list[str], db: Path, settings: dict) -> dict:
+    """One engine's load in a child process (``--only``), its result read back."""
+    out = db.with_suffix(".result.json")
+    subprocess.run([sys.executable, __file__, *inputs, "--only", name, "--db", str(db), "--master", args.master,
+                    "--jobs", str(args.jobs), "--window", str(args.window), "--result", str(out)], check=True)
+    result = json.loads(out.read_text())
+    print(f"{name}: {result['seconds']} s", file=sys.stderr, flush=True)
+    return result
+
+
+def only(args: argparse.Namespace) -> None:
+    """The child's part: one engine's load, its seconds, stages, memory and summary as JSON."""
+    settings = {"window": args.window} if args.window else {}
+    memory = Memory()
+    result: dict = {}
+    if args.only == "spark":
+        began = time.perf_counter()
+        spark = engine.session(args.master, conf={"spark.ui.showConsoleProgress": "false"})
+        result["session_start"] = round(time.perf_counter() - began, 1)
+        began = time.perf_counter()
+        summary = engine.load_paths(args.db, args.inputs, spark=spark, settings=settings, timings=memory)
+        result["seconds"] = round(time.perf_counter() - began, 1)
+        result["stages"] = {k: round(v, 1) for k, v in memory.items()}
+        result["by_stage"] = stage_metrics(spark)
+        spark.stop()
+    else:
+        began = time.perf_counter()
+        summary = load_paths(args.db, args.inputs, jobs=args.jobs, settings=settings)
+        result["seconds"] = round(time.perf_counter() - began, 1)
+        memory["load"] = result["seconds"]
+    result["peak_rss_mb"] = memory.stop()
+    result["summary"] = {k: v if isinstance(v, (int, float, str)) else repr(v) for k, v in vars(summary).items()}
+    Path(args.result).write_text(json.dumps(result))
 
 
 if __name__ == "__main__":
