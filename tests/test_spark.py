@@ -552,6 +552,21 @@ def test_spark_submit(tmp_path):
     assert snapshot(there) == snapshot(here)
 
 
+def test_the_comparison_script(tmp_path):
+    """scripts/spark_compare.py, whose figures the README gives: both engines, each in its own process,
+    found identical on the seeds, with Spark's stages, its monitoring API's figures and peak memories."""
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "spark_compare.py"), str(SEEDS), "--keep",
+                           str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["articles_added"] == 5 and all(report["identical"].values())
+    spark = report["spark"]
+    assert {"insert", "candidates", "align", "cluster"} <= set(spark["stages"]) <= set(spark["peak_rss_mb"])
+    assert spark["by_stage"]["candidates"]["tasks"] > 0
+    assert max(stage["jvm"] for stage in spark["peak_rss_mb"].values()) > 100  # the JVM was seen
+    assert report["local"]["peak_rss_mb"]["load"]["jvm"] == 0 < report["local"]["peak_rss_mb"]["load"]["workers"]
+
+
 def test_missing_pyspark_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyspark", None)
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
