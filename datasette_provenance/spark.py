@@ -258,11 +258,12 @@ def _load(spark, conn, paths: list[str], records: _Records, settings: Settings, 
         prepared.unpersist()
 
 
-def _write(spark, conn, items: list[LoadError | None], prepared, load_id: int, summary: local.LoadSummary, settings: Settings,
-           batch_size: int, progress: Callable[[int, int], None] | None, clock: _Clock) -> local.LoadSummary:
+def _write(spark, conn, items: list[LoadError | None], prepared, load_id: int, summary: local.LoadSummary,
+           settings: Settings, batch_size: int, progress: Callable[[int, int], None] | None,
+           clock: _Clock) -> local.LoadSummary:
     """The driver's part, in one transaction: articles, band keys and sketches in the local engine's
-    batches of ``items`` (prepared articles streamed from Spark in input order in place of the Nones), then the links Spark verifies,
-    aligned, clustered and traced by the local engine's code."""
+    batches of ``items`` (prepared articles streamed from Spark in input order in place of the Nones),
+    then the links Spark verifies, aligned, clustered and traced by the local engine's code."""
     stream = _stream(prepared)
     assigned = _Assigned()
     done = chars = 0

@@ -20,7 +20,8 @@ def corpus(tmp_path: Path, labels: list[int], *, separable: bool) -> tuple[Path,
         words = [WORDS[(i * 7 + j * 3) % len(WORDS)] for j in range(12)]
         first = f"The {' '.join(words)} was discussed on day {i}."
         same = label if separable else (i % 2)
-        second = first.replace("discussed", "debated") if same else f"The {' '.join(reversed(words[3:9]))} closed early."
+        other = f"The {' '.join(reversed(words[3:9]))} closed early."
+        second = first.replace("discussed", "debated") if same else other
         articles += [{"id": f"a{i}", "text": first}, {"id": f"b{i}", "text": second}]
         pairs.append({"id1": f"a{i}", "id2": f"b{i}", "label": label})
     (tmp_path / "articles.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles))
@@ -31,7 +32,8 @@ def corpus(tmp_path: Path, labels: list[int], *, separable: bool) -> tuple[Path,
 def bound(articles: Path, gold: Path) -> dict[str, float]:
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "pair_bound.py"), str(articles), str(gold)],
                          check=True, capture_output=True, text=True).stdout
-    return {m[1]: float(m[2]) for m in re.finditer(r"^(.*?)(?:, fitted on these pairs)?: accuracy (\d\.\d+)$", out, re.M)}
+    line = r"^(.*?)(?:, fitted on these pairs)?: accuracy (\d\.\d+)$"
+    return {m[1]: float(m[2]) for m in re.finditer(line, out, re.M)}
 
 
 def test_overlap_that_decides_the_label_is_found(tmp_path):
