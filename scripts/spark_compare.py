@@ -7,7 +7,7 @@ Also, for Spark, its monitoring API's figures by stage (input, shuffle, task sec
 resident memory by stage of the driver's Python, the JVM and the Python workers (the local engine's:
 its loading process and workers). Each engine loads in a process of its own, Spark first.
 
-    python scripts/spark_compare.py INPUT… [--master local[2]] [--jobs 2] [--window DAYS] [--keep DIR]
+    python scripts/spark_compare.py INPUT… [--master local[2]] [--jobs 2] [--window DAYS] [--keep DIR] [--conf K=V]
     python scripts/spark_compare.py --generate 20000 [--house-lines 0.3] …   # a corpus_gen.py corpus first
 
 Exit status 1 when the corpora differ.
@@ -147,6 +147,7 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2, help="the local engine's worker processes")
     ap.add_argument("--window", type=int, default=0)
     ap.add_argument("--keep", help="folder for the input and both corpora (default: a temporary one)")
+    ap.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting (repeatable)")
     ap.add_argument("--only", choices=["spark", "local"], help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
@@ -193,7 +194,8 @@ def run_alone(name: str, args: argparse.Namespace, inputs: list[str], db: Path, 
     """One engine's load in a child process (``--only``), its result read back."""
     out = db.with_suffix(".result.json")
     subprocess.run([sys.executable, __file__, *inputs, "--only", name, "--db", str(db), "--master", args.master,
-                    "--jobs", str(args.jobs), "--window", str(args.window), "--result", str(out)], check=True)
+                    "--jobs", str(args.jobs), "--window", str(args.window), "--result", str(out),
+                    *(f"--conf={c}" for c in args.conf)], check=True)
     result = json.loads(out.read_text())
     print(f"{name}: {result['seconds']} s", file=sys.stderr, flush=True)
     return result
@@ -206,7 +208,8 @@ def only(args: argparse.Namespace) -> None:
     result: dict = {}
     if args.only == "spark":
         began = time.perf_counter()
-        spark = engine.session(args.master, conf={"spark.ui.showConsoleProgress": "false"})
+        conf = dict(c.split("=", 1) for c in args.conf)
+        spark = engine.session(args.master, conf={"spark.ui.showConsoleProgress": "false", **conf})
         result["session_start"] = round(time.perf_counter() - began, 1)
         began = time.perf_counter()
         summary = engine.load_paths(args.db, args.inputs, spark=spark, settings=settings, timings=memory)

@@ -556,7 +556,8 @@ def test_the_comparison_script(tmp_path):
     """scripts/spark_compare.py, whose figures the README gives: both engines, each in its own process,
     found identical on the seeds, with Spark's stages, its monitoring API's figures and peak memories."""
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "spark_compare.py"), str(SEEDS), "--keep",
-                           str(tmp_path)], capture_output=True, text=True, timeout=600)
+                           str(tmp_path), "--conf", "spark.sql.shuffle.partitions=2"],
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)
     assert report["articles_added"] == 5 and all(report["identical"].values())
