@@ -262,10 +262,12 @@ def align_new(
 
 
 def align_links(links: list[Link], article_of: Mapping[int, int], heads: Mapping[int, tuple[str, str | None]],
-                sentences: list[tuple[int, int, str, str]], shingles: dict[int, np.ndarray], settings: Settings
-                ) -> tuple[list[tuple[int, int, float, float, int]], list[tuple]]:
+                sentences: list[tuple[int, int, str, str]], shingles: dict[int, np.ndarray], settings: Settings,
+                compared: set[int] | None = None) -> tuple[list[tuple[int, int, float, float, int]], list[tuple]]:
     """``align_new`` without the database: the links' articles' ``heads`` (text digest, outlet) and
-    ``sentence_rows`` given. Returns the links to store and the ``alignments`` rows."""
+    ``sentence_rows`` given. Returns the links to store and the ``alignments`` rows. ``compared``, the
+    articles given shingle sets, is by default ``compared_articles`` of these links' pairs; a part of
+    a load's links passes the whole load's, so that it aligns as one call for all would."""
     digest = {aid: d for aid, (d, _) in heads.items()}
     outlet = {aid: name for aid, (_, name) in heads.items()}
     by_pair: dict[tuple[int, int], list[Link]] = {}
@@ -275,7 +277,8 @@ def align_links(links: list[Link], article_of: Mapping[int, int], heads: Mapping
         if (digest[y], y) < (digest[x], x):
             x, y, link = y, x, (link[1], link[0], *link[2:])
         by_pair.setdefault((x, y), []).append(link)
-    compared = compared_articles(by_pair, outlet)
+    if compared is None:
+        compared = compared_articles(by_pair, outlet)
     texts = _matchable(sentences, {n for pair in by_pair for n in pair}, compared, shingles, settings)
     out, rows = [], []
     for (x, y), pair_links in sorted(by_pair.items()):

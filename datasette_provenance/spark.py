@@ -45,6 +45,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import reduce
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -388,7 +389,7 @@ class _Records:
         parts: list = []
         idx: list[int] = []
         recs: list[bytes] = []
-        for item in [*items, None]:
+        for item in chain(items, [None]):  # None: the end, where the last file is written
             if isinstance(item, LoadError):
                 self.items.append(item)
             elif item is not None:
@@ -839,11 +840,10 @@ TASKS_PER_WAVE = 256  # alignment tasks shipped at once: enough for a cluster's 
 def _aligned(spark, conn, links: list, settings: Settings) -> list:
     """``align.align_links`` on the executors, ``PAIRS_PER_TASK`` article pairs a task, each task with
     its pairs' links and their articles' heads and sentences, shipped ``TASKS_PER_WAVE`` tasks at a
-    time: a pair's alignment is a function of its
-    two articles. But for one thing: an article in no pair of two outlets has no shingle sets made (its
-    same-outlet pairs use upper bounds of their sizes), so each task is given the sets of the articles
-    the whole load compares, as one call for all pairs would make them. Returns the links to store;
-    alignments are stored."""
+    time: a pair's alignment is a function of its two articles. But for one thing: an article in no
+    pair of two outlets has no shingle sets made (its same-outlet pairs use upper bounds of their
+    sizes), so each task is told which articles the whole load compares, as one call for all pairs
+    would. Returns the links to store; alignments are stored."""
     import pandas as pd
     if not links:
         return []
@@ -860,18 +860,11 @@ def _aligned(spark, conn, links: list, settings: Settings) -> list:
     tasks = [pairs[i:i + PAIRS_PER_TASK] for i in range(0, len(pairs), PAIRS_PER_TASK)]
 
     def align_pairs(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        from datasette_provenance.segment import normal_form
-        from datasette_provenance.signatures import shingle_sets
         for blob in (b for part in frames for b in part["work"]):
             task_links, task_article_of, articles = pickle.loads(blob)
             rows = sorted(row for *_, own in articles for row in own)
-            shingles: dict[int, np.ndarray] = {}
-            for _, _, is_compared, own in articles:
-                if is_compared:
-                    sets = shingle_sets([normal_form(text) for _, _, text, _ in own], settings.k)
-                    shingles.update(zip([sid for sid, *_ in own], sets))
-            result = align_links(task_links, task_article_of,
-                                 {aid: head for aid, head, *_ in articles}, rows, shingles, settings)
+            result = align_links(task_links, task_article_of, {aid: head for aid, head, *_ in articles}, rows, {},
+                                 settings, compared={aid for aid, _, is_compared, _ in articles if is_compared})
             yield pd.DataFrame({"blob": [pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)]})
 
     found, alignments = set(), []

@@ -2,14 +2,16 @@
 """How far lexical overlap alone can go on a labelled sentence-pair corpus: the ceiling of any matcher
 that, like ours, decides from the two texts' surface.
 
-usage: python scripts/pair_bound.py ARTICLES.jsonl GOLD.json
+usage: python scripts/pair_bound.py ARTICLES.jsonl GOLD.json [--db CORPUS_DB]
 
 GOLD holds {"pairs": [{"id1", "id2", "label"}]} (label 1: same meaning), as the MSRP train split in
 ../shared/corpora/msrp_train does; it is read from there, never copied. Prints, per measure, the
 accuracy of its best threshold fitted on the corpus itself (an upper bound of any threshold rule on
 it), then the 5-fold cross-validated accuracy of a logistic regression over all the measures: the
 loader's character 5-gram Jaccard and containment (its normal form and shingles), word Jaccard,
-whether the numbers differ, and the ratio of the two lengths.
+whether the numbers differ, and the ratio of the two lengths. With ``--db`` (the corpus the loader
+built from ARTICLES), what separates the loader from its own measure's threshold: by label, the pairs
+at or above the loader's Jaccard bar that it did not link, and those linked but in no common cluster.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sqlite3
 import sys
+from collections import Counter
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +68,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("articles")
     ap.add_argument("gold")
+    ap.add_argument("--db", help="the corpus the loader built from ARTICLES")
     args = ap.parse_args()
     texts = {r["id"]: r["text"] for r in map(json.loads, Path(args.articles).read_text().splitlines())}
     ids = sorted(texts)
@@ -74,6 +80,32 @@ def main() -> None:
     for i, name in enumerate(MEASURES):
         print(f"best threshold of {name}, fitted on these pairs: accuracy {best_threshold(x[:, i], y):.3f}")
     print(f"logistic regression over all five, 5-fold cross-validated: accuracy {cross_validated(x, y):.3f}")
+    if args.db:
+        missed = short_of_the_bar(args.db, pairs, x[:, 0] >= Settings().jaccard)
+        for (what, label), n in sorted(missed.items()):
+            print(f"at or above Jaccard {Settings().jaccard}, labelled {label}: {n} {what}")
+
+
+def short_of_the_bar(db: str, pairs: list[dict], above: np.ndarray) -> Counter:
+    """Of the pairs ``above`` the loader's bar, by label: those not linked, and those linked in no common cluster."""
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        article = dict(conn.execute("select external_id, id from articles"))
+        linked = {tuple(sorted(r)) for r in conn.execute(
+            "select a.article_id, b.article_id from links l join sentences a on a.id = l.sentence_a"
+            " join sentences b on b.id = l.sentence_b")}
+        clusters: dict[int, set[int]] = {}
+        for aid, cid in conn.execute("select distinct article_id, cluster_id from cluster_members"):
+            clusters.setdefault(aid, set()).add(cid)
+    out: Counter = Counter()
+    for p, is_above in zip(pairs, above):
+        a, b = article[p["id1"]], article[p["id2"]]
+        if not is_above:
+            continue
+        if tuple(sorted((a, b))) not in linked:
+            out["not linked", int(p["label"])] += 1
+        elif not clusters.get(a, set()) & clusters.get(b, set()):
+            out["linked, no common cluster", int(p["label"])] += 1
+    return out
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ Exit status 1 when the corpora differ.
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import sqlite3
 import subprocess
 import sys

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -29,11 +30,15 @@ def corpus(tmp_path: Path, labels: list[int], *, separable: bool) -> tuple[Path,
     return tmp_path / "articles.jsonl", tmp_path / "gold.json"
 
 
-def bound(articles: Path, gold: Path) -> dict[str, float]:
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "pair_bound.py"), str(articles), str(gold)],
-                         check=True, capture_output=True, text=True).stdout
+def bound(articles: Path, gold: Path, *options: str) -> dict[str, float]:
+    out = run(articles, gold, *options)
     line = r"^(.*?)(?:, fitted on these pairs)?: accuracy (\d\.\d+)$"
     return {m[1]: float(m[2]) for m in re.finditer(line, out, re.M)}
+
+
+def run(articles: Path, gold: Path, *options: str) -> str:
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "pair_bound.py"), str(articles), str(gold), *options],
+                          check=True, capture_output=True, text=True).stdout
 
 
 def test_overlap_that_decides_the_label_is_found(tmp_path):
@@ -47,3 +52,17 @@ def test_labels_overlap_cannot_explain_stay_near_the_majority(tmp_path):
     got = bound(*corpus(tmp_path, labels, separable=False))
     assert got["logistic regression over all five, 5-fold cross-validated"] <= 0.8
     assert got["best threshold of character 5-gram Jaccard"] < 0.85
+
+
+def test_pairs_the_loader_leaves_below_its_own_bar(tmp_path):
+    """With --db: of the pairs at or above the loader's Jaccard bar, those it did not link or cluster.
+    Near copies are all linked and clustered; the negatives share too little to reach the bar."""
+    from datasette_provenance.load import load_paths
+    articles, gold = corpus(tmp_path, [i % 3 != 0 for i in range(30)], separable=True)
+    load_paths(str(tmp_path / "corpus.db"), [articles], jobs=1)
+    out = run(articles, gold, "--db", str(tmp_path / "corpus.db"))
+    assert "accuracy" in out and "labelled 1: " not in out and "labelled 0: " not in out
+    with sqlite3.connect(tmp_path / "corpus.db") as conn:
+        conn.execute("delete from cluster_members")
+    out = run(articles, gold, "--db", str(tmp_path / "corpus.db"))
+    assert re.search(r"labelled 1: 20 linked, no common cluster$", out, re.M)
