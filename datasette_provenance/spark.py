@@ -9,8 +9,9 @@ these rules are functions of each bucket's final membership, so they meet a batc
 load exactly); the sketch screen and exact comparison of ``candidates._checked``
 (``worth_comparing``, ``verify_pairs``) in a ``mapInPandas`` over the pairs joined to their
 sentences; ``align.align_links`` in a ``mapInPandas`` over the article pairs the links join, each task
-given what it reads of their articles (``_aligned``). What runs in Spark is a pure function of the
-records: a lost executor reruns a task.
+given what it reads of their articles (``_aligned``); the connected components of the links, by
+iterative joins (``_components``), which the driver clusters a few at a time. What runs in Spark is a
+pure function of the records: a lost executor reruns a task.
 URIs (``hdfs://``, ``s3a://``…) are read by ``ingest``'s own file readers on the executors, so their
 records and errors are a local read's. Parquet (a ``.parquet`` file, or a folder of part files as Spark
 writes one, local or not) is read by Spark's Parquet source, each row checked as the JSON Lines record of
@@ -26,9 +27,10 @@ The prepared articles stay in Spark (persisted); the driver streams them in inpu
 them, and gets back the verified links, then the aligned ones. Records never stay on the driver
 (``_Records``: local input is staged as Parquet files the executors read; URIs' and Parquet's are
 read there). This increment still does on the driver: writing every row, reading the linked
-articles' sentences for alignment (a wave of tasks at a time), clustering and provenance; and it builds a
-new corpus only (loads into one that holds articles are the local engine's). Next: connected
-components as iterative joins with clustering and provenance per component, loads into a corpus.
+articles' sentences for alignment (a wave of tasks at a time), the clustering rule (whole components,
+``SENTENCES_PER_CLUSTERING`` sentences a call) and provenance; and it builds a new corpus only (loads
+into one that holds articles are the local engine's). Next: the clustering rule and provenance per
+component on the executors, loads into a corpus.
 """
 
 from __future__ import annotations
@@ -288,8 +290,10 @@ def _write(spark, conn, items: list[LoadError | None], prepared, load_id: int, s
             links = _aligned(spark, conn, links, settings)
             conn.executemany("insert or ignore into links values (?, ?, ?, ?, ?)", links)
         summary.links_added += len(links)
-        with clock("cluster"):
-            touched = recluster(conn, [n for l in links for n in l[:2]], settings, {})
+        with clock("cluster"):  # the local rule, a few components at a time
+            touched: set[int] = set()
+            for sentences in _component_chunks(_components(spark, conn, links)):
+                touched |= recluster(conn, sentences, settings, {})
         with clock("provenance"):
             provenance.update(conn, sorted(touched | set(assigned.article)))
         clock.start("commit")
@@ -889,6 +893,63 @@ def _aligned(spark, conn, links: list, settings: Settings) -> list:
     conn.executemany("insert or replace into alignments(article_a, article_b, pairs, anchors, covered_a, covered_b)"
                      " values (?, ?, ?, ?, ?, ?)", sorted(alignments))
     return sorted(found)
+
+
+SENTENCES_PER_CLUSTERING = 100_000  # linked sentences reclustered at once (whole components): the driver's memory
+PAIR_NODE = 1 << 32  # an article pair's node in the link graph: -(x * PAIR_NODE + y) - 1, below every sentence id
+
+
+def _components(spark, conn, links: list):
+    """(component, sid) rows: the connected components of the links, found by iterative joins. Each
+    round a node takes the least label among its own and its neighbours', then its label's label
+    (pointer jumping: a chain of n links settles in about log n rounds, not n), until none changes.
+    The components ``clusters.recluster`` walks: a link joins its sentences, and every link of one
+    article pair lies in one component (a node for the pair joins them)."""
+    import pandas as pd
+    from pyspark.sql import functions as F
+    if not links:
+        return None
+    article_of = dict(store.select_in(conn, "select id, article_id from sentences where id in ({})",
+                                      {n for l in links for n in l[:2]}))
+    a = np.array([l[0] for l in links], dtype=np.int64)
+    b = np.array([l[1] for l in links], dtype=np.int64)
+    x, y = (np.array([article_of[int(n)] for n in side], dtype=np.int64) for side in (a, b))
+    pair = -(np.minimum(x, y) * PAIR_NODE + np.maximum(x, y)) - 1
+    src, dst = np.concatenate((a, a, b)), np.concatenate((b, pair, pair))
+    edges = spark.createDataFrame(pd.DataFrame({"src": np.concatenate((src, dst)), "dst": np.concatenate((dst, src))}),
+                                  "src long, dst long").persist()
+    labels = edges.select(F.col("src").alias("node"), F.col("src").alias("label")).distinct().localCheckpoint()
+    try:
+        while True:
+            offered = edges.join(labels, edges["src"] == labels["node"]).select(edges["dst"].alias("node"), "label")
+            least = offered.union(labels).groupBy("node").agg(F.min("label").alias("label"))
+            jump = least.select(F.col("node").alias("label"), F.col("label").alias("further"))
+            least = (least.join(jump, "label", "left")
+                     .select("node", F.least("label", F.coalesce("further", "label")).alias("label"))
+                     .join(labels.withColumnRenamed("label", "before"), "node")
+                     .select("node", "label", (F.col("label") != F.col("before")).alias("moved")).localCheckpoint())
+            labels = least.select("node", "label")
+            if least.filter("moved").isEmpty():
+                return labels.filter("node >= 0").select(F.col("label").alias("component"), F.col("node").alias("sid"))
+    finally:
+        edges.unpersist()
+
+
+def _component_chunks(components) -> Iterator[list[int]]:
+    """The linked sentences, whole components at a time, about ``SENTENCES_PER_CLUSTERING`` a chunk:
+    a component's clusters depend on its links alone, so chunks cluster as one call for all would."""
+    if components is None:
+        return
+    chunk: list[int] = []
+    last = None
+    for component, sid in components.orderBy("component", "sid").toLocalIterator():
+        if component != last and len(chunk) >= SENTENCES_PER_CLUSTERING:
+            yield chunk
+            chunk = []
+        chunk.append(sid)
+        last = component
+    if chunk:
+        yield chunk
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -40,6 +40,7 @@ from datasette.app import Datasette  # noqa: E402
 
 from datasette_provenance import spark as engine  # noqa: E402
 from datasette_provenance.align import align_new  # noqa: E402
+from datasette_provenance.clusters import recluster  # noqa: E402
 from datasette_provenance import store  # noqa: E402
 from datasette_provenance.commands import provenance as cli  # noqa: E402
 from datasette_provenance.load import load_paths  # noqa: E402
@@ -96,8 +97,13 @@ def both(tmp_path: Path, spark, paths: list, **options) -> tuple[Path, Path]:
 @pytest.mark.parametrize("settings", [{}, {"window": 2}], ids=["no-window", "window"])
 def test_same_corpus_as_local(tmp_path, spark, synth, settings, monkeypatch):
     """Alignment in tasks of 5 article pairs, shipped 3 tasks at a time: each task aligns its pairs as
-    one call for them all would; band-key rows paired in tasks of about 5,000."""
+    one call for them all would; band-key rows paired in tasks of about 5,000; clustering a few
+    components at a time, as one call for all would cluster them."""
     monkeypatch.setattr(engine, "PAIRS_PER_TASK", 5)
+    monkeypatch.setattr(engine, "SENTENCES_PER_CLUSTERING", 7)
+    calls = []
+    monkeypatch.setattr(engine, "recluster",
+                        lambda conn, seeds, *rest: calls.append(seeds) or recluster(conn, seeds, *rest))
     monkeypatch.setattr(engine, "TASKS_PER_WAVE", 3)
     monkeypatch.setattr(engine, "ROWS_PER_BUCKET_TASK", 5000)
     here, there = both(tmp_path, spark, [SEEDS, synth], settings=settings, batch_size=40)
@@ -107,6 +113,32 @@ def test_same_corpus_as_local(tmp_path, spark, synth, settings, monkeypatch):
     for table in SAME_ROWS:
         assert rows(there, table) == rows(here, table), table
     check_consistency(str(there))
+    with closing(sqlite3.connect(there)) as conn:  # every linked sentence, each in one call of a few
+        linked = {n for l in conn.execute("select sentence_a, sentence_b from links") for n in l}
+    assert len(calls) > 10 and sorted(n for c in calls for n in c) == sorted(linked)
+
+
+def test_components_are_the_ones_clustering_walks(tmp_path, spark):
+    """Connected components by iterative joins: a link joins two sentences, and the links of one
+    article pair lie in one component even when nothing else joins them (``clusters._pair_links``)."""
+    db = tmp_path / "corpus.db"
+    conn, _ = store.open_corpus(str(db))
+    with closing(conn):
+        conn.executemany("insert into articles(id, external_id, outlet, text, content_hash) values (?, ?, ?, 'x', ?)",
+                         [(n, key, key.upper(), key) for n, key in enumerate("abcd", 1)])
+        conn.executemany("insert into paragraphs(id, article_id, position, start, text, boilerplate, kind)"
+                         " values (?, ?, 0, 0, 'x', 0, 'text')", [(n, n) for n in range(1, 5)])
+        article = {10: 1, 11: 1, 12: 1, 20: 2, 21: 2, 30: 3, 31: 3, 40: 4, 41: 4}
+        conn.executemany("insert into sentences(id, paragraph_id, article_id, start, \"end\", kind)"
+                         " values (?, ?, ?, 0, 1, 'text')", [(sid, aid, aid) for sid, aid in article.items()])
+        # Articles 1-2 share two unconnected links, and so do 3-4: each pair is one component. 12-31 joins
+        # article 1 to the second through article 3; sharing article 1 does not join it to the first.
+        links = [(10, 20), (11, 21), (30, 40), (31, 41), (12, 31)]
+        got = engine._components(spark, conn, [(a, b, 0.5, 0.5) for a, b in links]).collect()
+    components: dict[int, set[int]] = {}
+    for component, sid in got:
+        components.setdefault(component, set()).add(sid)
+    assert sorted(map(sorted, components.values())) == [[10, 11, 20, 21], [12, 30, 31, 40, 41]]
 
 
 def test_alignment_tasks_align_as_one_call(tmp_path, spark, monkeypatch):
