@@ -125,12 +125,21 @@ def _workers(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProc
 
 def _abandon(pool: ProcessPoolExecutor) -> None:
     """Stop the workers, and never wait on the queue that fed them (a worker killed while reading
-    its batch can leave that queue's lock held and its pipe half written)."""
-    for process in _workers(pool):
+    its batch can leave that queue's lock held and its pipe half written). A worker killed while
+    writing its result leaves the pool's reading thread waiting for the rest of it, and the
+    interpreter waits for that thread at exit: with the workers gone, closing this process's own
+    end of that pipe ends the wait."""
+    workers = _workers(pool)
+    for process in workers:
         process.kill()
     queue = getattr(pool, "_call_queue", None)
     if queue is not None:
         queue.cancel_join_thread()
+    for process in workers:
+        process.join(timeout=5)
+    results = getattr(pool, "_result_queue", None)
+    if results is not None and all(p.exitcode is not None for p in workers):
+        results._writer.close()
 
 
 _WORKER: tuple[Settings, SourceAliases] | None = None

@@ -378,6 +378,26 @@ def test_a_worker_killed_mid_load_is_reported_and_loses_nothing(tmp_path, corpus
     assert snapshot(db) == snapshot(reference)
 
 
+def test_workers_abandoned_mid_result_let_the_loader_exit():
+    """A worker killed while it writes a prepared batch back (Ctrl-C, then the loader stops its workers)
+    leaves half a message in the result pipe. The pool's reading thread waited for the rest, and the
+    interpreter for that thread at exit: the loader hung after printing that it was interrupted."""
+    import multiprocessing
+    import struct
+    from concurrent.futures import ProcessPoolExecutor
+
+    from datasette_provenance import prepare
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    assert pool.submit(int, "7").result(timeout=60) == 7  # a worker up, the reading thread started
+    reader = pool._executor_manager_thread
+    os.write(pool._result_queue._writer.fileno(), struct.pack("!i", 1 << 20) + b"half a result")
+    prepare._abandon(pool)
+    pool.shutdown(wait=False, cancel_futures=True)
+    reader.join(timeout=30)
+    assert not reader.is_alive()
+
+
 def _wait_for_commits(proc: subprocess.Popen, db: Path, articles: int, workers: int = 0) -> bool:
     """Wait until the loader has committed this many articles (and started this many workers); False
     if it ended first."""
