@@ -903,8 +903,8 @@ def _components(spark, conn, links: list):
     """(component, sid) rows: the connected components of the links, found by iterative joins. Each
     round a node takes the least label among its own and its neighbours', then its label's label
     (pointer jumping: a chain of n links settles in about log n rounds, not n), until none changes.
-    The components ``clusters.recluster`` walks: a link joins its sentences, and every link of one
-    article pair lies in one component (a node for the pair joins them)."""
+    The components ``clusters.recluster`` walks: every link of one article pair lies in one component,
+    so each link's two sentences are joined through a node for their articles' pair."""
     import pandas as pd
     from pyspark.sql import functions as F
     if not links:
@@ -915,7 +915,7 @@ def _components(spark, conn, links: list):
     b = np.array([l[1] for l in links], dtype=np.int64)
     x, y = (np.array([article_of[int(n)] for n in side], dtype=np.int64) for side in (a, b))
     pair = -(np.minimum(x, y) * PAIR_NODE + np.maximum(x, y)) - 1
-    src, dst = np.concatenate((a, a, b)), np.concatenate((b, pair, pair))
+    src, dst = np.concatenate((a, b)), np.concatenate((pair, pair))
     edges = spark.createDataFrame(pd.DataFrame({"src": np.concatenate((src, dst)), "dst": np.concatenate((dst, src))}),
                                   "src long, dst long").persist()
     labels = edges.select(F.col("src").alias("node"), F.col("src").alias("label")).distinct().localCheckpoint()
