@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import cache, lru_cache
@@ -148,7 +149,6 @@ def _calendar() -> _Calendar:
     months = {key: numbers.pop() for key, numbers in meanings.items() if key not in ambiguous}
     fields = {"d": _DAY, "y": _YEAR, "m": rf"(?P<month>\L<month>)[{regex.escape(''.join(sorted(marks)))}]?"}
     patterns = [
-        rf"{_LEAD}{_START}{_YEAR}-(?P<month_num>\d{{2}})-(?P<day>\d{{2}})(?:(?:t|\s+){_TIME})?",
         # "03.02.2022", "3. 2. 2022", "3.02.2022 г.": day first, as wherever dots separate them
         rf"{_LEAD}{_START}{_DAY}\.\s?(?P<month_num>\d{{1,2}})\.\s?{_YEAR}{_gap(layouts['dmy'][2], trailing=True)}"
         rf"(?:{_SEP}{_TIME})?",
@@ -161,12 +161,20 @@ def _calendar() -> _Calendar:
             head = rf"{_LEAD}{_START}{head}{_gap(first)}{middle}"
         patterns.append(f"{head}{_gap(second)}{last}{_gap(after, trailing=True)}{_TIME_TAIL}")
     names = [spellings[key] for key in months]
-    compiled = tuple(
-        regex.compile(rf"(?=\d){body}(?!{_WORD})", regex.IGNORECASE, **({"month": names} if "<month>" in body else {}))
-        for body in patterns
-    )
+    compiled = (_iso(), *(_compiled(body, names) for body in patterns))
     languages = {key: frozenset(codes) for key, codes in languages.items()}
     return _Calendar(months, ambiguous, tuple(spellings.values()), languages, compiled)
+
+
+@cache
+def _iso() -> regex.Pattern[str]:
+    """ISO 8601, the first of the patterns: it needs no month names, so that a field in this form (most
+    feeds' and exports') is read without loading babel's calendars."""
+    return _compiled(rf"{_LEAD}{_START}{_YEAR}-(?P<month_num>\d{{2}})-(?P<day>\d{{2}})(?:(?:t|\s+){_TIME})?", ())
+
+
+def _compiled(body: str, names: list[str] | tuple[str, ...]) -> regex.Pattern[str]:
+    return regex.compile(rf"(?=\d){body}(?!{_WORD})", regex.IGNORECASE, **({"month": names} if "<month>" in body else {}))
 
 
 def _layout(locale: Locale, pattern: str) -> tuple[str, tuple[str, str, str]] | None:
@@ -233,7 +241,7 @@ def parse_date(s: str) -> Parsed | None:
     s = _ZONE_COMMENT.sub("", _nfkc(s).strip().rstrip(".,").strip())
     s = _SLASHED.sub(r"\1-\2-\3", s)  # 2022/02/03: a field's form; in prose it is mostly a URL path
     known = False  # a form read here, with impossible values ("13:10 pm"), is not handed to dateparser
-    for pattern in _calendar().patterns:
+    for pattern in _whole_field_patterns():
         if match := next((m for m in pattern.finditer(s) if _span(m) == (0, len(s))), None):
             if parsed := _convert(match):
                 return parsed
@@ -244,6 +252,11 @@ def parse_date(s: str) -> Parsed | None:
         seconds = int(match["seconds"]) if match["seconds"] else int(match["millis"]) // 1000
         return _from_epoch(seconds)
     return None if known else _parse_field(s)
+
+
+def _whole_field_patterns() -> Iterator[regex.Pattern[str]]:
+    yield _iso()
+    yield from _calendar().patterns[1:]
 
 
 def find_date(text: str, max_lines: int = 15) -> Parsed | None:
