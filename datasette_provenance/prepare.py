@@ -150,9 +150,10 @@ def _worker_init(settings: Settings, credits: SourceAliases, parent: int) -> Non
     _WORKER = (settings, credits)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the loader's to handle: it stops the workers
     _die_with_parent(parent)
-    # What every batch needs once (the credit patterns, the language model) is loaded before the first
-    # batch arrives, not on the loading process's critical path after it.
+    # What every batch needs once (the credit patterns, the language model, datasketch's permutations) is
+    # loaded before the first batch arrives, not on the loading process's critical path after it.
     find_attributions("Warm-up, Reuters said.", credits)
+    minhash_signatures(shingle_sets(["warm-up"], settings.k), settings)
     language_of("A sentence to load the language model.")
 
 

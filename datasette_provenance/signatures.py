@@ -10,11 +10,14 @@ holds us to that), so signatures stay interchangeable with datasketch's.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
 
 from .segment import SPLITTER
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _POLY = 0x100000001B3  # FNV-64 prime: odd, so the rolling hash mixes every character
@@ -129,11 +132,11 @@ def minhash_signatures(sets: list[np.ndarray], settings: Settings, chunk: int = 
     each block stays in cache and every minimum runs over a contiguous run of one sentence's values
     (16 times faster than one row per shingle over large blocks).
     """
-    a, b = _permutations(settings)
     out = np.full((len(sets), settings.num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
     sizes = np.array([len(s) for s in sets], dtype=np.int64)
     if not sizes.sum():
         return out
+    a, b = _permutations(settings)
     hv = _fmix32(np.concatenate(sets).astype(np.uint32))
     ends = np.cumsum(sizes)
     starts = ends - sizes
@@ -188,6 +191,8 @@ def sketch_jaccard(sketch_a: np.ndarray, sketch_b: np.ndarray) -> np.ndarray:
 
 def to_minhash(signature: np.ndarray, settings: Settings) -> LeanMinHash:
     """A datasketch LeanMinHash for one stored signature (for users of datasketch's own tools)."""
+    from datasketch import LeanMinHash, MinHash
+
     m = MinHash(num_perm=settings.num_perm, seed=settings.seed, hashvalues=signature, scheme=settings.scheme)
     return LeanMinHash(m)
 
@@ -252,6 +257,9 @@ def _permutations(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
     """datasketch's own permutation parameters for this seed, so values match its MinHash."""
     key = (settings.num_perm, settings.seed, settings.scheme)
     if key not in _PERMUTATIONS:
+        # Imported here: it imports scipy (0.3 s), which the loading process and the server never need.
+        from datasketch import MinHash
+
         a, b = MinHash(num_perm=settings.num_perm, seed=settings.seed, scheme=settings.scheme).permutations
         _PERMUTATIONS[key] = (a.astype(np.uint32), b.astype(np.uint32))
     return _PERMUTATIONS[key]
