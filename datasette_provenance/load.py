@@ -26,7 +26,7 @@ import numpy as np
 from . import provenance, store
 from .attributions import SourceAliases
 from .align import align_new
-from .candidates import NewSentences, link_new_sentences
+from .candidates import NewSentences, StoredKeys, link_new_sentences
 from .clusters import recluster
 from .dates import publication_day
 from .ingest import LoadError, read_paths
@@ -142,11 +142,12 @@ def _load(conn: sqlite3.Connection, paths: list[str], records: Iterator, setting
     summary = LoadSummary()
     done = chars = 0
     first = first_batch(conn, batch_size)
+    stored_keys = StoredKeys.read(conn, settings)
     # Closed here, not when the traceback that holds it is freed: an interrupted load stops its workers at once.
     with closing(prepared(_chunks(records, batch_size, first), settings, credits, jobs)) as batches:
         for batch in batches:
             with _transaction(conn):
-                _load_batch(conn, batch, settings, summary, load_id)
+                _load_batch(conn, batch, settings, summary, load_id, stored_keys)
             done += len(batch.articles) + len(batch.errors)
             chars += sum(len(a.record.text) for a in batch.articles)
             if progress:
@@ -187,7 +188,8 @@ def _check_options(batch_size: int, jobs: int) -> None:
 
 
 def _load_batch(
-    conn: sqlite3.Connection, batch: PreparedBatch, settings: Settings, summary: LoadSummary, load_id: int
+    conn: sqlite3.Connection, batch: PreparedBatch, settings: Settings, summary: LoadSummary, load_id: int,
+    stored_keys: StoredKeys | None = None,
 ) -> None:
     first_sentence = next_id(conn, "sentences")
     added = add_articles(conn, batch, summary, load_id)
@@ -195,7 +197,7 @@ def _load_batch(
         return
     _, new = added
     counts: Counter[str] = Counter()
-    found = link_new_sentences(conn, new, batch, first_sentence, settings, counts)
+    found = link_new_sentences(conn, new, batch, first_sentence, settings, counts, stored_keys)
     summary.candidates += counts["candidates"]
     summary.checked += counts["checked"]
     links = align_new(conn, found.links, found.shingles, settings)

@@ -17,9 +17,12 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from datasette_provenance.candidates import StoredKeys
 from datasette_provenance.load import load_paths
+from datasette_provenance.store import open_corpus
 
 from conftest import ROOT, SEEDS
 from test_crash_safety import check_consistency, snapshot
@@ -129,6 +132,36 @@ def test_records_in_reverse_order(tmp_path, inputs, reference):
     db = tmp_path / "reversed.db"
     load_paths(str(db), [*sorted(map(str, folder.iterdir()), reverse=True), str(SEEDS)], batch_size=10)
     assert_same(reference, db)
+
+
+@pytest.mark.parametrize("limit", [0, 20_000])
+def test_band_keys_held_or_sought_link_alike(tmp_path, inputs, reference, monkeypatch, limit):
+    """The band keys a load holds (candidates.StoredKeys) only spare index seeks: held to the end (the
+    reference), dropped part-way (a limit of 20,000 keys) or never held (0), separate loads in small
+    batches link as one load."""
+    monkeypatch.setattr(StoredKeys, "LIMIT", limit)
+    db = tmp_path / "limit.db"
+    for path in inputs:
+        load_paths(str(db), [path], batch_size=25)
+    assert_same(reference, db)
+
+
+def test_stored_keys_are_read_only_while_few(tmp_path, inputs, monkeypatch):
+    db = tmp_path / "keys.db"
+    load_paths(str(db), inputs[:2])
+    conn, settings = open_corpus(str(db))
+    with closing(conn):
+        in_index = np.array(sorted(k for (k,) in conn.execute("select distinct key from band_keys")))
+        held = StoredKeys.read(conn, settings)
+        assert len(in_index) > 10_000 and np.array_equal(held.keys, in_index)
+        some = np.sort(np.concatenate((in_index[::7], np.arange(1, 50) * 1_000_003 + 2**61)))
+        assert np.array_equal(held.held(some), in_index[::7])  # the others are in no bucket
+        monkeypatch.setattr(StoredKeys, "LIMIT", len(in_index) - 1)  # fewer than the keys stored
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        assert not StoredKeys.read(conn, settings)
+        assert not any("band_keys" in sql for sql in statements), statements
+        assert StoredKeys(None).held(some) is some  # every key sought
 
 
 # ------------------------------------------------------------------ a line shared by more articles than the cap
