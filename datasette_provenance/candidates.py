@@ -31,7 +31,7 @@ from .prepare import PreparedBatch
 from .signatures import (
     Settings, band_keys, distinct, minhash_signatures, overlap_ratios, shingle_sets, sketch_jaccard, sketches, worth_comparing,
 )
-from .store import select_in, sentence_norms
+from .store import insert_rows, select_in, sentence_norms
 
 Link = tuple[int, int, float, float]  # sentence_a < sentence_b, Jaccard, containment of the smaller
 _EVERY_DAY = (-(2**62), 2**62)
@@ -125,8 +125,8 @@ def store_signatures(conn: sqlite3.Connection, new: NewSentences, batch: Prepare
     flat_periods = np.repeat(store.band_periods(new.day, settings.window), width)
     by_key = np.argsort(flat_keys, kind="stable")
     order = by_key[np.argsort(flat_periods[by_key], kind="stable")]
-    conn.executemany("insert or ignore into band_keys(period, key, sentence_id) values (?, ?, ?)",
-                     zip(flat_periods[order].tolist(), flat_keys[order].tolist(), flat_ids[order].tolist()))
+    insert_rows(conn, "insert or ignore into band_keys(period, key, sentence_id) values ", 3,
+                np.stack((flat_periods[order], flat_keys[order], flat_ids[order]), axis=1).ravel().tolist())
     sizes = np.diff(batch.bounds)[new.row]  # shingles per sentence, from the batch's offsets
     new_sketches = sketches(batch.signatures[new.row])
     conn.executemany("insert into sketches(sentence_id, sketch, size, day) values (?, ?, ?, ?)",

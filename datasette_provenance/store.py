@@ -449,6 +449,23 @@ _FTS_UPDATE_TRIGGER = """create trigger "articles_au" after update of "title", "
 end"""
 
 
+_PARAMETERS = 999  # SQLite's limit on a statement's parameters before 3.32
+
+
+def insert_rows(conn: sqlite3.Connection, head: str, columns: int, values: list) -> None:
+    """Run ``head`` (``insert … values``) on ``values``, ``columns`` to a row, flattened, with as many
+    rows a statement as SQLite takes: executemany's work per statement was more than half the cost of
+    the band-key index (2.5 M rows: 2.8 s, against 1.2 s so)."""
+    per = _PARAMETERS // columns
+    row = "(" + ",".join("?" * columns) + ")"
+    step = per * columns
+    full = len(values) // step * step
+    if full:
+        conn.executemany(head + ",".join([row] * per), (values[i:i + step] for i in range(0, full, step)))
+    if rest := values[full:]:
+        conn.execute(head + ",".join([row] * (len(rest) // columns)), rest)
+
+
 def select_in(conn: sqlite3.Connection, sql: str, values: Iterable[int | str], repeat: int = 1, size: int = 900) -> list[tuple]:
     """Run ``sql`` with its ``in ({})`` filled by parameters, in chunks SQLite accepts."""
     values = list(values)

@@ -287,3 +287,15 @@ def test_summary_counts_what_direction_depends_on(tmp_path):
     result = CliRunner().invoke(cli, ["provenance", "load", str(tmp_path / "e.db"), str(data), "--quiet",
                                       "--outlet", "Z"])
     assert "1 of the 4 articles added has no date, 2 a date without a time" in result.output, result.output
+
+
+@pytest.mark.parametrize("rows", [0, 1, 332, 333, 334, 1000])
+def test_insert_rows_writes_every_row_once(rows):
+    """Many rows a statement (store.insert_rows): whole statements, the rest, and nothing."""
+    from datasette_provenance.store import insert_rows
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create table t(a integer, b integer, c text)")
+    expected = [(i, -i, f"row {i}") for i in range(rows)]
+    insert_rows(conn, "insert into t(a, b, c) values ", 3, [v for row in expected for v in row])
+    assert conn.execute("select a, b, c from t order by rowid").fetchall() == expected
