@@ -185,8 +185,8 @@ def test_batches_grow_to_the_batch_size_on_a_small_database(tmp_path, monkeypatc
     corpus.write_text("".join(json.dumps({"id": f"a{i}", "outlet": "X", "text": f"Article number {i} says little."})
                               + "\n" for i in range(600)), encoding="utf-8")
     path = str(tmp_path / "b.db")
-    load.load_paths(path, [str(corpus)], batch_size=200)
-    assert sizes == [100, 200, 200, 100]  # the ramp starts at 100; the last batch is what is left
+    load.load_paths(path, [str(corpus)], batch_size=250)
+    assert sizes == [200, 250, 150]  # the ramp starts at 200; the last batch is what is left
     sizes.clear()
     more = tmp_path / "more.jsonl"
     more.write_text(corpus.read_text("utf-8").replace('"a', '"b'), encoding="utf-8")
@@ -198,7 +198,11 @@ def test_batches_grow_to_the_batch_size_on_a_small_database(tmp_path, monkeypatc
     assert [x for b in load._chunks(range(3000), 2000, 250) for x in b] == list(range(3000))
     sizes.clear()
     load.load_paths(str(tmp_path / "new.db"), [str(corpus)], batch_size=400)
-    assert sizes == [100, 200, 150, 150]
+    assert sizes == [200, 400]
+    sizes.clear()  # with workers it grows by an eighth (load.WORKER_RAMP), and winds down
+    load.load_paths(str(tmp_path / "jobs.db"), [str(corpus), str(more)], batch_size=2000, jobs=2)
+    assert sizes == [200, 225, 253, 284, 238]
+    assert [x for b in load._chunks(range(3000), 2000, 200, 1.125) for x in b] == list(range(3000))
 
 
 @pytest.mark.parametrize("window", [False, True])
