@@ -137,30 +137,29 @@ def store_signatures(conn: sqlite3.Connection, new: NewSentences, batch: Prepare
 
 
 class StoredKeys:
-    """The distinct band keys of the index, held by a load while they are few (``LIMIT``): most keys of
-    a new sentence are in no bucket yet, and a key known to be nowhere needs no index seek (a fifth of
-    the loading process's work on a new corpus of 3,000 articles). Holding more than the index (the
-    keys of a batch rolled back) only costs seeks; past the limit every key is sought."""
+    """The distinct band keys of the index, held by a load into a new corpus while they are few
+    (``LIMIT``): most keys of a new sentence are in no bucket yet, and a key known to be nowhere needs no
+    index seek (a fifth of the loading process's work on 3,000 new articles). Into a corpus that has
+    keys every key is sought: reading them would cost an incremental load more than it saves. Holding
+    more than the index (the keys of a batch rolled back) only costs seeks."""
 
-    LIMIT = 1 << 24  # 128 MB of keys: a corpus of ~20,000 articles
+    LIMIT = 1 << 24  # 128 MB of keys: a load of ~20,000 articles
 
     def __init__(self, keys: np.ndarray | None):
         self.keys = keys  # sorted and distinct; None: not held
 
     @classmethod
-    def read(cls, conn: sqlite3.Connection, settings: Settings) -> StoredKeys:
-        (signed,) = conn.execute("select coalesce(max(sentence_id), 0) from sketches").fetchone()
-        if signed * settings.bands > cls.LIMIT:  # at most a row per signed sentence and band
+    def read(cls, conn: sqlite3.Connection) -> StoredKeys:
+        if conn.execute("select 1 from band_keys limit 1").fetchone():
             return cls(None)
-        keys = np.fromiter((key for (key,) in conn.execute("select key from band_keys")), dtype=np.int64)
-        return cls(distinct(np.sort(keys)))
+        return cls(np.zeros(0, dtype=np.int64))
 
     def held(self, keys: np.ndarray) -> np.ndarray:
         """Of sorted distinct keys, those the index may hold."""
         if self.keys is None:
             return keys
         if not len(self.keys):
-            return keys[:0]
+            return self.keys
         at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
         return keys[self.keys[at] == keys]
 

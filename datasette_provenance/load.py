@@ -142,7 +142,7 @@ def _load(conn: sqlite3.Connection, paths: list[str], records: Iterator, setting
     summary = LoadSummary()
     done = chars = 0
     first = first_batch(conn, batch_size)
-    stored_keys = StoredKeys.read(conn, settings)
+    stored_keys = StoredKeys.read(conn)
     # Closed here, not when the traceback that holds it is freed: an interrupted load stops its workers at once.
     growth = 2 if jobs == 1 else WORKER_RAMP
     with closing(prepared(_chunks(records, batch_size, first, growth), settings, credits, jobs)) as batches:

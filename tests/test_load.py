@@ -220,11 +220,10 @@ def test_a_batch_seeks_each_of_its_band_keys_in_each_period(seed_db, window):
 # Tables that grow with the corpus: a batch that reads one of them whole costs more with every batch.
 _CORPUS_TABLES = {"articles", "paragraphs", "sentences", "links", "band_keys", "sketches", "clusters",
                   "cluster_members", "derivations", "attributions", "quotes"}
-# Once a load, not once a batch: the corpus summary, the search index when it is (re)built, whether
-# the outlet counts are missing (exists: the first row answers), and the band keys while few
-# (candidates.StoredKeys: none past its limit, test_stored_keys_are_read_only_while_few).
+# Once a load, not once a batch: the corpus summary, the search index when it is (re)built, and
+# whether the outlet counts are missing (exists: the first row answers).
 _ONCE_A_LOAD = ("select count(*) from clusters", 'insert into "articles_fts" (rowid, "title", "text")',
-                "select (not exists (select 1 from outlet_edges)", "select key from band_keys")
+                "select (not exists (select 1 from outlet_edges)")
 
 
 def test_no_statement_of_a_load_reads_a_corpus_table_whole(tmp_path, monkeypatch):

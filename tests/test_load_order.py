@@ -146,22 +146,36 @@ def test_band_keys_held_or_sought_link_alike(tmp_path, inputs, reference, monkey
     assert_same(reference, db)
 
 
-def test_stored_keys_are_read_only_while_few(tmp_path, inputs, monkeypatch):
+def test_keys_are_held_by_a_load_into_a_new_corpus_only(tmp_path, inputs, monkeypatch):
+    """Into a new corpus a load holds the keys it stores and seeks only those; into one that has keys
+    it seeks every key (reading them all would cost an incremental load more than it saves)."""
+    from datasette_provenance import candidates
+
+    held = []
+    real = candidates._bucket_rows
+
+    def traced(conn, keys, *args):
+        held.append(len(keys))
+        return real(conn, keys, *args)
+
+    monkeypatch.setattr(candidates, "_bucket_rows", traced)
     db = tmp_path / "keys.db"
-    load_paths(str(db), inputs[:2])
-    conn, settings = open_corpus(str(db))
+    load_paths(str(db), inputs[:2], batch_size=25)
+    conn, _ = open_corpus(str(db))
     with closing(conn):
         in_index = np.array(sorted(k for (k,) in conn.execute("select distinct key from band_keys")))
-        held = StoredKeys.read(conn, settings)
-        assert len(in_index) > 10_000 and np.array_equal(held.keys, in_index)
-        some = np.sort(np.concatenate((in_index[::7], np.arange(1, 50) * 1_000_003 + 2**61)))
-        assert np.array_equal(held.held(some), in_index[::7])  # the others are in no bucket
-        monkeypatch.setattr(StoredKeys, "LIMIT", len(in_index) - 1)  # fewer than the keys stored
-        statements: list[str] = []
-        conn.set_trace_callback(statements.append)
-        assert not StoredKeys.read(conn, settings)
-        assert not any("band_keys" in sql for sql in statements), statements
-        assert StoredKeys(None).held(some) is some  # every key sought
+        assert len(in_index) > 10_000 and not StoredKeys.read(conn)
+    assert held[0] == 0 and 0 < max(held) < len(in_index) // 10, held  # a batch seeks only keys stored before it
+    keys = StoredKeys(np.zeros(0, dtype=np.int64))
+    keys.add(in_index[::2])
+    keys.add(in_index[1::2])
+    assert np.array_equal(keys.keys, in_index)
+    some = np.sort(np.concatenate((in_index[::7], np.arange(1, 50) * 1_000_003 + 2**61)))
+    assert np.array_equal(keys.held(some), in_index[::7])  # the others are in no bucket
+    assert StoredKeys(None).held(some) is some  # not held: every key sought
+    monkeypatch.setattr(StoredKeys, "LIMIT", len(in_index) - 1)
+    keys.add(in_index[:1])
+    assert not keys
 
 
 # ------------------------------------------------------------------ a line shared by more articles than the cap
