@@ -4,6 +4,12 @@ that, like ours, decides from the two texts' surface.
 
 usage: python scripts/pair_bound.py ARTICLES.jsonl GOLD.json [--db CORPUS_DB]
 
+GOLD may instead hold {"groups": [{"english_versions": [id, ...]}]} (versions of one text, as
+../shared/corpora/wmt22_refs/segments.gold.json does, with ids ``PREFIX:sNUMBER:VERSION``): then the
+positives are the pairs of a group, the negatives the pairs of consecutive segments (``sN`` and
+``sN+1`` of one PREFIX, every version: one document's neighbouring sentences, the issue's protocol),
+and it prints, per surface measure, the share of positives found when 1, 2 and 5 % of the negatives are.
+
 GOLD holds {"pairs": [{"id1", "id2", "label"}]} (label 1: same meaning), as the MSRP train split in
 ../shared/corpora/msrp_train does; it is read from there, never copied. Prints, per measure, the
 accuracy of its best threshold fitted on the corpus itself (an upper bound of any threshold rule on
@@ -73,7 +79,10 @@ def main() -> None:
     texts = {r["id"]: r["text"] for r in map(json.loads, Path(args.articles).read_text().splitlines())}
     ids = sorted(texts)
     sets = dict(zip(ids, shingle_sets([normal_form(texts[i]) for i in ids], Settings().k)))
-    pairs = json.loads(Path(args.gold).read_text())["pairs"]
+    gold = json.loads(Path(args.gold).read_text())
+    if "groups" in gold:
+        return neighbour_bound(texts, sets, gold["groups"])
+    pairs = gold["pairs"]
     x = np.array([measures(texts[p["id1"]], texts[p["id2"]], sets[p["id1"]], sets[p["id2"]]) for p in pairs])
     y = np.array([int(p["label"]) for p in pairs])
     print(f"{len(y)} pairs, {y.mean():.3f} labelled 1 (always saying 1: accuracy {max(y.mean(), 1 - y.mean()):.3f})")
@@ -84,6 +93,41 @@ def main() -> None:
         missed = short_of_the_bar(args.db, pairs, x[:, 0] >= Settings().jaccard)
         for (what, label), n in sorted(missed.items()):
             print(f"at or above Jaccard {Settings().jaccard}, labelled {label}: {n} {what}")
+
+
+SURFACES = ["character 5-gram Jaccard (the loader's)", "character 4-gram Jaccard", "character 3-gram Jaccard",
+            "word Jaccard", "Jaccard of words cut to 5 letters"]
+
+
+def surfaces(a: str, b: str, sa: np.ndarray, sb: np.ndarray) -> list[float]:
+    def jaccard(x: set, y: set) -> float:
+        return len(x & y) / max(1, len(x | y))
+
+    norms = normal_form(a), normal_form(b)
+    grams = [jaccard(*({t[i:i + k] for i in range(len(t) - k + 1)} for t in norms)) for k in (4, 3)]
+    words = [re.findall(r"\w+", t.lower()) for t in (a, b)]
+    return [measures(a, b, sa, sb)[0], *grams, jaccard(*map(set, words)), jaccard(*({w[:5] for w in ws} for ws in words))]
+
+
+def neighbour_bound(texts: dict[str, str], sets: dict[str, np.ndarray], groups: list[dict]) -> None:
+    """Versions of one text against one document's neighbouring segments: the positives each measure
+    finds at a given share of negatives linked."""
+    positives = [(a, b) for g in groups for i, a in enumerate(g["english_versions"])
+                 for b in g["english_versions"][i + 1:] if a in texts and b in texts]
+    place = {}
+    for i in texts:
+        if m := re.fullmatch(r"(.*):s(\d+):([^:]+)", i):
+            place.setdefault((m[1], int(m[2])), []).append(i)
+    negatives = [(a, b) for (prefix, n), ids in place.items() for a in ids for b in place.get((prefix, n + 1), [])]
+    print(f"{len(positives)} pairs of versions, {len(negatives)} pairs of neighbouring segments")
+    pos = np.array([surfaces(texts[a], texts[b], sets[a], sets[b]) for a, b in positives])
+    neg = np.array([surfaces(texts[a], texts[b], sets[a], sets[b]) for a, b in negatives])
+    for i, name in enumerate(SURFACES):
+        found = []
+        for share in (0.01, 0.02, 0.05):
+            bar = np.quantile(neg[:, i], 1 - share)
+            found.append(f"{share:.0%} of neighbours linked: {(pos[:, i] > bar).mean():.3f} found (above {bar:.3f})")
+        print(f"{name}: " + "; ".join(found))
 
 
 def short_of_the_bar(db: str, pairs: list[dict], above: np.ndarray) -> Counter:

@@ -66,3 +66,22 @@ def test_pairs_the_loader_leaves_below_its_own_bar(tmp_path):
         conn.execute("delete from cluster_members")
     out = run(articles, gold, "--db", str(tmp_path / "corpus.db"))
     assert re.search(r"labelled 1: 20 linked, no common cluster$", out, re.M)
+
+
+def test_versions_against_neighbouring_segments(tmp_path):
+    """A groups gold (versions of one text): versions that share their wording are all found at 1 % of
+    neighbouring segments linked; versions with no word in common are not."""
+    articles, groups = [], []
+    for n in range(40):
+        words = [WORDS[(n * 5 + j) % len(WORDS)] for j in range(8)]
+        text = f"The {' '.join(words)} report number {n} was read."
+        other = "Nothing alike here." if n % 2 else text.replace("was read", "has been read")
+        ids = [f"wmt:xx-en:s{n:04d}:A", f"wmt:xx-en:s{n:04d}:B"]
+        articles += [{"id": ids[0], "text": text}, {"id": ids[1], "text": other}]
+        groups.append({"english_versions": ids})
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles))
+    (tmp_path / "g.json").write_text(json.dumps({"groups": groups}))
+    out = run(tmp_path / "a.jsonl", tmp_path / "g.json")
+    assert "40 pairs of versions, 156 pairs of neighbouring segments" in out  # 39 steps, A and B with A and B
+    found = re.findall(r"^(.*?): 1% of neighbours linked: (\d\.\d+) found", out, re.M)
+    assert len(found) == 5 and all(float(share) == 0.5 for _, share in found), out
