@@ -139,7 +139,7 @@ def store_signatures(conn: sqlite3.Connection, new: NewSentences, batch: Prepare
 class StoredKeys:
     """The distinct band keys of the index, held by a load into a new corpus while they are few
     (``LIMIT``): most keys of a new sentence are in no bucket yet, and a key known to be nowhere needs no
-    index seek (a fifth of the loading process's work on 3,000 new articles). Into a corpus that has
+    index seek (the lookups of 3,000 new articles: 1.6 s of SQLite, 0.4 s so). Into a corpus that has
     keys every key is sought: reading them would cost an incremental load more than it saves. Holding
     more than the index (the keys of a batch rolled back) only costs seeks."""
 
@@ -159,7 +159,7 @@ class StoredKeys:
         if self.keys is None:
             return keys
         if not len(self.keys):
-            return self.keys
+            return keys[:0]
         at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
         return keys[self.keys[at] == keys]
 
