@@ -67,7 +67,7 @@ def link_new_sentences(
     first_new: int,
     settings: Settings,
     counts: Counter[str],
-    stored_keys: StoredKeys | None = None,
+    stored_keys: StoredKeys,
 ) -> LinkedBatch:
     """Band keys for the new sentences, candidates against everything stored, exact verification.
 
@@ -80,9 +80,8 @@ def link_new_sentences(
     sets = batch.sets(new.row.tolist())
     mine, new_sketches, sizes = store_signatures(conn, new, batch, settings)
     keys = distinct(np.sort(mine.key))
-    old = _bucket_rows(conn, stored_keys.held(keys) if stored_keys else keys, new.day, first_new, settings)
-    if stored_keys:
-        stored_keys.add(keys)
+    old = _bucket_rows(conn, stored_keys.held(keys), new.day, first_new, settings)
+    stored_keys.add(keys)
     rows = old.concat(mine)
     rank, kin = _article_ranks(conn, rows.article)
     is_new = rows.sid >= first_new

@@ -107,7 +107,7 @@ class _Calendar:
     ambiguous: frozenset[str]  # folded names that mean different months in different languages
     names: tuple[str, ...]  # every name as babel writes it, ambiguous ones too
     languages: dict[str, frozenset[str]]  # folded name -> the NEWS_LOCALES that write it
-    patterns: tuple[regex.Pattern[str], ...]
+    patterns: tuple[regex.Pattern[str], ...]  # the forms read with babel's names and layouts (ISO is _iso's)
 
 
 @cache
@@ -161,15 +161,15 @@ def _calendar() -> _Calendar:
             head = rf"{_LEAD}{_START}{head}{_gap(first)}{middle}"
         patterns.append(f"{head}{_gap(second)}{last}{_gap(after, trailing=True)}{_TIME_TAIL}")
     names = [spellings[key] for key in months]
-    compiled = (_iso(), *(_compiled(body, names) for body in patterns))
+    compiled = tuple(_compiled(body, names) for body in patterns)
     languages = {key: frozenset(codes) for key, codes in languages.items()}
     return _Calendar(months, ambiguous, tuple(spellings.values()), languages, compiled)
 
 
 @cache
 def _iso() -> regex.Pattern[str]:
-    """ISO 8601, the first of the patterns: it needs no month names, so that a field in this form (most
-    feeds' and exports') is read without loading babel's calendars."""
+    """ISO 8601, tried first: it needs no month names, so that a field in this form (most feeds' and
+    exports') is read without loading babel's calendars."""
     return _compiled(rf"{_LEAD}{_START}{_YEAR}-(?P<month_num>\d{{2}})-(?P<day>\d{{2}})(?:(?:t|\s+){_TIME})?", ())
 
 
@@ -241,7 +241,7 @@ def parse_date(s: str) -> Parsed | None:
     s = _ZONE_COMMENT.sub("", _nfkc(s).strip().rstrip(".,").strip())
     s = _SLASHED.sub(r"\1-\2-\3", s)  # 2022/02/03: a field's form; in prose it is mostly a URL path
     known = False  # a form read here, with impossible values ("13:10 pm"), is not handed to dateparser
-    for pattern in _whole_field_patterns():
+    for pattern in _patterns():
         if match := next((m for m in pattern.finditer(s) if _span(m) == (0, len(s))), None):
             if parsed := _convert(match):
                 return parsed
@@ -254,9 +254,9 @@ def parse_date(s: str) -> Parsed | None:
     return None if known else _parse_field(s)
 
 
-def _whole_field_patterns() -> Iterator[regex.Pattern[str]]:
+def _patterns() -> Iterator[regex.Pattern[str]]:
     yield _iso()
-    yield from _calendar().patterns[1:]
+    yield from _calendar().patterns
 
 
 def find_date(text: str, max_lines: int = 15) -> Parsed | None:
@@ -285,7 +285,7 @@ def _first_date(line: str) -> tuple[Parsed, bool] | None:
         return None
     hits = [
         (*_span(match), parsed)
-        for pattern in _calendar().patterns
+        for pattern in _patterns()
         for match in pattern.finditer(line)
         if (parsed := _convert(match))
     ]

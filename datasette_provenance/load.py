@@ -190,7 +190,7 @@ def _check_options(batch_size: int, jobs: int) -> None:
 
 def _load_batch(
     conn: sqlite3.Connection, batch: PreparedBatch, settings: Settings, summary: LoadSummary, load_id: int,
-    stored_keys: StoredKeys | None = None,
+    stored_keys: StoredKeys,
 ) -> None:
     first_sentence = next_id(conn, "sentences")
     added = add_articles(conn, batch, summary, load_id)
