@@ -62,7 +62,7 @@ class _Input(click.ParamType):
               help="Worker processes preparing batches while the loader links (1: none).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
-              help="Where the work runs: worker processes here, or Apache Spark (a new corpus; needs the [spark] extra).")
+              help="Where the work runs: worker processes here, or Apache Spark (needs the [spark] extra).")
 @click.option("--spark-master", metavar="URL",
               help="Spark master for --engine spark (local[N], spark://…, yarn, k8s://…) [local[*], or spark-submit's].")
 @click.option("--spark-remote", metavar="sc://HOST:PORT",

@@ -130,12 +130,8 @@ def load_paths(
 
 def _load(conn: sqlite3.Connection, paths: list[str], records: Iterator, settings: Settings, credits: SourceAliases,
           batch_size: int, jobs: int, progress: Callable[[int, int], None] | None) -> LoadSummary:
-    if conn.execute("select (not exists (select 1 from outlet_edges) or not exists (select 1 from outlet_edge_totals)"
-                    " or not exists (select 1 from graph_nodes))"
-                    " and exists (select 1 from derivations)"
-                    ).fetchone()[0]:
-        with _transaction(conn):  # a database from before these counts were kept
-            provenance.refresh_outlet_edges(conn)
+    with _transaction(conn):
+        refresh_old_counts(conn)
     load_id = conn.execute(
         "insert into loads(started, paths) values (?, ?)", (_now(), json.dumps(paths))
     ).lastrowid
@@ -160,6 +156,15 @@ def _load(conn: sqlite3.Connection, paths: list[str], records: Iterator, setting
     )
     conn.execute("pragma wal_checkpoint(truncate)")
     return summary
+
+
+def refresh_old_counts(conn: sqlite3.Connection) -> None:
+    """The outlet counts of a database from before they were kept, made before a load adds to them."""
+    if conn.execute("select (not exists (select 1 from outlet_edges) or not exists (select 1 from outlet_edge_totals)"
+                    " or not exists (select 1 from graph_nodes))"
+                    " and exists (select 1 from derivations)"
+                    ).fetchone()[0]:
+        provenance.refresh_outlet_edges(conn)
 
 
 class DiskFull(Exception):

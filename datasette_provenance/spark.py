@@ -28,9 +28,10 @@ them, and gets back the verified links, then the aligned ones. Records never sta
 (``_Records``: local input is staged as Parquet files the executors read; URIs' and Parquet's are
 read there). This increment still does on the driver: writing every row, reading the linked
 articles' sentences for alignment (a wave of tasks at a time), the clustering rule (whole components,
-``SENTENCES_PER_CLUSTERING`` sentences a call) and provenance; and it builds a new corpus only (loads
-into one that holds articles are the local engine's). Next: the clustering rule and provenance per
-component on the executors, loads into a corpus.
+``SENTENCES_PER_CLUSTERING`` sentences a call) and provenance. Into a corpus that already holds
+articles Spark prepares them and the driver links each batch against the stored corpus as the local
+engine does (the stored band-key index is in SQLite, not in Spark). Next: the clustering rule and
+provenance per component on the executors.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ from datasette_provenance import load as local
 from datasette_provenance.align import align_links, compared_articles, sentence_rows
 from datasette_provenance.attributions import SourceAliases
 from datasette_provenance.candidates import (
-    _article_ranks, _Rows, _within_window, band_pairs, bucket_heads, outlet_pairs, store_signatures, verify_pairs,
+    StoredKeys, _article_ranks, _Rows, _within_window, band_pairs, bucket_heads, outlet_pairs, store_signatures,
+    verify_pairs,
 )
 from datasette_provenance.clusters import recluster
 from datasette_provenance.dates import parse_date
@@ -170,7 +172,6 @@ def load_paths(
     names = OutletAliases.load(aliases)
     credits = SourceAliases.load(sources)
     opts = _options(outlet, published, names)
-    _refuse_a_loaded_corpus(db_path)
     own = spark is None and _active() is None  # a session the caller runs is the caller's to stop
     if spark is None:
         spark = session(master, remote)
@@ -233,21 +234,6 @@ def _to_pandas(df):
         return df.toPandas()
 
 
-def _refuse_a_loaded_corpus(db_path: str) -> None:
-    """This increment builds a corpus: candidates against stored band keys are the local engine's."""
-    import sqlite3
-    if not os.path.exists(db_path) or not os.path.getsize(db_path):
-        return
-    try:
-        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-            loaded = db.execute("select exists (select 1 from articles)").fetchone()[0]
-    except sqlite3.Error:
-        return  # not a corpus: open_corpus says so
-    if loaded:
-        raise SparkUnavailable(f"{db_path} already holds articles: --engine spark builds a new corpus for now;"
-                               " load into this one with --engine local (the default)")
-
-
 def _load(spark, conn, paths: list[str], records: _Records, settings: Settings, credits: SourceAliases,
           batch_size: int, progress: Callable[[int, int], None] | None, clock: _Clock) -> local.LoadSummary:
     load_id = conn.execute("insert into loads(started, paths) values (?, ?)",
@@ -266,36 +252,35 @@ def _write(spark, conn, items: list[LoadError | None], prepared, load_id: int, s
            clock: _Clock) -> local.LoadSummary:
     """The driver's part, in one transaction: articles, band keys and sketches in the local engine's
     batches of ``items`` (prepared articles streamed from Spark in input order in place of the Nones),
-    then the links Spark verifies, aligned, clustered and traced by the local engine's code."""
-    stream = _stream(prepared)
+    then the links Spark verifies, aligned, clustered and traced by the local engine's code.
+
+    Into a corpus that holds articles, each batch is linked as the local engine links it
+    (``load._load_batch``: candidates from the stored band-key index, alignment, clustering,
+    provenance): the stored corpus is in SQLite on the driver, not in Spark, so Spark prepares."""
+    incremental = bool(conn.execute("select exists (select 1 from articles)").fetchone()[0])
+    stream = _stream(prepared, incremental)
     assigned = _Assigned()
     done = chars = 0
     with local._transaction(conn):
-        clock.start("insert")
+        clock.start("insert and link" if incremental else "insert")
+        if incremental:
+            local.refresh_old_counts(conn)
+            stored_keys = StoredKeys.read(conn)
         # The local engine's batches, in its order: the same ids, duplicates, errors.
         for chunk in local._chunks(enumerate(items), batch_size, local.first_batch(conn, batch_size)):
             errors = [r for _, r in chunk if r is not None]
             batch, idx = _batch([_next(stream, at) for at, r in chunk if r is None], errors)
-            _insert_batch(conn, batch, idx, settings, summary, load_id, assigned)
+            if incremental:
+                local._load_batch(conn, batch, settings, summary, load_id, stored_keys)
+            else:
+                _insert_batch(conn, batch, idx, settings, summary, load_id, assigned)
             done += len(chunk)
             chars += sum(len(a.record.text) for a in batch.articles)
             if progress:
                 progress(done, chars)
         clock.stop()
-        with clock("candidates"):  # grouping, the sketch screen and the exact comparison: one Spark job
-            links = _links(spark, conn, prepared, assigned, settings, summary)
-        # Shingle sets are made again from the stored text where alignment and clustering need them:
-        # the same sets (one normal form, one shingling), without holding the load's on the driver.
-        with clock("align"):
-            links = _aligned(spark, conn, links, settings)
-            conn.executemany("insert or ignore into links values (?, ?, ?, ?, ?)", links)
-        summary.links_added += len(links)
-        with clock("cluster"):  # the local rule, a few components at a time
-            touched: set[int] = set()
-            for sentences in _component_chunks(_components(spark, conn, links)):
-                touched |= recluster(conn, sentences, settings, {})
-        with clock("provenance"):
-            provenance.update(conn, sorted(touched | set(assigned.article)))
+        if not incremental:
+            _link(spark, conn, prepared, assigned, settings, summary, clock)
         clock.start("commit")
     clock.stop()
     summary.clusters = conn.execute("select count(*) from clusters").fetchone()[0]
@@ -303,6 +288,25 @@ def _write(spark, conn, items: list[LoadError | None], prepared, load_id: int, s
                  (local._now(), summary.articles_added, summary.articles_unchanged, len(summary.errors), load_id))
     conn.execute("pragma wal_checkpoint(truncate)")
     return summary
+
+
+def _link(spark, conn, prepared, assigned: _Assigned, settings: Settings, summary: local.LoadSummary,
+          clock: _Clock) -> None:
+    """The links of a new corpus found in Spark, then aligned, clustered and traced."""
+    with clock("candidates"):  # grouping, the sketch screen and the exact comparison: one Spark job
+        links = _links(spark, conn, prepared, assigned, settings, summary)
+    # Shingle sets are made again from the stored text where alignment and clustering need them:
+    # the same sets (one normal form, one shingling), without holding the load's on the driver.
+    with clock("align"):
+        links = _aligned(spark, conn, links, settings)
+        conn.executemany("insert or ignore into links values (?, ?, ?, ?, ?)", links)
+    summary.links_added += len(links)
+    with clock("cluster"):  # the local rule, a few components at a time
+        touched: set[int] = set()
+        for sentences in _component_chunks(_components(spark, conn, links)):
+            touched |= recluster(conn, sentences, settings, {})
+    with clock("provenance"):
+        provenance.update(conn, sorted(touched | set(assigned.article)))
 
 
 class _Clock:
@@ -624,14 +628,16 @@ def _prepare(spark, records: _Records, settings: Settings, credits: SourceAliase
     return df.mapInPandas(prepare_partition, schema).persist(StorageLevel.MEMORY_AND_DISK)
 
 
-def _stream(prepared) -> Iterator[tuple]:
+def _stream(prepared, shingles: bool = False) -> Iterator[tuple]:
     """The prepared articles in input order, a partition at a time: (idx, PreparedArticle, sizes,
-    sketches, band keys)."""
-    for row in prepared.select("idx", "art", "n", "keys", "sketches", "sizes").toLocalIterator():
+    sketches, band keys, and the shingles when ``shingles``, else None)."""
+    columns = ["idx", "art", "n", "keys", "sketches", "sizes"] + ["shingles"] * shingles
+    for row in prepared.select(*columns).toLocalIterator():
         n = row["n"]
         yield (row["idx"], pickle.loads(row["art"]), np.frombuffer(row["sizes"], dtype=np.int64),
                np.frombuffer(row["sketches"], dtype=np.uint8).reshape(n, -1) if n else None,
-               np.frombuffer(row["keys"], dtype=np.int64).reshape(n, -1) if n else None)
+               np.frombuffer(row["keys"], dtype=np.int64).reshape(n, -1) if n else None,
+               np.frombuffer(row["shingles"], dtype=np.uint32) if shingles else None)
 
 
 def _next(stream: Iterator[tuple], at: int) -> tuple:
@@ -643,11 +649,11 @@ def _next(stream: Iterator[tuple], at: int) -> tuple:
 
 
 def _batch(prepared: list[tuple], errors: list[LoadError]) -> tuple[PreparedBatch, dict[int, int]]:
-    """The local engine's PreparedBatch of these prepared articles, but for their shingles (its
-    signatures are the sketches, all that is stored of them), and each article's input index."""
-    articles, sizes, sigs, keys, idx = [], [], [], [], {}
+    """The local engine's PreparedBatch of these prepared articles (its signatures are the sketches,
+    all that is stored of them; its shingles only if streamed), and each article's input index."""
+    articles, sizes, sigs, keys, shingles, idx = [], [], [], [], [], {}
     rows = 0
-    for i, art, art_sizes, art_sketches, art_keys in prepared:
+    for i, art, art_sizes, art_sketches, art_keys, art_shingles in prepared:
         art.first_norm = rows
         rows += len(art_sizes)
         articles.append(art)
@@ -656,10 +662,12 @@ def _batch(prepared: list[tuple], errors: list[LoadError]) -> tuple[PreparedBatc
         if art_sketches is not None:
             sigs.append(art_sketches.astype(np.uint32))
             keys.append(art_keys)
+        if art_shingles is not None:
+            shingles.append(art_shingles)
     counts = np.concatenate(sizes) if sizes else np.zeros(0, dtype=np.int64)
     bounds = np.concatenate(([0], np.cumsum(counts)))
-    return PreparedBatch(articles, errors, np.zeros(0, dtype=np.uint32), bounds,
-                         np.concatenate(sigs) if sigs else np.zeros((0, 0), dtype=np.uint32),
+    return PreparedBatch(articles, errors, np.concatenate(shingles) if shingles else np.zeros(0, dtype=np.uint32),
+                         bounds, np.concatenate(sigs) if sigs else np.zeros((0, 0), dtype=np.uint32),
                          np.concatenate(keys) if keys else np.zeros((0, 0), dtype=np.int64)), idx
 
 

@@ -9,6 +9,8 @@ its loading process and workers). Each engine loads in a process of its own, Spa
 
     python scripts/spark_compare.py INPUT… [--master local[2]] [--jobs 2] [--window DAYS] [--keep DIR] [--conf K=V]
     python scripts/spark_compare.py --generate 20000 [--house-lines 0.3] …   # a corpus_gen.py corpus first
+    python scripts/spark_compare.py --generate 5000 --split 4000 …   # its first 4,000 loaded locally into both
+                                                                     # corpora first: a load into a loaded corpus
 
 Exit status 1 when the corpora differ.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -147,6 +150,9 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2, help="the local engine's worker processes")
     ap.add_argument("--window", type=int, default=0)
     ap.add_argument("--keep", help="folder for the input and both corpora (default: a temporary one)")
+    ap.add_argument("--split", type=int, default=0,
+                    help="with --generate: its first N articles are loaded by the local engine into both corpora"
+                         " before the engines load the rest")
     ap.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting (repeatable)")
     ap.add_argument("--only", choices=["spark", "local"], help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
@@ -166,11 +172,17 @@ def main() -> int:
         inputs.append(str(out))
     if not inputs:
         ap.error("give INPUT paths or --generate N")
+    if args.split and not args.generate:
+        ap.error("--split N needs --generate")
     settings = {"window": args.window} if args.window else {}
     here, there = folder / "local.db", folder / "spark.db"
-    for db in (here, there):
+    for db in (here, there, folder / "base.db"):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
+    if args.split:
+        inputs = [split(Path(inputs.pop()), args.split, folder, args.jobs, settings)]
+        for db in (here, there):
+            shutil.copyfile(folder / "base.db", db)
     # Each engine in a process of its own: its memory is its own (a stopped session's JVM stays up).
     got, expected = (run_alone(engine_name, args, inputs, db, settings)
                      for engine_name, db in (("spark", there), ("local", here)))
@@ -179,7 +191,7 @@ def main() -> int:
     same.update({name: same_rows(there, here, name) for name in SAME_ROWS})
     summary = got["summary"]
     report = {
-        "inputs": inputs, **{k: summary[k] for k in ("articles_added", "sentences", "links_added", "clusters")},
+        "inputs": inputs, "loaded_before": args.split, **{k: summary[k] for k in ("articles_added", "sentences", "links_added", "clusters")},
         **{k: {"local": expected["summary"][k], "spark": summary[k]} for k in WORK},
         "local": {"jobs": args.jobs, "seconds": expected["seconds"], "peak_rss_mb": expected["peak_rss_mb"]},
         "spark": {"master": args.master, **{k: v for k, v in got.items() if k != "summary"}},
@@ -188,6 +200,18 @@ def main() -> int:
     }
     print(json.dumps(report, indent=2))
     return 0 if all(same.values()) else 1
+
+
+def split(generated: Path, first: int, folder: Path, jobs: int, settings: dict) -> str:
+    """The first ``first`` records of ``generated`` loaded locally into base.db; the path of the rest."""
+    with generated.open() as f:
+        lines = f.readlines()
+    (folder / "base.jsonl").write_text("".join(lines[:first]))
+    (folder / "rest.jsonl").write_text("".join(lines[first:]))
+    began = time.perf_counter()
+    load_paths(str(folder / "base.db"), [str(folder / "base.jsonl")], jobs=jobs, settings=settings)
+    print(f"base of {first} articles, loaded locally: {time.perf_counter() - began:.1f} s", file=sys.stderr, flush=True)
+    return str(folder / "rest.jsonl")
 
 
 def run_alone(name: str, args: argparse.Namespace, inputs: list[str], db: Path, settings: dict) -> dict:

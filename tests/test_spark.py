@@ -41,6 +41,7 @@ from datasette.app import Datasette  # noqa: E402
 from datasette_provenance import spark as engine  # noqa: E402
 from datasette_provenance.align import align_new  # noqa: E402
 from datasette_provenance.clusters import recluster  # noqa: E402
+from datasette_provenance import load as local_load  # noqa: E402
 from datasette_provenance import store  # noqa: E402
 from datasette_provenance.commands import provenance as cli  # noqa: E402
 from datasette_provenance.load import load_paths  # noqa: E402
@@ -518,13 +519,34 @@ def test_a_killed_driver_leaves_the_corpus_as_it_was(tmp_path, spark, synth):
     check_consistency(str(db))
 
 
-def test_a_loaded_corpus_is_refused_untouched(tmp_path, spark, synth):
-    db = tmp_path / "corpus.db"
-    load_paths(str(db), [SEEDS], jobs=1)
-    before = snapshot(db), errors(db)
-    with pytest.raises(engine.SparkUnavailable, match="--engine local"):
-        engine.load_paths(str(db), [synth], spark=spark)
-    assert (snapshot(db), errors(db)) == before
+def test_a_spark_load_into_a_loaded_corpus_is_the_local_one(tmp_path, spark, synth, monkeypatch):
+    """Into a corpus that holds articles Spark prepares and the driver links each batch as the local
+    engine does: the corpus two local loads make, the first load's articles counted as unchanged; a load
+    that fails part-way leaves the corpus as it was."""
+    here, there = tmp_path / "local.db", tmp_path / "spark.db"
+    for db in (here, there):
+        load_paths(str(db), [SEEDS], jobs=1)
+    load_paths(str(here), [SEEDS, synth], jobs=1, batch_size=40)
+    before = snapshot(there), errors(there)
+    real, calls = local_load._load_batch, []
+
+    def failing(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("stopped in the third batch")
+        return real(*args)
+
+    monkeypatch.setattr(local_load, "_load_batch", failing)
+    with pytest.raises(RuntimeError, match="third batch"):
+        engine.load_paths(str(there), [SEEDS, synth], spark=spark, batch_size=40)
+    assert (snapshot(there), errors(there)) == before
+    monkeypatch.setattr(local_load, "_load_batch", real)
+    summary = engine.load_paths(str(there), [SEEDS, synth], spark=spark, batch_size=40)
+    assert summary.articles_unchanged == len(list(SEEDS.iterdir())) and summary.links_added > 100
+    assert snapshot(there) == snapshot(here)
+    for table in SAME_ROWS:
+        assert rows(there, table) == rows(here, table), table
+    check_consistency(str(there))
 
 
 @pytest.mark.asyncio
