@@ -58,7 +58,7 @@ import numpy as np
 # Absolute imports: spark-submit runs this file as a script (see main).
 from datasette_provenance import ingest, provenance, store
 from datasette_provenance import load as local
-from datasette_provenance.align import align_links, compared_articles, sentence_rows
+from datasette_provenance.align import align_links, sentence_rows
 from datasette_provenance.attributions import SourceAliases
 from datasette_provenance.candidates import (
     StoredKeys, _article_ranks, _Rows, _within_window, band_pairs, bucket_heads, outlet_pairs, store_signatures,
@@ -299,11 +299,11 @@ def _link(spark, conn, prepared, assigned: _Assigned, settings: Settings, summar
     # the same sets (one normal form, one shingling), without holding the load's on the driver.
     with clock("align"):
         links = _aligned(spark, conn, links, settings)
-        conn.executemany("insert or ignore into links values (?, ?, ?, ?, ?)", links)
+        _store_links(conn, links)
     summary.links_added += len(links)
     with clock("cluster"):  # the local rule, a few components at a time
         touched: set[int] = set()
-        for sentences in _component_chunks(_components(spark, conn, links)):
+        for sentences in _component_chunks(_components(spark, links)):
             touched |= recluster(conn, sentences, settings, {})
     with clock("provenance"):
         provenance.update(conn, sorted(touched | set(assigned.article)))
@@ -705,13 +705,13 @@ def _insert_batch(conn, batch: PreparedBatch, idx: dict[int, int], settings: Set
 # ------------------------------------------------------------------------- candidates and verification
 
 
-def _links(spark, conn, prepared, assigned: _Assigned, settings: Settings, summary: local.LoadSummary) -> list:
+def _links(spark, conn, prepared, assigned: _Assigned, settings: Settings, summary: local.LoadSummary):
     """The verified sentence links of the load: (sentence, band key) rows exploded from the prepared
     articles, grouped by key and paired by the local rules with every row new, then screened and
     compared exactly."""
     import pandas as pd
     if not assigned.article:
-        return []
+        return _link_frame([], {})
     # Ranks and kin over all the load's articles: only their order and equality within a bucket count.
     rank, kin = _article_ranks(conn, np.array(assigned.article, dtype=np.int64))
     ids = spark.createDataFrame(pd.DataFrame({
@@ -817,10 +817,15 @@ def _links(spark, conn, prepared, assigned: _Assigned, settings: Settings, summa
     return found
 
 
-def _verified(joined, settings: Settings, summary: local.LoadSummary) -> list:
-    """``verify_pairs`` on each partition of the screened pairs joined to their shingles."""
+LINK_COLUMNS = ["a", "b", "article_a", "article_b", "jaccard", "containment"]  # the driver's frame of links
+
+
+def _verified(joined, settings: Settings, summary: local.LoadSummary):
+    """``verify_pairs`` on each partition of the screened pairs joined to their shingles: a frame of
+    ``LINK_COLUMNS`` in (a, b) order. Columns of numbers, not a tuple a link: at 10⁷ articles the
+    driver holds some 28 M links."""
     import pandas as pd
-    out_schema = "a long, b long, jaccard double, containment double, checked long"
+    out_schema = "a long, b long, article_a long, article_b long, jaccard double, containment double, checked long"
 
     def verify(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for part in frames:
@@ -832,82 +837,126 @@ def _verified(joined, settings: Settings, summary: local.LoadSummary) -> list:
                     shingles[int(sid)] = np.frombuffer(raw, dtype=np.uint32)
                     article_of[int(sid)] = int(aid)
             found = verify_pairs(part[["a", "b"]].to_numpy(dtype=np.int64), shingles, article_of, settings)
-            frame = pd.DataFrame(found, columns=["a", "b", "jaccard", "containment"]).astype(
-                {"a": np.int64, "b": np.int64, "jaccard": np.float64, "containment": np.float64})
+            frame = _link_frame(found, article_of)
             frame["checked"] = 0
-            tally = pd.DataFrame({"a": [-1], "b": [-1], "jaccard": [0.0], "containment": [0.0], "checked": [len(part)]})
+            tally = _link_frame([(-1, -1, 0.0, 0.0)], {-1: -1})
+            tally["checked"] = len(part)
             yield pd.concat((frame, tally), ignore_index=True)
 
     result = _to_pandas(joined.mapInPandas(verify, out_schema))
     summary.checked += int(result.loc[result["a"] < 0, "checked"].sum())
-    found = result[result["a"] >= 0].sort_values(["a", "b"])
-    return [(int(x), int(y), float(j), float(c)) for x, y, j, c in
-            zip(found["a"], found["b"], found["jaccard"], found["containment"])]
+    return result.loc[result["a"] >= 0, LINK_COLUMNS].sort_values(["a", "b"], ignore_index=True)
+
+
+def _link_frame(links: list, article_of: Mapping[int, int]):
+    """Links (a, b, jaccard, containment[, aligned]) as a frame of ``LINK_COLUMNS`` (and ``aligned``)."""
+    import pandas as pd
+    columns = ["a", "b", "jaccard", "containment", "aligned"][:len(links[0]) if links else 4]
+    frame = pd.DataFrame(links, columns=columns).astype({"a": np.int64, "b": np.int64, "jaccard": np.float64,
+                                                          "containment": np.float64})
+    frame.insert(2, "article_a", np.array([article_of[n] for n in frame["a"].tolist()], dtype=np.int64))
+    frame.insert(3, "article_b", np.array([article_of[n] for n in frame["b"].tolist()], dtype=np.int64))
+    return frame
 
 
 PAIRS_PER_TASK = 2000  # article pairs an alignment task gets
 TASKS_PER_WAVE = 256  # alignment tasks shipped at once: enough for a cluster's cores, bounding the driver's memory
 
 
-def _aligned(spark, conn, links: list, settings: Settings) -> list:
+def _aligned(spark, conn, links, settings: Settings):
     """``align.align_links`` on the executors, ``PAIRS_PER_TASK`` article pairs a task, each task with
     its pairs' links and their articles' heads and sentences, shipped ``TASKS_PER_WAVE`` tasks at a
     time: a pair's alignment is a function of its two articles. But for one thing: an article in no
     pair of two outlets has no shingle sets made (its same-outlet pairs use upper bounds of their
     sizes), so each task is told which articles the whole load compares, as one call for all pairs
-    would. Returns the links to store; alignments are stored."""
+    would. ``links`` is a frame of ``LINK_COLUMNS``; returns the links to store, the same with
+    ``aligned``, in (a, b) order; alignments are stored."""
     import pandas as pd
-    if not links:
-        return []
-    article_of = dict(store.select_in(conn, "select id, article_id from sentences where id in ({})",
-                                      {n for l in links for n in l[:2]}))
-    involved = sorted({article_of[n] for l in links for n in l[:2]})
-    heads = {aid: (digest, outlet) for aid, digest, outlet in
-             store.select_in(conn, "select id, content_hash, outlet from articles where id in ({})", involved)}
-    by_pair: dict[tuple[int, int], list] = {}
-    for link in links:
-        by_pair.setdefault(tuple(sorted((article_of[link[0]], article_of[link[1]]))), []).append(link)
-    compared = compared_articles(by_pair, {aid: outlet for aid, (_, outlet) in heads.items()})
-    pairs = sorted(by_pair)
-    tasks = [pairs[i:i + PAIRS_PER_TASK] for i in range(0, len(pairs), PAIRS_PER_TASK)]
+    if not len(links):
+        return _link_frame([], {}).assign(aligned=np.zeros(0, dtype=np.int64))
+    links, x, y, bounds = by_pair(links)
+    starts = bounds[:-1]
+    compared = _compared(conn, x[starts], y[starts])
+    tasks = [(bounds[i], bounds[min(i + PAIRS_PER_TASK, len(starts))]) for i in range(0, len(starts), PAIRS_PER_TASK)]
 
     def align_pairs(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for blob in (b for part in frames for b in part["work"]):
             task_links, task_article_of, articles = pickle.loads(blob)
             rows = sorted(row for *_, own in articles for row in own)
-            result = align_links(task_links, task_article_of, {aid: head for aid, head, *_ in articles}, rows, {},
-                                 settings, compared={aid for aid, _, is_compared, _ in articles if is_compared})
-            yield pd.DataFrame({"blob": [pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)]})
+            found, alignments = align_links(task_links, task_article_of, {aid: head for aid, head, *_ in articles},
+                                            rows, {}, settings,
+                                            compared={aid for aid, _, is_compared, _ in articles if is_compared})
+            result = _link_frame(found, {sid: aid for sid, aid, *_ in rows})
+            yield pd.DataFrame({"blob": [pickle.dumps((result, alignments), protocol=pickle.HIGHEST_PROTOCOL)]})
 
-    found, alignments = set(), []
+    found, alignments = [], []
     for start in range(0, len(tasks), TASKS_PER_WAVE):  # the driver holds one wave's sentences at a time
         wave = tasks[start:start + TASKS_PER_WAVE]
-        sentences: dict[int, list] = {aid: [] for task in wave for pair in task for aid in pair}
-        for row in sentence_rows(conn, sentences):
+        articles = {int(aid) for lo, hi in wave for aid in np.concatenate((x[lo:hi], y[lo:hi])).tolist()}
+        sentences: dict[int, list] = {aid: [] for aid in articles}
+        for row in sentence_rows(conn, articles):
             sentences[row[1]].append(row)
-        work = [pickle.dumps(([link for pair in task for link in by_pair[pair]],
-                              {n: article_of[n] for pair in task for link in by_pair[pair] for n in link[:2]},
-                              [(aid, heads[aid], aid in compared, sentences[aid])
-                               for aid in sorted({aid for pair in task for aid in pair})]),
-                             protocol=pickle.HIGHEST_PROTOCOL) for task in wave]
+        heads = {aid: (digest, outlet) for aid, digest, outlet in
+                 store.select_in(conn, "select id, content_hash, outlet from articles where id in ({})", sorted(articles))}
+        work = []
+        for lo, hi in wave:
+            part = links.iloc[lo:hi]
+            task_links = list(zip(*(part[c].tolist() for c in ("a", "b", "jaccard", "containment"))))
+            task_article_of = dict(zip(part["a"].tolist() + part["b"].tolist(),
+                                       part["article_a"].tolist() + part["article_b"].tolist()))
+            mine = sorted(set(x[lo:hi].tolist()) | set(y[lo:hi].tolist()))
+            work.append(pickle.dumps((task_links, task_article_of,
+                                      [(aid, heads[aid], aid in compared, sentences[aid]) for aid in mine]),
+                                     protocol=pickle.HIGHEST_PROTOCOL))
         del sentences
         # One partition a task: a frame made from the driver's rows may come as one partition, one core's work.
         frame = spark.createDataFrame(pd.DataFrame({"work": work}), "work binary").repartition(len(work))
         del work
         for blob in _to_pandas(frame.mapInPandas(align_pairs, "blob binary"))["blob"]:
             part_links, part_rows = pickle.loads(blob)
-            found.update(part_links)
+            found.append(part_links)
             alignments += part_rows
     conn.executemany("insert or replace into alignments(article_a, article_b, pairs, anchors, covered_a, covered_b)"
                      " values (?, ?, ?, ?, ?, ?)", sorted(alignments))
-    return sorted(found)
+    return pd.concat(found, ignore_index=True).sort_values(["a", "b"], ignore_index=True)
+
+
+def by_pair(links) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+    """The links sorted by article pair (x < y), each pair's in (a, b) order, each row's x and y, and
+    the pairs' bounds: pair i's links are rows bounds[i]:bounds[i + 1]."""
+    art_a, art_b = links["article_a"].to_numpy(), links["article_b"].to_numpy()
+    x, y = np.minimum(art_a, art_b), np.maximum(art_a, art_b)
+    order = np.lexsort((links["b"].to_numpy(), links["a"].to_numpy(), y, x))
+    x, y = x[order], y[order]
+    starts = np.flatnonzero(np.concatenate(([True], (x[1:] != x[:-1]) | (y[1:] != y[:-1]))))
+    return links.iloc[order].reset_index(drop=True), x, y, np.append(starts, len(x))
+
+
+def _compared(conn, x: np.ndarray, y: np.ndarray) -> set[int]:
+    """``align.compared_articles`` of the article pairs (x, y), their outlets read as codes."""
+    involved = np.unique(np.concatenate((x, y)))
+    names: dict[str | None, int] = {None: -1}
+    code = np.full(len(involved), -1, dtype=np.int64)
+    for aid, outlet in store.select_in(conn, "select id, outlet from articles where id in ({})", involved.tolist()):
+        code[np.searchsorted(involved, aid)] = names.setdefault(outlet, len(names))
+    cx, cy = code[np.searchsorted(involved, x)], code[np.searchsorted(involved, y)]
+    across = (cx == -1) | (cx != cy)
+    return set(np.concatenate((x[across], y[across])).tolist())
+
+
+def _store_links(conn, links, chunk: int = 1 << 20) -> None:
+    """The links to store, a chunk of rows at a time."""
+    for i in range(0, len(links), chunk):
+        part = links.iloc[i:i + chunk]
+        conn.executemany("insert or ignore into links values (?, ?, ?, ?, ?)",
+                         zip(*(part[c].tolist() for c in ("a", "b", "jaccard", "containment", "aligned"))))
 
 
 SENTENCES_PER_CLUSTERING = 100_000  # linked sentences reclustered at once (whole components): the driver's memory
 PAIR_NODE = 1 << 32  # an article pair's node in the link graph: -(x * PAIR_NODE + y) - 1, below every sentence id
 
 
-def _components(spark, conn, links: list):
+def _components(spark, links):
     """(component, sid) rows: the connected components of the links, found by iterative joins. Each
     round a node takes the least label among its own and its neighbours', then its label's label
     (pointer jumping: a chain of n links settles in about log n rounds, not n), until none changes.
@@ -915,13 +964,10 @@ def _components(spark, conn, links: list):
     so each link's two sentences are joined through a node for their articles' pair."""
     import pandas as pd
     from pyspark.sql import functions as F
-    if not links:
+    if not len(links):
         return None
-    article_of = dict(store.select_in(conn, "select id, article_id from sentences where id in ({})",
-                                      {n for l in links for n in l[:2]}))
-    a = np.array([l[0] for l in links], dtype=np.int64)
-    b = np.array([l[1] for l in links], dtype=np.int64)
-    x, y = (np.array([article_of[int(n)] for n in side], dtype=np.int64) for side in (a, b))
+    a, b = links["a"].to_numpy(dtype=np.int64), links["b"].to_numpy(dtype=np.int64)
+    x, y = links["article_a"].to_numpy(dtype=np.int64), links["article_b"].to_numpy(dtype=np.int64)
     pair = -(np.minimum(x, y) * PAIR_NODE + np.maximum(x, y)) - 1
     src, dst = np.concatenate((a, b)), np.concatenate((pair, pair))
     edges = spark.createDataFrame(pd.DataFrame({"src": np.concatenate((src, dst)), "dst": np.concatenate((dst, src))}),

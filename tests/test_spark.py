@@ -135,7 +135,7 @@ def test_components_are_the_ones_clustering_walks(tmp_path, spark):
         # Articles 1-2 share two unconnected links, and so do 3-4: each pair is one component. 12-31 joins
         # article 1 to the second through article 3; sharing article 1 does not join it to the first.
         links = [(10, 20), (11, 21), (30, 40), (31, 41), (12, 31)]
-        got = engine._components(spark, conn, [(a, b, 0.5, 0.5) for a, b in links]).collect()
+        got = engine._components(spark, engine._link_frame([(a, b, 0.5, 0.5) for a, b in links], article)).collect()
     components: dict[int, set[int]] = {}
     for component, sid in got:
         components.setdefault(component, set()).add(sid)
@@ -172,11 +172,14 @@ def test_alignment_tasks_align_as_one_call(tmp_path, spark, monkeypatch):
         first.setdefault(ext, (aid, sid))
     (a1, s1), (a2, s2), (_, s3) = first["a1"], first["a2"], first["b1"]
     loose = (s1, s2, 0.4, 0.5)  # one outlet's pair: a lone match looser than lone_jaccard
+    article_of = {sid: aid for _, aid, sid, _ in rows}
     links = [loose, (s1 + 1, s3 + 1, 0.9, 0.95), (s2 + 1, s3 + 2, 0.9, 0.95)]
     monkeypatch.setattr(engine, "PAIRS_PER_TASK", 1)
     results = []
     for n, aligned in enumerate([lambda conn, settings: align_new(conn, links, {}, settings),
-                                 lambda conn, settings: engine._aligned(spark, conn, links, settings),
+                                 lambda conn, settings: [tuple(r) for r in engine._aligned(
+                                     spark, conn, engine._link_frame(links, article_of), settings).drop(
+                                     columns=["article_a", "article_b"]).itertuples(index=False)],
                                  lambda conn, settings: align_new(conn, [loose], {}, settings)]):
         shutil.copy(db, tmp_path / f"copy{n}.db")
         conn, settings = store.open_corpus(str(tmp_path / f"copy{n}.db"))
@@ -620,6 +623,16 @@ def test_the_comparison_script(tmp_path):
     assert spark["by_stage"]["candidates"]["tasks"] > 0
     assert max(stage["jvm"] for stage in spark["peak_rss_mb"].values()) > 100  # the JVM was seen
     assert report["local"]["peak_rss_mb"]["load"]["jvm"] == 0 < report["local"]["peak_rss_mb"]["load"]["workers"]
+
+
+def test_the_link_memory_script():
+    """scripts/link_memory.py, whose figures the README gives: the columns group the links into the
+    article pairs, in the order, that the tuples and maps did."""
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "link_memory.py"), "--links", "3000"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "the same pairs and order: yes" in done.stdout
+    assert [line.split(":")[0] for line in done.stdout.splitlines()[1:]] == ["tuples and maps", "columns"]
 
 
 def test_missing_pyspark_names_the_extra(monkeypatch):
