@@ -524,12 +524,15 @@ def test_a_killed_driver_leaves_the_corpus_as_it_was(tmp_path, spark, synth):
 
 def test_a_spark_load_into_a_loaded_corpus_is_the_local_one(tmp_path, spark, synth, monkeypatch):
     """Into a corpus that holds articles Spark prepares and the driver links each batch as the local
-    engine does: the corpus two local loads make, the first load's articles counted as unchanged; a load
-    that fails part-way leaves the corpus as it was."""
+    engine does: the corpus two local loads make, the first load's articles counted as unchanged and
+    bad records reported alike; a load that fails part-way leaves the corpus as it was."""
     here, there = tmp_path / "local.db", tmp_path / "spark.db"
+    first = json.loads(synth.read_text().splitlines()[0])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n" + json.dumps(dict(first, text=first["text"] + "\n\nOne more paragraph.")) + "\n")
     for db in (here, there):
-        load_paths(str(db), [SEEDS], jobs=1)
-    load_paths(str(here), [SEEDS, synth], jobs=1, batch_size=40)
+        load_paths(str(db), [SEEDS, bad], jobs=1)
+    load_paths(str(here), [SEEDS, synth, bad], jobs=1, batch_size=40)
     before = snapshot(there), errors(there)
     real, calls = local_load._load_batch, []
 
@@ -541,11 +544,12 @@ def test_a_spark_load_into_a_loaded_corpus_is_the_local_one(tmp_path, spark, syn
 
     monkeypatch.setattr(local_load, "_load_batch", failing)
     with pytest.raises(RuntimeError, match="third batch"):
-        engine.load_paths(str(there), [SEEDS, synth], spark=spark, batch_size=40)
+        engine.load_paths(str(there), [SEEDS, synth, bad], spark=spark, batch_size=40)
     assert (snapshot(there), errors(there)) == before
     monkeypatch.setattr(local_load, "_load_batch", real)
-    summary = engine.load_paths(str(there), [SEEDS, synth], spark=spark, batch_size=40)
-    assert summary.articles_unchanged == len(list(SEEDS.iterdir())) and summary.links_added > 100
+    summary = engine.load_paths(str(there), [SEEDS, synth, bad], spark=spark, batch_size=40)
+    assert summary.articles_unchanged == len(list(SEEDS.iterdir())) + 1 and summary.links_added > 100
+    assert errors(there) == errors(here) and len(summary.errors) == 2  # the bad line and the other text, again
     assert snapshot(there) == snapshot(here)
     for table in SAME_ROWS:
         assert rows(there, table) == rows(here, table), table
