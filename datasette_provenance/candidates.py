@@ -115,17 +115,15 @@ def link_new_sentences(
 
 
 def store_signatures(conn: sqlite3.Connection, new: NewSentences, batch: PreparedBatch,
-                     settings: Settings) -> tuple["_Rows", np.ndarray, np.ndarray]:
-    """Store the new sentences' band keys (in index order: each page touched once) and sketches, which
+                     settings: Settings, keys: bool = True) -> tuple["_Rows", np.ndarray, np.ndarray]:
+    """Store the new sentences' band keys (in index order: each page touched once; not when ``keys``
+    is False: the Spark engine writes them all at the end, in one index order) and sketches, which
     later loads and the Trace page look up; returns their band-key rows, sketches and shingle counts."""
-    keys = batch.keys[new.row]
-    width = keys.shape[1]
-    flat_keys, flat_ids = keys.ravel(), np.repeat(new.id, width)
+    width = batch.keys.shape[1]
+    flat_keys, flat_ids = batch.keys[new.row].ravel(), np.repeat(new.id, width)
     flat_periods = np.repeat(store.band_periods(new.day, settings.window), width)
-    by_key = np.argsort(flat_keys, kind="stable")
-    order = by_key[np.argsort(flat_periods[by_key], kind="stable")]
-    insert_rows(conn, "insert or ignore into band_keys(period, key, sentence_id) values ", 3,
-                np.stack((flat_periods[order], flat_keys[order], flat_ids[order]), axis=1).ravel().tolist())
+    if keys:
+        store_band_keys(conn, flat_periods, flat_keys, flat_ids)
     sizes = np.diff(batch.bounds)[new.row]  # shingles per sentence, from the batch's offsets
     new_sketches = sketches(batch.signatures[new.row])
     conn.executemany("insert into sketches(sentence_id, sketch, size, day) values (?, ?, ?, ?)",
@@ -133,6 +131,14 @@ def store_signatures(conn: sqlite3.Connection, new: NewSentences, batch: Prepare
                          [None if d == NO_DAY else d for d in new.day.tolist()]))
     rows = _Rows(flat_periods, flat_keys, flat_ids, np.repeat(new.article, width), np.repeat(new.day, width))
     return rows, new_sketches, sizes
+
+
+def store_band_keys(conn: sqlite3.Connection, periods: np.ndarray, keys: np.ndarray, ids: np.ndarray) -> None:
+    """Band-key rows into the index, in its order: each page is touched once."""
+    by_key = np.argsort(keys, kind="stable")
+    order = by_key[np.argsort(periods[by_key], kind="stable")]
+    insert_rows(conn, "insert or ignore into band_keys(period, key, sentence_id) values ", 3,
+                np.stack((periods[order], keys[order], ids[order]), axis=1).ravel().tolist())
 
 
 class StoredKeys:

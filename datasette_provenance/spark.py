@@ -61,8 +61,8 @@ from datasette_provenance import load as local
 from datasette_provenance.align import align_links, sentence_rows
 from datasette_provenance.attributions import SourceAliases
 from datasette_provenance.candidates import (
-    StoredKeys, _article_ranks, _Rows, _within_window, band_pairs, bucket_heads, outlet_pairs, store_signatures,
-    verify_pairs,
+    StoredKeys, _article_ranks, _Rows, _within_window, band_pairs, bucket_heads, outlet_pairs, store_band_keys,
+    store_signatures, verify_pairs,
 )
 from datasette_provenance.clusters import recluster
 from datasette_provenance.dates import parse_date
@@ -294,7 +294,9 @@ def _link(spark, conn, prepared, assigned: _Assigned, settings: Settings, summar
           clock: _Clock) -> None:
     """The links of a new corpus found in Spark, then aligned, clustered and traced."""
     with clock("candidates"):  # grouping, the sketch screen and the exact comparison: one Spark job
-        links = _links(spark, conn, prepared, assigned, settings, summary)
+        links, keys = _links(spark, conn, prepared, assigned, settings, summary)
+    with clock("band keys"):
+        _store_band_keys(conn, keys)
     # Shingle sets are made again from the stored text where alignment and clustering need them:
     # the same sets (one normal form, one shingling), without holding the load's on the driver.
     with clock("align"):
@@ -691,7 +693,7 @@ def _insert_batch(conn, batch: PreparedBatch, idx: dict[int, int], settings: Set
     articles, new = added
     if not len(new.id):
         return
-    store_signatures(conn, new, batch, settings)
+    store_signatures(conn, new, batch, settings, keys=False)  # written at the end, in index order
     starts = np.flatnonzero(np.concatenate(([True], new.article[1:] != new.article[:-1])))
     ends = np.append(starts[1:], len(new.id))
     for lo, hi in zip(starts.tolist(), ends.tolist()):
@@ -711,7 +713,7 @@ def _links(spark, conn, prepared, assigned: _Assigned, settings: Settings, summa
     compared exactly."""
     import pandas as pd
     if not assigned.article:
-        return _link_frame([], {})
+        return _link_frame([], {}), None
     # Ranks and kin over all the load's articles: only their order and equality within a bucket count.
     rank, kin = _article_ranks(conn, np.array(assigned.article, dtype=np.int64))
     ids = spark.createDataFrame(pd.DataFrame({
@@ -776,8 +778,10 @@ def _links(spark, conn, prepared, assigned: _Assigned, settings: Settings, summa
     # A task takes its partition's rows at once: partitions of about ROWS_PER_BUCKET_TASK rows bound its memory.
     rows = sum(len(sids) // 8 for sids in assigned.sids) * settings.bands
     tasks = max(int(spark.conf.get("spark.sql.shuffle.partitions")), -(-rows // ROWS_PER_BUCKET_TASK))
-    pairs = (sentences.mapInPandas(band_rows, schema).repartition(tasks, "key").mapInPandas(buckets, bucket_schema)
-             .distinct())
+    band = sentences.mapInPandas(band_rows, schema)
+    pairs = band.repartition(tasks, "key").mapInPandas(buckets, bucket_schema).distinct()
+    keys = band.select("period", "key", "sid").repartitionByRange(tasks, "period", "key", "sid").sortWithinPartitions(
+        "period", "key", "sid")
     facts = sentences.mapInPandas(sentence_facts, "sid long, article long, sketch binary, size long, shingles binary")
     facts = facts.persist()
     sides = {side: facts.select(*(facts[c].alias(f"{c}_{side}") for c in ("sid", "article", "sketch", "size")))
@@ -814,7 +818,28 @@ def _links(spark, conn, prepared, assigned: _Assigned, settings: Settings, summa
     finally:
         screened.unpersist()
         facts.unpersist()
-    return found
+    return found, keys
+
+
+def _store_band_keys(conn, keys) -> None:
+    """Every band-key row of the load, streamed in the index's order (range partitions, each sorted),
+    so that the index only grows at its end. Written batch by batch, each batch's rows reach every
+    page of its period: once a period no longer fits SQLite's cache (a few thousand articles a window
+    at 42 rows a sentence; a year of a national archive has hundreds of thousands), every batch
+    rewrites it."""
+    import pandas as pd
+    if keys is None:
+        return
+
+    def pack(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for part in frames:
+            if len(part):
+                rows = np.stack([part[c].to_numpy(dtype=np.int64) for c in ("period", "key", "sid")], axis=1)
+                yield pd.DataFrame({"rows": [rows.tobytes()]})
+
+    for row in keys.mapInPandas(pack, "rows binary").toLocalIterator():
+        rows = np.frombuffer(row["rows"], dtype=np.int64).reshape(-1, 3)
+        store_band_keys(conn, rows[:, 0], rows[:, 1], rows[:, 2])
 
 
 LINK_COLUMNS = ["a", "b", "article_a", "article_b", "jaccard", "containment"]  # the driver's frame of links

@@ -19,6 +19,7 @@ from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlencode
 
+import numpy as np
 import pytest
 
 CI = bool(os.environ.get("CI"))
@@ -40,6 +41,7 @@ from datasette.app import Datasette  # noqa: E402
 
 from datasette_provenance import spark as engine  # noqa: E402
 from datasette_provenance.align import align_new  # noqa: E402
+from datasette_provenance.candidates import store_band_keys  # noqa: E402
 from datasette_provenance.clusters import recluster  # noqa: E402
 from datasette_provenance import load as local_load  # noqa: E402
 from datasette_provenance import store  # noqa: E402
@@ -107,7 +109,13 @@ def test_same_corpus_as_local(tmp_path, spark, synth, settings, monkeypatch):
                         lambda conn, seeds, *rest: calls.append(seeds) or recluster(conn, seeds, *rest))
     monkeypatch.setattr(engine, "TASKS_PER_WAVE", 3)
     monkeypatch.setattr(engine, "ROWS_PER_BUCKET_TASK", 5000)
+    written = []
+    monkeypatch.setattr(engine, "store_band_keys", lambda conn, *columns: written.append(np.stack(columns, axis=1))
+                        or store_band_keys(conn, *columns))
     here, there = both(tmp_path, spark, [SEEDS, synth], settings=settings, batch_size=40)
+    keys = np.concatenate(written)  # in more than one chunk, in the index's order across them all
+    assert len(written) > 2 and len(keys) == len(rows(there, "band_keys"))
+    assert (np.lexsort(keys[:, ::-1].T) == np.arange(len(keys))).all()
     assert snapshot(there) == snapshot(here)
     _, clusters, derivations = snapshot(there)
     assert len(clusters) > 50 and len(derivations) > 50  # the corpus has reuse to find
