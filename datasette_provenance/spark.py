@@ -19,7 +19,8 @@ its columns by ``ingest``'s line reader, numbered by its row in its file.
 
 The SQLite corpus is written on the driver by the local engine's code (``load._new_articles``,
 ``load._insert_articles``, ``clusters.recluster``, ``provenance.update``), in
-the local engine's batches and article order: a Spark-built corpus is row for row a local one, so
+the local engine's batches and article order (the band keys excepted: Spark sorts them into the
+index's order and they are appended at the end, ``_store_band_keys``): a Spark-built corpus is row for row a local one, so
 Datasette serves it alike and a later local load continues it. It is written in one transaction: a
 failed job leaves the corpus as it was.
 

@@ -1,5 +1,5 @@
 """How fast the band-key index takes one period's rows in the two orders a load can write them: batch
-by batch, each batch sorted (the local engine, and the Spark engine up to commit f1a0c6e), or all of
+by batch, each batch sorted (the local engine, and the Spark engine up to commit ef05573), or all of
 them in the index's order (the Spark engine since). A period is the articles of one window (or the
 whole corpus without one); once its rows outgrow SQLite's cache (256 MB in a corpus the loader
 opens), every batch touches every page of it. Random band keys, 20 sentences an article, 42 bands,
