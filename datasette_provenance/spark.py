@@ -711,8 +711,9 @@ def _insert_batch(conn, batch: PreparedBatch, idx: dict[int, int], settings: Set
 def _links(spark, conn, prepared, assigned: _Assigned, settings: Settings, summary: local.LoadSummary):
     """The verified sentence links of the load: (sentence, band key) rows exploded from the prepared
     articles, grouped by key and paired by the local rules with every row new, then screened and
-    compared exactly."""
+    compared exactly; and those rows, for the index."""
     import pandas as pd
+    from pyspark import StorageLevel
     if not assigned.article:
         return _link_frame([], {}), None
     # Ranks and kin over all the load's articles: only their order and equality within a bucket count.
@@ -779,10 +780,10 @@ def _links(spark, conn, prepared, assigned: _Assigned, settings: Settings, summa
     # A task takes its partition's rows at once: partitions of about ROWS_PER_BUCKET_TASK rows bound its memory.
     rows = sum(len(sids) // 8 for sids in assigned.sids) * settings.bands
     tasks = max(int(spark.conf.get("spark.sql.shuffle.partitions")), -(-rows // ROWS_PER_BUCKET_TASK))
-    band = sentences.mapInPandas(band_rows, schema)
+    # Made once for the candidates, then the index (_store_band_keys); on disk: 42 rows a sentence.
+    band = sentences.mapInPandas(band_rows, schema).persist(StorageLevel.DISK_ONLY)
     pairs = band.repartition(tasks, "key").mapInPandas(buckets, bucket_schema).distinct()
-    keys = band.select("period", "key", "sid").repartitionByRange(tasks, "period", "key", "sid").sortWithinPartitions(
-        "period", "key", "sid")
+    keys = _KeyRows(band, tasks)
     facts = sentences.mapInPandas(sentence_facts, "sid long, article long, sketch binary, size long, shingles binary")
     facts = facts.persist()
     sides = {side: facts.select(*(facts[c].alias(f"{c}_{side}") for c in ("sid", "article", "sketch", "size")))
@@ -822,7 +823,14 @@ def _links(spark, conn, prepared, assigned: _Assigned, settings: Settings, summa
     return found, keys
 
 
-def _store_band_keys(conn, keys) -> None:
+class _KeyRows:
+    """The load's band-key rows (persisted) and the tasks that sort them."""
+
+    def __init__(self, band, tasks: int):
+        self.band, self.tasks = band, tasks
+
+
+def _store_band_keys(conn, keys: _KeyRows | None) -> None:
     """Every band-key row of the load, streamed in the index's order (range partitions, each sorted),
     so that the index only grows at its end. Written batch by batch, each batch's rows reach every
     page of its period: once a period no longer fits SQLite's cache (a few thousand articles a window
@@ -838,9 +846,14 @@ def _store_band_keys(conn, keys) -> None:
                 rows = np.stack([part[c].to_numpy(dtype=np.int64) for c in ("period", "key", "sid")], axis=1)
                 yield pd.DataFrame({"rows": [rows.tobytes()]})
 
-    for row in keys.mapInPandas(pack, "rows binary").toLocalIterator():
-        rows = np.frombuffer(row["rows"], dtype=np.int64).reshape(-1, 3)
-        store_band_keys(conn, rows[:, 0], rows[:, 1], rows[:, 2])
+    ordered = (keys.band.select("period", "key", "sid").repartitionByRange(keys.tasks, "period", "key", "sid")
+               .sortWithinPartitions("period", "key", "sid"))
+    try:
+        for row in ordered.mapInPandas(pack, "rows binary").toLocalIterator():
+            rows = np.frombuffer(row["rows"], dtype=np.int64).reshape(-1, 3)
+            store_band_keys(conn, rows[:, 0], rows[:, 1], rows[:, 2])
+    finally:
+        keys.band.unpersist()
 
 
 LINK_COLUMNS = ["a", "b", "article_a", "article_b", "jaccard", "containment"]  # the driver's frame of links
