@@ -849,7 +849,8 @@ def _store_band_keys(conn, keys: _KeyRows | None) -> None:
     ordered = (keys.band.select("period", "key", "sid").repartitionByRange(keys.tasks, "period", "key", "sid")
                .sortWithinPartitions("period", "key", "sid"))
     try:
-        for row in ordered.mapInPandas(pack, "rows binary").toLocalIterator():
+        # The next partition is sorted while the driver writes this one.
+        for row in ordered.mapInPandas(pack, "rows binary").toLocalIterator(prefetchPartitions=True):
             rows = np.frombuffer(row["rows"], dtype=np.int64).reshape(-1, 3)
             store_band_keys(conn, rows[:, 0], rows[:, 1], rows[:, 2])
     finally:
