@@ -115,22 +115,26 @@ def link_new_sentences(
 
 
 def store_signatures(conn: sqlite3.Connection, new: NewSentences, batch: PreparedBatch,
-                     settings: Settings, keys: bool = True) -> tuple["_Rows", np.ndarray, np.ndarray]:
-    """Store the new sentences' band keys (in index order: each page touched once; not when ``keys``
-    is False: the Spark engine writes them all at the end, in one index order) and sketches, which
-    later loads and the Trace page look up; returns their band-key rows, sketches and shingle counts."""
+                     settings: Settings) -> tuple["_Rows", np.ndarray, np.ndarray]:
+    """Store the new sentences' band keys and sketches, which later loads and the Trace page look up;
+    returns their band-key rows, sketches and shingle counts."""
     width = batch.keys.shape[1]
     flat_keys, flat_ids = batch.keys[new.row].ravel(), np.repeat(new.id, width)
     flat_periods = np.repeat(store.band_periods(new.day, settings.window), width)
-    if keys:
-        store_band_keys(conn, flat_periods, flat_keys, flat_ids)
+    store_band_keys(conn, flat_periods, flat_keys, flat_ids)
+    new_sketches, sizes = store_sketches(conn, new, batch)
+    rows = _Rows(flat_periods, flat_keys, flat_ids, np.repeat(new.article, width), np.repeat(new.day, width))
+    return rows, new_sketches, sizes
+
+
+def store_sketches(conn: sqlite3.Connection, new: NewSentences, batch: PreparedBatch) -> tuple[np.ndarray, np.ndarray]:
+    """Store the new sentences' sketches; returns them and their shingle counts."""
     sizes = np.diff(batch.bounds)[new.row]  # shingles per sentence, from the batch's offsets
     new_sketches = sketches(batch.signatures[new.row])
     conn.executemany("insert into sketches(sentence_id, sketch, size, day) values (?, ?, ?, ?)",
                      zip(new.id.tolist(), map(bytes, new_sketches), sizes.tolist(),
                          [None if d == NO_DAY else d for d in new.day.tolist()]))
-    rows = _Rows(flat_periods, flat_keys, flat_ids, np.repeat(new.article, width), np.repeat(new.day, width))
-    return rows, new_sketches, sizes
+    return new_sketches, sizes
 
 
 def store_band_keys(conn: sqlite3.Connection, periods: np.ndarray, keys: np.ndarray, ids: np.ndarray) -> None:

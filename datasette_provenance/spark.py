@@ -18,9 +18,9 @@ writes one, local or not) is read by Spark's Parquet source, each row checked as
 its columns by ``ingest``'s line reader, numbered by its row in its file.
 
 The SQLite corpus is written on the driver by the local engine's code (``load._new_articles``,
-``load._insert_articles``, ``clusters.recluster``, ``provenance.update``), in
-the local engine's batches and article order (the band keys excepted: Spark sorts them into the
-index's order and they are appended at the end, ``_store_band_keys``): a Spark-built corpus is row for row a local one, so
+``load._insert_articles``, ``clusters.recluster``, ``provenance.update``), in the local engine's
+batches and article order (the band keys excepted: Spark sorts them into the index's order and they
+are appended at the end, ``_store_band_keys``): a Spark-built corpus is row for row a local one, so
 Datasette serves it alike and a later local load continues it. It is written in one transaction: a
 failed job leaves the corpus as it was.
 
@@ -59,11 +59,11 @@ import numpy as np
 # Absolute imports: spark-submit runs this file as a script (see main).
 from datasette_provenance import ingest, provenance, store
 from datasette_provenance import load as local
-from datasette_provenance.align import align_links, sentence_rows
+from datasette_provenance.align import align_links, compared_articles, sentence_rows
 from datasette_provenance.attributions import SourceAliases
 from datasette_provenance.candidates import (
     StoredKeys, _article_ranks, _Rows, _within_window, band_pairs, bucket_heads, outlet_pairs, store_band_keys,
-    store_signatures, verify_pairs,
+    store_sketches, verify_pairs,
 )
 from datasette_provenance.clusters import recluster
 from datasette_provenance.dates import parse_date
@@ -694,7 +694,7 @@ def _insert_batch(conn, batch: PreparedBatch, idx: dict[int, int], settings: Set
     articles, new = added
     if not len(new.id):
         return
-    store_signatures(conn, new, batch, settings, keys=False)  # written at the end, in index order
+    store_sketches(conn, new, batch)  # the band keys are written at the end, in index order (_store_band_keys)
     starts = np.flatnonzero(np.concatenate(([True], new.article[1:] != new.article[:-1])))
     ends = np.append(starts[1:], len(new.id))
     for lo, hi in zip(starts.tolist(), ends.tolist()):
@@ -973,15 +973,10 @@ def by_pair(links) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _compared(conn, x: np.ndarray, y: np.ndarray) -> set[int]:
-    """``align.compared_articles`` of the article pairs (x, y), their outlets read as codes."""
-    involved = np.unique(np.concatenate((x, y)))
-    names: dict[str | None, int] = {None: -1}
-    code = np.full(len(involved), -1, dtype=np.int64)
-    for aid, outlet in store.select_in(conn, "select id, outlet from articles where id in ({})", involved.tolist()):
-        code[np.searchsorted(involved, aid)] = names.setdefault(outlet, len(names))
-    cx, cy = code[np.searchsorted(involved, x)], code[np.searchsorted(involved, y)]
-    across = (cx == -1) | (cx != cy)
-    return set(np.concatenate((x[across], y[across])).tolist())
+    """``align.compared_articles`` of the article pairs (x, y), with their articles' outlets."""
+    outlet = dict(store.select_in(conn, "select id, outlet from articles where id in ({})",
+                                  np.unique(np.concatenate((x, y))).tolist()))
+    return compared_articles(zip(x.tolist(), y.tolist()), outlet)
 
 
 def _store_links(conn, links, chunk: int = 1 << 20) -> None:

@@ -60,12 +60,13 @@ def main(argv: list[str] | None = None) -> int:
                 for i in range(0, n, chunk))
     with tempfile.TemporaryDirectory(prefix="band-key-order-") as tmp:
         batches, held = write(Path(tmp), "batches", in_batches)
-        ordered, same = write(Path(tmp), "ordered", in_order)
+        ordered, other = write(Path(tmp), "ordered", in_order)
+    same = held == other and held[0] == n  # every row, once, either way
     print(f"{args.articles:,} articles, one period: {n:,} band-key rows; the same rows either way:"
-          f" {'yes' if held == same else 'NO'}")
+          f" {'yes' if same else 'NO'}")
     print(f"batch by batch ({args.batch:,} articles a batch, each sorted): {batches:.1f} s")
     print(f"in the index's order: {ordered:.1f} s ({batches / ordered:.1f}x)")
-    return 0 if held == same else 1
+    return 0 if same else 1
 
 
 if __name__ == "__main__":

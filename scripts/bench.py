@@ -474,7 +474,7 @@ PROFILE_STAGES = [
     ("  insert articles", "load.py", "_insert_articles"),
     ("  candidates and exact comparison", "candidates.py", "link_new_sentences"),
     # the band keys (through store.insert_rows) and sketches it stores, and the band keys it looks up
-    ("    of which SQLite statements", "sqlite3", ("store_signatures", "insert_rows", "_bucket_rows")),
+    ("    of which SQLite statements", "sqlite3", ("store_sketches", "insert_rows", "_bucket_rows")),
     ("      band-key inserts", "sqlite3", ("insert_rows",)),
     ("      band-key lookups", "sqlite3", ("_bucket_rows",)),
     ("  reclustering", "clusters.py", "recluster"),
