@@ -74,9 +74,20 @@ class Doc:
 
 
 def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
-    """Recompute reuse shares, cluster speakers and derivations around these articles."""
+    """Recompute reuse shares, cluster speakers and derivations around these articles, and the outlet graph."""
+    days = trace(conn, article_ids)
+    if days:
+        refresh_outlet_edges(conn, days)
+
+
+def trace(conn: sqlite3.Connection, article_ids: list[int]) -> set[str | None]:
+    """Reuse shares, cluster speakers and derivations around these articles; the days they fall on.
+
+    What it writes depends only on the articles sharing a cluster with these, and theirs: articles
+    joined through clusters can be traced apart (the Spark engine's tasks) and the outlet graph,
+    which sums over days, refreshed once for all."""
     if not article_ids:
-        return
+        return set()
     around = _neighbours(conn, set(article_ids)) | set(article_ids)
     docs = _docs(conn, around | _neighbours(conn, around))
     # Only clusters whose every member is loaded here are re-voted: one at the edge would be re-voted by
@@ -107,9 +118,8 @@ def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
         " shared_chars, confidence, evidence) values (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
-    days = {day for (day,) in select_in(conn, "select distinct substr(published, 1, 10) from articles"
-                                               " where id in ({})", sorted(around))}
-    refresh_outlet_edges(conn, days)
+    return {day for (day,) in select_in(conn, "select distinct substr(published, 1, 10) from articles"
+                                             " where id in ({})", sorted(around))}
 
 
 _EDGES = """

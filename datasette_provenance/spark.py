@@ -42,12 +42,13 @@ import os
 import pickle
 import re
 import shutil
+import sqlite3
 import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from functools import reduce
 from itertools import chain
 from pathlib import Path
@@ -72,6 +73,7 @@ from datasette_provenance.outlets import OutletAliases
 from datasette_provenance.prepare import PreparedBatch, prepare
 from datasette_provenance.signatures import Settings, sketch_jaccard, sketches, worth_comparing
 from datasette_provenance.store import next_id
+from datasette_provenance.templates import mark_templates
 
 INSTALL = "pip install 'datasette-provenance[spark]'"
 ROWS_PER_BUCKET_TASK = 1_000_000  # band-key rows a candidate task pairs at once (about 0.5 GB of its memory)
@@ -304,12 +306,10 @@ def _link(spark, conn, prepared, assigned: _Assigned, settings: Settings, summar
         links = _aligned(spark, conn, links, settings)
         _store_links(conn, links)
     summary.links_added += len(links)
-    with clock("cluster"):  # the local rule, a few components at a time
-        touched: set[int] = set()
-        for sentences in _component_chunks(_components(spark, links)):
-            touched |= recluster(conn, sentences, settings, {})
-    with clock("provenance"):
-        provenance.update(conn, sorted(touched | set(assigned.article)))
+    with clock("cluster"):  # the local rule on the executors, whole components a task
+        touched = _clustered(spark, conn, _components(spark, links), settings)
+    with clock("provenance"):  # and the local tracing, articles joined through clusters a task
+        _traced(spark, conn, sorted(touched | set(assigned.article)))
 
 
 class _Clock:
@@ -919,15 +919,12 @@ def _aligned(spark, conn, links, settings: Settings):
     compared = _compared(conn, x[starts], y[starts])
     tasks = [(bounds[i], bounds[min(i + PAIRS_PER_TASK, len(starts))]) for i in range(0, len(starts), PAIRS_PER_TASK)]
 
-    def align_pairs(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for blob in (b for part in frames for b in part["work"]):
-            task_links, task_article_of, articles = pickle.loads(blob)
-            rows = sorted(row for *_, own in articles for row in own)
-            found, alignments = align_links(task_links, task_article_of, {aid: head for aid, head, *_ in articles},
-                                            rows, {}, settings,
-                                            compared={aid for aid, _, is_compared, _ in articles if is_compared})
-            result = _link_frame(found, {sid: aid for sid, aid, *_ in rows})
-            yield pd.DataFrame({"blob": [pickle.dumps((result, alignments), protocol=pickle.HIGHEST_PROTOCOL)]})
+    def align_pairs(task_links, task_article_of, articles) -> tuple:
+        rows = sorted(row for *_, own in articles for row in own)
+        found, alignments = align_links(task_links, task_article_of, {aid: head for aid, head, *_ in articles},
+                                        rows, {}, settings,
+                                        compared={aid for aid, _, is_compared, _ in articles if is_compared})
+        return _link_frame(found, {sid: aid for sid, aid, *_ in rows}), alignments
 
     found, alignments = [], []
     for start in range(0, len(tasks), TASKS_PER_WAVE):  # the driver holds one wave's sentences at a time
@@ -945,20 +942,38 @@ def _aligned(spark, conn, links, settings: Settings):
             task_article_of = dict(zip(part["a"].tolist() + part["b"].tolist(),
                                        part["article_a"].tolist() + part["article_b"].tolist()))
             mine = sorted(set(x[lo:hi].tolist()) | set(y[lo:hi].tolist()))
-            work.append(pickle.dumps((task_links, task_article_of,
-                                      [(aid, heads[aid], aid in compared, sentences[aid]) for aid in mine]),
-                                     protocol=pickle.HIGHEST_PROTOCOL))
+            work.append(_task(task_links, task_article_of,
+                              [(aid, heads[aid], aid in compared, sentences[aid]) for aid in mine]))
         del sentences
-        # One partition a task: a frame made from the driver's rows may come as one partition, one core's work.
-        frame = spark.createDataFrame(pd.DataFrame({"work": work}), "work binary").repartition(len(work))
-        del work
-        for blob in _to_pandas(frame.mapInPandas(align_pairs, "blob binary"))["blob"]:
-            part_links, part_rows = pickle.loads(blob)
+        for part_links, part_rows in _run(spark, work, align_pairs):
             found.append(part_links)
             alignments += part_rows
     conn.executemany("insert or replace into alignments(article_a, article_b, pairs, anchors, covered_a, covered_b)"
                      " values (?, ?, ?, ?, ?, ?)", sorted(alignments))
     return pd.concat(found, ignore_index=True).sort_values(["a", "b"], ignore_index=True)
+
+
+def _task(*args) -> bytes:
+    """A task's arguments, pickled as the driver makes them: a wave of tasks is held as bytes."""
+    return pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _run(spark, work: list[bytes], fn: Callable[..., Any]) -> list:
+    """``fn`` of each task's arguments (``_task``) on the executors, one partition a task (a frame made
+    from the driver's rows may come as one partition, one core's work); the results in task order."""
+    import pandas as pd
+    if not work:
+        return []
+
+    def run(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for part in frames:
+            yield pd.DataFrame({"i": part["i"], "blob": [pickle.dumps(fn(*pickle.loads(b)),
+                                                                      protocol=pickle.HIGHEST_PROTOCOL)
+                                                         for b in part["work"]]})
+
+    frame = spark.createDataFrame(pd.DataFrame({"i": np.arange(len(work)), "work": work}), "i long, work binary")
+    done = _to_pandas(frame.repartition(len(work)).mapInPandas(run, "i long, blob binary")).sort_values("i")
+    return [pickle.loads(b) for b in done["blob"]]
 
 
 def by_pair(links) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
@@ -987,24 +1002,30 @@ def _store_links(conn, links, chunk: int = 1 << 20) -> None:
                          zip(*(part[c].tolist() for c in ("a", "b", "jaccard", "containment", "aligned"))))
 
 
-SENTENCES_PER_CLUSTERING = 100_000  # linked sentences reclustered at once (whole components): the driver's memory
+SENTENCES_PER_CLUSTERING = 10_000  # linked sentences a clustering task gets (whole components, so often more)
+ARTICLES_PER_TRACE = 2000  # articles a provenance task gets (whole groups joined through clusters, so often more)
 PAIR_NODE = 1 << 32  # an article pair's node in the link graph: -(x * PAIR_NODE + y) - 1, below every sentence id
 
 
 def _components(spark, links):
-    """(component, sid) rows: the connected components of the links, found by iterative joins. Each
-    round a node takes the least label among its own and its neighbours', then its label's label
-    (pointer jumping: a chain of n links settles in about log n rounds, not n), until none changes.
-    The components ``clusters.recluster`` walks: every link of one article pair lies in one component,
-    so each link's two sentences are joined through a node for their articles' pair."""
-    import pandas as pd
-    from pyspark.sql import functions as F
+    """(component, sid) rows: the connected components of the links, the components
+    ``clusters.recluster`` walks: every link of one article pair lies in one component, so each
+    link's two sentences are joined through a node for their articles' pair."""
     if not len(links):
         return None
     a, b = links["a"].to_numpy(dtype=np.int64), links["b"].to_numpy(dtype=np.int64)
     x, y = links["article_a"].to_numpy(dtype=np.int64), links["article_b"].to_numpy(dtype=np.int64)
     pair = -(np.minimum(x, y) * PAIR_NODE + np.maximum(x, y)) - 1
-    src, dst = np.concatenate((a, b)), np.concatenate((pair, pair))
+    return _connected(spark, np.concatenate((a, b)), np.concatenate((pair, pair)))
+
+
+def _connected(spark, src: np.ndarray, dst: np.ndarray):
+    """(component, node) rows of the nodes >= 0: the connected components of the edges, by iterative
+    joins. Each round a node takes the least label among its own and its neighbours', then its
+    label's label (pointer jumping: a chain of n links settles in about log n rounds, not n), until
+    none changes."""
+    import pandas as pd
+    from pyspark.sql import functions as F
     edges = spark.createDataFrame(pd.DataFrame({"src": np.concatenate((src, dst)), "dst": np.concatenate((dst, src))}),
                                   "src long, dst long").persist()
     labels = edges.select(F.col("src").alias("node"), F.col("src").alias("label")).distinct().localCheckpoint()
@@ -1019,26 +1040,157 @@ def _components(spark, links):
                      .select("node", "label", (F.col("label") != F.col("before")).alias("moved")).localCheckpoint())
             labels = least.select("node", "label")
             if least.filter("moved").isEmpty():
-                return labels.filter("node >= 0").select(F.col("label").alias("component"), F.col("node").alias("sid"))
+                return labels.filter("node >= 0").select(F.col("label").alias("component"), "node")
     finally:
         edges.unpersist()
 
 
-def _component_chunks(components) -> Iterator[list[int]]:
-    """The linked sentences, whole components at a time, about ``SENTENCES_PER_CLUSTERING`` a chunk:
-    a component's clusters depend on its links alone, so chunks cluster as one call for all would."""
+def _chunks_of(components, size: int) -> Iterator[list[int]]:
+    """The nodes, whole components at a time, about ``size`` a chunk: nothing a component's result
+    depends on lies outside it, so chunks give what one call for all would."""
     if components is None:
         return
     chunk: list[int] = []
     last = None
-    for component, sid in components.orderBy("component", "sid").toLocalIterator():
-        if component != last and len(chunk) >= SENTENCES_PER_CLUSTERING:
+    for component, node in components.orderBy("component", "node").toLocalIterator():
+        if component != last and len(chunk) >= size:
             yield chunk
             chunk = []
-        chunk.append(sid)
+        chunk.append(node)
         last = component
     if chunk:
         yield chunk
+
+
+def _waves(chunks: Iterable[list[int]]) -> Iterator[list[list[int]]]:
+    """``TASKS_PER_WAVE`` chunks at a time: the driver holds one wave's rows."""
+    wave: list[list[int]] = []
+    for chunk in chunks:
+        wave.append(chunk)
+        if len(wave) == TASKS_PER_WAVE:
+            yield wave
+            wave = []
+    if wave:
+        yield wave
+
+
+def _clustered(spark, conn, components, settings: Settings) -> set[int]:
+    """``clusters.recluster`` of each chunk of whole components, on the executors, each task in a
+    corpus in memory holding what the call reads (``_slice``); the driver writes the clusters, numbered
+    as the calls one after another on the driver would number them, and flags the templates. The
+    articles whose clusters changed."""
+    touched: set[int] = set()
+    for wave in _waves(_chunks_of(components, SENTENCES_PER_CLUSTERING)):
+        work = []
+        for seeds in wave:
+            articles = {a for (a,) in store.select_in(conn, "select distinct article_id from sentences"
+                                                             " where id in ({})", seeds)}
+            # The articles each one shares an alignment with: the templates' rule asks whether they tell one story.
+            articles |= {a for row in store.select_in(conn, "select article_a, article_b from alignments where"
+                                                            " article_a in ({0}) or article_b in ({0})",
+                                                      sorted(articles), repeat=2) for a in row}
+            work.append(_task(_slice(conn, sorted(articles), CLUSTER_TABLES), seeds, settings))
+        for clusters, members, templates, changed in _run(spark, work, _cluster_task):
+            shift = next_id(conn, "clusters") - 1
+            conn.executemany("insert into clusters values (?, ?, ?, ?, ?, ?, ?, ?)",
+                             [(cid + shift, *rest) for cid, *rest in clusters])
+            conn.executemany("insert into cluster_members values (?, ?, ?, ?, ?, ?)",
+                             [(cid + shift, *rest) for cid, *rest in members])
+            mark_templates(conn, templates)
+            touched.update(changed)
+    return touched
+
+
+def _cluster_task(tables: dict[str, list[tuple]], seeds: list[int], settings: Settings) -> tuple:
+    with closing(_in_slice(tables)) as mem:
+        flagged = {s for (s,) in mem.execute("select id from sentences where kind = 'template'")}
+        changed = recluster(mem, seeds, settings, {})
+        return (mem.execute("select * from clusters order by id").fetchall(),
+                mem.execute("select * from cluster_members order by cluster_id, sentence_id").fetchall(),
+                {s for (s,) in mem.execute("select id from sentences where kind = 'template'")} - flagged, changed)
+
+
+def _traced(spark, conn, articles: list[int]) -> None:
+    """``provenance.trace`` of these articles on the executors, whole groups of articles joined
+    through clusters a task (what it writes depends on nothing outside them), each in a corpus in
+    memory holding what it reads; the driver writes the rows, then refreshes the outlet graph once."""
+    members = np.array(store.select_in(conn, "select distinct article_id, cluster_id from cluster_members"
+                                             " where article_id in ({})", articles), dtype=np.int64).reshape(-1, 2)
+    alone = sorted(set(articles) - set(members[:, 0].tolist()))
+    groups = (_chunks_of(_connected(spark, members[:, 0], -members[:, 1] - 1), ARTICLES_PER_TRACE)
+              if len(members) else iter(()))
+    chunks = chain(groups, (alone[i:i + ARTICLES_PER_TRACE] for i in range(0, len(alone), ARTICLES_PER_TRACE)))
+    roles = conn.execute("select * from outlet_roles").fetchall()
+    days: set[str | None] = set()
+    for wave in _waves(chunks):
+        work = [_task({**_slice(conn, chunk, TRACE_TABLES), "outlet_roles": roles}, chunk) for chunk in wave]
+        for chunk_days, shares, speakers, derivations in _run(spark, work, _trace_task):
+            days |= chunk_days
+            conn.executemany("update articles set reuse_share = ? where id = ?", shares)
+            conn.executemany("update clusters set speaker = ? where id = ?", speakers)
+            conn.executemany(f"insert into derivations({DERIVATION_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                             derivations)
+    if days:
+        provenance.refresh_outlet_edges(conn, days)
+
+
+DERIVATION_COLUMNS = ("derived_article_id, source_article_id, source_name, relation, extent, shared_chars,"
+                      " confidence, evidence")
+
+
+def _trace_task(tables: dict[str, list[tuple]], articles: list[int]) -> tuple:
+    with closing(_in_slice(tables)) as mem:
+        days = provenance.trace(mem, articles)
+        return (days, [(share, aid) for aid, share in mem.execute("select id, reuse_share from articles")],
+                [(speaker, cid) for cid, speaker in mem.execute("select id, speaker from clusters")],
+                mem.execute(f"select {DERIVATION_COLUMNS} from derivations order by id").fetchall())
+
+
+# What a task reads of the corpus, for a set of articles: their rows (the article text left out: the
+# stages read paragraphs), every link with an end in their sentences, and what clusters they are in.
+_SLICES = {
+    "articles": "select {} from articles where id in ({{}})",
+    "paragraphs": "select {} from paragraphs where article_id in ({{}})",
+    "sentences": "select {} from sentences where article_id in ({{}})",
+    "links": "select {0} from links where sentence_a in (select id from sentences where article_id in ({{0}}))"
+             " union all select {0} from links where sentence_b in (select id from sentences where article_id in ({{0}}))",
+    "alignments": "select {0} from alignments where article_a in ({{0}}) union all"
+                  " select {0} from alignments where article_b in ({{0}})",
+    "cluster_members": "select {} from cluster_members where article_id in ({{}})",
+    "clusters": "select {} from clusters where id in (select cluster_id from cluster_members where article_id in ({{}}))",
+    "attributions": "select {} from attributions where article_id in ({{}})",
+    "quotes": "select {} from quotes where article_id in ({{}})",
+}
+CLUSTER_TABLES = ("articles", "paragraphs", "sentences", "links", "alignments")
+TRACE_TABLES = ("articles", "paragraphs", "sentences", "links", "cluster_members", "clusters", "attributions", "quotes")
+
+
+def _slice(conn, articles: list[int], tables: Iterable[str]) -> dict[str, list[tuple]]:
+    """The rows of ``tables`` a task needs for these articles, in the columns of a new corpus."""
+    out = {}
+    for table in tables:
+        columns = ", ".join("''" if (table, c) == ("articles", "text") else f'"{c}"' for c in _columns(table))
+        sql = _SLICES[table].format(columns)
+        out[table] = store.select_in(conn, sql, articles, repeat=sql.count("{0}") or 1)
+    return out
+
+
+def _columns(table: str, known: dict[str, list[str]] = {}) -> list[str]:
+    if not known:
+        with closing(_in_slice({})) as mem:
+            for (name,) in mem.execute("select name from sqlite_master where type = 'table'").fetchall():
+                known[name] = [c[1] for c in mem.execute(f'pragma table_info("{name}")')]
+    return known[table]
+
+
+def _in_slice(tables: dict[str, list[tuple]]) -> sqlite3.Connection:
+    """A corpus in memory holding these rows: the local engine's code runs on it in a task."""
+    mem = sqlite3.connect(":memory:")
+    mem.executescript(store.SCHEMA)
+    for table, rows in tables.items():
+        if rows:
+            mem.executemany(f"insert or ignore into {table} values ({', '.join('?' * len(rows[0]))})", rows)
+    return mem
 
 
 def main(argv: list[str] | None = None) -> None:

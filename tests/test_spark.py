@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import signal
 import sqlite3
@@ -42,7 +43,6 @@ from datasette.app import Datasette  # noqa: E402
 from datasette_provenance import spark as engine  # noqa: E402
 from datasette_provenance.align import align_new  # noqa: E402
 from datasette_provenance.candidates import store_band_keys  # noqa: E402
-from datasette_provenance.clusters import recluster  # noqa: E402
 from datasette_provenance import load as local_load  # noqa: E402
 from datasette_provenance import store  # noqa: E402
 from datasette_provenance.commands import provenance as cli  # noqa: E402
@@ -100,13 +100,19 @@ def both(tmp_path: Path, spark, paths: list, **options) -> tuple[Path, Path]:
 @pytest.mark.parametrize("settings", [{}, {"window": 2}], ids=["no-window", "window"])
 def test_same_corpus_as_local(tmp_path, spark, synth, settings, monkeypatch):
     """Alignment in tasks of 5 article pairs, shipped 3 tasks at a time: each task aligns its pairs as
-    one call for them all would; band-key rows paired in tasks of about 5,000; clustering a few
-    components at a time, as one call for all would cluster them."""
+    one call for them all would; band-key rows paired in tasks of about 5,000; clustered a few
+    components a task and traced a few groups of articles a task, in corpora in memory holding what
+    each reads, as one call for all on the corpus would."""
     monkeypatch.setattr(engine, "PAIRS_PER_TASK", 5)
     monkeypatch.setattr(engine, "SENTENCES_PER_CLUSTERING", 7)
-    calls = []
-    monkeypatch.setattr(engine, "recluster",
-                        lambda conn, seeds, *rest: calls.append(seeds) or recluster(conn, seeds, *rest))
+    monkeypatch.setattr(engine, "ARTICLES_PER_TRACE", 5)
+    tasks: dict[str, list] = {"_cluster_task": [], "_trace_task": []}
+    run = engine._run
+
+    def spy(spark, work, fn):
+        tasks.get(fn.__name__, []).extend(pickle.loads(blob)[1] for blob in work)
+        return run(spark, work, fn)
+    monkeypatch.setattr(engine, "_run", spy)
     monkeypatch.setattr(engine, "TASKS_PER_WAVE", 3)
     monkeypatch.setattr(engine, "ROWS_PER_BUCKET_TASK", 5000)
     written = []
@@ -122,9 +128,12 @@ def test_same_corpus_as_local(tmp_path, spark, synth, settings, monkeypatch):
     for table in SAME_ROWS:
         assert rows(there, table) == rows(here, table), table
     check_consistency(str(there))
-    with closing(sqlite3.connect(there)) as conn:  # every linked sentence, each in one call of a few
+    with closing(sqlite3.connect(there)) as conn:  # every linked sentence in one task of a few; every article too
         linked = {n for l in conn.execute("select sentence_a, sentence_b from links") for n in l}
-    assert len(calls) > 10 and sorted(n for c in calls for n in c) == sorted(linked)
+        articles = [a for (a,) in conn.execute("select id from articles order by id")]
+    clustered, traced = tasks["_cluster_task"], tasks["_trace_task"]
+    assert len(clustered) > 10 and sorted(n for c in clustered for n in c) == sorted(linked)
+    assert len(traced) > 10 and sorted(a for c in traced for a in c) == articles
 
 
 def test_components_are_the_ones_clustering_walks(tmp_path, spark):
@@ -381,7 +390,7 @@ def test_a_failed_job_leaves_the_corpus_as_it_was(tmp_path, spark, monkeypatch):
     def lost(*args, **kwargs):
         raise RuntimeError("executor lost")
 
-    monkeypatch.setattr(engine, "recluster", lost)  # on the driver, after the articles went in
+    monkeypatch.setattr(engine, "mark_templates", lost)  # on the driver, after the articles went in
     with pytest.raises(RuntimeError, match="executor lost"):
         engine.load_paths(str(db), [SEEDS], spark=spark)
     with closing(sqlite3.connect(db)) as conn:
