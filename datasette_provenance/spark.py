@@ -49,7 +49,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
-from functools import reduce
+from functools import cache, reduce
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -1169,18 +1169,18 @@ def _slice(conn, articles: list[int], tables: Iterable[str]) -> dict[str, list[t
     """The rows of ``tables`` a task needs for these articles, in the columns of a new corpus."""
     out = {}
     for table in tables:
-        columns = ", ".join("''" if (table, c) == ("articles", "text") else f'"{c}"' for c in _columns(table))
+        columns = ", ".join("''" if (table, c) == ("articles", "text") else f'"{c}"' for c in _columns()[table])
         sql = _SLICES[table].format(columns)
         out[table] = store.select_in(conn, sql, articles, repeat=sql.count("{0}") or 1)
     return out
 
 
-def _columns(table: str, known: dict[str, list[str]] = {}) -> list[str]:
-    if not known:
-        with closing(_in_slice({})) as mem:
-            for (name,) in mem.execute("select name from sqlite_master where type = 'table'").fetchall():
-                known[name] = [c[1] for c in mem.execute(f'pragma table_info("{name}")')]
-    return known[table]
+@cache
+def _columns() -> dict[str, list[str]]:
+    """Each table's columns in a new corpus, in order: what a task's corpus in memory has."""
+    with closing(_in_slice({})) as mem:
+        tables = [name for (name,) in mem.execute("select name from sqlite_master where type = 'table'")]
+        return {name: [c[1] for c in mem.execute(f'pragma table_info("{name}")')] for name in tables}
 
 
 def _in_slice(tables: dict[str, list[tuple]]) -> sqlite3.Connection:
