@@ -10,29 +10,30 @@ load exactly); the sketch screen and exact comparison of ``candidates._checked``
 (``worth_comparing``, ``verify_pairs``) in a ``mapInPandas`` over the pairs joined to their
 sentences; ``align.align_links`` in a ``mapInPandas`` over the article pairs the links join, each task
 given what it reads of their articles (``_aligned``); the connected components of the links, by
-iterative joins (``_components``), which the driver clusters a few at a time. What runs in Spark is a
-pure function of the records: a lost executor reruns a task.
+iterative joins (``_components``); ``clusters.recluster`` of whole components and ``provenance.trace``
+of whole groups of articles joined through clusters, each task running the local code on a corpus in
+memory that holds the rows the call reads (``_slice``). What runs in Spark is a pure function of the
+records and of rows the driver ships: a lost executor reruns a task.
 URIs (``hdfs://``, ``s3a://``…) are read by ``ingest``'s own file readers on the executors, so their
 records and errors are a local read's. Parquet (a ``.parquet`` file, or a folder of part files as Spark
 writes one, local or not) is read by Spark's Parquet source, each row checked as the JSON Lines record of
 its columns by ``ingest``'s line reader, numbered by its row in its file.
 
-The SQLite corpus is written on the driver by the local engine's code (``load._new_articles``,
-``load._insert_articles``, ``clusters.recluster``, ``provenance.update``), in the local engine's
-batches and article order (the band keys excepted: Spark sorts them into the index's order and they
-are appended at the end, ``_store_band_keys``): a Spark-built corpus is row for row a local one, so
-Datasette serves it alike and a later local load continues it. It is written in one transaction: a
-failed job leaves the corpus as it was.
+The SQLite corpus is written on the driver, by the local engine's code (``load._new_articles``,
+``load._insert_articles``) in the local engine's batches and article order, and from the rows the
+tasks return (clusters numbered as calls one after another would number them, templates flagged,
+derivations; the outlet graph refreshed once). The band keys are sorted by Spark into the index's
+order and appended at the end (``_store_band_keys``). A Spark-built corpus is row for row a local
+one, so Datasette serves it alike and a later local load continues it. It is written in one
+transaction: a failed job leaves the corpus as it was.
 
 The prepared articles stay in Spark (persisted); the driver streams them in input order to write
 them, and gets back the verified links, then the aligned ones. Records never stay on the driver
 (``_Records``: local input is staged as Parquet files the executors read; URIs' and Parquet's are
-read there). This increment still does on the driver: writing every row, reading the linked
-articles' sentences for alignment (a wave of tasks at a time), the clustering rule (whole components,
-``SENTENCES_PER_CLUSTERING`` sentences a call) and provenance. Into a corpus that already holds
+read there). The driver writes every row and reads from the corpus what it ships to the alignment,
+clustering and provenance tasks, a wave of tasks at a time. Into a corpus that already holds
 articles Spark prepares them and the driver links each batch against the stored corpus as the local
-engine does (the stored band-key index is in SQLite, not in Spark). Next: the clustering rule and
-provenance per component on the executors.
+engine does (the stored band-key index is in SQLite, not in Spark).
 """
 
 from __future__ import annotations
