@@ -2,11 +2,17 @@
 
 import calendar
 import json
+import shutil
 import sqlite3
+import subprocess
+import sys
 import time
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 
+from datasette_provenance import provenance
 from datasette_provenance.load import load_paths
 
 GOLD = json.loads(open(__file__.replace("test_provenance.py", "seed_gold.json")).read())
@@ -579,3 +585,44 @@ def test_a_rewrite_of_the_copy_in_between(tmp_path, added, carried, via_beta):
     copied = {k[1] for k in rows if k[0] == ids["c"] and k[2] == "copied"}
     assert copied == ({ids["b"]} if via_beta else {ids["a"]})
     assert (ids["b"], ids["a"], "copied") in rows
+
+
+def test_groups_joined_through_clusters_are_traced_apart(tmp_path):
+    """``provenance.trace`` of each group of articles joined through clusters, one group at a time,
+    writes what the load wrote: the Spark engine traces the groups in tasks of their own."""
+    root = Path(__file__).resolve().parent.parent
+    synth = tmp_path / "synth.jsonl"
+    subprocess.run([sys.executable, str(root / "scripts" / "synth_reuse.py"), "generate", str(synth),
+                    "--stories", "12", "--seed", "3"], check=True, capture_output=True)
+    db = tmp_path / "corpus.db"
+    load_paths(str(db), [str(root / "seeds"), str(synth)], jobs=1)
+
+    def decided(conn):
+        return (sorted(conn.execute("select derived_article_id, source_article_id, source_name, relation, extent,"
+                                    " shared_chars, confidence, evidence from derivations"), key=repr),
+                conn.execute("select id, reuse_share from articles order by id").fetchall(),
+                conn.execute("select id, speaker from clusters order by id").fetchall())
+
+    with closing(sqlite3.connect(db)) as conn:
+        loaded = decided(conn)
+        group = {a: a for (a,) in conn.execute("select id from articles")}
+
+        def find(a):
+            while group[a] != a:
+                a = group[a]
+            return a
+        first: dict[int, int] = {}
+        for cluster, article in conn.execute("select distinct cluster_id, article_id from cluster_members"):
+            group[find(article)] = find(first.setdefault(cluster, article))
+    groups: dict[int, list[int]] = {}
+    for a in sorted(group):
+        groups.setdefault(find(a), []).append(a)
+    assert sum(len(g) > 2 for g in groups.values()) > 5 and len(loaded[0]) > 20 and any(s for _, s in loaded[2])
+    shutil.copy(db, tmp_path / "apart.db")
+    with closing(sqlite3.connect(tmp_path / "apart.db")) as conn:
+        conn.execute("delete from derivations")
+        conn.execute("update articles set reuse_share = null")
+        conn.execute("update clusters set speaker = null")
+        for members in groups.values():
+            provenance.trace(conn, members)
+        assert decided(conn) == loaded
