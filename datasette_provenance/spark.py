@@ -1093,10 +1093,10 @@ def _clustered(spark, conn, components, settings: Settings) -> set[int]:
             work.append(_task(_slice(conn, sorted(articles), CLUSTER_TABLES), seeds, settings))
         for clusters, members, templates, changed in _run(spark, work, _cluster_task):
             shift = next_id(conn, "clusters") - 1
-            conn.executemany("insert into clusters values (?, ?, ?, ?, ?, ?, ?, ?)",
-                             [(cid + shift, *rest) for cid, *rest in clusters])
-            conn.executemany("insert into cluster_members values (?, ?, ?, ?, ?, ?)",
-                             [(cid + shift, *rest) for cid, *rest in members])
+            for table, rows in (("clusters", clusters), ("cluster_members", members)):  # the id column first
+                names = ", ".join(f'"{c}"' for c in _columns()[table])
+                conn.executemany(f"insert into {table}({names}) values ({', '.join('?' * len(_columns()[table]))})",
+                                 [(cid + shift, *rest) for cid, *rest in rows])
             mark_templates(conn, templates)
             touched.update(changed)
     return touched
