@@ -928,8 +928,7 @@ def _aligned(spark, conn, links, settings: Settings):
         return _link_frame(found, {sid: aid for sid, aid, *_ in rows}), alignments
 
     found, alignments = [], []
-    for start in range(0, len(tasks), TASKS_PER_WAVE):  # the driver holds one wave's sentences at a time
-        wave = tasks[start:start + TASKS_PER_WAVE]
+    for wave in _waves(tasks):
         articles = {int(aid) for lo, hi in wave for aid in np.concatenate((x[lo:hi], y[lo:hi])).tolist()}
         sentences: dict[int, list] = {aid: [] for aid in articles}
         for row in sentence_rows(conn, articles):
@@ -1063,11 +1062,11 @@ def _chunks_of(components, size: int) -> Iterator[list[int]]:
         yield chunk
 
 
-def _waves(chunks: Iterable[list[int]]) -> Iterator[list[list[int]]]:
-    """``TASKS_PER_WAVE`` chunks at a time: the driver holds one wave's rows."""
-    wave: list[list[int]] = []
-    for chunk in chunks:
-        wave.append(chunk)
+def _waves(tasks: Iterable[Any]) -> Iterator[list[Any]]:
+    """``TASKS_PER_WAVE`` tasks at a time: the driver holds one wave's rows."""
+    wave: list[Any] = []
+    for task in tasks:
+        wave.append(task)
         if len(wave) == TASKS_PER_WAVE:
             yield wave
             wave = []
