@@ -2,7 +2,7 @@
 """How far lexical overlap alone can go on a labelled sentence-pair corpus: the ceiling of any matcher
 that, like ours, decides from the two texts' surface.
 
-usage: python scripts/pair_bound.py ARTICLES.jsonl GOLD.json [--db CORPUS_DB]
+usage: python scripts/pair_bound.py ARTICLES.jsonl GOLD.json [--db CORPUS_DB | --mutual]
 
 GOLD may instead hold {"groups": [{"english_versions": [id, ...]}]} (versions of one text, as
 ../shared/corpora/wmt22_refs/segments.gold.json does, with ids ``PREFIX:sNUMBER:VERSION``): then the
@@ -18,6 +18,14 @@ loader's character 5-gram Jaccard and containment (its normal form and shingles)
 whether the numbers differ, and the ratio of the two lengths. With ``--db`` (the corpus the loader
 built from ARTICLES), what separates the loader from its own measure's threshold: by label, the pairs
 at or above the loader's Jaccard bar that it did not link, and those linked but in no common cluster.
+
+``--mutual`` measures a rule that no pair's surface decides alone, since it reads the whole corpus: two
+texts of different outlets are also linked below the loader's Jaccard bar when each is the other's best
+match in the other's outlet, at Jaccard >= FLOOR and RATIO times the second best on each side (mutual
+nearest neighbours with a margin, as parallel-sentence mining does). It prints, per FLOOR and RATIO, what
+the rule with the loader's bar finds: the pairs' accuracy, or the versions found and the pairs of different
+texts linked per 100 articles, then the same on a control that keeps one version of every text, so that
+nothing in it should link.
 """
 
 from __future__ import annotations
@@ -75,11 +83,15 @@ def main() -> None:
     ap.add_argument("articles")
     ap.add_argument("gold")
     ap.add_argument("--db", help="the corpus the loader built from ARTICLES")
+    ap.add_argument("--mutual", action="store_true", help="measure the mutual-best-match rule (see above)")
     args = ap.parse_args()
-    texts = {r["id"]: r["text"] for r in map(json.loads, Path(args.articles).read_text().splitlines())}
+    records = list(map(json.loads, Path(args.articles).read_text().splitlines()))
+    texts = {r["id"]: r["text"] for r in records}
     ids = sorted(texts)
     sets = dict(zip(ids, shingle_sets([normal_form(texts[i]) for i in ids], Settings().k)))
     gold = json.loads(Path(args.gold).read_text())
+    if args.mutual:
+        return mutual_bound(records, sets, gold)
     if "groups" in gold:
         return neighbour_bound(texts, sets, gold["groups"])
     pairs = gold["pairs"]
@@ -128,6 +140,72 @@ def neighbour_bound(texts: dict[str, str], sets: dict[str, np.ndarray], groups: 
             bar = np.quantile(neg[:, i], 1 - share)
             found.append(f"{share:.0%} of neighbours linked: {(pos[:, i] > bar).mean():.3f} found (above {bar:.3f})")
         print(f"{name}: " + "; ".join(found))
+
+
+MUTUAL = [(1.0, 1.0)] + [(floor, ratio) for floor in (0.12, 0.15, 0.2) for ratio in (1.0, 1.5, 2.0)]
+
+
+def mutual_bound(records: list[dict], sets: dict[str, np.ndarray], gold: dict) -> None:
+    """The mutual-best rule (``--mutual``) on the whole corpus, then on the control with no positive."""
+    if "groups" not in gold:
+        labels = {tuple(sorted((p["id1"], p["id2"]))): int(p["label"]) for p in gold["pairs"]}
+        for floor, ratio in MUTUAL:
+            linked = mutual_links(records, sets, floor, ratio)
+            right = np.mean([(pair in linked) == bool(y) for pair, y in labels.items()])
+            print(f"{_rule(floor, ratio)}: accuracy {right:.3f}")
+        return
+    groups = [g["english_versions"] for g in gold["groups"]]
+    positives = {tuple(sorted((a, b))) for g in groups for i, a in enumerate(g) for b in g[i + 1:]}
+    control = [r for r in records if r["id"] in {g[n % len(g)] for n, g in enumerate(groups)}]  # no two versions
+    for floor, ratio in MUTUAL:
+        linked = mutual_links(records, sets, floor, ratio)
+        alone = mutual_links(control, sets, floor, ratio)
+        print(f"{_rule(floor, ratio)}: {len(linked & positives) / len(positives):.3f} of versions found,"
+              f" {100 * len(linked - positives) / len(records):.2f} pairs of different texts per 100 articles;"
+              f" with one version of each text only, {100 * len(alone) / len(control):.2f}")
+
+
+def _rule(floor: float, ratio: float) -> str:
+    return f"mutual best at Jaccard >= {floor}, {ratio} x the second best" if floor < 1 else "the bar alone"
+
+
+def mutual_links(records: list[dict], sets: dict[str, np.ndarray], floor: float, ratio: float,
+                 block: int = 2048) -> set[tuple[str, str]]:
+    """Pairs of different outlets at the loader's Jaccard bar, or each the other's best match in its
+    outlet at ``floor`` and ``ratio`` times the second best. A missing outlet is the text's own."""
+    from scipy import sparse  # datasketch's dependency
+
+    ids = [r["id"] for r in records]
+    outlets = [r.get("outlet") or f"\0{r['id']}" for r in records]
+    order = sorted(range(len(ids)), key=lambda i: outlets[i])
+    ids, outlets = [ids[i] for i in order], [outlets[i] for i in order]
+    vocab: dict[int, int] = {}
+    columns = [[vocab.setdefault(h, len(vocab)) for h in sets[i].tolist()] for i in ids]
+    matrix = sparse.csr_matrix((np.ones(sum(map(len, columns)), np.float32), np.concatenate(columns or [[]]),
+                                np.cumsum([0, *map(len, columns)])), shape=(len(ids), len(vocab)))
+    size = np.diff(matrix.indptr).astype(np.float32)
+    outlet = np.unique(outlets, return_inverse=True)[1]
+    starts = np.flatnonzero(np.r_[True, outlet[1:] != outlet[:-1]])
+    best = np.zeros((len(ids), len(starts)), np.float32)
+    second, where = np.zeros_like(best), np.zeros(best.shape, np.int64)
+    pairs = set()
+    for lo in range(0, len(ids), block):
+        shared = (matrix[lo:lo + block] @ matrix.T).toarray()
+        jac = shared / np.maximum(1, size[lo:lo + block, None] + size[None, :] - shared)
+        jac[outlet[lo:lo + block, None] == outlet[None, :]] = -1
+        for a, b in zip(*np.nonzero(jac >= Settings().jaccard)):
+            pairs.add((ids[lo + a], ids[b]))
+        best[lo:lo + block] = np.maximum.reduceat(jac, starts, axis=1)
+        top = jac == np.repeat(best[lo:lo + block], np.diff(np.r_[starts, len(ids)]), axis=1)
+        where[lo:lo + block] = [np.flatnonzero(row)[np.searchsorted(np.flatnonzero(row), starts)] for row in top]
+        jac[np.arange(len(jac))[:, None], where[lo:lo + block]] = -1
+        second[lo:lo + block] = np.maximum.reduceat(jac, starts, axis=1)
+    for a in range(len(ids)):
+        for o in np.flatnonzero((best[a] >= floor) & (best[a] >= ratio * second[a])):
+            b = where[a, o]
+            if where[b, outlet[a]] == a and best[b, outlet[a]] >= ratio * second[b, outlet[a]]:
+                pairs.add((ids[a], ids[b]))
+    return {tuple(sorted(p)) for p in pairs}
 
 
 def short_of_the_bar(db: str, pairs: list[dict], above: np.ndarray) -> Counter:

@@ -4,6 +4,7 @@ whose labels overlap cannot explain stays near always saying the majority label.
 from __future__ import annotations
 
 import json
+import random
 import re
 import sqlite3
 import subprocess
@@ -85,3 +86,28 @@ def test_versions_against_neighbouring_segments(tmp_path):
     assert "40 pairs of versions, 156 pairs of neighbouring segments" in out  # 39 steps, A and B with A and B
     found = re.findall(r"^(.*?): 1% of neighbours linked: (\d\.\d+) found", out, re.M)
     assert len(found) == 5 and all(float(share) == 0.5 for _, share in found), out
+
+
+def test_mutual_best_matches_below_the_bar(tmp_path):
+    """--mutual: versions that share too little for the bar, but are each the other's best match in the
+    other desk by far, are found by the mutual rule above its floor, and nothing else is linked."""
+    rng = random.Random(3)
+    articles, groups = [], []
+    for n in range(24):
+        w = ["".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(4)) for _ in range(6)]
+        ids = [f"wmt:xx-en:s{n:04d}:A", f"wmt:xx-en:s{n:04d}:B"]
+        articles += [{"id": ids[0], "outlet": "Desk A",
+                      "text": f"On day {n} the {w[0]} {w[1]} met the {w[2]} and the {w[3]} about {w[4]} {w[5]}."},
+                     {"id": ids[1], "outlet": "Desk B",  # Jaccard 0.19 with its version, 0.04 with the others
+                      "text": f"Talks of the {w[0]} were held with {w[2]}s and others over {w[5]} on day {n}."}]
+        groups.append({"english_versions": ids})
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles))
+    (tmp_path / "g.json").write_text(json.dumps({"groups": groups}))
+    out = run(tmp_path / "a.jsonl", tmp_path / "g.json", "--mutual")
+    rows = {m[1]: tuple(map(float, m.groups()[1:])) for m in re.finditer(
+        r"^(.*?): (\d\.\d+) of versions found, (\d+\.\d+) pairs .*?; with one version of each text only, (\d+\.\d+)$",
+        out, re.M)}
+    assert len(rows) == 10, out
+    assert rows["the bar alone"] == (0.0, 0.0, 0.0)
+    assert rows["mutual best at Jaccard >= 0.15, 1.5 x the second best"] == (1.0, 0.0, 0.0)
+    assert rows["mutual best at Jaccard >= 0.2, 1.0 x the second best"] == (0.0, 0.0, 0.0)  # under its floor
