@@ -58,8 +58,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str], tuple[str, ...], int | None]] = [
      ("leave a", "email address", "required fields", "captcha", "time limit", "comment"), None),
     ("contact", re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]+\.[\w.]+|^follow (us|\w+) on\b|^(tel|phone|fax)\s*[:.]",
                            re.I), ("@", "follow", "tel", "phone", "fax"), 25),
-    ("related", re.compile(r"^(read more|read also|also read|see also|related|recommended|watch|more on"
-                           r" this|explore|trending|most read|latest news|top stories)\b\s*:?", re.I), (), None),
+    ("related", re.compile(r"^(read more|read also|also read|see also|more on this|most read|latest news|top stories"
+                           r"|(related|recommended|watch|explore|trending)(\s*$|\s*[:|»›>]|\s+[–—-]\s))", re.I), (), None),
+    # Words that open sentences too ("Related parties met…", "Watch makers said…"): a link's label only
+    # when followed by a mark (above) or in a short line.
+    ("related", re.compile(r"^(related|recommended|watch|explore|trending)\b", re.I), (), 6),
     ("credit", re.compile(r"^sources?\s*:|\bwith inputs from\b|^\(?(reporting|writing|editing|additional"
                           r" reporting) by\b", re.I),
      ("source", "with inputs from", "reporting", "writing", "editing"), 25),
@@ -439,6 +442,10 @@ def _headline_like(text: str) -> bool:
     return 3 <= word_count(text) <= 25 and not text.rstrip().rstrip(_CLOSING).endswith((".", "!", ":") + _STOPS)
 
 
+def _question(text: str) -> bool:
+    return text.rstrip().rstrip(_CLOSING).endswith(("?", "？", "؟"))
+
+
 def _classify_paragraphs(paragraphs: list[Paragraph], title: str | None, wrapped: bool = False) -> None:
     for p in paragraphs:
         p.kind = _line_kind(p.text)
@@ -451,13 +458,15 @@ def _classify_paragraphs(paragraphs: list[Paragraph], title: str | None, wrapped
             p.kind = "title"
     if wrapped:  # wire copy links to no other stories: its short lines are headings, lists and tables
         return
-    # Runs of three or more headline-like lines are lists of links to other stories.
+    # Runs of three or more headline-like lines are lists of links to other stories, unless they are
+    # mostly questions: a conversation, an interview or readers' questions, where a list of links holds
+    # a question now and then.
     run: list[Paragraph] = []
     for p in paragraphs + [Paragraph(-1, -1, ".")]:
         if p.kind in ("text", "related") and _headline_like(p.text):
             run.append(p)
             continue
-        if len(run) >= 3:
+        if len(run) >= 3 and 2 * sum(_question(q.text) for q in run) < len(run):
             for q in run:
                 q.kind = "navigation"
         run = []

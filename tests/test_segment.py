@@ -58,6 +58,36 @@ def test_navigation_list_and_meta_lines_are_boilerplate():
     assert kinds["Sputnik Internationa"] == ("contact", True)
 
 
+def test_questions_in_a_row_are_a_conversation_not_links():
+    """Lines without a full stop in a row are a list of links, unless most are questions: a reader's
+    questions, an interview, a chat with a shop. A list of links that holds one question stays one."""
+    chat = "\n".join([
+        "The parcel was due on Monday and has still not arrived at the address I gave.",
+        "Where is your delivery person?",
+        "Do I still need to wait?",
+        "Can I ask for a refund of the chicken with chili sauce?",
+        "Otherwise I will cancel the whole order and buy somewhere else.",
+    ])
+    assert [p.kind for p in segment(chat)] == ["text"] * 5
+    links = chat.replace("Do I still need to wait?", "Storm closes the harbour for a week").replace(
+        "Can I ask for a refund of the chicken with chili sauce?", "Minister resigns over the grain export deal")
+    assert [p.kind for p in segment(links)][1:4] == ["navigation"] * 3
+
+
+@pytest.mark.parametrize("line, kind", [
+    ("Related parties of the Iran nuclear deal started talks in Vienna on Monday, officials said.", "text"),
+    ("Related-party transactions rose sharply in the last quarter of the year, the bank said.", "text"),
+    ("Watch makers reported record sales in the first quarter of the year.", "text"),
+    ("Recommended doses of vitamin D were raised by the health ministry on Tuesday.", "text"),
+    ("Related: Storm closes the harbour for a week", "related"),
+    ("Watch - the minister's speech in full", "related"),
+    ("Recommended for you", "related"),
+    ("Explore", "related"),
+])
+def test_a_sentence_that_opens_with_a_link_word_is_reporting(line, kind):
+    assert _line_kind(line) == kind
+
+
 def test_repeated_title_is_not_matchable_twice():
     title = "Russia backs the US anti-terror efforts in Syria after the raid"
     text = f"{title}\nSubtitle line goes here and it is long enough to match.\n{title}"
