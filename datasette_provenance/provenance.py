@@ -73,6 +73,11 @@ class Doc:
         return {name for name, s, e in self.credit_scopes if _intersect(spans, [(s, e)])}
 
 
+DERIVATION_COLUMNS = ("derived_article_id, source_article_id, source_name, relation, extent, shared_chars,"
+                      " confidence, evidence")
+INSERT_DERIVATIONS = f"insert into derivations({DERIVATION_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?)"
+
+
 def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
     """Recompute reuse shares, cluster speakers and derivations around these articles, and the outlet graph."""
     days = trace(conn, article_ids)
@@ -114,8 +119,7 @@ def trace(conn: sqlite3.Connection, article_ids: list[int]) -> set[str | None]:
         others = _strongest(x, ({y for c in x.spans for y in carriers[c]} | credited) - {x})
         rows.extend(derive(x, sorted(others, key=lambda d: d.key), speakers, wording, literal))
     conn.executemany(
-        "insert into derivations(derived_article_id, source_article_id, source_name, relation, extent,"
-        " shared_chars, confidence, evidence) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        INSERT_DERIVATIONS,
         rows,
     )
     return {day for (day,) in select_in(conn, "select distinct substr(published, 1, 10) from articles"

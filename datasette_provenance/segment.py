@@ -43,6 +43,9 @@ _DATE_LINE = re.compile(
     rf"[\s,]*\d{{4}}\b[\W\d_]*(am|pm|gmt|utc|[ap]\.m\.)?[\W\d_]*$",
     re.I,
 )
+# Words that open sentences too ("Related parties met…", "Watch makers said…"): a link's label only
+# when a mark follows them or in a short line.
+_LINK_WORDS = "(related|recommended|watch|explore|trending)"
 # (kind, pattern, words one of which the lower-cased line must contain for an unanchored pattern to match:
 # a substring test skips the pattern on most lines, where the regex would try every position; the most
 # words a line may have: a long sentence that mentions an e-mail, a source or cookies is reporting).
@@ -58,11 +61,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str], tuple[str, ...], int | None]] = [
      ("leave a", "email address", "required fields", "captcha", "time limit", "comment"), None),
     ("contact", re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]+\.[\w.]+|^follow (us|\w+) on\b|^(tel|phone|fax)\s*[:.]",
                            re.I), ("@", "follow", "tel", "phone", "fax"), 25),
-    ("related", re.compile(r"^(read more|read also|also read|see also|more on this|most read|latest news|top stories"
-                           r"|(related|recommended|watch|explore|trending)(\s*$|\s*[:|»›>]|\s+[–—-]\s))", re.I), (), None),
-    # Words that open sentences too ("Related parties met…", "Watch makers said…"): a link's label only
-    # when followed by a mark (above) or in a short line.
-    ("related", re.compile(r"^(related|recommended|watch|explore|trending)\b", re.I), (), 6),
+    ("related", re.compile(rf"^(read more|read also|also read|see also|more on this|most read|latest news|top stories"
+                           rf"|{_LINK_WORDS}(\s*$|\s*[:|»›>]|\s+[–—-]\s))", re.I), (), None),
+    ("related", re.compile(rf"^{_LINK_WORDS}\b", re.I), (), 6),
     ("credit", re.compile(r"^sources?\s*:|\bwith inputs from\b|^\(?(reporting|writing|editing|additional"
                           r" reporting) by\b", re.I),
      ("source", "with inputs from", "reporting", "writing", "editing"), 25),
@@ -439,11 +440,16 @@ def _wire_kind(line: str) -> str | None:
 
 
 def _headline_like(text: str) -> bool:
-    return 3 <= word_count(text) <= 25 and not text.rstrip().rstrip(_CLOSING).endswith((".", "!", ":") + _STOPS)
+    return 3 <= word_count(text) <= 25 and not _last_mark(text).endswith((".", "!", ":") + _STOPS)
 
 
 def _question(text: str) -> bool:
-    return text.rstrip().rstrip(_CLOSING).endswith(("?", "？", "؟"))
+    return _last_mark(text).endswith(("?", "？", "؟"))
+
+
+def _last_mark(text: str) -> str:
+    """The line up to its last mark, past closing quotes and brackets."""
+    return text.rstrip().rstrip(_CLOSING)
 
 
 def _classify_paragraphs(paragraphs: list[Paragraph], title: str | None, wrapped: bool = False) -> None:

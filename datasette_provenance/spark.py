@@ -1080,6 +1080,7 @@ def _clustered(spark, conn, components, settings: Settings) -> set[int]:
     as the calls one after another on the driver would number them, and flags the templates. The
     articles whose clusters changed."""
     touched: set[int] = set()
+    inserts = {table: _insert(table) for table in ("clusters", "cluster_members")}
     for wave in _waves(_chunks_of(components, SENTENCES_PER_CLUSTERING)):
         work = []
         for seeds in wave:
@@ -1093,9 +1094,7 @@ def _clustered(spark, conn, components, settings: Settings) -> set[int]:
         for clusters, members, templates, changed in _run(spark, work, _cluster_task):
             shift = next_id(conn, "clusters") - 1
             for table, rows in (("clusters", clusters), ("cluster_members", members)):  # the id column first
-                names = ", ".join(f'"{c}"' for c in _columns()[table])
-                conn.executemany(f"insert into {table}({names}) values ({', '.join('?' * len(_columns()[table]))})",
-                                 [(cid + shift, *rest) for cid, *rest in rows])
+                conn.executemany(inserts[table], [(cid + shift, *rest) for cid, *rest in rows])
             mark_templates(conn, templates)
             touched.update(changed)
     return touched
@@ -1128,14 +1127,9 @@ def _traced(spark, conn, articles: list[int]) -> None:
             days |= chunk_days
             conn.executemany("update articles set reuse_share = ? where id = ?", shares)
             conn.executemany("update clusters set speaker = ? where id = ?", speakers)
-            conn.executemany(f"insert into derivations({DERIVATION_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                             derivations)
+            conn.executemany(provenance.INSERT_DERIVATIONS, derivations)
     if days:
         provenance.refresh_outlet_edges(conn, days)
-
-
-DERIVATION_COLUMNS = ("derived_article_id, source_article_id, source_name, relation, extent, shared_chars,"
-                      " confidence, evidence")
 
 
 def _trace_task(tables: dict[str, list[tuple]], articles: list[int]) -> tuple:
@@ -1143,7 +1137,7 @@ def _trace_task(tables: dict[str, list[tuple]], articles: list[int]) -> tuple:
         days = provenance.trace(mem, articles)
         return (days, [(share, aid) for aid, share in mem.execute("select id, reuse_share from articles")],
                 [(speaker, cid) for cid, speaker in mem.execute("select id, speaker from clusters")],
-                mem.execute(f"select {DERIVATION_COLUMNS} from derivations order by id").fetchall())
+                mem.execute(f"select {provenance.DERIVATION_COLUMNS} from derivations order by id").fetchall())
 
 
 # What a task reads of the corpus, for a set of articles: their rows (the article text left out: the
@@ -1181,6 +1175,12 @@ def _columns() -> dict[str, list[str]]:
     with closing(_in_slice({})) as mem:
         tables = [name for (name,) in mem.execute("select name from sqlite_master where type = 'table'")]
         return {name: [c[1] for c in mem.execute(f'pragma table_info("{name}")')] for name in tables}
+
+
+def _insert(table: str) -> str:
+    """An insert into every column of ``table``, by name, in a new corpus's order."""
+    names = ", ".join(f'"{c}"' for c in _columns()[table])
+    return f"insert into {table}({names}) values ({', '.join('?' * len(_columns()[table]))})"
 
 
 def _in_slice(tables: dict[str, list[tuple]]) -> sqlite3.Connection:

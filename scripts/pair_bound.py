@@ -147,32 +147,32 @@ MUTUAL = [(1.0, 1.0)] + [(floor, ratio) for floor in (0.12, 0.15, 0.2) for ratio
 
 def mutual_bound(records: list[dict], sets: dict[str, np.ndarray], gold: dict) -> None:
     """The mutual-best rule (``--mutual``) on the whole corpus, then on the control with no positive."""
+    matches = best_matches(records, sets)
     if "groups" not in gold:
         labels = {tuple(sorted((p["id1"], p["id2"]))): int(p["label"]) for p in gold["pairs"]}
         for floor, ratio in MUTUAL:
-            linked = mutual_links(records, sets, floor, ratio)
+            linked = mutual_links(matches, floor, ratio)
             right = np.mean([(pair in linked) == bool(y) for pair, y in labels.items()])
             print(f"{_rule(floor, ratio)}: accuracy {right:.3f}")
         return
     groups = [g["english_versions"] for g in gold["groups"]]
     positives = {tuple(sorted((a, b))) for g in groups for i, a in enumerate(g) for b in g[i + 1:]}
     control = [r for r in records if r["id"] in {g[n % len(g)] for n, g in enumerate(groups)}]  # no two versions
+    alone = best_matches(control, sets)
     for floor, ratio in MUTUAL:
-        linked = mutual_links(records, sets, floor, ratio)
-        alone = mutual_links(control, sets, floor, ratio)
+        linked = mutual_links(matches, floor, ratio)
         print(f"{_rule(floor, ratio)}: {len(linked & positives) / len(positives):.3f} of versions found,"
               f" {100 * len(linked - positives) / len(records):.2f} pairs of different texts per 100 articles;"
-              f" with one version of each text only, {100 * len(alone) / len(control):.2f}")
+              f" with one version of each text only, {100 * len(mutual_links(alone, floor, ratio)) / len(control):.2f}")
 
 
 def _rule(floor: float, ratio: float) -> str:
     return f"mutual best at Jaccard >= {floor}, {ratio} x the second best" if floor < 1 else "the bar alone"
 
 
-def mutual_links(records: list[dict], sets: dict[str, np.ndarray], floor: float, ratio: float,
-                 block: int = 2048) -> set[tuple[str, str]]:
-    """Pairs of different outlets at the loader's Jaccard bar, or each the other's best match in its
-    outlet at ``floor`` and ``ratio`` times the second best. A missing outlet is the text's own."""
+def best_matches(records: list[dict], sets: dict[str, np.ndarray], block: int = 2048) -> tuple:
+    """Each text's best and second-best Jaccard in every other outlet, and where the best is; with the
+    pairs of different outlets at the loader's bar. A missing outlet is the text's own."""
     from scipy import sparse  # datasketch's dependency
 
     ids = [r["id"] for r in records]
@@ -188,24 +188,31 @@ def mutual_links(records: list[dict], sets: dict[str, np.ndarray], floor: float,
     starts = np.flatnonzero(np.r_[True, outlet[1:] != outlet[:-1]])
     best = np.zeros((len(ids), len(starts)), np.float32)
     second, where = np.zeros_like(best), np.zeros(best.shape, np.int64)
-    pairs = set()
+    at_bar = set()
     for lo in range(0, len(ids), block):
         shared = (matrix[lo:lo + block] @ matrix.T).toarray()
         jac = shared / np.maximum(1, size[lo:lo + block, None] + size[None, :] - shared)
         jac[outlet[lo:lo + block, None] == outlet[None, :]] = -1
-        for a, b in zip(*np.nonzero(jac >= Settings().jaccard)):
-            pairs.add((ids[lo + a], ids[b]))
+        at_bar.update(tuple(sorted((ids[lo + a], ids[b]))) for a, b in zip(*np.nonzero(jac >= Settings().jaccard)))
         best[lo:lo + block] = np.maximum.reduceat(jac, starts, axis=1)
         top = jac == np.repeat(best[lo:lo + block], np.diff(np.r_[starts, len(ids)]), axis=1)
         where[lo:lo + block] = [np.flatnonzero(row)[np.searchsorted(np.flatnonzero(row), starts)] for row in top]
         jac[np.arange(len(jac))[:, None], where[lo:lo + block]] = -1
         second[lo:lo + block] = np.maximum.reduceat(jac, starts, axis=1)
+    return ids, outlet, best, second, where, at_bar
+
+
+def mutual_links(matches: tuple, floor: float, ratio: float) -> set[tuple[str, str]]:
+    """The pairs at the loader's bar, and those each the other's best match in its outlet at ``floor``
+    and ``ratio`` times the second best."""
+    ids, outlet, best, second, where, at_bar = matches
+    pairs = set(at_bar)
     for a in range(len(ids)):
         for o in np.flatnonzero((best[a] >= floor) & (best[a] >= ratio * second[a])):
             b = where[a, o]
             if where[b, outlet[a]] == a and best[b, outlet[a]] >= ratio * second[b, outlet[a]]:
-                pairs.add((ids[a], ids[b]))
-    return {tuple(sorted(p)) for p in pairs}
+                pairs.add(tuple(sorted((ids[a], ids[b]))))
+    return pairs
 
 
 def short_of_the_bar(db: str, pairs: list[dict], above: np.ndarray) -> Counter:
