@@ -32,7 +32,7 @@ from functools import cached_property
 import numpy as np
 
 from .candidates import Link
-from .segment import normal_form
+from .segment import normal_form, stated_numbers
 from .signatures import Settings, shingle_sets
 from .store import select_in
 
@@ -362,11 +362,11 @@ def _matchable(rows: list[tuple[int, int, str, str]], articles: set[int], compar
     computed = dict(zip(missing, shingle_sets([norms[i] for i in missing], settings.k)))
     by_article: dict[int, Matchable] = {a: Matchable([], [], [], [], [], []) for a in articles}
     empty = np.zeros(0, dtype=np.uint32)
-    for i, (sid, aid, _, kind) in enumerate(rows):
+    for i, (sid, aid, text, kind) in enumerate(rows):
         m = by_article[aid]
         m.ids.append(sid)
         m.sets.append(shingles[sid] if sid in shingles else computed.get(i, empty))
-        m.numbers.append(frozenset(t for t in norms[i].split() if t.isdigit()))
+        m.numbers.append(stated_numbers(text))
         m.chars.append(len(norms[i]))
         m.short.append(kind == "short")
         m.sizes.append(max(len(norms[i]) - settings.k + 1, 0))  # an upper bound where the set is not made

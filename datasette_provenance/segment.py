@@ -28,6 +28,8 @@ MIN_MATCH_CHARS = 40
 # vowel signs and decomposed (NFD) accents would split words.
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
 _LETTER = regex.compile(r"[\p{L}\p{M}]")
+_GROUPED = regex.compile(r"(?<![\p{N}.,'’])\p{N}{1,3}(?:[,.'’\u00a0\u202f ]\p{N}{3})+(?!\p{N})")
+_GROUP_MARK = regex.compile(r"[,.'’\u00a0\u202f ]")
 # Scripts written without spaces between words, and those whose one character carries about a word.
 _UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}]")
 _DENSE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
@@ -189,6 +191,14 @@ def normal_form(text: str) -> str:
     if unicodedata.is_normalized("NFC", text):
         return " ".join(_WORD.findall(text)).lower()
     return normalise(text)[0]
+
+
+def stated_numbers(text: str) -> frozenset[str]:
+    """The numbers a sentence states, for telling a formula about other facts from a rendering. A
+    figure written with digit groups is one number: "50,000", "50.000" and "50 000" are 50000, as a
+    translation or a rewrite regroups them, and "1,200" is not "1,500" for sharing a "1"."""
+    joined = _GROUPED.sub(lambda m: _GROUP_MARK.sub("", m[0]), text)
+    return frozenset(t for t in normal_form(joined).split() if t.isdigit())
 
 
 def matchable_length(norm: str) -> int:
