@@ -29,7 +29,7 @@ from . import store
 from .dates import NO_DAY, publication_day
 from .prepare import PreparedBatch
 from .signatures import (
-    Settings, band_keys, distinct, minhash_signatures, overlap_ratios, shingle_sets, sketch_jaccard, sketches, worth_comparing,
+    NO_KEY, Settings, band_keys, distinct, minhash_signatures, overlap_ratios, shingle_sets, sketch_jaccard, sketches, worth_comparing,
 )
 from .store import insert_rows, select_in, sentence_norms
 
@@ -119,11 +119,13 @@ def store_signatures(conn: sqlite3.Connection, new: NewSentences, batch: Prepare
     """Store the new sentences' band keys and sketches, which later loads and the Trace page look up;
     returns their band-key rows, sketches and shingle counts."""
     width = batch.keys.shape[1]
-    flat_keys, flat_ids = batch.keys[new.row].ravel(), np.repeat(new.id, width)
-    flat_periods = np.repeat(store.band_periods(new.day, settings.window), width)
-    store_band_keys(conn, flat_periods, flat_keys, flat_ids)
+    flat_keys = batch.keys[new.row].ravel()
+    held = flat_keys != NO_KEY
+    row = np.repeat(np.arange(len(new.id)), width)[held]
+    flat_keys, flat_periods = flat_keys[held], store.band_periods(new.day, settings.window)[row]
+    store_band_keys(conn, flat_periods, flat_keys, new.id[row])
     new_sketches, sizes = store_sketches(conn, new, batch)
-    rows = _Rows(flat_periods, flat_keys, flat_ids, np.repeat(new.article, width), np.repeat(new.day, width))
+    rows = _Rows(flat_periods, flat_keys, new.id[row], new.article[row], new.day[row])
     return rows, new_sketches, sizes
 
 
@@ -457,10 +459,12 @@ def _rederive(conn: sqlite3.Connection, affected: np.ndarray, shingles: dict[int
     mine = select_in(conn, f"select s.id, s.article_id, coalesce(k.day, {NO_DAY}) from sentences s join sketches k"
                            " on k.sentence_id = s.id where s.article_id in ({})", displaced)
     norms = sentence_norms(conn, [sid for sid, _, _ in mine])
+    per_article = Counter(aid for _, aid, _ in mine)
+    lone = np.array([per_article[aid] == 1 for _, aid, _ in mine], dtype=bool)
     keys = band_keys(minhash_signatures(shingle_sets([norms[sid][1] for sid, _, _ in mine], settings.k), settings),
-                     settings)
+                     settings, lone)
     days = np.array([day for _, _, day in mine], dtype=np.int64)
-    rows = _bucket_rows(conn, distinct(np.sort(keys.ravel())), days, 2**62, settings)
+    rows = _bucket_rows(conn, distinct(np.sort(keys[keys != NO_KEY])), days, 2**62, settings)
     rank, kin = _article_ranks(conn, rows.article)
     keep, head = bucket_heads(rows, rank, settings.max_bucket)
     partners = np.array(sorted({a for p in unordered for a in p}), dtype=np.int64)

@@ -75,7 +75,17 @@ def prepare(batch: list[Article | LoadError], settings: Settings, credits: Sourc
     bounds = np.concatenate(([0], np.cumsum(sizes)))
     sigs = minhash_signatures(sets, settings)
     flat = np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint32)
-    return PreparedBatch(articles, errors, flat, bounds, sigs, band_keys(sigs, settings))
+    return PreparedBatch(articles, errors, flat, bounds, sigs, band_keys(sigs, settings, lone_rows(
+        np.array([a.first_norm for a in articles], dtype=np.int64), len(norms))))
+
+
+def lone_rows(firsts: np.ndarray, n: int) -> np.ndarray:
+    """Mask of the rows that are their article's only matchable sentence (``firsts``: each article's
+    first row, ascending; the articles own rows ``firsts[i]:firsts[i + 1]``)."""
+    ends = np.append(firsts[1:], n)
+    lone = np.zeros(n, dtype=bool)
+    lone[firsts[ends - firsts == 1]] = True
+    return lone
 
 
 def prepared(

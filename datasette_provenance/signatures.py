@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _POLY = 0x100000001B3  # FNV-64 prime: odd, so the rolling hash mixes every character
+NO_KEY = 0  # in band_keys' lone columns: no key, no row in the index
 _BAND_MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
                       dtype=np.uint64)
 
@@ -42,6 +43,12 @@ class Settings:
     seed: int = 1
     bands: int = 42
     rows: int = 3
+    # An article of one matchable sentence has no neighbour for the alignment to extend from, so
+    # its sentence is a candidate only through the bands above: P = 0.61 at the Jaccard bar. Such
+    # sentences are also put in these looser bands (0.995 at the bar, 0.47 at Jaccard 0.1 among one
+    # another; the sketch screen drops what cannot link), which other articles' sentences are not in.
+    lone_bands: int = 64
+    lone_rows: int = 2
     # Verification rule (exact, on shingle sets): translation variants have Jaccard 0.30-0.51.
     jaccard: float = 0.28
     containment: float = 0.7
@@ -73,12 +80,12 @@ class Settings:
     window: int = 0
 
     SIGNATURE_KEYS = ("shingle", "k", "normalisation", "splitter", "shingle_hash", "scheme", "num_perm", "seed",
-                      "bands", "rows", "window")
+                      "bands", "rows", "lone_bands", "lone_rows", "window")
     # What this version of the code does, not what a user chooses: a database that stored other
     # values was built by other code, and its signatures cannot be reproduced.
     CODE_KEYS = ("shingle", "normalisation", "splitter", "shingle_hash")
     # Values of keys added later, for databases built before they were stored.
-    _LEGACY = {"splitter": "regex-v1", "max_outlet_bucket": "64"}
+    _LEGACY = {"splitter": "regex-v1", "max_outlet_bucket": "64", "lone_bands": "0"}
 
     def as_rows(self) -> list[tuple[str, str]]:
         return [(k, str(v)) for k, v in asdict(self).items()]
@@ -153,16 +160,29 @@ def minhash_signatures(sets: list[np.ndarray], settings: Settings, chunk: int = 
     return out
 
 
-def band_keys(signatures: np.ndarray, settings: Settings) -> np.ndarray:
-    """(n, bands) int64 keys: a band's rows and its index mixed into one integer for SQL lookups."""
+def band_keys(signatures: np.ndarray, settings: Settings, lone: np.ndarray | None = None) -> np.ndarray:
+    """(n, bands) int64 keys: a band's rows and its index mixed into one integer for SQL lookups.
+    With ``lone`` (a mask of the sentences that are their article's only matchable one), also
+    ``lone_bands`` keys for those, and NO_KEY for the others: rows to leave out of the index (when
+    none is lone, the array is not widened for nothing)."""
+    keys = _keys(signatures, 0, settings.bands, settings.rows)
+    if lone is None or not settings.lone_bands or not lone.any():
+        return keys
+    extra = np.full((len(signatures), settings.lone_bands), NO_KEY, dtype=np.int64)
+    extra[lone] = _keys(signatures[lone], settings.bands, settings.lone_bands, settings.lone_rows)
+    return np.hstack((keys, extra))
+
+
+def _keys(signatures: np.ndarray, first: int, bands: int, r: int) -> np.ndarray:
     n = len(signatures)
-    r, bands = settings.rows, settings.bands
     vals = signatures[:, : bands * r].reshape(n, bands, r).astype(np.uint64)
-    key = np.arange(bands, dtype=np.uint64)[None, :] * _BAND_MULT[0]
+    key = np.arange(first, first + bands, dtype=np.uint64)[None, :] * _BAND_MULT[0]
     for j in range(r):
         key = (key ^ vals[:, :, j]) * _BAND_MULT[1 + j % 3]
         key ^= key >> np.uint64(29)
-    return key.view(np.int64)
+    key = key.view(np.int64)
+    key[key == NO_KEY] += 1  # 2^-64 a key: NO_KEY stays a mark
+    return key
 
 
 def sketches(signatures: np.ndarray) -> np.ndarray:

@@ -72,7 +72,7 @@ from datasette_provenance.dates import parse_date
 from datasette_provenance.ingest import LoadError, read_paths
 from datasette_provenance.outlets import OutletAliases
 from datasette_provenance.prepare import PreparedBatch, prepare
-from datasette_provenance.signatures import Settings, sketch_jaccard, sketches, worth_comparing
+from datasette_provenance.signatures import NO_KEY, Settings, sketch_jaccard, sketches, worth_comparing
 from datasette_provenance.store import next_id
 from datasette_provenance.templates import mark_templates
 
@@ -621,7 +621,8 @@ def _prepare(spark, records: _Records, settings: Settings, credits: SourceAliase
                 art.first_norm = 0  # numbered again in the driver's batches (``_batch``)
                 out["art"].append(pickle.dumps(art, protocol=pickle.HIGHEST_PROTOCOL))
                 out["n"].append(end - rows.start)
-                out["keys"].append(batch.keys[rows].astype(np.int64).tobytes())
+                keys = batch.keys[rows] if end - rows.start == 1 else batch.keys[rows, :settings.bands]
+                out["keys"].append(keys.astype(np.int64).tobytes())  # lone bands: one-sentence articles
                 out["sketches"].append(sketches(batch.signatures[rows]).tobytes())
                 out["sizes"].append(sizes[rows].astype(np.int64).tobytes())
                 out["shingles"].append(batch.shingles[batch.bounds[rows.start]:batch.bounds[end]]
@@ -672,7 +673,14 @@ def _batch(prepared: list[tuple], errors: list[LoadError]) -> tuple[PreparedBatc
     bounds = np.concatenate(([0], np.cumsum(counts)))
     return PreparedBatch(articles, errors, np.concatenate(shingles) if shingles else np.zeros(0, dtype=np.uint32),
                          bounds, np.concatenate(sigs) if sigs else np.zeros((0, 0), dtype=np.uint32),
-                         np.concatenate(keys) if keys else np.zeros((0, 0), dtype=np.int64)), idx
+                         _padded(keys)), idx
+
+
+def _padded(keys: list[np.ndarray]) -> np.ndarray:
+    """Articles' band keys as one array: those of articles of one sentence are wider (lone bands)."""
+    width = max((k.shape[1] for k in keys), default=0)
+    return np.concatenate([np.pad(k, ((0, 0), (0, width - k.shape[1])), constant_values=NO_KEY) for k in keys]
+                          ) if keys else np.zeros((0, 0), dtype=np.int64)
 
 
 class _Assigned:
@@ -729,18 +737,19 @@ def _links(spark, conn, prepared, assigned: _Assigned, settings: Settings, summa
     def band_rows(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for part in frames:
             sid = [np.frombuffer(b, dtype=np.int64) for b in part["sids"]]
-            keys = [np.frombuffer(b, dtype=np.int64).reshape(len(x), -1) for b, x in zip(part["keys"], sid)]
             if not sid:
                 continue
-            bands = keys[0].shape[1]
-            count = np.array([len(x) * bands for x in sid], dtype=np.int64)
-            day = np.repeat(part["day"].to_numpy(dtype=np.int64), count)
-            yield pd.DataFrame({"period": store.band_periods(day, window),
-                                "key": np.concatenate([k.ravel() for k in keys]),
-                                "sid": np.repeat(np.concatenate(sid), bands),
-                                "article": np.repeat(part["article"].to_numpy(dtype=np.int64), count), "day": day,
-                                "rank": np.repeat(part["rank"].to_numpy(dtype=np.int64), count),
-                                "kin": np.repeat(part["kin"].to_numpy(dtype=np.int64), count)})
+            keys = [np.frombuffer(b, dtype=np.int64).reshape(len(x), -1) for b, x in zip(part["keys"], sid)]
+            key = np.concatenate([k.ravel() for k in keys])
+            held = key != NO_KEY
+            count = np.array([k.size for k in keys], dtype=np.int64)
+            day = np.repeat(part["day"].to_numpy(dtype=np.int64), count)[held]
+            yield pd.DataFrame({"period": store.band_periods(day, window), "key": key[held],
+                                "sid": np.concatenate([np.repeat(x, k.shape[1]) for x, k in zip(sid, keys)])[held],
+                                "article": np.repeat(part["article"].to_numpy(dtype=np.int64), count)[held],
+                                "day": day,
+                                "rank": np.repeat(part["rank"].to_numpy(dtype=np.int64), count)[held],
+                                "kin": np.repeat(part["kin"].to_numpy(dtype=np.int64), count)[held]})
 
     def sentence_facts(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for part in frames:
@@ -781,7 +790,8 @@ def _links(spark, conn, prepared, assigned: _Assigned, settings: Settings, summa
     # A task takes its partition's rows at once: partitions of about ROWS_PER_BUCKET_TASK rows bound its memory.
     rows = sum(len(sids) // 8 for sids in assigned.sids) * settings.bands
     tasks = max(int(spark.conf.get("spark.sql.shuffle.partitions")), -(-rows // ROWS_PER_BUCKET_TASK))
-    # Made once for the candidates, then the index (_store_band_keys); on disk: 42 rows a sentence.
+    # Made once for the candidates, then the index (_store_band_keys); on disk: 42 rows a sentence
+    # (106 for the sentence of an article of one: its lone bands).
     band = sentences.mapInPandas(band_rows, schema).persist(StorageLevel.DISK_ONLY)
     pairs = band.repartition(tasks, "key").mapInPandas(buckets, bucket_schema).distinct()
     keys = _KeyRows(band, tasks)

@@ -341,19 +341,22 @@ def settings_problems(s: Settings) -> list[str]:
                             f" not {value!r}")
     if problems:
         return problems
-    for name in ("k", "num_perm", "bands", "rows", "max_bucket"):
+    for name in ("k", "num_perm", "bands", "rows", "lone_rows", "max_bucket"):
         if getattr(s, name) < 1:
             problems.append(f"{name} must be at least 1, not {getattr(s, name)}")
     if s.bands >= 1 and s.rows >= 1 and s.bands * s.rows > s.num_perm:
         problems.append(f"bands × rows must be at most num_perm ({s.bands} × {s.rows} = {s.bands * s.rows}"
                         f" > {s.num_perm})")
+    if s.lone_rows >= 1 and s.lone_bands * s.lone_rows > s.num_perm:
+        problems.append(f"lone_bands × lone_rows must be at most num_perm ({s.lone_bands} × {s.lone_rows}"
+                        f" = {s.lone_bands * s.lone_rows} > {s.num_perm})")
     for name in ("jaccard", "containment", "containment_jaccard"):
         if not 0 < getattr(s, name) <= 1:
             problems.append(f"{name} must be above 0 and at most 1, not {getattr(s, name)}")
     for name in ("prefilter", "prefilter_margin"):
         if not 0 <= getattr(s, name) <= 1:
             problems.append(f"{name} must be between 0 and 1, not {getattr(s, name)}")
-    for name in ("window", "min_chars"):
+    for name in ("window", "min_chars", "lone_bands"):
         if getattr(s, name) < 0:
             problems.append(f"{name} must be at least 0, not {getattr(s, name)}")
     return problems

@@ -13,7 +13,7 @@ from datasette_provenance.load import load_paths
 from datasette_provenance.signatures import Settings
 from datasette_provenance.store import IncompatibleSettings
 
-from conftest import SEEDS
+from conftest import SEEDS, one_sentence_rewrites
 
 
 def snapshot(path):
@@ -99,6 +99,37 @@ def test_incompatible_signature_settings_are_refused(tmp_path, seed_db):
     shutil.copy(seed_db, path)
     with pytest.raises(IncompatibleSettings, match="num_perm"):
         load_paths(str(path), [str(SEEDS)], settings=Settings(num_perm=256, bands=85))
+
+
+def test_articles_of_one_sentence_have_bands_of_their_own(tmp_path):
+    """An article of one sentence has no neighbour to align from: its sentence is also in the looser
+    lone bands, so that a rewrite just above the Jaccard bar is found nearly always, not six times in
+    ten. A sentence of a longer article is not in them, so a story costs no more to load."""
+    records = one_sentence_rewrites(40)
+    longer = {"id": "long", "outlet": "Desk C", "text": " ".join(r["text"] for r in records[:6:2])}
+    src = tmp_path / "lone.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in records + [longer]) + "\n")
+
+    def linked_and_rows(settings):
+        path = tmp_path / f"lone{settings.lone_bands}.db"
+        load_paths(str(path), [str(src)], settings=settings)
+        with sqlite3.connect(path) as db:
+            pairs = {tuple(sorted(p)) for p in db.execute(
+                "select x.external_id, y.external_id from links l join sentences a on a.id = l.sentence_a"
+                " join sentences b on b.id = l.sentence_b join articles x on x.id = a.article_id"
+                " join articles y on y.id = b.article_id")}
+            rows = dict(db.execute("select a.external_id, count(*) / count(distinct k.sentence_id) from band_keys k"
+                                   " join sentences s on s.id = k.sentence_id join articles a on a.id = s.article_id"
+                                   " group by a.external_id"))
+        found = sum((f"a{n}", f"b{n}") in pairs for n in range(40))
+        strays = {p for p in pairs if "long" not in p and p[0][1:] != p[1][1:]}
+        return found, strays, rows
+
+    found, strays, rows = linked_and_rows(Settings())
+    without, _, rows_without = linked_and_rows(Settings(lone_bands=0))
+    assert found >= 39 and without <= 32 and not strays
+    assert rows["a0"] == 42 + 64 and rows["long"] == 42
+    assert set(rows_without.values()) == {42}
 
 
 def test_outlet_boilerplate_is_flagged_not_linked(tmp_path):

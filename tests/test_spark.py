@@ -49,6 +49,7 @@ from datasette_provenance.commands import provenance as cli  # noqa: E402
 from datasette_provenance.load import load_paths  # noqa: E402
 
 from test_crash_safety import check_consistency, snapshot  # noqa: E402
+from conftest import one_sentence_rewrites  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -71,6 +72,14 @@ def synth(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("spark-synth") / "synth.jsonl"
     subprocess.run([sys.executable, str(ROOT / "scripts" / "synth_reuse.py"), "generate", str(path),
                     "--stories", "20", "--seed", "1"], check=True, capture_output=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def lone(tmp_path_factory) -> Path:
+    """Articles of one sentence, which are also in the lone bands."""
+    path = tmp_path_factory.mktemp("spark-lone") / "lone.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in one_sentence_rewrites(12)))
     return path
 
 
@@ -98,7 +107,7 @@ def both(tmp_path: Path, spark, paths: list, **options) -> tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("settings", [{}, {"window": 2}], ids=["no-window", "window"])
-def test_same_corpus_as_local(tmp_path, spark, synth, settings, monkeypatch):
+def test_same_corpus_as_local(tmp_path, spark, synth, lone, settings, monkeypatch):
     """Alignment in tasks of 5 article pairs, shipped 3 tasks at a time: each task aligns its pairs as
     one call for them all would; band-key rows paired in tasks of about 5,000; clustered a few
     components a task and traced a few groups of articles a task, in corpora in memory holding what
@@ -118,7 +127,7 @@ def test_same_corpus_as_local(tmp_path, spark, synth, settings, monkeypatch):
     written = []
     monkeypatch.setattr(engine, "store_band_keys", lambda conn, *columns: written.append(np.stack(columns, axis=1))
                         or store_band_keys(conn, *columns))
-    here, there = both(tmp_path, spark, [SEEDS, synth], settings=settings, batch_size=40)
+    here, there = both(tmp_path, spark, [SEEDS, synth, lone], settings=settings, batch_size=40)
     keys = np.concatenate(written)  # in more than one chunk, in the index's order across them all
     assert len(written) > 2 and len(keys) == len(rows(there, "band_keys"))
     assert (np.lexsort(keys[:, ::-1].T) == np.arange(len(keys))).all()

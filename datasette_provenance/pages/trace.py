@@ -17,9 +17,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+import numpy as np
+
 from ..candidates import PER_ARTICLE, is_link
 from ..segment import matchable_length, normal_form, split_sentences
-from ..signatures import Settings, band_keys, minhash_signatures, shingle_sets, similarity
+from ..signatures import NO_KEY, Settings, band_keys, minhash_signatures, shingle_sets, similarity
 from ..store import PERIODS
 from .common import (
     Urls, base_context, day_precision, html, json_response, open_database, parse_published, rows, rows_in,
@@ -67,11 +69,13 @@ async def trace(db, q: str, settings: Settings, urls: Urls) -> dict:
     truncated = False
     if matchable:
         sets = shingle_sets([s["norm"] for s in matchable], settings.k)
-        keys = band_keys(minhash_signatures(sets, settings), settings)
+        lone = np.full(len(matchable), len(matchable) == 1)  # a text of one sentence: as the loader keys it
+        keys = band_keys(minhash_signatures(sets, settings), settings, lone)
         wanted: dict[int, set[int]] = defaultdict(set)  # band key -> query sentences
         for idx, row in enumerate(keys.tolist()):
             for key in row:
-                wanted[key].add(idx)
+                if key != NO_KEY:
+                    wanted[key].add(idx)
         # As the loader pairs a new article: with the rows of each bucket's max_bucket earliest articles
         # (publication time, text digest, external id; undated last), PER_ARTICLE rows of each.
         members: dict[int, list[tuple]] = defaultdict(list)
