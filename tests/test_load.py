@@ -132,6 +132,24 @@ def test_articles_of_one_sentence_have_bands_of_their_own(tmp_path):
     assert set(rows_without.values()) == {42}
 
 
+def test_a_database_from_before_the_lone_bands_goes_on_without_them(tmp_path):
+    """Its stored sentences have no lone keys, so a later one-sentence article must not expect any:
+    a database whose settings do not name lone_bands was built with none."""
+    records = one_sentence_rewrites(4)
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first.write_text("".join(json.dumps(r) + "\n" for r in records[::2]))
+    second.write_text("".join(json.dumps(r) + "\n" for r in records[1::2]))
+    path = tmp_path / "old.db"
+    load_paths(str(path), [str(first)], settings=Settings(lone_bands=0))
+    with sqlite3.connect(path) as db:
+        db.execute("delete from settings where key in ('lone_bands', 'lone_rows')")
+    load_paths(str(path), [str(second)])
+    with sqlite3.connect(path) as db:
+        per_sentence = {n for (n,) in db.execute("select count(*) from band_keys group by sentence_id")}
+        settings = Settings.from_rows(dict(db.execute("select key, value from settings")))
+    assert per_sentence == {42} and settings.lone_bands == 0
+
+
 def test_outlet_boilerplate_is_flagged_not_linked(tmp_path):
     """A line one outlet repeats in many articles is its template, not provenance."""
     footer = "Follow Example News on our channel for more stories and exclusive reports every day"
