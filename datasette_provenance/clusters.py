@@ -19,7 +19,7 @@ from .candidates import Link
 from .segment import normalise
 from .signatures import Settings, shingle_positions, shingle_sets, similarity
 from .store import next_id, select_in, sentence_norms
-from .templates import EDGE_PARAGRAPHS, mark_templates, outlet_templates
+from .templates import EDGE_PARAGRAPHS, STORY_SHARE, mark_templates, outlet_templates
 
 MERGE_SHARE = 0.5  # share of cross-article pairs between two groups that must be links
 MAX_PAIRS = 4000  # cross pairs checked per merge; beyond this an even sample is checked
@@ -36,6 +36,7 @@ def cluster(
     key: Callable[[int], tuple] = lambda n: (n,),
     related: Callable[[int, int], bool] = lambda a, b: True,
     near: Callable[[int, int], bool] = lambda x, y: False,
+    restated: Callable[[int, int], bool] = lambda x, y: False,
 ) -> list[list[int]]:
     """Clusters (sorted sentence ids, at least two articles each), deterministic for a link set.
 
@@ -43,7 +44,10 @@ def cluster(
     by its id: ids follow the load order, and the same corpus must cluster alike however it came in.
     Two groups merge only if every pair of their articles is ``related`` (their texts align) or the
     two sentences are ``near`` (copies of one text, which a band bucket's heads kept from meeting):
-    a cluster never chains articles that share nothing through a third.
+    a cluster never chains articles that share nothing through a third. A link of two sentences that
+    are ``restated`` (one outlet saying a thing again in another of its stories, loosely) merges
+    after the others: a cluster is a statement outlets share, which the restatement joins if linked
+    enough, rather than taking the sentence first and leaving the other outlets' renderings out.
     """
     parent: dict[int, int] = {}
     members: dict[int, list[int]] = {}
@@ -60,7 +64,8 @@ def cluster(
         return n
 
     refused: dict[tuple[int, int], tuple[int, int]] = {}  # group pairs that did not merge, at their sizes
-    for a, b, _, _ in sorted(links, key=lambda l: (-l[2], -l[3], *sorted((key(l[0]), key(l[1]))))):
+    for a, b, _, _ in sorted(links, key=lambda l: (restated(l[0], l[1]), -l[2], -l[3],
+                                                   *sorted((key(l[0]), key(l[1]))))):
         ra, rb = find(a), find(b)
         if ra == rb:
             continue
@@ -209,7 +214,9 @@ def recluster(
     # Only stored links count (a pair the alignment of its articles turned down must not come back here),
     # and a cluster never holds two articles whose texts do not touch.
     arts = sorted(set(article_of.values()))
-    aligned = set(select_in(conn, "select article_a, article_b from alignments where article_a in ({})", arts))
+    covered = {(a, b): max(x, y) for a, b, x, y in select_in(
+        conn, "select article_a, article_b, covered_a, covered_b from alignments where article_a in ({})", arts)}
+    aligned = set(covered)
     def near(x: int, y: int) -> bool:
         return sim(x, y)[0] >= NEAR_IDENTICAL
 
@@ -222,8 +229,15 @@ def recluster(
             return True
         return (min(p, q), max(p, q)) not in aligned and near(x, y)
 
+    def restated(x: int, y: int) -> bool:
+        """One outlet's loose link between two of its separate stories (not versions of one story,
+        which share most of their text, nor copies of one line)."""
+        p, q = article_of[x], article_of[y]
+        return (outlet_of[x] == outlet_of[y] and not near(x, y)
+                and covered.get((min(p, q), max(p, q)), 0.0) < STORY_SHARE)
+
     kept = cluster(links, article_of, is_linked, content.__getitem__,
-                   lambda p, q: (min(p, q), max(p, q)) in aligned, near)
+                   lambda p, q: (min(p, q), max(p, q)) in aligned, near, restated)
     mark_templates(conn, templates)
     next_new = max([next_id(conn, "clusters")] + [c + 1 for c in old_clusters])
     taken: set[int] = set()

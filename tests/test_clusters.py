@@ -113,3 +113,20 @@ def test_a_sentence_in_more_articles_than_a_bucket_pairs_is_one_cluster(tmp_path
     db = _sqlite3.connect(tmp_path / "c.db")
     assert db.execute("select count(*) from links").fetchone()[0] < 100 * 99 / 2 / 4  # not every pair met
     assert db.execute("select articles from clusters").fetchall() == [(100,)]
+
+
+def test_an_outlets_restatement_joins_after_the_other_outlets_renderings():
+    """Desk A says one thing in two of its stories (1 and 3, loosely alike); Desk B renders each (2
+    and 4). Taken first, A's own link made a cluster of Desk A alone and left B's renderings out,
+    which cannot join: B's sentence and A's other story share nothing. Merged after them, each
+    rendering stays with its original, and the restatement joins neither (one link in four)."""
+    article_of = {1: 10, 2: 20, 3: 30, 4: 40}
+    outlet = {1: "A", 2: "B", 3: "A", 4: "B"}
+    links = [(1, 3, 0.39, 0.6), (1, 2, 0.33, 0.5), (3, 4, 0.31, 0.5)]
+    linked = {(a, b) for a, b, _, _ in links}
+    related = lambda p, q: (min(p, q), max(p, q)) in {(10, 30), (10, 20), (30, 40)}
+    def groups(restated):
+        return cluster(links, article_of, lambda x, y: (min(x, y), max(x, y)) in linked, related=related,
+                       restated=restated)
+    assert groups(lambda x, y: outlet[x] == outlet[y]) == [[1, 2], [3, 4]]
+    assert groups(lambda x, y: False) == [[1, 3]]  # versions of one story: A's link is as good as any
