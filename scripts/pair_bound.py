@@ -8,7 +8,9 @@ GOLD may instead hold {"groups": [{"english_versions": [id, ...]}]} (versions of
 ../shared/corpora/wmt22_refs/segments.gold.json does, with ids ``PREFIX:sNUMBER:VERSION``): then the
 positives are the pairs of a group, the negatives the pairs of consecutive segments (``sN`` and
 ``sN+1`` of one PREFIX, every version: one document's neighbouring sentences, the issue's protocol),
-and it prints, per surface measure, the share of positives found when 1, 2 and 5 % of the negatives are.
+and it prints, per surface measure, the share of positives found when 1, 2 and 5 % of the negatives are;
+with ``--db``, the versions at or above the loader's bar that it did not link or put in no common
+cluster, by whether one of them is under the loader's sentence floor (``min_chars``).
 
 GOLD holds {"pairs": [{"id1", "id2", "label"}]} (label 1: same meaning), as the MSRP train split in
 ../shared/corpora/msrp_train does; it is read from there, never copied. Prints, per measure, the
@@ -43,8 +45,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from datasette_provenance.segment import normal_form  # noqa: E402
-from datasette_provenance.signatures import Settings, shingle_sets  # noqa: E402
+from datasette_provenance.segment import matchable_length, normal_form  # noqa: E402
+from datasette_provenance.signatures import Settings, shingle_sets, similarity  # noqa: E402
 
 MEASURES = ["character 5-gram Jaccard", "character 5-gram containment", "word Jaccard", "numbers differ",
             "length ratio"]
@@ -93,7 +95,16 @@ def main() -> None:
     if args.mutual:
         return mutual_bound(records, sets, gold)
     if "groups" in gold:
-        return neighbour_bound(texts, sets, gold["groups"])
+        positives = neighbour_bound(texts, sets, gold["groups"])
+        if args.db:
+            short = Settings().min_chars
+            pairs = [{"id1": a, "id2": b, "label": "a version under" if min(
+                matchable_length(normal_form(texts[a])), matchable_length(normal_form(texts[b]))) < short else
+                "both at least"} for a, b in positives]
+            above = np.array([similarity(sets[a], sets[b])[0] >= Settings().jaccard for a, b in positives])
+            for (what, label), n in sorted(short_of_the_bar(args.db, pairs, above).items()):
+                print(f"versions at or above Jaccard {Settings().jaccard}, {label} {short} characters: {n} {what}")
+        return
     pairs = gold["pairs"]
     x = np.array([measures(texts[p["id1"]], texts[p["id2"]], sets[p["id1"]], sets[p["id2"]]) for p in pairs])
     y = np.array([int(p["label"]) for p in pairs])
@@ -104,7 +115,7 @@ def main() -> None:
     if args.db:
         missed = short_of_the_bar(args.db, pairs, x[:, 0] >= Settings().jaccard)
         for (what, label), n in sorted(missed.items()):
-            print(f"at or above Jaccard {Settings().jaccard}, labelled {label}: {n} {what}")
+            print(f"at or above Jaccard {Settings().jaccard}, labelled {int(label)}: {n} {what}")
 
 
 SURFACES = ["character 5-gram Jaccard (the loader's)", "character 4-gram Jaccard", "character 3-gram Jaccard",
@@ -121,9 +132,9 @@ def surfaces(a: str, b: str, sa: np.ndarray, sb: np.ndarray) -> list[float]:
     return [measures(a, b, sa, sb)[0], *grams, jaccard(*map(set, words)), jaccard(*({w[:5] for w in ws} for ws in words))]
 
 
-def neighbour_bound(texts: dict[str, str], sets: dict[str, np.ndarray], groups: list[dict]) -> None:
+def neighbour_bound(texts: dict[str, str], sets: dict[str, np.ndarray], groups: list[dict]) -> list[tuple[str, str]]:
     """Versions of one text against one document's neighbouring segments: the positives each measure
-    finds at a given share of negatives linked."""
+    finds at a given share of negatives linked. Returns the positives."""
     positives = [(a, b) for g in groups for i, a in enumerate(g["english_versions"])
                  for b in g["english_versions"][i + 1:] if a in texts and b in texts]
     place = {}
@@ -140,6 +151,7 @@ def neighbour_bound(texts: dict[str, str], sets: dict[str, np.ndarray], groups: 
             bar = np.quantile(neg[:, i], 1 - share)
             found.append(f"{share:.0%} of neighbours linked: {(pos[:, i] > bar).mean():.3f} found (above {bar:.3f})")
         print(f"{name}: " + "; ".join(found))
+    return positives
 
 
 MUTUAL = [(1.0, 1.0)] + [(floor, ratio) for floor in (0.12, 0.15, 0.2) for ratio in (1.0, 1.5, 2.0)]
@@ -231,9 +243,9 @@ def short_of_the_bar(db: str, pairs: list[dict], above: np.ndarray) -> Counter:
         if not is_above:
             continue
         if tuple(sorted((a, b))) not in linked:
-            out["not linked", int(p["label"])] += 1
+            out["not linked", p["label"]] += 1
         elif not clusters.get(a, set()) & clusters.get(b, set()):
-            out["linked, no common cluster", int(p["label"])] += 1
+            out["linked, no common cluster", p["label"]] += 1
     return out
 
 

@@ -111,3 +111,22 @@ def test_mutual_best_matches_below_the_bar(tmp_path):
     assert rows["the bar alone"] == (0.0, 0.0, 0.0)
     assert rows["mutual best at Jaccard >= 0.15, 1.5 x the second best"] == (1.0, 0.0, 0.0)
     assert rows["mutual best at Jaccard >= 0.2, 1.0 x the second best"] == (0.0, 0.0, 0.0)  # under its floor
+
+
+def test_versions_the_loader_leaves_above_its_bar(tmp_path):
+    """A groups gold with --db: the versions at or above the bar the loader did not link, split by the
+    sentence floor. Copies of a long sentence are all linked; copies under 40 characters are not."""
+    from datasette_provenance.load import load_paths
+    articles, groups = [], []
+    for n in range(12):
+        words = [WORDS[(n * 5 + j) % len(WORDS)] for j in range(8)]
+        text = f"The {' '.join(words)} report number {n} was read." if n % 3 else f"Report {n} was read."
+        ids = [f"wmt:xx-en:s{n:04d}:A", f"wmt:xx-en:s{n:04d}:B"]
+        articles += [{"id": ids[0], "outlet": "Desk A", "text": text}, {"id": ids[1], "outlet": "Desk B", "text": text}]
+        groups.append({"english_versions": ids})
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles))
+    (tmp_path / "g.json").write_text(json.dumps({"groups": groups}))
+    load_paths(str(tmp_path / "corpus.db"), [tmp_path / "a.jsonl"], jobs=1)
+    out = run(tmp_path / "a.jsonl", tmp_path / "g.json", "--db", str(tmp_path / "corpus.db"))
+    assert re.search(r"^versions at or above Jaccard 0.28, a version under 40 characters: 4 not linked$", out, re.M)
+    assert "both at least" not in out
