@@ -6,7 +6,7 @@ from datasketch import MinHash
 
 from datasette_provenance.segment import normalise
 from datasette_provenance.signatures import (
-    Settings, band_keys, minhash_signatures, shingle_hash, shingle_sets, similarity, sketch_jaccard, sketches,
+    NO_KEY, Settings, band_keys, minhash_signatures, shingle_hash, shingle_sets, similarity, sketch_jaccard, sketches,
     to_minhash, worth_comparing,
 )
 
@@ -86,6 +86,20 @@ def test_band_keys_deterministic_and_band_specific():
     assert keys.shape == (2, s.bands)
     assert (keys[0] == keys[1]).all()
     assert len(set(keys[0].tolist())) == s.bands  # the band index is mixed in
+
+
+def test_lone_bands_are_keys_of_their_own_for_lone_sentences_only():
+    """A sentence that is its article's only one gets lone_bands more keys, none equal to a key of the
+    main bands; the other sentences get NO_KEY there; a batch without such a sentence is not widened."""
+    s = Settings()
+    sig = minhash_signatures(shingle_sets([normalise(SENTENCES[0])[0]] * 2), s)
+    keys = band_keys(sig, s, np.array([True, False]))
+    assert keys.shape == (2, s.bands + s.lone_bands)
+    assert (keys[:, :s.bands] == band_keys(sig, s)).all()
+    assert (keys[1, s.bands:] == NO_KEY).all() and NO_KEY not in keys[0]
+    assert len(set(keys[0].tolist())) == s.bands + s.lone_bands
+    assert band_keys(sig, s, np.array([False, False])).shape == (2, s.bands)
+    assert band_keys(sig, Settings(lone_bands=0), np.array([True, True])).shape == (2, s.bands)
 
 
 def test_settings_round_trip_and_incompatibility():
