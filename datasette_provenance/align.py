@@ -366,7 +366,7 @@ def _matchable(rows: list[tuple[int, int, str, str]], articles: set[int], compar
         m = by_article[aid]
         m.ids.append(sid)
         m.sets.append(shingles[sid] if sid in shingles else computed.get(i, empty))
-        m.numbers.append(stated_numbers(text))
+        m.numbers.append(stated_numbers(text, norms[i]))
         m.chars.append(len(norms[i]))
         m.short.append(kind == "short")
         m.sizes.append(max(len(norms[i]) - settings.k + 1, 0))  # an upper bound where the set is not made

@@ -193,12 +193,15 @@ def normal_form(text: str) -> str:
     return normalise(text)[0]
 
 
-def stated_numbers(text: str) -> frozenset[str]:
+def stated_numbers(text: str, norm: str | None = None) -> frozenset[str]:
     """The numbers a sentence states, for telling a formula about other facts from a rendering. A
     figure written with digit groups is one number: "50,000", "50.000" and "50 000" are 50000, as a
-    translation or a rewrite regroups them, and "1,200" is not "1,500" for sharing a "1"."""
+    translation or a rewrite regroups them, and "1,200" is not "1,500" for sharing a "1". ``norm``:
+    the text's normal form when the caller has it, used unless a figure had to be joined."""
     joined = _GROUPED.sub(lambda m: _GROUP_MARK.sub("", m[0]), text)
-    return frozenset(t for t in normal_form(joined).split() if t.isdigit())
+    if joined != text or norm is None:
+        norm = normal_form(joined)
+    return frozenset(t for t in norm.split() if t.isdigit())
 
 
 def matchable_length(norm: str) -> int:

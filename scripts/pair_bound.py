@@ -46,7 +46,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from datasette_provenance.segment import matchable_length, normal_form  # noqa: E402
-from datasette_provenance.signatures import Settings, shingle_sets, similarity  # noqa: E402
+from datasette_provenance.signatures import Settings, shingle_sets  # noqa: E402
 
 MEASURES = ["character 5-gram Jaccard", "character 5-gram containment", "word Jaccard", "numbers differ",
             "length ratio"]
@@ -95,14 +95,13 @@ def main() -> None:
     if args.mutual:
         return mutual_bound(records, sets, gold)
     if "groups" in gold:
-        positives = neighbour_bound(texts, sets, gold["groups"])
+        positives, jaccard = neighbour_bound(texts, sets, gold["groups"])
         if args.db:
             short = Settings().min_chars
             pairs = [{"id1": a, "id2": b, "label": "a version under" if min(
                 matchable_length(normal_form(texts[a])), matchable_length(normal_form(texts[b]))) < short else
                 "both at least"} for a, b in positives]
-            above = np.array([similarity(sets[a], sets[b])[0] >= Settings().jaccard for a, b in positives])
-            for (what, label), n in sorted(short_of_the_bar(args.db, pairs, above).items()):
+            for (what, label), n in sorted(short_of_the_bar(args.db, pairs, jaccard >= Settings().jaccard).items()):
                 print(f"versions at or above Jaccard {Settings().jaccard}, {label} {short} characters: {n} {what}")
         return
     pairs = gold["pairs"]
@@ -132,9 +131,10 @@ def surfaces(a: str, b: str, sa: np.ndarray, sb: np.ndarray) -> list[float]:
     return [measures(a, b, sa, sb)[0], *grams, jaccard(*map(set, words)), jaccard(*({w[:5] for w in ws} for ws in words))]
 
 
-def neighbour_bound(texts: dict[str, str], sets: dict[str, np.ndarray], groups: list[dict]) -> list[tuple[str, str]]:
+def neighbour_bound(texts: dict[str, str], sets: dict[str, np.ndarray],
+                    groups: list[dict]) -> tuple[list[tuple[str, str]], np.ndarray]:
     """Versions of one text against one document's neighbouring segments: the positives each measure
-    finds at a given share of negatives linked. Returns the positives."""
+    finds at a given share of negatives linked. Returns the positives and their loader's Jaccard."""
     positives = [(a, b) for g in groups for i, a in enumerate(g["english_versions"])
                  for b in g["english_versions"][i + 1:] if a in texts and b in texts]
     place = {}
@@ -151,7 +151,7 @@ def neighbour_bound(texts: dict[str, str], sets: dict[str, np.ndarray], groups: 
             bar = np.quantile(neg[:, i], 1 - share)
             found.append(f"{share:.0%} of neighbours linked: {(pos[:, i] > bar).mean():.3f} found (above {bar:.3f})")
         print(f"{name}: " + "; ".join(found))
-    return positives
+    return positives, pos[:, 0]
 
 
 MUTUAL = [(1.0, 1.0)] + [(floor, ratio) for floor in (0.12, 0.15, 0.2) for ratio in (1.0, 1.5, 2.0)]
