@@ -31,8 +31,8 @@ from functools import cached_property
 
 import numpy as np
 
-from .candidates import Link
-from .segment import normal_form, stated_numbers
+from .candidates import Link, near_bar, same_words
+from .segment import normal_form, stated_numbers, word_stems
 from .signatures import Settings, shingle_sets
 from .store import select_in
 
@@ -98,9 +98,11 @@ def align(
     short_a: list[bool] | None = None,
     short_b: list[bool] | None = None,
     extend: bool = True,
+    words: tuple[frozenset[str], frozenset[str]] | None = None,
 ) -> list[Aligned] | None:
     """The aligned sentence pairs of two articles (sentences in reading order), or none; None when
-    the two are too large to compare sentence by sentence (``MAX_CELLS``, ``MAX_SHARED``).
+    the two are too large to compare sentence by sentence (``MAX_CELLS``, ``MAX_SHARED``). ``words``:
+    the ``word_stems`` of the one sentence that is not short in each, for two such articles.
 
     Sentences marked short (too generic to prove reuse on their own) never anchor, but are aligned
     next to pairs that do. Without ``extend`` only anchors are kept: two articles of one outlet
@@ -120,6 +122,8 @@ def align(
         con = np.nan_to_num(inter / np.minimum(size_a, size_b))
     passing = (inter > 0) & ((jac >= settings.jaccard)
                              | ((con >= settings.containment) & (jac >= settings.containment_jaccard)))
+    if words is not None and same_words(*words, settings):  # is_link's rule for two articles of one sentence
+        passing |= (inter > 0) & near_bar(jac, settings)
     if short_a:
         passing[np.array(short_a, dtype=bool), :] = False
     if short_b:
@@ -285,7 +289,8 @@ def align_links(links: list[Link], article_of: Mapping[int, int], heads: Mapping
         mx, my = texts[x], texts[y]
         kept = None
         if x in compared and y in compared and (outlet[x] is None or outlet[x] != outlet[y]):
-            kept = align(mx.index(), my.index(), settings, mx.numbers, my.numbers, mx.short, my.short)
+            kept = align(mx.index(), my.index(), settings, mx.numbers, my.numbers, mx.short, my.short,
+                         words=(mx.stems, my.stems) if mx.stems and my.stems else None)
         if kept is None:  # one outlet's pair, or too large to compare: the passing pairs it has
             kept = _supported(_given(pair_links, mx, my), mx.long, my.long, settings)
         if not kept:  # remembered, so that clustering knows the two texts touch
@@ -329,6 +334,7 @@ class Matchable:
     chars: list[int]
     short: list[bool]  # too short to anchor
     sizes: list[int]  # shingles in each
+    stems: frozenset[str] = frozenset()  # word_stems of the only sentence that is not short, if one
     _index: _Index | None = None
     _row: dict[int, int] | None = None
 
@@ -362,6 +368,7 @@ def _matchable(rows: list[tuple[int, int, str, str]], articles: set[int], compar
     computed = dict(zip(missing, shingle_sets([norms[i] for i in missing], settings.k)))
     by_article: dict[int, Matchable] = {a: Matchable([], [], [], [], [], []) for a in articles}
     empty = np.zeros(0, dtype=np.uint32)
+    long_rows: dict[int, list[int]] = {}
     for i, (sid, aid, text, kind) in enumerate(rows):
         m = by_article[aid]
         m.ids.append(sid)
@@ -370,6 +377,11 @@ def _matchable(rows: list[tuple[int, int, str, str]], articles: set[int], compar
         m.chars.append(len(norms[i]))
         m.short.append(kind == "short")
         m.sizes.append(max(len(norms[i]) - settings.k + 1, 0))  # an upper bound where the set is not made
+        if kind != "short":
+            long_rows.setdefault(aid, []).append(i)
+    for aid, found in long_rows.items():
+        if len(found) == 1:
+            by_article[aid].stems = word_stems(norms[found[0]])
     return by_article
 
 

@@ -31,6 +31,7 @@ from .prepare import PreparedBatch
 from .signatures import (
     NO_KEY, Settings, band_keys, distinct, minhash_signatures, overlap_ratios, shingle_sets, sketch_jaccard, sketches, worth_comparing,
 )
+from .segment import normal_form, word_stems
 from .store import insert_rows, select_in, sentence_norms
 
 Link = tuple[int, int, float, float]  # sentence_a < sentence_b, Jaccard, containment of the smaller
@@ -257,7 +258,9 @@ def _checked(conn: sqlite3.Connection, pairs: np.ndarray, shingles: dict[int, np
     stored = sentence_norms(conn, sorted({n for n in pairs.ravel().tolist() if n not in shingles}))
     shingles.update(zip(stored, shingle_sets([norm for _, norm in stored.values()], settings.k)))
     article_of.update({sid: aid for sid, (aid, _) in stored.items()})
-    return verify_pairs(pairs, shingles, article_of, settings)
+    near: list[Link] = []
+    links = verify_pairs(pairs, shingles, article_of, settings, near=near)
+    return sorted(links + lone_word_links(conn, near, settings))
 
 
 def hits_sql(window: bool) -> str:
@@ -495,11 +498,41 @@ def _rederive(conn: sqlite3.Connection, affected: np.ndarray, shingles: dict[int
     return again, {n for l in gone for n in l}
 
 
-def is_link(jaccard: float, containment: float, settings: Settings) -> bool:
-    """The same statement: close wording overall, or one sentence mostly inside the other."""
+def is_link(jaccard: float, containment: float, settings: Settings,
+            words: tuple[frozenset[str], frozenset[str]] | None = None) -> bool:
+    """The same statement: close wording overall, or one sentence mostly inside the other; or, for
+    the sentences of two articles of one sentence each (``words``: their ``word_stems``), nearly so
+    in the same words (``lone_words``)."""
     return jaccard >= settings.jaccard or (
         containment >= settings.containment and jaccard >= settings.containment_jaccard
-    )
+    ) or (words is not None and near_bar(jaccard, settings) and same_words(*words, settings))
+
+
+def near_bar(jaccard: float, settings: Settings) -> bool:
+    """Close enough below the bar for the word rule: what the sketch screen lets through."""
+    return settings.lone_words > 0 and jaccard >= settings.jaccard - settings.prefilter_margin
+
+
+def same_words(x: frozenset[str], y: frozenset[str], settings: Settings) -> bool:
+    return bool(x and y) and len(x & y) >= settings.lone_words * len(x | y)
+
+
+# Sentences that are their article's only matchable (sketched) one, and their text.
+LONE_SQL = ('select s.id, substr(p.text, s.start + 1, s."end" - s.start) from sentences s'
+            " join paragraphs p on p.id = s.paragraph_id where s.id in ({}) and (select count(*) from sentences t"
+            " join sketches k on k.sentence_id = t.id where t.article_id = s.article_id) = 1")
+
+
+def lone_word_links(conn: sqlite3.Connection, near: list[Link], settings: Settings) -> list[Link]:
+    """Of the pairs ``verify_pairs`` found just below the bar, those of two articles of one sentence
+    each that share their words (``is_link`` with ``words``). Decided here, where the database says
+    which articles have one sentence, for every engine alike."""
+    if not near:
+        return []
+    stems = {sid: word_stems(normal_form(text))
+             for sid, text in select_in(conn, LONE_SQL, sorted({n for l in near for n in l[:2]}))}
+    return [l for l in near if l[0] in stems and l[1] in stems
+            and is_link(l[2], l[3], settings, (stems[l[0]], stems[l[1]]))]
 
 
 def verify_pairs(
@@ -508,8 +541,11 @@ def verify_pairs(
     article_of: dict[int, int],
     settings: Settings,
     chunk: int = 1 << 16,
+    near: list[Link] | None = None,
 ) -> list[tuple[int, int, float, float]]:
-    """Exact similarity of each candidate; keep those that pass, never within one article.
+    """Exact similarity of each candidate; keep those that pass, never within one article. ``near``
+    gains the pairs close below the bar, which may pass as two articles of one sentence each
+    (``lone_word_links``).
 
     Python sets of every sentence a large batch's candidates name would not fit in memory, so pairs
     are checked in order of their first sentence, a chunk at a time, and a sentence's set is dropped
@@ -530,6 +566,8 @@ def verify_pairs(
             j, c = overlap_ratios(len(sa & sb), len(sa), len(sb))
             if is_link(j, c, settings):
                 links.append((a, b, j, c))
+            elif near is not None and near_bar(j, settings):
+                near.append((a, b, j, c))
         passed = int(part[-1, 0])  # later pairs start at this sentence or after, and end after it
         for n in [n for n in sets if n < passed]:
             del sets[n]

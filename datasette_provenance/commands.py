@@ -56,6 +56,9 @@ class _Input(click.ParamType):
 @click.option("--lone-bands", type=click.IntRange(min=0),
               help=f"More LSH bands of {Settings.lone_rows} rows for articles of one sentence, for a new database"
                    f" (0: none) [{Settings.lone_bands}].")
+@click.option("--lone-words", type=click.FloatRange(0, 1),
+              help="Word-stem Jaccard at which two articles of one sentence each link a little below --jaccard,"
+                   f" for a new database (0: never) [{Settings.lone_words}].")
 @click.option("--jaccard", type=click.FloatRange(0, 1, min_open=True),
               help=f"Character 5-gram Jaccard that links two sentences [{Settings.jaccard}].")
 @click.option("--window", type=click.IntRange(min=0),
@@ -72,15 +75,15 @@ class _Input(click.ParamType):
               help="A Spark Connect server for --engine spark, instead of a master (local[N]: one started here).")
 def load(database: str, paths: tuple[str, ...], outlet: str | None, published: str | None,
          aliases: str | None, sources: str | None, batch_size: int, num_perm: int | None, bands: int | None,
-         rows: int | None, lone_bands: int | None, jaccard: float | None, window: int | None, jobs: int, quiet: bool, engine: str,
+         rows: int | None, lone_bands: int | None, lone_words: float | None, jaccard: float | None, window: int | None, jobs: int, quiet: bool, engine: str,
          spark_master: str | None, spark_remote: str | None) -> None:
     """Load articles from PATHS (files or folders; with --engine spark also hdfs://, s3a://… URIs) into DATABASE.
 
     Settings are fixed when the database is created: a later load takes them from the database and
     refuses options that contradict them.
     """
-    chosen = {k: v for k, v in dict(num_perm=num_perm, bands=bands, rows=rows, lone_bands=lone_bands, jaccard=jaccard,
-                                   window=window).items()
+    chosen = {k: v for k, v in dict(num_perm=num_perm, bands=bands, rows=rows, lone_bands=lone_bands,
+                                   lone_words=lone_words, jaccard=jaccard, window=window).items()
               if v is not None}  # the rest: the database's own settings, or the defaults for a new one
     total = 0 if quiet else sum(_sizes(p) for p in paths)
     bar = None if quiet else click.progressbar(length=total, label="Loading", file=sys.stderr)

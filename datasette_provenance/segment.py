@@ -204,6 +204,13 @@ def stated_numbers(text: str, norm: str | None = None) -> frozenset[str]:
     return frozenset(t for t in norm.split() if t.isdigit())
 
 
+def word_stems(norm: str) -> frozenset[str]:
+    """The words of a normalised sentence cut to five characters: a light stemmer for any alphabet
+    ("arrested", "arrests" -> "arres"), so that a rendering that inflects or reorders words still
+    shares them."""
+    return frozenset(w[:5] for w in norm.split())
+
+
 def matchable_length(norm: str) -> int:
     """Length of a normalised sentence for the ``MIN_MATCH_CHARS`` floor: a Chinese or Japanese
     character says about as much as three letters of an alphabet."""

@@ -65,7 +65,7 @@ from datasette_provenance.align import align_links, compared_articles, sentence_
 from datasette_provenance.attributions import SourceAliases
 from datasette_provenance.candidates import (
     StoredKeys, _article_ranks, _Rows, _within_window, band_pairs, bucket_heads, outlet_pairs, store_band_keys,
-    store_sketches, verify_pairs,
+    lone_word_links, store_sketches, verify_pairs,
 )
 from datasette_provenance.clusters import recluster
 from datasette_provenance.dates import parse_date
@@ -827,7 +827,7 @@ def _links(spark, conn, prepared, assigned: _Assigned, settings: Settings, summa
                     for side in "ab"}
         joined = (worth.join(shingled["a"], worth["a"] == shingled["a"]["sid_a"])
                   .join(shingled["b"], worth["b"] == shingled["b"]["sid_b"]))
-        found = _verified(joined, settings, summary)
+        found = _verified(conn, joined, settings, summary)
     finally:
         screened.unpersist()
         facts.unpersist()
@@ -871,12 +871,14 @@ def _store_band_keys(conn, keys: _KeyRows | None) -> None:
 LINK_COLUMNS = ["a", "b", "article_a", "article_b", "jaccard", "containment"]  # the driver's frame of links
 
 
-def _verified(joined, settings: Settings, summary: local.LoadSummary):
+def _verified(conn, joined, settings: Settings, summary: local.LoadSummary):
     """``verify_pairs`` on each partition of the screened pairs joined to their shingles: a frame of
     ``LINK_COLUMNS`` in (a, b) order. Columns of numbers, not a tuple a link: at 10⁷ articles the
-    driver holds some 28 M links."""
+    driver holds some 28 M links. The pairs just below the bar come back marked ``near``: whether
+    two articles have one sentence each is the database's to say (``lone_word_links``)."""
     import pandas as pd
-    out_schema = "a long, b long, article_a long, article_b long, jaccard double, containment double, checked long"
+    out_schema = ("a long, b long, article_a long, article_b long, jaccard double, containment double, checked long,"
+                  " near boolean")
 
     def verify(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for part in frames:
@@ -887,16 +889,23 @@ def _verified(joined, settings: Settings, summary: local.LoadSummary):
                 for sid, aid, raw in zip(part[f"sid_{side}"], part[f"article_{side}"], part[f"shingles_{side}"]):
                     shingles[int(sid)] = np.frombuffer(raw, dtype=np.uint32)
                     article_of[int(sid)] = int(aid)
-            found = verify_pairs(part[["a", "b"]].to_numpy(dtype=np.int64), shingles, article_of, settings)
-            frame = _link_frame(found, article_of)
+            near: list = []
+            found = verify_pairs(part[["a", "b"]].to_numpy(dtype=np.int64), shingles, article_of, settings, near=near)
+            frame = _link_frame(found + near, article_of)
             frame["checked"] = 0
+            frame["near"] = np.arange(len(frame)) >= len(found)
             tally = _link_frame([(-1, -1, 0.0, 0.0)], {-1: -1})
-            tally["checked"] = len(part)
+            tally["checked"], tally["near"] = len(part), False
             yield pd.concat((frame, tally), ignore_index=True)
 
     result = _to_pandas(joined.mapInPandas(verify, out_schema))
     summary.checked += int(result.loc[result["a"] < 0, "checked"].sum())
-    return result.loc[result["a"] >= 0, LINK_COLUMNS].sort_values(["a", "b"], ignore_index=True)
+    near = result.loc[result["near"] & (result["a"] >= 0)]
+    near_links = list(zip(*(near[c].tolist() for c in ("a", "b", "jaccard", "containment"))))
+    passed = {link[:2] for link in lone_word_links(conn, near_links, settings)}
+    keep = (result["a"] >= 0) & ~result["near"]
+    keep.loc[near.index[np.array([link[:2] in passed for link in near_links], dtype=bool)]] = True
+    return result.loc[keep, LINK_COLUMNS].sort_values(["a", "b"], ignore_index=True)
 
 
 def _link_frame(links: list, article_of: Mapping[int, int]):

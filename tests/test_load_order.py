@@ -24,7 +24,7 @@ from datasette_provenance.candidates import StoredKeys
 from datasette_provenance.load import load_paths
 from datasette_provenance.store import open_corpus
 
-from conftest import ROOT, SEEDS, one_sentence_rewrites
+from conftest import ROOT, SEEDS, one_sentence_renderings, one_sentence_rewrites
 from test_crash_safety import check_consistency, snapshot
 
 PARTS = 4
@@ -39,7 +39,8 @@ def inputs(tmp_path_factory) -> list[str]:
                     "--stories", "40", "--seed", "1"], check=True, capture_output=True)
     lines = [line for line in synth.read_text("utf-8").splitlines() if line.strip()]
     assert len(lines) > 100
-    lines += [json.dumps(r) for r in one_sentence_rewrites(12)]  # and articles of one sentence (lone bands)
+    # and articles of one sentence (lone bands; and the word rule below the bar)
+    lines += [json.dumps(r) for r in one_sentence_rewrites(12) + one_sentence_renderings(6)]
     parts = []
     for i in range(PARTS):
         part = folder / f"part{i + 1}.jsonl"

@@ -333,3 +333,29 @@ def test_lag_labels():
     assert between("2022-02-03T08:00:00Z", "2022-02-05T20:00:00Z") == "+2.5 days"
     assert between("2022-02-03", "2022-02-03T20:00:00Z", pa=True) == "same day"
     assert between("2022-02-03", "2022-02-04", pa=True, pb=True) == "+1 day"
+
+
+@pytest.mark.asyncio
+async def test_a_sentence_is_traced_on_its_words_as_the_loader_links_it(tmp_path):
+    """A text of one sentence meets stored articles of one sentence on their words too (``lone_words``),
+    as the loader links two such articles; a longer article's sentence needs the character bar."""
+    import json
+
+    from datasette_provenance.load import load_paths
+    from test_load import RENDERED
+
+    stored, pasted = RENDERED[0]
+    rows = [{"id": "alone", "outlet": "Alpha", "published": "2022-02-03", "text": stored},
+            {"id": "story", "outlet": "Beta", "published": "2022-02-02",
+             "text": "Weather stations recorded frost in four valleys overnight, the earliest in years. " + stored}]
+    (tmp_path / "one.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    load_paths(str(tmp_path / "one.db"), [tmp_path / "one.jsonl"])
+    ds = Datasette([str(tmp_path / "one.db")])
+    data = (await ds.client.get("/one/-/provenance/trace.json?" + urlencode({"q": pasted}))).json()
+    (sentence,) = data["sentences"]
+    assert [(m["outlet"], m["jaccard"] < 0.28) for m in sentence["matches"]] == [("Alpha", True)]
+    with sqlite3.connect(tmp_path / "one.db") as db:
+        db.execute("update settings set value = '0' where key = 'lone_words'")
+    data = (await Datasette([str(tmp_path / "one.db")]).client.get(
+        "/one/-/provenance/trace.json?" + urlencode({"q": pasted}))).json()
+    assert data["sentences"][0]["matches"] == []

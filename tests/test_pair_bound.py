@@ -130,3 +130,20 @@ def test_versions_the_loader_leaves_above_its_bar(tmp_path):
     out = run(tmp_path / "a.jsonl", tmp_path / "g.json", "--db", str(tmp_path / "corpus.db"))
     assert re.search(r"^versions at or above Jaccard 0.28, a version under 40 characters: 4 not linked$", out, re.M)
     assert "both at least" not in out
+
+
+def test_the_loaders_rule_with_and_without_the_word_rule(tmp_path):
+    """Renderings below the character bar in the same words (``one_sentence_renderings``) are linked by
+    the loader's rule for two articles of one sentence only with the word rule; unrelated pairs by neither."""
+    from conftest import one_sentence_renderings
+
+    rendered = one_sentence_renderings(10, seed=3)
+    articles = rendered + [{"id": f"u{i}", "text": f"The {WORDS[i]} and the {WORDS[i + 10]} met on day {i}."}
+                           for i in range(10)]
+    pairs = [{"id1": f"ra{n}", "id2": f"rb{n}", "label": 1} for n in range(10)]
+    pairs += [{"id1": f"u{i}", "id2": f"ra{i}", "label": 0} for i in range(10)]
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles))
+    (tmp_path / "g.json").write_text(json.dumps({"pairs": pairs}))
+    got = bound(tmp_path / "a.jsonl", tmp_path / "g.json")
+    assert got["the loader's rule for two articles of one sentence, with words at 0.4"] == 1.0
+    assert got["the loader's rule without the word rule (--lone-words 0)"] == 0.5

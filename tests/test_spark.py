@@ -49,7 +49,7 @@ from datasette_provenance.commands import provenance as cli  # noqa: E402
 from datasette_provenance.load import load_paths  # noqa: E402
 
 from test_crash_safety import check_consistency, snapshot  # noqa: E402
-from conftest import one_sentence_rewrites  # noqa: E402
+from conftest import one_sentence_renderings, one_sentence_rewrites  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -77,9 +77,9 @@ def synth(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def lone(tmp_path_factory) -> Path:
-    """Articles of one sentence, which are also in the lone bands."""
+    """Articles of one sentence, which are also in the lone bands, and link on their words below the bar."""
     path = tmp_path_factory.mktemp("spark-lone") / "lone.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in one_sentence_rewrites(12)))
+    path.write_text("".join(json.dumps(r) + "\n" for r in one_sentence_rewrites(12) + one_sentence_renderings(8)))
     return path
 
 
@@ -447,13 +447,13 @@ def crash_in(monkeypatch, once: Path | None = None) -> None:
     taken atomically). Spark ships the function to its workers by value."""
     real = engine.verify_pairs
 
-    def dying(*args):
+    def dying(*args, **kwargs):
         try:
             if once is None or os.open(once, os.O_CREAT | os.O_EXCL):
                 os._exit(1)
         except FileExistsError:
             pass
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(engine, "verify_pairs", dying)
 

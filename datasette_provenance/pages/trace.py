@@ -19,8 +19,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from ..candidates import PER_ARTICLE, is_link
-from ..segment import matchable_length, normal_form, split_sentences
+from ..candidates import LONE_SQL, PER_ARTICLE, is_link
+from ..segment import matchable_length, normal_form, split_sentences, word_stems
 from ..signatures import NO_KEY, Settings, band_keys, minhash_signatures, shingle_sets, similarity
 from ..store import PERIODS
 from .common import (
@@ -108,12 +108,16 @@ async def trace(db, q: str, settings: Settings, urls: Urls) -> dict:
         """, sorted(candidates))
         for r in stored:
             r["text"] = r.pop("paragraph_text")[r["start"]:r["end"]]
-        stored_sets = shingle_sets([normal_form(r["text"]) for r in stored], settings.k)
+        stored_norms = [normal_form(r["text"]) for r in stored]
+        stored_sets = shingle_sets(stored_norms, settings.k)
+        # A text of one sentence meets stored articles of one sentence as the loader links them: also on their words.
+        lone = {r["id"] for r in await rows_in(db, LONE_SQL, sorted(candidates))} if len(matchable) == 1 else set()
         matched: list[dict] = []
-        for r, shingles in zip(stored, stored_sets):
+        for r, shingles, norm in zip(stored, stored_sets, stored_norms):
+            words = (word_stems(matchable[0]["norm"]), word_stems(norm)) if r["sentence_id"] in lone else None
             for idx in sorted(candidates[r["sentence_id"]]):
                 jaccard, containment = similarity(sets[idx], shingles)
-                if is_link(jaccard, containment, settings):
+                if is_link(jaccard, containment, settings, words):
                     match = {**r, "jaccard": round(jaccard, 3), "containment": round(containment, 3),
                              "article_url": urls.article(r["article_id"]), "cluster_ids": []}
                     matchable[idx]["matches"].append(match)
