@@ -28,10 +28,10 @@ import numpy as np
 from . import store
 from .dates import NO_DAY, publication_day
 from .prepare import PreparedBatch
+from .segment import normal_form, word_stems
 from .signatures import (
     NO_KEY, Settings, band_keys, distinct, minhash_signatures, overlap_ratios, shingle_sets, sketch_jaccard, sketches, worth_comparing,
 )
-from .segment import normal_form, word_stems
 from .store import insert_rows, select_in, sentence_norms
 
 Link = tuple[int, int, float, float]  # sentence_a < sentence_b, Jaccard, containment of the smaller

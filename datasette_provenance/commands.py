@@ -75,8 +75,8 @@ class _Input(click.ParamType):
               help="A Spark Connect server for --engine spark, instead of a master (local[N]: one started here).")
 def load(database: str, paths: tuple[str, ...], outlet: str | None, published: str | None,
          aliases: str | None, sources: str | None, batch_size: int, num_perm: int | None, bands: int | None,
-         rows: int | None, lone_bands: int | None, lone_words: float | None, jaccard: float | None, window: int | None, jobs: int, quiet: bool, engine: str,
-         spark_master: str | None, spark_remote: str | None) -> None:
+         rows: int | None, lone_bands: int | None, lone_words: float | None, jaccard: float | None, window: int | None,
+         jobs: int, quiet: bool, engine: str, spark_master: str | None, spark_remote: str | None) -> None:
     """Load articles from PATHS (files or folders; with --engine spark also hdfs://, s3a://… URIs) into DATABASE.
 
     Settings are fixed when the database is created: a later load takes them from the database and
