@@ -29,7 +29,7 @@ from .common import (
 )
 
 ROUTE = r"^/(?P<database>[^/]+)/-/provenance/trace(\.(?P<format>json))?$"
-TABLES = ("settings", "band_keys", "sentences", "paragraphs", "articles", "cluster_members")
+TABLES = ("settings", "band_keys", "sketches", "sentences", "paragraphs", "articles", "cluster_members")
 MAX_CHARS = 20_000
 MAX_CANDIDATES = 5_000  # stored sentences verified per request
 async def view(datasette, request):
