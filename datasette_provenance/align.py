@@ -17,7 +17,11 @@ pair is aligned as a whole:
 3. support: the pair is kept when it aligns sentences of two or more on each side, or one close
    pair (``lone_jaccard``), or one that shares a long stretch (``lone_shared`` shingles: a background
    paragraph recycled), or the one sentence a short article has; a short, loose lone anchor is
-   dropped (and remembered with no pairs, so clustering knows the two texts touch).
+   dropped (and remembered with no pairs, so clustering knows the two texts touch);
+4. rewording: where the alignment holds half the sentences of one side (a rendering of the other),
+   two sentences left out that are each other's closest and pass ``candidates.is_link``'s word rule
+   (a little below the bar, the same words cut to five letters: a translation inflects and
+   reorders) are aligned too, and the extension grows from them.
 
 The result depends on the two articles only, never on what else is loaded or in which order.
 """
@@ -31,7 +35,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .candidates import Link, near_bar, same_words
+from .candidates import Link, is_link, near_bar, same_words
 from .segment import normal_form, stated_numbers, word_stems
 from .signatures import Settings, shingle_sets
 from .store import select_in
@@ -98,11 +102,13 @@ def align(
     short_a: list[bool] | None = None,
     short_b: list[bool] | None = None,
     extend: bool = True,
-    words: tuple[frozenset[str], frozenset[str]] | None = None,
+    words_a: list[frozenset[str]] | None = None,
+    words_b: list[frozenset[str]] | None = None,
 ) -> list[Aligned] | None:
     """The aligned sentence pairs of two articles (sentences in reading order), or none; None when
-    the two are too large to compare sentence by sentence (``MAX_CELLS``, ``MAX_SHARED``). ``words``:
-    the ``word_stems`` of the one sentence that is not short in each, for two such articles.
+    the two are too large to compare sentence by sentence (``MAX_CELLS``, ``MAX_SHARED``). With the
+    sentences' ``word_stems`` (``words_a``, ``words_b``), two articles of one sentence each link by
+    ``candidates.is_link``'s word rule, and an alignment that stands grows by it (``_reworded``).
 
     Sentences marked short (too generic to prove reuse on their own) never anchor, but are aligned
     next to pairs that do. Without ``extend`` only anchors are kept: two articles of one outlet
@@ -122,8 +128,10 @@ def align(
         con = np.nan_to_num(inter / np.minimum(size_a, size_b))
     passing = (inter > 0) & ((jac >= settings.jaccard)
                              | ((con >= settings.containment) & (jac >= settings.containment_jaccard)))
-    if words is not None and same_words(*words, settings):  # is_link's rule for two articles of one sentence
-        passing |= (inter > 0) & near_bar(jac, settings)
+    long_a, long_b = a.n - sum(short_a or ()), b.n - sum(short_b or ())
+    if words_a is not None and words_b is not None and long_a == long_b == 1:  # two articles of one sentence
+        i, j = (short_a or [False]).index(False), (short_b or [False]).index(False)
+        passing[i, j] |= bool(inter[i, j]) and is_link(jac[i, j], con[i, j], settings, (words_a[i], words_b[j]))
     if short_a:
         passing[np.array(short_a, dtype=bool), :] = False
     if short_b:
@@ -134,8 +142,41 @@ def align(
         return []
     if extend:
         _extend(got, jac, con, inter, settings)
-    return _supported(sorted(got.values(), key=lambda p: (p.a, p.b)),
-                      a.n - sum(short_a or ()), b.n - sum(short_b or ()), settings)
+    kept = _supported(sorted(got.values(), key=lambda p: (p.a, p.b)), long_a, long_b, settings)
+    if kept and extend and words_a is not None and words_b is not None and (
+            len({p.a for p in kept}) >= RENDERED * long_a or len({p.b for p in kept}) >= RENDERED * long_b):
+        kept = _reworded(kept, (jac, con, inter), (words_a, words_b), (numbers_a, numbers_b), (short_a, short_b),
+                         settings)
+    return kept
+
+
+# An alignment holding at least this share of one side's sentences (not short) makes that article a
+# rendering of the other: the sentences it left out are then very likely renderings too.
+RENDERED = 0.5
+
+
+def _reworded(kept: list[Aligned], figures: tuple[np.ndarray, np.ndarray, np.ndarray], words: tuple, numbers: tuple,
+              short: tuple, settings: Settings) -> list[Aligned]:
+    """The alignment of an article that renders the other (``RENDERED``), grown by the sentences it
+    left out that render each other in the same words: each the other's closest, a little below the
+    bar, their word stems alike (``candidates.is_link``'s word rule), numbers not disagreeing; the
+    extension then grows from them. A translation inflects and reorders words, which the character
+    bar misses where no neighbour is aligned. Not where an alignment only stands: two stories that
+    share a few sentences say other things in the same frame words, and the rule must never start
+    one (it joined answers to one exam question that share a formula)."""
+    jac, con, inter = figures
+    used_a, used_b = {p.a for p in kept}, {p.b for p in kept}
+    got = {(p.a, p.b): p for p in kept}
+    for i, j in zip(*np.nonzero(near_bar(jac, settings))):
+        i, j = int(i), int(j)
+        if (i in used_a or j in used_b or any(s and s[k] for s, k in zip(short, (i, j))) or not _mutual(jac, i, j)
+                or _numbers_disagree(*numbers, i, j) or not same_words(words[0][i], words[1][j], settings)):
+            continue
+        got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), False, int(inter[i, j]))
+    if len(got) == len(kept):
+        return kept
+    _extend(got, jac, con, inter, settings)
+    return sorted(got.values(), key=lambda p: (p.a, p.b))
 
 
 def _supported(kept: list[Aligned], long_a: int, long_b: int, settings: Settings) -> list[Aligned]:
@@ -290,7 +331,7 @@ def align_links(links: list[Link], article_of: Mapping[int, int], heads: Mapping
         kept = None
         if x in compared and y in compared and (outlet[x] is None or outlet[x] != outlet[y]):
             kept = align(mx.index(), my.index(), settings, mx.numbers, my.numbers, mx.short, my.short,
-                         words=(mx.stems, my.stems) if mx.stems and my.stems else None)
+                         words_a=mx.words, words_b=my.words)
         if kept is None:  # one outlet's pair, or too large to compare: the passing pairs it has
             kept = _supported(_given(pair_links, mx, my), mx.long, my.long, settings)
         if not kept:  # remembered, so that clustering knows the two texts touch
@@ -334,7 +375,7 @@ class Matchable:
     chars: list[int]
     short: list[bool]  # too short to anchor
     sizes: list[int]  # shingles in each
-    stems: frozenset[str] = frozenset()  # word_stems of the only sentence that is not short, if one
+    words: list[frozenset[str]]  # word_stems of each
     _index: _Index | None = None
     _row: dict[int, int] | None = None
 
@@ -366,9 +407,8 @@ def _matchable(rows: list[tuple[int, int, str, str]], articles: set[int], compar
     norms = [normal_form(text) for _, _, text, *_ in rows]
     missing = [i for i, (sid, aid, *_) in enumerate(rows) if sid not in shingles and aid in compared]
     computed = dict(zip(missing, shingle_sets([norms[i] for i in missing], settings.k)))
-    by_article: dict[int, Matchable] = {a: Matchable([], [], [], [], [], []) for a in articles}
+    by_article: dict[int, Matchable] = {a: Matchable([], [], [], [], [], [], []) for a in articles}
     empty = np.zeros(0, dtype=np.uint32)
-    long_rows: dict[int, list[int]] = {}
     for i, (sid, aid, text, kind) in enumerate(rows):
         m = by_article[aid]
         m.ids.append(sid)
@@ -377,11 +417,7 @@ def _matchable(rows: list[tuple[int, int, str, str]], articles: set[int], compar
         m.chars.append(len(norms[i]))
         m.short.append(kind == "short")
         m.sizes.append(max(len(norms[i]) - settings.k + 1, 0))  # an upper bound where the set is not made
-        if kind != "short":
-            long_rows.setdefault(aid, []).append(i)
-    for aid, found in long_rows.items():
-        if len(found) == 1:
-            by_article[aid].stems = word_stems(norms[found[0]])
+        m.words.append(word_stems(norms[i]))
     return by_article
 
 

@@ -510,7 +510,7 @@ def is_link(jaccard: float, containment: float, settings: Settings,
 
 def near_bar(jaccard: float, settings: Settings) -> bool:
     """Close enough below the bar for the word rule: what the sketch screen lets through."""
-    return settings.lone_words > 0 and jaccard >= settings.jaccard - settings.prefilter_margin
+    return (settings.lone_words > 0) & (jaccard >= settings.jaccard - settings.prefilter_margin)  # also of arrays
 
 
 def same_words(x: frozenset[str], y: frozenset[str], settings: Settings) -> bool:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from datasette_provenance.align import align, coverage, overlaps
-from datasette_provenance.segment import normal_form, stated_numbers
+from datasette_provenance.segment import normal_form, stated_numbers, word_stems
 from datasette_provenance.signatures import Settings, shingle_sets
 
 S = Settings()
@@ -19,8 +19,10 @@ def numbers(sentences):
     return [stated_numbers(s) for s in sentences]
 
 
-def pairs(a, b, **kw):
-    return [(p.a, p.b, p.anchor) for p in align(sets(a), sets(b), Settings(**kw) if kw else S, numbers(a), numbers(b))]
+def pairs(a, b, words=False, **kw):
+    stems = {"words_a": [word_stems(normal_form(s)) for s in a], "words_b": [word_stems(normal_form(s)) for s in b]}
+    return [(p.a, p.b, p.anchor) for p in align(sets(a), sets(b), Settings(**kw) if kw else S, numbers(a), numbers(b),
+                                                 **(stems if words else {}))]
 
 
 AGENCY = [
@@ -165,3 +167,28 @@ def test_a_sentence_keeps_its_closest_pairs_and_every_aligned_sentence_stays():
     assert len(kept) <= 2 * PER_SENTENCE * 40 < len(every)
     assert {p.a for p in kept} == set(range(40)) and {p.b for p in kept} == set(range(40))
     assert strongest(every[::-1]) == kept  # a function of the pairs, not of their order
+
+
+# A rendering in the same words a little below the character bar (Jaccard 0.252, word stems 0.41).
+COURT = ("The court sentenced the former mayor to four years in prison for corruption.",
+         "The ex-mayor got four years' imprisonment from the court for corrupt practices.")
+
+
+def test_a_rendering_in_the_same_words_grows_an_alignment_that_renders_the_other():
+    """Where the alignment holds half of one article, a sentence pair elsewhere that renders itself in
+    the same words (each the other's closest) is aligned too; not where two stories share a few
+    sentences. The word rule never starts an alignment between longer articles, and it links two
+    articles of one sentence each, as candidates.is_link does."""
+    ours = AGENCY[:2] + ["Snow closed the mountain pass for the third day running, the road agency said.", COURT[0]]
+    theirs = PAPER[:1] + [AGENCY[1], COURT[1], "Ticket sales for the summer festival opened online this morning."]
+    assert (3, 2, False) in pairs(ours, theirs, words=True)
+    assert (3, 2) not in {p[:2] for p in pairs(ours, theirs)}
+    ours += ["A new bridge over the river opened to traffic on Monday after four years of construction.",
+             "Scientists reported that the glacier lost a third of its mass over the past two decades."]
+    theirs += ["Farmers in the north harvested record wheat yields after an unusually wet spring.",
+               "The central bank kept interest rates unchanged, citing persistent inflation."]
+    got = pairs(ours, theirs, words=True)
+    assert (0, 0, True) in got and (3, 2) not in {p[:2] for p in got}  # 2 of 6 sentences aligned on each side
+    assert pairs(ours[2:], theirs[2:], words=True) == []  # nothing stands for it to grow
+    assert pairs(COURT[:1], COURT[1:], words=True) == [(0, 0, True)] and pairs(COURT[:1], COURT[1:]) == []
+    assert pairs(COURT[:1], COURT[1:], words=True, lone_words=0) == []
