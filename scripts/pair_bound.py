@@ -155,6 +155,14 @@ def neighbour_bound(texts: dict[str, str], sets: dict[str, np.ndarray],
             bar = np.quantile(neg[:, i], 1 - share)
             found.append(f"{share:.0%} of neighbours linked: {(pos[:, i] > bar).mean():.3f} found (above {bar:.3f})")
         print(f"{name}: " + "; ".join(found))
+    s = Settings()
+    stems = {i: word_stems(normal_form(texts[i])) for pair in positives + negatives for i in pair}
+    for name, bar, at in ((f"character 5-gram Jaccard >= {s.jaccard}", s.jaccard, lambda a, b, row: row[0]),
+                          (f"word stems' Jaccard >= {s.lone_words}", s.lone_words,
+                           lambda a, b, row: len(stems[a] & stems[b]) / max(1, len(stems[a] | stems[b])))):
+        found, linked = (np.mean([at(a, b, row) >= bar for (a, b), row in zip(pairs, rows)])
+                         for pairs, rows in ((positives, pos), (negatives, neg)))
+        print(f"{name} alone: {found:.3f} found, {100 * linked:.2f} % of neighbours linked")
     for settings in RULES:
         found, linked = (np.mean([loader_rule(texts[a], texts[b], sets[a], sets[b], settings) for a, b in pairs])
                          for pairs in (positives, negatives))

@@ -86,6 +86,8 @@ def test_versions_against_neighbouring_segments(tmp_path):
     assert "40 pairs of versions, 156 pairs of neighbouring segments" in out  # 39 steps, A and B with A and B
     found = re.findall(r"^(.*?): 1% of neighbours linked: (\d\.\d+) found", out, re.M)
     assert len(found) == 5 and all(float(share) == 0.5 for _, share in found), out
+    bars = dict(re.findall(r"^(.*?) alone: (\d\.\d+) found", out, re.M))
+    assert bars == {"character 5-gram Jaccard >= 0.28": "0.500", "word stems' Jaccard >= 0.4": "0.500"}, out
 
 
 def test_mutual_best_matches_below_the_bar(tmp_path):
