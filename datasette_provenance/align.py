@@ -165,14 +165,19 @@ def _reworded(kept: list[Aligned], figures: tuple[np.ndarray, np.ndarray, np.nda
     share a few sentences say other things in the same frame words, and the rule must never start
     one (it joined answers to one exam question that share a formula)."""
     jac, con, inter = figures
-    used_a, used_b = {p.a for p in kept}, {p.b for p in kept}
+    loose = near_bar(jac, settings)
+    for axis, rows, mask in ((0, [p.a for p in kept], short[0]), (1, [p.b for p in kept], short[1])):
+        left_out = np.ones(jac.shape[axis], dtype=bool)
+        left_out[rows] = False
+        if mask:
+            left_out &= ~np.array(mask, dtype=bool)
+        loose &= left_out[:, None] if axis == 0 else left_out[None, :]
     got = {(p.a, p.b): p for p in kept}
-    for i, j in zip(*np.nonzero(near_bar(jac, settings))):
+    for i, j in zip(*np.nonzero(loose)):
         i, j = int(i), int(j)
-        if (i in used_a or j in used_b or any(s and s[k] for s, k in zip(short, (i, j))) or not _mutual(jac, i, j)
-                or _numbers_disagree(*numbers, i, j) or not same_words(words[0][i], words[1][j], settings)):
-            continue
-        got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), False, int(inter[i, j]))
+        if _mutual(jac, i, j) and not _numbers_disagree(*numbers, i, j) and same_words(words[0][i], words[1][j],
+                                                                                          settings):
+            got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), False, int(inter[i, j]))
     if len(got) == len(kept):
         return kept
     _extend(got, jac, con, inter, settings)
@@ -417,7 +422,7 @@ def _matchable(rows: list[tuple[int, int, str, str]], articles: set[int], compar
         m.chars.append(len(norms[i]))
         m.short.append(kind == "short")
         m.sizes.append(max(len(norms[i]) - settings.k + 1, 0))  # an upper bound where the set is not made
-        m.words.append(word_stems(norms[i]))
+        m.words.append(word_stems(norms[i]) if aid in compared else frozenset())  # only compared ones align
     return by_article
 
 

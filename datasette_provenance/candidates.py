@@ -28,7 +28,7 @@ import numpy as np
 from . import store
 from .dates import NO_DAY, publication_day
 from .prepare import PreparedBatch
-from .segment import normal_form, word_stems
+from .segment import word_stems
 from .signatures import (
     NO_KEY, Settings, band_keys, distinct, minhash_signatures, overlap_ratios, shingle_sets, sketch_jaccard, sketches, worth_comparing,
 )
@@ -517,9 +517,8 @@ def same_words(x: frozenset[str], y: frozenset[str], settings: Settings) -> bool
     return bool(x and y) and len(x & y) >= settings.lone_words * len(x | y)
 
 
-# Sentences that are their article's only matchable (sketched) one, and their text.
-LONE_SQL = ('select s.id, substr(p.text, s.start + 1, s."end" - s.start) from sentences s'
-            " join paragraphs p on p.id = s.paragraph_id where s.id in ({}) and (select count(*) from sentences t"
+# Of these sentences, those that are their article's only matchable (sketched) one.
+LONE_SQL = ("select s.id from sentences s where s.id in ({}) and (select count(*) from sentences t"
             " join sketches k on k.sentence_id = t.id where t.article_id = s.article_id) = 1")
 
 
@@ -529,8 +528,8 @@ def lone_word_links(conn: sqlite3.Connection, near: list[Link], settings: Settin
     which articles have one sentence, for every engine alike."""
     if not near:
         return []
-    stems = {sid: word_stems(normal_form(text))
-             for sid, text in select_in(conn, LONE_SQL, sorted({n for l in near for n in l[:2]}))}
+    lone = [sid for (sid,) in select_in(conn, LONE_SQL, sorted({n for l in near for n in l[:2]}))]
+    stems = {sid: word_stems(norm) for sid, (_, norm) in sentence_norms(conn, lone).items()}
     return [l for l in near if l[0] in stems and l[1] in stems
             and is_link(l[2], l[3], settings, (stems[l[0]], stems[l[1]]))]
 

@@ -900,12 +900,12 @@ def _verified(conn, joined, settings: Settings, summary: local.LoadSummary):
 
     result = _to_pandas(joined.mapInPandas(verify, out_schema))
     summary.checked += int(result.loc[result["a"] < 0, "checked"].sum())
-    near = result.loc[result["near"] & (result["a"] >= 0)]
+    near = result.loc[result["near"]]  # the tally rows are not near
     near_links = list(zip(*(near[c].tolist() for c in ("a", "b", "jaccard", "containment"))))
     passed = {link[:2] for link in lone_word_links(conn, near_links, settings)}
-    keep = (result["a"] >= 0) & ~result["near"]
-    keep.loc[near.index[np.array([link[:2] in passed for link in near_links], dtype=bool)]] = True
-    return result.loc[keep, LINK_COLUMNS].sort_values(["a", "b"], ignore_index=True)
+    found = pd.concat((result.loc[(result["a"] >= 0) & ~result["near"]],
+                       near.loc[[link[:2] in passed for link in near_links]]))
+    return found[LINK_COLUMNS].sort_values(["a", "b"], ignore_index=True)
 
 
 def _link_frame(links: list, article_of: Mapping[int, int]):

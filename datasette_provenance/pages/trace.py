@@ -112,9 +112,10 @@ async def trace(db, q: str, settings: Settings, urls: Urls) -> dict:
         stored_sets = shingle_sets(stored_norms, settings.k)
         # A text of one sentence meets stored articles of one sentence as the loader links them: also on their words.
         lone = {r["id"] for r in await rows_in(db, LONE_SQL, sorted(candidates))} if len(matchable) == 1 else set()
+        stems = word_stems(matchable[0]["norm"])
         matched: list[dict] = []
         for r, shingles, norm in zip(stored, stored_sets, stored_norms):
-            words = (word_stems(matchable[0]["norm"]), word_stems(norm)) if r["sentence_id"] in lone else None
+            words = (stems, word_stems(norm)) if r["sentence_id"] in lone else None
             for idx in sorted(candidates[r["sentence_id"]]):
                 jaccard, containment = similarity(sets[idx], shingles)
                 if is_link(jaccard, containment, settings, words):
