@@ -12,7 +12,8 @@ pair is aligned as a whole:
 2. extension: a sentence next to an aligned pair (in reading order, on both sides) is aligned to the
    neighbour of its partner when they still share ``aligned_jaccard`` of their shingles and are each
    other's closest match, or when it is mostly contained in it (a sentence split in two, two merged
-   into one); a single sentence left between two aligned pairs on both sides needs half that bar.
+   into one); a single sentence left between two aligned pairs on both sides needs half that bar, and
+   to be the other's closest only among sentences not aligned yet.
    Short sentences (too generic to anchor) are aligned this way too;
 3. support: the pair is kept when it aligns sentences of two or more on each side, or one close
    pair (``lone_jaccard``), or one that shares a long stretch (``lone_shared`` shingles: a background
@@ -225,21 +226,27 @@ def _extend(
                     used_b.add(j)
                     changed = True
         # One sentence left on each side between two aligned pairs: renderings of each other at half
-        # the neighbours' bar.
+        # the neighbours' bar, each the other's closest of the sentences not aligned yet. Its place says
+        # which sentence it renders; a translation often shares more with the aligned sentence before
+        # it (who speaks, what about), which its own partner already accounts for.
         for a, b in sorted(got):
             i, j = a + 1, b + 1
             if ((i + 1, j + 1) in got and i not in used_a and j not in used_b
-                    and jac[i, j] >= settings.aligned_jaccard / 2 and _mutual(jac, i, j)):
+                    and jac[i, j] >= settings.aligned_jaccard / 2 and _mutual(jac, i, j, used_a, used_b)):
                 got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), False, int(inter[i, j]))
                 used_a.add(i)
                 used_b.add(j)
                 changed = True
 
 
-def _mutual(jac: np.ndarray, i: int, j: int) -> bool:
+def _mutual(jac: np.ndarray, i: int, j: int, taken_a: set[int] = frozenset(), taken_b: set[int] = frozenset()) -> bool:
     """Each is the other's closest sentence: a loose match next to an aligned pair is a rendering only
-    if nothing else in the other text is closer (a paper's own line about the same speaker often is)."""
-    return jac[i, j] >= jac[i].max() and jac[i, j] >= jac[:, j].max()
+    if nothing else in the other text is closer (a paper's own line about the same speaker often is).
+    Sentences in ``taken_a`` and ``taken_b`` (aligned elsewhere) are not compared."""
+    row, col = jac[i].copy(), jac[:, j].copy()
+    row[list(taken_b)] = 0
+    col[list(taken_a)] = 0
+    return jac[i, j] >= row.max() and jac[i, j] >= col.max()
 
 
 def _numbers_disagree(numbers_a, numbers_b, i: int, j: int) -> bool:

@@ -192,3 +192,18 @@ def test_a_rendering_in_the_same_words_grows_an_alignment_that_renders_the_other
     assert pairs(ours[2:], theirs[2:], words=True) == []  # nothing stands for it to grow
     assert pairs(COURT[:1], COURT[1:], words=True) == [(0, 0, True)] and pairs(COURT[:1], COURT[1:]) == []
     assert pairs(COURT[:1], COURT[1:], words=True, lone_words=0) == []
+
+
+def test_a_rendering_between_aligned_pairs_that_echoes_the_sentence_before_is_aligned():
+    """A sentence left between two aligned pairs on both sides renders the one left on the other side,
+    though it shares more with the aligned sentence before it (a translation often repeats who speaks):
+    that sentence is already accounted for. A closer sentence that is still free keeps it apart."""
+    echo = "The spokeswoman of the foreign ministry demanded an inquiry should civilians have been killed in the raid."
+    a, b = sets(AGENCY), sets([echo])[0]
+    assert _jaccard(b, a[2]) < _jaccard(b, a[1]) and _jaccard(b, a[2]) >= S.aligned_jaccard / 2
+    paper = [PAPER[0], AGENCY[1], echo, AGENCY[3]]
+    assert (2, 2, False) in pairs(AGENCY, paper)
+    assert (2, 2, False) in pairs(paper, AGENCY)  # and the other way round
+    # a sentence still free that says it more closely is its rendering, not the one between
+    closer = AGENCY + ["The ministry spokeswoman demanded an inquiry should civilians have been killed in the raid."]
+    assert (2, 2, False) not in pairs(closer, paper)
