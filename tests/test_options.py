@@ -19,7 +19,7 @@ from datasette.cli import cli
 from datasette_provenance import store
 from datasette_provenance.load import load_paths
 from datasette_provenance.signatures import Settings
-from datasette_provenance.store import IncompatibleSettings, InvalidSettings, NotACorpus
+from datasette_provenance.store import IncompatibleSettings, NotACorpus
 
 from conftest import SEEDS
 from test_crash_safety import check_consistency

@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 from contextlib import closing
-from pathlib import Path
 
 from test_crash_safety import check_consistency
 
