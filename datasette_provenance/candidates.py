@@ -517,20 +517,26 @@ def same_words(x: frozenset[str], y: frozenset[str], settings: Settings) -> bool
     return bool(x and y) and len(x & y) >= settings.lone_words * len(x | y)
 
 
-# Of these sentences, those that are their article's only matchable (sketched) one.
-LONE_SQL = ("select s.id from sentences s where s.id in ({}) and (select count(*) from sentences t"
-            " join sketches k on k.sentence_id = t.id where t.article_id = s.article_id) = 1")
+# Of these sentences, those that are their article's only matchable (sketched) one, with its outlet.
+LONE_SQL = ("select s.id, a.outlet from sentences s join articles a on a.id = s.article_id where s.id in ({})"
+            " and (select count(*) from sentences t join sketches k on k.sentence_id = t.id"
+            " where t.article_id = s.article_id) = 1")
 
 
 def lone_word_links(conn: sqlite3.Connection, near: list[Link], settings: Settings) -> list[Link]:
     """Of the pairs ``verify_pairs`` found just below the bar, those of two articles of one sentence
-    each that share their words (``is_link`` with ``words``). Decided here, where the database says
-    which articles have one sentence, for every engine alike."""
+    each, of two outlets, that share their words (``is_link`` with ``words``). Decided here, where the
+    database says which articles have one sentence, for every engine alike.
+
+    Not within one outlet: its desk words its own items alike (WMT22 segments: of the word rule's
+    links between one desk's sentences, none is a translation pair), and an outlet restating itself
+    is no provenance; its copies pass the character bar. Across outlets, as the alignment extends."""
     if not near:
         return []
-    lone = [sid for (sid,) in select_in(conn, LONE_SQL, sorted({n for l in near for n in l[:2]}))]
-    stems = {sid: word_stems(norm) for sid, (_, norm) in sentence_norms(conn, lone).items()}
+    outlet = dict(select_in(conn, LONE_SQL, sorted({n for l in near for n in l[:2]})))
+    stems = {sid: word_stems(norm) for sid, (_, norm) in sentence_norms(conn, list(outlet)).items()}
     return [l for l in near if l[0] in stems and l[1] in stems
+            and (outlet[l[0]] is None or outlet[l[0]] != outlet[l[1]])
             and is_link(l[2], l[3], settings, (stems[l[0]], stems[l[1]]))]
 
 

@@ -8,8 +8,9 @@ GOLD may instead hold {"groups": [{"english_versions": [id, ...]}]} (versions of
 ../shared/corpora/wmt22_refs/segments.gold.json does, with ids ``PREFIX:sNUMBER:VERSION``): then the
 positives are the pairs of a group, the negatives the pairs of consecutive segments (``sN`` and
 ``sN+1`` of one PREFIX, every version: one document's neighbouring sentences, the issue's protocol),
-and it prints, per surface measure, the share of positives found when 1, 2 and 5 % of the negatives are;
-with ``--db``, the versions at or above the loader's bar that it did not link or put in no common
+and it prints, per surface measure, the share of positives found when 1, 2 and 5 % of the negatives are,
+then the loader's two bars alone and its rule (the word rule only for two texts of two outlets, as
+``candidates.lone_word_links`` applies it) with the share of negatives each links; with ``--db``, the versions at or above the loader's bar that it did not link or put in no common
 cluster, by whether one of them is under the loader's sentence floor (``min_chars``).
 
 GOLD holds {"pairs": [{"id1", "id2", "label"}]} (label 1: same meaning), as the MSRP train split in
@@ -38,6 +39,7 @@ import re
 import sqlite3
 import sys
 from collections import Counter
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -90,13 +92,18 @@ def main() -> None:
     args = ap.parse_args()
     records = list(map(json.loads, Path(args.articles).read_text().splitlines()))
     texts = {r["id"]: r["text"] for r in records}
+    outlet = {r["id"]: r.get("outlet") for r in records}
+
+    def apart(a: str, b: str) -> bool:
+        """Of two outlets (or of none): the pairs the word rule links."""
+        return outlet[a] is None or outlet[a] != outlet[b]
     ids = sorted(texts)
     sets = dict(zip(ids, shingle_sets([normal_form(texts[i]) for i in ids], Settings().k)))
     gold = json.loads(Path(args.gold).read_text())
     if args.mutual:
         return mutual_bound(records, sets, gold)
     if "groups" in gold:
-        positives, jaccard = neighbour_bound(texts, sets, gold["groups"])
+        positives, jaccard = neighbour_bound(texts, sets, gold["groups"], apart)
         if args.db:
             short = Settings().min_chars
             pairs = [{"id1": a, "id2": b, "label": "a version under" if min(
@@ -113,7 +120,8 @@ def main() -> None:
         print(f"best threshold of {name}, fitted on these pairs: accuracy {best_threshold(x[:, i], y):.3f}")
     print(f"logistic regression over all five, 5-fold cross-validated: accuracy {cross_validated(x, y):.3f}")
     for settings in RULES:
-        linked = [loader_rule(texts[p["id1"]], texts[p["id2"]], sets[p["id1"]], sets[p["id2"]], settings) for p in pairs]
+        linked = [loader_rule(texts[p["id1"]], texts[p["id2"]], sets[p["id1"]], sets[p["id2"]], settings,
+                              apart(p["id1"], p["id2"])) for p in pairs]
         print(f"{_words(settings)}: accuracy {np.mean(np.array(linked) == y):.3f}")
     if args.db:
         missed = short_of_the_bar(args.db, pairs, x[:, 0] >= Settings().jaccard)
@@ -135,10 +143,11 @@ def surfaces(a: str, b: str, sa: np.ndarray, sb: np.ndarray) -> list[float]:
     return [measures(a, b, sa, sb)[0], *grams, jaccard(*map(set, words)), jaccard(*({w[:5] for w in ws} for ws in words))]
 
 
-def neighbour_bound(texts: dict[str, str], sets: dict[str, np.ndarray],
-                    groups: list[dict]) -> tuple[list[tuple[str, str]], np.ndarray]:
+def neighbour_bound(texts: dict[str, str], sets: dict[str, np.ndarray], groups: list[dict],
+                    apart: Callable[[str, str], bool]) -> tuple[list[tuple[str, str]], np.ndarray]:
     """Versions of one text against one document's neighbouring segments: the positives each measure
-    finds at a given share of negatives linked. Returns the positives and their loader's Jaccard."""
+    finds at a given share of negatives linked. Returns the positives and their loader's Jaccard.
+    ``apart``: whether two texts are of two outlets, the only pairs the word rule links."""
     positives = [(a, b) for g in groups for i, a in enumerate(g["english_versions"])
                  for b in g["english_versions"][i + 1:] if a in texts and b in texts]
     place = {}
@@ -157,15 +166,17 @@ def neighbour_bound(texts: dict[str, str], sets: dict[str, np.ndarray],
         print(f"{name}: " + "; ".join(found))
     s = Settings()
     stems = {i: word_stems(normal_form(texts[i])) for pair in positives + negatives for i in pair}
+    two = np.array([apart(a, b) for a, b in negatives], dtype=bool)
     for name, bar, at in ((f"character 5-gram Jaccard >= {s.jaccard}", s.jaccard, lambda a, b, row: row[0]),
                           (f"word stems' Jaccard >= {s.lone_words}", s.lone_words,
                            lambda a, b, row: len(stems[a] & stems[b]) / max(1, len(stems[a] | stems[b])))):
-        found, linked = (np.mean([at(a, b, row) >= bar for (a, b), row in zip(pairs, rows)])
+        found, linked = (np.array([at(a, b, row) >= bar for (a, b), row in zip(pairs, rows)])
                          for pairs, rows in ((positives, pos), (negatives, neg)))
-        print(f"{name} alone: {found:.3f} found, {100 * linked:.2f} % of neighbours linked")
+        print(f"{name} alone: {found.mean():.3f} found, {100 * linked.mean():.2f} % of neighbours linked"
+              f" ({100 * _share(linked[two]):.2f} % of those in two outlets)")
     for settings in RULES:
-        found, linked = (np.mean([loader_rule(texts[a], texts[b], sets[a], sets[b], settings) for a, b in pairs])
-                         for pairs in (positives, negatives))
+        found, linked = (np.mean([loader_rule(texts[a], texts[b], sets[a], sets[b], settings, apart(a, b))
+                                  for a, b in pairs]) for pairs in (positives, negatives))
         print(f"{_words(settings)}: {found:.3f} found, {100 * linked:.2f} % of neighbours linked")
     return positives, pos[:, 0]
 
@@ -173,9 +184,15 @@ def neighbour_bound(texts: dict[str, str], sets: dict[str, np.ndarray],
 RULES = [Settings(), Settings(lone_words=0)]
 
 
-def loader_rule(a: str, b: str, sa: np.ndarray, sb: np.ndarray, settings: Settings) -> bool:
-    """``candidates.is_link`` for two articles of one sentence each (before the sentence floor)."""
-    return is_link(*similarity(sa, sb), settings, (word_stems(normal_form(a)), word_stems(normal_form(b))))
+def loader_rule(a: str, b: str, sa: np.ndarray, sb: np.ndarray, settings: Settings, apart: bool = True) -> bool:
+    """``candidates.is_link`` for two articles of one sentence each (before the sentence floor), with
+    the word rule where they are of two outlets (``candidates.lone_word_links``)."""
+    words = (word_stems(normal_form(a)), word_stems(normal_form(b))) if apart else None
+    return is_link(*similarity(sa, sb), settings, words)
+
+
+def _share(linked: np.ndarray) -> float:
+    return float(linked.mean()) if len(linked) else 0.0
 
 
 def _words(settings: Settings) -> str:

@@ -175,8 +175,9 @@ SAME_STORY = [("Police arrested three men suspected of robbing the bank near the
 def test_articles_of_one_sentence_link_on_their_words(tmp_path):
     """Two articles of one sentence each have no neighbours to align: a translation that inflects
     and reorders the words falls below the character bar. They link when the words cut to five
-    letters agree (``lone_words``); sentences of the same story that say something else do not, and
-    the same renderings inside longer articles need their alignment, as before."""
+    letters agree (``lone_words``) and the two are of two outlets; sentences of the same story that
+    say something else do not, and the same renderings inside longer articles need their alignment,
+    as before."""
     records = one_sentence_renderings(40)
     for n, (ours, theirs) in enumerate(RENDERED + SAME_STORY):
         records += [{"id": f"x{n}", "outlet": "Desk A", "text": ours}] * (ours is not None)
@@ -192,9 +193,12 @@ def test_articles_of_one_sentence_link_on_their_words(tmp_path):
     load_paths(str(tmp_path / "words.db"), [str(tmp_path / "rendered.jsonl")])
     load_paths(str(tmp_path / "none.db"), [str(tmp_path / "rendered.jsonl")], settings=Settings(lone_words=0))
     load_paths(str(tmp_path / "longer.db"), [str(tmp_path / "longer.jsonl")])
+    (tmp_path / "one.jsonl").write_text("".join(json.dumps({**r, "outlet": "Desk A"}) + "\n" for r in records))
+    load_paths(str(tmp_path / "one.db"), [str(tmp_path / "one.jsonl")])
     pairs, without = _linked_pairs(tmp_path / "words.db"), _linked_pairs(tmp_path / "none.db")
     found = sum((f"ra{n}", f"rb{n}") in pairs for n in range(40))
     assert found >= 30 and not without
+    assert not _linked_pairs(tmp_path / "one.db")  # one outlet words its own items alike: no provenance
     assert {p for p in pairs if p[0][0] == "x"} == {("x0", "y0"), ("x1", "y1")}  # not x1-y4: another statement
     assert {p for p in pairs if p[0][0] == "r"} <= {(f"ra{n}", f"rb{n}") for n in range(40)}  # no strays
     assert not _linked_pairs(tmp_path / "longer.db")

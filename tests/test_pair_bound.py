@@ -136,7 +136,8 @@ def test_versions_the_loader_leaves_above_its_bar(tmp_path):
 
 def test_the_loaders_rule_with_and_without_the_word_rule(tmp_path):
     """Renderings below the character bar in the same words (``one_sentence_renderings``) are linked by
-    the loader's rule for two articles of one sentence only with the word rule; unrelated pairs by neither."""
+    the loader's rule for two articles of one sentence only with the word rule, and only across
+    outlets; unrelated pairs by neither."""
     from conftest import one_sentence_renderings
 
     rendered = one_sentence_renderings(10, seed=3)
@@ -149,3 +150,7 @@ def test_the_loaders_rule_with_and_without_the_word_rule(tmp_path):
     got = bound(tmp_path / "a.jsonl", tmp_path / "g.json")
     assert got["the loader's rule for two articles of one sentence, with words at 0.4"] == 1.0
     assert got["the loader's rule without the word rule (--lone-words 0)"] == 0.5
+    # one outlet's renderings of its own items: the word rule links only across outlets
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps({**a, "outlet": "Desk A"}) + "\n" for a in articles))
+    got = bound(tmp_path / "a.jsonl", tmp_path / "g.json")
+    assert got["the loader's rule for two articles of one sentence, with words at 0.4"] == 0.5
