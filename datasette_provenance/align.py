@@ -30,7 +30,7 @@ The result depends on the two articles only, never on what else is loaded or in 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -239,7 +239,7 @@ def _extend(
                 changed = True
 
 
-def _mutual(jac: np.ndarray, i: int, j: int, taken_a: set[int] = frozenset(), taken_b: set[int] = frozenset()) -> bool:
+def _mutual(jac: np.ndarray, i: int, j: int, taken_a: Collection[int] = (), taken_b: Collection[int] = ()) -> bool:
     """Each is the other's closest sentence: a loose match next to an aligned pair is a rendering only
     if nothing else in the other text is closer (a paper's own line about the same speaker often is).
     Sentences in ``taken_a`` and ``taken_b`` (aligned elsewhere) are not compared."""

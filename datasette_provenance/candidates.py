@@ -528,9 +528,9 @@ def lone_word_links(conn: sqlite3.Connection, near: list[Link], settings: Settin
     each, of two outlets, that share their words (``is_link`` with ``words``). Decided here, where the
     database says which articles have one sentence, for every engine alike.
 
-    Not within one outlet: its desk words its own items alike (WMT22 segments: of the word rule's
-    links between one desk's sentences, none is a translation pair), and an outlet restating itself
-    is no provenance; its copies pass the character bar. Across outlets, as the alignment extends."""
+    Not within one outlet, as the alignment extends only across outlets: a rendering is what another
+    outlet makes of a text, while one outlet's items in the same words below the character bar restate
+    it, which is no provenance (its copies pass the character bar)."""
     if not near:
         return []
     outlet = dict(select_in(conn, LONE_SQL, sorted({n for l in near for n in l[:2]})))
