@@ -8,8 +8,9 @@ GOLD may instead hold {"groups": [{"english_versions": [id, ...]}]} (versions of
 ../shared/corpora/wmt22_refs/segments.gold.json does, with ids ``PREFIX:sNUMBER:VERSION``): then the
 positives are the pairs of a group, the negatives the pairs of consecutive segments (``sN`` and
 ``sN+1`` of one PREFIX, every version: one document's neighbouring sentences, the issue's protocol),
-and it prints, per surface measure, the share of positives found when 1, 2 and 5 % of the negatives are,
-then the loader's two bars alone and its rule (the word rule only for two texts of two outlets, as
+and it prints, per surface measure, the share of positives found when 1, 2 and 5 % of the negatives are
+(then of the negatives in two outlets alone: the issue's protocol), the positives the loader's sentence
+floor leaves out whatever the rule, then the loader's two bars alone and its rule (the word rule only for two texts of two outlets, as
 ``candidates.lone_word_links`` applies it) with the share of negatives each links; with ``--db``, the versions at or above the loader's bar that it did not link or put in no common
 cluster, by whether one of them is under the loader's sentence floor (``min_chars``).
 
@@ -158,15 +159,23 @@ def neighbour_bound(texts: dict[str, str], sets: dict[str, np.ndarray], groups: 
     print(f"{len(positives)} pairs of versions, {len(negatives)} pairs of neighbouring segments")
     pos = np.array([surfaces(texts[a], texts[b], sets[a], sets[b]) for a, b in positives])
     neg = np.array([surfaces(texts[a], texts[b], sets[a], sets[b]) for a, b in negatives])
-    for i, name in enumerate(SURFACES):
-        found = []
-        for share in (0.01, 0.02, 0.05):
-            bar = np.quantile(neg[:, i], 1 - share)
-            found.append(f"{share:.0%} of neighbours linked: {(pos[:, i] > bar).mean():.3f} found (above {bar:.3f})")
-        print(f"{name}: " + "; ".join(found))
-    s = Settings()
-    stems = {i: word_stems(normal_form(texts[i])) for pair in positives + negatives for i in pair}
     two = np.array([apart(a, b) for a, b in negatives], dtype=bool)
+    for of, rows in (("", neg), (" in two outlets", neg[two])):
+        if not len(rows):
+            continue
+        for i, name in enumerate(SURFACES):
+            found = []
+            for share in (0.01, 0.02, 0.05):
+                bar = np.quantile(rows[:, i], 1 - share)
+                found.append(f"{share:.0%} of neighbours{of} linked: {(pos[:, i] > bar).mean():.3f} found"
+                             f" (above {bar:.3f})")
+            print(f"{name}: " + "; ".join(found))
+    s = Settings()
+    short = sum(min(matchable_length(normal_form(texts[a])), matchable_length(normal_form(texts[b]))) < s.min_chars
+                for a, b in positives)
+    print(f"{short} pairs of versions have one under the loader's {s.min_chars}-character floor: at most"
+          f" {1 - short / max(1, len(positives)):.3f} can be linked")
+    stems = {i: word_stems(normal_form(texts[i])) for pair in positives + negatives for i in pair}
     for name, bar, at in ((f"character 5-gram Jaccard >= {s.jaccard}", s.jaccard, lambda a, b, row: row[0]),
                           (f"word stems' Jaccard >= {s.lone_words}", s.lone_words,
                            lambda a, b, row: len(stems[a] & stems[b]) / max(1, len(stems[a] | stems[b])))):

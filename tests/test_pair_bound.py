@@ -86,6 +86,10 @@ def test_versions_against_neighbouring_segments(tmp_path):
     assert "40 pairs of versions, 156 pairs of neighbouring segments" in out  # 39 steps, A and B with A and B
     found = re.findall(r"^(.*?): 1% of neighbours linked: (\d\.\d+) found", out, re.M)
     assert len(found) == 5 and all(float(share) == 0.5 for _, share in found), out
+    # no outlets given: every pair of neighbours counts as of two outlets, the issue's protocol
+    assert len(re.findall(r"^.*?: 1% of neighbours in two outlets linked: 0\.500 found", out, re.M)) == 5, out
+    # "Nothing alike here." is under the loader's sentence floor: no rule can link those 20
+    assert "20 pairs of versions have one under the loader's 40-character floor: at most 0.500 can be linked" in out
     bars = dict(re.findall(r"^(.*?) alone: (\d\.\d+) found", out, re.M))
     assert bars == {"character 5-gram Jaccard >= 0.28": "0.500", "word stems' Jaccard >= 0.4": "0.500"}, out
 
