@@ -57,7 +57,8 @@ class _Input(click.ParamType):
               help=f"More LSH bands of {Settings.lone_rows} rows for articles of one sentence, for a new database"
                    f" (0: none) [{Settings.lone_bands}].")
 @click.option("--lone-words", type=click.FloatRange(0, 1),
-              help="Word-stem Jaccard at which two articles of one sentence each link a little below --jaccard,"
+              help="Word-stem Jaccard at which two articles of one sentence each, of two outlets, link a little"
+                   " below --jaccard,"
                    f" for a new database (0: never) [{Settings.lone_words}].")
 @click.option("--jaccard", type=click.FloatRange(0, 1, min_open=True),
               help=f"Character 5-gram Jaccard that links two sentences [{Settings.jaccard}].")
