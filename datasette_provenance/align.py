@@ -243,9 +243,11 @@ def _mutual(jac: np.ndarray, i: int, j: int, taken_a: Collection[int] = (), take
     """Each is the other's closest sentence: a loose match next to an aligned pair is a rendering only
     if nothing else in the other text is closer (a paper's own line about the same speaker often is).
     Sentences in ``taken_a`` and ``taken_b`` (aligned elsewhere) are not compared."""
-    row, col = jac[i].copy(), jac[:, j].copy()
-    row[list(taken_b)] = 0
-    col[list(taken_a)] = 0
+    row, col = jac[i], jac[:, j]
+    if taken_a or taken_b:  # copies only then: the extension asks this of every neighbour
+        row, col = row.copy(), col.copy()
+        row[list(taken_b)] = 0
+        col[list(taken_a)] = 0
     return jac[i, j] >= row.max() and jac[i, j] >= col.max()
 
 

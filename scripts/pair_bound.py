@@ -156,10 +156,11 @@ def neighbour_bound(texts: dict[str, str], sets: dict[str, np.ndarray], groups: 
         if m := re.fullmatch(r"(.*):s(\d+):([^:]+)", i):
             place.setdefault((m[1], int(m[2])), []).append(i)
     negatives = [(a, b) for (prefix, n), ids in place.items() for a in ids for b in place.get((prefix, n + 1), [])]
-    print(f"{len(positives)} pairs of versions, {len(negatives)} pairs of neighbouring segments")
+    two = np.array([apart(a, b) for a, b in negatives], dtype=bool)
+    print(f"{len(positives)} pairs of versions, {len(negatives)} pairs of neighbouring segments"
+          f" ({two.sum()} of them in two outlets)")
     pos = np.array([surfaces(texts[a], texts[b], sets[a], sets[b]) for a, b in positives])
     neg = np.array([surfaces(texts[a], texts[b], sets[a], sets[b]) for a, b in negatives])
-    two = np.array([apart(a, b) for a, b in negatives], dtype=bool)
     for of, rows in (("", neg), (" in two outlets", neg[two])):
         if not len(rows):
             continue

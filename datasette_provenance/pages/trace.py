@@ -112,7 +112,7 @@ async def trace(db, q: str, settings: Settings, urls: Urls) -> dict:
         stored_sets = shingle_sets(stored_norms, settings.k)
         # A text of one sentence meets stored articles of one sentence as the loader links them: also on their words.
         lone = {r["id"] for r in await rows_in(db, LONE_SQL, sorted(candidates))} if len(matchable) == 1 else set()
-        stems = word_stems(matchable[0]["norm"])
+        stems = word_stems(matchable[0]["norm"]) if lone else frozenset()
         matched: list[dict] = []
         for r, shingles, norm in zip(stored, stored_sets, stored_norms):
             words = (stems, word_stems(norm)) if r["sentence_id"] in lone else None
