@@ -126,7 +126,7 @@ def _linked_enough(xs: list[int], ys: list[int], article_of: dict[int, int],
     return linked >= need
 
 
-def passage_span(positions: np.ndarray, shared: np.ndarray, norm_len: int, k: int) -> tuple[int, int] | None:
+def passage_span(positions: np.ndarray, lengths: np.ndarray, shared: np.ndarray, norm_len: int) -> tuple[int, int] | None:
     """The densest run of shared shingles, in normalised-text positions [start, end).
 
     A translation shares scattered 5-grams with its twin; the maximum-sum run (+1 for a covered
@@ -139,7 +139,7 @@ def passage_span(positions: np.ndarray, shared: np.ndarray, norm_len: int, k: in
     cover = np.zeros(norm_len + 1, dtype=np.int64)
     starts = np.flatnonzero(hit)
     np.add.at(cover, starts, 1)
-    np.add.at(cover, np.minimum(starts + k, norm_len), -1)
+    np.add.at(cover, np.minimum(starts + lengths[starts], norm_len), -1)
     weights = np.where(np.cumsum(cover[:norm_len]) > 0, 1, -1)
     best, best_span, run, run_start = 0, None, 0, 0
     for i, w in enumerate(weights.tolist()):
@@ -300,7 +300,7 @@ def _holds_more(n: int, others: list[int], shingles: dict[int, np.ndarray], sett
 def _passage(text: str, shared: np.ndarray, k: int) -> tuple[int, int] | None:
     """The shared passage of one sentence, in offsets of the sentence text, on word boundaries."""
     norm, pos = normalise(text)
-    span = passage_span(shingle_positions(norm, k), shared, len(norm), k)
+    span = passage_span(*shingle_positions(norm, k), shared, len(norm))
     if not span or not pos:
         return None
     s, e = pos[span[0]], pos[min(span[1], len(pos)) - 1] + 1

@@ -34,6 +34,10 @@ _GROUP_MARK = regex.compile(r"[,.'’\u00a0\u202f ]")
 _UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}]")
 _DENSE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
 _DENSE_WEIGHT = 3  # a Chinese or Japanese character counts as this many normalised characters
+# Characters that say more than one letter of an alphabet: Chinese and Japanese ones (group 1) about a
+# word, a Korean syllable block two or three letters.
+_HEAVY = regex.compile(r"([\p{Han}\p{Hiragana}\p{Katakana}])|[\uac00-\ud7a3]")
+_SYLLABLE_WEIGHT = 2
 # Sentence ends of other scripts, where lines are tested for ending a sentence.
 _STOPS = ("。", "！", "？", "।", "॥", "۔", "؟", "።", "။", "…")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -213,8 +217,16 @@ def word_stems(norm: str) -> frozenset[str]:
 
 def matchable_length(norm: str) -> int:
     """Length of a normalised sentence for the ``MIN_MATCH_CHARS`` floor: a Chinese or Japanese
-    character says about as much as three letters of an alphabet."""
-    return len(norm) if norm.isascii() else len(norm) + (_DENSE_WEIGHT - 1) * len(_DENSE.findall(norm))
+    character says about as much as three letters of an alphabet, a Korean syllable two."""
+    return len(norm) + sum(w - 1 for _, w in heavy_characters(norm))
+
+
+def heavy_characters(text: str) -> list[tuple[int, int]]:
+    """(position, weight in letters) of the characters of ``text`` that weigh more than one letter:
+    what a shingle of five letters' worth spans fewer of."""
+    if text.isascii():
+        return []
+    return [(m.start(), _DENSE_WEIGHT if m.group(1) else _SYLLABLE_WEIGHT) for m in _HEAVY.finditer(text)]
 
 
 def word_count(text: str) -> int:

@@ -1,7 +1,8 @@
 """Character-shingle sets and MinHash signatures for sentences, computed in bulk with numpy.
 
 Translations of one statement share few word n-grams but many character 5-grams, so sentences
-are compared on character 5-grams of their normalised text. datasketch's ``update_batch`` makes
+are compared on character 5-grams of their normalised text; in Chinese, Japanese and Korean, whose
+characters say more, on runs of five letters' worth (``shingles``). datasketch's ``update_batch`` makes
 one Python call per shingle; here whole batches are hashed and permuted as arrays, producing
 exactly the values ``datasketch.MinHash(scheme="affine32", hashfunc=shingle_hash)`` would (a test
 holds us to that), so signatures stay interchangeable with datasketch's.
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .segment import SPLITTER
+from .segment import SPLITTER, heavy_characters
 
 if TYPE_CHECKING:
     from datasketch import LeanMinHash
@@ -33,7 +34,7 @@ class Settings:
     Stored in the ``settings`` table; a later load must use the same signature settings.
     """
 
-    shingle: str = "char"
+    shingle: str = "char-weighted"  # shingles of five letters' worth (signatures.shingles); "char": five characters
     k: int = 5
     normalisation: str = "nfc-letters-marks-lower-v2"
     splitter: str = SPLITTER
@@ -126,12 +127,20 @@ def shingle_hash(shingle: str | bytes) -> int:
     return (h ^ (h >> 32)) & 0xFFFFFFFF
 
 
-def shingle_positions(norm: str, k: int = 5) -> np.ndarray:
-    """Hash of the shingle starting at every position (not de-duplicated): for span mapping."""
+def shingles(norm: str, k: int = 5) -> set[str]:
+    """The shingles of a normalised text as strings, for datasketch's own ``MinHash.update``: from
+    each position, the shortest run that weighs ``k`` letters. A letter of an alphabet weighs one, so
+    these are character 5-grams; a Chinese or Japanese character weighs three (a shingle of two such
+    characters, about a word, as five letters are), a Korean syllable two. The numpy code must agree."""
+    return {norm[i:i + n] for i, n in enumerate(_fitting(norm, k).tolist())}
+
+
+def shingle_positions(norm: str, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Hash and length of the shingle starting at every position where one fits (not de-duplicated):
+    for span mapping."""
     codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    if len(codes) < k:
-        return np.zeros(0, dtype=np.uint32)
-    return _rolling(codes, k)
+    lengths = _fitting(norm, k)
+    return _rolling(codes, k, lengths), lengths
 
 
 def shingle_sets(norms: list[str], k: int = 5) -> list[np.ndarray]:
@@ -245,28 +254,59 @@ def distinct(sorted_values: np.ndarray) -> np.ndarray:
     return sorted_values[np.concatenate(([True], sorted_values[1:] != sorted_values[:-1]))]
 
 
-def _rolling(codes: np.ndarray, k: int) -> np.ndarray:
-    n = len(codes) - k + 1
-    h = np.zeros(n, dtype=np.uint64)
+def _lengths(text: str, k: int) -> np.ndarray | None:
+    """Length of the shortest run from each position of ``text`` that weighs ``k`` letters (past the
+    end when none does), or None when every character weighs one (every shingle is ``k`` long)."""
+    heavy = heavy_characters(text)
+    if not heavy:
+        return None
+    n = len(text)
+    weight = np.ones(n, dtype=np.int64)
+    at, w = zip(*heavy)
+    weight[list(at)] = w
+    cum = np.concatenate(([0], np.cumsum(weight)))
+    return np.searchsorted(cum, cum[:n] + k) - np.arange(n)
+
+
+def _fitting(norm: str, k: int) -> np.ndarray:
+    """Lengths of the shingles of one text, one for each start where a shingle fits: the first
+    starts, as those after them weigh less than ``k`` to the end."""
+    lengths = _lengths(norm, k)
+    if lengths is None:
+        return np.full(max(len(norm) - k + 1, 0), k)
+    return lengths[np.arange(len(norm)) + lengths <= len(norm)]
+
+
+def _rolling(codes: np.ndarray, k: int, lengths: np.ndarray | None = None) -> np.ndarray:
+    """Polynomial hash of the shingle at each position: ``k`` characters long, or ``lengths[i]``
+    (at most ``k``) at position i."""
     poly = np.uint64(_POLY)
-    for j in range(k):
-        h = h * poly + codes[j:j + n]
+    if lengths is None:
+        n = len(codes) - k + 1
+        h = np.zeros(n, dtype=np.uint64)
+        for j in range(k):
+            h = h * poly + codes[j:j + n]
+    else:
+        n = len(lengths)
+        codes = np.concatenate((codes, np.zeros(k, dtype=np.uint64)))
+        h = np.zeros(n, dtype=np.uint64)
+        for j in range(k):
+            h = np.where(lengths > j, h * poly + codes[j:j + n], h)
     return ((h ^ (h >> np.uint64(32))) & _MASK32).astype(np.uint32)
 
 
 def _shingles_flat(norms: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     """(text index, hash) of every distinct shingle, sorted by text then hash."""
-    if not norms:
+    joined = "".join(norms)
+    if len(joined) < k and not heavy_characters(joined):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32)
-    lengths = np.array([len(s) for s in norms], dtype=np.int64)
-    codes = np.frombuffer("".join(norms).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    if len(codes) < k:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32)
-    hashes = _rolling(codes, k)
-    ends = np.cumsum(lengths)
-    pos = np.arange(len(hashes))
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    lengths = _lengths(joined, k)
+    ends = np.cumsum(np.array([len(s) for s in norms], dtype=np.int64))
+    pos = np.arange(len(joined) - k + 1 if lengths is None else len(joined))
     seg = np.searchsorted(ends, pos, side="right")
-    valid = pos + k <= ends[np.minimum(seg, len(ends) - 1)]
+    valid = pos + (k if lengths is None else lengths) <= ends[np.minimum(seg, len(ends) - 1)]
+    hashes = _rolling(codes, k, None if lengths is None else np.where(valid, lengths, 0))
     keyed = distinct(np.sort((seg[valid].astype(np.uint64) << np.uint64(32)) | hashes[valid].astype(np.uint64)))
     return (keyed >> np.uint64(32)).astype(np.int64), (keyed & _MASK32).astype(np.uint32)
 

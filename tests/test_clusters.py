@@ -36,8 +36,11 @@ def test_outlet_templates_need_three_near_identical_articles():
 def test_passage_span_is_the_dense_shared_run():
     positions = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], dtype=np.uint32)
     shared = np.array([4, 5, 6, 7], dtype=np.uint32)
-    assert passage_span(positions, shared, 14, 5) == (3, 11)
-    assert passage_span(positions, np.array([99], dtype=np.uint32), 14, 5) is None
+    lengths = np.full(10, 5)
+    assert passage_span(positions, lengths, shared, 14) == (3, 11)
+    assert passage_span(positions, lengths, np.array([99], dtype=np.uint32), 14) is None
+    lengths[6] = 2  # a shingle of two Chinese characters ends sooner
+    assert passage_span(positions, lengths, shared, 14) == (3, 10)
 
 
 def test_verify_pairs_in_chunks_matches_one_pass():

@@ -14,6 +14,8 @@ from datasette_provenance.load import load_paths
 from datasette_provenance.signatures import Settings
 from datasette_provenance.store import IncompatibleSettings
 
+from renderings_cjk import RENDERINGS
+
 TEXTS = {
     "zh": "俄罗斯外交部发言人扎哈罗娃周四表示，俄方支持其他国家在反恐方面所作的努力，包括美国领导的国际联盟成员。"
           "她说，俄罗斯愿意与所有有关国家合作，以建立应对这一共同威胁的有效联合机制。\n"
@@ -108,3 +110,27 @@ def test_the_summary_counts_languages_and_says_which_articles_cannot_be_matched(
     assert more.unmatched == {"zh": 1} and more.languages == {"zh": 1, "vi": 1}
     assert "1 of the 1 articles in zh have no sentence that can be matched" in str(more)
     assert "languages: vi 1, zh 1" in str(more)
+
+
+@pytest.mark.parametrize("lang", sorted(RENDERINGS))
+def test_two_translations_into_chinese_japanese_or_korean_align_sentence_by_sentence(tmp_path, lang):
+    """Two desks' own translations share words, not runs of five characters: a Chinese or Japanese
+    word is about two characters, a Korean one two or three syllables. Shingles of five letters'
+    worth pair every sentence with its own rendering, and a sentence of the same story that says
+    something else links nothing. With character 5-grams no sentence linked."""
+    glue = " " if lang == "ko" else ""
+    rows = [{"id": name, "outlet": f"Desk {name}", "published": "2022-02-03", "language": lang, "text": glue.join(text)}
+            for name, text in zip("abn", RENDERINGS[lang])]
+    (tmp_path / "r.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    load_paths(str(tmp_path / "r.db"), [tmp_path / "r.jsonl"])
+    conn = sqlite3.connect(tmp_path / "r.db")
+    place = {}  # sentence id -> (article, the item of the list it is in)
+    for sid, aid, text in conn.execute('select s.id, a.external_id, substr(p.text, s.start + 1, s."end" - s.start)'
+                                       " from sentences s join paragraphs p on p.id = s.paragraph_id"
+                                       " join articles a on a.id = s.article_id"):
+        items = RENDERINGS[lang]["abn".index(aid)]
+        place[sid] = (aid, next(n for n, item in enumerate(items) if text in item))
+    linked = {tuple(sorted((place[x], place[y]))) for x, y in conn.execute("select sentence_a, sentence_b from links")}
+    assert linked == {(("a", n), ("b", n)) for n in range(10)}
+    assert conn.execute("select reuse_share from articles where external_id = 'n'").fetchone() == (0.0,)
+    assert conn.execute("select extent from derivations").fetchall() == [("wholly",)]

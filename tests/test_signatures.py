@@ -6,8 +6,8 @@ from datasketch import MinHash
 
 from datasette_provenance.segment import normalise
 from datasette_provenance.signatures import (
-    NO_KEY, Settings, band_keys, minhash_signatures, shingle_hash, shingle_sets, similarity, sketch_jaccard, sketches,
-    to_minhash, worth_comparing,
+    NO_KEY, Settings, band_keys, minhash_signatures, shingle_hash, shingle_positions, shingle_sets, shingles, similarity,
+    sketch_jaccard, sketches, to_minhash, worth_comparing,
 )
 
 CHANCE = 1 / 256  # two different minima agree on their low byte by chance
@@ -37,6 +37,10 @@ SENTENCES = [
     "Ünïcode İstanbul: a sentence with accents and dotted capitals.",
     "tiny",
     "",
+    "俄罗斯外交部发言人扎哈罗娃周二表示，莫斯科将对欧盟的新一轮制裁作出回应。",
+    "米連邦準備制度理事会(FRB)は0.75ポイントの利上げを発表した。",
+    "구조대는 무너진 건물 잔해 속에서 생존자를 찾고 있다.",
+    "中国",  # two characters: one shingle
 ]
 
 
@@ -46,7 +50,7 @@ def test_signatures_equal_datasketch_minhash():
     sigs = minhash_signatures(shingle_sets(norms, s.k), s)
     for norm, sig in zip(norms, sigs):
         m = MinHash(num_perm=s.num_perm, seed=s.seed, scheme="affine32", hashfunc=shingle_hash)
-        grams = {norm[i:i + s.k] for i in range(len(norm) - s.k + 1)}
+        grams = shingles(norm, s.k)
         if grams:
             m.update_batch(sorted(grams))
         assert np.array_equal(m.hashvalues, sig)
@@ -66,6 +70,21 @@ def test_signatures_do_not_depend_on_how_the_work_is_cut(chunk):
         m = MinHash(num_perm=s.num_perm, seed=s.seed, scheme="affine32", hashfunc=lambda h: h)
         m.update_batch(values.tolist())
         assert np.array_equal(m.hashvalues, sig)
+
+def test_a_shingle_weighs_five_letters():
+    """Five letters of an alphabet; two Chinese or Japanese characters (each says about a word);
+    Korean syllables, of two or three letters each, until they weigh five. The hashes at each
+    position, used to map a passage back, are those of the same shingles."""
+    assert shingles("the court") == {"the c", "he co", "e cou", " cour", "court"}
+    assert shingles("外交部发言") == {"外交", "交部", "部发", "发言"}
+    assert shingles("대통령은 말했다") == {"대통령", "통령은", "령은 ", "은 말", " 말했", "말했다"}
+    assert shingles("g20峰会") == {"g20峰", "20峰", "0峰会", "峰会"}
+    for norm in ("the court", "外交部发言", "대통령은 말했다", "g20峰会"):
+        hashes, lengths = shingle_positions(norm)
+        assert {norm[i:i + n] for i, n in enumerate(lengths.tolist())} == shingles(norm)
+        assert sorted(hashes.tolist()) == sorted(shingle_hash(norm[i:i + n]) for i, n in enumerate(lengths))
+        assert set(hashes.tolist()) == set(shingle_sets([norm])[0].tolist()) == {shingle_hash(g) for g in shingles(norm)}
+
 
 def test_exact_similarity_and_estimate_agree_roughly():
     s = Settings(num_perm=256, bands=85)
