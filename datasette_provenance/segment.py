@@ -33,6 +33,7 @@ _GROUP_MARK = regex.compile(r"[,.'’\u00a0\u202f ]")
 # Scripts written without spaces between words, and those whose one character carries about a word.
 _UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}]")
 _DENSE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+_DIGITS = regex.compile(r"\p{Nd}+")
 _DENSE_WEIGHT = 3  # a Chinese or Japanese character counts as this many normalised characters
 # Characters that say more than one letter of an alphabet: Chinese and Japanese ones (group 1) about a
 # word, a Korean syllable block two or three letters.
@@ -163,9 +164,9 @@ def normalise(text: str) -> tuple[str, list[int]]:
 
     Shingles are taken on this form so that punctuation, quotes and missing spaces after periods
     ("announced.The") do not break the match, and so that composed and decomposed accents (NFC and
-    NFD) give the same shingles; the offsets let a match be mapped back to the text.
+    NFD), and full-width and half-width forms, give the same shingles; the offsets let a match be mapped back to the text.
     """
-    composed = unicodedata.is_normalized("NFC", text)
+    composed = unicodedata.is_normalized("NFC", text) and (text.isascii() or not _WIDE.search(text))
     out: list[str] = []
     pos: list[int] = []
     for m in _WORD.finditer(text):
@@ -180,7 +181,7 @@ def normalise(text: str) -> tuple[str, list[int]]:
         # Decomposed text, or a character whose lower case is longer (e.g. 'İ'): each grapheme is
         # composed on its own and its pieces point at its first character. The word is lowered whole,
         # as normal_form lowers it (a final sigma depends on its neighbours, never on its length).
-        pieces = [(unicodedata.normalize("NFC", g.group()), m.start() + g.start()) for g in _GRAPHEME.finditer(word)]
+        pieces = [(_composed(g.group()), m.start() + g.start()) for g in _GRAPHEME.finditer(word)]
         out.append("".join(p for p, _ in pieces).lower())
         for piece, i in pieces:
             pos.extend([i] * len(piece.lower()))
@@ -188,11 +189,18 @@ def normalise(text: str) -> tuple[str, list[int]]:
 
 
 _GRAPHEME = regex.compile(r"\X")
+# Full-width Latin letters and digits and half-width katakana ("ＮＡＴＯ", "２０２２", "ｳｸﾗｲﾅ"): which
+# width a Chinese or Japanese text types them in is the desk's habit, not its wording.
+_WIDE = re.compile("[\uff00-\uffef]")
+
+
+def _composed(grapheme: str) -> str:
+    return unicodedata.normalize("NFKC" if _WIDE.search(grapheme) else "NFC", grapheme)
 
 
 def normal_form(text: str) -> str:
     """``normalise(text)[0]`` without the offsets: the hot path, for shingling."""
-    if unicodedata.is_normalized("NFC", text):
+    if unicodedata.is_normalized("NFC", text) and (text.isascii() or not _WIDE.search(text)):
         return " ".join(_WORD.findall(text)).lower()
     return normalise(text)[0]
 
@@ -205,7 +213,10 @@ def stated_numbers(text: str, norm: str | None = None) -> frozenset[str]:
     joined = _GROUPED.sub(lambda m: _GROUP_MARK.sub("", m[0]), text)
     if joined != text or norm is None:
         norm = normal_form(joined)
-    return frozenset(t for t in norm.split() if t.isdigit())
+    if norm.isascii():
+        return frozenset(t for t in norm.split() if t.isdigit())
+    # Chinese and Japanese write figures inside a run of words ("2022年2月3日").
+    return frozenset(n for t in norm.split() for n in (_DIGITS.findall(t) if _DENSE.search(t) else [t] * t.isdigit()))
 
 
 def word_stems(norm: str) -> frozenset[str]:

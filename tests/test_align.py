@@ -82,6 +82,14 @@ def test_numbers_that_disagree_do_not_anchor():
     assert pairs(a, [b[0].replace("52", "46")]) != []
 
 
+def test_figures_inside_chinese_text_that_disagree_do_not_anchor():
+    """Chinese writes figures inside a run of words; they are numbers there too."""
+    a = ["本次当选的代表平均年龄为46岁，其中最年轻的代表22岁，最年长的代表69岁。"]
+    b = ["本次当选的代表平均年龄为52岁，其中最年轻的代表31岁，最年长的代表70岁。"]
+    assert pairs(a, b) == []
+    assert pairs(a, ["本次当选代表的平均年龄是46岁，最年轻的代表22岁，最年长的69岁。"]) != []
+
+
 @pytest.mark.parametrize("ours,theirs,other", [
     ("1,025 new infections per 100,000", "1025 new infections per 100000", "1,325 new infections per 200,000"),
     ("a grant of 45,000 euros", "a grant of 45.000 euros", "a grant of 47,000 euros"),

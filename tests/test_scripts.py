@@ -134,3 +134,16 @@ def test_two_translations_into_chinese_japanese_or_korean_align_sentence_by_sent
     assert linked == {(("a", n), ("b", n)) for n in range(10)}
     assert conn.execute("select reuse_share from articles where external_id = 'n'").fetchone() == (0.0,)
     assert conn.execute("select extent from derivations").fetchall() == [("wholly",)]
+
+
+def test_a_copy_typed_in_other_widths_is_the_same_text(tmp_path):
+    """A desk that retypes figures, Latin letters and katakana in full or half width still copies."""
+    narrow = "米連邦準備制度理事会(FRB)は0.75ポイントの利上げを発表し、2022年のインフレ見通しを引き上げた。"
+    wide = narrow.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)}).replace("ポイント", "ﾎﾟｲﾝﾄ")
+    rows = [{"id": "narrow", "outlet": "Alpha", "published": "2022-02-03", "text": narrow},
+            {"id": "wide", "outlet": "Beta", "published": "2022-02-04", "text": wide}]
+    (tmp_path / "w.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    load_paths(str(tmp_path / "w.db"), [tmp_path / "w.jsonl"])
+    conn = sqlite3.connect(tmp_path / "w.db")
+    assert conn.execute("select reuse_share from articles where external_id = 'wide'").fetchone() == (1.0,)
+    assert conn.execute("select relation from derivations").fetchall() == [("copied",)]

@@ -6,7 +6,9 @@ import pytest
 import regex
 from hypothesis import given, settings, strategies as st
 
-from datasette_provenance.segment import _line_kind, language_of, normal_form, normalise, segment, split_sentences
+from datasette_provenance.segment import (
+    _line_kind, language_of, normal_form, normalise, segment, split_sentences, stated_numbers,
+)
 
 
 def texts(spans, text):
@@ -203,7 +205,8 @@ def test_line_kinds_with_their_word_prefilter(line, kind):
 
 
 # Scripts and forms that need Unicode's classes rather than ASCII's (issue 14, item 3).
-_MARKS = list("aAeEıIİiΣσς ΑΩ.ŉßﬁǅ\u0300\u0301\u0307\u0323\u0345\u0399\u1100\u1161\u11a8\uac00\u0915\u093f\u094d\u212b")
+_MARKS = list("aAeEıIİiΣσς ΑΩ.ŉßﬁǅ\u0300\u0301\u0307\u0323\u0345\u0399\u1100\u1161\u11a8\uac00\u0915\u093f\u094d\u212b"
+                                "Ａｂ２ｶﾞﾟ\uffa1")
 
 
 @settings(max_examples=500, deadline=None)
@@ -212,6 +215,17 @@ def test_normal_form_is_the_same_for_composed_and_decomposed_text(text):
     norm, pos = normalise(text)
     assert norm == normal_form(text) and len(pos) == len(norm)
     assert normal_form(unicodedata.normalize("NFD", text)) == normal_form(unicodedata.normalize("NFC", text))
+
+
+def test_full_width_and_half_width_forms_are_one_normal_form():
+    """Which width a desk types Latin letters, digits and katakana in is its habit, not its wording:
+    the forms fold, figures inside a run of Chinese or Japanese words are numbers, and offsets point
+    into the text as given."""
+    wide = "ＮＡＴＯ加盟を２０２２年に申請、ｳｸﾗｲﾅ情勢ｶﾞ"
+    assert normal_form(wide) == normal_form("NATO加盟を2022年に申請、ウクライナ情勢ガ") == "nato加盟を2022年に申請 ウクライナ情勢ガ"
+    norm, pos = normalise(wide)
+    assert wide[pos[norm.index("2022")]] == "２" and wide[pos[norm.index("ウ")]] == "ｳ" and wide[pos[-1]] == "ｶ"
+    assert stated_numbers(wide) == {"2022"} and stated_numbers("美联储加息75个基点，为1994年以来最大") == {"75", "1994"}
 
 
 def test_vowel_signs_and_decomposed_accents_stay_in_their_words():
