@@ -163,35 +163,51 @@ def normalise(text: str) -> tuple[str, list[int]]:
     """Lower-case words joined by single spaces, with the source offset of every character.
 
     Shingles are taken on this form so that punctuation, quotes and missing spaces after periods
-    ("announced.The") do not break the match, and so that composed and decomposed accents (NFC and
-    NFD), and full-width and half-width forms, give the same shingles; the offsets let a match be mapped back to the text.
+    ("announced.The") do not break the match, and so that what is a desk's typing habit rather than
+    its wording gives the same shingles: composed and decomposed accents (NFC and NFD), full-width
+    and half-width forms, and the spellings ``_HABITS`` folds. The offsets let a match be mapped back
+    to the text.
     """
-    composed = unicodedata.is_normalized("NFC", text) and (text.isascii() or not _WIDE.search(text))
+    plain = unicodedata.is_normalized("NFC", text) and (text.isascii() or not _FOLDED.search(text))
     out: list[str] = []
     pos: list[int] = []
     for m in _WORD.finditer(text):
+        word = m.group()
+        if plain and len(low := word.lower()) == len(word):
+            chars, at = low, range(m.start(), m.end())
+        else:
+            # Decomposed text, a character whose lower case is longer (e.g. 'İ'), or one to fold: each
+            # grapheme is composed on its own and its pieces point at its first character. The word is
+            # lowered whole, as normal_form lowers it (a final sigma depends on its neighbours).
+            pieces = [(_composed(g.group()), m.start() + g.start()) for g in _GRAPHEME.finditer(word)]
+            chars = "".join(p for p, _ in pieces).lower()
+            at = [i for piece, i in pieces for _ in piece.lower()]
+            if len(folded := chars.translate(_HABITS)) < len(chars):
+                at = [i for c, i in zip(chars, at) if _HABITS.get(ord(c), c) is not None]
+            chars = folded
+        if not chars:  # a run of tatweel, a rule drawn in the text
+            continue
         if out:
             out.append(" ")
             pos.append(m.start() - 1)
-        word = m.group()
-        if composed and len(low := word.lower()) == len(word):
-            out.append(low)
-            pos.extend(range(m.start(), m.end()))
-            continue
-        # Decomposed text, or a character whose lower case is longer (e.g. 'İ'): each grapheme is
-        # composed on its own and its pieces point at its first character. The word is lowered whole,
-        # as normal_form lowers it (a final sigma depends on its neighbours, never on its length).
-        pieces = [(_composed(g.group()), m.start() + g.start()) for g in _GRAPHEME.finditer(word)]
-        out.append("".join(p for p, _ in pieces).lower())
-        for piece, i in pieces:
-            pos.extend([i] * len(piece.lower()))
+        out.append(chars)
+        pos.extend(at)
     return "".join(out), pos
 
 
 _GRAPHEME = regex.compile(r"\X")
+# Spellings that are a desk's typing habit, not its wording: Arabic's optional vowel marks and its
+# tatweel (a stretch of the line), hamza written on alef or left off, a final yeh written dotless,
+# the yeh and kaf of Persian keyboards, and Russian ё, which most desks write е. Applied to lower case.
+_HABITS: dict[int, str | None] = {
+    **{c: None for c in [0x0640, 0x0670, *range(0x064B, 0x0660)]},
+    **{c: "\u0627" for c in (0x0622, 0x0623, 0x0625, 0x0671)}, 0x0649: "\u064a", 0x06CC: "\u064a",
+    0x06A9: "\u0643", 0x0451: "\u0435",
+}
 # Full-width Latin letters and digits and half-width katakana ("ＮＡＴＯ", "２０２２", "ｳｸﾗｲﾅ"): which
-# width a Chinese or Japanese text types them in is the desk's habit, not its wording.
+# width a Chinese or Japanese text types them in is the desk's habit too.
 _WIDE = re.compile("[\uff00-\uffef]")
+_FOLDED = re.compile("[\uff00-\uffef\u0401" + "".join(map(chr, _HABITS)) + "]")
 
 
 def _composed(grapheme: str) -> str:
@@ -201,7 +217,10 @@ def _composed(grapheme: str) -> str:
 def normal_form(text: str) -> str:
     """``normalise(text)[0]`` without the offsets: the hot path, for shingling."""
     if unicodedata.is_normalized("NFC", text) and (text.isascii() or not _WIDE.search(text)):
-        return " ".join(_WORD.findall(text)).lower()
+        norm = " ".join(_WORD.findall(text)).lower()
+        if norm.isascii() or not _FOLDED.search(norm):
+            return norm
+        return " ".join(w for w in norm.translate(_HABITS).split(" ") if w)
     return normalise(text)[0]
 
 
@@ -325,7 +344,10 @@ def split_sentences(text: str, language: str | None = None) -> list[tuple[int, i
 
 _QUOTES = "\"“”„‟«»「」『』‹›'‘’‚‛`"  # ` for TeX's ``quotes''
 
-_QUOTES_AS_SPACES = str.maketrans(_QUOTES, " " * len(_QUOTES))
+# What sentencex reads: quotes as spaces, full-width forms as the ASCII they stand for ("０．７５" is
+# a figure, not the end of a sentence at "．"). One character for one: offsets stay.
+_QUOTES_AS_SPACES = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
+                                   **{q: " " for q in _QUOTES + "\uff02\uff07\uff40"}})
 _CLOSERS = frozenset("\"”’»」』›'")
 
 

@@ -206,7 +206,7 @@ def test_line_kinds_with_their_word_prefilter(line, kind):
 
 # Scripts and forms that need Unicode's classes rather than ASCII's (issue 14, item 3).
 _MARKS = list("aAeEıIİiΣσς ΑΩ.ŉßﬁǅ\u0300\u0301\u0307\u0323\u0345\u0399\u1100\u1161\u11a8\uac00\u0915\u093f\u094d\u212b"
-                                "Ａｂ２ｶﾞﾟ\uffa1")
+                                "Ａｂ２ｶﾞﾟ\uffa1اأإًّـىیکكёЁ")
 
 
 @settings(max_examples=500, deadline=None)
@@ -226,6 +226,19 @@ def test_full_width_and_half_width_forms_are_one_normal_form():
     norm, pos = normalise(wide)
     assert wide[pos[norm.index("2022")]] == "２" and wide[pos[norm.index("ウ")]] == "ｳ" and wide[pos[-1]] == "ｶ"
     assert stated_numbers(wide) == {"2022"} and stated_numbers("美联储加息75个基点，为1994年以来最大") == {"75", "1994"}
+    text = "米連邦準備制度理事会は０．７５ポイントの利上げを発表した。次の文。"
+    assert [text[s:e] for s, e in split_sentences(text, "ja")] == [text[:-4], "次の文。"]  # "０．７５" is a figure
+
+
+def test_spellings_that_are_a_typing_habit_are_one_normal_form():
+    """Arabic vowel marks and tatweel, hamza on alef or not, a dotless final yeh, Persian keyboards'
+    yeh and kaf, Russian ё: each desk's habit, not its wording."""
+    marked = "أكد الرئيس أيضاً أنّ الاجتماع سيُعقد إلى جانب ـــ الوزير"
+    assert normal_form(marked) == normal_form("اكد الرئيس ايضا ان الاجتماع سيعقد الي جانب الوزير")
+    assert normal_form("ایران کشور") == normal_form("ايران كشور") and normal_form("Ещё ёлка") == "еще елка"
+    norm, pos = normalise(marked)
+    assert len(pos) == len(norm) and marked[pos[norm.index("جانب")]] == "ج" and marked[pos[-1]] == "ر"
+    assert marked[pos[norm.index("جانب") + 5]] == "ا"  # the rule of tatweel is no word: "جانب الوزير"
 
 
 def test_vowel_signs_and_decomposed_accents_stay_in_their_words():
