@@ -84,6 +84,11 @@ def test_a_shingle_weighs_five_letters():
         assert {norm[i:i + n] for i, n in enumerate(lengths.tolist())} == shingles(norm)
         assert sorted(hashes.tolist()) == sorted(shingle_hash(norm[i:i + n]) for i, n in enumerate(lengths))
         assert set(hashes.tolist()) == set(shingle_sets([norm])[0].tolist()) == {shingle_hash(g) for g in shingles(norm)}
+    # A batch that holds Chinese shingles its other texts as it would alone.
+    mixed = shingle_sets(["the court", "外交部发言", "g20峰会", "the court ruled"])
+    alone = shingle_sets(["the court", "the court ruled"])
+    assert np.array_equal(mixed[0], alone[0]) and np.array_equal(mixed[3], alone[1])
+    assert np.array_equal(mixed[1], shingle_sets(["外交部发言"])[0])
 
 
 def test_exact_similarity_and_estimate_agree_roughly():
