@@ -39,6 +39,7 @@ _DENSE_WEIGHT = 3  # a Chinese or Japanese character counts as this many normali
 # word, a Korean syllable block two or three letters.
 _HEAVY = regex.compile(r"([\p{Han}\p{Hiragana}\p{Katakana}])|[\uac00-\ud7a3]")
 _SYLLABLE_WEIGHT = 2
+_HEAVY_OR_RUN = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\uac00-\ud7a3]|[^\p{Han}\p{Hiragana}\p{Katakana}\uac00-\ud7a3]+")
 # Sentence ends of other scripts, where lines are tested for ending a sentence.
 _STOPS = ("。", "！", "？", "।", "॥", "۔", "؟", "።", "။", "…")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -241,8 +242,11 @@ def stated_numbers(text: str, norm: str | None = None) -> frozenset[str]:
 def word_stems(norm: str) -> frozenset[str]:
     """The words of a normalised sentence cut to five characters: a light stemmer for any alphabet
     ("arrested", "arrests" -> "arres"), so that a rendering that inflects or reorders words still
-    shares them."""
-    return frozenset(w[:5] for w in norm.split())
+    shares them. Chinese, Japanese and Korean run words together or attach particles to them: there
+    each character or syllable is a stem of its own, as a word or a syllable of one."""
+    if norm.isascii() or not _HEAVY.search(norm):
+        return frozenset(w[:5] for w in norm.split())
+    return frozenset(p[:5] for w in norm.split() for p in _HEAVY_OR_RUN.findall(w))
 
 
 def matchable_length(norm: str) -> int:

@@ -160,3 +160,24 @@ def test_a_copy_retyped_in_another_desks_habits_is_the_same_text(tmp_path, ours,
     assert conn.execute("select jaccard, containment from links").fetchall() == [(1.0, 1.0)]
     assert conn.execute("select reuse_share from articles where external_id = 'theirs'").fetchone() == (1.0,)
     assert conn.execute("select relation from derivations").fetchall() == [("copied",)]
+
+
+@pytest.mark.parametrize("lang", sorted(RENDERINGS))
+def test_one_sentence_translations_into_chinese_japanese_or_korean_link_on_their_words(tmp_path, lang):
+    """Alone, a sentence has no neighbour to align. The word rule (``lone_words``) counts each
+    Chinese or Japanese character and Korean syllable as a stem: words run together or carry
+    particles there. It links renderings the shingles alone miss, and no sentence of the same story
+    that says something else, nor another item's rendering."""
+    rows = [{"id": f"{name}{n}", "outlet": f"Desk {name}", "published": "2022-02-03", "language": lang, "text": text}
+            for name, texts in zip("abn", RENDERINGS[lang]) for n, text in enumerate(texts)]
+    (tmp_path / "r.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    found = {}
+    for words in (0.0, Settings.lone_words):
+        db = tmp_path / f"r{words}.db"
+        load_paths(str(db), [tmp_path / "r.jsonl"], settings=Settings(lone_words=words))
+        found[words] = set(sqlite3.connect(db).execute(
+            "select min(x.external_id, y.external_id), max(x.external_id, y.external_id) from links l"
+            " join sentences s on s.id = l.sentence_a join articles x on x.id = s.article_id"
+            " join sentences t on t.id = l.sentence_b join articles y on y.id = t.article_id"))
+    assert found[0.0] < found[Settings.lone_words] <= {(f"a{n}", f"b{n}") for n in range(10)}
+    assert len(found[Settings.lone_words]) >= len(found[0.0]) + 3  # 4 -> 7, 5 -> 9, 3 -> 6 of 10
