@@ -31,15 +31,17 @@ _LETTER = regex.compile(r"[\p{L}\p{M}]")
 _GROUPED = regex.compile(r"(?<![\p{N}.,'’])\p{N}{1,3}(?:[,.'’\u00a0\u202f ]\p{N}{3})+(?!\p{N})")
 _GROUP_MARK = regex.compile(r"[,.'’\u00a0\u202f ]")
 # Scripts written without spaces between words, and those whose one character carries about a word.
-_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}]")
-_DENSE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+_CJ = r"\p{Han}\p{Hiragana}\p{Katakana}"  # Chinese and Japanese characters
+_HANGUL = r"\uac00-\ud7a3"  # Korean syllable blocks
+_UNSPACED = regex.compile(rf"[{_CJ}\p{{Thai}}\p{{Lao}}\p{{Khmer}}\p{{Myanmar}}\p{{Tibetan}}]")
+_DENSE = regex.compile(rf"[{_CJ}]")
 _DIGITS = regex.compile(r"\p{Nd}+")
 _DENSE_WEIGHT = 3  # a Chinese or Japanese character counts as this many normalised characters
 # Characters that say more than one letter of an alphabet: Chinese and Japanese ones (group 1) about a
 # word, a Korean syllable block two or three letters.
-_HEAVY = regex.compile(r"([\p{Han}\p{Hiragana}\p{Katakana}])|[\uac00-\ud7a3]")
+_HEAVY = regex.compile(rf"([{_CJ}])|[{_HANGUL}]")
 _SYLLABLE_WEIGHT = 2
-_HEAVY_OR_RUN = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\uac00-\ud7a3]|[^\p{Han}\p{Hiragana}\p{Katakana}\uac00-\ud7a3]+")
+_HEAVY_OR_RUN = regex.compile(rf"[{_CJ}{_HANGUL}]|[^{_CJ}{_HANGUL}]+")
 # Sentence ends of other scripts, where lines are tested for ending a sentence.
 _STOPS = ("。", "！", "？", "।", "॥", "۔", "؟", "።", "။", "…")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -217,11 +219,11 @@ def _composed(grapheme: str) -> str:
 
 def normal_form(text: str) -> str:
     """``normalise(text)[0]`` without the offsets: the hot path, for shingling."""
-    if unicodedata.is_normalized("NFC", text) and (text.isascii() or not _WIDE.search(text)):
-        norm = " ".join(_WORD.findall(text)).lower()
-        if norm.isascii() or not _FOLDED.search(norm):
-            return norm
-        return " ".join(w for w in norm.translate(_HABITS).split(" ") if w)
+    if unicodedata.is_normalized("NFC", text):
+        if text.isascii() or not _FOLDED.search(text):
+            return " ".join(_WORD.findall(text)).lower()
+        if not _WIDE.search(text):  # spellings to fold, one character for one or none
+            return " ".join(w for w in " ".join(_WORD.findall(text)).lower().translate(_HABITS).split(" ") if w)
     return normalise(text)[0]
 
 
@@ -327,7 +329,7 @@ def split_sentences(text: str, language: str | None = None) -> list[tuple[int, i
     quote goes back to the sentence it closes.
     """
     plain = _CONTROL.sub(" ", text) if _CONTROL.search(text) else text  # sentencex reads controls as spaces
-    masked = plain.translate(_QUOTES_AS_SPACES)
+    masked = plain.translate(_AS_SENTENCEX_READS)
     if _SURROGATE.search(masked):  # a lone surrogate cannot cross into sentencex; same length, same offsets
         masked = _SURROGATE.sub("\ufffd", masked)
     spans: list[tuple[int, int]] = []
@@ -350,8 +352,8 @@ _QUOTES = "\"“”„‟«»「」『』‹›'‘’‚‛`"  # ` for TeX's ``
 
 # What sentencex reads: quotes as spaces, full-width forms as the ASCII they stand for ("０．７５" is
 # a figure, not the end of a sentence at "．"). One character for one: offsets stay.
-_QUOTES_AS_SPACES = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
-                                   **{q: " " for q in _QUOTES + "\uff02\uff07\uff40"}})
+_AS_SENTENCEX_READS = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
+                                     **{q: " " for q in _QUOTES + "\uff02\uff07\uff40"}})
 _CLOSERS = frozenset("\"”’»」』›'")
 
 
