@@ -35,6 +35,7 @@ _CJ = r"\p{Han}\p{Hiragana}\p{Katakana}"  # Chinese and Japanese characters
 _HANGUL = r"\uac00-\ud7a3"  # Korean syllable blocks
 _UNSPACED = regex.compile(rf"[{_CJ}\p{{Thai}}\p{{Lao}}\p{{Khmer}}\p{{Myanmar}}\p{{Tibetan}}]")
 _DENSE = regex.compile(rf"[{_CJ}]")
+_FIGURES_IN_WORDS = regex.compile(rf"[{_CJ}{_HANGUL}]")  # scripts that write a figure inside a word ("12명이")
 _DIGITS = regex.compile(r"\p{Nd}+")
 _DENSE_WEIGHT = 3  # a Chinese or Japanese character counts as this many normalised characters
 # Characters that say more than one letter of an alphabet: Chinese and Japanese ones (group 1) about a
@@ -237,8 +238,10 @@ def stated_numbers(text: str, norm: str | None = None) -> frozenset[str]:
         norm = normal_form(joined)
     if norm.isascii():
         return frozenset(t for t in norm.split() if t.isdigit())
-    # Chinese and Japanese write figures inside a run of words ("2022年2月3日").
-    return frozenset(n for t in norm.split() for n in (_DIGITS.findall(t) if _DENSE.search(t) else [t] * t.isdigit()))
+    # Chinese and Japanese write figures inside a run of words ("2022年2月3日"), Korean attaches a
+    # counter and a particle to them ("12명이").
+    return frozenset(n for t in norm.split()
+                     for n in (_DIGITS.findall(t) if _FIGURES_IN_WORDS.search(t) else [t] * t.isdigit()))
 
 
 def word_stems(norm: str) -> frozenset[str]:

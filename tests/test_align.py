@@ -90,6 +90,14 @@ def test_figures_inside_chinese_text_that_disagree_do_not_anchor():
     assert pairs(a, ["本次当选代表的平均年龄是46岁，最年轻的代表22岁，最年长的69岁。"]) != []
 
 
+def test_figures_attached_to_korean_words_that_disagree_do_not_anchor():
+    """Korean attaches a counter and a particle to a figure ("12명이"): it is a number there too."""
+    a = ["경찰에 따르면 이번 화재로 12명이 숨지고 34명이 다쳤으며 주민 150명이 대피했다."]
+    b = ["경찰에 따르면 이번 화재로 3명이 숨지고 8명이 다쳤으며 주민 270명이 대피했다."]
+    assert pairs(a, b) == []
+    assert pairs(a, ["경찰에 따르면 이번 화재로 12명이 숨지고 34명이 부상했으며 주민 150명이 대피했다."]) != []
+
+
 @pytest.mark.parametrize("ours,theirs,other", [
     ("1,025 new infections per 100,000", "1025 new infections per 100000", "1,325 new infections per 200,000"),
     ("a grant of 45,000 euros", "a grant of 45.000 euros", "a grant of 47,000 euros"),
