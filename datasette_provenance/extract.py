@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import IO, Any
 
-import regex
-
 from .dates import Parsed, parse_date
+from .segment import word_count
 
 __all__ = ["MAX_PAGE_BYTES", "Page", "WarcCapture", "WarcProblem", "decode_html", "extract_page", "extractor_version",
            "warc_captures"]
@@ -184,14 +183,9 @@ def _guess_encoding(data: bytes) -> str | None:
 
 def _has_prose(text: str) -> bool:
     """At least one line that reads as a sentence: on an index or error page trafilatura's
-    fallbacks return the menu, which is not an article. Scripts written without spaces (Chinese,
-    Japanese, Thai …) have no words to count: there, a sentence's worth of their letters."""
-    return any(len(line.split()) >= _MIN_PROSE_WORDS or len(_UNSPACED.findall(line)) >= _MIN_PROSE_UNSPACED
-               for line in text.split("\n"))
-
-
-_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}]")
-_MIN_PROSE_UNSPACED = 20
+    fallbacks return the menu, which is not an article. Words are counted in scripts written without
+    spaces (Chinese, Japanese, Thai …) too."""
+    return any(word_count(line) >= _MIN_PROSE_WORDS for line in text.split("\n"))
 
 
 def _page_date(value: str | None) -> tuple[Parsed | None, str | None]:

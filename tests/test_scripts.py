@@ -10,6 +10,7 @@ import unicodedata
 
 import pytest
 
+from datasette_provenance.extract import extract_page
 from datasette_provenance.load import load_paths
 from datasette_provenance.signatures import Settings
 from datasette_provenance.store import IncompatibleSettings
@@ -181,3 +182,16 @@ def test_one_sentence_translations_into_chinese_japanese_or_korean_link_on_their
             " join sentences t on t.id = l.sentence_b join articles y on y.id = t.article_id"))
     assert found[0.0] < found[Settings.lone_words] <= {(f"a{n}", f"b{n}") for n in range(10)}
     assert len(found[Settings.lone_words]) >= len(found[0.0]) + 3  # 4 -> 7, 5 -> 9, 3 -> 6 of 10
+
+
+@pytest.mark.parametrize("lang", sorted(TEXTS))
+def test_a_page_of_prose_in_any_script_is_an_article_and_its_menu_is_not(lang):
+    """A page's text must hold a line that reads as a sentence: words are counted in scripts
+    written without spaces too, so a Chinese or Thai story is an article and a menu of its
+    headlines' first words is not."""
+    story = TEXTS[lang].split("\n")[0]
+    links = "".join(f"<li><a href='/{n}'>{' '.join(story.split()[:1])[:6]}</a></li>" for n in range(12))
+    page = f"<html><body><nav><ul>{links}</ul></nav><article><h1>t</h1><p>{story}</p></article></body></html>"
+    menu = f"<html><body><nav><ul>{links}</ul></nav></body></html>"
+    assert story in extract_page(page).text
+    assert extract_page(menu) is None
