@@ -37,7 +37,7 @@ from functools import cached_property
 import numpy as np
 
 from .candidates import Link, is_link, near_bar, same_words
-from .segment import normal_form, stated_numbers, word_stems
+from .segment import matchable_length, normal_form, stated_numbers, word_stems
 from .signatures import Settings, shingle_sets
 from .store import select_in
 
@@ -51,7 +51,7 @@ class Aligned:
     jaccard: float
     containment: float
     anchor: bool  # passed the strict rule on its own
-    shared: int  # shingles in common
+    shared: int  # shingles in common, in letters' worth (a Chinese character's shingle counts three)
 
 
 def overlaps(sets_a: list[np.ndarray], sets_b: list[np.ndarray]) -> np.ndarray:
@@ -62,10 +62,13 @@ def overlaps(sets_a: list[np.ndarray], sets_b: list[np.ndarray]) -> np.ndarray:
 
 
 class _Index:
-    """One article's sentences' shingles as flat arrays, built once however many pairs it is in."""
+    """One article's sentences' shingles as flat arrays, built once however many pairs it is in.
+    ``weights``: each sentence's letters' worth per character (``segment.matchable_length``), where
+    one is not 1."""
 
-    def __init__(self, sets: list[np.ndarray]):
+    def __init__(self, sets: list[np.ndarray], weights: list[float] | None = None):
         self.n = len(sets)
+        self.weights = None if weights is None else np.array(weights, dtype=np.float64)
         self.sizes = np.array([len(x) for x in sets], dtype=np.int64)
         self.values = np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint32)
         self.rows = np.repeat(np.arange(self.n), self.sizes)
@@ -92,6 +95,10 @@ def _overlaps(a: _Index, b: _Index, limit: int | None) -> np.ndarray | None:
     cols = b.sorted_rows[np.repeat(lo, hits) + np.arange(total) - first]
     np.add.at(counts, (np.repeat(ra, hits), cols), 1)
     return counts
+
+
+def _weights(index: _Index) -> np.ndarray:
+    return np.ones(index.n) if index.weights is None else index.weights
 
 
 def align(
@@ -123,6 +130,8 @@ def align(
         return None
     if not inter.any():
         return []
+    shared = inter if a.weights is None and b.weights is None else np.rint(
+        inter * np.minimum(_weights(a)[:, None], _weights(b)[None, :])).astype(np.int64)
     size_a, size_b = a.sizes.astype(np.float64)[:, None], b.sizes.astype(np.float64)[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         jac = np.nan_to_num(inter / (size_a + size_b - inter))
@@ -137,16 +146,16 @@ def align(
         passing[np.array(short_a, dtype=bool), :] = False
     if short_b:
         passing[:, np.array(short_b, dtype=bool)] = False
-    got = {(int(i), int(j)): Aligned(int(i), int(j), float(jac[i, j]), float(con[i, j]), True, int(inter[i, j]))
+    got = {(int(i), int(j)): Aligned(int(i), int(j), float(jac[i, j]), float(con[i, j]), True, int(shared[i, j]))
            for i, j in zip(*np.nonzero(passing)) if not _numbers_disagree(numbers_a, numbers_b, int(i), int(j))}
     if not got:
         return []
     if extend:
-        _extend(got, jac, con, inter, settings)
+        _extend(got, jac, con, shared, settings)
     kept = _supported(sorted(got.values(), key=lambda p: (p.a, p.b)), long_a, long_b, settings)
     if kept and extend and words_a is not None and words_b is not None and (
             len({p.a for p in kept}) >= RENDERED * long_a or len({p.b for p in kept}) >= RENDERED * long_b):
-        kept = _reworded(kept, (jac, con, inter), (words_a, words_b), (numbers_a, numbers_b), (short_a, short_b),
+        kept = _reworded(kept, (jac, con, shared), (words_a, words_b), (numbers_a, numbers_b), (short_a, short_b),
                          settings)
     return kept
 
@@ -165,7 +174,7 @@ def _reworded(kept: list[Aligned], figures: tuple[np.ndarray, np.ndarray, np.nda
     bar misses where no neighbour is aligned. Not where an alignment only stands: two stories that
     share a few sentences say other things in the same frame words, and the rule must never start
     one (it joined answers to one exam question that share a formula)."""
-    jac, con, inter = figures
+    jac, con, shared = figures
     loose = near_bar(jac, settings)
     for axis, rows, mask in ((0, [p.a for p in kept], short[0]), (1, [p.b for p in kept], short[1])):
         left_out = np.ones(jac.shape[axis], dtype=bool)
@@ -178,10 +187,10 @@ def _reworded(kept: list[Aligned], figures: tuple[np.ndarray, np.ndarray, np.nda
         i, j = int(i), int(j)
         if _mutual(jac, i, j) and not _numbers_disagree(*numbers, i, j) and same_words(words[0][i], words[1][j],
                                                                                           settings):
-            got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), False, int(inter[i, j]))
+            got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), False, int(shared[i, j]))
     if len(got) == len(kept):
         return kept
-    _extend(got, jac, con, inter, settings)
+    _extend(got, jac, con, shared, settings)
     return sorted(got.values(), key=lambda p: (p.a, p.b))
 
 
@@ -195,7 +204,7 @@ def _supported(kept: list[Aligned], long_a: int, long_b: int, settings: Settings
 
 
 def _extend(
-    got: dict[tuple[int, int], Aligned], jac: np.ndarray, con: np.ndarray, inter: np.ndarray, settings: Settings
+    got: dict[tuple[int, int], Aligned], jac: np.ndarray, con: np.ndarray, shared: np.ndarray, settings: Settings
 ) -> None:
     """Grow the alignment from its pairs into the sentences next to them, until nothing changes.
 
@@ -221,7 +230,7 @@ def _extend(
                     ok = (fresh_a or fresh_b) and con[i, j] >= settings.containment \
                         and jac[i, j] >= settings.aligned_jaccard
                 if ok:
-                    got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), False, int(inter[i, j]))
+                    got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), False, int(shared[i, j]))
                     used_a.add(i)
                     used_b.add(j)
                     changed = True
@@ -233,7 +242,7 @@ def _extend(
             i, j = a + 1, b + 1
             if ((i + 1, j + 1) in got and i not in used_a and j not in used_b
                     and jac[i, j] >= settings.aligned_jaccard / 2 and _mutual(jac, i, j, used_a, used_b)):
-                got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), False, int(inter[i, j]))
+                got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), False, int(shared[i, j]))
                 used_a.add(i)
                 used_b.add(j)
                 changed = True
@@ -390,6 +399,7 @@ class Matchable:
     short: list[bool]  # too short to anchor
     sizes: list[int]  # shingles in each
     words: list[frozenset[str]]  # word_stems of each
+    weights: list[float]  # letters' worth of each character (more than 1 in Chinese, Japanese, Korean)
     _index: _Index | None = None
     _row: dict[int, int] | None = None
 
@@ -410,7 +420,7 @@ class Matchable:
 
     def index(self) -> _Index:
         if self._index is None:
-            self._index = _Index(self.sets)
+            self._index = _Index(self.sets, self.weights if any(w != 1 for w in self.weights) else None)
         return self._index
 
 
@@ -421,7 +431,7 @@ def _matchable(rows: list[tuple[int, int, str, str]], articles: set[int], compar
     norms = [normal_form(text) for _, _, text, *_ in rows]
     missing = [i for i, (sid, aid, *_) in enumerate(rows) if sid not in shingles and aid in compared]
     computed = dict(zip(missing, shingle_sets([norms[i] for i in missing], settings.k)))
-    by_article: dict[int, Matchable] = {a: Matchable([], [], [], [], [], [], []) for a in articles}
+    by_article: dict[int, Matchable] = {a: Matchable([], [], [], [], [], [], [], []) for a in articles}
     empty = np.zeros(0, dtype=np.uint32)
     for i, (sid, aid, text, kind) in enumerate(rows):
         m = by_article[aid]
@@ -432,6 +442,7 @@ def _matchable(rows: list[tuple[int, int, str, str]], articles: set[int], compar
         m.short.append(kind == "short")
         m.sizes.append(max(len(norms[i]) - settings.k + 1, 0))  # an upper bound where the set is not made
         m.words.append(word_stems(norms[i]) if aid in compared else frozenset())  # only compared ones align
+        m.weights.append(matchable_length(norms[i]) / len(norms[i]) if norms[i] else 1.0)
     return by_article
 
 
@@ -444,5 +455,6 @@ def _given(links: list[Link], mx: Matchable, my: Matchable) -> list[Aligned]:
         if _numbers_disagree(mx.numbers, my.numbers, i, k):
             continue
         size_a, size_b = len(mx.sets[i]) or mx.sizes[i], len(my.sets[k]) or my.sizes[k]
-        kept.append(Aligned(i, k, j, c, True, round(j * (size_a + size_b) / (1 + j))))  # shared, from Jaccard
+        shared = j * (size_a + size_b) / (1 + j) * min(mx.weights[i], my.weights[k])  # from Jaccard
+        kept.append(Aligned(i, k, j, c, True, round(shared)))
     return sorted(kept, key=lambda p: (p.a, p.b))

@@ -67,7 +67,8 @@ class Settings:
     # Alignment of article pairs that share sentences (align.py): a sentence next to an aligned pair
     # is a rendering of its partner's neighbour at this Jaccard; an article pair whose only shared
     # sentence is looser than ``lone_jaccard`` and shares fewer than ``lone_shared`` shingles (about
-    # as many characters) is two stories saying a similar thing, not reuse.
+    # as many letters: a Chinese or Japanese character's shingle counts three, a Korean syllable's
+    # two, as for ``min_chars``) is two stories saying a similar thing, not reuse.
     aligned_jaccard: float = 0.1
     lone_jaccard: float = 0.5
     lone_shared: int = 80

@@ -195,3 +195,25 @@ def test_a_page_of_prose_in_any_script_is_an_article_and_its_menu_is_not(lang):
     menu = f"<html><body><nav><ul>{links}</ul></nav></body></html>"
     assert story in extract_page(page).text
     assert extract_page(menu) is None
+
+
+@pytest.mark.parametrize("lang, item, kept", [("ja", 3, True), ("zh", 1, False)])
+def test_a_lone_loose_rendering_counts_its_shared_text_in_letters(tmp_path, lang, item, kept):
+    """Two stories of three sentences that share one loose rendering (Jaccard under ``lone_jaccard``)
+    are reuse when it shares a long stretch, ``lone_shared`` letters' worth, as a recycled background
+    sentence does; a Japanese character's shingle counts three. The Japanese item shares 28 shingles
+    (about 83 letters: kept, as an English sentence sharing 83 is; counted as shingles it was dropped),
+    the Chinese one 17 (about 50: two stories saying a similar thing)."""
+    ours, theirs, _ = RENDERINGS[lang]
+    others = [n for n in range(10) if n != item]
+    rows = [{"id": "a", "outlet": "Desk A", "published": "2022-02-03", "language": lang,
+             "text": "".join([ours[item], ours[others[0]], ours[others[1]]])},
+            {"id": "b", "outlet": "Desk B", "published": "2022-02-04", "language": lang,
+             "text": "".join([theirs[others[5]], theirs[item], theirs[others[6]]])}]
+    (tmp_path / "l.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    load_paths(str(tmp_path / "l.db"), [tmp_path / "l.jsonl"])
+    conn = sqlite3.connect(tmp_path / "l.db")
+    linked = conn.execute('select substr(p.text, s.start + 1, s."end" - s.start) from links l'
+                          " join sentences s on s.id in (l.sentence_a, l.sentence_b)"
+                          " join paragraphs p on p.id = s.paragraph_id order by s.article_id").fetchall()
+    assert linked == ([(ours[item],), (theirs[item],)] if kept else [])
