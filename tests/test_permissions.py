@@ -23,6 +23,7 @@ import pytest
 from datasette.app import Datasette
 
 from datasette_provenance.load import load_paths
+from datasette_provenance.pages.access import TEXT_OF
 from datasette_provenance.provenance import refresh_outlet_edges
 
 from conftest import edited_copy
@@ -205,9 +206,12 @@ async def test_forbidden_json_is_json_and_says_why(corpus):
 @pytest.mark.asyncio
 async def test_table_actions_and_menu_follow_permissions(corpus):
     ds = restricted(corpus, HIDDEN_ARTICLES)
-    # Anonymous may still browse the clusters table; its actions lead to the pages (which then refuse).
-    page = await ds.client.get("/corpus/clusters")
+    # Anonymous may still browse the derivations table; its actions lead to the pages (which then refuse).
+    page = await ds.client.get("/corpus/derivations")
     assert page.status_code == 200
+    # clusters.text and attributions.phrase are the articles' own words: hidden with them
+    for table in ("clusters", "attributions", "paragraphs"):
+        assert (await ds.client.get(f"/corpus/{table}.json")).status_code == 403, table
     assert "/corpus/-/provenance/graph" in page.text
     refused = await ds.client.get("/corpus/-/provenance/graph")
     assert refused.status_code == 403
@@ -239,8 +243,8 @@ async def test_unknown_database_and_plain_database(corpus, tmp_path):
 # A crawl of everything Datasette and the plugin serve, as an actor from whom tables are hidden.
 #
 # The secrets are computed from the database: every sentence or line of a text cell of a hidden
-# table (with the tables derived from it: FTS and shadow tables, paragraphs) that no visible table
-# holds. None may appear in any page, JSON, CSV or export: table and row pages with every label
+# table (with the tables derived from it: FTS and shadow tables, paragraphs, clusters, attributions)
+# that no visible table holds. None may appear in any page, JSON, CSV or export: table and row pages with every label
 # option, facets, search, the database page, SQL, canned queries and the provenance pages.
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -373,7 +377,7 @@ async def crawl(ds: Datasette, paths, cookies=None) -> list[tuple[str, int, str]
 # Hidden tables -> pages the anonymous actor must still get (so that the crawl is not all refusals).
 CRAWLS = {
     "articles": ["/corpus/derivations.json?_labels=on", "/corpus/cluster_members?_labels=on",
-                 "/corpus/clusters.json", "/corpus/most_shared_statements.json"],
+                 "/corpus/graph_edges.json", "/corpus/outlet_edge_totals.json"],
     "articles+clusters": ["/corpus/derivations.json?_labels=on", "/corpus/cluster_members.json?_labels=on"],
     "derivations": ["/corpus/articles.json", "/corpus/graph_edges.json", "/corpus/most_shared_statements.json"],
     "attributions": ["/corpus/articles.json", "/corpus/derivations.json?_labels=on"],
@@ -404,7 +408,7 @@ async def test_crawl_shows_nothing_of_a_hidden_table(corpus, hidden):
     # The admin sees it all, so the secrets are findable in what the crawl reads …
     admin = actor_cookies(ds, ADMIN)
     seen = " ".join(text for _, _, text in await crawl(
-        ds, [f"/corpus/{t}.json?_size=max" for t in hidden_all if t == "paragraphs" or t in tables], admin))
+        ds, [f"/corpus/{t}.json?_size=max" for t in hidden_all if t in TEXT_OF or t in tables], admin))
     assert {s for s in secrets if s not in seen} == set()
     # … and the labels the anonymous actor does not get are the admin's, on both Datasette versions
     # (articles.title on 0.65, the unique text column external_id on 1.0a)

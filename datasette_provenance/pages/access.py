@@ -5,10 +5,11 @@ table's rows, and the plugin closes each for provenance databases:
 
 * **Tables derived from a table hold its text.** ``articles_fts`` (external content ``articles``)
   returns every title and text, its shadow tables (``articles_fts_data``/``_idx``/``_docsize``/
-  ``_config``/``_content``) the vocabulary, and ``paragraphs`` is the text cut into paragraphs.
+  ``_config``/``_content``) the vocabulary, ``paragraphs`` is the text cut into paragraphs, and
+  ``clusters.text`` and ``attributions.phrase`` are its sentences and credit lines.
   Each is visible only when its source is (``derived_from_schema``). Datasette 1.0a41 does this itself
   for FTS and shadow tables (``Datasette._apply_derived_table_permissions_to_sql``); 0.65 does not,
-  and neither knows about ``paragraphs``.
+  and neither knows about ``paragraphs`` and the others.
 * **SQL reads any table.** A table's ``allow`` block does not stop ``?sql=`` or a canned query
   from reading it. Arbitrary SQL on a provenance database is refused to an actor who may not see
   every one of its tables; a canned query to one who may not see a table it reads
@@ -39,7 +40,7 @@ from typing import Any
 from .common import MARKER_TABLES, allowed
 
 # Tables that hold the articles' own text although they are not FTS tables.
-TEXT_OF = {"paragraphs": "articles"}
+TEXT_OF = {"paragraphs": "articles", "clusters": "articles", "attributions": "articles"}
 # SQLite's documented shadow tables of each virtual-table module.
 SHADOW_SUFFIXES = {
     "fts3": ("_content", "_segdir", "_segments", "_stat", "_docsize"),
