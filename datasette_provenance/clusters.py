@@ -275,11 +275,12 @@ def _write_cluster(conn, cid: int, group: list[int], info, shingles, settings: S
             s, e = (start + span[0], start + span[1]) if span else (start, end)
         members.append((cid, pid, n, aid, s, e))
     earliest = min(group, key=lambda n: (by_id[n][6] or "9999", by_id[n][8], by_id[n][9]))  # ties by content
+    # Articles with no outlet are one "(unknown outlet)", as the graph and the outlet pages have them.
     _, _, aid, start, end, ptext, *_ = by_id[earliest]
     conn.execute(
         "insert into clusters(id, members, articles, outlets, first_published, first_article_id, text)"
         " values (?, ?, ?, ?, ?, ?, ?)",
-        (cid, len(group), len({by_id[n][2] for n in group}), len({by_id[n][7] or by_id[n][2] for n in group}),
+        (cid, len(group), len({by_id[n][2] for n in group}), len({by_id[n][7] or None for n in group}),
          min((by_id[n][6] for n in group if by_id[n][6]), default=None), aid, ptext[start:end]),
     )
     conn.executemany('insert into cluster_members(cluster_id, paragraph_id, sentence_id, article_id, start, "end")'

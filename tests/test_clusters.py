@@ -133,3 +133,21 @@ def test_an_outlets_restatement_joins_after_the_other_outlets_renderings():
                        restated=restated)
     assert groups(lambda x, y: outlet[x] == outlet[y]) == [[1, 2], [3, 4]]
     assert groups(lambda x, y: False) == [[1, 3]]  # versions of one story: A's link is as good as any
+
+
+def test_articles_without_an_outlet_count_as_one_unknown_outlet(tmp_path):
+    """A statement one outlet and three articles of no outlet carry is shared by two outlets (Alpha and
+    the "(unknown outlet)" the graph and the outlet pages have), not four: the overview ranks by it."""
+    import json as _json
+    import sqlite3 as _sqlite3
+
+    from datasette_provenance.load import load_paths
+    text = ("The regional council approved the new budget for public transport on Monday after a debate that"
+            " lasted more than six hours, its chairman said.")
+    rows = [{"id": "a", "outlet": "Alpha", "published": "2022-03-01", "text": text}]
+    rows += [{"id": f"u{i}", "published": f"2022-03-0{i + 2}", "text": text} for i in range(3)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(_json.dumps(r) + "\n" for r in rows))
+    load_paths(str(tmp_path / "c.db"), [str(src)])
+    db = _sqlite3.connect(tmp_path / "c.db")
+    assert db.execute("select articles, outlets from clusters").fetchall() == [(4, 2)]
