@@ -520,3 +520,93 @@ async def test_undetermined_lines_can_be_switched_off_everywhere(undecided):
     assert '<input type="hidden" name="undetermined" value="0">' in off
     bad = await ds.client.get(f"{base}.json?undetermined=no")
     assert bad.status_code == 400 and "?undetermined= must be 0" in bad.json()["error"]
+
+
+def edge_total(data: dict) -> int:
+    return sum(e["count"] for e in data["edges"])
+
+
+@pytest.mark.asyncio
+async def test_left_out_by_the_dates_counts_only_what_the_other_filters_keep(undecided, tmp_path):
+    """The note counts the derivations the dates take away from those ?undetermined= keeps: the total with
+    the dates plus the note is the total without them. Sputnik's undated article takes 3 derivations, one
+    (from TRT World) undetermined; here the common-source one carries Zakharova's statement through TASS,
+    which the speaker layer counts a second time: ?speakers= hides that second count, not a derivation."""
+    with edited_copy(undecided, tmp_path, refresh=True) as (copy, conn):
+        conn.execute("update derivations set source_article_id = null, source_name = 'TASS',"
+                     " evidence = '{\"chain\": [\"Maria Zakharova\", \"TASS\"]}' where relation = 'common-source'")
+    ds, base = Datasette([str(copy)]), "/corpus/-/provenance/graph"
+    counts = {}
+    for switches in ("&speakers=0", "&speakers=0&undetermined=0", "", "&undetermined=0"):
+        whole = (await ds.client.get(f"{base}.json?_size=500{switches}")).json()
+        dated = (await ds.client.get(f"{base}.json?_size=500&since=1900-01-01{switches}")).json()
+        counts[switches] = dated["undated_left_out"]["derivations"]
+        speaker_layer = 0 if "speakers=0" in switches else 1  # Zakharova → TASS, undated
+        assert edge_total(dated) + counts[switches] + speaker_layer == edge_total(whole), switches
+    assert counts == {"&speakers=0": 3, "&speakers=0&undetermined=0": 2, "": 3, "&undetermined=0": 2}
+    html = (await ds.client.get(f"{base}?since=1900-01-01&undetermined=0")).text
+    assert re.search(r"1 undated article\s+\(no date to filter on\), and the 2 derivations into undated", html)
+
+
+@pytest.mark.asyncio
+async def test_left_out_by_the_dates_leaves_out_the_undetermined_it_never_counted(tmp_path, corpus):
+    """All the derivations into the undated article undetermined: with ?undetermined=0 the dates leave out
+    none of them, and the note names the article only."""
+    with edited_copy(corpus, tmp_path, refresh=True) as (copy, conn):
+        conn.execute("update derivations set relation = 'undetermined' where derived_article_id in"
+                     " (select id from articles where published is null)")
+    ds, base = Datasette([str(copy)]), "/corpus/-/provenance/graph"
+    data = (await ds.client.get(f"{base}.json?since=2000-01-01&undetermined=0")).json()
+    assert data["undated_left_out"] == {"articles": 1, "derivations": 0}
+    assert edge_total(data) == edge_total((await ds.client.get(f"{base}.json?undetermined=0")).json())
+    html = (await ds.client.get(f"{base}?since=2000-01-01&undetermined=0")).text
+    assert re.search(r"Left out by the dates: 1 undated article\s+\(no date to filter on\)\.", html)
+    assert "into undated articles" not in html
+    assert (await ds.client.get(f"{base}.json?since=2000-01-01")).json()["undated_left_out"]["derivations"] == 3
+
+
+@pytest.mark.asyncio
+async def test_a_page_past_the_end_says_so_and_leads_back(corpus):
+    """?page= past the last page of edges: the page says how many edges and pages there are and links to the
+    last page (keeping the other arguments); the JSON's pagination says so and its ``previous`` is that page."""
+    ds, base = Datasette([str(corpus)]), "/corpus/-/provenance/graph"
+    total = (await ds.client.get(f"{base}.json")).json()["edges_pagination"]["total"]
+    assert total == 7
+    for query, last in (("page=5", 1), ("_size=2&page=9", 4)):
+        data = (await ds.client.get(f"{base}.json?{query}")).json()
+        info = data["edges_pagination"]
+        assert data["edges"] == [] and data["nodes"]
+        assert (info["total"], info["pages"], info["past_end"], info["previous"], info["next"]) == (7, last, True, last, None)
+        html = (await ds.client.get(f"{base}?{query}")).text
+        number = query.rsplit("=", 1)[1]
+        assert re.search(rf"Page {number} is past the end: 7 edges, {last} page{'s' if last > 1 else ''}", html)
+        back = f'?_size=2&amp;page={last}' if "_size" in query else f"?page={last}"
+        assert f'href="{back}"' in html
+        assert 'class="prov-table prov-edges"' not in html  # no empty table
+        assert "<svg" in html  # the drawing does not depend on the page
+    assert (await ds.client.get(f"{base}.json")).json()["edges_pagination"]["past_end"] is False
+    last = (await ds.client.get(f"{base}.json?_size=2&page=4")).json()
+    assert last["edges_pagination"]["past_end"] is False and len(last["edges"]) == 1
+    dated = (await ds.client.get(f"{base}?until=2000-01-01&page=3")).text  # no edges at all: nothing to page
+    assert "No derivations in this period" in dated and "past the end" not in dated
+
+
+@pytest.mark.asyncio
+async def test_the_unknown_outlet_node_links_to_its_page(tmp_path, corpus):
+    """Articles with no outlet are drawn as "(unknown outlet)", derivations naming no source as "(unknown source)";
+    their nodes link to the pages the edge table links to, which list them, not to "#"."""
+    with edited_copy(corpus, tmp_path, refresh=True) as (copy, conn):
+        conn.execute("update articles set outlet = null where outlet = 'Sputnik'")
+        conn.execute("update derivations set source_name = null where source_name = 'AFP'")
+    ds, base = Datasette([str(copy)]), "/corpus/-/provenance/graph"
+    html = (await ds.client.get(base)).text
+    links = {g.get("data-name"): g.find(f"{SVG}a").get("href") for g in svg_of(html).iter(f"{SVG}g")
+             if g.get("data-name")}
+    assert "#" not in links.values()
+    for name, kind in (("(unknown outlet)", "outlet"), ("(unknown source)", "upstream")):
+        href = links[name]
+        assert href == "/corpus/-/provenance/outlet/" + name.replace("(", "~28").replace(")", "~29").replace(" ", "+")
+        assert f'<a href="{href}">{name}</a>' in html  # the edge table's link
+        page = (await ds.client.get(href + ".json")).json()
+        assert page["kind"] == kind
+    assert (await ds.client.get(links["(unknown outlet)"] + ".json")).json()["articles_count"] == 2

@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 from datasette.utils.asgi import BadRequest, Response
 from markupsafe import Markup
 
-from ..provenance import UNKNOWN_OUTLET, UNKNOWN_SOURCE, graph_edges, graph_nodes
+from ..provenance import graph_edges, graph_nodes
 from .common import Urls, base_context, date_param, html, json_response, open_database, page_param
 
 ROUTE = r"^/(?P<database>[^/]+)/-/provenance/graph(\.(?P<format>json|graphml|csv|svg))?$"
@@ -73,7 +73,10 @@ async def view(datasette, request):
     nodes, count, shown_edges, drawable = await network_page(db, since, until, page.offset, page.size, speakers,
                                                              undetermined)
     pagination = page.info(count)
-    undated = await left_out(db) if since is not None or until is not None else None
+    pagination["past_end"] = page.number > pagination["pages"]
+    if pagination["past_end"]:  # lead back to the last page, not to the page before this one (past the end too)
+        pagination["previous"] = pagination["pages"]
+    undated = await left_out(db, undetermined) if since is not None or until is not None else None
     if fmt == "json":
         return json_response({"database": db.name, "since": since, "until": until, "speakers": speakers,
                               "undetermined": undetermined,
@@ -127,13 +130,16 @@ async def network(
             [_edge((s, t, n, c, r)) for (s, t), (n, c, r, _) in sorted(edges.items(), key=lambda e: (-e[1][0], e[0]))])
 
 
-async def left_out(db) -> dict:
-    """What a date filter leaves out: the undated articles, and the derivations into undated articles
-    (their edges have no day). Both read an index's null range only: articles_published, outlet_edges_day."""
+async def left_out(db, undetermined: bool = True) -> dict:
+    """What a date filter takes away from what the other filters keep: the undated articles, and the
+    derivations into them (their edges have no day) that ``?undetermined=`` keeps, each once (the speaker
+    layer counts some a second time; ``?speakers=`` hides that count, no derivation). Both read an index's
+    null range only: articles_published, outlet_edges_day."""
     result = await db.execute("""
         select (select count(*) from articles where published is null),
-               (select coalesce(sum(derivations), 0) from outlet_edges where day is null and source_kind != 'speaker')
-    """)
+               (select coalesce(sum(derivations), 0) from outlet_edges where day is null and source_kind != 'speaker'
+                  and (:undetermined or relation != 'undetermined'))
+    """, {"undetermined": int(undetermined)})
     articles, derivations = result.rows[0]
     return {"articles": articles, "derivations": derivations}
 
@@ -369,8 +375,8 @@ def draw_svg(nodes: list[dict], edges: list[dict], urls: Urls) -> tuple[str, lis
     for n in ring:
         x, y, angle, r = place[n["id"]]
         group = ET.SubElement(node_layer, "g", {"class": f"node {n['kind']}", "data-name": _clean(n["id"])})
-        known = n["id"] not in (UNKNOWN_OUTLET, UNKNOWN_SOURCE)
-        link = ET.SubElement(group, "a", {"href": urls.outlet(n["id"]) if known else "#"})
+        # Every name has a page, "(unknown outlet)" and "(unknown source)" too: the edge table links the same.
+        link = ET.SubElement(group, "a", {"href": urls.outlet(n["id"])})
         ET.SubElement(link, "title").text = _clean(
             f"{n['id']} ({n['kind']}): gave {n['given']}, took {n['taken']} derivations")
         ET.SubElement(link, "circle", {"cx": f"{x:.1f}", "cy": f"{y:.1f}", "r": f"{r:.1f}"})
