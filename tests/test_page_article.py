@@ -115,7 +115,8 @@ def test_passages_part_at_the_articles_own_sentences_not_at_boilerplate():
     assert text[paragraphs[2]["start"]:] == paragraphs[2]["text"]
 
     def statement(n, cluster, start, end):
-        return {"number": n, "cluster_id": cluster, "article_start": start, "article_end": end, "others": []}
+        return {"number": n, "cluster_id": cluster, "article_start": start, "article_end": end, "others": [],
+                "others_total": 1, "cluster_url": f"/c/{cluster}"}
 
     one, two, three = statement(1, 10, 0, 25), statement(2, 11, 26, 37), statement(3, 12, 129, 151)
     same = {10: {7}, 11: {7}, 12: {7}}
@@ -324,3 +325,72 @@ async def test_the_article_verdict_line_is_escaped(corpus, tmp_path):
     assert "<script>alert(1)" not in html and "<b>TASS" not in html
     assert ('<p class="prov-verdict">copied: &lt;script&gt;alert(1)&lt;/script&gt; credits &lt;b&gt;TASS&lt;/b&gt;</p>'
             in html)
+
+
+# ------------------------------------------------------------------ "also in": order and the rest counted
+
+CROWD_STATEMENT = ("The port authority confirmed that all container traffic through the eastern terminal"
+                   " will stop for repairs until the end of the month.")
+
+
+@pytest.fixture(scope="module")
+def crowd(tmp_path_factory):
+    """One statement in 25 articles: 22 dated (ids in the reverse of their date order, two at one
+    minute) and 3 undated, each with a paragraph of its own."""
+    import random
+
+    rng = random.Random(7)
+    words = ["".join(rng.choice("abcdefghiklmnoprstuvw") for _ in range(rng.randint(5, 9))) for _ in range(600)]
+    records = []
+    for n in range(25):
+        published = None if n in (3, 11, 19) else f"2022-05-{28 - n:02d}T09:00:00Z"
+        if n == 21:
+            published = "2022-05-08T09:00:00Z"  # the minute of article 20: the article id breaks the tie
+        own = " ".join(rng.sample(words, 18)).capitalize() + "."
+        records.append({"id": f"crowd-{n:02d}", "outlet": f"Outlet {n:02d}", "published": published,
+                        "text": CROWD_STATEMENT + "\n\n" + own})
+    folder = tmp_path_factory.mktemp("crowd")
+    src = folder / "in.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    path = folder / "crowd.db"
+    load_paths(str(path), [str(src)])
+    return path
+
+
+@pytest.mark.asyncio
+async def test_also_in_lists_dated_articles_first_then_undated(seed_db):
+    """TRT World's statements are also in Islam Times (dated) and Sputnik (undated): SQLite sorts NULL
+    first, the site's timelines put the undated last."""
+    aid = article_id(seed_db, "000_04a9a5eec5045a67.txt")
+    ds = Datasette([str(seed_db)])
+    data = (await ds.client.get(f"/{seed_db.stem}/-/provenance/article/{aid}.json")).json()
+    with_sputnik = [q for q in data["passages"] if "Sputnik" in {o["outlet"] for o in q["others"]}]
+    assert with_sputnik
+    for q in with_sputnik:
+        assert q["others"][-1]["outlet"] == "Sputnik" and q["others"][-1]["published"] is None
+        assert all(o["published"] for o in q["others"][:-1])
+    html = (await ds.client.get(f"/{seed_db.stem}/-/provenance/article/{aid}")).text
+    also = re.search(r'<div class="prov-also">also in:(.*?)</div>', html, re.S).group(1)
+    assert also.index(">Islam Times</a>") < also.index(">Sputnik</a>") and "more" not in also
+
+
+@pytest.mark.asyncio
+async def test_also_in_says_how_many_more_and_where_to_see_them(crowd):
+    conn = sqlite3.connect(crowd)
+    aid = article_id(crowd, "crowd-00")
+    (cid,) = {c for (c,) in conn.execute("select cluster_id from cluster_members where article_id = ?", (aid,))}
+    dated = [i for (i,) in conn.execute(
+        "select id from articles where id != ? and published is not null order by published, id", (aid,))]
+    conn.close()
+    assert len(dated) == 21
+    ds = Datasette([str(crowd)])
+    data = (await ds.client.get(f"/crowd/-/provenance/article/{aid}.json")).json()
+    (q,), (g,) = data["passages"], data["shared_passages"]
+    # The 20 earliest in date order (the two of one minute by article id), the undated left for later.
+    assert [o["article_id"] for o in q["others"]] == dated[:20]
+    assert q["others_total"] == g["others_total"] == 24 and g["others"] == q["others"]
+    html = (await ds.client.get(f"/crowd/-/provenance/article/{aid}")).text
+    also = re.search(r'<div class="prov-also">also in:(.*?)</div>', html, re.S).group(1)
+    assert also.count("/crowd/-/provenance/article/") == 20
+    assert re.search(rf'<a href="/crowd/-/provenance/cluster/{cid}"[^>]*>and 4 more</a>', also)
+    assert re.search(r'<a class="reuse" [^>]*title="Shared with [^"]* and 4 more articles"', html)

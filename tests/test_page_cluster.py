@@ -89,17 +89,25 @@ async def test_cluster_json_has_members_with_offsets(corpus):
     islam = next(m for m in data["members"] if m["outlet"] == "Islam Times")
     assert 0.3 < islam["similarity_to_origin"] < 0.9
     assert data["members_pagination"]["total"] == len(data["members"])
-    # Derivations between the cluster's articles, with their evidence parsed.
+    # Derivations between the cluster's articles whose evidence names it, with their evidence parsed;
+    # those whose evidence names no statement (TASS, AFP, a plain-text one...) only counted.
     pairs = {(d["derived_outlet"], d["source_outlet"] or d["source_name"]) for d in data["derivations"]}
-    assert ("Islam Times", "TRT World") in pairs and ("Islam Times", "TASS") in pairs
+    assert pairs == {("Islam Times", "TRT World")}
+    assert data["derivations_elsewhere"]["without_statement"] == data["derivations_elsewhere"]["count"] >= 4
+    html = (await ds.client.get(f"/corpus/-/provenance/cluster/{cid}")).text
+    assert re.search(r'<p class="prov-elsewhere">\d+ derivations between these articles name no statement in their'
+                     r" evidence: not shown as this one's.</p>", html)
     ev = next(d for d in data["derivations"] if d["derived_outlet"] == "Islam Times" and d["source_outlet"] == "TRT World")
     assert ev["evidence"]["containment"] == 0.74
 
 
 @pytest.mark.asyncio
-async def test_hostile_member_and_evidence_are_escaped(corpus):
+async def test_hostile_member_and_evidence_are_escaped(corpus, tmp_path):
     cid = cluster_with(corpus, "ready to cooperate with all interested countries")
-    ds = Datasette([str(corpus)])
+    with edited_copy(corpus, tmp_path) as (copy, conn):  # the payload's derivation made one about the statement
+        conn.execute("update derivations set evidence = json_set(evidence, '$.clusters', json_array(?))"
+                     " where relation = 'common-source'", (cid,))
+    ds = Datasette([str(copy)])
     html = (await ds.client.get(f"/corpus/-/provenance/cluster/{cid}")).text
     assert "<img src=x" not in html and "<script>alert" not in html and "<script>window.__xss" not in html
     assert "<ins>&lt;img src=x onerror=alert(1)&gt;</ins>" in html
@@ -152,7 +160,8 @@ def test_word_diff_is_escaped_piece_by_piece():
 
 @pytest.mark.asyncio
 async def test_real_loader_output(seed_db):
-    """On the loader's own output, every derivation among a cluster's articles is shown."""
+    """On the loader's own output, every derivation among a cluster's articles that concerns it is shown,
+    and the others counted."""
     conn = sqlite3.connect(seed_db)
     cids = [c for (c,) in conn.execute("select id from clusters order by id")]
     ds = Datasette([str(seed_db)])
@@ -161,10 +170,11 @@ async def test_real_loader_output(seed_db):
         data = (await ds.client.get(f"/{name}/-/provenance/cluster/{cid}.json")).json()
         ids = sorted({m["article_id"] for m in data["members"]})
         marks = ",".join("?" * len(ids))
-        expected = conn.execute(
-            f"select count(*) from derivations where derived_article_id in ({marks})"
-            f" and (source_article_id is null or source_article_id in ({marks}))", ids + ids).fetchone()[0]
-        assert len(data["derivations"]) == min(expected, 200)
+        between = {i for (i,) in conn.execute(
+            f"select id from derivations where derived_article_id in ({marks})"
+            f" and (source_article_id is null or source_article_id in ({marks}))", ids + ids)}
+        assert {d["id"] for d in data["derivations"]} == about(seed_db, cid) & between
+        assert data["derivations_elsewhere"]["count"] == len(between - about(seed_db, cid))
         count = conn.execute("select count(*) from cluster_members where cluster_id = ?", (cid,)).fetchone()[0]
         assert data["members_pagination"]["total"] == count
         html = (await ds.client.get(f"/{name}/-/provenance/cluster/{cid}")).text
@@ -319,14 +329,62 @@ async def test_an_undirected_link_shares_text_instead_of_a_direction(seed_db):
 
 @pytest.mark.asyncio
 async def test_the_verdict_line_is_escaped(corpus, tmp_path):
+    cid = cluster_with(corpus, "ready to cooperate with all interested countries")
     with edited_copy(corpus, tmp_path) as (copy, conn):
         conn.execute("update derivations set evidence = ? where relation = 'common-source'", (json.dumps({
-            "chain": ["<img src=x onerror=alert(1)>", "TASS"],
+            "clusters": [cid], "chain": ["<img src=x onerror=alert(1)>", "TASS"],
             "pairs": [{"decided_by": "shared text is a quoted statement", "speaker": "<script>alert('s')</script>",
                        "credits_derived": ["<b>AFP</b>"], "other_outlet": "O'Brien & <i>Co</i>"}]}),))
-    cid = cluster_with(copy, "ready to cooperate with all interested countries")
     html = (await Datasette([str(copy)]).client.get(f"/corpus/-/provenance/cluster/{cid}")).text
     assert "<script>alert(&#39;s&#39;)" not in html and "<img src=x" not in html and "<b>AFP" not in html
     assert ('<p class="prov-verdict">common source: both quote &lt;script&gt;alert(&#39;s&#39;)&lt;/script&gt;;'
             " credits: Sputnik: &lt;b&gt;AFP&lt;/b&gt; / O&#39;Brien &amp; &lt;i&gt;Co&lt;/i&gt;: none;"
             " upstream: TASS ← &lt;img src=x onerror=alert(1)&gt;</p>") in html
+
+
+# ------------------------------------------------------------------ derivations about this statement only
+
+
+def about(db_path, cid: int) -> set[int]:
+    """The derivations whose evidence names statement ``cid`` among its clusters."""
+    conn = sqlite3.connect(db_path)
+    try:
+        return {i for (i,) in conn.execute(
+            "select d.id from derivations d, json_each(d.evidence, '$.clusters') c where c.value = ?", (cid,))}
+    finally:
+        conn.close()
+
+
+@pytest.mark.asyncio
+async def test_derivations_about_other_statements_are_not_this_statements_evidence(seed_db):
+    """Statement 6 ("Damascus has vowed…", no speaker) is in Sputnik's two articles; one of them is also a
+    common source with Islam Times for Zakharova's statements 1-5: not evidence about statement 6."""
+    cid = cluster_with(seed_db, "Damascus has vowed")
+    ds = Datasette([str(seed_db)])
+    data = (await ds.client.get(f"/{seed_db.stem}/-/provenance/cluster/{cid}.json")).json()
+    assert data["cluster"]["speaker"] is None
+    assert {d["id"] for d in data["derivations"]} == about(seed_db, cid) and data["derivations"]
+    assert all(cid in d["evidence"]["clusters"] for d in data["derivations"])
+    assert not any("Zakharova" in d["summary"] for d in data["derivations"])
+    elsewhere = data["derivations_elsewhere"]
+    assert elsewhere["count"] == 1 and elsewhere["without_statement"] == 0
+    assert [s["id"] for s in elsewhere["statements"]] == [1, 2, 3, 4, 5] and elsewhere["statement_count"] == 5
+    html = (await ds.client.get(f"/{seed_db.stem}/-/provenance/cluster/{cid}")).text
+    assert "Zakharova" not in html
+    note = re.search(r'<p class="prov-elsewhere">(.*?)</p>', html, re.S).group(1)
+    assert "1 more derivation between these articles concerns other statements" in note
+    assert re.findall(rf'<a href="/{seed_db.stem}/-/provenance/cluster/(\d+)"', note) == ["1", "2", "3", "4", "5"]
+    # Statement 1's page shows that derivation, and says nothing of one elsewhere.
+    first = (await ds.client.get(f"/{seed_db.stem}/-/provenance/cluster/1.json")).json()
+    assert {d["id"] for d in first["derivations"]} == about(seed_db, 1)
+    assert any("both quote Maria Zakharova" in d["summary"] for d in first["derivations"])
+
+
+@pytest.mark.asyncio
+async def test_the_other_statements_are_named_escaped(seed_db, tmp_path):
+    cid = cluster_with(seed_db, "Damascus has vowed")
+    with edited_copy(seed_db, tmp_path) as (copy, conn):
+        conn.execute("update clusters set text = '<script>alert(1)</script> said' where id = 2")
+    html = (await Datasette([str(copy)]).client.get(f"/corpus/-/provenance/cluster/{cid}")).text
+    note = re.search(r'<p class="prov-elsewhere">(.*?)</p>', html, re.S).group(1)
+    assert "<script>alert" not in html and "“&lt;script&gt;alert(1)&lt;/script&gt; said”" in note

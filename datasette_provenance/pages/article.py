@@ -4,7 +4,8 @@ Reused passages are the article's cluster_members spans (offsets in paragraphs.t
 the article through paragraphs.start); credits are its attributions (offsets in articles.text).
 Statements that follow each other in the article and are shared with the same articles are listed
 as one shared passage (``shared_passages``): a copied story reads as the one or few passages it
-took, not as a list of its sentences.
+took, not as a list of its sentences. Each lists the first ``MAX_OTHERS`` articles it is also in, in the
+cluster page's order (dated first, by time), and counts them all (``others_total``): the rest are there.
 The HTML is cut at every span boundary and each piece escaped on its own. Its derivations are listed
 as "Derived from" and "Taken by", each with its one-line verdict (``cluster.verdict_line``); one whose
 direction nothing decided is listed, on both its articles, under "Shares text with" instead.
@@ -21,13 +22,13 @@ from markupsafe import Markup
 
 from .common import (
     Urls, base_context, cluster_label, evidence_html, evidence_json, html, int_param, json_response, open_database,
-    rows, rows_in, wants_json,
+    rows, rows_in, timeline_key, wants_json,
 )
 from .cluster import is_undirected, verdict_line
 
 ROUTE = r"^/(?P<database>[^/]+)/-/provenance/article/(?P<id>[^/]+?)(\.(?P<format>json))?$"
 TABLES = ("articles", "paragraphs", "clusters", "cluster_members", "attributions", "derivations")
-MAX_OTHERS = 20  # other articles listed per passage
+MAX_OTHERS = 20  # other articles listed per passage; the cluster page lists them all
 
 
 async def view(datasette, request):
@@ -54,12 +55,13 @@ async def view(datasette, request):
 
     others = defaultdict(dict)
     partners = defaultdict(set)  # every other article of each statement, for telling passages apart
-    for r in await rows_in(db, """
+    sharing = await rows_in(db, """
         select m.cluster_id, m.article_id, a.outlet, a.title, a.published
         from cluster_members m join articles a on a.id = m.article_id
         where m.cluster_id in ({}) and m.article_id != ?
-        order by a.published, m.article_id
-    """, [s["cluster_id"] for s in spans], extra=[aid]):
+    """, [s["cluster_id"] for s in spans], extra=[aid])
+    # In the cluster page's order (dated first, by time, then undated): SQL would put NULL dates first.
+    for r in sorted(sharing, key=timeline_key):
         partners[r["cluster_id"]].add(r["article_id"])
         if len(others[r["cluster_id"]]) < MAX_OTHERS:
             others[r["cluster_id"]].setdefault(r["article_id"], {
@@ -84,6 +86,7 @@ async def view(datasette, request):
             "article_end": start_of.get(s["paragraph_id"], 0) + s["end"],
             "text": ptext[s["start"]:s["end"]],
             "others": list(others[s["cluster_id"]].values()),
+            "others_total": len(partners[s["cluster_id"]]),  # "others" stops at MAX_OTHERS
             # The first passage of each statement is the target of the cluster page's links.
             "anchor": None if any(q["cluster_id"] == s["cluster_id"] for q in passages)
             else f"passage-cluster-{s['cluster_id']}",
@@ -166,7 +169,8 @@ def shared_passages(passages: list[dict], partners: dict[int, set[int]], text: s
         if (last is None or partners[q["cluster_id"]] != last["partners"]
                 or _own_letters(text, paragraphs, starts, last["article_end"], q["article_start"]) >= GAP_LETTERS):
             last = {"number": len(groups) + 1, "statements": [], "clusters": [], "partners": partners[q["cluster_id"]],
-                    "article_start": q["article_start"], "article_end": q["article_end"], "others": q["others"]}
+                    "article_start": q["article_start"], "article_end": q["article_end"], "others": q["others"],
+                    "others_total": q["others_total"], "cluster_url": q["cluster_url"]}
             groups.append(last)
         last["statements"].append(q["number"])
         if q["cluster_id"] not in last["clusters"]:
@@ -211,6 +215,8 @@ def mark_paragraph(paragraph: dict, passages: list[dict], attributions: list[dic
         if here:
             q = here[0]
             names = ", ".join(sorted({o["outlet"] or "?" for o in q["others"]}))
+            more = q["others_total"] - len(q["others"])
+            names += f" and {more} more articles" if more > 0 else ""
             piece = Markup('<a class="reuse" href="{}" data-passage="{}" title="Shared with {}">{}</a>').format(
                 q["cluster_url"], q["number"], names or "other articles", piece)
         out.append(piece)

@@ -2,8 +2,10 @@
 
 Each member's wording is compared word by word with the earliest member's (difflib on normalised
 words); the HTML is built piece by piece with ``markupsafe.escape``, so scraped text stays text.
-Each derivation between them reads as one line (``verdict_line``: the rule that decided it and its key
-evidence), its whole evidence folded below; a link with no direction reads "shares text with".
+Each derivation between them whose evidence names this statement (``evidence.clusters``) reads as one
+line (``verdict_line``: the rule that decided it and its key evidence), its whole evidence folded below;
+a link with no direction reads "shares text with". Two articles of a statement may share others too:
+derivations about those are not this statement's evidence, only counted, with links to their statements.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ ROUTE = r"^/(?P<database>[^/]+)/-/provenance/cluster/(?P<id>[^/]+?)(\.(?P<format
 TABLES = ("clusters", "cluster_members", "paragraphs", "articles", "derivations")
 MAX_DERIVATIONS = 200
 MAX_TIES = 50  # outlets named as tied with a member on its day
+MAX_ELSEWHERE = 20  # other statements linked from the note on derivations about them
 _TOKEN = re.compile(r"\S+")
 
 
@@ -98,6 +101,11 @@ async def view(datasette, request):
     """, article_ids)
     inside = set(article_ids)
     derivations = [d for d in derivations if d["source_article_id"] is None or d["source_article_id"] in inside]
+    # Two articles of this statement may share others too: a derivation is this statement's evidence
+    # only when its evidence names it among its clusters; the rest are counted, with their statements.
+    named = {d["id"]: evidence_clusters(evidence_json(d["evidence"])) for d in derivations}
+    elsewhere = [named[d["id"]] for d in derivations if cid not in named[d["id"]]]
+    derivations = [d for d in derivations if cid in named[d["id"]]]
     derivations.sort(key=lambda d: (-(d["confidence"] or 0), d["id"]))
     truncated = len(derivations) > MAX_DERIVATIONS
     derivations = derivations[:MAX_DERIVATIONS]
@@ -121,6 +129,7 @@ async def view(datasette, request):
         "members_pagination": pagination,
         "derivations": derivations,
         "derivations_truncated": truncated,
+        "derivations_elsewhere": await _elsewhere(db, urls, cid, elsewhere),
     }
     if wants_json(request):
         for d in derivations:
@@ -134,6 +143,28 @@ async def view(datasette, request):
     context["cluster_outlets"] = sorted({m["outlet"] or "(unknown)" for m in members})
     context["chart"] = chart_links(urls, "cluster", cid, f"The articles of statement {cid} by publication time")
     return await html(datasette, request, "provenance_cluster.html", context)
+
+
+def evidence_clusters(evidence: Any) -> set[int]:
+    """The statements a derivation's parsed evidence names (``clusters``); none when it names none."""
+    clusters = evidence.get("clusters") if isinstance(evidence, dict) else None
+    return {c for c in clusters if isinstance(c, int) and not isinstance(c, bool)} if isinstance(clusters, list) else set()
+
+
+async def _elsewhere(db, urls: Urls, cid: int, named: list[set[int]]) -> dict:
+    """The derivations between a statement's articles that concern other statements (``named``: the
+    statements each names): how many, and those statements, whose pages show them (by id, the first
+    ``MAX_ELSEWHERE`` that exist)."""
+    ids = sorted(set().union(*named) - {cid})
+    found = {r["id"]: r["text"] for r in await rows_in(db, "select id, substr(text, 1, 200) as text from clusters"
+                                                          " where id in ({})", ids)}
+    shown = [c for c in ids if c in found]
+    return {
+        "count": len(named),
+        "without_statement": sum(not n for n in named),
+        "statement_count": len(shown),
+        "statements": [{"id": c, "label": cluster_label(found[c]), "url": urls.cluster(c)} for c in shown[:MAX_ELSEWHERE]],
+    }
 
 
 def _tokens(text: str) -> list[tuple[int, int, str]]:
