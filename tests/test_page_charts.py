@@ -17,6 +17,8 @@ from datasette.app import Datasette
 from datasette.utils import tilde_encode
 
 from datasette_provenance.pages import charts
+
+from conftest import edited_copy
 from test_permissions import XSS_OUTLET, build_corpus
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -114,12 +116,13 @@ async def test_csv_rows_are_the_json_rows(corpus, path):
 
 
 def taken(corpus, outlet: str) -> Counter:
-    """(week, source) -> derivations into the outlet's dated articles, reuse inside the outlet left out."""
+    """(week, source) -> derivations into the outlet's dated articles, reuse inside the outlet and links of
+    undetermined direction left out."""
     out = Counter()
     for published, source in query(corpus, """
         select da.published, coalesce(sa.outlet, d.source_name) from derivations d
         join articles da on da.id = d.derived_article_id left join articles sa on sa.id = d.source_article_id
-        where da.outlet = ? and d.relation != 'same-outlet'""", [outlet]):
+        where da.outlet = ? and d.relation not in ('same-outlet', 'undetermined')""", [outlet]):
         if published:
             out[(monday(published), source)] += 1
     return out
@@ -154,6 +157,29 @@ async def test_outlet_chart_counts_its_undated(corpus):
     assert data["undated"] == {"articles": undated_articles, "derivations": into_undated}
     root = svg_of((await ds.client.get(f"{BASE}/outlet/{tilde_encode(outlet)}.svg")).text)
     assert f"{into_undated} undated derivation{'s' if into_undated != 1 else ''} not shown" in notes(root)
+
+
+@pytest.mark.asyncio
+async def test_outlet_chart_counts_undetermined_links_apart(corpus, tmp_path):
+    """A link nothing decided the direction of is not something taken: not drawn, counted on both outlets."""
+    with edited_copy(corpus, tmp_path) as (copy, conn):
+        trt = conn.execute("select id from articles where outlet = 'TRT World'").fetchone()[0]
+        undated = conn.execute("select id from articles where outlet = 'Sputnik' and published is null").fetchone()[0]
+        conn.execute("insert into derivations(derived_article_id, source_article_id, relation, shared_chars)"
+                     " values (?, ?, 'undetermined', 95)", (trt, undated))
+    ds = Datasette([str(copy)])
+    data = (await ds.client.get(f"{BASE}/outlet/TRT+World.json")).json()
+    assert [s["source"] for s in data["sources"]] == ["AFP"] and {r["source"] for r in data["rows"]} == {"AFP"}
+    assert data["undetermined"] == 1
+    root = svg_of((await ds.client.get(f"{BASE}/outlet/TRT+World.svg")).text)
+    assert set(segments(root)) == {(monday("2022-02-03"), "AFP")}
+    assert "1 link of undetermined direction not shown" in notes(root)
+    sputnik = (await ds.client.get(f"{BASE}/outlet/Sputnik.json")).json()
+    assert sputnik["undetermined"] == 1  # its undated copy: the source side of the stored row
+    islam = (await ds.client.get(f"{BASE}/outlet/Islam+Times.json")).json()
+    assert islam["undetermined"] == 0
+    assert not [n for n in notes(svg_of((await ds.client.get(f"{BASE}/outlet/Islam+Times.svg")).text))
+                if "undetermined" in n]
 
 
 def test_outlet_svg_stacks_the_busiest_sources_and_sums_the_rest():
@@ -347,7 +373,10 @@ async def test_charts_read_only_the_tables_they_check(corpus):
 
 # ------------------------------------------------------------------ in a real browser (test_security's harness)
 
-from test_security import Visit, browser, hostile, hostile_pages, server  # noqa: E402,F401  (fixtures)
+import test_security  # noqa: E402
+from test_security import Visit, hostile_pages  # noqa: E402
+
+browser, server, hostile = test_security.browser, test_security.server, test_security.hostile  # its fixtures, here
 
 
 def test_hostile_charts_run_nothing_and_draw_as_images(browser, server, hostile):

@@ -108,19 +108,84 @@ async def test_articles_are_paginated(corpus):
     assert first["articles"][0]["id"] != second["articles"][0]["id"]
 
 
+# A derivation whose direction nothing decided (as the article page tells them apart: cluster.is_undirected).
+UNDIRECTED = ("(d.relation = 'undetermined' or coalesce(json_extract(case when json_valid(d.evidence)"
+              " then d.evidence end, '$.direction') = 'undetermined', 0))")
+
+
 @pytest.mark.asyncio
 async def test_real_loader_output(seed_db):
     conn = sqlite3.connect(seed_db)
     ds = Datasette([str(seed_db)])
+    shared = 0
     for (outlet,) in conn.execute("select distinct outlet from articles where outlet is not null").fetchall():
         data = (await ds.client.get(f"/{seed_db.stem}/-/provenance/outlet/{tilde_encode(outlet)}.json")).json()
-        takes = conn.execute("select count(*) from derivations d join articles a on a.id = d.derived_article_id"
-                             " where a.outlet = ?", (outlet,)).fetchone()[0]
-        gives = conn.execute("select count(*) from derivations d join articles a on a.id = d.source_article_id"
-                             " where a.outlet = ?", (outlet,)).fetchone()[0]
+        takes, gives, shares = (conn.execute(
+            "select count(distinct d.id) from derivations d join articles a on a.id in " + side + " where a.outlet = ?"
+            " and " + ("" if undirected else "not ") + UNDIRECTED, (outlet,)).fetchone()[0] for side, undirected in (
+            ("(d.derived_article_id)", False), ("(d.source_article_id)", False),
+            ("(d.derived_article_id, d.source_article_id)", True)))
         assert sum(g["count"] for g in data["takes_from"]) == takes
         assert sum(g["count"] for g in data["gives_to"]) == gives
+        assert sum(g["count"] for g in data["shares_text_with"]) == shares
+        shared += shares
+    assert shared  # the seeds' two Sputnik versions: no order, and neither is fuller
     conn.close()
+
+
+@pytest.fixture(scope="module")
+def undetermined_corpus(tmp_path_factory, corpus):
+    """The corpus plus a link nothing decided the direction of, stored with TRT World's article (the original
+    of everything) as the derived one and Sputnik's undated copy as the source; and Sputnik's two versions of
+    one story with no order between them (same outlet, ``direction`` undetermined)."""
+    with edited_copy(corpus, tmp_path_factory.mktemp("undetermined"), refresh=True) as (copy, conn):
+        trt = conn.execute("select id from articles where outlet = 'TRT World'").fetchone()[0]
+        undated = conn.execute("select id from articles where outlet = 'Sputnik' and published is null").fetchone()[0]
+        conn.execute("insert into derivations(derived_article_id, source_article_id, relation, shared_chars, confidence)"
+                     " values (?, ?, 'undetermined', 95, 0.2)", (trt, undated))
+        conn.execute("""update derivations set evidence = '{"decided_by": "same outlet", "direction": "undetermined"}'
+                        where relation = 'same-outlet'""")
+    return copy
+
+
+@pytest.mark.asyncio
+async def test_undetermined_links_are_shared_not_taken(undetermined_corpus):
+    """As on the article page: a link of undetermined direction is listed apart, on both outlets, once."""
+    ds = Datasette([str(undetermined_corpus)])
+    trt = (await ds.client.get("/corpus/-/provenance/outlet/TRT+World.json")).json()
+    assert [g["partner"] for g in trt["takes_from"]] == ["AFP"]
+    assert "Sputnik" in {g["partner"] for g in trt["gives_to"]}  # the decided copy it gave: still given
+    assert [(g["partner"], g["count"], g["relations"], g["median_lag_days"]) for g in trt["shares_text_with"]] == [
+        ("Sputnik", 1, {"undetermined": 1}, None)]
+    sputnik = (await ds.client.get("/corpus/-/provenance/outlet/Sputnik.json")).json()
+    assert {g["partner"]: g["relations"] for g in sputnik["takes_from"]} == {
+        "TRT World": {"copied": 1}, "Islam Times": {"common-source": 1}}
+    assert sputnik["gives_to"] == []
+    assert [(g["partner"], g["count"]) for g in sputnik["shares_text_with"]] == [("Sputnik", 1), ("TRT World", 1)]
+    html = (await ds.client.get("/corpus/-/provenance/outlet/TRT+World")).text
+    takes = section(html, "Takes from")
+    assert "Sputnik" not in takes and "undetermined" not in takes
+    shares = section(html, "Shares text with, direction undetermined")
+    assert '<a href="/corpus/-/provenance/outlet/Sputnik">Sputnik</a>' in shares and "undetermined 1" in shares
+    plain = (await ds.client.get("/corpus/-/provenance/outlet/Islam+Times")).text
+    assert "Shares text with" not in plain  # no such link: no section
+
+
+@pytest.mark.asyncio
+async def test_a_page_past_the_end_says_so(corpus):
+    """Past the last page a section stays, says so and links back; JSON has the total to tell."""
+    ds = Datasette([str(corpus)])
+    data = (await ds.client.get("/corpus/-/provenance/outlet/Sputnik.json?page=5")).json()
+    assert data["articles"] == [] and data["articles_pagination"]["total"] == data["articles_count"] == 2
+    html = (await ds.client.get("/corpus/-/provenance/outlet/Sputnik?page=5")).text
+    articles = section(html, "Articles")
+    assert "Page 5 is past the end: 2 articles, 1 page." in articles and 'href="?page=1"' in articles
+    html = (await ds.client.get("/corpus/-/provenance/outlet/TASS?_size=1&credits_page=4&derivations_page=2")).text
+    credited = section(html, "Credited by 2 articles")
+    assert "Page 4 is past the end: 2 articles, 2 pages." in credited
+    assert 'href="?_size=1&amp;derivations_page=2&amp;credits_page=2"' in credited
+    named = section(html, "Named as the source of 1 derivation")
+    assert "Page 2 is past the end: 1 derivation, 1 page." in named and "<table" not in named
 
 
 # ---------------------------------------------------------------- credited sources (issue 16)

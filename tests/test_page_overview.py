@@ -12,6 +12,7 @@ from datasette.database import Database
 
 from datasette_provenance.load import load_paths
 
+from conftest import edited_copy
 from test_permissions import build_corpus
 
 
@@ -179,6 +180,10 @@ async def test_speakers_are_quoted_not_credited(seed_db):
     html = (await ds.client.get(f"/{seed_db.stem}/-/provenance")).text
     credited, quoted = html.split("Upstream sources credited")[1].split("Speakers quoted")
     assert "AFP" in credited and "TASS" in credited and "Zakharova" not in credited and "Zakharova" in quoted
+    # Each speaker has a page (what they are named the source of): the entry leads to it.
+    link = f"/{seed_db.stem}/-/provenance/outlet/Maria+Zakharova"
+    assert f'<a href="{link}">Maria Zakharova</a>' in quoted
+    assert (await ds.client.get(link)).status_code == 200
 
 
 @pytest.mark.asyncio
@@ -298,3 +303,95 @@ def test_entry_line_escapes_the_database_name():
     line = str(entry_links(Urls(FakeDatasette(), name), name))
     assert "<img" not in line and "&lt;img src=x onerror=alert(1)&gt;&#34;" in line
     assert 'href="/&lt;img' in line
+
+
+@pytest.fixture(scope="module")
+def undetermined_corpus(tmp_path_factory, corpus):
+    """The corpus plus a link nothing decided the direction of, stored with TRT World's article (the original
+    of everything) as the derived one and Sputnik's undated copy as the source: the order is arbitrary."""
+    with edited_copy(corpus, tmp_path_factory.mktemp("undetermined"), refresh=True) as (copy, conn):
+        trt = conn.execute("select id from articles where outlet = 'TRT World'").fetchone()[0]
+        undated = conn.execute("select id from articles where outlet = 'Sputnik' and published is null").fetchone()[0]
+        conn.execute("insert into derivations(derived_article_id, source_article_id, relation, shared_chars, confidence)"
+                     " values (?, ?, 'undetermined', 95, 0.2)", (trt, undated))
+    return copy
+
+
+@pytest.mark.asyncio
+async def test_undetermined_links_are_neither_taken_nor_given(undetermined_corpus):
+    """A link of undetermined direction is counted apart, on both its outlets, never as taking or giving."""
+    ds = Datasette([str(undetermined_corpus)])
+    data = (await ds.client.get("/corpus/-/provenance.json")).json()
+    outlets = {o["outlet"]: o for o in data["outlets"]}
+    trt, sputnik = outlets["TRT World"], outlets["Sputnik"]
+    assert (trt["takes"], trt["gives"], trt["shares"], trt["shares_chars"]) == (1, 3, 1, 95)
+    assert trt["takes_by_relation"] == {"copied": 1} and trt["takes_chars"] == 300
+    assert (sputnik["takes"], sputnik["gives"], sputnik["shares"]) == (2, 0, 1)
+    assert sputnik["gives_by_relation"] == {}
+    assert all("undetermined" not in {**o["takes_by_relation"], **o["gives_by_relation"]} for o in data["outlets"])
+    # Ordered by takes and gives, then gives, then shared text, then name: the same order on every request.
+    assert data["outlets"] == sorted(data["outlets"], key=lambda o: (
+        -(o["takes"] + o["gives"]), -o["gives"], -o["shares"], o["outlet"] is None, o["outlet"] or ""))
+    html = (await ds.client.get("/corpus/-/provenance")).text
+    row = html.split('<a href="/corpus/-/provenance/outlet/TRT+World">TRT World</a>')[1].split("</tr>")[0]
+    assert "undetermined" not in row.split("</td>")[1]  # the takes cell
+    assert re.search(r'<td class="num prov-shares">1 <span class="prov-muted">95 characters</span></td>', row)
+
+
+@pytest.mark.asyncio
+async def test_a_page_past_the_end_says_so(corpus):
+    """Past the last page, a list says so and links back; the "nothing yet" lines are for an empty corpus."""
+    ds = Datasette([str(corpus)])
+    data = (await ds.client.get("/corpus/-/provenance.json?_size=4&page=3&outlets_page=9")).json()
+    assert data["clusters"] == [] and data["outlets"] == []
+    assert (data["clusters_pagination"]["total"], data["clusters_pagination"]["pages"]) == (6, 2)
+    outlets = data["outlets_pagination"]["total"]
+    assert outlets == 4 and data["outlets_pagination"]["pages"] == 1
+    html = (await ds.client.get("/corpus/-/provenance?_size=4&page=3&outlets_page=9")).text
+    assert "Page 3 is past the end: 6 statements, 2 pages." in html
+    assert 'href="?_size=4&amp;outlets_page=9&amp;page=2"' in html
+    assert "Page 9 is past the end: 4 outlets, 1 page." in html
+    assert 'href="?_size=4&amp;page=3&amp;outlets_page=1"' in html
+    assert "No passage is shared" not in html and "No derivations" not in html
+
+
+@pytest.mark.asyncio
+async def test_an_empty_corpus_says_so_on_any_page(corpus, tmp_path):
+    with edited_copy(corpus, tmp_path, refresh=True) as (copy, conn):
+        for table in ("cluster_members", "clusters", "derivations"):
+            conn.execute(f"delete from {table}")
+    ds = Datasette([str(copy)])
+    for query in ("", "?page=3&outlets_page=9"):
+        html = (await ds.client.get("/corpus/-/provenance" + query)).text
+        assert "No passage is shared between articles yet." in html, query
+        assert "No derivations have been inferred yet." in html and "past the end" not in html, query
+    # Reuse inside outlets only: derivations there are, but none between outlets.
+    with edited_copy(corpus, tmp_path, refresh=True) as (copy, conn):
+        conn.execute("delete from derivations where relation != 'same-outlet'")
+    html = (await Datasette([str(copy)]).client.get("/corpus/-/provenance")).text
+    assert "No derivation links two outlets" in html and "No derivations have been inferred yet." not in html
+
+
+@pytest.mark.asyncio
+async def test_each_upstream_list_is_limited_on_its_own(seed_db, tmp_path):
+    """60 more credited agencies do not push the quoted speakers off the page, and the cut is paged."""
+    with edited_copy(seed_db, tmp_path, refresh=True) as (copy, conn):
+        article = conn.execute("select min(id) from articles").fetchone()[0]
+        conn.executemany("insert into derivations(derived_article_id, source_name, relation, shared_chars)"
+                         " values (?, ?, 'copied', 100)", [(article, f"Agency {n:02d}") for n in range(60)])
+    ds = Datasette([str(copy)])
+    data = (await ds.client.get("/corpus/-/provenance.json")).json()
+    credited = [u["source_name"] for u in data["upstream_sources"] if not u["quoted"]]
+    assert len(credited) == 50 and credited[:2] == ["AFP", "Agency 00"]
+    assert [u["source_name"] for u in data["upstream_sources"] if u["quoted"]] == ["Maria Zakharova"]
+    assert (data["upstream_sources_pagination"]["total"], data["upstream_sources_pagination"]["pages"]) == (62, 2)
+    assert data["speakers_pagination"]["total"] == 1
+    rest = (await ds.client.get("/corpus/-/provenance.json?sources_page=2")).json()
+    assert [u["source_name"] for u in rest["upstream_sources"] if not u["quoted"]][-2:] == ["Agency 59", "TASS"]
+    assert set(credited) | {u["source_name"] for u in rest["upstream_sources"]} >= {f"Agency {n:02d}" for n in range(60)}
+    html = (await ds.client.get("/corpus/-/provenance")).text
+    sources, speakers = html.split("Upstream sources credited")[1].split("Speakers quoted")
+    assert "page 1 of 2 (62 in all)" in sources and 'href="?sources_page=2"' in sources
+    assert '<a href="/corpus/-/provenance/outlet/Maria+Zakharova">Maria Zakharova</a>' in speakers
+    past = (await ds.client.get("/corpus/-/provenance?speakers_page=3")).text.split("Speakers quoted")[1]
+    assert "Page 3 is past the end: 1 speaker, 1 page." in past and 'href="?speakers_page=1"' in past

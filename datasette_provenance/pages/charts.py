@@ -4,7 +4,8 @@
   the loader's per-day ``outlet_edges`` (speakers left out: they are a layer above the agencies).
 * ``chart/outlet/<name>``: what an outlet took from each source, week by week, the busiest sources
   stacked and the rest summed; read through the outlet's articles (index ``articles_outlet``), as the
-  outlet page does. Reuse inside the outlet (``same-outlet``) is not taking and is left out.
+  outlet page does. Reuse inside the outlet (``same-outlet``) is not taking and is left out; nor is a
+  link of undetermined direction (its stored source is arbitrary): those are counted, not drawn.
 * ``chart/cluster/<id>``: the member articles of a shared statement by publication time, one lane per
   outlet.
 
@@ -171,9 +172,15 @@ async def outlet_data(db, name: str) -> dict:
         from articles a
         join derivations d on d.derived_article_id = a.id
         left join articles sa on sa.id = d.source_article_id
-        where {own} and d.relation != 'same-outlet'
+        where {own} and d.relation not in ('same-outlet', 'undetermined')
         group by 1, 2, 3
     """, args)
+    # Stored on either side of the link: its articles' derivations and sources (index on each column).
+    undetermined = (await rows(db, f"""
+        select count(distinct d.id) as n from articles a
+        join derivations d on d.derived_article_id = a.id or d.source_article_id = a.id
+        where {own} and d.relation = 'undetermined'
+    """, args))[0]["n"]
     undated_derivations = 0
     dated = []
     for r in found:
@@ -198,7 +205,8 @@ async def outlet_data(db, name: str) -> dict:
             "shared_chars": summed[p, source, kind][1]} for p, source, kind in keys]
     return {"chart": "outlet", "outlet": name, "bucket": bucket, "measure": "derivations taken",
             "sources": [{"source": s, "derivations": totals[s]} for s in ranked], "rows": out,
-            "undated": {"articles": counted["undated"], "derivations": undated_derivations}}
+            "undated": {"articles": counted["undated"], "derivations": undated_derivations},
+            "undetermined": undetermined}
 
 
 async def cluster_data(db, cid: int) -> dict:
@@ -339,6 +347,9 @@ def outlet_svg(data: dict) -> str:
         series[k][1][at[r["period"]]] += r["derivations"]
     notes = [t for t in (undated_note(data["undated"]["derivations"], "derivation"),
                          undated_note(data["undated"]["articles"], "article")) if t]
+    if data.get("undetermined"):
+        n = data["undetermined"]
+        notes.append(f"{n:,} link{'' if n == 1 else 's'} of undetermined direction not shown")
     if rest:
         notes.append(f"{len(data['sources']) - len(shown)} more sources summed as {OTHER_SOURCES}")
     return bar_chart(f"What {data['outlet']} took, by {data['bucket']} and source", data["bucket"], labels, series,

@@ -35,6 +35,10 @@ _CREDITING = """
     where a.id in (select article_id from attributions where source_name = :name)
       and a.outlet is not :name
 """
+# A link whose direction nothing decided (``cluster.is_undirected``, as the article page tells them): which
+# side is stored as the source is arbitrary, so it is neither taken nor given but listed apart.
+_UNDIRECTED = """d.id, (d.relation = 'undetermined' or coalesce(json_extract(case when json_valid(d.evidence)
+    then d.evidence end, '$.direction') = 'undetermined', 0)) as undirected"""
 # Derivations that name it as their source when no source article is known ({} is ``_named``).
 _NAMING = """
     from derivations d join articles da on da.id = d.derived_article_id
@@ -79,32 +83,36 @@ async def view(datasette, request):
         takes = await rows(db, """
             select coalesce(sa.outlet, d.source_name) as partner,
                    case when d.source_article_id is null then 'upstream' else 'outlet' end as partner_kind,
-                   d.relation, d.shared_chars, sa.published as source_published, a.published as derived_published
+                   d.relation, d.shared_chars, sa.published as source_published, a.published as derived_published,
+                   {undirected}
             from articles a
             join derivations d on d.derived_article_id = a.id
             left join articles sa on sa.id = d.source_article_id
             where {own}
-        """.format(own=own), args)
+        """.format(own=own, undirected=_UNDIRECTED), args)
         gives = await rows(db, """
             select da.outlet as partner, 'outlet' as partner_kind, d.relation, d.shared_chars,
-                   a.published as source_published, da.published as derived_published
+                   a.published as source_published, da.published as derived_published, {undirected}
             from articles a
             join derivations d on d.source_article_id = a.id
             join articles da on da.id = d.derived_article_id
             where {own}
-        """.format(own=own), args)
+        """.format(own=own, undirected=_UNDIRECTED), args)
     elif credited_count or named_count:
         kind = "upstream"
         takes = []
         gives = await rows(db, """
             select da.outlet as partner, 'outlet' as partner_kind, d.relation, d.shared_chars,
-                   null as source_published, da.published as derived_published
-        """ + naming, args)
+                   null as source_published, da.published as derived_published, {}
+        """.format(_UNDIRECTED) + naming, args)
     elif quoted:
         kind = "speaker"
         takes, gives = [], []
     else:
         raise NotFound("No outlet or credited source of that name")
+    # Once each (both sides may be its own: versions of one story), and with no lag: there is no order.
+    shares = {r["id"]: {**r, "source_published": None} for r in takes + gives if r["undirected"]}
+    takes, gives = ([r for r in side if not r["undirected"]] for side in (takes, gives))
     articles = await rows(db, f"""
         select a.id, a.title, a.published, a.published_precision, a.reuse_share from articles a
         where {own} order by a.published desc, a.id desc limit :limit offset :offset
@@ -121,6 +129,7 @@ async def view(datasette, request):
         "articles_count": count,
         "takes_from": group_pairs(takes, urls),
         "gives_to": group_pairs(gives, urls),
+        "shares_text_with": group_pairs(list(shares.values()), urls),
         "articles": articles,
         "articles_pagination": page.info(count),
         "credited_by_count": credited_count,
