@@ -103,7 +103,7 @@ async def test_articles_are_paginated(corpus):
     ds = Datasette([str(corpus)])
     first = (await ds.client.get("/corpus/-/provenance/outlet/Sputnik.json?_size=1")).json()
     second = (await ds.client.get("/corpus/-/provenance/outlet/Sputnik.json?_size=1&page=2")).json()
-    assert first["articles_pagination"] == {"page": 1, "page_size": 1, "total": 2, "pages": 2, "next": 2,
+    assert first["articles_pagination"] == {"page": 1, "page_size": 1, "total": 2, "pages": 2, "past_end": False, "next": 2,
                                             "previous": None}
     assert first["articles"][0]["id"] != second["articles"][0]["id"]
 
@@ -334,7 +334,7 @@ async def test_credits_and_derivations_are_paginated(credited_corpus):
     base = "/corpus/-/provenance/outlet/TASS"
     first = (await ds.client.get(base + ".json?_size=2")).json()
     assert first["credited_by_count"] == 5 and first["named_by_derivations_count"] == 3
-    assert first["credited_by_pagination"] == {"page": 1, "page_size": 2, "total": 5, "pages": 3, "next": 2,
+    assert first["credited_by_pagination"] == {"page": 1, "page_size": 2, "total": 5, "pages": 3, "past_end": False, "next": 2,
                                                "previous": None}
     assert first["named_by_derivations_pagination"]["pages"] == 2
     seen = []

@@ -154,10 +154,11 @@ class Page:
         return (self.number - 1) * self.size
 
     def info(self, total: int) -> dict:
+        """Past the last page, ``previous`` is the last page: the one before is past the end too."""
         pages = max(1, -(-total // self.size))
         return {"page": self.number, "page_size": self.size, "total": total, "pages": pages,
-                "next": self.number + 1 if self.number < pages else None,
-                "previous": self.number - 1 if self.number > 1 else None}
+                "past_end": self.number > pages, "next": self.number + 1 if self.number < pages else None,
+                "previous": min(self.number - 1, pages) if self.number > 1 else None}
 
 
 def page_param(request, name: str = "page", size: int = PAGE_SIZE) -> Page:

@@ -73,9 +73,6 @@ async def view(datasette, request):
     nodes, count, shown_edges, drawable = await network_page(db, since, until, page.offset, page.size, speakers,
                                                              undetermined)
     pagination = page.info(count)
-    pagination["past_end"] = page.number > pagination["pages"]
-    if pagination["past_end"]:  # lead back to the last page, not to the page before this one (past the end too)
-        pagination["previous"] = pagination["pages"]
     undated = await left_out(db, undetermined) if since is not None or until is not None else None
     if fmt == "json":
         return json_response({"database": db.name, "since": since, "until": until, "speakers": speakers,
