@@ -233,9 +233,11 @@ def graph_edges(rows: Iterable[tuple]) -> GraphEdges:
 
 
 def graph_nodes(edges: GraphEdges) -> GraphNodes:
-    """Every end of these edges with what it gave, took and shared (a loop counts once in its volume)."""
+    """Every end of these edges with what it gave, took and shared (a loop counts once in its volume).
+    A link whose direction nothing decided is stored one way round at random: shared, neither given
+    nor taken."""
     nodes: GraphNodes = {}
-    for (source, target), (n, chars, _, kind) in edges.items():
+    for (source, target), (n, chars, relations, kind) in edges.items():
         for end in (target, source):
             if end not in nodes:
                 nodes[end] = ["upstream", 0, 0, 0, 0]
@@ -245,8 +247,9 @@ def graph_nodes(edges: GraphEdges) -> GraphNodes:
             nodes[target][0] = "outlet"
         if kind == "outlet":
             nodes[source][0] = "outlet"
-        nodes[source][1] += n
-        nodes[target][2] += n
+        decided = n - relations.get("undetermined", 0)
+        nodes[source][1] += decided
+        nodes[target][2] += decided
         for end in {source, target}:
             nodes[end][3] += n
             nodes[end][4] += chars
@@ -267,7 +270,7 @@ def _refresh_graph(conn: sqlite3.Connection, touched: set[tuple[str, str]]) -> N
         rows = conn.execute("select source, target, derivations, shared_chars, relations, source_kind from graph_edges"
                             " where source = ? union select source, target, derivations, shared_chars, relations,"
                             " source_kind from graph_edges where target = ?", (name, name)).fetchall()
-        found = graph_nodes({(s, t): [n, c, {}, kind] for s, t, n, c, _, kind in rows})
+        found = graph_nodes({(s, t): [n, c, json.loads(r), kind] for s, t, n, c, r, kind in rows})
         if name in found:
             nodes[name] = found[name]
         conn.execute("delete from graph_nodes where id = ?", (name,))

@@ -336,6 +336,14 @@ async def test_only_decided_directions_are_arrows(undecided):
     relations = {(e["source"], e["target"]): e["relations"] for e in data["edges"]}
     assert relations[("TRT World", "Sputnik")] == {"undetermined": 1}
     assert relations[("TRT World", "Islam Times")] == {"copied": 1, "undetermined": 1}
+    # A node gives and takes decided derivations only; an undetermined one is in its volume, not its balance.
+    whole = {e: sum(r.values()) for e, r in relations.items()}
+    for n in data["nodes"]:
+        decided = {e: n - relations[e].get("undetermined", 0) for e, n in whole.items()}
+        assert n["given"] == sum(c for (s, _), c in decided.items() if s == n["id"]), n
+        assert n["taken"] == sum(c for (_, t), c in decided.items() if t == n["id"]), n
+    trt = next(n for n in data["nodes"] if n["id"] == "TRT World")  # two undetermined links, in its volume only
+    assert (trt["given"], trt["taken"], trt["volume"]) == (2, 1, 5)
     drawn = drawn_edges(svg_of((await ds.client.get("/corpus/-/provenance/graph")).text))
     # Undetermined only: one undirected, dashed line (its ends in name order), no arrow either way.
     assert ("TRT World", "Sputnik") not in drawn
@@ -490,8 +498,11 @@ async def test_undetermined_lines_can_be_switched_off_everywhere(undecided):
     assert sum(e["count"] for e in data["edges"]) == sum(e["count"] for e in everything["edges"]) - undetermined
     nodes = {n["id"]: n for n in data["nodes"]}
     before = {n["id"]: n for n in everything["nodes"]}
-    assert nodes["Sputnik"]["taken"] == before["Sputnik"]["taken"] - 1
-    assert nodes["TRT World"]["given"] == before["TRT World"]["given"] - 2
+    # undetermined links were never given or taken: off, they leave the volumes only
+    assert [nodes[n][k] for n in ("Sputnik", "TRT World") for k in ("given", "taken")] == \
+        [before[n][k] for n in ("Sputnik", "TRT World") for k in ("given", "taken")]
+    assert (nodes["Sputnik"]["volume"], nodes["TRT World"]["volume"]) == \
+        (before["Sputnik"]["volume"] - 1, before["TRT World"]["volume"] - 2)
     pairs = sorted(edges)
     csv_rows = list(csv.DictReader(io.StringIO((await ds.client.get(f"{base}.csv?undetermined=0")).text)))
     assert sorted((r["source"], r["target"]) for r in csv_rows) == pairs
