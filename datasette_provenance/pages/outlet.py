@@ -1,11 +1,12 @@
 """``/<db>/-/provenance/outlet/<name>``: whom an outlet takes from, who takes from it, and how fast.
 
-The name in the URL is tilde-encoded (as Datasette encodes table names) and matched exactly as
+The name in the URL is tilde-encoded (as Datasette encodes table names) and matched as
 stored. A name with no articles of its own (an agency outside the corpus) still has a page when
 loaded articles credit it (``attributions.source_name``) or derivations name it as their source
 with no source article (``derivations.source_name``): what it supplied, with only its "taken by"
-side. Any other name is 404. A loaded outlet's page also lists the articles of other outlets that
-credit it.
+side. A name stored in another case only ("tass": outlet_roles keeps names lower-cased, and a
+query's ``outlet`` column is linked) redirects to the stored spelling; any other name is 404. A
+loaded outlet's page also lists the articles of other outlets that credit it.
 
 The graph names articles with no outlet "(unknown outlet)" and derivations with neither a source
 article nor a source name "(unknown source)"; those names have pages too: the articles with no
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from datasette.utils import tilde_decode
-from datasette.utils.asgi import NotFound
+from datasette.utils.asgi import NotFound, Response
 
 from ..provenance import UNKNOWN_OUTLET, UNKNOWN_SOURCE
 from .charts import chart_links
@@ -65,6 +66,7 @@ def outlet_url(urls: Urls, name: str | None, kind: str = "outlet") -> str:
     return urls.outlet(name or (UNKNOWN_SOURCE if kind == "upstream" else UNKNOWN_OUTLET))
 
 
+
 async def view(datasette, request):
     db = await open_database(datasette, request, TABLES)
     name = tilde_decode(request.url_vars["outlet"])
@@ -108,6 +110,9 @@ async def view(datasette, request):
     elif quoted:
         kind = "speaker"
         takes, gives = [], []
+    elif spelled := await _spelled(db, name):  # outlet_roles keeps names lower-cased, and a query links them
+        query = request.query_string
+        return Response.redirect(urls.outlet(spelled, request.url_vars.get("format")) + (f"?{query}" if query else ""))
     else:
         raise NotFound("No outlet or credited source of that name")
     # Once each (both sides may be its own: versions of one story), and with no lag: there is no order.
@@ -147,6 +152,17 @@ async def view(datasette, request):
     context.update(data)
     context["chart"] = chart_links(urls, "outlet", name, f"Derivations {name} took, by week and source")
     return await html(datasette, request, "provenance_outlet.html", context)
+
+
+async def _spelled(db, name: str) -> str | None:
+    """The name as the corpus spells it, when it differs from ``name`` in case only."""
+    found = await rows(db, """
+        select outlet as name from articles where outlet = :name collate nocase
+        union all select source_name from attributions where source_name = :name collate nocase
+        union all select source_name from derivations where source_name = :name collate nocase
+        limit 1
+    """, {"name": name})
+    return found[0]["name"] if found and found[0]["name"] != name else None
 
 
 async def _quoted_speaker(db, name: str) -> bool:
