@@ -141,6 +141,21 @@ async def test_table_page_outlet_columns(corpus):
 
 
 @pytest.mark.asyncio
+async def test_a_quoted_speaker_links_to_its_page(seed_db):
+    """The graph's speaker layer (source_kind "speaker") names people whose statements outlets carried:
+    each has a page, as on the overview."""
+    ds, db = Datasette([str(seed_db)]), seed_db.stem
+    speaker = (f"/{db}/-/provenance/outlet/Maria+Zakharova", "Maria Zakharova")
+    conn = sqlite3.connect(seed_db)
+    for table in ("graph_edges", "outlet_edge_totals"):
+        rows = conn.execute(f"select count(*) from {table} where source = ?", (speaker[1],)).fetchone()[0]
+        found = links((await ds.client.get(f"/{db}/{table}?_size=max")).text)
+        assert found.count(speaker) == rows >= 3, table  # each of its rows, "speaker" ones too
+    conn.close()
+    await all_answer_200(ds, [speaker[0]])
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize("table,page", [("articles", "article"), ("clusters", "cluster")])
 async def test_primary_key_pages_carry_the_link_script(corpus, table, page):
     ds = Datasette([str(corpus)])

@@ -435,8 +435,8 @@ def _row_keys(row) -> set[str]:
 
 def cell_target(table: str | None, column: str, row) -> str | None:
     """Which provenance page a cell of Datasette's table, row or query pages leads to: "article",
-    "cluster", "outlet", or None. Speakers (``source_kind``/``kind`` "speaker") have no outlet page,
-    nor has a ``source_name`` beside a source article (the page of that article's outlet is the one)."""
+    "cluster", "outlet", or None. A speaker of the graph's tables (``source_kind``/``kind`` "speaker") has
+    a page there too; a ``source_name`` beside a source article has none (its article's outlet is the one)."""
     if table is not None:
         key = (table, column)
         if key in _TABLE_ARTICLE_COLUMNS:
@@ -453,8 +453,6 @@ def cell_target(table: str | None, column: str, row) -> str | None:
             column in _PAIR_COLUMNS and len(_row_keys(row) & _PAIR_COLUMNS) >= 2):
         return None
     if column == "source_name" and _row_value(row, "source_article_id") is not None:
-        return None
-    if column in ("source", "id") and "speaker" in (_row_value(row, "source_kind"), _row_value(row, "kind")):
         return None
     return "outlet"
 
