@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import Iterable, Mapping
 from contextlib import closing
 from dataclasses import fields, replace
@@ -235,8 +236,8 @@ class NotACorpus(Exception):
     """The file is some other SQLite database (or not one at all): writing our tables into it would damage it."""
 
 
-def connect(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+def connect(path: str, factory: type[sqlite3.Connection] = sqlite3.Connection) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=60, isolation_level=None, factory=factory)
     conn.execute("pragma journal_mode=wal")
     conn.execute("pragma synchronous=normal")
     conn.execute("pragma cache_size=-262144")  # 256 MB of pages: index inserts stay in memory
@@ -246,19 +247,53 @@ def connect(path: str) -> sqlite3.Connection:
 
 
 def open_corpus(path: str, settings: Settings | Mapping[str, Any] | None = None) -> tuple[sqlite3.Connection, Settings]:
-    """Connect to the corpus at ``path`` (made if missing) and return it with the settings in force.
+    """Connect to the corpus at ``path`` (made if missing) and return it with the settings in force,
+    holding the corpus for this load until the connection closes.
 
     Everything that refuses a load — a file that is not a corpus, invalid settings, settings the
     database contradicts — is decided by reading alone, before the first write (even switching the
     file to WAL is one): a refused load leaves the file as it was, or no file.
     """
+    folder = os.path.dirname(os.path.abspath(path))
+    if path != ":memory:" and not os.path.isdir(folder):
+        raise ValueError(f"{path}: there is no folder {folder} to make the database in")
     settings_in_force(*_existing(path), settings)
-    conn = connect(path)
+    conn = connect(path, _Loading)
     try:
-        return conn, ensure_schema(conn, settings)
+        conn.hold(path)
+        return conn, ensure_schema(conn, settings)  # read again once held: another load may have made it
     except BaseException:
         conn.close()
         raise
+
+
+class _Loading(sqlite3.Connection):
+    """A loader's connection, holding the corpus while it is open. A load keeps what it knows of the
+    corpus (band keys, clusters) between its transactions, so two loads at once would each miss the
+    other's articles: a second one waits. An advisory lock on the file (flock), which SQLite's own
+    byte-range locks do not see; none where the platform has none."""
+
+    _held: int | None = None
+
+    def hold(self, path: str) -> None:
+        try:
+            import fcntl
+        except ImportError:  # Windows
+            return
+        if path == ":memory:":
+            return
+        self._held = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(self._held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"{path}: another load is running into this database; waiting for it to finish", file=sys.stderr)
+            fcntl.flock(self._held, fcntl.LOCK_EX)
+
+    def close(self) -> None:
+        super().close()
+        if self._held is not None:
+            os.close(self._held)  # releases the lock
+            self._held = None
 
 
 _OURS = frozenset(re.findall(r"create table if not exists (\w+)", SCHEMA))

@@ -337,8 +337,8 @@ def test_no_statement_of_a_load_reads_a_corpus_table_whole(tmp_path, monkeypatch
     statements: list[str] = []
     connect = store.connect
 
-    def traced(path: str) -> sqlite3.Connection:
-        conn = connect(path)
+    def traced(path: str, *factory) -> sqlite3.Connection:
+        conn = connect(path, *factory)
         conn.set_trace_callback(statements.append)
         return conn
 
@@ -405,3 +405,39 @@ def test_insert_rows_writes_every_row_once(rows):
     expected = [(i, -i, f"row {i}") for i in range(rows)]
     insert_rows(conn, "insert into t(a, b, c) values ", 3, [v for row in expected for v in row])
     assert conn.execute("select a, b, c from t order by rowid").fetchall() == expected
+
+
+def test_a_second_load_waits_for_the_one_running(tmp_path):
+    """A load keeps what it knows of the corpus (band keys, clusters) between its transactions: two at
+    once into a new database each missed the other's articles (every link between them), and loading
+    again never repaired it. The second waits, says so, and then loads as a later load would."""
+    import subprocess
+    import sys
+    import time
+
+    from datasette_provenance import store
+
+    path, log = tmp_path / "busy.db", tmp_path / "err.txt"
+    conn, _ = store.open_corpus(str(path))  # as a running load holds it
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "datasette", "provenance", "load", str(path), str(SEEDS),
+                                 "--quiet", "--jobs", "1"], stdout=subprocess.PIPE, stderr=err, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while "waiting for it to finish" not in log.read_text() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "another load is running into this database; waiting for it to finish" in log.read_text()
+        time.sleep(1)
+        assert proc.poll() is None  # waiting, not loading
+        assert sqlite3.connect(path).execute("select count(*) from articles").fetchone() == (0,)
+    finally:
+        conn.close()
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, log.read_text()
+    assert "5 articles added" in out
+
+
+def test_a_database_in_a_folder_that_does_not_exist_is_one_line(tmp_path):
+    result = CliRunner().invoke(cli, ["provenance", "load", str(tmp_path / "nowhere" / "c.db"), str(SEEDS), "--quiet"])
+    assert result.exit_code == 1 and "there is no folder" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "nowhere").exists()
