@@ -78,12 +78,14 @@ class SourceAliases:
     ambiguous: frozenset[str]  # alias keys that are also ordinary words or initials
 
     @classmethod
-    def load(cls, extra_path: str | Path | None = None) -> SourceAliases:
-        """Packaged aliases merged with the user's file (user entries win); ValueError if malformed."""
+    def load(cls, extra_path: str | Path | None = None, text: str | None = None) -> SourceAliases:
+        """Packaged aliases merged with the user's file (or its ``text``, as a database keeps it; user
+        entries win); ValueError if malformed."""
         packaged = resources.files(__package__).joinpath("data/sources.json").read_text("utf-8")
         layers = [_parse_layer(packaged, "packaged sources.json")]
-        if extra_path is not None:
-            layers.append(_parse_layer(Path(extra_path).read_text("utf-8"), str(extra_path)))
+        if extra_path is not None or text is not None:
+            text = Path(extra_path).read_text("utf-8") if text is None else text
+            layers.append(_parse_layer(text, str(extra_path or "the --sources file the database keeps")))
         aliases: dict[str, str] = {}
         ambiguous: set[str] = set()
         for layer in layers:

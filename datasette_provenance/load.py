@@ -115,17 +115,34 @@ def load_paths(
     _check_options(batch_size, jobs)
     paths = [str(p) for p in paths]
     # Everything that can refuse the load is decided before the database is touched.
-    names = OutletAliases.load(aliases)
-    credits = SourceAliases.load(sources)
+    names, credits, files = name_files(db_path, aliases, sources)
     records = read_paths(paths, outlet=outlet, published=published, aliases=names)
     with _reporting_a_full_disk(db_path):
         conn, settings = store.open_corpus(db_path, settings)
         try:
             with _transaction(conn):
-                provenance.save_roles(conn, names.roles)
+                keep_names(conn, names, files)
             return _load(conn, paths, records, settings, credits, batch_size, jobs, progress)
         finally:
             conn.close()
+
+
+
+def name_files(db_path: str, aliases: str | None, sources: str | None) -> tuple[OutletAliases, SourceAliases, dict]:
+    """The outlet and credited-source names in force: the files given, else those the database keeps
+    (settings ``aliases_file``, ``sources_file``) from the load that gave them. A later load without
+    the options must neither forget an outlet's role (redoing the derivations of its articles) nor
+    miss a credit the first load would have read: the same input in any order gives the same corpus."""
+    stored = store.stored_settings(db_path)
+    texts = {key: Path(path).read_text("utf-8") if path else stored.get(key)
+             for key, path in (("aliases_file", aliases), ("sources_file", sources))}
+    return (OutletAliases.load(aliases, texts["aliases_file"]), SourceAliases.load(sources, texts["sources_file"]),
+            {key: text for key, text in texts.items() if text is not None})
+
+
+def keep_names(conn: sqlite3.Connection, names: OutletAliases, files: dict[str, str]) -> None:
+    provenance.save_roles(conn, names.roles)
+    conn.executemany("insert or replace into settings(key, value) values (?, ?)", sorted(files.items()))
 
 
 def _load(conn: sqlite3.Connection, paths: list[str], records: Iterator, settings: Settings, credits: SourceAliases,

@@ -52,12 +52,14 @@ class OutletAliases:
     roles: dict[str, str] = field(default_factory=dict)  # lower-case outlet name -> agency | publisher
 
     @classmethod
-    def load(cls, extra_path: str | Path | None = None) -> OutletAliases:
-        """Packaged aliases merged with the user's file; ValueError if that file is malformed."""
+    def load(cls, extra_path: str | Path | None = None, text: str | None = None) -> OutletAliases:
+        """Packaged aliases merged with the user's file (or its ``text``, as a database keeps it);
+        ValueError if that file is malformed."""
         packaged = resources.files(__package__).joinpath("data/outlets.json").read_text("utf-8")
         layers = [_parse_layer(packaged, "packaged outlets.json")]
-        if extra_path is not None:
-            layers.append(_parse_layer(Path(extra_path).read_text("utf-8"), str(extra_path)))
+        if extra_path is not None or text is not None:
+            text = Path(extra_path).read_text("utf-8") if text is None else text
+            layers.append(_parse_layer(text, str(extra_path or "the --aliases file the database keeps")))
         domains: dict[str, str] = {}
         names: dict[str, str] = {}
         signatures: list[tuple[re.Pattern[str], str]] = []

@@ -173,8 +173,7 @@ def load_paths(
     clock = _Clock(timings)
     local._check_options(batch_size, 1)
     paths = [str(p) for p in paths]
-    names = OutletAliases.load(aliases)
-    credits = SourceAliases.load(sources)
+    names, credits, files = local.name_files(db_path, aliases, sources)
     opts = _options(outlet, published, names)
     own = spark is None and _active() is None  # a session the caller runs is the caller's to stop
     if spark is None:
@@ -188,7 +187,7 @@ def load_paths(
                 conn, settings = store.open_corpus(db_path, settings)
                 try:
                     with local._transaction(conn):
-                        provenance.save_roles(conn, names.roles)
+                        local.keep_names(conn, names, files)
                     return _load(spark, conn, paths, records, settings, credits, batch_size, progress, clock)
                 finally:
                     conn.close()

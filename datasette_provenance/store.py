@@ -299,6 +299,11 @@ class _Loading(sqlite3.Connection):
 _OURS = frozenset(re.findall(r"create table if not exists (\w+)", SCHEMA))
 
 
+def stored_settings(path: str) -> dict[str, str]:
+    """The rows of the corpus's settings table, read without writing; none for a new database."""
+    return _existing(path)[0]
+
+
 def _existing(path: str) -> tuple[dict[str, str], bool, bool]:
     """The file's stored settings, whether it holds signatures and whether it holds no article.
 

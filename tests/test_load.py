@@ -441,3 +441,39 @@ def test_a_database_in_a_folder_that_does_not_exist_is_one_line(tmp_path):
     result = CliRunner().invoke(cli, ["provenance", "load", str(tmp_path / "nowhere" / "c.db"), str(SEEDS), "--quiet"])
     assert result.exit_code == 1 and "there is no folder" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_name_files_given_once_stay_with_the_database(tmp_path):
+    """--aliases and --sources are kept with the database, like its settings: a later load without them
+    forgot an outlet's role (redoing derivations) and missed credits the first load read, so the corpus
+    depended on the order of loads."""
+    aliases, sources = tmp_path / "aliases.json", tmp_path / "sources.json"
+    aliases.write_text(json.dumps({"roles": {"Harbour Wire": "agency"}}))
+    sources.write_text(json.dumps({"aliases": {"Zorbix Media": "Zorbix Media", "Zorbix": "Zorbix Media"}}))
+    story = ("The port authority will close the northern terminal for repairs from Monday, Zorbix Media reported,"
+             " citing two officials who said the work would take at least three weeks and cost millions.")
+    files = []
+    for n, (name, outlet, day) in enumerate([("x", "Harbour Wire", "2022-03-01"), ("y", "Beta Paper", "2022-03-01")]):
+        files.append(tmp_path / f"{name}.jsonl")
+        files[-1].write_text(json.dumps({"id": name, "outlet": outlet, "published": day,
+                                         "text": story + (" Shipping lines were told on Friday." if n else "")}) + "\n")
+
+    def corpus(db):
+        conn = sqlite3.connect(db)
+        try:
+            return (conn.execute("select outlet, role from outlet_roles order by 1").fetchall(),
+                    conn.execute("select a.external_id, t.source_name from attributions t join articles a"
+                                 " on a.id = t.article_id order by 1, 2").fetchall(),
+                    conn.execute("select da.external_id, sa.external_id, d.source_name, d.relation from derivations d"
+                                 " join articles da on da.id = d.derived_article_id left join articles sa"
+                                 " on sa.id = d.source_article_id order by 1, 2, 3").fetchall())
+        finally:
+            conn.close()
+
+    options = {"aliases": str(aliases), "sources": str(sources)}
+    load_paths(str(tmp_path / "once.db"), files, **options)
+    load_paths(str(tmp_path / "later.db"), files[:1], **options)
+    load_paths(str(tmp_path / "later.db"), files[1:])
+    once, later = corpus(tmp_path / "once.db"), corpus(tmp_path / "later.db")
+    assert ("harbour wire", "agency") in once[0] and ("y", "Zorbix Media") in once[1]
+    assert later == once

@@ -412,7 +412,7 @@ def test_a_failed_job_leaves_the_corpus_as_it_was(tmp_path, spark, monkeypatch):
         def __reduce__(self):
             return int, ("not a number",)
 
-    monkeypatch.setattr(engine.SourceAliases, "load", lambda path: Poison())
+    monkeypatch.setattr(engine.SourceAliases, "load", lambda *given: Poison())
     result = CliRunner().invoke(cli, ["load", "--quiet", "--engine", "spark", str(db), str(SEEDS)])
     assert result.exit_code == 1 and "the Spark job failed" in result.output and "as it was" in result.output
     assert "Traceback" not in result.output
