@@ -263,8 +263,8 @@ def _new_articles(
 ) -> list[PreparedArticle]:
     """Articles not loaded before.
 
-    An id the record gives is its identity: the same id with other text is an error, not an
-    overwrite. An id made from the path (file name, line) is not: the same file reached by another
+    An id the record gives is its identity: the same id with other text, or the same text from
+    another outlet (exports number each outlet's articles from 1), is an error, not an overwrite. An id made from the path (file name, line) is not: the same file reached by another
     path gets another one, another file of the same name the same one. Such a record is already
     loaded when an article with its text, outlet, URL, title and date is (the same text from another
     outlet is reuse, not a duplicate); if new while its id is taken, it gets the id plus a digest of
@@ -273,7 +273,8 @@ def _new_articles(
     identity = [_identity(art) if art.record.id_from_path else None for art in prepared]
     ids = {art.record.external_id for art in prepared}
     ids |= {_renamed(art.record.external_id, key) for art, key in zip(prepared, identity) if key}
-    stored = dict(select_in(conn, "select external_id, content_hash from articles where external_id in ({})", ids))
+    stored = {i: (digest, outlet) for i, digest, outlet in
+              select_in(conn, "select external_id, content_hash, outlet from articles where external_id in ({})", ids)}
     known = set(select_in(conn, "select content_hash, outlet, url, title, published from articles"
                                 " where content_hash in ({})", {key[0] for key in identity if key}))
     fresh: dict[str, PreparedArticle] = {}
@@ -286,14 +287,16 @@ def _new_articles(
             known.add(key)
             if rec.external_id in stored or rec.external_id in fresh:
                 rec.external_id = _renamed(rec.external_id, key)
-        prior = stored.get(rec.external_id) or (fresh[rec.external_id].digest if rec.external_id in fresh else None)
+        earlier = fresh.get(rec.external_id)
+        prior = stored.get(rec.external_id) or (earlier and (earlier.digest, earlier.record.outlet))
         if prior is None:
             fresh[rec.external_id] = art
-        elif prior == art.digest:
+        elif prior == (art.digest, rec.outlet):
             summary.articles_unchanged += 1
         else:
-            errors.append(LoadError(rec.source, rec.line, f"duplicate id {rec.external_id!r} with different"
-                                    " text: the version loaded first is kept", rec.external_id))
+            other = "text" if prior[0] != art.digest else f"outlet ({rec.outlet or 'none'}, not {prior[1] or 'none'})"
+            errors.append(LoadError(rec.source, rec.line, f"duplicate id {rec.external_id!r} with different {other}:"
+                                    " the version loaded first is kept", rec.external_id))
     return list(fresh.values())
 
 

@@ -477,3 +477,19 @@ def test_name_files_given_once_stay_with_the_database(tmp_path):
     once, later = corpus(tmp_path / "once.db"), corpus(tmp_path / "later.db")
     assert ("harbour wire", "agency") in once[0] and ("y", "Zorbix Media") in once[1]
     assert later == once
+
+
+def test_the_same_id_and_text_from_another_outlet_is_reported(tmp_path):
+    """Exports number each outlet's articles from 1: Beta's copy of Alpha's article 1 under the same id is
+    not "already loaded" (it was dropped without a word), it is reported; Alpha's file again is."""
+    text = "The harbour cranes restart on Monday after a strike that lasted six weeks, the union said."
+    for name, outlet in (("a", "Alpha"), ("b", "Beta")):
+        (tmp_path / f"{name}.jsonl").write_text(json.dumps({"id": "1", "outlet": outlet, "text": text}) + "\n")
+    path = str(tmp_path / "o.db")
+    load_paths(path, [str(tmp_path / "a.jsonl")])
+    summary = load_paths(path, [str(tmp_path / "b.jsonl")])
+    assert summary.articles_added == 0 and summary.articles_unchanged == 0
+    assert [str(e) for e in summary.errors] == [f"{tmp_path / 'b.jsonl'}:1: duplicate id '1' with different outlet"
+                                                " (Beta, not Alpha): the version loaded first is kept"]
+    again = load_paths(path, [str(tmp_path / "a.jsonl")])
+    assert again.articles_unchanged == 1 and not again.errors
