@@ -76,7 +76,7 @@ _NOT_ARTICLES = frozenset(
     " .db .sqlite .sqlite3 .db-wal .db-shm .db-journal .zip .gz .tgz .bz2 .xz .7z .tar"
     " .pyc .so .dll .exe .o .woff .woff2 .ttf .otf .css .js .mjs .map .cdx .cdxj".split()
 )
-_EXPECTED = ".txt, .json, .jsonl, .ndjson, .csv, .tsv, .html, .htm, .warc or .warc.gz"
+_EXPECTED = ".txt, .json, .jsonl, .ndjson, .csv, .tsv, .html, .htm, .xhtml, .warc, .warc.gz, .arc or .arc.gz"
 # Keys only news-please writes; "title", "url", "authors", "language" are shared with others.
 _NEWS_PLEASE_KEYS = frozenset(
     {"maintext", "date_publish", "date_download", "date_modify", "source_domain", "title_page", "title_rss", "localpath"}

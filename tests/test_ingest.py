@@ -231,7 +231,8 @@ def test_unsupported_format_lists_what_is_supported(tmp_path):
     (tmp_path / "page.mhtml").write_text("MIME-Version: 1.0\n")
     [error] = read(tmp_path)
     assert error.reason == (
-        "unsupported format '.mhtml': expected .txt, .json, .jsonl, .ndjson, .csv, .tsv, .html, .htm, .warc or .warc.gz"
+        "unsupported format '.mhtml': expected .txt, .json, .jsonl, .ndjson, .csv, .tsv, .html, .htm, .xhtml, .warc,"
+        " .warc.gz, .arc or .arc.gz"
     )
 
 
