@@ -162,17 +162,20 @@ def _load(conn: sqlite3.Connection, paths: list[str], records: Iterator, setting
         for batch in batches:
             with _transaction(conn):
                 _load_batch(conn, batch, settings, summary, load_id, stored_keys)
+                _counted(conn, load_id, summary)  # an interrupted load's row still says what it added
             done += len(batch.articles) + len(batch.errors)
             chars += sum(len(a.record.text) for a in batch.articles)
             if progress:
                 progress(done, chars)
     summary.clusters = conn.execute("select count(*) from clusters").fetchone()[0]
-    conn.execute(
-        "update loads set finished = ?, articles_added = ?, articles_skipped = ?, errors = ? where id = ?",
-        (_now(), summary.articles_added, summary.articles_unchanged, len(summary.errors), load_id),
-    )
+    _counted(conn, load_id, summary, _now())
     conn.execute("pragma wal_checkpoint(truncate)")
     return summary
+
+
+def _counted(conn: sqlite3.Connection, load_id: int, summary: LoadSummary, finished: str | None = None) -> None:
+    conn.execute("update loads set finished = ?, articles_added = ?, articles_skipped = ?, errors = ? where id = ?",
+                 (finished, summary.articles_added, summary.articles_unchanged, len(summary.errors), load_id))
 
 
 def refresh_old_counts(conn: sqlite3.Connection) -> None:

@@ -493,3 +493,22 @@ def test_the_same_id_and_text_from_another_outlet_is_reported(tmp_path):
                                                 " (Beta, not Alpha): the version loaded first is kept"]
     again = load_paths(path, [str(tmp_path / "a.jsonl")])
     assert again.articles_unchanged == 1 and not again.errors
+
+
+def test_an_interrupted_load_says_what_its_committed_batches_added(tmp_path):
+    """The batches committed before an interruption are kept: the load's row counts them (it said nothing,
+    so the loads table summed to fewer articles than the corpus holds), and has no finishing time."""
+    path = str(tmp_path / "i.db")
+
+    def stop(records, chars):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        load_paths(path, [str(SEEDS)], batch_size=2, progress=stop)
+    load_paths(path, [str(SEEDS)], batch_size=2)
+    conn = sqlite3.connect(path)
+    rows = conn.execute("select finished is null, articles_added, articles_skipped from loads order by id").fetchall()
+    assert rows[0][0] == 1 and 0 < rows[0][1] < 5 and rows[1][0] == 0
+    assert sum(r[1] for r in rows) == conn.execute("select count(*) from articles").fetchone()[0] == 5
+    assert rows[1][2] == rows[0][1]  # the second load skipped what the first had added
+    conn.close()
