@@ -113,9 +113,11 @@ def extra_body_script(template, database, table, view_name, datasette):
 
 
 async def _visible_provenance_database(datasette, actor, database):
+    """A corpus whose overview the actor may open: no menu or action leads to a page that refuses."""
     from .pages.common import can_view, is_provenance_database
+    from .pages.overview import TABLES
 
-    return await is_provenance_database(datasette, database) and await can_view(datasette, actor, database)
+    return await is_provenance_database(datasette, database) and await can_view(datasette, actor, database, TABLES)
 
 
 @hookimpl

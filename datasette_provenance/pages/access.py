@@ -6,7 +6,8 @@ table's rows, and the plugin closes each for provenance databases:
 * **Tables derived from a table hold its text.** ``articles_fts`` (external content ``articles``)
   returns every title and text, its shadow tables (``articles_fts_data``/``_idx``/``_docsize``/
   ``_config``/``_content``) the vocabulary, ``paragraphs`` is the text cut into paragraphs, and
-  ``clusters.text`` and ``attributions.phrase`` are its sentences and credit lines.
+  ``clusters.text``, ``attributions.phrase`` and ``quotes.cue`` are its sentences, credit lines and
+  reporting phrases.
   Each is visible only when its source is (``derived_from_schema``). Datasette 1.0a41 does this itself
   for FTS and shadow tables (``Datasette._apply_derived_table_permissions_to_sql``); 0.65 does not,
   and neither knows about ``paragraphs`` and the others.
@@ -40,7 +41,7 @@ from typing import Any
 from .common import MARKER_TABLES, allowed
 
 # Tables that hold the articles' own text although they are not FTS tables.
-TEXT_OF = {"paragraphs": "articles", "clusters": "articles", "attributions": "articles"}
+TEXT_OF = {"paragraphs": "articles", "clusters": "articles", "attributions": "articles", "quotes": "articles"}
 # SQLite's documented shadow tables of each virtual-table module.
 SHADOW_SUFFIXES = {
     "fts3": ("_content", "_segdir", "_segments", "_stat", "_docsize"),
