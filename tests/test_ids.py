@@ -132,16 +132,19 @@ def test_the_same_text_from_another_outlet_is_reuse_not_a_duplicate(tmp_path):
 
 
 def test_ids_a_record_gives_keep_their_rule(tmp_path):
-    """A given id is the identity: found again under another path it is already loaded; with other text
-    it is refused (first kept); the same text under two given ids is two articles."""
+    """A given id is the identity: found again under another path it is already loaded; with other text,
+    or with its text from another outlet (exports number each outlet's articles from 1), it is refused
+    (first kept); the same text under two given ids is two articles."""
     jsonl(tmp_path / "one" / "a.jsonl", {"id": "x", "outlet": "A", "text": STORY[0]},
           {"id": "y", "outlet": "A", "text": STORY[0]})
     jsonl(tmp_path / "two" / "b.jsonl", {"id": "x", "outlet": "B", "text": STORY[0]},
-          {"id": "y", "outlet": "A", "text": STORY[1]})
+          {"id": "y", "outlet": "A", "text": STORY[1]}, {"id": "x", "outlet": "A", "text": STORY[0]})
     db = str(tmp_path / "given.db")
     assert load_paths(db, [str(tmp_path / "one")]).articles_added == 2
     summary = load_paths(db, [str(tmp_path / "two")])
     assert (summary.articles_added, summary.articles_unchanged) == (0, 1)
     assert [str(e) for e in summary.errors] == [
+        f"{tmp_path / 'two' / 'b.jsonl'}:1: duplicate id 'x' with different outlet (B, not A): the version loaded"
+        " first is kept",
         f"{tmp_path / 'two' / 'b.jsonl'}:2: duplicate id 'y' with different text: the version loaded first is kept"]
     assert articles(db) == [("x", "A", STORY[0]), ("y", "A", STORY[0])]
