@@ -637,15 +637,22 @@ def _original_first(x: Doc, rank: list[tuple[Doc, dict]]) -> list[tuple[Doc, dic
 
     A verbatim copy of an agency story explains a rewrite of it as well as the story does; it is the
     source only when x carries something that only the copy has (its edits, its additions). The
-    original is the one the others credit, else an agency, else the earliest. The other is named in
+    original is the one the others credit, else an agency, else the earliest, else (undated) the one
+    of the outlet with the most text in shared passages, and of that outlet's versions the least full:
+    copies of a source each lose some of it, while versions of a story grow. The other is named in
     the evidence as the runner-up, with the characters of x that only one of the two carries.
     """
     top, top_ev = rank[0]
     equal = [c for c in rank if _unique(x, top_ev["clusters"], c[0].spans) < UNIQUE]
     if len(equal) > 1:
         credited = {name for y, _ in equal for name in y.credits}
+        full = {y.id: _covered(y, list(y.spans)) for y, _ in equal}
+        fullest: dict[str | None, int] = defaultdict(int)
+        for y, _ in equal:
+            fullest[y.outlet or y.key] = max(fullest[y.outlet or y.key], full[y.id])
         top, top_ev = min(equal, key=lambda c: (c[0].outlet not in credited, c[0].role != "agency",
-                                                c[0].stamp if c[0].stamp is not None else math.inf, c[0].key))
+                                                c[0].stamp if c[0].stamp is not None else math.inf,
+                                                -fullest[c[0].outlet or c[0].key], full[c[0].id], c[0].key))
     runner, runner_ev = next(c for c in rank if c[0] is not top)
     top_ev["runner_up"] = {
         "other_article": runner.id, "other_outlet": runner.outlet,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How well the document-level figures separate reused from independent texts, on a labelled corpus.
 
-usage: python scripts/reuse_auc.py CORPUS_DB GOLD.json
+usage: python scripts/reuse_auc.py CORPUS_DB GOLD.json [--pieces] [--direction] [--exclude IDS]
 
 GOLD holds {"pairs": [{"id1", "id2", "label", "category"?}]}: id1 is the derived text (an answer, a
 newspaper article), id2 its candidate source, label 1 when id1 reuses id2 (the Clough & Stevenson
@@ -14,6 +14,10 @@ more) not in any link, and the share of them made of pieces of id2 (words at lea
 runs of four or more words found in id2: clauses of source sentences merged, split or trimmed); for
 the independent category, the share of all its sentences: how often same-topic text written apart
 looks like pieces.
+
+With ``--direction``, also what the provenance stage says of each pair, per category: id1 copied from
+id2 (right), id2 from id1 (reversed), id1 from another text, undetermined with id2 or with another
+text, or no row; and the extent (wholly / partially) of the row between id1 and id2 when there is one.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ def main() -> None:
     ap.add_argument("db")
     ap.add_argument("gold")
     ap.add_argument("--pieces", action="store_true", help="also the unaligned sentences made of source pieces")
+    ap.add_argument("--direction", action="store_true", help="also the derivation rows of each pair, per category")
     ap.add_argument("--exclude", default="", help="comma-separated id1s left out (e.g. texts that reuse each other)")
     args = ap.parse_args()
     left_out = set(filter(None, args.exclude.split(",")))
@@ -60,7 +65,36 @@ def main() -> None:
     if args.pieces:
         out["pieces"] = pieces(conn, [(ids[p["id1"]], ids[p["id2"]], p["label"], p.get("category", str(p["label"])))
                                       for p in pairs])
+    if args.direction:
+        out["direction"] = direction(conn, [(ids[p["id1"]], ids[p["id2"]], p.get("category", str(p["label"])))
+                                            for p in pairs])
     print(json.dumps(out))
+
+
+def direction(conn: sqlite3.Connection, pairs: list[tuple[int, int, str]]) -> dict:
+    """Per category: how many pairs get each verdict, and the extents of the rows between the two."""
+    rows = defaultdict(list)
+    for derived, source, relation, extent in conn.execute(
+            "select derived_article_id, source_article_id, relation, extent from derivations"):
+        rows[derived].append((source, relation, extent))
+    verdicts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    extents: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for x, y, category in pairs:
+        between = [(r, e, "x") for s, r, e in rows[x] if s == y] + [(r, e, "y") for s, r, e in rows[y] if s == x]
+        if between:
+            relation, extent, side = between[0]
+            extents[category][extent] += 1
+            verdict = {("copied", "x"): "copied from id2", ("copied", "y"): "reversed"}.get(
+                (relation, side), f"{relation} with id2")
+        elif rows[x]:
+            verdict = ("copied from another text" if any(r == "copied" for _, r, _ in rows[x])
+                       else "undetermined with another text" if any(r == "undetermined" for _, r, _ in rows[x])
+                       else "other rows")
+        else:
+            verdict = "no row"
+        verdicts[category][verdict] += 1
+    return {k: {"verdicts": dict(sorted(v.items())), "extent_with_id2": dict(sorted(extents[k].items()))}
+            for k, v in sorted(verdicts.items())}
 
 
 def pieces(conn: sqlite3.Connection, pairs: list[tuple[int, int, int, str]], n: int = 4, cover: float = 0.5,

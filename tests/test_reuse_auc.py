@@ -39,3 +39,24 @@ def test_auc_and_pieces(tmp_path):
     # The merged sentence is not aligned (no source sentence holds most of it), and it is made of pieces.
     assert out["pieces"]["cut"] == {"sentences": 1, "share_of_pieces": 1.0}
     assert out["pieces"]["non"] == {"sentences": 3, "share_of_pieces": 0.0}
+
+
+def test_direction_counts_each_pairs_verdict(tmp_path):
+    """--direction: a copy wholly inside its source is copied from it (wholly); a text sharing one
+    sentence of four is undetermined with it (no order, no containment that decides); unrelated, no row."""
+    records = [("src", SOURCE), ("copy", SOURCE[:1]), ("reused", REUSED), ("other", OTHER)]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps({"id": i, "outlet": f"Outlet {i}", "text": " ".join(t)}) + "\n"
+                              for i, t in records), "utf-8")
+    db = tmp_path / "c.db"
+    load_paths(str(db), [str(corpus)])
+    gold = tmp_path / "gold.json"
+    gold.write_text(json.dumps({"pairs": [{"id1": "copy", "id2": "src", "label": 1, "category": "cut"},
+                                          {"id1": "reused", "id2": "src", "label": 1, "category": "heavy"},
+                                          {"id1": "other", "id2": "src", "label": 0, "category": "non"}]}))
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "reuse_auc.py"), str(db), str(gold), "--direction"],
+                          capture_output=True, text=True, check=True)
+    out = json.loads(done.stdout)["direction"]
+    assert out["cut"] == {"verdicts": {"copied from id2": 1}, "extent_with_id2": {"wholly": 1}}
+    assert out["heavy"] == {"verdicts": {"undetermined with id2": 1}, "extent_with_id2": {"partially": 1}}
+    assert out["non"] == {"verdicts": {"no row": 1}, "extent_with_id2": {}}
