@@ -27,6 +27,9 @@ WHOLLY = 0.7  # share of the derived article's own text that makes a derivation 
 QUOTED = 0.5  # share of the shared text inside attributed quotes that makes it a statement
 ASYMMETRY = 2.0  # containment ratio that decides direction without a publication order
 MIN_EXTRA = 0.3  # share of a further source's text not explained by better sources, to keep it
+NO_EVIDENCE = "no evidence of direction"
+HUB_RULE = ("the original of the texts x shares with: it has all x shares with any of them, and the most"
+            " text that others share (no publication order)")
 VERBATIM = 0.8  # mean Jaccard of the shared passages above which a quoted statement was copied, not re-quoted
 NARRATIVE = 80  # characters of shared text outside every quote that make it reporting, not only a statement
 OWN_SENTENCE = 80  # characters of its own (a sentence, not a similar headline) that mark a neighbour as the copy in between
@@ -314,6 +317,7 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
     undecided: list[tuple[Doc, dict]] = []
     versions: list[tuple[Doc, dict]] = []  # the outlet's own earlier texts
     upstream: dict[str, dict] = {}
+    open_pairs: list[tuple[Doc, dict]] = []  # neighbours that no rule orders against x
     rows = []
     loaded: dict[str, set[int]] = defaultdict(set)  # outlet -> the clusters of x its loaded articles carry
     for y in others:
@@ -326,6 +330,8 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
         relation, source_name, confidence = _decide(x, y, ev, loaded, literal.get((x.id, y.id), set()))
         if ev["order"] in ("tie", "unknown"):
             unordered.append((y, shared))
+        if ev.get("_rule") == NO_EVIDENCE:
+            open_pairs.append((y, ev))
         if relation is None:
             continue
         ev["decided_by"] = ev.pop("_rule")
@@ -350,6 +356,10 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
     # one only when it explains 30 % more (a background paragraph recycled from another story).
     for y, ev in _explaining(x, versions):
         rows.append(_row(x, y.id, y.outlet, "same-outlet", _covered(x, ev["clusters"]), ev.pop("confidence"), ev))
+    if not copied and not upstream and (hub := _hub(x, open_pairs)):
+        y, ev = hub
+        ev.update(decided_by=HUB_RULE, confidence=0.5)
+        copied.append((y, ev))
     sources, between = _best_sources(x, copied, unordered, literal)
     for y, ev in sources:
         rows.append(_row(x, y.id, y.outlet, "copied", ev["shared_chars_derived"], ev.pop("confidence"), ev))
@@ -458,9 +468,11 @@ def _decide(x: Doc, y: Doc, ev: dict, loaded: dict[str, set[int]],
     if direction == "later":
         ev["_rule"] = "containment (no publication order)"
         return "copied", y.outlet, 0.5
-    if direction == "earlier" or x.key < y.key:
+    if direction == "earlier":
         return None, None, 0.0
-    ev["_rule"] = "no evidence of direction"
+    ev["_rule"] = NO_EVIDENCE
+    if x.key < y.key or _upstream_of(y, x, ev["containment_other"]):  # y's row, if any, says it
+        return None, None, 0.0
     return "undetermined", y.outlet, 0.2
 
 
@@ -660,6 +672,26 @@ def _original_first(x: Doc, rank: list[tuple[Doc, dict]]) -> list[tuple[Doc, dic
         "chars_only_in_runner_up": _unique(x, runner_ev["clusters"], top.spans),
     }
     return [(top, top_ev)] + [c for c in rank if c[0] is not top]
+
+
+def _hub(x: Doc, open_pairs: list[tuple[Doc, dict]]) -> tuple[Doc, dict] | None:
+    """Of the neighbours no rule orders against x, the one with the most text in shared passages, when
+    it is upstream of x (``_upstream_of``): without an order, the original of a family of copies (a
+    source that texts took different parts of, each losing some), which a copy is too alike in size
+    to tell from by containment alone. Between two articles there is none: it takes a third."""
+    if not open_pairs:
+        return None
+    y, ev = min(open_pairs, key=lambda c: (-_covered(c[0], list(c[0].spans)), c[0].key))
+    return (y, ev) if _upstream_of(x, y, ev["containment_derived"]) else None
+
+
+def _upstream_of(x: Doc, y: Doc, contained: float) -> bool:
+    """y may be x's original: x is mostly (half or more) text it shares with y, y has all the text x
+    shares with any article (but for headlines, or under ``UNIQUE`` characters), and ``UNIQUE``
+    characters or more that others share with it and x lacks."""
+    return (contained >= 0.5
+            and _unique(x, [c for c in x.spans if c not in x.titles], y.spans) < UNIQUE
+            and _unique(y, [c for c in y.spans if c not in y.titles], x.spans) >= UNIQUE)
 
 
 def _by_containment(ev: dict) -> str | None:

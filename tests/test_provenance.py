@@ -314,6 +314,24 @@ def test_undated_the_original_is_the_outlet_with_more_shared_text_not_the_first_
     assert ev["runner_up"]["chars_only_in_source"] == 0 == ev["runner_up"]["chars_only_in_runner_up"]
 
 
+def test_undated_texts_that_took_parts_of_one_original_are_copied_from_it(tmp_path):
+    """No dates, and each text has two thirds of the original's, too much for containment to decide
+    (2x). The original has all that each shares, and what the other took: both copied from it, and it
+    has no row. Two of the three alone share text of unknown direction (nothing else to go on)."""
+    records = [{"id": "src", "outlet": "Source", "text": text(*S)},
+               {"id": "a1", "outlet": "Alpha", "text": text(*S[:4])},
+               {"id": "a2", "outlet": "Beta", "text": text(*S[2:])}]
+    ids, rows = build(tmp_path, records)
+    assert set(rows) == {(ids["a1"], ids["src"], "copied"), (ids["a2"], ids["src"], "copied")}
+    row, ev = only(rows, ids["a1"])
+    assert ev["decided_by"] == provenance.HUB_RULE and row["confidence"] == 0.5
+    assert ev["order"] == "unknown" and ev["containment_other"] < 2 * ev["containment_derived"]
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    ids, rows = build(alone, records[:2])
+    assert [k[2] for k in rows] == ["undetermined"]
+
+
 # Text of the intermediate article B that C also carries and the source A has not, two lengths.
 T_SHORT = "Divers inspected the submerged foundations of the old lighthouse and declared them sound for another decade."
 T_LONG = ("The harbour master ordered all pleasure boats and small fishing vessels to stay moored until the wind"
