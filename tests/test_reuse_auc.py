@@ -22,19 +22,24 @@ OTHER = ["A small bakery in the old town has won a national prize for its rye br
          "Queues formed outside the door early on Saturday morning as news of the award spread."]
 
 
-def test_auc_and_pieces(tmp_path):
-    records = [("src", SOURCE), ("reused", REUSED), ("other", OTHER)]
+def reuse_auc(tmp_path, records, pairs, flag):
+    """Load ``records`` (id, sentences), one outlet each, and run the script on the labelled ``pairs``."""
     corpus = tmp_path / "c.jsonl"
     corpus.write_text("".join(json.dumps({"id": i, "outlet": f"Outlet {i}", "text": " ".join(t)}) + "\n"
                               for i, t in records), "utf-8")
     db = tmp_path / "c.db"
     load_paths(str(db), [str(corpus)])
     gold = tmp_path / "gold.json"
-    gold.write_text(json.dumps({"pairs": [{"id1": "reused", "id2": "src", "label": 1, "category": "cut"},
-                                          {"id1": "other", "id2": "src", "label": 0, "category": "non"}]}))
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "reuse_auc.py"), str(db), str(gold), "--pieces"],
+    gold.write_text(json.dumps({"pairs": [{"id1": a, "id2": b, "label": int(c != "non"), "category": c}
+                                          for a, b, c in pairs]}))
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "reuse_auc.py"), str(db), str(gold), flag],
                           capture_output=True, text=True, check=True)
-    out = json.loads(done.stdout)
+    return json.loads(done.stdout)
+
+
+def test_auc_and_pieces(tmp_path):
+    out = reuse_auc(tmp_path, [("src", SOURCE), ("reused", REUSED), ("other", OTHER)],
+                    [("reused", "src", "cut"), ("other", "src", "non")], "--pieces")
     assert out["reuse_share_auc"] == 1.0 and out["aligned_with_source_auc"] == 1.0
     # The merged sentence is not aligned (no source sentence holds most of it), and it is made of pieces.
     assert out["pieces"]["cut"] == {"sentences": 1, "share_of_pieces": 1.0}
@@ -44,19 +49,9 @@ def test_auc_and_pieces(tmp_path):
 def test_direction_counts_each_pairs_verdict(tmp_path):
     """--direction: a copy wholly inside its source is copied from it (wholly); a text sharing one
     sentence of four is undetermined with it (no order, no containment that decides); unrelated, no row."""
-    records = [("src", SOURCE), ("copy", SOURCE[:1]), ("reused", REUSED), ("other", OTHER)]
-    corpus = tmp_path / "c.jsonl"
-    corpus.write_text("".join(json.dumps({"id": i, "outlet": f"Outlet {i}", "text": " ".join(t)}) + "\n"
-                              for i, t in records), "utf-8")
-    db = tmp_path / "c.db"
-    load_paths(str(db), [str(corpus)])
-    gold = tmp_path / "gold.json"
-    gold.write_text(json.dumps({"pairs": [{"id1": "copy", "id2": "src", "label": 1, "category": "cut"},
-                                          {"id1": "reused", "id2": "src", "label": 1, "category": "heavy"},
-                                          {"id1": "other", "id2": "src", "label": 0, "category": "non"}]}))
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "reuse_auc.py"), str(db), str(gold), "--direction"],
-                          capture_output=True, text=True, check=True)
-    out = json.loads(done.stdout)["direction"]
+    out = reuse_auc(tmp_path, [("src", SOURCE), ("copy", SOURCE[:1]), ("reused", REUSED), ("other", OTHER)],
+                    [("copy", "src", "cut"), ("reused", "src", "heavy"), ("other", "src", "non")],
+                    "--direction")["direction"]
     assert out["cut"] == {"verdicts": {"copied from id2": 1}, "extent_with_id2": {"wholly": 1}}
     assert out["heavy"] == {"verdicts": {"undetermined with id2": 1}, "extent_with_id2": {"partially": 1}}
     assert out["non"] == {"verdicts": {"no row": 1}, "extent_with_id2": {}}
