@@ -12,6 +12,7 @@ from datasette.app import Datasette
 from conftest import edited_copy
 from test_permissions import XSS_OUTLET, build_corpus
 
+from datasette_provenance import provenance
 from datasette_provenance.pages.cluster import is_undirected, render_diff, verdict_line, word_diff
 from datasette_provenance.pages.common import cluster_label
 
@@ -236,6 +237,9 @@ ZAKHAROVA_PAIRS = [{"decided_by": "shared text is a quoted statement, in differe
      " the agency's story is later: it repeats text of its own (30 h later)"),
     ("copied", {"decided_by": "containment (no publication order)", "containment_derived": 1.0, "containment_other": 0.4},
      "Beta", "Alpha", "copied: no publication order; 100 % of its text is in the source, 40 % of the source's in it"),
+    ("copied", {"decided_by": provenance.HUB_RULE, "containment_derived": 0.67, "runner_up": {"other_outlet": "Beta"}},
+     "Gamma", "Alpha", "copied: no publication order; Alpha has all that Gamma shares with other articles, and the most"
+     " that others took: the original of them; 67 % of its text is in the source; runner-up: Beta"),
     ("copied", {"decided_by": "the copy in between: it has all x shares with Alpha, more of it, and a sentence of its"
                               " own that x carries", "runner_up": {"other_article": 1, "other_outlet": "Alpha"}},
      "Gamma", "Beta", "copied: Beta is the copy in between Alpha and Gamma: it has a sentence of its own that Gamma carries"),

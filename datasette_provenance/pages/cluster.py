@@ -297,6 +297,11 @@ def verdict_line(relation: Any, evidence: Any, derived: str | None = None, sourc
         if contained:
             parts.append(f"{contained} of its text is in the source"
                          + (f", {other} of the source's in it" if other else ""))
+    elif rule.startswith("the original of the texts"):
+        parts.append(f"{label}: no publication order; {source} has all that {derived} shares with other articles,"
+                     f" and the most that others took: the original of them")
+        if contained:
+            parts.append(f"{contained} of its text is in the source")
     elif rule.startswith("the copy in between"):
         runner = ev.get("runner_up") if isinstance(ev.get("runner_up"), dict) else {}
         via = _text(runner.get("other_outlet"))
