@@ -52,6 +52,7 @@ class LoadSummary:
     # Of the articles added, the ones whose direction of reuse the loader can only partly tell:
     without_outlet: int = 0  # no outlet: shown as an unknown outlet, never told apart from another unknown one
     without_date: int = 0  # no date: no order against other articles, only the text says who took from whom
+    rederived: int = 0  # articles whose derivations older rules had made, redone before this load
     day_only: int = 0  # a date without a time (published_precision 'day'): no order against the same day's
 
     def dating(self) -> str | None:
@@ -69,7 +70,9 @@ class LoadSummary:
                 f" the direction between them rests on text alone ({why})")
 
     def __str__(self) -> str:
-        lines = [
+        lines = [f"derivations of {self.rederived} articles redone: this version's rules differ from those"
+                 " that made them"] if self.rederived else []
+        lines += [
             f"{self.articles_added} articles added, {self.articles_unchanged} already loaded",
             f"{self.paragraphs} paragraphs, {self.sentences} sentences, {self.links_added} new links"
             f" ({self.candidates} candidate pairs, {self.checked} compared exactly)",
@@ -147,12 +150,12 @@ def keep_names(conn: sqlite3.Connection, names: OutletAliases, files: dict[str, 
 
 def _load(conn: sqlite3.Connection, paths: list[str], records: Iterator, settings: Settings, credits: SourceAliases,
           batch_size: int, jobs: int, progress: Callable[[int, int], None] | None) -> LoadSummary:
+    summary = LoadSummary()
     with _transaction(conn):
-        refresh_old_counts(conn)
+        refresh_old_counts(conn, summary)
     load_id = conn.execute(
         "insert into loads(started, paths) values (?, ?)", (_now(), json.dumps(paths))
     ).lastrowid
-    summary = LoadSummary()
     done = chars = 0
     first = first_batch(conn, batch_size)
     stored_keys = StoredKeys.read(conn)
@@ -178,8 +181,12 @@ def _counted(conn: sqlite3.Connection, load_id: int, summary: LoadSummary, finis
                  (finished, summary.articles_added, summary.articles_unchanged, len(summary.errors), load_id))
 
 
-def refresh_old_counts(conn: sqlite3.Connection) -> None:
-    """The outlet counts of a database from before they were kept, made before a load adds to them."""
+def refresh_old_counts(conn: sqlite3.Connection, summary: LoadSummary | None = None) -> None:
+    """What older code left out or derived otherwise, redone before a load adds to it: the outlet
+    counts of a database from before they were kept, and derivations made by older rules."""
+    rederived = provenance.rederive_old(conn)
+    if summary is not None:
+        summary.rederived = rederived
     if conn.execute("select (not exists (select 1 from outlet_edges) or not exists (select 1 from outlet_edge_totals)"
                     " or not exists (select 1 from graph_nodes))"
                     " and exists (select 1 from derivations)"

@@ -81,6 +81,24 @@ DERIVATION_COLUMNS = ("derived_article_id, source_article_id, source_name, relat
 INSERT_DERIVATIONS = f"insert into derivations({DERIVATION_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
+RULES = "2026-12-06"  # the rules' version: a database whose derivations older rules made gets them redone
+REDERIVE_CHUNK = 2000  # articles traced at a time when every derivation is redone
+
+
+def rederive_old(conn: sqlite3.Connection) -> int:
+    """Redo every derivation of a corpus that older rules derived (settings ``provenance_rules``), so
+    that a load after an upgrade adds to derivations made as a fresh load makes them; returns the
+    articles redone. Datasette and the pages read them as stored: only a load rewrites them."""
+    stored = conn.execute("select value from settings where key = 'provenance_rules'").fetchone()
+    ids = [] if stored and stored[0] == RULES else [a for (a,) in conn.execute("select id from articles order by id")]
+    for i in range(0, len(ids), REDERIVE_CHUNK):
+        trace(conn, ids[i:i + REDERIVE_CHUNK])
+    if ids:
+        refresh_outlet_edges(conn)
+    conn.execute("insert or replace into settings(key, value) values ('provenance_rules', ?)", (RULES,))
+    return len(ids)
+
+
 def update(conn: sqlite3.Connection, article_ids: list[int]) -> None:
     """Recompute reuse shares, cluster speakers and derivations around these articles, and the outlet graph."""
     days = trace(conn, article_ids)

@@ -266,8 +266,8 @@ def _write(spark, conn, items: list[LoadError | None], prepared, load_id: int, s
     done = chars = 0
     with local._transaction(conn):
         clock.start("insert and link" if incremental else "insert")
+        local.refresh_old_counts(conn, summary)  # into a new corpus: notes the rules it is derived by
         if incremental:
-            local.refresh_old_counts(conn)
             stored_keys = StoredKeys.read(conn)
         # The local engine's batches, in its order: the same ids, duplicates, errors.
         for chunk in local._chunks(enumerate(items), batch_size, local.first_batch(conn, batch_size)):
