@@ -49,10 +49,10 @@ class LoadSummary:
     errors: list[LoadError] = field(default_factory=list)
     languages: Counter[str] = field(default_factory=Counter)  # articles added, by language
     unmatched: Counter[str] = field(default_factory=Counter)  # of those, the ones with no sentence to match
+    rederived: int = 0  # articles whose derivations older rules had made, redone before this load
     # Of the articles added, the ones whose direction of reuse the loader can only partly tell:
     without_outlet: int = 0  # no outlet: shown as an unknown outlet, never told apart from another unknown one
     without_date: int = 0  # no date: no order against other articles, only the text says who took from whom
-    rederived: int = 0  # articles whose derivations older rules had made, redone before this load
     day_only: int = 0  # a date without a time (published_precision 'day'): no order against the same day's
 
     def dating(self) -> str | None:
