@@ -130,7 +130,6 @@ def load_paths(
             conn.close()
 
 
-
 def name_files(db_path: str, aliases: str | None, sources: str | None) -> tuple[OutletAliases, SourceAliases, dict]:
     """The outlet and credited-source names in force: the files given, else those the database keeps
     (settings ``aliases_file``, ``sources_file``) from the load that gave them. A later load without
@@ -144,6 +143,7 @@ def name_files(db_path: str, aliases: str | None, sources: str | None) -> tuple[
 
 
 def keep_names(conn: sqlite3.Connection, names: OutletAliases, files: dict[str, str]) -> None:
+    """The outlet roles in force, and the name files' texts, so that later loads read names alike."""
     provenance.save_roles(conn, names.roles)
     conn.executemany("insert or replace into settings(key, value) values (?, ?)", sorted(files.items()))
 
@@ -274,8 +274,9 @@ def _new_articles(
     """Articles not loaded before.
 
     An id the record gives is its identity: the same id with other text, or the same text from
-    another outlet (exports number each outlet's articles from 1), is an error, not an overwrite. An id made from the path (file name, line) is not: the same file reached by another
-    path gets another one, another file of the same name the same one. Such a record is already
+    another outlet (exports number each outlet's articles from 1), is an error, not an overwrite.
+    An id made from the path (file name, line) is not: the same file reached by another path gets
+    another one, another file of the same name the same one. Such a record is already
     loaded when an article with its text, outlet, URL, title and date is (the same text from another
     outlet is reuse, not a duplicate); if new while its id is taken, it gets the id plus a digest of
     that identity, the same whatever else was loaded before it.

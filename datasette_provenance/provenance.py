@@ -54,6 +54,7 @@ class Doc:
     chars: dict[int, int] = field(default_factory=dict)  # cluster → characters of its passages here
     quoted: dict[int, int] = field(default_factory=dict)  # cluster → of those, inside attributed quotes
     narrative: dict[int, int] = field(default_factory=dict)  # cluster → of those, in spans no quote touches
+    shared: int = 0  # characters in all its shared passages: an original has the most of its copies' text
     role: str | None = None  # agency | publisher, from the outlet files or the article's wire shape
     role_from: str = ""  # which of the two
     wire: bool = False  # wire header, slug or end markers: the agency's own copy
@@ -68,6 +69,7 @@ class Doc:
             self.chars[c] = _union_length(spans)
             self.quoted[c] = _union_length(_intersect(spans, quotes)) if quotes else 0
             self.narrative[c] = _union_length([sp for sp in spans if not _intersect([sp], quotes)])
+        self.shared = _covered(self, list(self.spans))
 
     def credits_for(self, clusters: list[int]) -> set[str]:
         """The sources credited for these passages: a credit covers its paragraph, or the whole article
@@ -676,13 +678,12 @@ def _original_first(x: Doc, rank: list[tuple[Doc, dict]]) -> list[tuple[Doc, dic
     equal = [c for c in rank if _unique(x, top_ev["clusters"], c[0].spans) < UNIQUE]
     if len(equal) > 1:
         credited = {name for y, _ in equal for name in y.credits}
-        full = {y.id: _covered(y, list(y.spans)) for y, _ in equal}
         fullest: dict[str | None, int] = defaultdict(int)
         for y, _ in equal:
-            fullest[y.outlet or y.key] = max(fullest[y.outlet or y.key], full[y.id])
+            fullest[y.outlet or y.key] = max(fullest[y.outlet or y.key], y.shared)
         top, top_ev = min(equal, key=lambda c: (c[0].outlet not in credited, c[0].role != "agency",
                                                 c[0].stamp if c[0].stamp is not None else math.inf,
-                                                -fullest[c[0].outlet or c[0].key], full[c[0].id], c[0].key))
+                                                -fullest[c[0].outlet or c[0].key], c[0].shared, c[0].key))
     runner, runner_ev = next(c for c in rank if c[0] is not top)
     top_ev["runner_up"] = {
         "other_article": runner.id, "other_outlet": runner.outlet,
@@ -699,7 +700,7 @@ def _hub(x: Doc, open_pairs: list[tuple[Doc, dict]]) -> tuple[Doc, dict] | None:
     to tell from by containment alone. Between two articles there is none: it takes a third."""
     if not open_pairs:
         return None
-    y, ev = min(open_pairs, key=lambda c: (-_covered(c[0], list(c[0].spans)), c[0].key))
+    y, ev = min(open_pairs, key=lambda c: (-c[0].shared, c[0].key))
     return (y, ev) if _upstream_of(x, y, ev["containment_derived"]) else None
 
 

@@ -1,6 +1,10 @@
+import json
+import sqlite3
+
 import numpy as np
 
 from datasette_provenance.clusters import cluster, passage_span
+from datasette_provenance.load import load_paths
 from datasette_provenance.templates import outlet_templates
 
 
@@ -103,17 +107,13 @@ def test_aligned_links_need_an_anchor_outside_templates():
 def test_a_sentence_in_more_articles_than_a_bucket_pairs_is_one_cluster(tmp_path):
     """100 papers carry one wire paragraph: each meets only a band bucket's heads (max_bucket), yet the
     paragraph is one cluster of 100 articles, not fragments of what happened to be linked."""
-    import json as _json
-    import sqlite3 as _sqlite3
-
-    from datasette_provenance.load import load_paths
     wire = ("The talks between the two delegations will resume in the capital next week after a pause of"
             " almost a month, officials said.")
     src = tmp_path / "in.jsonl"
-    src.write_text("".join(_json.dumps({"id": f"p{i}", "outlet": f"Paper {i}", "published": "2022-03-01",
+    src.write_text("".join(json.dumps({"id": f"p{i}", "outlet": f"Paper {i}", "published": "2022-03-01",
                                         "text": wire}) + "\n" for i in range(100)))
     load_paths(str(tmp_path / "c.db"), [str(src)], settings={"max_bucket": 8})
-    db = _sqlite3.connect(tmp_path / "c.db")
+    db = sqlite3.connect(tmp_path / "c.db")
     assert db.execute("select count(*) from links").fetchone()[0] < 100 * 99 / 2 / 4  # not every pair met
     assert db.execute("select articles from clusters").fetchall() == [(100,)]
 
@@ -138,16 +138,12 @@ def test_an_outlets_restatement_joins_after_the_other_outlets_renderings():
 def test_articles_without_an_outlet_count_as_one_unknown_outlet(tmp_path):
     """A statement one outlet and three articles of no outlet carry is shared by two outlets (Alpha and
     the "(unknown outlet)" the graph and the outlet pages have), not four: the overview ranks by it."""
-    import json as _json
-    import sqlite3 as _sqlite3
-
-    from datasette_provenance.load import load_paths
     text = ("The regional council approved the new budget for public transport on Monday after a debate that"
             " lasted more than six hours, its chairman said.")
     rows = [{"id": "a", "outlet": "Alpha", "published": "2022-03-01", "text": text}]
     rows += [{"id": f"u{i}", "published": f"2022-03-0{i + 2}", "text": text} for i in range(3)]
     src = tmp_path / "in.jsonl"
-    src.write_text("".join(_json.dumps(r) + "\n" for r in rows))
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     load_paths(str(tmp_path / "c.db"), [str(src)])
-    db = _sqlite3.connect(tmp_path / "c.db")
+    db = sqlite3.connect(tmp_path / "c.db")
     assert db.execute("select articles, outlets from clusters").fetchall() == [(4, 2)]

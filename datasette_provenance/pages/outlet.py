@@ -66,7 +66,6 @@ def outlet_url(urls: Urls, name: str | None, kind: str = "outlet") -> str:
     return urls.outlet(name or (UNKNOWN_SOURCE if kind == "upstream" else UNKNOWN_OUTLET))
 
 
-
 async def view(datasette, request):
     db = await open_database(datasette, request, TABLES)
     name = tilde_decode(request.url_vars["outlet"])
