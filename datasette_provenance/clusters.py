@@ -15,6 +15,7 @@ from typing import Callable
 
 import numpy as np
 
+from .align import RENDERED
 from .candidates import Link
 from .segment import normalise
 from .signatures import Settings, shingle_positions, shingle_sets, similarity
@@ -26,6 +27,7 @@ MAX_PAIRS = 4000  # cross pairs checked per merge; beyond this an even sample is
 
 NEAR_IDENTICAL = 0.9  # Jaccard of two sentences that are copies of one text, linked or not
 MAX_HOLDS = 64  # other members a sentence is checked against for holding their wording (of 10,000: 10^8 checks)
+JOIN_ANCHORS = 2  # anchors of two articles' alignment before a lone sentence joins a cluster through it
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
 
 
@@ -37,6 +39,7 @@ def cluster(
     related: Callable[[int, int], bool] = lambda a, b: True,
     near: Callable[[int, int], bool] = lambda x, y: False,
     restated: Callable[[int, int], bool] = lambda x, y: False,
+    joins: Callable[[int, int], bool] = lambda x, y: False,
 ) -> list[list[int]]:
     """Clusters (sorted sentence ids, at least two articles each), deterministic for a link set.
 
@@ -83,8 +86,50 @@ def cluster(
         small, big = sorted((ra, rb), key=lambda r: (len(members[r]), key(r)))
         parent[small] = big
         members[big].extend(members.pop(small))
+    for n, root in _attached(links, members, find, article_of, is_linked, key, joins):
+        members[root].append(n)
     groups = [sorted(m) for m in members.values() if len({article_of[n] for n in m}) >= 2]
     return sorted(groups)
+
+
+def _attached(links: list[Link], members: dict[int, list[int]], find: Callable[[int], int],
+              article_of: dict[int, int], is_linked: Callable[[int, int], bool],
+              key: Callable[[int], tuple], joins: Callable[[int, int], bool]) -> list[tuple[int, int]]:
+    """(sentence, group) for each sentence left alone with a link that ``joins`` it to a group's
+    centre: a member linked to more than half of the group's members in other articles (of an even
+    sample of ``MAX_PAIRS``), through its strongest such link, when its article already shares a
+    group with the centre's (the two articles' link is shown; the sentence only adds to it) but has
+    no member in this one (a second piece of a merged sentence would chain the two statements it holds).
+
+    Copies of one source sentence are a star around it (loose copies seldom link to each other), so
+    average linkage leaves a loose copy out of the cluster of the sentence it came from. Joining
+    through the centre, not through any member, keeps a chain of clauses (A~B, B~C) apart. Decided
+    on the groups as merged, never on what another lone sentence joined."""
+    centre: dict[int, bool] = {}
+    ordered: dict[int, list[int]] = {}  # a group's members in content order, sorted once
+    best: dict[int, tuple] = {}
+    shown: dict[int, set[int]] = defaultdict(set)  # article -> the groups it is in
+    for root, group in members.items():
+        if len(group) > 1:
+            for n in group:
+                shown[article_of[n]].add(root)
+    for a, b, j, c in links:
+        for x, p in ((a, b), (b, a)):
+            if members.get(x) != [x] or not joins(x, p) or len(members[find(p)]) < 2:
+                continue
+            if not shown[article_of[x]] & shown[article_of[p]] or find(p) in shown[article_of[x]]:
+                continue
+            if p not in centre:
+                root = find(p)
+                if root not in ordered:
+                    ordered[root] = sorted(members[root], key=key)
+                sample = ordered[root][:: len(ordered[root]) // MAX_PAIRS + 1]
+                others = [o for o in sample if article_of[o] != article_of[p]]
+                centre[p] = 2 * sum(is_linked(p, o) for o in others) > len(others)
+            rank = (-j, -c, key(p))
+            if centre[p] and (x not in best or rank < best[x][0]):
+                best[x] = (rank, find(p))
+    return [(x, best[x][1]) for x in sorted(best, key=key)]
 
 
 def _all_related(xs: list[int], ys: list[int], article_of: dict[int, int], related: Callable[[int, int], bool],
@@ -209,14 +254,30 @@ def recluster(
     earlier = [t for t in sorted(old_templates) if outlet_of[t] in outlets]
     templates = outlet_templates(nodes + earlier, article_of, outlet_of, lambda x, y: sim(x, y)[0],
                                  edge.__contains__, neighbours, conn=conn) - set(earlier)
+    stored = links
     links = _grounded(links, article_of, templates | set(earlier))
     linked = {(a, b) for a, b, _, _ in links}
     # Only stored links count (a pair the alignment of its articles turned down must not come back here),
     # and a cluster never holds two articles whose texts do not touch.
     arts = sorted(set(article_of.values()))
-    covered = {(a, b): max(x, y) for a, b, x, y in select_in(
-        conn, "select article_a, article_b, covered_a, covered_b from alignments where article_a in ({})", arts)}
+    covered, anchors, rendered = {}, {}, {}  # rendered: share of an article the alignment covers
+    for a, b, x, y, n in select_in(conn, "select article_a, article_b, covered_a, covered_b, anchors from alignments"
+                                         " where article_a in ({})", arts):
+        covered[a, b], anchors[a, b] = max(x, y), n
+        rendered[a, b], rendered[b, a] = x, y
     aligned = set(covered)
+    on_own = {(l[0], l[1]) for l in stored if not l[4]}  # links that pass the rule, not aligned in context
+
+    def joins(x: int, y: int) -> bool:
+        """A lone sentence may join its partner's cluster through their link when the link passes on
+        its own and the sentence's article renders the partner's (their alignment covers ``RENDERED``
+        of it, with ``JOIN_ANCHORS`` anchors): in a copy, such a match is a rewrite of the line it
+        matches. Beside a few copied lines in a text of its own, or through a loose pair aligned only
+        in context, it is as often a line of its own about the same thing."""
+        p, q = article_of[x], article_of[y]
+        return ((min(x, y), max(x, y)) in on_own and anchors.get((min(p, q), max(p, q)), 0) >= JOIN_ANCHORS
+                and rendered.get((p, q), 0.0) >= RENDERED)
+
     def near(x: int, y: int) -> bool:
         return sim(x, y)[0] >= NEAR_IDENTICAL
 
@@ -237,7 +298,7 @@ def recluster(
                 and covered.get((min(p, q), max(p, q)), 0.0) < STORY_SHARE)
 
     kept = cluster(links, article_of, is_linked, content.__getitem__,
-                   lambda p, q: (min(p, q), max(p, q)) in aligned, near, restated)
+                   lambda p, q: (min(p, q), max(p, q)) in aligned, near, restated, joins)
     mark_templates(conn, templates)
     next_new = max([next_id(conn, "clusters")] + [c + 1 for c in old_clusters])
     taken: set[int] = set()

@@ -147,3 +147,46 @@ def test_articles_without_an_outlet_count_as_one_unknown_outlet(tmp_path):
     load_paths(str(tmp_path / "c.db"), [str(src)])
     db = sqlite3.connect(tmp_path / "c.db")
     assert db.execute("select articles, outlets from clusters").fetchall() == [(4, 2)]
+
+
+def _star():
+    """A source sentence (1) copied closely by two articles (2, 3) and loosely by a fourth (4), which
+    links to the source only; the fourth article also copies another sentence of the source (6 ~ 5)."""
+    article_of = {1: 10, 2: 20, 3: 30, 4: 40, 5: 10, 6: 40}
+    links = [(1, 2, 0.9, 0.9), (1, 3, 0.9, 0.9), (2, 3, 0.8, 0.9), (5, 6, 0.7, 0.8), (1, 4, 0.3, 0.5)]
+    linked = {l[:2] for l in links}
+    return links, article_of, lambda x, y: (min(x, y), max(x, y)) in linked
+
+
+def test_a_loose_copy_linked_to_the_source_joins_the_sources_cluster():
+    """Average linkage alone leaves the loose copy out (1 of 3 cross pairs are links): its text was
+    found and then counted nowhere (Clough: 25 answer-to-source links in no common cluster)."""
+    links, article_of, is_linked = _star()
+    assert cluster(links, article_of, is_linked) == [[1, 2, 3], [5, 6]]
+    assert cluster(links, article_of, is_linked, joins=lambda x, y: True) == [[1, 2, 3, 4], [5, 6]]
+    # Only through a link the caller accepts (in the loader: articles sharing two or more anchors).
+    assert cluster(links, article_of, is_linked, joins=lambda x, y: {x, y} != {1, 4}) == [[1, 2, 3], [5, 6]]
+
+
+def test_a_lone_sentence_joins_only_a_centre_of_an_article_it_already_shares_a_cluster_with():
+    links, article_of, is_linked = _star()
+    # The fourth article shares nothing else with the source: its one loose line stays alone.
+    alone = [l for l in links if l[:2] != (5, 6)]
+    assert cluster(alone, article_of, is_linked, joins=lambda x, y: True) == [[1, 2, 3]]
+    # Linked to the end of a chain (3 links to 2 but not to 1): no centre, so a chain of clauses stays apart.
+    article_of = {1: 10, 2: 20, 3: 30, 4: 40, 5: 30, 6: 40}
+    chain = [(1, 2, 0.5, 0.7), (2, 3, 0.5, 0.7), (3, 4, 0.4, 0.6), (5, 6, 0.7, 0.8)]
+    linked = {l[:2] for l in chain}
+    groups = cluster(chain, article_of, lambda x, y: (min(x, y), max(x, y)) in linked, joins=lambda x, y: True)
+    assert [1, 2, 3] in groups and not any(4 in g for g in groups)
+
+
+def test_a_lone_piece_does_not_join_a_cluster_its_article_is_in_already():
+    """A source sentence merging two statements is the centre of both articles' copies: a second piece
+    of one article joining it would put two statements in one cluster."""
+    links, article_of, is_linked = _star()
+    article_of[7] = 40  # the fourth article's close copy of the source sentence's other half
+    links = links + [(1, 7, 0.6, 0.9), (2, 7, 0.6, 0.9), (3, 7, 0.6, 0.9)]
+    linked = {l[:2] for l in links}
+    groups = cluster(links, article_of, lambda x, y: (min(x, y), max(x, y)) in linked, joins=lambda x, y: True)
+    assert [1, 2, 3, 7] in groups and not any(4 in g for g in groups)
