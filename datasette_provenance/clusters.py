@@ -29,6 +29,8 @@ NEAR_IDENTICAL = 0.9  # Jaccard of two sentences that are copies of one text, li
 MAX_HOLDS = 64  # other members a sentence is checked against for holding their wording (of 10,000: 10^8 checks)
 JOIN_ANCHORS = 2  # anchors of two articles' alignment before a lone sentence joins a cluster through it
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
+RULES = "2026-12-06"  # the clustering rules' version: a corpus clustered by older ones is reclustered
+RECLUSTER_CHUNK = 2000  # linked sentences whose components are reclustered at a time when all are
 
 
 def cluster(
@@ -312,6 +314,34 @@ def recluster(
         _write_cluster(conn, cid, g, info, shingles, settings)
         touched |= {article_of[n] for n in g}
     return touched | {article_of[n] for n in templates}
+
+
+def recluster_old(conn: sqlite3.Connection, settings: Settings) -> int:
+    """Recluster every component of a corpus that older rules clustered (settings ``cluster_rules``),
+    so that a load after an upgrade adds to clusters made as a fresh load makes them; returns the
+    linked sentences reclustered. Components done are noted in a temporary table, not in memory:
+    a corpus of millions of articles has tens of millions of linked sentences."""
+    stored = conn.execute("select value from settings where key = 'cluster_rules'").fetchone()
+    done = 0
+    if not (stored and stored[0] == RULES):
+        conn.execute("create temp table if not exists reclustered(id integer primary key)")
+        conn.execute("delete from reclustered")
+        top = conn.execute("select max(id) from sentences").fetchone()[0] or 0
+        for lo in range(0, top + 1, RECLUSTER_CHUNK):  # by ranges of ids: each statement reads its range only
+            span = {"lo": lo, "hi": lo + RECLUSTER_CHUNK}
+            seeds = {s for (s,) in conn.execute(
+                "select sentence_a from links where sentence_a >= :lo and sentence_a < :hi"
+                " union select sentence_b from links where sentence_b >= :lo and sentence_b < :hi", span)}
+            seeds -= {s for (s,) in conn.execute("select id from reclustered where id >= :lo and id < :hi", span)}
+            if not seeds:
+                continue
+            component, _ = _component(conn, seeds)
+            conn.executemany("insert or ignore into reclustered values (?)", [(s,) for s in sorted(component | seeds)])
+            recluster(conn, sorted(seeds), settings, {})
+            done += len(component)
+        conn.execute("drop table reclustered")
+    conn.execute("insert or replace into settings(key, value) values ('cluster_rules', ?)", (RULES,))
+    return done
 
 
 def _write_cluster(conn, cid: int, group: list[int], info, shingles, settings: Settings) -> None:

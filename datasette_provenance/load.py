@@ -27,7 +27,7 @@ from . import provenance, store
 from .attributions import SourceAliases
 from .align import align_new
 from .candidates import NewSentences, StoredKeys, link_new_sentences
-from .clusters import recluster
+from .clusters import recluster, recluster_old
 from .dates import publication_day
 from .ingest import LoadError, read_paths
 from .outlets import OutletAliases
@@ -49,6 +49,7 @@ class LoadSummary:
     errors: list[LoadError] = field(default_factory=list)
     languages: Counter[str] = field(default_factory=Counter)  # articles added, by language
     unmatched: Counter[str] = field(default_factory=Counter)  # of those, the ones with no sentence to match
+    reclustered: int = 0  # linked sentences that older rules had clustered, reclustered before this load
     rederived: int = 0  # articles whose derivations older rules had made, redone before this load
     # Of the articles added, the ones whose direction of reuse the loader can only partly tell:
     without_outlet: int = 0  # no outlet: shown as an unknown outlet, never told apart from another unknown one
@@ -70,8 +71,10 @@ class LoadSummary:
                 f" the direction between them rests on text alone ({why})")
 
     def __str__(self) -> str:
-        lines = [f"derivations of {self.rederived} articles redone: this version's rules differ from those"
-                 " that made them"] if self.rederived else []
+        lines = [f"clusters of {self.reclustered} linked sentences redone: this version's rules differ from those"
+                 " that made them"] if self.reclustered else []
+        lines += [f"derivations of {self.rederived} articles redone: this version's rules differ from those"
+                  " that made them"] if self.rederived else []
         lines += [
             f"{self.articles_added} articles added, {self.articles_unchanged} already loaded",
             f"{self.paragraphs} paragraphs, {self.sentences} sentences, {self.links_added} new links"
@@ -152,7 +155,7 @@ def _load(conn: sqlite3.Connection, paths: list[str], records: Iterator, setting
           batch_size: int, jobs: int, progress: Callable[[int, int], None] | None) -> LoadSummary:
     summary = LoadSummary()
     with _transaction(conn):
-        refresh_old_counts(conn, summary)
+        refresh_old_counts(conn, settings, summary)
     load_id = conn.execute(
         "insert into loads(started, paths) values (?, ?)", (_now(), json.dumps(paths))
     ).lastrowid
@@ -181,12 +184,15 @@ def _counted(conn: sqlite3.Connection, load_id: int, summary: LoadSummary, finis
                  (finished, summary.articles_added, summary.articles_unchanged, len(summary.errors), load_id))
 
 
-def refresh_old_counts(conn: sqlite3.Connection, summary: LoadSummary | None = None) -> None:
+def refresh_old_counts(conn: sqlite3.Connection, settings: Settings, summary: LoadSummary | None = None) -> None:
     """What older code left out or derived otherwise, redone before a load adds to it: the outlet
-    counts of a database from before they were kept, and derivations made by older rules."""
+    counts of a database from before they were kept, and clusters and derivations made by older rules."""
+    reclustered = recluster_old(conn, settings)
+    if reclustered:  # new clusters: every derivation is redone from them
+        conn.execute("delete from settings where key = 'provenance_rules'")
     rederived = provenance.rederive_old(conn)
     if summary is not None:
-        summary.rederived = rederived
+        summary.reclustered, summary.rederived = reclustered, rederived
     if conn.execute("select (not exists (select 1 from outlet_edges) or not exists (select 1 from outlet_edge_totals)"
                     " or not exists (select 1 from graph_nodes))"
                     " and exists (select 1 from derivations)"

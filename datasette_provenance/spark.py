@@ -266,7 +266,7 @@ def _write(spark, conn, items: list[LoadError | None], prepared, load_id: int, s
     done = chars = 0
     with local._transaction(conn):
         clock.start("insert and link" if incremental else "insert")
-        local.refresh_old_counts(conn, summary)  # into a new corpus: notes the rules it is derived by
+        local.refresh_old_counts(conn, settings, summary)  # into a new corpus: notes the rules it is derived by
         if incremental:
             stored_keys = StoredKeys.read(conn)
         # The local engine's batches, in its order: the same ids, duplicates, errors.
