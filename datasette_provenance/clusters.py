@@ -2,7 +2,8 @@
 
 Connected components of pairwise links chain distinct statements together (A~B on one clause,
 B~C on another). Instead, two groups merge only when most of the cross-article pairs between them
-are links themselves (average linkage over exact similarities), strongest links first. The result
+are links themselves (average linkage over exact similarities), strongest links first; a sentence
+left alone then joins the group whose centre it copies (``_attached``). The result
 depends only on the links inside a connected component, so an incremental load can recluster
 just the components it touched and get what a full load would.
 """
