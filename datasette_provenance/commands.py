@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from .load import DiskFull, load_paths
+from .load import DiskFull, load_paths, upgrade_due
 from .signatures import Settings
 from .spark import is_uri  # the module imports pyspark only when the engine runs
 from .store import IncompatibleSettings, NotACorpus
@@ -122,6 +122,9 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
             raise click.UsageError(f"{uris[0]}: a URI is read by --engine spark only")
         loader = functools.partial(load_paths, jobs=jobs)
         refused = ()
+    if due := upgrade_due(database):
+        click.echo(f"the {' and '.join(due)} in {database} were made by an older version's rules: redoing them"
+                   " first, which can take a while on a large corpus", err=True)
     summary = None
     hooks = signal.signal(signal.SIGINT, interrupt), sys.unraisablehook
     sys.unraisablehook = unraisable

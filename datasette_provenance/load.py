@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import provenance, store
+from . import clusters, provenance, store
 from .attributions import SourceAliases
 from .align import align_new
 from .candidates import NewSentences, StoredKeys, link_new_sentences
@@ -182,6 +182,23 @@ def _load(conn: sqlite3.Connection, paths: list[str], records: Iterator, setting
 def _counted(conn: sqlite3.Connection, load_id: int, summary: LoadSummary, finished: str | None = None) -> None:
     conn.execute("update loads set finished = ?, articles_added = ?, articles_skipped = ?, errors = ? where id = ?",
                  (finished, summary.articles_added, summary.articles_unchanged, len(summary.errors), load_id))
+
+
+def upgrade_due(db_path: str) -> list[str]:
+    """What the next load into this database redoes first because an older version's rules made it
+    ("clusters", "derivations"; none for a new or current one), read without writing: so that the
+    command line can say why a load waits before its first batch."""
+    if not Path(db_path).is_file():
+        return []
+    try:
+        with closing(sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)) as conn:
+            if not conn.execute("select exists (select 1 from articles)").fetchone()[0]:
+                return []
+            rules = dict(conn.execute("select key, value from settings where key in ('cluster_rules', 'provenance_rules')"))
+    except sqlite3.Error:  # not a corpus: the load itself says so
+        return []
+    due = ["clusters"] if rules.get("cluster_rules") != clusters.RULES else []
+    return due + ["derivations"] if due or rules.get("provenance_rules") != provenance.RULES else due
 
 
 def refresh_old_counts(conn: sqlite3.Connection, settings: Settings, summary: LoadSummary | None = None) -> None:

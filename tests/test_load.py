@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from datasette.cli import cli
 
 from datasette_provenance.candidates import hits_sql
-from datasette_provenance.load import load_paths
+from datasette_provenance.load import load_paths, upgrade_due
 from datasette_provenance.signatures import Settings
 from datasette_provenance.store import IncompatibleSettings
 
@@ -233,6 +233,27 @@ def test_command_line_loads_and_summarises(tmp_path):
     assert "clusters in the corpus" in result.output
     bad = CliRunner().invoke(cli, ["provenance", "load", str(path), str(SEEDS), "--published", "not a date"])
     assert bad.exit_code != 0 and "not a date" in bad.output
+
+
+def test_command_line_says_why_a_load_waits_after_an_upgrade(tmp_path):
+    """A database an older version clustered or derived is redone before the first batch (minutes on a
+    large corpus, the bar at 0 %): the command says so first, and only then."""
+    path = tmp_path / "cli.db"
+    load = ["provenance", "load", str(path), str(SEEDS), "--quiet"]
+    first = CliRunner().invoke(cli, load)
+    assert first.exit_code == 0 and "older version" not in first.output
+    assert upgrade_due(str(path)) == [] and upgrade_due(str(tmp_path / "none.db")) == []
+    with sqlite3.connect(path) as conn:
+        conn.execute("update settings set value = 'older' where key = 'provenance_rules'")
+    assert upgrade_due(str(path)) == ["derivations"]
+    with sqlite3.connect(path) as conn:
+        conn.execute("delete from settings where key = 'cluster_rules'")
+    assert upgrade_due(str(path)) == ["clusters", "derivations"]
+    again = CliRunner().invoke(cli, load)
+    assert again.exit_code == 0, again.output
+    assert f"the clusters and derivations in {path} were made by an older version's rules" in again.output
+    assert "clusters of" in again.output and upgrade_due(str(path)) == []
+    assert "older version" not in CliRunner().invoke(cli, load).output
 
 
 def test_a_later_load_takes_the_databases_settings(tmp_path):
