@@ -203,7 +203,12 @@ def recluster(
     conn: sqlite3.Connection, seeds: list[int], settings: Settings, shingled: dict[int, np.ndarray]
 ) -> set[int]:
     """Recluster the link components holding ``seeds``; return the articles whose clusters changed."""
-    component, old_templates = _component(conn, set(seeds))
+    return _recluster(conn, *_component(conn, set(seeds)), settings, shingled)
+
+
+def _recluster(conn: sqlite3.Connection, component: set[int], old_templates: set[int], settings: Settings,
+               shingled: dict[int, np.ndarray]) -> set[int]:
+    """``recluster`` of a component already walked (``_component``)."""
     if not component:
         return set()
     links = _links_within(conn, component)
@@ -317,14 +322,18 @@ def recluster(
     return touched | {article_of[n] for n in templates}
 
 
+def outdated(conn: sqlite3.Connection) -> bool:
+    """The corpus was clustered by other rules than this version's (``RULES``), or before they were kept."""
+    return conn.execute("select value from settings where key = 'cluster_rules'").fetchone() != (RULES,)
+
+
 def recluster_old(conn: sqlite3.Connection, settings: Settings) -> int:
     """Recluster every component of a corpus that older rules clustered (settings ``cluster_rules``),
     so that a load after an upgrade adds to clusters made as a fresh load makes them; returns the
     linked sentences reclustered. Components done are noted in a temporary table, not in memory:
     a corpus of millions of articles has tens of millions of linked sentences."""
-    stored = conn.execute("select value from settings where key = 'cluster_rules'").fetchone()
     done = 0
-    if not (stored and stored[0] == RULES):
+    if outdated(conn):
         conn.execute("create temp table if not exists reclustered(id integer primary key)")
         conn.execute("delete from reclustered")
         top = conn.execute("select max(id) from sentences").fetchone()[0] or 0
@@ -336,9 +345,9 @@ def recluster_old(conn: sqlite3.Connection, settings: Settings) -> int:
             seeds -= {s for (s,) in conn.execute("select id from reclustered where id >= :lo and id < :hi", span)}
             if not seeds:
                 continue
-            component, _ = _component(conn, seeds)
+            component, old_templates = _component(conn, seeds)
             conn.executemany("insert or ignore into reclustered values (?)", [(s,) for s in sorted(component | seeds)])
-            recluster(conn, sorted(seeds), settings, {})
+            _recluster(conn, component, old_templates, settings, {})
             done += len(component)
         conn.execute("drop table reclustered")
     conn.execute("insert or replace into settings(key, value) values ('cluster_rules', ?)", (RULES,))

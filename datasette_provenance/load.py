@@ -194,20 +194,17 @@ def upgrade_due(db_path: str) -> list[str]:
         with closing(sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)) as conn:
             if not conn.execute("select exists (select 1 from articles)").fetchone()[0]:
                 return []
-            rules = dict(conn.execute("select key, value from settings where key in ('cluster_rules', 'provenance_rules')"))
+            due = ["clusters"] if clusters.outdated(conn) else []
+            return due + ["derivations"] if due or provenance.outdated(conn) else due
     except sqlite3.Error:  # not a corpus: the load itself says so
         return []
-    due = ["clusters"] if rules.get("cluster_rules") != clusters.RULES else []
-    return due + ["derivations"] if due or rules.get("provenance_rules") != provenance.RULES else due
 
 
 def refresh_old_counts(conn: sqlite3.Connection, settings: Settings, summary: LoadSummary | None = None) -> None:
     """What older code left out or derived otherwise, redone before a load adds to it: the outlet
     counts of a database from before they were kept, and clusters and derivations made by older rules."""
     reclustered = recluster_old(conn, settings)
-    if reclustered:  # new clusters: every derivation is redone from them
-        conn.execute("delete from settings where key = 'provenance_rules'")
-    rederived = provenance.rederive_old(conn)
+    rederived = provenance.rederive_old(conn, everything=reclustered > 0)  # new clusters: derivations from them
     if summary is not None:
         summary.reclustered, summary.rederived = reclustered, rederived
     if conn.execute("select (not exists (select 1 from outlet_edges) or not exists (select 1 from outlet_edge_totals)"

@@ -87,12 +87,18 @@ RULES = "2026-12-06"  # the rules' version: a database whose derivations older r
 REDERIVE_CHUNK = 2000  # articles traced at a time when every derivation is redone
 
 
-def rederive_old(conn: sqlite3.Connection) -> int:
-    """Redo every derivation of a corpus that older rules derived (settings ``provenance_rules``), so
-    that a load after an upgrade adds to derivations made as a fresh load makes them; returns the
-    articles redone. Datasette and the pages read them as stored: only a load rewrites them."""
-    stored = conn.execute("select value from settings where key = 'provenance_rules'").fetchone()
-    ids = [] if stored and stored[0] == RULES else [a for (a,) in conn.execute("select id from articles order by id")]
+def outdated(conn: sqlite3.Connection) -> bool:
+    """The corpus was derived by other rules than this version's (``RULES``), or before they were kept."""
+    return conn.execute("select value from settings where key = 'provenance_rules'").fetchone() != (RULES,)
+
+
+def rederive_old(conn: sqlite3.Connection, everything: bool = False) -> int:
+    """Redo every derivation of a corpus that older rules derived (settings ``provenance_rules``), or
+    of any corpus with ``everything`` (its clusters were just redone), so that a load after an upgrade
+    adds to derivations made as a fresh load makes them; returns the articles redone. Datasette and
+    the pages read them as stored: only a load rewrites them."""
+    due = everything or outdated(conn)
+    ids = [a for (a,) in conn.execute("select id from articles order by id")] if due else []
     for i in range(0, len(ids), REDERIVE_CHUNK):
         trace(conn, ids[i:i + REDERIVE_CHUNK])
     if ids:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How well the document-level figures separate reused from independent texts, on a labelled corpus.
 
-usage: python scripts/reuse_auc.py CORPUS_DB GOLD.json [--pieces] [--direction] [--exclude IDS]
+usage: python scripts/reuse_auc.py CORPUS_DB GOLD.json [--pieces] [--direction] [--apart] [--exclude IDS]
 
 GOLD holds {"pairs": [{"id1", "id2", "label", "category"?}]}: id1 is the derived text (an answer, a
 newspaper article), id2 its candidate source, label 1 when id1 reuses id2 (the Clough & Stevenson
@@ -18,6 +18,10 @@ looks like pieces.
 With ``--direction``, also what the provenance stage says of each pair, per category: id1 copied from
 id2 (right), id2 from id1 (reversed), id1 from another text, undetermined with id2 or with another
 text, or no row; and the extent (wholly / partially) of the row between id1 and id2 when there is one.
+
+With ``--apart``, also what clustering leaves of the links between reused pairs: the links of an id1
+sentence to an id2 sentence, those whose id1 sentence is in no cluster with id2 (linked to the
+source, then counted without it), and of those the ones in no cluster at all (counted nowhere).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ def main() -> None:
     ap.add_argument("gold")
     ap.add_argument("--pieces", action="store_true", help="also the unaligned sentences made of source pieces")
     ap.add_argument("--direction", action="store_true", help="also the derivation rows of each pair, per category")
+    ap.add_argument("--apart", action="store_true", help="also the links of reused pairs clustered apart")
     ap.add_argument("--exclude", default="", help="comma-separated id1s left out (e.g. texts that reuse each other)")
     args = ap.parse_args()
     left_out = set(filter(None, args.exclude.split(",")))
@@ -68,7 +73,30 @@ def main() -> None:
     if args.direction:
         out["direction"] = direction(conn, [(ids[p["id1"]], ids[p["id2"]], p.get("category", str(p["label"])))
                                             for p in pairs])
+    if args.apart:
+        out["apart"] = apart(conn, [(ids[p["id1"]], ids[p["id2"]]) for p in pairs if p["label"]])
     print(json.dumps(out))
+
+
+def apart(conn: sqlite3.Connection, pairs: list[tuple[int, int]]) -> dict:
+    """Links from an id1 sentence to an id2 sentence of these pairs; those whose id1 sentence is in no
+    cluster with id2; of them, those in no cluster at all."""
+    source_of = set(pairs)
+    article = dict(conn.execute("select id, article_id from sentences"))
+    clusters: dict[int, set[int]] = defaultdict(set)  # sentence -> its clusters
+    holders: dict[int, set[int]] = defaultdict(set)  # cluster -> its articles
+    for cid, sid, aid in conn.execute("select cluster_id, sentence_id, article_id from cluster_members"):
+        clusters[sid].add(cid)
+        holders[cid].add(aid)
+    counts = {"links": 0, "in_no_cluster_with_id2": 0, "in_no_cluster": 0}
+    for a, b in conn.execute("select sentence_a, sentence_b from links"):
+        for x, y in ((a, b), (b, a)):
+            if (article[x], article[y]) in source_of:
+                counts["links"] += 1
+                if not any(article[y] in holders[c] for c in clusters[x]):
+                    counts["in_no_cluster_with_id2"] += 1
+                    counts["in_no_cluster"] += not clusters[x]
+    return counts
 
 
 def direction(conn: sqlite3.Connection, pairs: list[tuple[int, int, str]]) -> dict:

@@ -3,6 +3,7 @@
 import json
 import shutil
 import sqlite3
+from contextlib import closing
 
 import pytest
 from click.testing import CliRunner
@@ -243,10 +244,10 @@ def test_command_line_says_why_a_load_waits_after_an_upgrade(tmp_path):
     first = CliRunner().invoke(cli, load)
     assert first.exit_code == 0 and "older version" not in first.output
     assert upgrade_due(str(path)) == [] and upgrade_due(str(tmp_path / "none.db")) == []
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("update settings set value = 'older' where key = 'provenance_rules'")
     assert upgrade_due(str(path)) == ["derivations"]
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("delete from settings where key = 'cluster_rules'")
     assert upgrade_due(str(path)) == ["clusters", "derivations"]
     again = CliRunner().invoke(cli, load)

@@ -3,6 +3,7 @@ and a sentence made of pieces of three source sentences, left unaligned beside a
 counted as such."""
 
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -55,3 +56,15 @@ def test_direction_counts_each_pairs_verdict(tmp_path):
     assert out["cut"] == {"verdicts": {"copied from id2": 1}, "extent_with_id2": {"wholly": 1}}
     assert out["heavy"] == {"verdicts": {"undetermined with id2": 1}, "extent_with_id2": {"partially": 1}}
     assert out["non"] == {"verdicts": {"no row": 1}, "extent_with_id2": {}}
+
+
+def test_apart_counts_links_to_the_source_left_out_of_its_clusters(tmp_path):
+    """--apart: every link of the copy's sentences to the source's, none clustered without the source."""
+    out = reuse_auc(tmp_path, [("src", SOURCE), ("copy", SOURCE[:2]), ("other", OTHER)],
+                    [("copy", "src", "cut"), ("other", "src", "non")], "--apart")["apart"]
+    db = sqlite3.connect(tmp_path / "c.db")
+    linked = db.execute("select count(*) from links l join sentences a on a.id = l.sentence_a"
+                        " join sentences b on b.id = l.sentence_b join articles x on x.id = a.article_id"
+                        " join articles y on y.id = b.article_id"
+                        " where x.external_id in ('copy', 'src') and y.external_id in ('copy', 'src')").fetchone()[0]
+    assert linked >= 2 and out == {"links": linked, "in_no_cluster_with_id2": 0, "in_no_cluster": 0}
