@@ -13,6 +13,8 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import sys
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -96,7 +98,9 @@ def prepared(
         for batch in batches:
             yield prepare(batch, settings, credits)
         return
-    ctx = multiprocessing.get_context("spawn")  # no inherited locks or database handles
+    ctx = _context()
+    if ctx.get_start_method() == "fork":
+        warm_up(settings, credits)  # once, here: every worker starts warm
     init = (settings, credits, os.getpid())
     pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=init)
     with _sigint_held():  # every worker starts now, while the first records are read
@@ -117,6 +121,17 @@ def prepared(
         if not finished:  # a worker died, the load was interrupted or failed: their work is not needed
             _abandon(pool)
         pool.shutdown(wait=finished, cancel_futures=True)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Fork on Linux when this process runs one thread: a worker then starts from this process's
+    warmed-up state, where a spawned one imports the package and warms up on its own (about a second
+    of each core, which the loading process waits for before its first batch). A lock another thread
+    held at the fork would stay locked in the worker, and elsewhere fork is unsafe or absent: spawn.
+    The worker never touches the database handle it inherits, and exits without closing it."""
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _result(future: Future[PreparedBatch], pool: ProcessPoolExecutor) -> PreparedBatch:
@@ -160,8 +175,12 @@ def _worker_init(settings: Settings, credits: SourceAliases, parent: int) -> Non
     _WORKER = (settings, credits)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the loader's to handle: it stops the workers
     _die_with_parent(parent)
-    # What every batch needs once (the credit patterns, the language model, datasketch's permutations) is
-    # loaded before the first batch arrives, not on the loading process's critical path after it.
+    warm_up(settings, credits)
+
+
+def warm_up(settings: Settings, credits: SourceAliases) -> None:
+    """What every batch needs once (the credit patterns, the language model, datasketch's permutations),
+    loaded before the first batch arrives, not on the loading process's critical path after it."""
     find_attributions("Warm-up, Reuters said.", credits)
     minhash_signatures(shingle_sets(["warm-up"], settings.k), settings)
     language_of("A sentence to load the language model.")

@@ -232,7 +232,9 @@ def run_measured(kind: str, src: Path, db: Path, log: Path, settings: dict | Non
 
 
 def _sample_tree_rss(root: int, peak: list[int]) -> None:
-    """Largest sum of VmRSS (KiB) over ``root`` and its descendants until ``root`` is gone."""
+    """Largest sum of memory (KiB) over ``root`` and its descendants until ``root`` is gone: each one's
+    proportional set size (Pss) where Linux gives it, so that pages a forked worker shares with the
+    loading process count once, else its VmRSS."""
     while True:
         parents, rss = {}, {}
         for stat in Path("/proc").glob("[0-9]*/status"):
@@ -250,8 +252,16 @@ def _sample_tree_rss(root: int, peak: list[int]) -> None:
             more = {pid for pid, parent in parents.items() if parent in tree} - tree
             tree |= more
             grew = bool(more)
-        peak[0] = max(peak[0], sum(rss[pid] for pid in tree))
+        peak[0] = max(peak[0], sum(_pss(pid, rss[pid]) for pid in tree))
         time.sleep(0.2)
+
+
+def _pss(pid: int, rss: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return rss
+    return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("Pss:")), rss)
 
 
 # ------------------------------------------------------------------------------------------ load mode

@@ -527,8 +527,9 @@ def test_a_full_disk_is_reported_and_loses_nothing(tmp_path, corpus, helper):
 
 
 def _workers(pid: int) -> list[int]:
-    """The loader's worker processes (spawned interpreters)."""
-    return [w for w in _children(pid) if b"spawn_main" in _cmdline(w)]
+    """The loader's worker processes: forked from it (Linux) or spawned interpreters, not multiprocessing's
+    resource tracker."""
+    return [w for w in _children(pid) if b"resource_tracker" not in _cmdline(w)]
 
 
 def _sigint_ignored_or_blocked(pid: int) -> bool:

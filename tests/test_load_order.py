@@ -14,12 +14,14 @@ import random
 import sqlite3
 import subprocess
 import sys
+import threading
 from contextlib import closing
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from datasette_provenance import prepare
 from datasette_provenance.candidates import StoredKeys
 from datasette_provenance.load import load_paths
 from datasette_provenance.store import open_corpus
@@ -98,6 +100,25 @@ def test_worker_processes_change_nothing(tmp_path, inputs, reference):
     assert done.returncode == 0, done.stderr
     assert f"{len(reference[0])} articles added" in done.stdout
     assert_same(reference, db)
+
+
+def test_workers_are_forked_only_from_a_process_of_one_thread(tmp_path, inputs, reference):
+    """A lock another thread holds at a fork stays locked in the forked worker: with a second thread
+    running, the workers are spawned interpreters (the command line above forks them, on Linux), and
+    the corpus is the same."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert prepare._context().get_start_method() == "spawn"
+        db = tmp_path / "spawned.db"
+        load_paths(str(db), inputs, batch_size=9, jobs=2)
+    finally:
+        stop.set()
+        other.join()
+    assert_same(reference, db)
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        assert prepare._context().get_start_method() == "fork"
 
 
 @pytest.mark.parametrize("seed, batch_size", [
