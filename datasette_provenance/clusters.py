@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from itertools import islice
 from typing import Callable
 
 import numpy as np
@@ -31,6 +32,7 @@ MAX_HOLDS = 64  # other members a sentence is checked against for holding their 
 JOIN_ANCHORS = 2  # anchors of two articles' alignment before a lone sentence joins a cluster through it
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
 RULES = "2026-12-06"  # the clustering rules' version: a corpus clustered by older ones is reclustered
+MAX_SIMS = 1_000_000  # similarities of unlinked pairs kept at once while reclustering (~150 MB)
 RECLUSTER_CHUNK = 2000  # linked sentences whose components are reclustered at a time when all are
 
 
@@ -56,12 +58,13 @@ def cluster(
     enough, rather than taking the sentence first and leaving the other outlets' renderings out.
     """
     parent: dict[int, int] = {}
-    members: dict[int, list[int]] = {}
+    members: dict[int, list[int]] = {}  # each group's members in content order (``key``)
     for a, b, _, _ in links:
         for n in (a, b):
             if n not in parent:
                 parent[n] = n
                 members[n] = [n]
+    rank = {n: i for i, n in enumerate(sorted(parent, key=key))}.__getitem__
 
     def find(n: int) -> int:
         while parent[n] != n:
@@ -82,13 +85,15 @@ def cluster(
         sizes = (len(members[ra]), len(members[rb]))
         if refused.get((ra, rb)) == sizes:
             continue
-        if not _all_related(sorted(members[ra], key=key), sorted(members[rb], key=key), article_of, related, near) or not _linked_enough(
-                sorted(members[ra], key=key), sorted(members[rb], key=key), article_of, is_linked):
+        if not _all_related(members[ra], members[rb], article_of, related, near) or not _linked_enough(
+                members[ra], members[rb], article_of, is_linked):
             refused[ra, rb] = sizes
             continue
         small, big = sorted((ra, rb), key=lambda r: (len(members[r]), key(r)))
         parent[small] = big
-        members[big].extend(members.pop(small))
+        # Two runs in content order: merged in linear time, where sorting each group at each try
+        # (a story in 10,000 papers: a group of 10,000 sorted 10,000 times) took the most of it.
+        members[big] = sorted(members[big] + members.pop(small), key=rank)
     for n, root in _attached(links, members, find, article_of, is_linked, key, joins):
         members[root].append(n)
     groups = [sorted(m) for m in members.values() if len({article_of[n] for n in m}) >= 2]
@@ -109,7 +114,6 @@ def _attached(links: list[Link], members: dict[int, list[int]], find: Callable[[
     through the centre, not through any member, keeps a chain of clauses (A~B, B~C) apart. Decided
     on the groups as merged, never on what another lone sentence joined."""
     centre: dict[int, bool] = {}
-    ordered: dict[int, list[int]] = {}  # a group's members in content order, sorted once
     best: dict[int, tuple] = {}
     shown: dict[int, set[int]] = defaultdict(set)  # article -> the groups it is in
     for root, group in members.items():
@@ -123,10 +127,8 @@ def _attached(links: list[Link], members: dict[int, list[int]], find: Callable[[
             if not shown[article_of[x]] & shown[article_of[p]] or find(p) in shown[article_of[x]]:
                 continue
             if p not in centre:
-                root = find(p)
-                if root not in ordered:
-                    ordered[root] = sorted(members[root], key=key)
-                sample = ordered[root][:: len(ordered[root]) // MAX_PAIRS + 1]
+                group = members[find(p)]  # in content order
+                sample = group[:: len(group) // MAX_PAIRS + 1]
                 others = [o for o in sample if article_of[o] != article_of[p]]
                 centre[p] = 2 * sum(is_linked(p, o) for o in others) > len(others)
             rank = (-j, -c, key(p))
@@ -238,9 +240,14 @@ def _recluster(conn: sqlite3.Connection, component: set[int], old_templates: set
 
     def sim(x: int, y: int) -> tuple[float, float]:
         key = (min(x, y), max(x, y))
+        if key in known:
+            return known[key]
+        if info[x][1] == info[y][1]:  # copies: the normalised texts are equal, no set to intersect
+            return 1.0, 1.0
         if key not in sims:
-            same = info[x][1] == info[y][1]  # copies: the normalised texts are equal, no set to intersect
-            sims[key] = known.get(key) or ((1.0, 1.0) if same else similarity(shingles[key[0]], shingles[key[1]]))
+            if len(sims) >= MAX_SIMS:  # a story in thousands of papers: its pairs would fill the memory
+                sims.clear()
+            sims[key] = similarity(shingles[key[0]], shingles[key[1]])
         return sims[key]
 
     old_clusters = sorted({c for (c,) in select_in(conn, "select distinct cluster_id from cluster_members"
@@ -365,11 +372,12 @@ def _write_cluster(conn, cid: int, group: list[int], info, shingles, settings: S
     unions = {a: np.unique(np.concatenate(v)) for a, v in per_article.items()}
     values, counts = np.unique(np.concatenate(list(unions.values())), return_counts=True)
     members = []
+    ordered = sorted(group, key=lambda o: (by_id[o][8], by_id[o][9]))  # by content, once for every member
     for n in group:
         _, pid, aid, start, end, ptext, *_ = by_id[n]
         s, e = start, end
-        others = sorted((o for o in group if by_id[o][2] != aid), key=lambda o: (by_id[o][8], by_id[o][9]))
-        if _holds_more(n, others[:MAX_HOLDS], shingles, settings):
+        others = list(islice((o for o in ordered if by_id[o][2] != aid), MAX_HOLDS))
+        if _holds_more(n, others, shingles, settings):
             mine = np.isin(values, unions[aid], assume_unique=True)
             shared = values[counts - mine > 0]  # shingles some other article's member has
             span = _passage(ptext[start:end], shared, settings.k)
