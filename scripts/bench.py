@@ -32,6 +32,15 @@ loads N generated articles in one process (no workers) under cProfile and prints
 stage (preparing: credits, quotes, MinHash, segmenting; then inserting, candidates, reclustering,
 provenance).
 
+Wide-story mode::
+
+    python scripts/bench.py --wide N[,N…]
+
+one agency story taken by N papers, each once (two of its sentences verbatim between three lines of
+the paper's own, at times through the day): one link component of N articles, which every batch
+reclusters and re-derives. Loads it with the loader in a measured subprocess (as ``datasette provenance
+load`` does) and prints the wall time, the peak memory of the process tree, the links and clusters.
+
 Index mode::
 
     python scripts/bench.py --index-growth 8,24,64 [--index-batch ROWS]
@@ -51,6 +60,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import socket
 import sqlite3
 import statistics
@@ -492,6 +502,44 @@ PROFILE_STAGES = [
 ]
 
 
+AGENCY = ["The finance minister announced on Tuesday that the national budget would be cut by four percent next year.",
+          "Opposition leaders criticised the decision as reckless and warned of protests in the capital.",
+          "The cuts will affect health, education and transport, according to documents seen by reporters.",
+          "Unions said they would meet on Thursday to decide on a general strike across the country."]
+
+
+def wide_story(papers: int, path: Path, seed: int = 1) -> None:
+    """The agency's story, then ``papers`` articles of as many outlets, each with its first two
+    sentences between lines of random words (which match nothing)."""
+    rng = random.Random(seed)
+    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9))) for _ in range(5000)]
+
+    def own() -> str:
+        return " ".join(rng.choice(words) for _ in range(14)).capitalize() + "."
+
+    with path.open("w", encoding="utf-8") as out:
+        out.write(json.dumps({"id": "agency", "outlet": "Agency", "published": "2026-01-01T08:00:00Z",
+                              "text": "\n\n".join(AGENCY)}) + "\n")
+        for i in range(papers):
+            text = "\n\n".join([own(), AGENCY[0], AGENCY[1], own(), own()])
+            out.write(json.dumps({"id": f"p{i}", "outlet": f"Paper {i + 1}", "text": text,
+                                  "published": f"2026-01-01T{8 + i % 14:02d}:{i % 60:02d}:00Z"}) + "\n")
+
+
+def wide_mode(args: argparse.Namespace) -> None:
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    print_machine(machine())
+    for papers in [int(x) for x in args.wide.split(",")]:
+        path = workdir / f"wide_{papers}.jsonl"
+        wide_story(papers, path)
+        db = workdir / f"wide_{papers}.db"
+        _remove_db(db)
+        r = run_measured("ours", path, db, workdir / f"wide_{papers}.log")
+        print(f"one story in {papers:,} papers: {r['wall']:.1f} s, peak {r['peak_rss_mb']:,.0f} MB,"
+              f" {r['links']:,} links, {r['clusters']} clusters", flush=True)
+
+
 def profile_mode(args: argparse.Namespace) -> dict:
     """Load the first N articles in this process (no workers) under cProfile; print each stage's time."""
     import cProfile
@@ -673,6 +721,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", type=int, metavar="N",
                     help="instead: load N articles in one process under cProfile and print each stage's time")
     ap.add_argument("--pages", metavar="DB", help="time the provenance pages of DB instead")
+    ap.add_argument("--wide", metavar="N,N,…", help="instead: load one story taken by N papers")
     ap.add_argument("--index-growth", metavar="M,M,…",
                     help="instead: time a batch of band-key rows into stored indexes of M million rows")
     ap.add_argument("--index-batch", type=int, default=1_440_000, metavar="ROWS",
@@ -686,6 +735,8 @@ def main(argv: list[str] | None = None) -> int:
         pages_mode(args)
     elif args.profile:
         profile_mode(args)
+    elif args.wide:
+        wide_mode(args)
     elif args.index_growth:
         index_mode(args)
     else:

@@ -140,6 +140,38 @@ def test_peak_memory_counts_worker_processes():
     assert peak[0] / 1024 >= 300  # KiB → MiB: the child's 300 MiB, not only the parent's few
 
 
+def test_peak_memory_counts_pages_a_forked_worker_shares_once():
+    """A forked worker shares its parent's pages (the loader forks its workers on Linux): summing
+    each process's resident size counted them twice."""
+    import threading
+
+    script = ("import os, time\n"
+              "b = bytearray(300 * 2**20)\n"
+              "if os.fork() == 0:\n"
+              "    time.sleep(1.5)\n"
+              "    os._exit(0)\n"
+              "os.wait()\n")
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    peak = [0]
+    sampler = threading.Thread(target=bench._sample_tree_rss, args=(proc.pid, peak))
+    sampler.start()
+    proc.wait()
+    sampler.join(timeout=10)
+    assert 300 <= peak[0] / 1024 < 450  # the 300 MiB once, not twice
+
+
+def test_wide_mode_loads_one_story_taken_by_every_paper(tmp_path):
+    proc = subprocess.run([sys.executable, str(SCRIPTS / "bench.py"), "--wide", "40", "--workdir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "one story in 40 papers:" in proc.stdout and "2 clusters" in proc.stdout, proc.stdout
+    conn = sqlite3.connect(tmp_path / "wide_40.db")
+    rows = conn.execute("select c.articles, a.external_id from clusters c join articles a on a.id = c.first_article_id"
+                        ).fetchall()
+    conn.close()
+    assert rows == [(41, "agency"), (41, "agency")]  # each copied sentence: the agency's and every paper's
+
+
 def _paragraph_of(text: str, start: int) -> tuple[int, int]:
     """(index, start) of the paragraph ("\\n\\n"-separated) holding ``start``."""
     pos = 0
