@@ -37,7 +37,7 @@ Wide-story mode::
     python scripts/bench.py --wide N[,N…]
 
 one agency story taken by N papers, each once (two of its sentences verbatim between three lines of
-the paper's own, at times through the day): one link component of N articles, which every batch
+the paper's own, from an hour after the agency through the day): one link component of N articles, which every batch
 reclusters and re-derives. Loads it with the loader in a measured subprocess (as ``datasette provenance
 load`` does) and prints the wall time, the peak memory of the process tree, the links and clusters.
 
@@ -523,7 +523,7 @@ def wide_story(papers: int, path: Path, seed: int = 1) -> None:
         for i in range(papers):
             text = "\n\n".join([own(), AGENCY[0], AGENCY[1], own(), own()])
             out.write(json.dumps({"id": f"p{i}", "outlet": f"Paper {i + 1}", "text": text,
-                                  "published": f"2026-01-01T{8 + i % 14:02d}:{i % 60:02d}:00Z"}) + "\n")
+                                  "published": f"2026-01-01T{9 + i % 14:02d}:{i % 60:02d}:00Z"}) + "\n")
 
 
 def wide_mode(args: argparse.Namespace) -> None:
