@@ -333,28 +333,36 @@ CROWD_STATEMENT = ("The port authority confirmed that all container traffic thro
                    " will stop for repairs until the end of the month.")
 
 
+def _own_lines(seed: int):
+    """A paragraph of random words (matching nothing) at each call."""
+    import random
+
+    rng = random.Random(seed)
+    words = ["".join(rng.choice("abcdefghiklmnoprstuvw") for _ in range(rng.randint(5, 9))) for _ in range(600)]
+    return lambda: " ".join(rng.sample(words, 18)).capitalize() + "."
+
+
+def _loaded(folder, name: str, records: list[dict]):
+    src = folder / "in.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    path = folder / f"{name}.db"
+    load_paths(str(path), [str(src)])
+    return path
+
+
 @pytest.fixture(scope="module")
 def crowd(tmp_path_factory):
     """One statement in 25 articles: 22 dated (ids in the reverse of their date order, two at one
     minute) and 3 undated, each with a paragraph of its own."""
-    import random
-
-    rng = random.Random(7)
-    words = ["".join(rng.choice("abcdefghiklmnoprstuvw") for _ in range(rng.randint(5, 9))) for _ in range(600)]
+    own = _own_lines(7)
     records = []
     for n in range(25):
         published = None if n in (3, 11, 19) else f"2022-05-{28 - n:02d}T09:00:00Z"
         if n == 21:
             published = "2022-05-08T09:00:00Z"  # the minute of article 20: the article id breaks the tie
-        own = " ".join(rng.sample(words, 18)).capitalize() + "."
         records.append({"id": f"crowd-{n:02d}", "outlet": f"Outlet {n:02d}", "published": published,
-                        "text": CROWD_STATEMENT + "\n\n" + own})
-    folder = tmp_path_factory.mktemp("crowd")
-    src = folder / "in.jsonl"
-    src.write_text("\n".join(json.dumps(r) for r in records) + "\n")
-    path = folder / "crowd.db"
-    load_paths(str(path), [str(src)])
-    return path
+                        "text": CROWD_STATEMENT + "\n\n" + own()})
+    return _loaded(tmp_path_factory.mktemp("crowd"), "crowd", records)
 
 
 @pytest.mark.asyncio
@@ -394,3 +402,36 @@ async def test_also_in_says_how_many_more_and_where_to_see_them(crowd):
     assert also.count("/crowd/-/provenance/article/") == 20
     assert re.search(rf'<a href="/crowd/-/provenance/cluster/{cid}"[^>]*>and 4 more</a>', also)
     assert re.search(r'<a class="reuse" [^>]*title="Shared with [^"]* and 4 more articles"', html)
+
+
+@pytest.fixture(scope="module")
+def agency_story(tmp_path_factory):
+    """An agency's story taken by 60 papers, each once and an hour or more after it."""
+    own = _own_lines(3)
+    records = [{"id": "agency", "outlet": "Agency", "published": "2022-06-01T08:00:00Z", "text": CROWD_STATEMENT}]
+    records += [{"id": f"paper-{n:02d}", "outlet": f"Paper {n:02d}", "text": CROWD_STATEMENT + "\n\n" + own(),
+                 "published": f"2022-06-01T{9 + n // 10:02d}:{n % 10 * 5:02d}:00Z"} for n in range(60)]
+    return _loaded(tmp_path_factory.mktemp("agency"), "agency", records)
+
+
+@pytest.mark.asyncio
+async def test_taken_by_is_paged_for_a_story_in_many_papers(agency_story):
+    """An agency's story in thousands of papers made a page of every one of them (14 MB for 10,000):
+    "Taken by" lists a page of 50, says how many in all, and the next page has the rest."""
+    ds = Datasette([str(agency_story)])
+    aid = article_id(agency_story, "agency")
+    url = f"/agency/-/provenance/article/{aid}"
+    first, second = (await ds.client.get(f"{url}.json")).json(), (await ds.client.get(f"{url}.json?taken_page=2")).json()
+    assert first["sources_for_pagination"]["total"] == 60 and first["sources_for_pagination"]["pages"] == 2
+    assert len(first["sources_for"]) == 50 and len(second["sources_for"]) == 10
+    taken = [d["derived_article_id"] for d in first["sources_for"] + second["sources_for"]]
+    conn = sqlite3.connect(agency_story)
+    papers = {i for (i,) in conn.execute("select id from articles where external_id like 'paper-%'")}
+    conn.close()
+    assert sorted(taken) == sorted(papers)
+    html = (await ds.client.get(url)).text
+    section = html.split("<h2>Taken by</h2>")[1].split("<h2>")[0]
+    assert section.count('<li><a href="/agency/-/provenance/article/') == 50
+    assert "page 1 of 2 (60 in all)" in section and 'href="?taken_page=2"' in section
+    past = (await ds.client.get(f"{url}?taken_page=3")).text.split("<h2>Taken by</h2>")[1].split("<h2>")[0]
+    assert "Page 3 is past the end: 60 articles, 2 pages." in past

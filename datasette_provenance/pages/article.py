@@ -8,7 +8,8 @@ took, not as a list of its sentences. Each lists the first ``MAX_OTHERS`` articl
 cluster page's order (dated first, by time), and counts them all (``others_total``): the rest are there.
 The HTML is cut at every span boundary and each piece escaped on its own. Its derivations are listed
 as "Derived from" and "Taken by", each with its one-line verdict (``cluster.verdict_line``); one whose
-direction nothing decided is listed, on both its articles, under "Shares text with" instead.
+direction nothing decided is listed, on both its articles, under "Shares text with" instead. "Taken
+by" and "Shares text with" are paged (``?taken_page=``, ``?shares_page=``): a story in thousands of papers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from markupsafe import Markup
 
 from .common import (
     Urls, base_context, cluster_label, evidence_html, evidence_json, html, int_param, json_response, open_database,
-    rows, rows_in, timeline_key, wants_json,
+    page_param, rows, rows_in, timeline_key, wants_json,
 )
 from .cluster import is_undirected, verdict_line
 
@@ -108,25 +109,33 @@ async def view(datasette, request):
         where d.source_article_id = ? order by d.confidence desc, d.id
     """, [aid])
     this = article["outlet"] or f"article {aid}"
-    shares_text_with = []
+    raw = {}
     for d in derived_from + sources_for:
-        d["evidence_html"] = evidence_html(d["evidence"], urls)  # HTML only: dropped from .json below
+        raw[d["id"]] = d["evidence"]
         d["evidence"] = evidence_json(d["evidence"])
+        d["undirected"] = is_undirected(d["relation"], d["evidence"])
+    # An agency's story in thousands of papers: "Taken by" (and what shares text without a direction)
+    # a page at a time, their evidence rendered for that page only.
+    taken_page, shares_page = page_param(request, "taken_page"), page_param(request, "shares_page")
+    shares_text_with = [d for d in derived_from + sources_for if d["undirected"]]
+    derived_from = [d for d in derived_from if not d["undirected"]]
+    sources_for = [d for d in sources_for if not d["undirected"]]
+    taken_info, shares_info = taken_page.info(len(sources_for)), shares_page.info(len(shares_text_with))
+    sources_for = sources_for[taken_page.offset:taken_page.offset + taken_page.size]
+    shares_text_with = shares_text_with[shares_page.offset:shares_page.offset + shares_page.size]
+    for d in derived_from + sources_for + shares_text_with:
+        d["evidence_html"] = evidence_html(raw[d["id"]], urls)  # HTML only: dropped from .json below
         taken = "derived_outlet" in d  # a row of "Taken by": this article is its source
         other = d["derived_article_id"] if taken else d["source_article_id"]
         d["url"] = urls.article(other) if other else None
         d["other_article_id"] = other
         d["other_name"] = (d["derived_outlet"] if taken else d["source_outlet"] or d["source_name"]) \
             or (f"article {other}" if other else None)
-        d["undirected"] = is_undirected(d["relation"], d["evidence"])
         if d["undirected"]:  # no direction decided: the other article, whichever side the row has it
             d["summary"] = verdict_line(d["relation"], d["evidence"], this, d["other_name"])
-            shares_text_with.append(d)
         else:
             d["summary"] = verdict_line(d["relation"], d["evidence"], d["other_name"] if taken else this,
                                         this if taken else d["other_name"])
-    derived_from = [d for d in derived_from if not d["undirected"]]
-    sources_for = [d for d in sources_for if not d["undirected"]]
 
     data = {
         "database": db.name,
@@ -137,7 +146,9 @@ async def view(datasette, request):
         "attributions": attributions,
         "derived_from": derived_from,
         "sources_for": sources_for,
+        "sources_for_pagination": taken_info,
         "shares_text_with": shares_text_with,
+        "shares_text_with_pagination": shares_info,
     }
     if wants_json(request):
         for d in derived_from + sources_for + shares_text_with:
