@@ -121,8 +121,8 @@ async def view(datasette, request):
     derived_from = [d for d in derived_from if not d["undirected"]]
     sources_for = [d for d in sources_for if not d["undirected"]]
     taken_info, shares_info = taken_page.info(len(sources_for)), shares_page.info(len(shares_text_with))
-    sources_for = sources_for[taken_page.offset:taken_page.offset + taken_page.size]
-    shares_text_with = shares_text_with[shares_page.offset:shares_page.offset + shares_page.size]
+    sources_for = taken_page.of(sources_for)
+    shares_text_with = shares_page.of(shares_text_with)
     for d in derived_from + sources_for + shares_text_with:
         d["evidence_html"] = evidence_html(raw[d["id"]], urls)  # HTML only: dropped from .json below
         taken = "derived_outlet" in d  # a row of "Taken by": this article is its source

@@ -59,7 +59,7 @@ async def view(datasette, request):
         m["outlet_url"] = urls.outlet(m["outlet"]) if m["outlet"] else None
     origin = members[0] if members else None
     pagination = page.info(len(members))
-    shown = members[page.offset:page.offset + page.size]
+    shown = page.of(members)
     by_day = defaultdict(list)  # a story in 2,000 papers: ties and diffs for the page shown, not every pair
     for o in members:
         by_day[(o["published"] or "")[:10]].append(o)

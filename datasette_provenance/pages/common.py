@@ -153,6 +153,10 @@ class Page:
     def offset(self) -> int:
         return (self.number - 1) * self.size
 
+    def of(self, items: list) -> list:
+        """This page's share of a list held whole."""
+        return items[self.offset:self.offset + self.size]
+
     def info(self, total: int) -> dict:
         """Past the last page, ``previous`` is the last page: the one before is past the end too."""
         pages = max(1, -(-total // self.size))

@@ -76,7 +76,7 @@ async def view(datasette, request):
 
     ranking = await outlet_ranking(db, per_outlet)
     outlet_info = outlets_page.info(len(ranking))
-    ranking = ranking[outlets_page.offset:outlets_page.offset + outlets_page.size]
+    ranking = outlets_page.of(ranking)
     for o in ranking:
         o["url"] = urls.outlet(o["outlet"]) if o["outlet"] else None
     totals = {r["quoted"]: r["n"] for r in await rows(db, _UPSTREAM + "select quoted, count(*) as n from grouped"
