@@ -80,10 +80,11 @@ def link_new_sentences(
     ids = new.id
     sets = batch.sets(new.row.tolist())
     mine, new_sketches, sizes = store_signatures(conn, new, batch, settings)
-    keys = distinct(np.sort(mine.key))
+    ordered = np.sort(mine.key)
+    keys = distinct(ordered)
     old = _bucket_rows(conn, stored_keys.held(keys), new.day, first_new, settings)
     stored_keys.add(keys)
-    rows = old.concat(mine)
+    rows = old.concat(mine.take(_shared(mine.key, ordered, old.key)))
     rank, kin = _article_ranks(conn, rows.article)
     is_new = rows.sid >= first_new
     keep, head = bucket_heads(rows, rank, settings.max_bucket)
@@ -113,6 +114,14 @@ def link_new_sentences(
         again, withdrawn = _rederive(conn, affected, shingles, article_of, settings, counts)
         links = sorted(set(links) | set(again))
     return LinkedBatch(links, shingles, withdrawn)
+
+
+def _shared(keys: np.ndarray, ordered: np.ndarray, stored: np.ndarray) -> np.ndarray:
+    """Mask of the new rows whose band key another row holds too (a new one or a stored one;
+    ``ordered``: ``keys`` sorted). A key of one row pairs nothing, and most keys are: 60–95 % of a
+    batch's rows, whose sorting was a third of the candidate stage."""
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    return np.isin(keys, np.concatenate((repeated, stored)))
 
 
 def store_signatures(conn: sqlite3.Connection, new: NewSentences, batch: PreparedBatch,
