@@ -306,7 +306,8 @@ def strongest(kept: list[Aligned]) -> list[Aligned]:
 
 
 def align_new(
-    conn: sqlite3.Connection, links: list[Link], shingles: dict[int, np.ndarray], settings: Settings
+    conn: sqlite3.Connection, links: list[Link], shingles: dict[int, np.ndarray], settings: Settings,
+    norms: Mapping[int, str] | None = None,
 ) -> list[tuple[int, int, float, float, int]]:
     """Align every article pair the new links join; store each pair's figures in ``alignments``.
 
@@ -323,7 +324,7 @@ def align_new(
     involved = {article_of[n] for l in links for n in l[:2]}
     heads = {aid: (digest, name) for aid, digest, name in
              select_in(conn, "select id, content_hash, outlet from articles where id in ({})", sorted(involved))}
-    out, rows = align_links(links, article_of, heads, sentence_rows(conn, involved), shingles, settings)
+    out, rows = align_links(links, article_of, heads, sentence_rows(conn, involved), shingles, settings, norms=norms)
     conn.executemany("insert or replace into alignments(article_a, article_b, pairs, anchors, covered_a, covered_b)"
                      " values (?, ?, ?, ?, ?, ?)", rows)
     return out
@@ -331,9 +332,10 @@ def align_new(
 
 def align_links(links: list[Link], article_of: Mapping[int, int], heads: Mapping[int, tuple[str, str | None]],
                 sentences: list[tuple[int, int, str, str]], shingles: dict[int, np.ndarray], settings: Settings,
-                compared: set[int] | None = None) -> tuple[list[tuple[int, int, float, float, int]], list[tuple]]:
+                compared: set[int] | None = None, norms: Mapping[int, str] | None = None,
+                ) -> tuple[list[tuple[int, int, float, float, int]], list[tuple]]:
     """``align_new`` without the database: the links' articles' ``heads`` (text digest, outlet) and
-    ``sentence_rows`` given. Returns the links to store and the ``alignments`` rows. ``compared``, the
+    ``sentence_rows`` given (``norms``: the normal forms of some of them, made already). Returns the links to store and the ``alignments`` rows. ``compared``, the
     articles given shingle sets, is by default ``compared_articles`` of these links' pairs; a part of
     a load's links passes the whole load's, so that it aligns as one call for all would."""
     digest = {aid: d for aid, (d, _) in heads.items()}
@@ -347,7 +349,7 @@ def align_links(links: list[Link], article_of: Mapping[int, int], heads: Mapping
         by_pair.setdefault((x, y), []).append(link)
     if compared is None:
         compared = compared_articles(by_pair, outlet)
-    texts = _matchable(sentences, {n for pair in by_pair for n in pair}, compared, shingles, settings)
+    texts = _matchable(sentences, {n for pair in by_pair for n in pair}, compared, shingles, settings, norms or {})
     out, rows = [], []
     for (x, y), pair_links in sorted(by_pair.items()):
         mx, my = texts[x], texts[y]
@@ -425,10 +427,10 @@ class Matchable:
 
 
 def _matchable(rows: list[tuple[int, int, str, str]], articles: set[int], compared: set[int],
-               shingles: dict[int, np.ndarray], settings: Settings) -> dict[int, Matchable]:
+               shingles: dict[int, np.ndarray], settings: Settings, known: Mapping[int, str]) -> dict[int, Matchable]:
     """Each article's matchable sentences (``sentence_rows``) in reading order; shingle sets only for
-    ``compared`` ones, or where ``shingles`` has them."""
-    norms = [normal_form(text) for _, _, text, *_ in rows]
+    ``compared`` ones, or where ``shingles`` has them; normal forms ``known`` or made here."""
+    norms = [known.get(sid) or normal_form(text) for sid, _, text, *_ in rows]
     missing = [i for i, (sid, aid, *_) in enumerate(rows) if sid not in shingles and aid in compared]
     computed = dict(zip(missing, shingle_sets([norms[i] for i in missing], settings.k)))
     by_article: dict[int, Matchable] = {a: Matchable([], [], [], [], [], [], [], []) for a in articles}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -59,6 +59,7 @@ class LinkedBatch:
     links: list[Link]  # pairs that pass the rule, not yet stored (the alignment of their articles decides)
     shingles: dict[int, np.ndarray]  # shingle sets of the sentences involved, for alignment and clustering
     withdrawn: set[int]  # sentences whose links were deleted: re-derived article pairs, to recluster
+    norms: dict[int, str] = field(default_factory=dict)  # the new sentences' normal forms, where the batch has them
 
 
 def link_new_sentences(
@@ -113,7 +114,8 @@ def link_new_sentences(
             _distinct_pairs(rows.article[later], rows.article[earlier], gone))), axis=0)
         again, withdrawn = _rederive(conn, affected, shingles, article_of, settings, counts)
         links = sorted(set(links) | set(again))
-    return LinkedBatch(links, shingles, withdrawn)
+    norms = {} if batch.norms is None else dict(zip(ids.tolist(), map(batch.norms.__getitem__, new.row.tolist())))
+    return LinkedBatch(links, shingles, withdrawn, norms)
 
 
 def _shared(keys: np.ndarray, ordered: np.ndarray, stored: np.ndarray) -> np.ndarray:

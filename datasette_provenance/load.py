@@ -253,7 +253,7 @@ def _load_batch(
     found = link_new_sentences(conn, new, batch, first_sentence, settings, counts, stored_keys)
     summary.candidates += counts["candidates"]
     summary.checked += counts["checked"]
-    links = align_new(conn, found.links, found.shingles, settings)
+    links = align_new(conn, found.links, found.shingles, settings, found.norms)
     conn.executemany("insert or ignore into links values (?, ?, ?, ?, ?)", links)
     summary.links_added += len(links)
     # Article pairs re-derived because a head was displaced (candidates.py) are reclustered with the rest.

@@ -49,6 +49,7 @@ class PreparedBatch:
     bounds: np.ndarray  # sentence i's shingles are shingles[bounds[i]:bounds[i + 1]]
     signatures: np.ndarray  # (sentences, num_perm) uint32
     keys: np.ndarray  # (sentences, bands) int64 band keys
+    norms: list[str] | None = None  # every matchable sentence's normal form, which alignment reads again
 
     def sets(self, rows: Iterable[int]) -> list[np.ndarray]:
         return [self.shingles[self.bounds[i]:self.bounds[i + 1]] for i in rows]
@@ -67,7 +68,7 @@ def prepare(batch: list[Article | LoadError], settings: Settings, credits: Sourc
         art = PreparedArticle(rec, hashlib.sha256(rec.text.encode("utf-8")).hexdigest(),
                               segment(rec.text, rec.title, language), found, find_speakers(rec.text, credits, found),
                               len(norms), language)
-        for p in art.paragraphs:  # the normalised text stays here: the loader needs only its shingles
+        for p in art.paragraphs:  # the normal forms go back as one list, not on each sentence
             norms += [s.norm or normal_form(p.text[s.start:s.end]) for s in p.sentences if s.matchable]
             for s in p.sentences:
                 s.norm = None
@@ -78,7 +79,7 @@ def prepare(batch: list[Article | LoadError], settings: Settings, credits: Sourc
     sigs = minhash_signatures(sets, settings)
     flat = np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint32)
     return PreparedBatch(articles, errors, flat, bounds, sigs, band_keys(sigs, settings, lone_rows(
-        np.array([a.first_norm for a in articles], dtype=np.int64), len(norms))))
+        np.array([a.first_norm for a in articles], dtype=np.int64), len(norms))), norms)
 
 
 def lone_rows(firsts: np.ndarray, n: int) -> np.ndarray:
