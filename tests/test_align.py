@@ -49,6 +49,22 @@ def test_overlap_counts_equal_set_intersections():
     assert overlaps([], b).shape == (0, 3) and not overlaps(a, [np.zeros(0, np.uint32)] * 2).any()
 
 
+def test_overlap_counts_hold_for_shingles_repeated_across_sentences_and_for_texts_sharing_none():
+    """Counted from the values both articles hold: a value in several sentences on both sides
+    counts in every pair of them, and two articles with no value in common count nothing."""
+    rng = np.random.default_rng(3)
+    shared_none = 0
+    for _ in range(300):
+        pool = rng.integers(0, 60, 80).astype(np.uint32)  # few values: most repeat across sentences
+        a = [np.unique(rng.choice(pool, rng.integers(0, 12))) for _ in range(rng.integers(0, 6))]
+        b = [np.unique(rng.choice(pool + (60 if rng.random() < 0.2 else 0), rng.integers(0, 12)))
+             for _ in range(rng.integers(0, 6))]
+        want = np.array([[len(np.intersect1d(x, y)) for y in b] for x in a], dtype=np.int64).reshape(len(a), len(b))
+        assert (overlaps(a, b) == want).all()
+        shared_none += bool(a and b) and not want.any()
+    assert shared_none > 10
+
+
 def test_a_merged_and_trimmed_sentence_is_aligned_next_to_close_ones():
     got = pairs(AGENCY, PAPER)
     assert (0, 0, True) in got and (3, 2, True) in got
