@@ -90,16 +90,18 @@ def _overlaps(a: _Index, b: _Index, limit: int | None) -> np.ndarray | None:
     common = np.intersect1d(a.distinct, b.distinct, assume_unique=True)
     if not len(common):
         return counts
-    found = common[np.minimum(np.searchsorted(common, a.sorted_values), len(common) - 1)] == a.sorted_values
-    values, rows = a.sorted_values[found], a.sorted_rows[found]
-    lo = np.searchsorted(b.sorted_values, values, side="left")
-    hits = np.searchsorted(b.sorted_values, values, side="right") - lo
-    total = int(hits.sum())
+    lo_a, lo_b = np.searchsorted(a.sorted_values, common), np.searchsorted(b.sorted_values, common)
+    in_a = np.searchsorted(a.sorted_values, common, side="right") - lo_a  # sentences of a holding each
+    in_b = np.searchsorted(b.sorted_values, common, side="right") - lo_b
+    pairs = in_a * in_b
+    total = int(pairs.sum())
     if limit is not None and total > limit:
         return None
-    first = np.repeat(np.cumsum(hits) - hits, hits)
-    cols = b.sorted_rows[np.repeat(lo, hits) + np.arange(total) - first]
-    return np.bincount(np.repeat(rows, hits) * b.n + cols, minlength=a.n * b.n).reshape(a.n, b.n)
+    value = np.repeat(np.arange(len(common)), pairs)
+    nth = np.arange(total) - np.repeat(np.cumsum(pairs) - pairs, pairs)  # each value's sentence pairs
+    rows = a.sorted_rows[lo_a[value] + nth // in_b[value]]
+    cols = b.sorted_rows[lo_b[value] + nth % in_b[value]]
+    return np.bincount(rows * b.n + cols, minlength=a.n * b.n).reshape(a.n, b.n)
 
 
 def _weights(index: _Index) -> np.ndarray:

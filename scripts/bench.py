@@ -41,6 +41,14 @@ the paper's own, from an hour after the agency through the day): one link compon
 reclusters and re-derives. Loads it with the loader in a measured subprocess (as ``datasette provenance
 load`` does) and prints the wall time, the peak memory of the process tree, the links and clusters.
 
+Shared-line mode::
+
+    python scripts/bench.py --shared-line SHARE [--articles N]
+
+the bench corpus of N articles loaded as it is, then with one background sentence (the same words in
+every outlet) as a middle paragraph of SHARE of its articles: each holding it is linked to the
+bucket's heads and aligned with each of them. Prints both loads' wall time, memory, links and clusters.
+
 Index mode::
 
     python scripts/bench.py --index-growth 8,24,64 [--index-batch ROWS]
@@ -540,6 +548,43 @@ def wide_mode(args: argparse.Namespace) -> None:
               f" {r['links']:,} links, {r['clusters']} clusters", flush=True)
 
 
+BACKGROUND = "The country has been governed by a coalition of three parties since the elections held in the spring of last year."
+
+
+def with_shared_line(src: Path, share: float, path: Path, seed: int = 1) -> int:
+    """``src`` with ``BACKGROUND`` (a background line outlets repeat, verbatim, in story after story)
+    as a middle paragraph of ``share`` of its articles, chosen at random; returns how many."""
+    rng = random.Random(seed)
+    given = 0
+    with src.open(encoding="utf-8") as lines, path.open("w", encoding="utf-8") as out:
+        for line in lines:
+            record = json.loads(line)
+            if rng.random() < share:
+                paragraphs = record["text"].split("\n\n")
+                paragraphs.insert(len(paragraphs) // 2, BACKGROUND)
+                record["text"] = "\n\n".join(paragraphs)
+                given += 1
+            out.write(json.dumps(record) + "\n")
+    return given
+
+
+def shared_line_mode(args: argparse.Namespace) -> None:
+    """The bench corpus loaded as it is and with one background line in a share of its articles:
+    every article holding the line is linked to the bucket's heads and aligned with each."""
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    print_machine(machine())
+    path, _, _ = corpus(args.articles, args.seed, workdir, args.house_lines)
+    lined = workdir / f"{path.stem}_line{args.shared_line:g}.jsonl"
+    given = with_shared_line(path, args.shared_line, lined, args.seed)
+    for name, src in (("as generated", path), (f"one line in {given:,} of them", lined)):
+        db = workdir / f"{src.stem}.db"
+        _remove_db(db)
+        r = run_measured("ours", src, db, workdir / f"{src.stem}.log")
+        print(f"{args.articles:,} articles, {name}: {r['wall']:.1f} s, peak {r['peak_rss_mb']:,.0f} MB,"
+              f" {r['links']:,} links, {r['clusters']:,} clusters", flush=True)
+
+
 def profile_mode(args: argparse.Namespace) -> dict:
     """Load the first N articles in this process (no workers) under cProfile; print each stage's time."""
     import cProfile
@@ -722,6 +767,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="instead: load N articles in one process under cProfile and print each stage's time")
     ap.add_argument("--pages", metavar="DB", help="time the provenance pages of DB instead")
     ap.add_argument("--wide", metavar="N,N,…", help="instead: load one story taken by N papers")
+    ap.add_argument("--shared-line", type=float, metavar="SHARE",
+                    help="instead: load the corpus as it is, then with one background line in SHARE of its articles")
     ap.add_argument("--index-growth", metavar="M,M,…",
                     help="instead: time a batch of band-key rows into stored indexes of M million rows")
     ap.add_argument("--index-batch", type=int, default=1_440_000, metavar="ROWS",
@@ -737,6 +784,8 @@ def main(argv: list[str] | None = None) -> int:
         profile_mode(args)
     elif args.wide:
         wide_mode(args)
+    elif args.shared_line:
+        shared_line_mode(args)
     elif args.index_growth:
         index_mode(args)
     else:

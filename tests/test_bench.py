@@ -14,6 +14,7 @@ every floor that fails.
 from __future__ import annotations
 
 import json
+import re
 import os
 import sqlite3
 import subprocess
@@ -166,6 +167,27 @@ def test_wide_mode_loads_one_story_taken_by_every_paper(tmp_path):
                         ).fetchall()
     conn.close()
     assert rows == [(41, "agency"), (41, "agency")]  # each copied sentence: the agency's and every paper's
+
+
+def test_shared_line_mode_puts_one_line_in_the_share_asked_and_links_its_copies(tmp_path):
+    proc = subprocess.run([sys.executable, str(SCRIPTS / "bench.py"), "--shared-line", "0.5", "--articles", "120",
+                           "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    given = int(re.search(r"one line in (\d+) of them", proc.stdout).group(1))
+    assert 40 <= given <= 80, proc.stdout
+    plain, lined = (int(n.replace(",", "")) for n in re.findall(r"([\d,]+) links", proc.stdout))
+    conn = sqlite3.connect(next(tmp_path.glob("*_line0.5.db")))
+    copies = dict(conn.execute(
+        "select s.id, a.outlet from sentences s join paragraphs p on p.id = s.paragraph_id"
+        " join articles a on a.id = s.article_id where substr(p.text, s.start + 1, s.\"end\" - s.start) = ?",
+        (bench.BACKGROUND,)).fetchall())
+    linked = conn.execute(f"select sentence_a, sentence_b from links where sentence_a in ({','.join(map(str, copies))})"
+                          f" and sentence_b in ({','.join(map(str, copies))})").fetchall()
+    conn.close()
+    assert len(copies) == given  # once in each article given it
+    assert {n for pair in linked for n in pair} == set(copies)  # every copy linked to another
+    assert any(copies[a] != copies[b] for a, b in linked)  # across outlets too
+    assert lined >= plain + len(linked) // 2, proc.stdout
 
 
 def _paragraph_of(text: str, start: int) -> tuple[int, int]:
