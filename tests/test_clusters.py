@@ -1,9 +1,11 @@
 import json
+import random
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from datasette_provenance import clusters
 from datasette_provenance.clusters import cluster, passage_span
@@ -94,6 +96,65 @@ def test_ties_are_broken_by_content_not_by_id():
     assert cluster(links, article_of, is_linked, content.__getitem__) == [[1, 2, 3]]
     content = dict(zip((1, 2, 3, 4), [("d", 0), ("c", 0), ("b", 0), ("a", 0)]))
     assert cluster(links, article_of, is_linked, content.__getitem__) == [[2, 3, 4]]
+
+
+@pytest.mark.parametrize("seed,sample", [(seed, sample) for seed in range(8) for sample in (7, 4000)])
+def test_copies_check_large_merges_in_numpy_and_cluster_alike(seed, sample, monkeypatch):
+    """A story copied by many papers, some words changed in some copies, papers aligned with one
+    another, links missing: ``Copies`` must give the clusters the per-pair functions give. Every merge
+    goes through it here, and with a sample of 7 pairs both of ``_linked_enough``'s ways of sampling do."""
+    from datasette_provenance.clusters import Copies
+
+    monkeypatch.setattr(clusters, "FAST_PAIRS", 0)
+    monkeypatch.setattr(clusters, "MAX_PAIRS", sample)
+
+    rng = random.Random(seed)
+    papers = rng.randint(20, 90)
+    texts = ["the minister said the budget would be cut", "unions said they would strike on thursday"]
+    article_of, text_of, links = {}, {}, []
+    for paper in range(papers):
+        for line in range(2):
+            sid = 1000 + 2 * paper + line  # ids need not follow the content order
+            article_of[sid] = paper
+            text_of[sid] = texts[line] + (f" variant {rng.randint(0, 3)}" if rng.random() < 0.3 else "")
+    nodes = sorted(article_of)
+    for x in nodes:
+        for y in nodes:
+            if x < y and article_of[x] != article_of[y] and rng.random() < (0.5 if (x - y) % 2 == 0 else 0.1):
+                same = text_of[x] == text_of[y]
+                links.append((x, y, 1.0 if same else 0.7, 1.0 if same else 0.8))
+    linked = {(a, b) for a, b, _, _ in links}
+    aligned = {(p, q) for p in range(papers) for q in range(p + 1, papers) if rng.random() < 0.5}
+    near = lambda x, y: text_of[x] == text_of[y] or rng_near[min(x, y), max(x, y)]
+    rng_near = {(x, y): rng.random() < 0.5 for x in nodes for y in nodes if x < y}
+    related = lambda p, q: (min(p, q), max(p, q)) in aligned or rng_related[min(p, q), max(p, q)]
+    rng_related = {(p, q): rng.random() < 0.9 for p in range(papers) for q in range(p + 1, papers)}
+
+    def is_linked(x, y):
+        p, q = article_of[x], article_of[y]
+        return (min(x, y), max(x, y)) in linked or ((min(p, q), max(p, q)) not in aligned and near(x, y))
+
+    key = lambda n: (text_of[n], article_of[n])
+    classes: dict[str, int] = {}
+    used = sorted({n for l in links for n in l[:2]})
+    copies = Copies(used, [article_of[n] for n in used], [classes.setdefault(text_of[n], len(classes)) for n in used],
+                    linked, aligned)
+    plain = cluster(links, article_of, is_linked, key, related, near)
+    assert cluster(links, article_of, is_linked, key, related, near, copies=copies) == plain
+
+
+def test_copies_judge_two_articles_by_the_first_sampled_pair_of_their_sentences():
+    """As ``_all_related`` does: once a pair of sentences of two articles passes, later pairs of those
+    two articles are not asked again (the articles are related)."""
+    from datasette_provenance.clusters import Copies, _all_related
+
+    article_of = {1: 10, 2: 10, 3: 20}
+    near = lambda x, y: {x, y} == {1, 3}  # the first pair is near, the second is not
+    related = lambda p, q: False
+    copies = Copies([1, 2, 3], [10, 10, 20], [0, 1, 2], set(), set())
+    assert _all_related([1, 2], [3], article_of, related, near) is True
+    assert copies.all_related([1, 2], [3], related, near) is True
+    assert copies.all_related([2, 1], [3], related, near) is _all_related([2, 1], [3], article_of, related, near) is False
 
 
 def test_aligned_links_need_an_anchor_outside_templates():
