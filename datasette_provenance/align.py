@@ -38,7 +38,7 @@ import numpy as np
 
 from .candidates import Link, is_link, near_bar, same_words
 from .segment import matchable_length, normal_form, stated_numbers, word_stems
-from .signatures import Settings, shingle_sets
+from .signatures import Settings, distinct, shingle_sets
 from .store import select_in
 
 
@@ -74,9 +74,7 @@ class _Index:
         self.rows = np.repeat(np.arange(self.n), self.sizes)
         order = np.argsort(self.values, kind="stable")
         self.sorted_values, self.sorted_rows = self.values[order], self.rows[order]
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = self.sorted_values[1:] != self.sorted_values[:-1]
-        self.distinct = self.sorted_values[first]
+        self.distinct = distinct(self.sorted_values)
 
 
 def _overlaps(a: _Index, b: _Index, limit: int | None) -> np.ndarray | None:
@@ -342,9 +340,10 @@ def align_links(links: list[Link], article_of: Mapping[int, int], heads: Mapping
                 compared: set[int] | None = None, norms: Mapping[int, str] | None = None,
                 ) -> tuple[list[tuple[int, int, float, float, int]], list[tuple]]:
     """``align_new`` without the database: the links' articles' ``heads`` (text digest, outlet) and
-    ``sentence_rows`` given (``norms``: the normal forms of some of them, made already). Returns the links to store and the ``alignments`` rows. ``compared``, the
-    articles given shingle sets, is by default ``compared_articles`` of these links' pairs; a part of
-    a load's links passes the whole load's, so that it aligns as one call for all would."""
+    ``sentence_rows`` given (``norms``: the normal forms of some of them, made already). Returns the
+    links to store and the ``alignments`` rows. ``compared``, the articles given shingle sets, is by
+    default ``compared_articles`` of these links' pairs; a part of a load's links passes the whole
+    load's, so that it aligns as one call for all would."""
     digest = {aid: d for aid, (d, _) in heads.items()}
     outlet = {aid: name for aid, (_, name) in heads.items()}
     by_pair: dict[tuple[int, int], list[Link]] = {}

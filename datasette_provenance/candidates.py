@@ -30,7 +30,7 @@ from .dates import NO_DAY, publication_day
 from .prepare import PreparedBatch
 from .segment import word_stems
 from .signatures import (
-    NO_KEY, Settings, band_keys, distinct, minhash_signatures, overlap_ratios, shingle_sets, sketch_jaccard, sketches, worth_comparing,
+    NO_KEY, Settings, band_keys, distinct, in_sorted, minhash_signatures, overlap_ratios, shingle_sets, sketch_jaccard, sketches, worth_comparing,
 )
 from .store import insert_rows, select_in, sentence_norms
 
@@ -106,7 +106,7 @@ def link_new_sentences(
     kept_before = np.zeros(len(rows.sid), dtype=bool)
     kept_before[np.flatnonzero(old_rows)] = keep_before
     later, earlier = outlet_pairs(rows, kept_before, rank, kin, settings)
-    gone = ~np.isin(_pack(rows.sid[later], rows.sid[earlier]), _pack(rows.sid[near[0]], rows.sid[near[1]]))
+    gone = ~np.isin(pair_keys(rows.sid[later], rows.sid[earlier]), pair_keys(rows.sid[near[0]], rows.sid[near[1]]))
     withdrawn: set[int] = set()
     if displaced.any() or gone.any():
         affected = np.unique(np.concatenate((
@@ -181,10 +181,7 @@ class StoredKeys:
         """Of sorted distinct keys, those the index may hold."""
         if self.keys is None:
             return keys
-        if not len(self.keys):
-            return keys[:0]
-        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-        return keys[self.keys[at] == keys]
+        return keys[in_sorted(self.keys, keys)]
 
     def add(self, keys: np.ndarray) -> None:
         """Sorted distinct keys the index now holds."""
@@ -405,7 +402,7 @@ def outlet_pairs(rows: _Rows, keep: np.ndarray, rank: np.ndarray, kin: np.ndarra
     return order[later], order[earlier]
 
 
-def _pack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def pair_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Unordered pairs of ids as one int64 each: smaller << 32 | larger."""
     a, b = a.astype(np.int64), b.astype(np.int64)
     return (np.minimum(a, b) << 32) | np.maximum(a, b)
@@ -442,7 +439,7 @@ class _Buckets:
 
 
 def _distinct_pairs(a: np.ndarray, b: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    packed = distinct(np.sort(_pack(a[wanted], b[wanted])))
+    packed = distinct(np.sort(pair_keys(a[wanted], b[wanted])))
     return np.stack((packed >> 32, packed & 0xFFFFFFFF), axis=1)
 
 
@@ -489,7 +486,7 @@ def _rederive(conn: sqlite3.Connection, affected: np.ndarray, shingles: dict[int
     ok = np.concatenate(((head[i] | head[j]) & _across(i, j, rows, kin), np.ones(len(later), dtype=bool)))
     i, j = np.concatenate((i, later)), np.concatenate((j, earlier))
     wanted = np.array(sorted((a << 32) | b for a, b in unordered), dtype=np.int64)
-    ok &= np.isin(_pack(rows.article[i], rows.article[j]), wanted)
+    ok &= np.isin(pair_keys(rows.article[i], rows.article[j]), wanted)
     candidates = _distinct_pairs(rows.sid[i], rows.sid[j], ok)
     if settings.window:
         candidates = _within_window(candidates, rows.sid, rows.day, settings.window)

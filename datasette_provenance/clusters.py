@@ -18,9 +18,9 @@ from typing import Callable
 import numpy as np
 
 from .align import RENDERED
-from .candidates import Link
+from .candidates import Link, pair_keys
 from .segment import normalise
-from .signatures import Settings, shingle_positions, shingle_sets, similarity
+from .signatures import Settings, in_sorted, shingle_positions, shingle_sets, similarity
 from .store import next_id, select_in, sentence_norms
 from .templates import EDGE_PARAGRAPHS, STORY_SHARE, mark_templates, outlet_templates
 
@@ -93,7 +93,7 @@ def cluster(
             continue
         xs, ys = members[ra], members[rb]
         if copies is not None and len(xs) * len(ys) > FAST_PAIRS:
-            fits = copies.all_related(xs, ys, related, near) and copies.linked_enough(xs, ys, near)
+            fits = copies.fits(xs, ys, related, near)
         else:
             fits = _all_related(xs, ys, article_of, related, near) and _linked_enough(xs, ys, article_of, is_linked)
         if not fits:
@@ -204,17 +204,20 @@ class Copies:
         self.linked = np.sort(np.array([(a << 32) | b for a, b in linked], dtype=np.int64))
         self.aligned = np.sort(np.array([(p << 32) | q for p, q in aligned], dtype=np.int64))
 
-    def _rows(self, nodes: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.ids, nodes)
+    def fits(self, xs: list[int], ys: list[int], related: Callable[[int, int], bool],
+             near: Callable[[int, int], bool]) -> bool:
+        """``_all_related`` and then ``_linked_enough`` of two groups, read into arrays once."""
+        xa, ya = np.array(xs, dtype=np.int64), np.array(ys, dtype=np.int64)
+        rows_x, rows_y = np.searchsorted(self.ids, xa), np.searchsorted(self.ids, ya)
+        return self._all_related(xa, ya, rows_x, rows_y, related, near) and \
+            self._linked_enough(xa, ya, rows_x, rows_y, near)
 
-    def all_related(self, xs: list[int], ys: list[int], related: Callable[[int, int], bool],
-                    near: Callable[[int, int], bool]) -> bool:
-        """``_all_related``: each article pair is judged by the first sampled pair of its sentences
-        (a pair that passes stands for its articles' later ones)."""
-        total = len(xs) * len(ys)
+    def _all_related(self, xa, ya, rows_x, rows_y, related, near) -> bool:
+        """Each article pair is judged by the first sampled pair of its sentences (a pair that passes
+        stands for its articles' later ones)."""
+        total = len(xa) * len(ya)
         t = np.arange(0, total, total // MAX_PAIRS + 1)
-        x, y = np.array(xs, dtype=np.int64)[t // len(ys)], np.array(ys, dtype=np.int64)[t % len(ys)]
-        rx, ry = self._rows(x), self._rows(y)
+        x, y, rx, ry = xa[t // len(ya)], ya[t % len(ya)], rows_x[t // len(ya)], rows_y[t % len(ya)]
         p, q = self.article[rx], self.article[ry]
         apart = np.flatnonzero(p != q)
         _, first = np.unique((p[apart] << 32) | q[apart], return_index=True)
@@ -224,36 +227,26 @@ class Copies:
                 return False
         return True
 
-    def linked_enough(self, xs: list[int], ys: list[int], near: Callable[[int, int], bool]) -> bool:
-        """``_linked_enough``: the same sample of cross-article pairs, counted at once."""
-        total = len(xs) * len(ys)
-        xa, ya = np.array(xs, dtype=np.int64), np.array(ys, dtype=np.int64)
+    def _linked_enough(self, xa, ya, rows_x, rows_y, near) -> bool:
+        """The same sample of cross-article pairs as ``_linked_enough``, counted at once."""
+        total = len(xa) * len(ya)
         if total <= 16 * MAX_PAIRS:
-            x, y = np.repeat(xa, len(ys)), np.tile(ya, len(xs))
-            cross = np.flatnonzero(self.article[self._rows(x)] != self.article[self._rows(y)])
-            x, y = x[cross], y[cross]
-            x, y = x[:: len(x) // MAX_PAIRS + 1], y[:: len(y) // MAX_PAIRS + 1]
+            i, j = np.repeat(np.arange(len(xa)), len(ya)), np.tile(np.arange(len(ya)), len(xa))
+            cross = np.flatnonzero(self.article[rows_x[i]] != self.article[rows_y[j]])
+            cross = cross[:: len(cross) // MAX_PAIRS + 1]
+            i, j = i[cross], j[cross]
         else:
             t = np.arange(0, total, total // MAX_PAIRS + 1)
-            x, y = xa[t // len(ys)], ya[t % len(ys)]
-            keep = self.article[self._rows(x)] != self.article[self._rows(y)]
-            x, y = x[keep], y[keep]
-        rx, ry = self._rows(x), self._rows(y)
-        p, q = self.article[rx], self.article[ry]
-        linked = _member(self.linked, (np.minimum(x, y) << 32) | np.maximum(x, y))
-        unaligned = ~_member(self.aligned, (np.minimum(p, q) << 32) | np.maximum(p, q))
+            i, j = t // len(ya), t % len(ya)
+            keep = self.article[rows_x[i]] != self.article[rows_y[j]]
+            i, j = i[keep], j[keep]
+        x, y, rx, ry = xa[i], ya[j], rows_x[i], rows_y[j]
+        linked = in_sorted(self.linked, pair_keys(x, y))
+        unaligned = ~in_sorted(self.aligned, pair_keys(self.article[rx], self.article[ry]))
         linked |= unaligned & (self.text[rx] == self.text[ry])
-        for i in np.flatnonzero(~linked & unaligned).tolist():
-            linked[i] = near(int(x[i]), int(y[i]))
+        for k in np.flatnonzero(~linked & unaligned).tolist():
+            linked[k] = near(int(x[k]), int(y[k]))
         return int(linked.sum()) >= MERGE_SHARE * len(x)
-
-
-def _member(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Which of ``wanted`` are in sorted ``keys``."""
-    if not len(keys):
-        return np.zeros(len(wanted), dtype=bool)
-    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    return keys[at] == wanted
 
 
 def passage_span(positions: np.ndarray, lengths: np.ndarray, shared: np.ndarray, norm_len: int) -> tuple[int, int] | None:

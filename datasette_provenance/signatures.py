@@ -255,6 +255,14 @@ def distinct(sorted_values: np.ndarray) -> np.ndarray:
     return sorted_values[np.concatenate(([True], sorted_values[1:] != sorted_values[:-1]))]
 
 
+def in_sorted(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Which of ``wanted`` are in the sorted ``keys``: one binary search each, where ``np.isin`` would
+    sort the keys again at every call."""
+    if not len(keys):
+        return np.zeros(len(wanted), dtype=bool)
+    return keys[np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)] == wanted
+
+
 def _lengths(text: str, k: int) -> np.ndarray | None:
     """Length of the shortest run from each position of ``text`` that weighs ``k`` letters (past the
     end when none does), or None when every character weighs one (every shingle is ``k`` long)."""

@@ -80,6 +80,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -581,8 +582,14 @@ def shared_line_mode(args: argparse.Namespace) -> None:
         db = workdir / f"{src.stem}.db"
         _remove_db(db)
         r = run_measured("ours", src, db, workdir / f"{src.stem}.log")
+        with closing(sqlite3.connect(db)) as conn:  # as align.compared_articles: no outlet, or two
+            pairs, apart = conn.execute("select count(*), coalesce(sum(a.outlet is null or a.outlet is not b.outlet), 0)"
+                                        " from alignments l"
+                                        " join articles a on a.id = l.article_a join articles b on b.id = l.article_b"
+                                        ).fetchone()
         print(f"{args.articles:,} articles, {name}: {r['wall']:.1f} s, peak {r['peak_rss_mb']:,.0f} MB,"
-              f" {r['links']:,} links, {r['clusters']:,} clusters", flush=True)
+              f" {r['links']:,} links, {r['clusters']:,} clusters, {pairs:,} article pairs aligned"
+              f" ({apart:,} of two outlets, sentence by sentence)", flush=True)
 
 
 def profile_mode(args: argparse.Namespace) -> dict:
