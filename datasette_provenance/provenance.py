@@ -402,7 +402,12 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
         rows.append(_row(x, z.id, z.outlet, "copied", ev["shared_chars_derived"], 0.5, ev))
         sources = [(z, ev)]
     # Two copies of one source in the corpus share text because both took it from there: siblings, no row.
-    undecided = [(y, ev) for y, ev in undecided if not any(_unique(x, ev["clusters"], z.spans) < UNIQUE for z, _ in sources)]
+    # So for an upstream both are said to have (a speaker quoted in each): the source x copied carries
+    # that text too, and a statement in two papers that took it from one agency story came from the story.
+    def explained(clusters) -> bool:
+        return any(_unique(x, clusters, z.spans) < UNIQUE for z, _ in sources)
+    undecided = [(y, ev) for y, ev in undecided if not explained(ev["clusters"])]
+    upstream = {name: entry for name, entry in upstream.items() if not explained(entry["clusters"])}
     if undecided:  # one row, however many share the text undecided: N copies of an absent story give N rows
         y, ev = max(undecided, key=lambda c: (c[1]["shared_chars_derived"], -(c[0].stamp or 0), c[0].key))
         others = sorted(z.id for z, _ in undecided if z is not y)

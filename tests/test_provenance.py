@@ -471,6 +471,18 @@ def test_copies_of_one_source_are_siblings_not_undetermined(tmp_path):
     assert set(rows) == {(ids["p1"], ids["agency"], "copied"), (ids["p2"], ids["agency"], "copied")}
 
 
+def test_a_statement_two_papers_took_from_one_agency_story_is_not_their_common_source(tmp_path):
+    """A court report: one paper takes the agency's story with the judge's words reworded, another only
+    the words, as the agency has them. Between the two papers the words differ, so alone they would read
+    as the judge's statement given to each; both took it from the story: each row names the agency."""
+    ids, rows = build(tmp_path, [
+        {"id": "agency", "outlet": "PA Media", "published": "2022-03-01T09:10Z", "text": text(S[0], S[1], QUOTE_A)},
+        {"id": "tabloid", "outlet": "Daily Courier", "published": "2022-03-01", "text": text(S[0], S[1], QUOTE_B, OWN[1])},
+        {"id": "broadsheet", "outlet": "Metro Herald", "published": "2022-03-01", "text": text(OWN[2], QUOTE_A, S[5])},
+    ])
+    assert set(rows) == {(ids["tabloid"], ids["agency"], "copied"), (ids["broadsheet"], ids["agency"], "copied")}
+
+
 def test_a_common_source_carried_by_many_keeps_its_evidence_small(tmp_path):
     """N outlets quoting one statement: each row lists at most 20 siblings and 3 pairs, and counts them all."""
     records = [{"id": f"o{i}", "outlet": f"Outlet {i}", "published": "2022-03-01",
