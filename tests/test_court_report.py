@@ -1,0 +1,148 @@
+"""A court report as the papers take it from the agency (issue 15, item 3: merged, split and trimmed
+sentences), written the way sub-editors rewrite agency copy rather than by a generator: a tabloid
+rewrites the lead, merges two sentences, trims the quotes and adds its own; a broadsheet edits lightly,
+adds context and joins two quotes; a reporter at the hearing writes an own report that shares only the
+judge's words. Every sentence of the papers is labelled with what it took from the agency (``TAKEN``),
+so reused characters are counted the way the held-out wire corpus counts them: the share of each paper's
+taken sentences in a cluster with the agency, and of its own sentences in one."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+
+import pytest
+
+from datasette_provenance.load import load_paths
+
+AGENCY = [
+    "A former hospital porter who stole more than £40,000 from elderly patients over six years was jailed for"
+    " three years today.",
+    "Derek Hollis, 52, took cash and bank cards from the bedside lockers of patients at St Mary's Hospital in"
+    " Kettering while they slept, Northampton Crown Court heard.",
+    "Prosecutor Anne Whitcombe said Hollis targeted patients who were too frail or confused to notice that their"
+    " belongings had gone.",
+    '"He chose his victims with care, picking those least able to protect themselves," she told the court.',
+    "Police were alerted in March last year when a nurse saw Hollis leaving a ward with a purse that belonged to an"
+    " 87-year-old woman.",
+    "Officers later found 23 bank cards in the names of former patients hidden in the loft of his home in Corby.",
+    "Hollis, who had worked at the hospital since 1994, admitted 14 counts of theft and asked for 31 others to be"
+    " taken into consideration.",
+    "Defending, Michael Barnes said his client had run up gambling debts after the breakdown of his marriage and"
+    " was deeply ashamed.",
+    'Sentencing him, Judge Peter Grainger said: "You abused a position of trust in the most callous way imaginable.',
+    '"Your victims were among the most vulnerable people in our society, and you robbed them of their savings and'
+    ' their peace of mind."',
+    "The hospital trust said it had reviewed its security procedures and apologised to the families affected.",
+]
+# (sentence, taken from the agency): each a paragraph of its own unless joined with " " in one string
+TABLOID = [
+    ("A HEARTLESS hospital porter who preyed on sleeping pensioners was behind bars last night.", False),
+    ("Derek Hollis, 52, stole more than £40,000 from elderly patients over six years, raiding their bedside"
+     " lockers for cash and bank cards while they slept.", True),  # the lead and the second sentence merged
+    ("The callous thief chose patients who were too frail or confused to notice their belongings had gone,"
+     " Northampton Crown Court heard.", True),
+    ('Prosecutor Anne Whitcombe said: "He chose his victims with care, picking those least able to protect'
+     ' themselves."', True),
+    ("He was caught when a nurse spotted him leaving a ward with the purse of an 87-year-old woman, and cops later"
+     " found 23 bank cards belonging to ex-patients stashed in his loft in Corby.", True),  # two merged
+    ('Judge Peter Grainger told him: "You abused a position of trust in the most callous way imaginable."', True),
+    ("Last night the daughter of one victim said: \"Mum never trusted anyone again after this. I hope he rots.\"",
+     False),
+]
+BROADSHEET = [
+    ("A hospital porter who stole more than £40,000 from elderly patients over six years has been jailed for three"
+     " years.", True),
+    ("Derek Hollis, 52, took cash and bank cards from the bedside lockers of patients at St Mary's Hospital,"
+     " Kettering, while they slept, Northampton Crown Court was told.", True),
+    ("Hollis targeted patients who were too frail or confused to notice that their belongings were missing, the"
+     " prosecutor, Anne Whitcombe, said.", True),
+    ("The case is the latest in a series of thefts from NHS wards that have prompted calls for tighter vetting of"
+     " hospital staff, which a review ordered by the Health Secretary is due to report on next month.", False),
+    ("Police were alerted last March when a nurse saw Hollis leaving a ward with a purse belonging to an"
+     " 87-year-old woman.", True),
+    ("Officers found 23 bank cards in the names of former patients hidden in the loft of his home in Corby.", True),
+    ("Hollis, who had worked at the hospital since 1994, admitted 14 counts of theft and asked for 31 others to be"
+     " considered.", True),
+    ('Judge Peter Grainger said: "You abused a position of trust in the most callous way imaginable. Your victims'
+     ' were among the most vulnerable people in our society, and you robbed them of their savings and their'
+     ' peace of mind."', True),  # two quoted sentences joined in one paragraph
+    ("The hospital trust has apologised to the families.", True),  # a clause cut from a longer sentence
+]
+OWN_REPORT = [
+    ("Patients at a Northamptonshire hospital were robbed as they slept by a porter who fed his gambling habit"
+     " with their savings, a court was told yesterday.", False),
+    ("Derek Hollis spent six years working his way through the lockers of St Mary's in Kettering before a nurse"
+     " became suspicious.", False),
+    ("The 52-year-old, from Corby, was sentenced to three years in prison at Northampton Crown Court.", False),
+    ("Families of the victims, some of whom have since died, sat in the public gallery as the case was heard.",
+     False),
+    ('Judge Peter Grainger said: "You abused a position of trust in the most callous way imaginable."', True),
+    ("Outside court, Detective Constable Sarah Lyle said the investigation had taken more than a year and involved"
+     " tracing relatives of more than 40 patients.", False),
+    ("The trust that runs the hospital said staff now carry photo identification at all times and lockers have"
+     " been fitted with key codes.", False),
+]
+PAPERS = {"tabloid": ("The Sun", TABLOID), "broadsheet": ("The Times", BROADSHEET),
+          "own-report": ("The Independent", OWN_REPORT)}
+
+
+@pytest.fixture(scope="module")
+def court(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("court")
+    records = [{"id": "agency", "outlet": "PA Media", "published": "2001-05-03T09:10", "text": "\n\n".join(AGENCY)}]
+    records += [{"id": name, "outlet": outlet, "published": "2001-05-03", "text": "\n\n".join(s for s, _ in lines)}
+                for name, (outlet, lines) in PAPERS.items()]
+    (folder / "court.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    db = str(folder / "court.db")
+    load_paths(db, [str(folder / "court.jsonl")])
+    with closing(sqlite3.connect(db)) as conn:
+        ids = dict(conn.execute("select external_id, id from articles"))
+        spans = conn.execute("""
+            select m.article_id, m.cluster_id, p.start + m.start, p.start + m."end" from cluster_members m
+            join paragraphs p on p.id = m.paragraph_id""").fetchall()
+        rows = conn.execute("select derived_article_id, source_article_id, relation, extent from derivations").fetchall()
+    yield ids, spans, rows
+
+
+def _with_agency(ids, spans, name):
+    """Character offsets of the paper ``name`` in a cluster that the agency's story is in."""
+    agency = {c for a, c, _, _ in spans if a == ids["agency"]}
+    return {i for a, c, s, e in spans if a == ids[name] and c in agency for i in range(s, e)}
+
+
+def _shares(name, covered):
+    """(share of the taken sentences' characters covered, share of the own sentences' characters covered)."""
+    text, start, counts = "\n\n".join(s for s, _ in PAPERS[name][1]), 0, {True: [0, 0], False: [0, 0]}
+    for sentence, taken in PAPERS[name][1]:
+        start = text.index(sentence, start)
+        counts[taken][0] += sum(1 for i in range(start, start + len(sentence)) if i in covered)
+        counts[taken][1] += len(sentence)
+    return tuple(c / t if t else 0.0 for c, t in (counts[True], counts[False]))
+
+
+def _planted_share(name):
+    lines = PAPERS[name][1]
+    return sum(len(s) for s, taken in lines if taken) / sum(len(s) for s, _ in lines)
+
+
+@pytest.mark.parametrize("name, taken_floor", [("broadsheet", 0.9), ("tabloid", 0.85), ("own-report", 0.9)])
+def test_what_each_paper_took_from_the_agency_is_in_its_clusters_and_nothing_of_its_own(court, name, taken_floor):
+    # Measured: broadsheet 0.999, tabloid 0.951, own report 1.0 (of its one sentence taken: the judge's words).
+    ids, spans, _ = court
+    taken, own = _shares(name, _with_agency(ids, spans, name))
+    assert taken >= taken_floor
+    assert own == 0.0
+
+
+def test_each_paper_is_traced_to_the_agency_and_the_own_report_shares_no_more_than_the_judge(court):
+    ids, spans, rows = court
+    by_paper = {d: {(s, r, e) for x, s, r, e in rows if x == d} for d in ids.values()}
+    for name in ("broadsheet", "tabloid"):  # wholly: 70 % or more of the text taken (0.84 and 0.78 planted)
+        assert by_paper[ids[name]] == {(ids["agency"], "copied", "wholly" if _planted_share(name) >= 0.7 else
+                                        "partially")}
+    assert by_paper[ids["own-report"]] <= {(ids["agency"], "copied", "partially")}
+    assert not by_paper[ids["agency"]]
+    judge = {c for a, c, _, _ in spans if a == ids["own-report"]}
+    assert len(judge) == 1  # the one sentence the hearing gave every reporter
