@@ -28,6 +28,7 @@ QUOTED = 0.5  # share of the shared text inside attributed quotes that makes it 
 ASYMMETRY = 2.0  # containment ratio that decides direction without a publication order
 MIN_EXTRA = 0.3  # share of a further source's text not explained by better sources, to keep it
 NO_EVIDENCE = "no evidence of direction"
+STATEMENT_RULE = "shared text is a quoted statement, in different wordings"
 HUB_RULE = ("the original of the texts x shares with: it has all x shares with any of them, and the most"
             " text that others share (no publication order)")
 VERBATIM = 0.8  # mean Jaccard of the shared passages above which a quoted statement was copied, not re-quoted
@@ -83,7 +84,7 @@ DERIVATION_COLUMNS = ("derived_article_id, source_article_id, source_name, relat
 INSERT_DERIVATIONS = f"insert into derivations({DERIVATION_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
-RULES = "2026-12-06"  # the rules' version: a database whose derivations older rules made gets them redone
+RULES = "2026-12-07"  # the rules' version: a database whose derivations older rules made gets them redone
 REDERIVE_CHUNK = 2000  # articles traced at a time when every derivation is redone
 
 
@@ -344,6 +345,7 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
     versions: list[tuple[Doc, dict]] = []  # the outlet's own earlier texts
     upstream: dict[str, dict] = {}
     open_pairs: list[tuple[Doc, dict]] = []  # neighbours that no rule orders against x
+    credited = False  # an upstream both credit, not only a speaker both quote
     rows = []
     loaded: dict[str, set[int]] = defaultdict(set)  # outlet -> the clusters of x its loaded articles carry
     for y in others:
@@ -362,6 +364,7 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
             continue
         ev["decided_by"] = ev.pop("_rule")
         if relation == "common-source":
+            credited = credited or ev["decided_by"] != STATEMENT_RULE
             entry = upstream.setdefault(source_name, {"siblings": [], "sibling_count": 0, "clusters": set(),
                                                       "confidence": 0.0, "credits": sorted(x.credits), "pairs": []})
             entry["sibling_count"] += 1
@@ -382,7 +385,9 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
     # one only when it explains 30 % more (a background paragraph recycled from another story).
     for y, ev in _explaining(x, versions):
         rows.append(_row(x, y.id, y.outlet, "same-outlet", _covered(x, ev["clusters"]), ev.pop("confidence"), ev))
-    if not copied and not upstream and (hub := _hub(x, open_pairs)):
+    # A speaker's words x shares with another paper are about that pair only: they do not keep x from
+    # the original it took its story from (which then carries those words too, and explains them).
+    if not copied and not credited and (hub := _hub(x, open_pairs)):
         y, ev = hub
         ev.update(decided_by=HUB_RULE, confidence=0.5)
         copied.append((y, ev))
@@ -478,7 +483,7 @@ def _decide(x: Doc, y: Doc, ev: dict, loaded: dict[str, set[int]],
     speaker = ev.get("speaker")
     if (speaker and ev["quoted_share"] >= QUOTED and ev["wording_jaccard"] < VERBATIM
             and ev["narrative_chars"] < NARRATIVE):
-        ev["_rule"] = "shared text is a quoted statement, in different wordings"
+        ev["_rule"] = STATEMENT_RULE
         return "common-source", speaker, 0.8
     by_role = _by_role(x, y, ev)
     if by_role == "later":

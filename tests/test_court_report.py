@@ -88,10 +88,8 @@ PAPERS = {"tabloid": ("The Sun", TABLOID), "broadsheet": ("The Times", BROADSHEE
           "own-report": ("The Independent", OWN_REPORT)}
 
 
-@pytest.fixture(scope="module")
-def court(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("court")
-    records = [{"id": "agency", "outlet": "PA Media", "published": "2001-05-03T09:10", "text": "\n\n".join(AGENCY)}]
+def _load(folder, agency_outlet="PA Media", agency_published="2001-05-03T09:10"):
+    records = [{"id": "agency", "outlet": agency_outlet, "published": agency_published, "text": "\n\n".join(AGENCY)}]
     records += [{"id": name, "outlet": outlet, "published": "2001-05-03", "text": "\n\n".join(s for s, _ in lines)}
                 for name, (outlet, lines) in PAPERS.items()]
     (folder / "court.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
@@ -103,7 +101,12 @@ def court(tmp_path_factory):
             select m.article_id, m.cluster_id, p.start + m.start, p.start + m."end" from cluster_members m
             join paragraphs p on p.id = m.paragraph_id""").fetchall()
         rows = conn.execute("select derived_article_id, source_article_id, relation, extent from derivations").fetchall()
-    yield ids, spans, rows
+    return ids, spans, rows
+
+
+@pytest.fixture(scope="module")
+def court(tmp_path_factory):
+    return _load(tmp_path_factory.mktemp("court"))
 
 
 def _with_agency(ids, spans, name):
@@ -146,3 +149,15 @@ def test_each_paper_is_traced_to_the_agency_and_the_own_report_shares_no_more_th
     assert not by_paper[ids["agency"]]
     judge = {c for a, c, _, _ in spans if a == ids["own-report"]}
     assert len(judge) == 1  # the one sentence the hearing gave every reporter
+
+
+def test_without_a_known_agency_or_an_order_the_tabloid_is_traced_to_the_story_it_took(tmp_path):
+    """The agency is a name no role list knows and everything is of one day: no rule orders the tabloid
+    against the story, and the judge's words it shares with the own report, in other wordings, read as
+    his statement to both. That pair's verdict does not keep the tabloid from the original: the story has
+    everything the tabloid shares with anyone and more, which the broadsheet took (the rule of a family
+    of copies, confidence 0.5), and the story, carrying the judge's words too, explains them."""
+    ids, _, rows = _load(tmp_path, agency_outlet="Harbour Wire", agency_published="2001-05-03")
+    tabloid = {(s, r) for x, s, r, _ in rows if x == ids["tabloid"]}
+    assert tabloid == {(ids["agency"], "copied")}
+    assert {(s, r) for x, s, r, _ in rows if x == ids["broadsheet"]} == {(ids["agency"], "copied")}
