@@ -19,6 +19,7 @@ import numpy as np
 
 from .align import RENDERED
 from .candidates import Link, pair_keys
+from .dates import within_day
 from .segment import normalise
 from .signatures import Settings, in_sorted, shingle_positions, shingle_sets, similarity
 from .store import next_id, select_in, sentence_norms
@@ -31,7 +32,7 @@ NEAR_IDENTICAL = 0.9  # Jaccard of two sentences that are copies of one text, li
 MAX_HOLDS = 64  # other members a sentence is checked against for holding their wording (of 10,000: 10^8 checks)
 JOIN_ANCHORS = 2  # anchors of two articles' alignment before a lone sentence joins a cluster through it
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
-RULES = "2026-12-06"  # the clustering rules' version: a corpus clustered by older ones is reclustered
+RULES = "2026-12-07"  # the clustering rules' version: a corpus clustered by older ones is reclustered
 MAX_SIMS = 1_000_000  # similarities of unlinked pairs kept at once while reclustering (~150 MB)
 FAST_PAIRS = 256  # cross pairs of a merge above which ``Copies`` checks its sample in numpy
 RECLUSTER_CHUNK = 2000  # linked sentences whose components are reclustered at a time when all are
@@ -460,7 +461,8 @@ def _write_cluster(conn, cid: int, group: list[int], info, shingles, settings: S
             span = _passage(ptext[start:end], shared, settings.k)
             s, e = (start + span[0], start + span[1]) if span else (start, end)
         members.append((cid, pid, n, aid, s, e))
-    earliest = min(group, key=lambda n: (by_id[n][6] or "9999", by_id[n][8], by_id[n][9]))  # ties by content
+    earliest = min(group, key=lambda n: (within_day(by_id[n][6] or "9999"), by_id[n][6] or "", by_id[n][8],
+                                         by_id[n][9]))  # ties by content
     # Articles with no outlet are one "(unknown outlet)", as the graph and the outlet pages have them.
     _, _, aid, start, end, ptext, *_ = by_id[earliest]
     conn.execute(

@@ -441,3 +441,11 @@ def publication_day(published: str | None) -> int:
         return date(int(m[1]), int(m[2]), int(m[3])).toordinal() if m else NO_DAY
     except ValueError:
         return NO_DAY
+
+
+def within_day(published: str) -> tuple[str, bool]:
+    """How a publication time sorts: by day, and within one day an article with a time before those known
+    only to the day. A paper dated to the day is not published at its midnight (``provenance``: no order
+    between the two), and the timed one — an agency's copy, typically — is then the likelier original:
+    the order a cluster's first wording and its pages' timelines show."""
+    return published[:10], len(published) <= 10

@@ -101,7 +101,8 @@ def _load(folder, agency_outlet="PA Media", agency_published="2001-05-03T09:10")
             select m.article_id, m.cluster_id, p.start + m.start, p.start + m."end" from cluster_members m
             join paragraphs p on p.id = m.paragraph_id""").fetchall()
         rows = conn.execute("select derived_article_id, source_article_id, relation, extent from derivations").fetchall()
-    return ids, spans, rows
+        firsts = conn.execute("select first_article_id, text from clusters").fetchall()
+    return ids, spans, rows, firsts
 
 
 @pytest.fixture(scope="module")
@@ -133,14 +134,14 @@ def _planted_share(name):
 @pytest.mark.parametrize("name, taken_floor", [("broadsheet", 0.9), ("tabloid", 0.85), ("own-report", 0.9)])
 def test_what_each_paper_took_from_the_agency_is_in_its_clusters_and_nothing_of_its_own(court, name, taken_floor):
     # Measured: broadsheet 0.999, tabloid 0.951, own report 1.0 (of its one sentence taken: the judge's words).
-    ids, spans, _ = court
+    ids, spans, _, _ = court
     taken, own = _shares(name, _with_agency(ids, spans, name))
     assert taken >= taken_floor
     assert own == 0.0
 
 
 def test_each_paper_is_traced_to_the_agency_and_the_own_report_shares_no_more_than_the_judge(court):
-    ids, spans, rows = court
+    ids, spans, rows, _ = court
     by_paper = {d: {(s, r, e) for x, s, r, e in rows if x == d} for d in ids.values()}
     for name in ("broadsheet", "tabloid"):  # wholly: 70 % or more of the text taken (0.84 and 0.78 planted)
         assert by_paper[ids[name]] == {(ids["agency"], "copied", "wholly" if _planted_share(name) >= 0.7 else
@@ -157,7 +158,15 @@ def test_without_a_known_agency_or_an_order_the_tabloid_is_traced_to_the_story_i
     his statement to both. That pair's verdict does not keep the tabloid from the original: the story has
     everything the tabloid shares with anyone and more, which the broadsheet took (the rule of a family
     of copies, confidence 0.5), and the story, carrying the judge's words too, explains them."""
-    ids, _, rows = _load(tmp_path, agency_outlet="Harbour Wire", agency_published="2001-05-03")
+    ids, _, rows, _ = _load(tmp_path, agency_outlet="Harbour Wire", agency_published="2001-05-03")
     tabloid = {(s, r) for x, s, r, _ in rows if x == ids["tabloid"]}
     assert tabloid == {(ids["agency"], "copied")}
     assert {(s, r) for x, s, r, _ in rows if x == ids["broadsheet"]} == {(ids["agency"], "copied")}
+
+
+def test_the_agency_timed_that_day_is_the_first_wording_of_every_statement(court):
+    """The papers are dated to the day, the agency's copy to the minute: no order between them, and each
+    statement's first wording (its label on every page) is the agency's, as the derivations have it."""
+    ids, _, _, firsts = court
+    assert firsts and all(first == ids["agency"] for first, _ in firsts)
+    assert all(any(text in sentence for sentence in AGENCY) for _, text in firsts)

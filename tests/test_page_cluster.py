@@ -14,6 +14,7 @@ from test_permissions import XSS_OUTLET, build_corpus
 
 from datasette_provenance import provenance
 from datasette_provenance.pages.cluster import is_undirected, render_diff, verdict_line, word_diff
+from datasette_provenance.pages.common import timeline_key
 from datasette_provenance.pages.common import cluster_label
 
 
@@ -118,15 +119,25 @@ async def test_hostile_member_and_evidence_are_escaped(corpus, tmp_path):
 
 @pytest.mark.asyncio
 async def test_day_precision_ties_are_marked(corpus, tmp_path):
-    # Give Islam Times' article TRT World's day (at a minute): the order of those two is unknown.
+    # Give Islam Times' article TRT World's day (at a minute): the order of those two is unknown, and the
+    # timed one is shown first (``dates.within_day``), its tie with the article dated to the day marked.
     with edited_copy(corpus, tmp_path) as (copy, conn):
         conn.execute("update articles set published = '2022-02-03T08:00:00Z' where outlet = 'Islam Times'")
     cid = cluster_with(copy, "ready to cooperate with all interested countries")
     ds = Datasette([str(copy)])
     data = (await ds.client.get(f"/corpus/-/provenance/cluster/{cid}.json")).json()
-    assert data["origin"]["uncertain"] and data["origin"]["tied_with"] == ["Islam Times"]
+    assert data["origin"]["outlet"] == "Islam Times"
+    assert data["origin"]["uncertain"] and data["origin"]["tied_with"] == ["TRT World"]
     html = (await ds.client.get(f"/corpus/-/provenance/cluster/{cid}")).text
     assert "same-day tie" in html and "Uncertain" in html
+
+
+def test_the_timeline_puts_days_in_order_and_within_a_day_the_timed_before_those_known_only_to_the_day():
+    items = [{"article_id": 1, "published": None}, {"article_id": 2, "published": "2022-02-03"},
+             {"article_id": 3, "published": "2022-02-03T17:00:00Z"}, {"article_id": 4, "published": "2022-02-02"},
+             {"article_id": 5, "published": "2022-02-03T08:00", "published_precision": "minute"},
+             {"article_id": 6, "published": "2022-02-02T23:59:00Z"}]
+    assert [i["article_id"] for i in sorted(items, key=timeline_key)] == [6, 4, 5, 3, 2, 1]
 
 
 @pytest.mark.asyncio

@@ -22,6 +22,8 @@ from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import BadRequest, Forbidden, NotFound, Response
 from markupsafe import Markup
 
+from ..dates import within_day
+
 PLUGIN = "datasette-provenance"
 # The tables that make a database a provenance corpus (the loader creates them all at once).
 MARKER_TABLES = frozenset({"articles", "paragraphs", "sentences", "clusters", "cluster_members"})
@@ -279,9 +281,12 @@ def same_day_tie(a: dict, b: dict) -> bool:
 
 
 def timeline_key(item: dict):
-    """Dated items first, by time; then by article and sentence so ties keep a stable order."""
+    """Dated items first, by day, the timed before those known only to the day (``dates.within_day``), by
+    time; then by article and sentence so ties keep a stable order."""
     when = parse_published(item.get("published"))
-    return (when is None, when.timestamp() if when else 0, item.get("article_id") or 0, item.get("sentence_id") or 0)
+    day = within_day(item["published"]) if when else ("", False)
+    return (when is None, day, when.timestamp() if when else 0, item.get("article_id") or 0,
+            item.get("sentence_id") or 0)
 
 
 def lag_days(source: str | None, derived: str | None) -> float | None:
