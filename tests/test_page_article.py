@@ -61,6 +61,24 @@ async def test_reused_passages_link_to_statements_and_other_articles(corpus):
 
 
 @pytest.mark.asyncio
+async def test_the_evidence_names_statements_by_their_opening_words(corpus):
+    aid = article_id(corpus, ISLAM)
+    ds = Datasette([str(corpus)])
+    html = (await ds.client.get(f"/corpus/-/provenance/article/{aid}")).text
+    data = (await ds.client.get(f"/corpus/-/provenance/article/{aid}.json")).json()
+    named = {c for d in data["derived_from"] for c in (d["evidence"] or {}).get("clusters", [])}
+    conn = sqlite3.connect(corpus)
+    texts = dict(conn.execute(f"select id, text from clusters where id in ({','.join('?' * len(named))})", sorted(named)))
+    conn.close()
+    evidence = html.split("<h2>Derived from</h2>")[1].split("<h2>Taken by</h2>")[0]
+    assert named and "statement " not in re.sub(r'title="statement \d+"', "", evidence)
+    for cid, text in texts.items():
+        opening = " ".join(text.split()[:4])
+        link = re.search(rf'<a href="/corpus/-/provenance/cluster/{cid}" title="statement {cid}">“([^<]+)”</a>', evidence)
+        assert link and link.group(1).replace("&#34;", '"').replace("&#39;", "'").startswith(opening), (cid, opening)
+
+
+@pytest.mark.asyncio
 async def test_boilerplate_is_dimmed(corpus):
     aid = article_id(corpus, ISLAM)
     ds = Datasette([str(corpus)])

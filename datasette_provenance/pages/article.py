@@ -22,8 +22,8 @@ from datasette.utils.asgi import NotFound
 from markupsafe import Markup
 
 from .common import (
-    Urls, base_context, cluster_label, evidence_html, evidence_json, html, int_param, json_response, open_database,
-    page_param, rows, rows_in, timeline_key, wants_json,
+    Urls, base_context, cluster_label, evidence_clusters, evidence_html, evidence_json, html, int_param,
+    json_response, open_database, page_param, rows, rows_in, statement_labels, timeline_key, wants_json,
 )
 from .cluster import is_undirected, verdict_line
 
@@ -123,8 +123,10 @@ async def view(datasette, request):
     taken_info, shares_info = taken_page.info(len(sources_for)), shares_page.info(len(shares_text_with))
     sources_for = taken_page.of(sources_for)
     shares_text_with = shares_page.of(shares_text_with)
+    labels = await statement_labels(db, set().union(*(evidence_clusters(d["evidence"])
+                                                      for d in derived_from + sources_for + shares_text_with)))
     for d in derived_from + sources_for + shares_text_with:
-        d["evidence_html"] = evidence_html(raw[d["id"]], urls)  # HTML only: dropped from .json below
+        d["evidence_html"] = evidence_html(raw[d["id"]], urls, labels)  # HTML only: dropped from .json below
         taken = "derived_outlet" in d  # a row of "Taken by": this article is its source
         other = d["derived_article_id"] if taken else d["source_article_id"]
         d["url"] = urls.article(other) if other else None

@@ -21,8 +21,8 @@ from markupsafe import Markup
 from ..segment import normalise
 from .charts import chart_links
 from .common import (
-    Urls, base_context, cluster_label, evidence_html, evidence_json, html, int_param, json_response, open_database,
-    page_param, rows, rows_in, same_day_tie, timeline_key, wants_json,
+    Urls, base_context, cluster_label, evidence_clusters, evidence_html, evidence_json, html, int_param,
+    json_response, open_database, page_param, rows, rows_in, same_day_tie, statement_labels, timeline_key, wants_json,
 )
 
 ROUTE = r"^/(?P<database>[^/]+)/-/provenance/cluster/(?P<id>[^/]+?)(\.(?P<format>json))?$"
@@ -109,8 +109,9 @@ async def view(datasette, request):
     derivations.sort(key=lambda d: (-(d["confidence"] or 0), d["id"]))
     truncated = len(derivations) > MAX_DERIVATIONS
     derivations = derivations[:MAX_DERIVATIONS]
+    labels = await statement_labels(db, set().union(*(named[d["id"]] for d in derivations)))
     for d in derivations:
-        d["evidence_html"] = evidence_html(d["evidence"], urls)  # HTML only: dropped from .json below
+        d["evidence_html"] = evidence_html(d["evidence"], urls, labels)  # HTML only: dropped from .json below
         d["evidence"] = evidence_json(d["evidence"])
         d["undirected"] = is_undirected(d["relation"], d["evidence"])
         source = d["source_outlet"] or d["source_name"] or (
@@ -145,25 +146,18 @@ async def view(datasette, request):
     return await html(datasette, request, "provenance_cluster.html", context)
 
 
-def evidence_clusters(evidence: Any) -> set[int]:
-    """The statements a derivation's parsed evidence names (``clusters``); none when it names none."""
-    clusters = evidence.get("clusters") if isinstance(evidence, dict) else None
-    return {c for c in clusters if isinstance(c, int) and not isinstance(c, bool)} if isinstance(clusters, list) else set()
-
-
 async def _elsewhere(db, urls: Urls, cid: int, named: list[set[int]]) -> dict:
     """The derivations between a statement's articles that concern other statements (``named``: the
     statements each names): how many, and those statements, whose pages show them (by id, the first
     ``MAX_ELSEWHERE`` that exist)."""
     ids = sorted(set().union(*named) - {cid})
-    found = {r["id"]: r["text"] for r in await rows_in(db, "select id, substr(text, 1, 200) as text from clusters"
-                                                          " where id in ({})", ids)}
+    found = await statement_labels(db, ids)
     shown = [c for c in ids if c in found]
     return {
         "count": len(named),
         "without_statement": sum(not n for n in named),
         "statement_count": len(shown),
-        "statements": [{"id": c, "label": cluster_label(found[c]), "url": urls.cluster(c)} for c in shown[:MAX_ELSEWHERE]],
+        "statements": [{"id": c, "label": found[c], "url": urls.cluster(c)} for c in shown[:MAX_ELSEWHERE]],
     }
 
 

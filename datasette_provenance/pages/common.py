@@ -314,21 +314,22 @@ def evidence_json(raw: str | None) -> Any:
         return raw
 
 
-def evidence_html(raw: str | None, urls: "Urls") -> Markup:
-    """derivations.evidence as nested definition lists, every value escaped; ids link to their pages."""
+def evidence_html(raw: str | None, urls: "Urls", labels: dict[int, str] | None = None) -> Markup:
+    """derivations.evidence as nested definition lists, every value escaped; ids link to their pages, a
+    statement by its opening words where ``labels`` (``statement_labels``) has them."""
     data = evidence_json(raw)
     if data is None:
         return Markup('<span class="prov-muted">no evidence recorded</span>')
     if not isinstance(data, (dict, list)):
         data = {"evidence": data}
-    return _evidence_node(data, None, urls, 0)
+    return _evidence_node(data, None, urls, 0, labels or {})
 
 
-def _evidence_node(value: Any, key: str | None, urls: "Urls", depth: int) -> Markup:
+def _evidence_node(value: Any, key: str | None, urls: "Urls", depth: int, labels: dict[int, str]) -> Markup:
     if isinstance(value, dict) and depth < 4:
         items = Markup("").join(
             Markup("<dt>{}</dt><dd>{}</dd>").format(str(k).replace("_", " "),
-                                                    _evidence_node(v, str(k), urls, depth + 1))
+                                                    _evidence_node(v, str(k), urls, depth + 1, labels))
             for k, v in value.items())
         return Markup('<dl class="prov-evidence">{}</dl>').format(items)
     if isinstance(value, list) and depth < 4:
@@ -337,12 +338,14 @@ def _evidence_node(value: Any, key: str | None, urls: "Urls", depth: int) -> Mar
             return Markup('<details class="prov-evidence-more"><summary>{} item{}</summary>'
                           '<ol class="prov-evidence-list">{}</ol></details>').format(
                 len(value), "" if len(value) == 1 else "s", Markup("").join(
-                    Markup("<li>{}</li>").format(_evidence_node(v, key, urls, depth + 1)) for v in value))
-        return Markup(", ").join(_evidence_node(v, key, urls, depth + 1) for v in value) or Markup("none")
+                    Markup("<li>{}</li>").format(_evidence_node(v, key, urls, depth + 1, labels)) for v in value))
+        separator = Markup("; ") if key in _CLUSTER_KEYS and labels else Markup(", ")  # labels hold commas
+        return separator.join(_evidence_node(v, key, urls, depth + 1, labels) for v in value) or Markup("none")
     if isinstance(value, int) and not isinstance(value, bool) and key in _ARTICLE_KEYS | _CLUSTER_KEYS:
-        href = urls.article(value) if key in _ARTICLE_KEYS else urls.cluster(value)
-        label = f"article {value}" if key in _ARTICLE_KEYS else f"statement {value}"
-        return Markup('<a href="{}">{}</a>').format(href, label)
+        if key in _ARTICLE_KEYS:
+            return Markup('<a href="{}">{}</a>').format(urls.article(value), f"article {value}")
+        label = f"“{labels[value]}”" if value in labels else f"statement {value}"
+        return Markup('<a href="{}" title="{}">{}</a>').format(urls.cluster(value), f"statement {value}", label)
     if value is None:
         return Markup("–")
     if isinstance(value, bool):
@@ -376,6 +379,18 @@ def base_context(database: str, urls: Urls, title: str, json_url: str | None = N
         "css_url": urls.static("provenance.css"),
         "js_url": urls.static("provenance.js"),
     }
+
+
+def evidence_clusters(evidence: Any) -> set[int]:
+    """The statements a derivation's parsed evidence names (``clusters``); none when it names none."""
+    clusters = evidence.get("clusters") if isinstance(evidence, dict) else None
+    return {c for c in clusters if isinstance(c, int) and not isinstance(c, bool)} if isinstance(clusters, list) else set()
+
+
+async def statement_labels(db, ids: Iterable[int]) -> dict[int, str]:
+    """The opening words (``cluster_label``) of the statements with these ids that exist."""
+    return {r["id"]: cluster_label(r["text"]) for r in await rows_in(
+        db, "select id, substr(text, 1, 200) as text from clusters where id in ({})", sorted(set(ids)))}
 
 
 def cluster_label(text: str | None, limit: int = 60) -> str:
