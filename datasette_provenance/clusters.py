@@ -469,7 +469,7 @@ def _write_cluster(conn, cid: int, group: list[int], info, shingles, settings: S
         "insert into clusters(id, members, articles, outlets, first_published, first_article_id, text)"
         " values (?, ?, ?, ?, ?, ?, ?)",
         (cid, len(group), len({by_id[n][2] for n in group}), len({by_id[n][7] or None for n in group}),
-         min((by_id[n][6] for n in group if by_id[n][6]), default=None), aid, ptext[start:end]),
+         by_id[earliest][6], aid, ptext[start:end]),
     )
     conn.executemany('insert into cluster_members(cluster_id, paragraph_id, sentence_id, article_id, start, "end")'
                      " values (?, ?, ?, ?, ?, ?)", members)
