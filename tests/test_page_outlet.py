@@ -13,6 +13,8 @@ from datasette.utils import tilde_encode
 from conftest import edited_copy
 from test_permissions import XSS_OUTLET, XSS_TITLE, build_corpus
 
+from datasette_provenance.pages.common import lag_days
+
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, seed_db):
@@ -29,11 +31,19 @@ async def test_trt_world_gives_and_takes(corpus):
     assert takes["AFP"]["shared_chars"] == 300 and takes["AFP"]["median_lag_days"] is None
     gives = {g["partner"]: g for g in data["gives_to"]}
     assert set(gives) == {"Islam Times", "Sputnik", XSS_OUTLET}
-    # TRT World's article is dated 2022-02-03 (day); Islam Times' 2022-02-04 22:17 UTC.
-    assert gives["Islam Times"]["median_lag_days"] == pytest.approx(1.93, abs=0.01)
+    # TRT World's article is dated 2022-02-03 (day); Islam Times' 2022-02-04 22:17 UTC: one day later in
+    # whole days, as the trace page counts them (its midnight would make it 1.93).
+    assert gives["Islam Times"]["median_lag_days"] == 1.0
     assert gives["Islam Times"]["count"] == 1 and gives["Islam Times"]["relations"] == {"copied": 1}
     assert gives["Sputnik"]["median_lag_days"] is None  # the Sputnik article is undated
     assert data["articles"][0]["title"] == "Russia 'supports' US anti-terror efforts in Syria"
+
+
+def test_a_lag_from_or_to_a_day_is_counted_in_whole_days_and_never_before_the_source():
+    assert lag_days("2001-05-03T09:10:00", "2001-05-03") == 0.0  # an agency's morning copy, a paper of that day
+    assert lag_days("2001-05-03", "2001-05-04T06:00:00Z") == 1.0
+    assert lag_days("2001-05-03T09:10:00Z", "2001-05-03T21:10:00Z") == 0.5
+    assert lag_days(None, "2001-05-03") is None
 
 
 @pytest.mark.asyncio

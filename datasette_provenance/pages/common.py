@@ -290,9 +290,13 @@ def timeline_key(item: dict):
 
 
 def lag_days(source: str | None, derived: str | None) -> float | None:
+    """Days from source to derived; whole days when one is known only to the day (a paper of the day an
+    agency timed its copy is 0 days after it, not a negative fraction: it is not published at midnight)."""
     a, b = parse_published(source), parse_published(derived)
     if a is None or b is None:
         return None
+    if day_precision(source, None) or day_precision(derived, None):
+        return float((b.date() - a.date()).days)
     return round((b - a).total_seconds() / 86400, 2)
 
 
