@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from urllib.parse import urlencode
@@ -11,6 +12,7 @@ from datasette.app import Datasette
 
 from test_permissions import build_corpus
 
+from datasette_provenance.load import load_paths
 from datasette_provenance.pages.trace import MAX_CHARS
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -359,3 +361,28 @@ async def test_a_sentence_is_traced_on_its_words_as_the_loader_links_it(tmp_path
     data = (await Datasette([str(tmp_path / "one.db")]).client.get(
         "/one/-/provenance/trace.json?" + urlencode({"q": pasted}))).json()
     assert data["sentences"][0]["matches"] == []
+
+
+@pytest.mark.asyncio
+async def test_a_rewording_is_traced_to_the_statement_an_earlier_article_carried_in_other_words(tmp_path):
+    """A tabloid merged two of the agency's sentences: pasted, its sentence matches only itself, yet it is
+    in a statement with the agency's sentence, carried hours earlier: the page names that too."""
+    from test_court_report import AGENCY, TABLOID
+    records = [{"id": "agency", "outlet": "PA Media", "published": "2001-05-03T09:10", "text": "\n\n".join(AGENCY)},
+               {"id": "tabloid", "outlet": "The Sun", "published": "2001-05-03",
+                "text": "\n\n".join(s for s, _ in TABLOID)}]
+    (tmp_path / "court.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    db = tmp_path / "corpus.db"
+    load_paths(str(db), [str(tmp_path / "court.jsonl")])
+    ds = Datasette([str(db)])
+    merged = TABLOID[4][0]  # the nurse and the bank cards in one sentence
+    data = (await ds.client.get(trace_url(merged, ".json"))).json()
+    assert {m["outlet"] for s in data["sentences"] for m in s["matches"]} == {"The Sun"}
+    earlier = data["earlier_statement"]
+    assert earlier["first_outlet"] == "PA Media" and earlier["first_published"] == "2001-05-03T09:10:00"
+    assert earlier["label"].startswith("Police were alerted in March last year")
+    html = (await ds.client.get(trace_url(merged))).text
+    assert "Earlier in other words" in html and f'href="{earlier["url"]}"' in html
+    # The agency's own sentence pasted: the earliest match is the statement's first article, nothing earlier.
+    data = (await ds.client.get(trace_url(AGENCY[4], ".json"))).json()
+    assert data["earliest_dated"]["outlet"] == "PA Media" and data["earlier_statement"] is None

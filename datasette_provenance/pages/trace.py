@@ -24,12 +24,12 @@ from ..segment import matchable_length, normal_form, split_sentences, word_stems
 from ..signatures import NO_KEY, Settings, band_keys, minhash_signatures, shingle_sets, similarity
 from ..store import PERIODS
 from .common import (
-    Urls, base_context, day_precision, html, json_response, open_database, parse_published, rows, rows_in,
-    same_day_tie, timeline_key, wants_json,
+    Urls, base_context, cluster_label, day_precision, html, json_response, open_database, parse_published, rows,
+    rows_in, same_day_tie, timeline_key, wants_json,
 )
 
 ROUTE = r"^/(?P<database>[^/]+)/-/provenance/trace(\.(?P<format>json))?$"
-TABLES = ("settings", "band_keys", "sketches", "sentences", "paragraphs", "articles", "cluster_members")
+TABLES = ("settings", "band_keys", "sketches", "sentences", "paragraphs", "articles", "cluster_members", "clusters")
 MAX_CHARS = 20_000
 MAX_CANDIDATES = 5_000  # stored sentences verified per request
 async def view(datasette, request):
@@ -38,7 +38,7 @@ async def view(datasette, request):
     q = request.args.get("q") or ""
     data = {"database": db.name, "q_chars": len(q), "max_chars": MAX_CHARS, "error": None,
             "sentences": [], "earliest_dated": None, "earliest": None, "outlets": [], "undated_outlets": [],
-            "candidates_truncated": False}
+            "statements": [], "earlier_statement": None, "candidates_truncated": False}
     status = 200
     if len(q) > MAX_CHARS:
         data["error"] = (f"The text is {len(q):,} characters long; trace takes at most {MAX_CHARS:,} characters."
@@ -150,10 +150,43 @@ async def trace(db, q: str, settings: Settings, urls: Urls) -> dict:
         earliest = {key: first[key] for key in ("outlet", "article_id", "title", "published", "published_precision",
                                                  "published_text", "day_precision", "article_url")}
         earliest["tied_with"] = ties
+    found = await statements(db, sorted({c for m in every for c in m["cluster_ids"]}), urls)
+    labels = {st["id"]: st["label"] for st in found}
+    for m in every:
+        m["cluster_labels"] = [labels.get(c) for c in m["cluster_ids"]]
+    # A rewording matches the copy it is closest to; the statement that copy is in may have been carried
+    # earlier, in other words: the agency's story a paper rewrote. Named apart from the matches themselves.
+    direct = {m["article_id"] for m in every}
+    earlier = next((st for st in found if st["first_published"] and st["first_article_id"] not in direct
+                    and (first is None or _first_key(st) < timeline_key(first))), None)
     # "earliest" is the same answer under its former name (before undated matches were kept apart).
     return {"sentences": sentences, "earliest_dated": earliest, "earliest": earliest,
             "outlets": by_outlet(dated, urls), "undated_outlets": by_outlet([m for m in every if not m["dated"]], urls),
-            "candidates_truncated": truncated}
+            "statements": found, "earlier_statement": earlier, "candidates_truncated": truncated}
+
+
+async def statements(db, ids: list[int], urls: Urls) -> list[dict]:
+    """The statements (clusters) the matches are in, each with its first article, in timeline order."""
+    found = await rows_in(db, """
+        select c.id, substr(c.text, 1, 200) as text, c.articles, c.outlets, c.first_article_id,
+               a.outlet as first_outlet, a.published, a.published_precision
+        from clusters c left join articles a on a.id = c.first_article_id where c.id in ({})
+    """, ids)
+    for st in found:
+        published, precision = st.pop("published"), st.pop("published_precision")
+        dated = parse_published(published) is not None
+        st.update(label=cluster_label(st.pop("text")), url=urls.cluster(st["id"]),
+                  first_published=published if dated else None, first_published_precision=precision,
+                  first_published_text=published_text(published, precision) if dated else None,
+                  day_precision=dated and day_precision(published, precision),
+                  first_article_url=urls.article(st["first_article_id"]) if st["first_article_id"] else None)
+    return sorted(found, key=_first_key)
+
+
+def _first_key(statement: dict):
+    """A statement's place on the timeline: its first article's."""
+    return timeline_key({"published": statement["first_published"], "article_id": statement["first_article_id"],
+                         "published_precision": statement["first_published_precision"]})
 
 
 def by_outlet(matches: list[dict], urls: Urls) -> list[dict]:
