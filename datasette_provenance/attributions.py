@@ -280,6 +280,9 @@ def _build_rules(known: str) -> list[_Rule]:
               trigger=_t("[-—–]")),
         _Rule("credit", re.compile(rf"^{O}(?P<p>[Bb]y{S}{lst}(?:{S}(?:[Ss]taff|[Rr]eporters?|[Ww]riters?))?){O}$", m),
               "credit", trigger=_t(r"(?m)^[ \t]*[Bb]y[ \t]")),
+        # A sign-off: the article's first or last line is nothing but the source ("Reuters", "AFP", "Reuters/AP").
+        _Rule("credit", re.compile(rf"^{O}(?P<p>{lst}){O}\.?{O}$", m), "credit", where="edge",
+              trigger=_t(r"(?m)^[ \t]*[A-Z][^\n]{0,40}$")),
         # A wire byline: "By Jane Doe, PA News", "By JOHN SMITH, Associated Press Writer": the agency's copy.
         _Rule("credit", re.compile(
             rf"^{O}[Bb][Yy]{S}{byname}(?:{O}(?:,|\band\b|&){O}{byname})*{O},{O}(?P<p>{lst})"
@@ -328,6 +331,8 @@ def _from_match(text: str, m: re.Match[str], rule: _Rule, aliases: SourceAliases
             return
     if rule.where == "copyright" and _PICTURE_WORD.search(text, text.rfind("\n", 0, start) + 1, start):
         return  # "Photo © AFP" is who owns the picture
+    if rule.where == "edge" and text[:m.start()].strip() and text[m.end():].strip():
+        return  # a name alone on a line inside the text may be a picture's credit under its caption
     if rule.fixed is not None:
         yield Attribution(rule.fixed, text[start:end], start, end, kind)
         return

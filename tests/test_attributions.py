@@ -186,6 +186,10 @@ def test_no_cue_no_speaker():
          "credit"),
         ("© Agence France-Presse 2022", "AFP", "© Agence France-Presse", "credit"),
         ("ITAR-TASS reported", "TASS", "ITAR-TASS reported", "reported"),
+        # a sign-off or a byline line that is nothing but the source
+        ("Germany will send two more systems.\n\nReuters", "Reuters", "Reuters", "credit"),
+        ("The talks ended.\n\nPA.\n", "PA Media", "PA", "credit"),
+        ("AFP\n\nGermany will deliver two systems.", "AFP", "AFP", "credit"),
     ],
 )
 def test_synthetic_sources(text, source, phrase, kind):
@@ -222,6 +226,7 @@ def test_overlaps_are_merged():
         "Alcoholics Anonymous (AA) meets weekly.",
         "according to Reuters Institute research",
         "The AP test results were poor.",
+        "A man walks past the shelled building.\nReuters\nThe talks went on into the night.",  # a picture's credit
     ],
 )
 def test_negatives(text):
