@@ -29,6 +29,8 @@ ASYMMETRY = 2.0  # containment ratio that decides direction without a publicatio
 MIN_EXTRA = 0.3  # share of a further source's text not explained by better sources, to keep it
 NO_EVIDENCE = "no evidence of direction"
 STATEMENT_RULE = "shared text is a quoted statement, in different wordings"
+HEARD_RULE = "two agencies carry only a speaker's words: each heard them"
+SPEAKER_RULES = (STATEMENT_RULE, HEARD_RULE)  # the speaker is the common source, not an upstream they credit
 HUB_RULE = ("the original of the texts x shares with: it has all x shares with any of them, and the most"
             " text that others share (no publication order)")
 VERBATIM = 0.8  # mean Jaccard of the shared passages above which a quoted statement was copied, not re-quoted
@@ -84,7 +86,7 @@ DERIVATION_COLUMNS = ("derived_article_id, source_article_id, source_name, relat
 INSERT_DERIVATIONS = f"insert into derivations({DERIVATION_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
-RULES = "2026-12-07"  # the rules' version: a database whose derivations older rules made gets them redone
+RULES = "2026-12-07.2"  # the rules' version: a database whose derivations older rules made gets them redone
 REDERIVE_CHUNK = 2000  # articles traced at a time when every derivation is redone
 
 
@@ -364,7 +366,7 @@ def derive(x: Doc, others: list[Doc], speakers: dict[int, str], wording: dict[tu
             continue
         ev["decided_by"] = ev.pop("_rule")
         if relation == "common-source":
-            credited = credited or ev["decided_by"] != STATEMENT_RULE
+            credited = credited or ev["decided_by"] not in SPEAKER_RULES
             entry = upstream.setdefault(source_name, {"siblings": [], "sibling_count": 0, "clusters": set(),
                                                       "confidence": 0.0, "credits": sorted(x.credits), "pairs": []})
             entry["sibling_count"] += 1
@@ -481,10 +483,16 @@ def _decide(x: Doc, y: Doc, ev: dict, loaded: dict[str, set[int]],
         ev["_rule"] = "both credit " + ", ".join(common)
         return "common-source", common[0], 0.75
     speaker = ev.get("speaker")
-    if (speaker and ev["quoted_share"] >= QUOTED and ev["wording_jaccard"] < VERBATIM
-            and ev["narrative_chars"] < NARRATIVE):
+    statement = speaker and ev["quoted_share"] >= QUOTED and ev["narrative_chars"] < NARRATIVE
+    if statement and ev["wording_jaccard"] < VERBATIM:
         ev["_rule"] = STATEMENT_RULE
         return "common-source", speaker, 0.8
+    # The same words of a speaker, and none of each other's reporting, in two agencies' stories: each had
+    # a reporter there (a press conference, a court), as agencies do. A paper that carries an agency's
+    # quote word for word may have taken it from the agency's story, so only between agencies.
+    if statement and x.role == y.role == "agency":
+        ev["_rule"] = HEARD_RULE
+        return "common-source", speaker, 0.6
     by_role = _by_role(x, y, ev)
     if by_role == "later":
         ev["_rule"] = "an agency's text goes to its clients"

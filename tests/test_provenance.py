@@ -247,6 +247,26 @@ def test_a_quoted_statement_in_two_wordings_is_a_common_source(tmp_path):
     assert ev["pairs"][0]["order"] == "later" and ev["pairs"][0]["wording_jaccard"] < 0.8
 
 
+@pytest.mark.parametrize("second, heard", [("AFP", True), ("Daily Bugle", False)])
+def test_two_agencies_with_only_a_speakers_words_in_common_each_heard_them(tmp_path, second, heard):
+    """Reuters and AFP at one press conference: her words, word for word, and none of each other's
+    reporting. AFP, 15 minutes later, did not copy Reuters (it was 'copied', 0.7, by order): both heard
+    her. A paper carrying the same words may have taken them from the agency's story: still copied."""
+    ids, rows = build(tmp_path, [
+        {"id": "reuters", "outlet": "Reuters", "published": "2022-03-01T09:40Z", "text": text(S[0], QUOTE_A, OWN[0])},
+        {"id": "other", "outlet": second, "published": "2022-03-01T09:55Z", "text": text(OWN[1], QUOTE_A, S[5])},
+    ])
+    row, ev = only(rows, ids["other"])
+    if heard:
+        assert (row["relation"], row["source_name"], row["source_article_id"], row["confidence"]) == (
+            "common-source", "Anna Lindqvist", None, 0.6)
+        assert ev["pairs"][0]["decided_by"] == provenance.HEARD_RULE and ev["pairs"][0]["wording_jaccard"] >= 0.8
+        row, _ = only(rows, ids["reuters"])  # and Reuters did not take them from AFP
+        assert (row["relation"], row["source_name"]) == ("common-source", "Anna Lindqvist")
+    else:
+        assert (row["relation"], row["source_article_id"]) == ("copied", ids["reuters"])
+
+
 def test_a_credited_upstream_both_name_is_a_common_source(tmp_path):
     """Rule 4: both credit TASS, neither is TASS (0.75), whatever the publication order."""
     ids, rows = build(tmp_path, [
