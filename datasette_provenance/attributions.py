@@ -212,6 +212,7 @@ class _Rule:
 
 
 _LINE = re.compile(r"[^\n]+")
+_BYLINE_ABOVE = re.compile(r"(?m)^[ \t]*[Bb][Yy][ \t]+[A-Z][^\n]{0,60}\n[ \t]*\Z")  # "By ANNA BERG" / "Associated Press"
 _PICTURE_WORD = re.compile(r"(?i:\b(?:photo(?:graph)?|picture|image|video|credit)s?)\W*$")
 
 
@@ -272,10 +273,19 @@ def _build_rules(known: str) -> list[_Rule]:
               trigger=_t("input")),
         _Rule("credit", re.compile(rf"\b(?:[Aa]dditional{S})?[Rr]eporting{S}(?:by|from){S}{lst}"), "credit",
               trigger=_t("eporting")),
-        _Rule("credit", re.compile(rf"{lst}{S}contributed{S}(?:to{S})?(?:this|the){S}(?:report|story|article)"),
-              "credit", trigger=_t("contributed")),
+        # "Reuters contributed to this report"; "Associated Press writers Jan Olsen in Copenhagen and Karl
+        # Ritter contributed to this report": the agency's own footer, kept by the paper that ran its story.
+        _Rule("credit", re.compile(
+            rf"{lst}(?:{S}(?:[Ss]taff{S})?(?:[Ww]riters?|[Rr]eporters?|[Cc]orrespondents?|[Jj]ournalists?)\b[^\n]{{0,200}}?)?"
+            rf"{S}contributed{S}(?:to{S})?(?:this|the){S}(?:report|story|article)"), "credit", trigger=_t("contributed")),
         _Rule("credit", re.compile(rf"[(\[]{O}{lst}{O}[)\]]"), "credit", where="bracket", trigger=_t(r"[(\[]")),
-        _Rule("credit", re.compile(rf"©{O}{lst}"), "credit", where="copyright", trigger=_t("©")),
+        # "© AFP", "Copyright 2023 The Associated Press. All rights reserved.": who owns the text.
+        _Rule("credit", re.compile(rf"(?:©|\([Cc]\)|\b[Cc]opyright\b{O}©?){O}(?:\d{{4}}(?:{O}[-–]{O}\d{{4}})?{O},?{O})?"
+                                   rf"{the}{lst}"), "credit", where="copyright", trigger=_t(r"©|opyright|\([Cc]\)")),
+        # "With Reuters", "- with AFP and agencies" as the first or last line: the paper's note that the story
+        # draws on the agency's copy.
+        _Rule("credit", re.compile(rf"^{O}(?P<p>(?:{dash}{O})?[Ww]ith{S}{lst}){O}\.?{O}$", m), "credit", where="edge",
+              trigger=_t(r"(?m)^[ \t]*(?:[-—–][ \t]*)?[Ww]ith[ \t]")),
         _Rule("credit", re.compile(rf"(?:^|(?<=[.!?\"”’])){O}(?P<p>{dash}{O}{lst}){O}$", m), "credit",
               trigger=_t("[-—–]")),
         _Rule("credit", re.compile(rf"^{O}(?P<p>[Bb]y{S}{lst}(?:{S}(?:[Ss]taff|[Rr]eporters?|[Ww]riters?))?){O}$", m),
@@ -331,7 +341,8 @@ def _from_match(text: str, m: re.Match[str], rule: _Rule, aliases: SourceAliases
             return
     if rule.where == "copyright" and _PICTURE_WORD.search(text, text.rfind("\n", 0, start) + 1, start):
         return  # "Photo © AFP" is who owns the picture
-    if rule.where == "edge" and text[:m.start()].strip() and text[m.end():].strip():
+    if rule.where == "edge" and text[:m.start()].strip() and text[m.end():].strip() and not _BYLINE_ABOVE.search(
+            text, 0, m.start()):
         return  # a name alone on a line inside the text may be a picture's credit under its caption
     if rule.fixed is not None:
         yield Attribution(rule.fixed, text[start:end], start, end, kind)

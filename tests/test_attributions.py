@@ -190,6 +190,18 @@ def test_no_cue_no_speaker():
         ("Germany will send two more systems.\n\nReuters", "Reuters", "Reuters", "credit"),
         ("The talks ended.\n\nPA.\n", "PA Media", "PA", "credit"),
         ("AFP\n\nGermany will deliver two systems.", "AFP", "AFP", "credit"),
+        ("By ANNA BERG\nAssociated Press\n\nSTOCKHOLM — The port stays public.\n\nShares fell.", "AP",
+         "Associated Press", "credit"),  # a byline's second line
+        # a paper's note that the story draws on an agency's copy, and the agency's own footers it keeps
+        ("The port stays public.\n\n- With Reuters", "Reuters", "- With Reuters", "credit"),
+        ("With AFP\n\nThe port stays public.", "AFP", "With AFP", "credit"),
+        ("The port stays public.\n\nAssociated Press writers Jan Olsen in Copenhagen and Karl Ritter contributed to"
+         " this report.", "AP", "Associated Press writers Jan Olsen in Copenhagen and Karl Ritter contributed to this"
+         " report", "credit"),
+        ("The port stays public.\n\nCopyright 2023 The Associated Press. All rights reserved.", "AP",
+         "Copyright 2023 The Associated Press", "credit"),
+        ("The port stays public.\n\n(c) Copyright Thomson Reuters 2023.", "Reuters", "Copyright Thomson Reuters",
+         "credit"),
     ],
 )
 def test_synthetic_sources(text, source, phrase, kind):
@@ -227,6 +239,9 @@ def test_overlaps_are_merged():
         "according to Reuters Institute research",
         "The AP test results were poor.",
         "A man walks past the shelled building.\nReuters\nThe talks went on into the night.",  # a picture's credit
+        "The port stays public.\n\nWith Reuters\n\nShares fell.",  # not at an edge: a caption's or a heading's
+        "The minister spoke with Reuters.",
+        "The port stays public.\n\nAP writer Jan Olsen contributed.",
     ],
 )
 def test_negatives(text):
@@ -247,6 +262,7 @@ def test_negatives(text):
         "Protesters march. (AP Photo/Jane Doe)",
         "A trader at the exchange. Reuters file photo",
         "Photo © AFP",
+        "Photo copyright Reuters",
         # never counted; kept so that no new rule starts to
         "(Photo by Jane Doe/AFP via Getty Images)",
         "A man walks past a shop. REUTERS/John Roe",
