@@ -22,7 +22,8 @@ pair is aligned as a whole:
 4. rewording: where the alignment holds half the sentences of one side (a rendering of the other),
    two sentences left out that are each other's closest and pass ``candidates.is_link``'s word rule
    (a little below the bar, the same words cut to five letters: a translation inflects and
-   reorders) are aligned too, and the extension grows from them.
+   reorders) are aligned too, and the extension grows from them; where the alignment's order puts
+   one at the other's place, at the lower bar the rest of the pair allows (``rendered_words``).
 
 The result depends on the two articles only, never on what else is loaded or in which order.
 """
@@ -174,8 +175,9 @@ def _reworded(kept: list[Aligned], figures: tuple[np.ndarray, np.ndarray, np.nda
               short: tuple, settings: Settings) -> list[Aligned]:
     """The alignment of an article that renders the other (``RENDERED``), grown by the sentences it
     left out that render each other in the same words: each the other's closest, a little below the
-    bar, their word stems alike (``candidates.is_link``'s word rule), numbers not disagreeing; the
-    extension then grows from them. A translation inflects and reorders words, which the character
+    bar, their word stems alike (``candidates.is_link``'s word rule; at ``rendered_words`` where the
+    alignment's order puts one at the other's place: the pair vouches for them there), numbers not
+    disagreeing; the extension then grows from them. A translation inflects and reorders words, which the character
     bar misses where no neighbour is aligned. Not where an alignment only stands: two stories that
     share a few sentences say other things in the same frame words, and the rule must never start
     one (it joined answers to one exam question that share a formula)."""
@@ -190,13 +192,21 @@ def _reworded(kept: list[Aligned], figures: tuple[np.ndarray, np.ndarray, np.nda
     got = {(p.a, p.b): p for p in kept}
     for i, j in zip(*np.nonzero(loose)):
         i, j = int(i), int(j)
-        if _mutual(jac, i, j) and not _numbers_disagree(*numbers, i, j) and same_words(words[0][i], words[1][j],
-                                                                                          settings):
+        bar = settings.rendered_words if _in_place(kept, i, j) else settings.lone_words
+        if _mutual(jac, i, j) and not _numbers_disagree(*numbers, i, j) and same_words(words[0][i], words[1][j], bar):
             got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), False, int(shared[i, j]))
     if len(got) == len(kept):
         return kept
     _extend(got, jac, con, shared, settings)
     return sorted(got.values(), key=lambda p: (p.a, p.b))
+
+
+def _in_place(kept: list[Aligned], i: int, j: int) -> bool:
+    """Sentence j lies where the alignment puts sentence i's rendering: every aligned sentence before i
+    has its partner before j, every one after it after j. A translation keeps the order; a paper's
+    own line in the agency's frame lands anywhere (the synthetic same-frame negatives: all out of
+    place)."""
+    return all(p.b < j for p in kept if p.a < i) and all(p.b > j for p in kept if p.a > i)
 
 
 def _supported(kept: list[Aligned], long_a: int, long_b: int, settings: Settings) -> list[Aligned]:

@@ -513,7 +513,7 @@ def is_link(jaccard: float, containment: float, settings: Settings,
     in the same words (``lone_words``)."""
     return jaccard >= settings.jaccard or (
         containment >= settings.containment and jaccard >= settings.containment_jaccard
-    ) or (words is not None and near_bar(jaccard, settings) and same_words(*words, settings))
+    ) or (words is not None and near_bar(jaccard, settings) and same_words(*words, settings.lone_words))
 
 
 def near_bar(jaccard: float, settings: Settings) -> bool:
@@ -521,8 +521,8 @@ def near_bar(jaccard: float, settings: Settings) -> bool:
     return (settings.lone_words > 0) & (jaccard >= settings.jaccard - settings.prefilter_margin)  # also of arrays
 
 
-def same_words(x: frozenset[str], y: frozenset[str], settings: Settings) -> bool:
-    return bool(x and y) and len(x & y) >= settings.lone_words * len(x | y)
+def same_words(x: frozenset[str], y: frozenset[str], bar: float) -> bool:
+    return bool(x and y) and len(x & y) >= bar * len(x | y)
 
 
 # Of these sentences, those that are their article's only matchable (sketched) one, with its outlet.

@@ -393,7 +393,7 @@ def settings_problems(s: Settings) -> list[str]:
     for name in ("jaccard", "containment", "containment_jaccard"):
         if not 0 < getattr(s, name) <= 1:
             problems.append(f"{name} must be above 0 and at most 1, not {getattr(s, name)}")
-    for name in ("prefilter", "prefilter_margin", "lone_words"):
+    for name in ("prefilter", "prefilter_margin", "lone_words", "rendered_words"):
         if not 0 <= getattr(s, name) <= 1:
             problems.append(f"{name} must be between 0 and 1, not {getattr(s, name)}")
     for name in ("window", "min_chars", "lone_bands"):

@@ -226,6 +226,42 @@ def test_a_rendering_in_the_same_words_grows_an_alignment_that_renders_the_other
     assert pairs(COURT[:1], COURT[1:], words=True, lone_words=0) == []
 
 
+PA_FRAUD = [
+    "A retired headmaster who swindled elderly neighbours out of more than 240,000 pounds to fund his gambling habit"
+    " was jailed for five years today.",
+    "Graham Pettifer, 67, befriended widows living in sheltered flats near his home in Chelmsford, Essex, and persuaded"
+    " them to hand over their savings for what he described as a safe investment scheme.",
+    "One victim, an 84-year-old former nurse, lost her entire life savings of 96,000 pounds and was forced to sell her car.",
+    "Chelmsford Crown Court heard that he spent most of the money on online casino sites and horse racing over a period"
+    " of four years.",
+    "A confiscation hearing will take place later this year.",
+]
+TABLOID_FRAUD = [  # a sub-editor's copy: new intro, sentences trimmed, a line of the paper's own, a rewrite
+    "A GAMBLING-mad former headmaster who conned lonely widows out of 240,000 pounds was caged for five years yesterday.",
+    "Pettifer befriended widows in sheltered flats near his Chelmsford home and talked them into handing over their"
+    " savings for a safe investment scheme.",
+    "One, an 84-year-old former nurse, lost her life savings of 96,000 pounds and had to sell her car.",
+    "Neighbours said he had been a popular figure at the bowls club for twenty years.",
+    "Graham Pettifer, 67, blew most of the cash on online casinos and the horses, a court heard.",
+]
+
+
+def test_inside_a_rendering_a_rewritten_sentence_in_its_place_needs_fewer_words_in_common():
+    """The tabloid renders the agency's story: its rewrite of what the court heard (Jaccard 0.2, 0.39
+    of its words in common), after a line of its own, where the alignment's order puts the agency's
+    sentence, is aligned at ``rendered_words`` (0.3) rather than the 0.4 of ``lone_words``. Moved
+    before the sentence it followed, it must meet 0.4: out of place, a paper's own sentence in the
+    agency's frame is as likely (the synthetic same-frame negatives)."""
+    got = pairs(PA_FRAUD, TABLOID_FRAUD, words=True)
+    assert (3, 4, False) in got and {(0, 0), (1, 1), (2, 2)} <= {p[:2] for p in got}
+    assert not {p for p in got if p[0] == 4 or p[1] == 3}  # the agency's last line; the paper's own
+    assert (3, 4) not in {p[:2] for p in pairs(PA_FRAUD, TABLOID_FRAUD, words=True, rendered_words=0.4)}
+    moved = [*TABLOID_FRAUD[:2], TABLOID_FRAUD[4], *TABLOID_FRAUD[2:4]]
+    got = pairs(PA_FRAUD, moved, words=True)
+    assert {(0, 0), (1, 1), (2, 3)} <= {p[:2] for p in got} and (3, 2) not in {p[:2] for p in got}
+    assert (3, 2, False) in pairs(PA_FRAUD, moved, words=True, lone_words=0.35)
+
+
 def test_a_rendering_between_aligned_pairs_that_echoes_the_sentence_before_is_aligned():
     """A sentence left between two aligned pairs on both sides renders the one left on the other side,
     though it shares more with the aligned sentence before it (a translation often repeats who speaks):
