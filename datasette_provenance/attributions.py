@@ -212,7 +212,7 @@ class _Rule:
 
 
 _LINE = re.compile(r"[^\n]+")
-_BYLINE_ABOVE = re.compile(r"(?m)^[ \t]*[Bb][Yy][ \t]+[A-Z][^\n]{0,60}\n[ \t]*\Z")  # "By ANNA BERG" / "Associated Press"
+_BYLINE_ABOVE = re.compile(r"(?m)^[ \t]*[Bb][Yy][ \t]+[A-Z][^\n]{0,60}\n[ \t]*\Z")  # "By ANNA BERG" above the line
 _PICTURE_WORD = re.compile(r"(?i:\b(?:photo(?:graph)?|picture|image|video|credit)s?)\W*$")
 
 
@@ -276,16 +276,18 @@ def _build_rules(known: str) -> list[_Rule]:
         # "Reuters contributed to this report"; "Associated Press writers Jan Olsen in Copenhagen and Karl
         # Ritter contributed to this report": the agency's own footer, kept by the paper that ran its story.
         _Rule("credit", re.compile(
-            rf"{lst}(?:{S}(?:[Ss]taff{S})?(?:[Ww]riters?|[Rr]eporters?|[Cc]orrespondents?|[Jj]ournalists?)\b[^\n]{{0,200}}?)?"
-            rf"{S}contributed{S}(?:to{S})?(?:this|the){S}(?:report|story|article)"), "credit", trigger=_t("contributed")),
+            rf"{lst}(?:{S}(?:[Ss]taff{S})?(?:[Ww]riters?|[Rr]eporters?|[Cc]orrespondents?|[Jj]ournalists?)\b"
+            rf"[^\n]{{0,200}}?)?{S}contributed{S}(?:to{S})?(?:this|the){S}(?:report|story|article)"), "credit",
+              trigger=_t("contributed")),
         _Rule("credit", re.compile(rf"[(\[]{O}{lst}{O}[)\]]"), "credit", where="bracket", trigger=_t(r"[(\[]")),
         # "© AFP", "Copyright 2023 The Associated Press. All rights reserved.": who owns the text.
-        _Rule("credit", re.compile(rf"(?:©|\([Cc]\)|\b[Cc]opyright\b{O}©?){O}(?:\d{{4}}(?:{O}[-–]{O}\d{{4}})?{O},?{O})?"
-                                   rf"{the}{lst}"), "credit", where="copyright", trigger=_t(r"©|opyright|\([Cc]\)")),
+        _Rule("credit", re.compile(rf"(?:©|\([Cc]\)|\b[Cc]opyright\b{O}©?){O}"
+                                   rf"(?:\d{{4}}(?:{O}[-–]{O}\d{{4}})?{O},?{O})?{the}{lst}"), "credit", where="copyright",
+              trigger=_t(r"©|opyright|\([Cc]\)")),
         # "With Reuters", "- with AFP and agencies" as the first or last line: the paper's note that the story
         # draws on the agency's copy.
-        _Rule("credit", re.compile(rf"^{O}(?P<p>(?:{dash}{O})?[Ww]ith{S}{lst}){O}\.?{O}$", m), "credit", where="edge",
-              trigger=_t(r"(?m)^[ \t]*(?:[-—–][ \t]*)?[Ww]ith[ \t]")),
+        _Rule("credit", re.compile(rf"^{O}(?P<p>(?:{dash}{O})?[Ww]ith{S}{lst}){O}\.?{O}$", m), "credit",
+              where="edge", trigger=_t(r"(?m)^[ \t]*(?:[-—–][ \t]*)?[Ww]ith[ \t]")),
         _Rule("credit", re.compile(rf"(?:^|(?<=[.!?\"”’])){O}(?P<p>{dash}{O}{lst}){O}$", m), "credit",
               trigger=_t("[-—–]")),
         _Rule("credit", re.compile(rf"^{O}(?P<p>[Bb]y{S}{lst}(?:{S}(?:[Ss]taff|[Rr]eporters?|[Ww]riters?))?){O}$", m),
