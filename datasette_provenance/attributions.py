@@ -280,10 +280,11 @@ def _build_rules(known: str) -> list[_Rule]:
             rf"[^\n]{{0,200}}?)?{S}contributed{S}(?:to{S})?(?:this|the){S}(?:report|story|article)"), "credit",
               trigger=_t("contributed")),
         _Rule("credit", re.compile(rf"[(\[]{O}{lst}{O}[)\]]"), "credit", where="bracket", trigger=_t(r"[(\[]")),
-        # "© AFP", "Copyright 2023 The Associated Press. All rights reserved.": who owns the text.
-        _Rule("credit", re.compile(rf"(?:©|\([Cc]\)|\b[Cc]opyright\b{O}©?){O}"
-                                   rf"(?:\d{{4}}(?:{O}[-–]{O}\d{{4}})?{O},?{O})?{the}{lst}"), "credit", where="copyright",
-              trigger=_t(r"©|opyright|\([Cc]\)")),
+        # "© AFP"; a line that opens "Copyright 2023 The Associated Press. All rights reserved.": who owns the
+        # text (in a sentence, "the copyright AP holds" is about something else).
+        _Rule("credit", re.compile(rf"(?:(?=©)|^{O})(?P<p>(?:©|(?:\([Cc]\){O})?[Cc]opyright\b{O}©?){O}"
+                                   rf"(?:\d{{4}}(?:{O}[-–]{O}\d{{4}})?{O},?{O})?{the}{lst})", m), "credit",
+              where="copyright", trigger=_t(r"©|opyright")),
         # "With Reuters", "- with AFP and agencies" as the first or last line: the paper's note that the story
         # draws on the agency's copy.
         _Rule("credit", re.compile(rf"^{O}(?P<p>(?:{dash}{O})?[Ww]ith{S}{lst}){O}\.?{O}$", m), "credit",
