@@ -192,8 +192,8 @@ def _reworded(kept: list[Aligned], figures: tuple[np.ndarray, np.ndarray, np.nda
     got = {(p.a, p.b): p for p in kept}
     for i, j in zip(*np.nonzero(loose)):
         i, j = int(i), int(j)
-        bar = settings.rendered_words if _in_place(kept, i, j) else settings.lone_words
-        if _mutual(jac, i, j) and not _numbers_disagree(*numbers, i, j) and same_words(words[0][i], words[1][j], bar):
+        if _mutual(jac, i, j) and not _numbers_disagree(*numbers, i, j) and same_words(
+                words[0][i], words[1][j], settings.rendered_words if _in_place(kept, i, j) else settings.lone_words):
             got[i, j] = Aligned(i, j, float(jac[i, j]), float(con[i, j]), False, int(shared[i, j]))
     if len(got) == len(kept):
         return kept

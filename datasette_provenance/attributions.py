@@ -212,7 +212,7 @@ class _Rule:
 
 
 _LINE = re.compile(r"[^\n]+")
-_BYLINE_ABOVE = re.compile(r"(?m)^[ \t]*[Bb][Yy][ \t]+[A-Z][^\n]{0,60}\n[ \t]*\Z")  # "By ANNA BERG" above the line
+_BYLINE = re.compile(r"[ \t]*[Bb][Yy][ \t]+[A-Z][^\n]{0,60}$")  # "By ANNA BERG": the line above an agency's name
 _PICTURE_WORD = re.compile(r"(?i:\b(?:photo(?:graph)?|picture|image|video|credit)s?)\W*$")
 
 
@@ -344,8 +344,8 @@ def _from_match(text: str, m: re.Match[str], rule: _Rule, aliases: SourceAliases
             return
     if rule.where == "copyright" and _PICTURE_WORD.search(text, text.rfind("\n", 0, start) + 1, start):
         return  # "Photo © AFP" is who owns the picture
-    if rule.where == "edge" and text[:m.start()].strip() and text[m.end():].strip() and not _BYLINE_ABOVE.search(
-            text, 0, m.start()):
+    if rule.where == "edge" and text[:m.start()].strip() and text[m.end():].strip() and not _BYLINE.match(
+            text[text.rfind("\n", 0, m.start() - 1) + 1:m.start() - 1]):  # the match opens its line
         return  # a name alone on a line inside the text may be a picture's credit under its caption
     if rule.fixed is not None:
         yield Attribution(rule.fixed, text[start:end], start, end, kind)
