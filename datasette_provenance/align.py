@@ -178,9 +178,9 @@ def _reworded(kept: list[Aligned], figures: tuple[np.ndarray, np.ndarray, np.nda
     bar, their word stems alike (``candidates.is_link``'s word rule; at ``rendered_words`` where the
     alignment's order puts one at the other's place: the pair vouches for them there), numbers not
     disagreeing; the extension then grows from them. A translation inflects and reorders words,
-    which the character bar misses where no neighbour is aligned. Not where an alignment only stands: two stories that
-    share a few sentences say other things in the same frame words, and the rule must never start
-    one (it joined answers to one exam question that share a formula)."""
+    which the character bar misses where no neighbour is aligned. Not where an alignment only
+    stands: two stories that share a few sentences say other things in the same frame words, and the
+    rule must never start one (it joined answers to one exam question that share a formula)."""
     jac, con, shared = figures
     loose = near_bar(jac, settings)
     for axis, rows, mask in ((0, [p.a for p in kept], short[0]), (1, [p.b for p in kept], short[1])):

@@ -345,7 +345,7 @@ def _from_match(text: str, m: re.Match[str], rule: _Rule, aliases: SourceAliases
     if rule.where == "copyright" and _PICTURE_WORD.search(text, text.rfind("\n", 0, start) + 1, start):
         return  # "Photo © AFP" is who owns the picture
     if rule.where == "edge" and text[:m.start()].strip() and text[m.end():].strip() and not _BYLINE.match(
-            text[text.rfind("\n", 0, m.start() - 1) + 1:m.start() - 1]):  # the match opens its line
+            text, text.rfind("\n", 0, m.start() - 1) + 1, m.start() - 1):  # the line above (the match opens its own)
         return  # a name alone on a line inside the text may be a picture's credit under its caption
     if rule.fixed is not None:
         yield Attribution(rule.fixed, text[start:end], start, end, kind)

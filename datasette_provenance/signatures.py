@@ -67,8 +67,9 @@ class Settings:
     # each two rewordings of one source sentence, and 0.25 five more, one of them between two answers
     # written without the source ("an algorithm design technique used for optimisation problems" and
     # "a very powerful mathematical technique … for solving optimization problems"): a step above.
-    # Without the place condition 0.3 linked 9 more of the synthetic same-frame negatives (banded,
-    # seed 7: 26 → 35); with it none at 0.3, 0.25 or 0.2.
+    # Without the place condition 0.3 failed the banded design check of ``tests/test_synthetic.py``;
+    # with it the synthetic same-frame negatives stay at 26 of 427 down to 0.2 (``synth_reuse.py measure
+    # --seeds 7 --difficulty banded --setting rendered_words=0.2``).
     rendered_words: float = 0.3
     # Verification rule (exact, on shingle sets): translation variants have Jaccard 0.30-0.51.
     jaccard: float = 0.28
