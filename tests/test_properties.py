@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import regex
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
 
 from datasette_provenance.attributions import default_aliases, find_attributions, find_speakers
 from datasette_provenance.dates import find_date, is_date_line, parse_date
@@ -86,6 +86,7 @@ def test_split_sentences_spans(text):
 
 @FAST
 @given(texts)
+@example("Ё")  # folded to е (a desk's habit, ``segment._HABITS``): found by hypothesis in a fresh clone
 def test_normalise_maps_every_character_back(text):
     norm, pos = normalise(text)
     assert len(norm) == len(pos)
@@ -93,9 +94,11 @@ def test_normalise_maps_every_character_back(text):
     for ch, i in zip(norm, pos):
         assert 0 <= i < len(text)
         # A character of the normal form points at the first character of its grapheme, which is composed
-        # (NFC: "e" + U+0301 is "é") and lowered (a word-final sigma lowers to "ς").
+        # (NFC: "e" + U+0301 is "é"), lowered (a word-final sigma lowers to "ς") and, where a spelling is a
+        # desk's habit, folded as the normal form of the grapheme alone folds it ("Ё" is "е").
         grapheme = unicodedata.normalize("NFC", GRAPHEME.match(text, i).group()).lower()
-        assert ch == " " or ch in grapheme or (ch == "ς" and "σ" in grapheme), (ch, text[i:i + 3])
+        assert ch == " " or ch in grapheme or ch in normal_form(grapheme) or (ch == "ς" and "σ" in grapheme), \
+            (ch, text[i:i + 3])
     assert pos == sorted(pos)
 
 
