@@ -386,11 +386,11 @@ def test_loader_on_natural_difficulty(tmp_path):
     """The loader where nothing is planted relative to its thresholds. Floors sit just below what was
     measured (seed 7, 40 stories, 136 articles; `python scripts/synth_reuse.py measure --seeds 7`):
 
-        precision 0.699 (400/572)   recall 0.864 (400/463)   recall rewrite 0.766
+        precision 0.697 (400/574)   recall 0.864 (400/463)   recall rewrite 0.766
         recall by gold-pair Jaccard:  below 0.28 19/74   0.28-0.4 87/94   0.4-0.6 103/104   >=0.6 191/191
                                       (0.28-0.6: 190/198 = 0.960)
         recall of merged sentences 22/33 = 0.667, of split ones 25/44 = 0.568
-        negatives linked 83/415; hard ones (J >= 0.25) 50/74 = 0.676
+        negatives linked 84/415; hard ones (J >= 0.25) 50/74 = 0.676
 
     Before a lone sentence could join the cluster of its centre (clusters._attached): precision 0.700
     (397/567), recall 0.857: copies split from the line they came from, or counted nowhere.
@@ -409,14 +409,14 @@ def test_loader_on_natural_difficulty(tmp_path):
     m["recall_>=0.6"] = bins[">=0.6"]["recall"]
     m["recall_merge"], m["recall_split"] = ops["merge"]["recall"], ops["split"]["recall"]
     floors = [
-        ("precision", ">=", 0.695),  # measured 0.699 (400/572)
+        ("precision", ">=", 0.695),  # measured 0.697 (400/574)
         ("recall", ">=", 0.855),  # measured 0.864 (400/463)
         ("recall_rewrite", ">=", 0.755),  # measured 0.766
         ("recall_0.28-0.6", ">=", 0.95),  # measured 0.960 (190/198)
         ("recall_>=0.6", ">=", 1.0),  # measured 191/191: exact and near-exact copies are always found
         ("recall_merge", ">=", 0.6),  # measured 0.667 (22/33)
         ("recall_split", ">=", 0.5),  # measured 0.568 (25/44)
-        ("negatives_linked", "<=", 88),  # a ceiling: measured 83 of 415
+        ("negatives_linked", "<=", 88),  # a ceiling: measured 84 of 415
         ("hard_negatives_linked_share", "<=", 0.69),  # a ceiling: measured 50/74 = 0.676
     ]
     assert m["gold_pairs"] >= 400 and m["hard_negatives"] >= 40, m
