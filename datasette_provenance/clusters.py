@@ -31,8 +31,13 @@ MAX_PAIRS = 4000  # cross pairs checked per merge; beyond this an even sample is
 NEAR_IDENTICAL = 0.9  # Jaccard of two sentences that are copies of one text, linked or not
 MAX_HOLDS = 64  # other members a sentence is checked against for holding their wording (of 10,000: 10^8 checks)
 JOIN_ANCHORS = 2  # anchors of two articles' alignment before a lone sentence joins a cluster through it
+# ... or this many where the alignment covers under half of the sentence's article (``RENDERED``): a paper
+# that mixes an agency's sentences with its own reporting is a copy in part. Clough's light and heavy
+# revisions that the alignment covers 0.47-0.49 of, with 4 or 5 anchors, left loose copies of source
+# lines in no cluster (README, clusters: the figures and their commands).
+JOIN_ANCHORS_PARTLY = 3
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
-RULES = "2026-12-07"  # the clustering rules' version: a corpus clustered by older ones is reclustered
+RULES = "2026-12-07.2"  # the clustering rules' version: a corpus clustered by older ones is reclustered
 MAX_SIMS = 1_000_000  # similarities of unlinked pairs kept at once while reclustering (~150 MB)
 FAST_PAIRS = 256  # cross pairs of a merge above which ``Copies`` checks its sample in numpy
 RECLUSTER_CHUNK = 2000  # linked sentences whose components are reclustered at a time when all are
@@ -360,12 +365,14 @@ def _recluster(conn: sqlite3.Connection, component: set[int], old_templates: set
     def joins(x: int, y: int) -> bool:
         """A lone sentence may join its partner's cluster through their link when the link passes on
         its own and the sentence's article renders the partner's (their alignment covers ``RENDERED``
-        of it, with ``JOIN_ANCHORS`` anchors): in a copy, such a match is a rewrite of the line it
-        matches. Beside a few copied lines in a text of its own, or through a loose pair aligned only
-        in context, it is as often a line of its own about the same thing."""
+        of it, with ``JOIN_ANCHORS`` anchors) or took ``JOIN_ANCHORS_PARTLY`` of its sentences: in a
+        copy, such a match is a rewrite of the line it matches. Beside a copied line or two in a text
+        of its own, or through a loose pair aligned only in context, it is as often a line of its own
+        about the same thing."""
         p, q = article_of[x], article_of[y]
-        return ((min(x, y), max(x, y)) in on_own and anchors.get((min(p, q), max(p, q)), 0) >= JOIN_ANCHORS
-                and rendered.get((p, q), 0.0) >= RENDERED)
+        n = anchors.get((min(p, q), max(p, q)), 0)
+        return ((min(x, y), max(x, y)) in on_own and n >= JOIN_ANCHORS
+                and (rendered.get((p, q), 0.0) >= RENDERED or n >= JOIN_ANCHORS_PARTLY))
 
     def near(x: int, y: int) -> bool:
         return sim(x, y)[0] >= NEAR_IDENTICAL

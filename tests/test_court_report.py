@@ -171,3 +171,59 @@ def test_the_agency_timed_that_day_is_the_first_wording_of_every_statement(court
     assert firsts and all(first == ids["agency"] for first, _, _ in firsts)
     assert all(any(text in sentence for sentence in AGENCY) for _, text, _ in firsts)
     assert {published for _, _, published in firsts} == {"2001-05-03T09:10:00"}  # its date, not a paper's
+
+
+# Three papers word the defence's plea (AGENCY[7]) each their own way. Two of them link to each other as well as
+# to the agency (Jaccard 0.52 and 0.50 to it, 0.36 to each other); the third's wording links to the agency's alone
+# (0.37; 0.21 and 0.27 to the other two), so average linkage leaves it out of the statement's cluster.
+PLEA = {"evening": "Michael Barnes, defending, said Hollis had run up gambling debts after his marriage broke down and"
+                   " was deeply ashamed.",
+        "morning": "His barrister Michael Barnes told the court that the porter was deeply ashamed and had run up"
+                   " gambling debts after the breakdown of his marriage.",
+        "regional": "Defending, Mr Barnes said the father of two had run up debts at the bookmakers after the breakdown"
+                    " of his marriage."}
+REGIONAL_OWN = [
+    "St Mary's has been at the centre of a row over ward security in Kettering since the thefts came to light.",
+    "Councillors on the borough's health scrutiny panel will question the hospital's chief executive next week.",
+    "Relatives of patients on the Cranford and Brampton wards told the Chronicle they were never told of the thefts.",
+    "One woman, whose late father lost his wedding ring, said the family had only learned of it from the police.",
+    "The hospital's league of friends has set up a fund to replace what was taken from the patients who are alive.",
+]
+
+
+def _plea_in_agency_cluster(folder, taken):
+    """Whether the regional paper's wording of the plea is in a cluster with the agency's, when the paper took
+    the agency sentences ``taken`` word for word beside its own reporting."""
+    records = [{"id": "agency", "outlet": "PA Media", "published": "2001-05-03T09:10", "text": "\n\n".join(AGENCY)},
+               {"id": "evening", "outlet": "Evening Post", "published": "2001-05-03",
+                "text": "\n\n".join(AGENCY[:4] + [PLEA["evening"]])},
+               {"id": "morning", "outlet": "Morning Star", "published": "2001-05-03",
+                "text": "\n\n".join(AGENCY[1:2] + AGENCY[4:7] + [PLEA["morning"]])},
+               {"id": "regional", "outlet": "Kettering Chronicle", "published": "2001-05-03",
+                "text": "\n\n".join(REGIONAL_OWN[:2] + [AGENCY[n] for n in taken] + REGIONAL_OWN[2:] + [PLEA["regional"]])}]
+    (folder / "plea.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    load_paths(str(folder / "plea.db"), [str(folder / "plea.jsonl")])
+    with closing(sqlite3.connect(folder / "plea.db")) as conn:
+        ids = dict(conn.execute("select external_id, id from articles"))
+        covered = conn.execute("select covered_a, covered_b from alignments where article_a = ? and article_b = ?",
+                               sorted((ids["agency"], ids["regional"]))).fetchone()
+        plea = "%" + PLEA["regional"][:40] + "%"
+        together = conn.execute("""
+            select count(*) from cluster_members m join paragraphs p on p.id = m.paragraph_id
+            where m.article_id = ? and p.text like ? and m.cluster_id in (
+                select m2.cluster_id from cluster_members m2 join paragraphs p2 on p2.id = m2.paragraph_id
+                where m2.article_id = ? and p2.text like 'Defending, Michael Barnes%')""",
+                                (ids["regional"], plea, ids["agency"])).fetchone()[0]
+    return covered[1] if ids["agency"] < ids["regional"] else covered[0], together > 0
+
+
+def test_a_papers_own_wording_of_an_agency_sentence_joins_its_cluster_where_it_took_three_sentences(tmp_path):
+    """A regional paper takes two agency sentences word for word and words the plea its own way, beside more of
+    its own reporting (the alignment covers under half of it): three sentences that pass on their own are a copy
+    in part, and its plea is the agency's statement (``clusters.JOIN_ANCHORS_PARTLY``). With one sentence taken,
+    a loose match beside a text of its own stays out, as before."""
+    share, joined = _plea_in_agency_cluster(tmp_path, taken=(1, 4))
+    assert share < 0.5 and joined
+    (tmp_path / "one").mkdir()
+    share, joined = _plea_in_agency_cluster(tmp_path / "one", taken=(1,))
+    assert share < 0.5 and not joined

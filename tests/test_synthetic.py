@@ -386,14 +386,17 @@ def test_loader_on_natural_difficulty(tmp_path):
     """The loader where nothing is planted relative to its thresholds. Floors sit just below what was
     measured (seed 7, 40 stories, 136 articles; `python scripts/synth_reuse.py measure --seeds 7`):
 
-        precision 0.697 (400/574)   recall 0.864 (400/463)   recall rewrite 0.766
-        recall by gold-pair Jaccard:  below 0.28 19/74   0.28-0.4 87/94   0.4-0.6 103/104   >=0.6 191/191
-                                      (0.28-0.6: 190/198 = 0.960)
+        precision 0.692 (403/582)   recall 0.870 (403/463)   recall rewrite 0.777
+        recall by gold-pair Jaccard:  below 0.28 19/74   0.28-0.4 90/94   0.4-0.6 103/104   >=0.6 191/191
+                                      (0.28-0.6: 193/198 = 0.975)
         recall of merged sentences 22/33 = 0.667, of split ones 25/44 = 0.568
         negatives linked 84/415; hard ones (J >= 0.25) 50/74 = 0.676
 
     Before a lone sentence could join the cluster of its centre (clusters._attached): precision 0.700
-    (397/567), recall 0.857: copies split from the line they came from, or counted nowhere.
+    (397/567), recall 0.857: copies split from the line they came from, or counted nowhere. Before it
+    could also in an article that took three sentences (anchors) of the centre's but is under half
+    copied (``JOIN_ANCHORS_PARTLY``): precision 0.697 (400/574), recall 0.864; of the 8 pairs it adds,
+    5 join a loose copy to a cluster that holds a wording of another statement, or of another story.
 
     Before article pairs were aligned (align.py) the same corpus gave precision 0.682, recall 0.825
     and 72 negatives linked: alignment takes a loose neighbour of a copied sentence (Jaccard >= 0.1,
@@ -409,10 +412,10 @@ def test_loader_on_natural_difficulty(tmp_path):
     m["recall_>=0.6"] = bins[">=0.6"]["recall"]
     m["recall_merge"], m["recall_split"] = ops["merge"]["recall"], ops["split"]["recall"]
     floors = [
-        ("precision", ">=", 0.695),  # measured 0.697 (400/574)
-        ("recall", ">=", 0.855),  # measured 0.864 (400/463)
-        ("recall_rewrite", ">=", 0.755),  # measured 0.766
-        ("recall_0.28-0.6", ">=", 0.95),  # measured 0.960 (190/198)
+        ("precision", ">=", 0.685),  # measured 0.692 (403/582)
+        ("recall", ">=", 0.86),  # measured 0.870 (403/463)
+        ("recall_rewrite", ">=", 0.765),  # measured 0.777
+        ("recall_0.28-0.6", ">=", 0.96),  # measured 0.975 (193/198)
         ("recall_>=0.6", ">=", 1.0),  # measured 191/191: exact and near-exact copies are always found
         ("recall_merge", ">=", 0.6),  # measured 0.667 (22/33)
         ("recall_split", ">=", 0.5),  # measured 0.568 (25/44)
@@ -428,8 +431,8 @@ def test_loader_on_banded_design_check(tmp_path):
     seed 7, 40 stories (144 articles). Measured (`python scripts/synth_reuse.py measure --seeds 7
     --difficulty banded`):
 
-        precision 0.937 (384/410)   recall 0.987 (384/389)   recall rewrite 0.974
-        recall by gold-pair Jaccard:  0.28-0.4 46/50   0.4-0.6 138/139   >=0.6 200/200
+        precision 0.937 (389/415)   recall 1.000 (389/389)   recall rewrite 1.000
+        recall by gold-pair Jaccard:  0.28-0.4 50/50   0.4-0.6 139/139   >=0.6 200/200
         negatives linked 26/427 (banded negatives are all below 0.25: none is "hard")
 
     Before article pairs were aligned: precision 1.000, recall 0.982, no negative linked. The 26
@@ -443,9 +446,9 @@ def test_loader_on_banded_design_check(tmp_path):
     m["recall_>=0.6"] = m["recall_bins"][">=0.6"]["recall"]
     floors = [
         ("precision", ">=", 0.93),  # measured 0.937
-        ("recall", ">=", 0.98),  # measured 0.987
-        ("recall_rewrite", ">=", 0.965),  # measured 0.974
-        ("recall_0.28-0.4", ">=", 0.9),  # measured 0.920 (46/50)
+        ("recall", ">=", 0.99),  # measured 1.000 (0.987 before JOIN_ANCHORS_PARTLY)
+        ("recall_rewrite", ">=", 0.98),  # measured 1.000
+        ("recall_0.28-0.4", ">=", 0.94),  # measured 1.000 (50/50)
         ("recall_>=0.6", ">=", 1.0),  # measured 200/200
         ("negatives_linked", "<=", 28),  # a ceiling: measured 26 of 427
     ]
