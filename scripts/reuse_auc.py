@@ -7,7 +7,8 @@ GOLD holds {"pairs": [{"id1", "id2", "label", "category"?}]}: id1 is the derived
 newspaper article), id2 its candidate source, label 1 when id1 reuses id2 (the Clough & Stevenson
 corpus in ../shared/corpora/clough_stevenson has this shape; it is read from there, never copied).
 Prints the ROC AUC of ``articles.reuse_share`` (text shared with any other article) and of the
-share of id1 aligned with id2 (``alignments``), and both figures per category.
+share of id1 aligned with id2 (``alignments``), the reused/independent pairs each orders wrongly
+(ties count half), and both figures per category.
 
 With ``--pieces``, also what the alignment leaves: per category, the sentences of id1 (six words or
 more) not in any link, and the share of them made of pieces of id2 (words at least half covered by
@@ -62,7 +63,11 @@ def main() -> None:
         rows.append((p["label"], p.get("category", str(p["label"])), share[x], aligned.get((x, y), 0.0)))
     out = {}
     for n, name in ((2, "reuse_share"), (3, "aligned_with_source")):
-        out[f"{name}_auc"] = round(auc([r[n] for r in rows if r[0]], [r[n] for r in rows if not r[0]]), 3)
+        pos, neg = [r[n] for r in rows if r[0]], [r[n] for r in rows if not r[0]]
+        area = auc(pos, neg)
+        out[f"{name}_auc"] = round(area, 3)
+        # the pairs the AUC counts against: what a target such as 0.95 allows is a whole number of them
+        out[f"{name}_misordered"] = f"{round((1 - area) * len(pos) * len(neg), 1):g} of {len(pos) * len(neg)}"
         by = defaultdict(list)
         for r in rows:
             by[r[1]].append(r[n])

@@ -42,6 +42,7 @@ def test_auc_and_pieces(tmp_path):
     out = reuse_auc(tmp_path, [("src", SOURCE), ("reused", REUSED), ("other", OTHER)],
                     [("reused", "src", "cut"), ("other", "src", "non")], "--pieces")
     assert out["reuse_share_auc"] == 1.0 and out["aligned_with_source_auc"] == 1.0
+    assert out["reuse_share_misordered"] == out["aligned_with_source_misordered"] == "0 of 1"
     # The merged sentence is not aligned (no source sentence holds most of it), and it is made of pieces.
     assert out["pieces"]["cut"] == {"sentences": 1, "share_of_pieces": 1.0}
     assert out["pieces"]["non"] == {"sentences": 3, "share_of_pieces": 0.0}
@@ -68,3 +69,16 @@ def test_apart_counts_links_to_the_source_left_out_of_its_clusters(tmp_path):
                         " join articles y on y.id = b.article_id"
                         " where x.external_id in ('copy', 'src') and y.external_id in ('copy', 'src')").fetchone()[0]
     assert linked >= 2 and out == {"links": linked, "in_no_cluster_with_id2": 0, "in_no_cluster": 0}
+
+
+def test_misordered_counts_the_pairs_an_independent_text_wins_or_ties(tmp_path):
+    """A text labelled independent that copies the source outranks the reused one on the aligned share
+    (1 pair of 1, wrongly ordered); labelled reused, it and the other reused text both outrank an
+    unrelated one (2 pairs, none wrong)."""
+    out = reuse_auc(tmp_path, [("src", SOURCE), ("copy", SOURCE[:2]), ("reused", REUSED), ("other", OTHER)],
+                    [("reused", "src", "heavy"), ("copy", "src", "non")], "--apart")
+    assert out["aligned_with_source_auc"] == 0.0 and out["aligned_with_source_misordered"] == "1 of 1"
+    (tmp_path / "b").mkdir()
+    out = reuse_auc(tmp_path / "b", [("src", SOURCE), ("copy", SOURCE[:2]), ("reused", REUSED), ("other", OTHER)],
+                    [("reused", "src", "heavy"), ("copy", "src", "cut"), ("other", "src", "non")], "--apart")
+    assert out["aligned_with_source_misordered"] == "0 of 2"
