@@ -200,7 +200,8 @@ def _plea_in_agency_cluster(folder, taken):
                {"id": "morning", "outlet": "Morning Star", "published": "2001-05-03",
                 "text": "\n\n".join(AGENCY[1:2] + AGENCY[4:7] + [PLEA["morning"]])},
                {"id": "regional", "outlet": "Kettering Chronicle", "published": "2001-05-03",
-                "text": "\n\n".join(REGIONAL_OWN[:2] + [AGENCY[n] for n in taken] + REGIONAL_OWN[2:] + [PLEA["regional"]])}]
+                "text": "\n\n".join(REGIONAL_OWN[:2] + [AGENCY[n] for n in taken] + REGIONAL_OWN[2:]
+                                    + [PLEA["regional"]])}]
     (folder / "plea.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     load_paths(str(folder / "plea.db"), [str(folder / "plea.jsonl")])
     with closing(sqlite3.connect(folder / "plea.db")) as conn:

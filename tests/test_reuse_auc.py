@@ -71,14 +71,14 @@ def test_apart_counts_links_to_the_source_left_out_of_its_clusters(tmp_path):
     assert linked >= 2 and out == {"links": linked, "in_no_cluster_with_id2": 0, "in_no_cluster": 0}
 
 
-def test_misordered_counts_the_pairs_an_independent_text_wins_or_ties(tmp_path):
+def test_misordered_counts_the_pairs_an_independent_text_outranks_a_reused_one(tmp_path):
     """A text labelled independent that copies the source outranks the reused one on the aligned share
     (1 pair of 1, wrongly ordered); labelled reused, it and the other reused text both outrank an
     unrelated one (2 pairs, none wrong)."""
-    out = reuse_auc(tmp_path, [("src", SOURCE), ("copy", SOURCE[:2]), ("reused", REUSED), ("other", OTHER)],
-                    [("reused", "src", "heavy"), ("copy", "src", "non")], "--apart")
+    records = [("src", SOURCE), ("copy", SOURCE[:2]), ("reused", REUSED), ("other", OTHER)]
+    out = reuse_auc(tmp_path, records, [("reused", "src", "heavy"), ("copy", "src", "non")], "--apart")
     assert out["aligned_with_source_auc"] == 0.0 and out["aligned_with_source_misordered"] == "1 of 1"
     (tmp_path / "b").mkdir()
-    out = reuse_auc(tmp_path / "b", [("src", SOURCE), ("copy", SOURCE[:2]), ("reused", REUSED), ("other", OTHER)],
-                    [("reused", "src", "heavy"), ("copy", "src", "cut"), ("other", "src", "non")], "--apart")
+    labelled = [("reused", "src", "heavy"), ("copy", "src", "cut"), ("other", "src", "non")]
+    out = reuse_auc(tmp_path / "b", records, labelled, "--apart")
     assert out["aligned_with_source_misordered"] == "0 of 2"
