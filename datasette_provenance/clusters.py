@@ -33,7 +33,7 @@ MAX_HOLDS = 64  # other members a sentence is checked against for holding their 
 JOIN_ANCHORS = 2  # anchors of two articles' alignment before a lone sentence joins a cluster through it
 # ... or this many where the alignment covers under half of the sentence's article (``RENDERED``): a paper
 # that mixes an agency's sentences with its own reporting is a copy in part. Clough's light and heavy
-# revisions that the alignment covers 0.47-0.49 of, with 4 or 5 anchors, left loose copies of source
+# revisions that the alignment covers 0.47-0.50 of, with 4 to 6 anchors, left loose copies of source
 # lines in no cluster (README, clusters: the figures and their commands).
 JOIN_ANCHORS_PARTLY = 3
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
