@@ -36,8 +36,12 @@ JOIN_ANCHORS = 2  # anchors of two articles' alignment before a lone sentence jo
 # revisions that the alignment covers 0.47-0.50 of, with 4 to 6 anchors, left loose copies of source
 # lines in no cluster (README, clusters: the figures and their commands).
 JOIN_ANCHORS_PARTLY = 3
+# A lone sentence joins a cluster its article is in already only beside a member there that holds another
+# part of the centre: this share of what it shares with the centre is not in that neighbour (a sentence split
+# in two). A line of the paper's own in the frame of a copied one shares the frame, which its neighbour has.
+OTHER_HALF = 0.5
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
-RULES = "2026-12-07.2"  # the clustering rules' version: a corpus clustered by older ones is reclustered
+RULES = "2026-12-07.3"  # the clustering rules' version: a corpus clustered by older ones is reclustered
 MAX_SIMS = 1_000_000  # similarities of unlinked pairs kept at once while reclustering (~150 MB)
 FAST_PAIRS = 256  # cross pairs of a merge above which ``Copies`` checks its sample in numpy
 RECLUSTER_CHUNK = 2000  # linked sentences whose components are reclustered at a time when all are
@@ -53,6 +57,7 @@ def cluster(
     restated: Callable[[int, int], bool] = lambda x, y: False,
     joins: Callable[[int, int], bool] = lambda x, y: False,
     copies: "Copies | None" = None,
+    other_half: Callable[[int, int, int], bool] = lambda x, n, p: False,
 ) -> list[list[int]]:
     """Clusters (sorted sentence ids, at least two articles each), deterministic for a link set.
 
@@ -110,7 +115,7 @@ def cluster(
         # Two runs in content order: merged in linear time, where sorting each group at each try
         # (a story in 10,000 papers: a group of 10,000 sorted 10,000 times) took the most of it.
         members[big] = sorted(members[big] + members.pop(small), key=rank)
-    for n, root in _attached(links, members, find, article_of, is_linked, key, joins):
+    for n, root in _attached(links, members, find, article_of, is_linked, key, joins, other_half):
         members[root].append(n)
     groups = [sorted(m) for m in members.values() if len({article_of[n] for n in m}) >= 2]
     return sorted(groups)
@@ -118,12 +123,15 @@ def cluster(
 
 def _attached(links: list[Link], members: dict[int, list[int]], find: Callable[[int], int],
               article_of: dict[int, int], is_linked: Callable[[int, int], bool],
-              key: Callable[[int], tuple], joins: Callable[[int, int], bool]) -> list[tuple[int, int]]:
+              key: Callable[[int], tuple], joins: Callable[[int, int], bool],
+              other_half: Callable[[int, int, int], bool]) -> list[tuple[int, int]]:
     """(sentence, group) for each sentence left alone with a link that ``joins`` it to a group's
     centre: a member linked to more than half of the group's members in other articles (of an even
     sample of ``MAX_PAIRS``), through its strongest such link, when its article already shares a
     group with the centre's (the two articles' link is shown; the sentence only adds to it) but has
-    no member in this one (a second piece of a merged sentence would chain the two statements it holds).
+    no member in this one (a second piece of a merged sentence would chain the two statements it holds)
+    -- unless that member is the sentence next to it and holds another part of the centre
+    (``other_half``): the centre's sentence split in two, its halves one passage.
 
     Copies of one source sentence are a star around it (loose copies seldom link to each other), so
     average linkage leaves a loose copy out of the cluster of the sentence it came from. Joining
@@ -132,15 +140,20 @@ def _attached(links: list[Link], members: dict[int, list[int]], find: Callable[[
     centre: dict[int, bool] = {}
     best: dict[int, tuple] = {}
     shown: dict[int, set[int]] = defaultdict(set)  # article -> the groups it is in
+    root_of: dict[int, int] = {}
     for root, group in members.items():
         if len(group) > 1:
             for n in group:
                 shown[article_of[n]].add(root)
+                root_of[n] = root
     for a, b, j, c in links:
         for x, p in ((a, b), (b, a)):
             if members.get(x) != [x] or not joins(x, p) or len(members[find(p)]) < 2:
                 continue
-            if not shown[article_of[x]] & shown[article_of[p]] or find(p) in shown[article_of[x]]:
+            if not shown[article_of[x]] & shown[article_of[p]]:
+                continue
+            beside = [n for n in (x - 1, x + 1) if root_of.get(n) == find(p) and article_of[n] == article_of[x]]
+            if find(p) in shown[article_of[x]] and not any(other_half(x, n, p) for n in beside):
                 continue
             if p not in centre:
                 group = members[find(p)]  # in content order
@@ -377,6 +390,15 @@ def _recluster(conn: sqlite3.Connection, component: set[int], old_templates: set
     def near(x: int, y: int) -> bool:
         return sim(x, y)[0] >= NEAR_IDENTICAL
 
+    def other_half(x: int, n: int, p: int) -> bool:
+        """x, next to n in one article, is a piece of p (the shorter of the two mostly inside the other)
+        other than the one n holds: at least ``OTHER_HALF`` of what x shares with p is not in n. A line
+        of the paper's own in the frame of p shares less of it (the synthetic same-frame negatives:
+        about half), or what its neighbour has already."""
+        common = np.intersect1d(shingles[x], shingles[p], assume_unique=True)
+        piece = len(common) >= settings.containment * min(len(shingles[x]), len(shingles[p])) > 0
+        return piece and len(np.setdiff1d(common, shingles[n], assume_unique=True)) >= OTHER_HALF * len(common)
+
     def is_linked(x: int, y: int) -> bool:
         """A stored link; or, for articles never aligned with each other (a story in more papers than a
         band bucket pairs: each met only the bucket's heads), a near-identical sentence pair: copies
@@ -398,7 +420,7 @@ def _recluster(conn: sqlite3.Connection, component: set[int], old_templates: set
     copies = Copies(nodes_linked, [article_of[n] for n in nodes_linked],
                     [texts.setdefault(info[n][1], len(texts)) for n in nodes_linked], linked, aligned)
     kept = cluster(links, article_of, is_linked, content.__getitem__,
-                   lambda p, q: (min(p, q), max(p, q)) in aligned, near, restated, joins, copies)
+                   lambda p, q: (min(p, q), max(p, q)) in aligned, near, restated, joins, copies, other_half)
     mark_templates(conn, templates)
     next_new = max([next_id(conn, "clusters")] + [c + 1 for c in old_clusters])
     taken: set[int] = set()

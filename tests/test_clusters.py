@@ -256,6 +256,27 @@ def test_a_lone_piece_does_not_join_a_cluster_its_article_is_in_already():
     assert [1, 2, 3, 7] in groups and not any(4 in g for g in groups)
 
 
+def test_the_other_half_of_a_split_sentence_joins_the_cluster_beside_its_first_half():
+    """A paper splits the source sentence (1) in two: its close copy of one half (8) is in the cluster,
+    the loose rewording of the other half (9, next to it) links to the source only. The two halves are
+    one passage when the caller finds 9 a piece of 1 other than 8's (``other_half``); a piece elsewhere
+    in the article (11) is not a half of a split."""
+    article_of = {1: 10, 2: 20, 3: 30, 8: 40, 9: 40, 11: 40}
+    close = [(1, 2, 0.9, 0.9), (1, 3, 0.9, 0.9), (2, 3, 0.8, 0.9), (1, 8, 0.6, 0.9), (2, 8, 0.6, 0.9), (3, 8, 0.6, 0.9)]
+    asked = []
+
+    def groups(piece, halves):
+        links = close + [(1, piece, 0.3, 0.8)]
+        linked = {l[:2] for l in links}
+        return cluster(links, article_of, lambda x, y: (min(x, y), max(x, y)) in linked, joins=lambda x, y: True,
+                       other_half=lambda x, n, p: asked.append((x, n, p)) or halves)
+
+    assert groups(9, True) == [[1, 2, 3, 8, 9]] and asked == [(9, 8, 1)]
+    assert groups(9, False) == [[1, 2, 3, 8]]  # what it shares with 1, 8 has already: a line in one frame
+    asked.clear()
+    assert groups(11, True) == [[1, 2, 3, 8]] and asked == []
+
+
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import defaultdict
 from contextlib import closing
 
 import pytest
@@ -228,3 +229,54 @@ def test_a_papers_own_wording_of_an_agency_sentence_joins_its_cluster_where_it_t
     (tmp_path / "one").mkdir()
     share, joined = _plea_in_agency_cluster(tmp_path / "one", taken=(1,))
     assert share < 0.5 and not joined
+
+
+# The agency's lead of the arrest in one sentence (AGENCY[4] and [5] joined); two papers reword it whole, a third
+# splits it, copying the first half and rewording the second, which links to the agency's sentence alone (Jaccard
+# 0.38, 0.88 of it inside the agency's; the rewordings cut or reword that half).
+ARREST = ("Police were alerted in March last year when a nurse saw Hollis leaving a ward with a purse that belonged to"
+          " an 87-year-old woman, and officers searching his home in Corby later found 23 bank cards in the names of"
+          " former patients hidden in the loft.")
+SPLIT = {
+    "agency": AGENCY[:2] + [ARREST, AGENCY[6], AGENCY[10]],
+    "times": ["A hospital porter who robbed elderly patients of more than £40,000 over six years has been jailed for"
+              " three years.",
+              "Derek Hollis, 52, took cash and bank cards from the bedside lockers of sleeping patients at St Mary's"
+              " Hospital in Kettering, Northampton Crown Court heard.",
+              "He was caught in March last year when a nurse saw him leaving a ward with a purse that belonged to an"
+              " 87-year-old woman, and police then searched his house.",
+              "The trust apologised to the families."],
+    "mail": ["Derek Hollis, 52, a porter, took cash and bank cards from the bedside lockers of patients at St Mary's"
+             " Hospital in Kettering as they slept, a court heard.",
+             "Police were called in March last year after a nurse spotted Hollis on a ward with a purse belonging to an"
+             " 87-year-old patient.",
+             "He admitted 14 counts of theft at Northampton Crown Court."],
+    "sun": [AGENCY[0].replace("today", "yesterday"), AGENCY[1], AGENCY[4],
+            "Officers who searched his home in Corby later found 23 bank cards in the names of former patients hidden"
+            " in the loft.",
+            "Hollis, who had worked at the hospital since 1994, admitted 14 counts of theft."],
+}
+
+
+def test_a_sentence_a_paper_split_in_two_is_one_passage_with_the_agencys(tmp_path):
+    """The second half is linked to the agency's sentence only, so average linkage leaves it alone, and its
+    article is in the cluster already through the first half: a second piece, which joins only beside the other
+    and holding another part of the centre (``clusters.OTHER_HALF``). Before, the paper's passage was half the
+    sentence it took."""
+    outlets = {"agency": "PA Media", "times": "The Times", "mail": "Daily Mail", "sun": "The Sun"}
+    (tmp_path / "split.jsonl").write_text("".join(
+        json.dumps({"id": k, "outlet": outlets[k], "published": "2001-05-03T09:10" if k == "agency" else "2001-05-04",
+                    "text": "\n\n".join(v)}) + "\n" for k, v in SPLIT.items()))
+    load_paths(str(tmp_path / "split.db"), [str(tmp_path / "split.jsonl")])
+    with closing(sqlite3.connect(tmp_path / "split.db")) as conn:
+        ids = dict(conn.execute("select external_id, id from articles"))
+        text = dict(conn.execute("select id, text from articles"))
+        members = conn.execute("""
+            select m.cluster_id, p.start + m.start, p.start + m."end", m.article_id from cluster_members m
+            join paragraphs p on p.id = m.paragraph_id""").fetchall()
+    passages = defaultdict(lambda: defaultdict(list))  # cluster -> article name -> its passages there
+    for c, s, e, a in members:
+        passages[c][next(k for k, v in ids.items() if v == a)].append(text[a][s:e])
+    arrest = [p for p in passages.values() if p["agency"] == [ARREST]]
+    assert len(arrest) == 1 and {"times", "mail"} <= set(arrest[0])  # both rewordings are the agency's statement
+    assert sorted(arrest[0]["sun"]) == sorted(SPLIT["sun"][2:4])
