@@ -36,9 +36,10 @@ JOIN_ANCHORS = 2  # anchors of two articles' alignment before a lone sentence jo
 # revisions that the alignment covers 0.47-0.50 of, with 4 to 6 anchors, left loose copies of source
 # lines in no cluster (README, clusters: the figures and their commands).
 JOIN_ANCHORS_PARTLY = 3
-# A lone sentence joins a cluster its article is in already only beside a member there that holds another
-# part of the centre: this share of what it shares with the centre is not in that neighbour (a sentence split
-# in two). A line of the paper's own in the frame of a copied one shares the frame, which its neighbour has.
+# A lone sentence joins a cluster its article is in already only as another piece of the centre's sentence
+# than its article's member there holds: this share of what it shares with the centre is not in that member
+# (one sentence split in two, or two the centre's outlet merged). A line of the paper's own in the frame of
+# a copied one shares the frame, which the copy has.
 OTHER_HALF = 0.5
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
 RULES = "2026-12-07.3"  # the clustering rules' version: a corpus clustered by older ones is reclustered
@@ -130,8 +131,8 @@ def _attached(links: list[Link], members: dict[int, list[int]], find: Callable[[
     sample of ``MAX_PAIRS``), through its strongest such link, when its article already shares a
     group with the centre's (the two articles' link is shown; the sentence only adds to it) but has
     no member in this one (a second piece of a merged sentence would chain the two statements it holds)
-    -- unless that member is the sentence next to it and holds another part of the centre
-    (``other_half``): the centre's sentence split in two, its halves one passage.
+    -- unless it and that member are each a piece of the centre's sentence, different pieces
+    (``other_half``): one sentence split in two, or two merged into the centre, one passage.
 
     Copies of one source sentence are a star around it (loose copies seldom link to each other), so
     average linkage leaves a loose copy out of the cluster of the sentence it came from. Joining
@@ -140,20 +141,19 @@ def _attached(links: list[Link], members: dict[int, list[int]], find: Callable[[
     centre: dict[int, bool] = {}
     best: dict[int, tuple] = {}
     shown: dict[int, set[int]] = defaultdict(set)  # article -> the groups it is in
-    root_of: dict[int, int] = {}
+    held: dict[tuple[int, int], list[int]] = defaultdict(list)  # (group, article) -> its members there
     for root, group in members.items():
         if len(group) > 1:
             for n in group:
                 shown[article_of[n]].add(root)
-                root_of[n] = root
+                held[root, article_of[n]].append(n)
     for a, b, j, c in links:
         for x, p in ((a, b), (b, a)):
             if members.get(x) != [x] or not joins(x, p) or len(members[find(p)]) < 2:
                 continue
             if not shown[article_of[x]] & shown[article_of[p]]:
                 continue
-            beside = [n for n in (x - 1, x + 1) if root_of.get(n) == find(p) and article_of[n] == article_of[x]]
-            if find(p) in shown[article_of[x]] and not any(other_half(x, n, p) for n in beside):
+            if find(p) in shown[article_of[x]] and not all(other_half(x, n, p) for n in held[find(p), article_of[x]]):
                 continue
             if p not in centre:
                 group = members[find(p)]  # in content order
@@ -391,10 +391,10 @@ def _recluster(conn: sqlite3.Connection, component: set[int], old_templates: set
         return sim(x, y)[0] >= NEAR_IDENTICAL
 
     def other_half(x: int, n: int, p: int) -> bool:
-        """x, next to n in one article, is a piece of p (the shorter of the two mostly inside the other)
-        other than the one n holds: at least ``OTHER_HALF`` of what x shares with p is not in n. A line
-        of the paper's own in the frame of p shares less of it (the synthetic same-frame negatives:
-        about half), or what its neighbour has already."""
+        """x, of n's article, is a piece of p (the shorter of the two mostly inside the other) other
+        than the one n holds (each its article has in the group): at least ``OTHER_HALF`` of what x shares with p is not in n. A line of the
+        paper's own in the frame of p shares less of it (the synthetic same-frame negatives: about
+        half), or what n has already."""
         common = np.intersect1d(shingles[x], shingles[p], assume_unique=True)
         piece = len(common) >= settings.containment * min(len(shingles[x]), len(shingles[p])) > 0
         return piece and len(np.setdiff1d(common, shingles[n], assume_unique=True)) >= OTHER_HALF * len(common)
