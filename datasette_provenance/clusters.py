@@ -58,7 +58,7 @@ def cluster(
     restated: Callable[[int, int], bool] = lambda x, y: False,
     joins: Callable[[int, int], bool] = lambda x, y: False,
     copies: "Copies | None" = None,
-    other_half: Callable[[int, int, int], bool] = lambda x, n, p: False,
+    other_half: Callable[[int, list[int], int], bool] = lambda x, pieces, p: False,
 ) -> list[list[int]]:
     """Clusters (sorted sentence ids, at least two articles each), deterministic for a link set.
 
@@ -125,7 +125,7 @@ def cluster(
 def _attached(links: list[Link], members: dict[int, list[int]], find: Callable[[int], int],
               article_of: dict[int, int], is_linked: Callable[[int, int], bool],
               key: Callable[[int], tuple], joins: Callable[[int, int], bool],
-              other_half: Callable[[int, int, int], bool]) -> list[tuple[int, int]]:
+              other_half: Callable[[int, list[int], int], bool]) -> list[tuple[int, int]]:
     """(sentence, group) for each sentence left alone with a link that ``joins`` it to a group's
     centre: a member linked to more than half of the group's members in other articles (of an even
     sample of ``MAX_PAIRS``), through its strongest such link, when its article already shares a
@@ -153,7 +153,7 @@ def _attached(links: list[Link], members: dict[int, list[int]], find: Callable[[
                 continue
             if not shown[article_of[x]] & shown[article_of[p]]:
                 continue
-            if find(p) in shown[article_of[x]] and not all(other_half(x, n, p) for n in held[find(p), article_of[x]]):
+            if find(p) in shown[article_of[x]] and not other_half(x, held[find(p), article_of[x]], p):
                 continue
             if p not in centre:
                 group = members[find(p)]  # in content order
@@ -390,14 +390,16 @@ def _recluster(conn: sqlite3.Connection, component: set[int], old_templates: set
     def near(x: int, y: int) -> bool:
         return sim(x, y)[0] >= NEAR_IDENTICAL
 
-    def other_half(x: int, n: int, p: int) -> bool:
-        """x, of n's article, is a piece of p (the shorter of the two mostly inside the other) other
-        than the one n holds (each its article has in the group): at least ``OTHER_HALF`` of what x shares with p is not in n. A line of the
-        paper's own in the frame of p shares less of it (the synthetic same-frame negatives: about
-        half), or what n has already."""
+    def other_half(x: int, pieces: list[int], p: int) -> bool:
+        """x is a piece of p (the shorter of the two mostly inside the other) other than each of
+        ``pieces``, its article's members in p's group: at least ``OTHER_HALF`` of what x shares with p
+        is not in that one. A line of the paper's own in the frame of p shares less of it (the
+        synthetic same-frame negatives: about half), or what a piece has already."""
         common = np.intersect1d(shingles[x], shingles[p], assume_unique=True)
-        piece = len(common) >= settings.containment * min(len(shingles[x]), len(shingles[p])) > 0
-        return piece and len(np.setdiff1d(common, shingles[n], assume_unique=True)) >= OTHER_HALF * len(common)
+        if not len(common) >= settings.containment * min(len(shingles[x]), len(shingles[p])) > 0:
+            return False
+        return all(len(np.setdiff1d(common, shingles[n], assume_unique=True)) >= OTHER_HALF * len(common)
+                   for n in pieces)
 
     def is_linked(x: int, y: int) -> bool:
         """A stored link; or, for articles never aligned with each other (a story in more papers than a

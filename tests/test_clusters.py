@@ -260,7 +260,7 @@ def test_another_piece_of_the_centres_sentence_joins_the_cluster_its_article_is_
     """A paper splits the source sentence (1) in two: its close copy of one half (8) is in the cluster,
     the loose rewording of the other half (9) links to the source only. The two pieces are one passage
     when the caller finds 9 a piece of 1 other than the one each member of its article there holds
-    (``other_half``), wherever in the article it stands (a paper reorders: 11)."""
+    (``other_half``, asked with those members), wherever in the article it stands (a paper reorders: 11)."""
     article_of = {1: 10, 2: 20, 3: 30, 8: 40, 9: 40, 11: 40, 12: 40}
     close = [(1, 2, 0.9, 0.9), (1, 3, 0.9, 0.9), (2, 3, 0.8, 0.9), (1, 8, 0.6, 0.9), (2, 8, 0.6, 0.9), (3, 8, 0.6, 0.9)]
     asked = []
@@ -269,16 +269,15 @@ def test_another_piece_of_the_centres_sentence_joins_the_cluster_its_article_is_
         links = close + list(more) + [(1, piece, 0.3, 0.8)]
         linked = {l[:2] for l in links}
         return cluster(links, article_of, lambda x, y: (min(x, y), max(x, y)) in linked, joins=lambda x, y: True,
-                       other_half=lambda x, n, p: asked.append((x, n, p)) or halves(n))
+                       other_half=lambda x, pieces, p: asked.append((x, sorted(pieces), p)) or halves(pieces))
 
-    assert groups(9, lambda n: True) == [[1, 2, 3, 8, 9]] and asked == [(9, 8, 1)]
-    assert groups(11, lambda n: True) == [[1, 2, 3, 8, 11]]
-    assert groups(9, lambda n: False) == [[1, 2, 3, 8]]  # what it shares with 1, 8 has already: one frame
-    # Its article holds two pieces there already (8 and 12): another piece only if it is neither of them.
-    twelve = [(1, 12, 0.6, 0.9), (2, 12, 0.6, 0.9), (3, 12, 0.6, 0.9)]
+    assert groups(9, lambda pieces: True) == [[1, 2, 3, 8, 9]] and asked == [(9, [8], 1)]
+    assert groups(11, lambda pieces: True) == [[1, 2, 3, 8, 11]]
+    assert groups(9, lambda pieces: False) == [[1, 2, 3, 8]]  # what it shares with 1, 8 has already: one frame
+    # Its article holds two pieces there already (8 and 12): the caller weighs it against both.
     asked.clear()
-    assert groups(9, lambda n: n == 12, twelve) == [[1, 2, 3, 8, 12]] and {n for _, n, _ in asked} >= {8}
-    assert groups(9, lambda n: True, twelve) == [[1, 2, 3, 8, 9, 12]]
+    assert groups(9, lambda pieces: True, [(1, 12, 0.6, 0.9), (2, 12, 0.6, 0.9), (3, 12, 0.6, 0.9)]) == [
+        [1, 2, 3, 8, 9, 12]] and asked == [(9, [8, 12], 1)]
 
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
