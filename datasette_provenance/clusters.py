@@ -41,6 +41,10 @@ JOIN_ANCHORS_PARTLY = 3
 # (one sentence split in two, or two the centre's outlet merged). A line of the paper's own in the frame of
 # a copied one shares the frame, which the copy has.
 OTHER_HALF = 0.5
+# Groups of up to this many sentences join a centre's cluster as a lone sentence does, when every member would:
+# two loose copies of a source line that resemble each other more than the source pair off outside its cluster
+# (those measured were pairs). Bounded, as each (group, centre) is checked member by member.
+JOIN_GROUP = 4
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
 RULES = "2026-12-07.3"  # the clustering rules' version: a corpus clustered by older ones is reclustered
 MAX_SIMS = 1_000_000  # similarities of unlinked pairs kept at once while reclustering (~150 MB)
@@ -116,7 +120,11 @@ def cluster(
         # Two runs in content order: merged in linear time, where sorting each group at each try
         # (a story in 10,000 papers: a group of 10,000 sorted 10,000 times) took the most of it.
         members[big] = sorted(members[big] + members.pop(small), key=rank)
-    for n, root in _attached(links, members, find, article_of, is_linked, key, joins, other_half):
+    # Small groups first, then single sentences, each decided on the groups as they stand.
+    for h, root in _attached(links, members, find, article_of, is_linked, key, joins, other_half, alone=False):
+        parent[h] = root
+        members[root] = sorted(members[root] + members.pop(h), key=rank)
+    for n, root in _attached(links, members, find, article_of, is_linked, key, joins, other_half, alone=True):
         members[root].append(n)
     groups = [sorted(m) for m in members.values() if len({article_of[n] for n in m}) >= 2]
     return sorted(groups)
@@ -125,7 +133,7 @@ def cluster(
 def _attached(links: list[Link], members: dict[int, list[int]], find: Callable[[int], int],
               article_of: dict[int, int], is_linked: Callable[[int, int], bool],
               key: Callable[[int], tuple], joins: Callable[[int, int], bool],
-              other_half: Callable[[int, list[int], int], bool]) -> list[tuple[int, int]]:
+              other_half: Callable[[int, list[int], int], bool], alone: bool) -> list[tuple[int, int]]:
     """(sentence, group) for each sentence left alone with a link that ``joins`` it to a group's
     centre: a member linked to more than half of the group's members in other articles (of an even
     sample of ``MAX_PAIRS``), through its strongest such link, when its article already shares a
@@ -133,13 +141,17 @@ def _attached(links: list[Link], members: dict[int, list[int]], find: Callable[[
     no member in this one (a second piece of a merged sentence would chain the two statements it holds)
     -- unless it and that member are each a piece of the centre's sentence, different pieces
     (``other_half``): one sentence split in two, or two merged into the centre, one passage.
+    Not ``alone``: (group, group) for each group of up to ``JOIN_GROUP``, no larger than the other,
+    whose every member is linked to such a centre and would join it so.
 
     Copies of one source sentence are a star around it (loose copies seldom link to each other), so
-    average linkage leaves a loose copy out of the cluster of the sentence it came from. Joining
+    average linkage leaves a loose copy out of the cluster of the sentence it came from, and two
+    loose copies that resemble each other more than the source pair off outside it. Joining
     through the centre, not through any member, keeps a chain of clauses (A~B, B~C) apart. Decided
-    on the groups as merged, never on what another lone sentence joined."""
+    on the groups as merged, never on what another group or lone sentence joined."""
     centre: dict[int, bool] = {}
     best: dict[int, tuple] = {}
+    fits: dict[tuple[int, int], bool] = {}  # (group, centre) -> every member would join through it
     shown: dict[int, set[int]] = defaultdict(set)  # article -> the groups it is in
     held: dict[tuple[int, int], list[int]] = defaultdict(list)  # (group, article) -> its members there
     for root, group in members.items():
@@ -147,23 +159,32 @@ def _attached(links: list[Link], members: dict[int, list[int]], find: Callable[[
             for n in group:
                 shown[article_of[n]].add(root)
                 held[root, article_of[n]].append(n)
+
+    def would_join(y: int, h: int, p: int) -> bool:
+        g, shared = find(p), shown[article_of[y]] & shown[article_of[p]] - {h}
+        return (is_linked(y, p) and joins(y, p) and bool(shared)
+                and (g not in shown[article_of[y]] or other_half(y, held[g, article_of[y]], p)))
+
     for a, b, j, c in links:
         for x, p in ((a, b), (b, a)):
-            if members.get(x) != [x] or not joins(x, p) or len(members[find(p)]) < 2:
+            h, g = find(x), find(p)
+            size = len(members[h])
+            if h == g or (size == 1) != alone or size > min(len(members[g]), JOIN_GROUP) or len(members[g]) < 2:
                 continue
-            if not shown[article_of[x]] & shown[article_of[p]]:
-                continue
-            if find(p) in shown[article_of[x]] and not other_half(x, held[find(p), article_of[x]], p):
+            if (h, p) not in fits:
+                fits[h, p] = all(would_join(y, h, p) for y in members[h])
+            if not fits[h, p]:
                 continue
             if p not in centre:
-                group = members[find(p)]  # in content order
+                group = members[g]  # in content order
                 sample = group[:: len(group) // MAX_PAIRS + 1]
                 others = [o for o in sample if article_of[o] != article_of[p]]
                 centre[p] = 2 * sum(is_linked(p, o) for o in others) > len(others)
             rank = (-j, -c, key(p))
-            if centre[p] and (x not in best or rank < best[x][0]):
-                best[x] = (rank, find(p))
-    return [(x, best[x][1]) for x in sorted(best, key=key)]
+            if centre[p] and (h not in best or rank < best[h][0]):
+                best[h] = (rank, g)
+    # Not into a group that moves itself: what joins it was decided on it as it stands.
+    return [(h, best[h][1]) for h in sorted(best, key=key) if best[h][1] not in best]
 
 
 def _all_related(xs: list[int], ys: list[int], article_of: dict[int, int], related: Callable[[int, int], bool],

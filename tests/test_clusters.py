@@ -280,6 +280,26 @@ def test_another_piece_of_the_centres_sentence_joins_the_cluster_its_article_is_
         [1, 2, 3, 8, 9, 12]] and asked == [(9, [8, 12], 1)]
 
 
+def test_two_loose_copies_that_pair_off_join_the_cluster_of_the_centre_both_are_linked_to():
+    """Two loose copies of the source sentence (4, 7) resemble each other more than the source and pair
+    off: average linkage keeps the pair out (2 of 6 cross pairs are links). Every member is linked to
+    the centre and would join it alone, so the pair joins; not when one of them would not, and not a
+    chain (7 linked to 4 only)."""
+    article_of = {1: 10, 2: 20, 3: 30, 4: 40, 5: 10, 6: 40, 7: 70, 8: 10, 9: 70}
+    base = [(1, 2, 0.9, 0.9), (1, 3, 0.9, 0.9), (2, 3, 0.8, 0.9), (5, 6, 0.7, 0.8), (8, 9, 0.7, 0.8),
+            (4, 7, 0.8, 0.9)]
+
+    def groups(links, joins=lambda x, y: True):
+        linked = {l[:2] for l in links}
+        return cluster(links, article_of, lambda x, y: (min(x, y), max(x, y)) in linked, joins=joins)
+
+    star = base + [(1, 4, 0.35, 0.5), (1, 7, 0.3, 0.5)]
+    assert groups(star, joins=lambda x, y: False) == [[1, 2, 3], [4, 7], [5, 6], [8, 9]]
+    assert groups(star) == [[1, 2, 3, 4, 7], [5, 6], [8, 9]]
+    assert groups(star, joins=lambda x, y: {x, y} != {1, 7}) == [[1, 2, 3], [4, 7], [5, 6], [8, 9]]
+    assert groups(base + [(1, 4, 0.35, 0.5)]) == [[1, 2, 3], [4, 7], [5, 6], [8, 9]]
+
+
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 

@@ -192,9 +192,20 @@ REGIONAL_OWN = [
 ]
 
 
-def _plea_in_agency_cluster(folder, taken):
+SISTER_OWN = [
+    "Corby councillors said the town had lost its best-known hospital volunteer when the story broke.",
+    "The Telegraph understands the trust has since ended its contract with the agency that vetted porters.",
+    "A collection for the patients who lost their savings has raised more than four thousand pounds.",
+]
+SISTER_PLEA = ("Defending, Mr Barnes said the father of two had run up heavy debts at the bookmakers after the breakdown"
+               " of his marriage.")
+
+
+def _plea_in_agency_cluster(folder, taken, sister=None):
     """Whether the regional paper's wording of the plea is in a cluster with the agency's, when the paper took
-    the agency sentences ``taken`` word for word beside its own reporting."""
+    the agency sentences ``taken`` word for word beside its own reporting, and the share of the paper the
+    alignment with the agency covers. ``sister``: the agency sentences a sister paper took, beside its own
+    lines, with the plea in nearly the regional paper's words; then also whether its plea is there."""
     records = [{"id": "agency", "outlet": "PA Media", "published": "2001-05-03T09:10", "text": "\n\n".join(AGENCY)},
                {"id": "evening", "outlet": "Evening Post", "published": "2001-05-03",
                 "text": "\n\n".join(AGENCY[:4] + [PLEA["evening"]])},
@@ -203,20 +214,28 @@ def _plea_in_agency_cluster(folder, taken):
                {"id": "regional", "outlet": "Kettering Chronicle", "published": "2001-05-03",
                 "text": "\n\n".join(REGIONAL_OWN[:2] + [AGENCY[n] for n in taken] + REGIONAL_OWN[2:]
                                     + [PLEA["regional"]])}]
+    if sister is not None:
+        records.append({"id": "sister", "outlet": "Corby Telegraph", "published": "2001-05-03",
+                        "text": "\n\n".join([AGENCY[n] for n in sister] + SISTER_OWN + [SISTER_PLEA])})
     (folder / "plea.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     load_paths(str(folder / "plea.db"), [str(folder / "plea.jsonl")])
     with closing(sqlite3.connect(folder / "plea.db")) as conn:
         ids = dict(conn.execute("select external_id, id from articles"))
         covered = conn.execute("select covered_a, covered_b from alignments where article_a = ? and article_b = ?",
                                sorted((ids["agency"], ids["regional"]))).fetchone()
-        plea = "%" + PLEA["regional"][:40] + "%"
-        together = conn.execute("""
-            select count(*) from cluster_members m join paragraphs p on p.id = m.paragraph_id
-            where m.article_id = ? and p.text like ? and m.cluster_id in (
-                select m2.cluster_id from cluster_members m2 join paragraphs p2 on p2.id = m2.paragraph_id
-                where m2.article_id = ? and p2.text like 'Defending, Michael Barnes%')""",
-                                (ids["regional"], plea, ids["agency"])).fetchone()[0]
-    return covered[1] if ids["agency"] < ids["regional"] else covered[0], together > 0
+
+        def together(name, plea):
+            return conn.execute("""
+                select count(*) from cluster_members m join paragraphs p on p.id = m.paragraph_id
+                where m.article_id = ? and p.text like ? and m.cluster_id in (
+                    select m2.cluster_id from cluster_members m2 join paragraphs p2 on p2.id = m2.paragraph_id
+                    where m2.article_id = ? and p2.text like 'Defending, Michael Barnes%')""",
+                                (ids[name], plea[:40] + "%", ids["agency"])).fetchone()[0] > 0
+
+        share = covered[1] if ids["agency"] < ids["regional"] else covered[0]
+        if sister is None:
+            return share, together("regional", PLEA["regional"])
+        return share, together("regional", PLEA["regional"]), together("sister", SISTER_PLEA)
 
 
 def test_a_papers_own_wording_of_an_agency_sentence_joins_its_cluster_where_it_took_three_sentences(tmp_path):
@@ -280,3 +299,16 @@ def test_a_sentence_a_paper_split_in_two_is_one_passage_with_the_agencys(tmp_pat
     arrest = [p for p in passages.values() if p["agency"] == [ARREST]]
     assert len(arrest) == 1 and {"times", "mail"} <= set(arrest[0])  # both rewordings are the agency's statement
     assert sorted(arrest[0]["sun"]) == sorted(SPLIT["sun"][2:4])
+
+
+def test_two_papers_that_word_a_sentence_alike_join_the_agencys_cluster_together(tmp_path):
+    """A sister paper words the plea almost as the regional paper does (Jaccard 0.90 between the two, 0.36 and
+    0.37 to the agency's, under 0.28 to the other papers'): the two pair off, and average linkage keeps the pair
+    out of the agency's cluster. Each would join it alone (a link that passes on its own, three sentences taken),
+    so the pair joins (``clusters.JOIN_GROUP``); when the sister took one sentence beside its own reporting, it
+    would not, and the pair stays apart."""
+    _, regional, sister = _plea_in_agency_cluster(tmp_path, taken=(1, 4), sister=(8, 9, 10))
+    assert regional and sister
+    (tmp_path / "one").mkdir()
+    _, regional, sister = _plea_in_agency_cluster(tmp_path / "one", taken=(1, 4), sister=(8,))
+    assert not regional and not sister
