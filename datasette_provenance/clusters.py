@@ -46,7 +46,7 @@ OTHER_HALF = 0.5
 # (those measured were pairs). Bounded, as each (group, centre) is checked member by member.
 JOIN_GROUP = 4
 EDGE_SLACK = 20  # characters of a sentence outside the matched run still counted as matched
-RULES = "2026-12-07.3"  # the clustering rules' version: a corpus clustered by older ones is reclustered
+RULES = "2026-12-07.4"  # the clustering rules' version: a corpus clustered by older ones is reclustered
 MAX_SIMS = 1_000_000  # similarities of unlinked pairs kept at once while reclustering (~150 MB)
 FAST_PAIRS = 256  # cross pairs of a merge above which ``Copies`` checks its sample in numpy
 RECLUSTER_CHUNK = 2000  # linked sentences whose components are reclustered at a time when all are
