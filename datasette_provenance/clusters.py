@@ -160,9 +160,9 @@ def _attached(links: list[Link], members: dict[int, list[int]], find: Callable[[
                 shown[article_of[n]].add(root)
                 held[root, article_of[n]].append(n)
 
-    def would_join(y: int, h: int, p: int) -> bool:
-        g, shared = find(p), shown[article_of[y]] & shown[article_of[p]] - {h}
-        return (is_linked(y, p) and joins(y, p) and bool(shared)
+    def would_join(y: int, h: int, g: int, p: int) -> bool:
+        """y, of group h, would join group g through its member p as a lone sentence does."""
+        return (is_linked(y, p) and joins(y, p) and bool((shown[article_of[y]] & shown[article_of[p]]) - {h})
                 and (g not in shown[article_of[y]] or other_half(y, held[g, article_of[y]], p)))
 
     for a, b, j, c in links:
@@ -172,7 +172,7 @@ def _attached(links: list[Link], members: dict[int, list[int]], find: Callable[[
             if h == g or (size == 1) != alone or size > min(len(members[g]), JOIN_GROUP) or len(members[g]) < 2:
                 continue
             if (h, p) not in fits:
-                fits[h, p] = all(would_join(y, h, p) for y in members[h])
+                fits[h, p] = all(would_join(y, h, g, p) for y in members[h])
             if not fits[h, p]:
                 continue
             if p not in centre:
@@ -416,9 +416,9 @@ def _recluster(conn: sqlite3.Connection, component: set[int], old_templates: set
         ``pieces``, its article's members in p's group: at least ``OTHER_HALF`` of what x shares with p
         is not in that one. A line of the paper's own in the frame of p shares less of it (the
         synthetic same-frame negatives: about half), or what a piece has already."""
-        common = np.intersect1d(shingles[x], shingles[p], assume_unique=True)
-        if not len(common) >= settings.containment * min(len(shingles[x]), len(shingles[p])) > 0:
+        if sim(x, p)[1] < settings.containment:
             return False
+        common = np.intersect1d(shingles[x], shingles[p], assume_unique=True)
         return all(len(np.setdiff1d(common, shingles[n], assume_unique=True)) >= OTHER_HALF * len(common)
                    for n in pieces)
 

@@ -197,8 +197,8 @@ SISTER_OWN = [
     "The Telegraph understands the trust has since ended its contract with the agency that vetted porters.",
     "A collection for the patients who lost their savings has raised more than four thousand pounds.",
 ]
-SISTER_PLEA = ("Defending, Mr Barnes said the father of two had run up heavy debts at the bookmakers after the breakdown"
-               " of his marriage.")
+SISTER_PLEA = ("Defending, Mr Barnes said the father of two had run up heavy debts at the bookmakers after the"
+               " breakdown of his marriage.")
 
 
 def _plea_in_agency_cluster(folder, taken, sister=None):
@@ -303,8 +303,8 @@ def test_a_sentence_a_paper_split_in_two_is_one_passage_with_the_agencys(tmp_pat
 
 def test_two_papers_that_word_a_sentence_alike_join_the_agencys_cluster_together(tmp_path):
     """A sister paper words the plea almost as the regional paper does (Jaccard 0.90 between the two, 0.36 and
-    0.37 to the agency's, under 0.28 to the other papers'): the two pair off, and average linkage keeps the pair
-    out of the agency's cluster. Each would join it alone (a link that passes on its own, three sentences taken),
+    0.37 to the agency's, linked to neither of the other papers'): the two pair off, and average linkage keeps the
+    pair out of the agency's cluster. Each would join it alone (a link that passes on its own, three sentences taken),
     so the pair joins (``clusters.JOIN_GROUP``); when the sister took one sentence beside its own reporting, it
     would not, and the pair stays apart."""
     _, regional, sister = _plea_in_agency_cluster(tmp_path, taken=(1, 4), sister=(8, 9, 10))
