@@ -450,13 +450,16 @@ def _wrap_width(text: str, lines: list[_Line], margin: int) -> int | None:
     scraped paragraphs are longer, and a list of headlines stops short of any width.
     """
     pairs = [(a, b) for a, b in zip(lines, lines[1:]) if not (b.brk or a.alone or b.alone)]
-    widths = sorted(a.width for a, _ in pairs if a.width <= _MAX_WRAP)
+    # An indent that opens a paragraph may fill its line beyond the width (a tab the wrapping did not count).
+    widths = sorted(a.width for a, _ in pairs if a.width <= _MAX_WRAP and a.indent <= margin) or \
+        sorted(a.width for a, _ in pairs if a.width <= _MAX_WRAP)
     if not widths:
         return None
     runs_on = [_runs_on(a.text(text), b.text(text)) for a, b in pairs]
     pairs = [(a, b, r) for (a, b), r in zip(pairs, runs_on) if b.indent <= margin or r]  # an indent opens a paragraph
     width = widths[len(widths) * 3 // 4]  # the upper quartile: most lines end near it, a few go beyond
-    full = sum(width - 2 < a.width + 1 + b.first and a.width <= width + 8 for a, b, _ in pairs)
+    full = sum(width - 2 < a.width + 1 + b.first and a.width - max(0, a.indent - margin) <= width + 8
+               for a, b, _ in pairs)
     lower = sum(r for _, _, r in pairs)
     if width >= _MIN_WRAP and full >= 0.7 * len(pairs) and (lower or full >= 0.85 * len(pairs) >= 3):
         return width

@@ -206,6 +206,20 @@ def test_wrapped_paragraphs_are_joined_back(agency):
     assert not any(p.kind == "navigation" for p in paragraphs)
 
 
+@pytest.mark.parametrize("agency, width", [("ap", 66), ("pa", 70), ("reuters", 53), ("afp", 76)])
+def test_an_indent_the_wrapping_did_not_count_opens_a_paragraph(agency, width):
+    """Copy whose paragraphs a tab opens, wrapped without counting the tab: each paragraph's first line
+    fills eight columns more than the rest. Those lines set the wrap width before, the copy read as not
+    wrapped, and every line was a paragraph, runs of them navigation: at about half the widths from 50 to
+    80 for each of these stories; 13 of the wire simulation's 277 archived agency stories of seeds 1-6,
+    all AP (``scripts/wire_sim.py --archive``)."""
+    story = AGENCIES[agency][2]
+    text = "".join("\t" + "\n".join(_wrap(p, width)) + "<\n" for p in story) + "AP-NY-02-03-22 1254EST<\n"
+    paragraphs = segment(text)
+    assert [normal_form(p.text) for p in _body_paragraphs(paragraphs)] == [normal_form(p) for p in story]
+    assert not any(p.kind == "navigation" for p in paragraphs)
+
+
 @pytest.mark.parametrize("agency", sorted(AGENCIES))
 def test_header_byline_and_markers_are_metadata(agency):
     _, layout, story = AGENCIES[agency]
