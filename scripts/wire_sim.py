@@ -74,11 +74,17 @@ articles some reversed row names as the source, ``reversed_agency_edges`` the re
 agency article derive from a newspaper's. Also: extent accuracy on right rows; direction accuracy
 where the planted evidence orders the pair (the copy credits an accepted source's outlet, or the
 dates put it later: both at minute precision, or on different days); the day-precision copies of
-agency stories as a group; rows on independent reports; agency originals given a source.
+agency stories as a group; rows on independent reports; agency originals given a source. And the
+newspapers' reused characters that their passages share with an article carrying them, and the
+precision of those passages (``reused_chars``; each unit's span is in the truth, ``spans``).
 
 Usage::
 
-    python scripts/wire_sim.py [--stories N] [--seed S] [--undated] [--cases] [--keep DIR]
+    python scripts/wire_sim.py [--stories N] [--seed S] [--undated] [--cases] [--keep DIR] [--archive] [--naive]
+
+``--archive`` lays the agencies' copy out as their archives hold it (``ARCHIVE_LAYOUTS``: header block,
+hard-wrapped lines, paragraph marks, TeX quotes, end markers); ``--naive`` also scores the reused
+characters that scripts/naive_baseline.py finds in the same corpus (``reused_chars``).
 """
 
 from __future__ import annotations
@@ -100,18 +106,18 @@ from datasette_provenance.load import load_paths
 HERE = Path(__file__).resolve().parent
 
 
-def _synth_reuse():
-    """scripts/synth_reuse.py (not a package): loaded by path, once."""
-    if "synth_reuse" in sys.modules:
-        return sys.modules["synth_reuse"]
-    spec = importlib.util.spec_from_file_location("synth_reuse", HERE / "synth_reuse.py")
+def _script(name: str):
+    """scripts/NAME.py (scripts are not a package): loaded by path, once."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules["synth_reuse"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
-sr = _synth_reuse()
+sr = _script("synth_reuse")
 _NEEDED = ("_new_sentence", "_natural_rewrite", "_rewrite", "_synonymise", "_determiners", "_paraphrase", "_reduce",
            "_draw", "_draw_edits", "_fill", "_cap", "_make_story", "_headline_template", "_self_attributed",
            "normalise", "char_grams", "jaccard", "BOILERPLATE", "GENERIC_TITLES", "FIRST_F", "FIRST_M", "SURNAMES",
@@ -254,6 +260,45 @@ def _stamp(when: datetime, precision: str) -> str:
     return when.strftime("%Y-%m-%dT%H:%MZ") if precision == "minute" else when.strftime("%Y-%m-%d")
 
 
+def _tex(text: str) -> str:
+    """Straight double quotes as an archive's TeX-style pairs: ``like this''."""
+    parts = text.split('"')
+    return "".join(p + ("``" if k % 2 == 0 else "''") for k, p in enumerate(parts[:-1])) + parts[-1]
+
+
+def _wrapped(paras: list[str], width: int, opens: str = "", closes: str = "", indent: str = "") -> str:
+    """Paragraphs hard-wrapped at ``width``, each opened and closed by its archive's marks."""
+    import textwrap
+    return "".join(opens + (indent if n else "") + "\n".join(textwrap.wrap(_tex(p), width, break_on_hyphens=False))
+                   + closes + "\n" for n, p in enumerate(paras))
+
+
+def _archived(art: _Art, paras: list[list[_Unit]]) -> str:
+    """An agency's story as its archive holds it: header block, hard-wrapped paragraphs, end markers."""
+    texts = [(art.dateline.text if n == 0 and art.dateline else "") + " ".join(u.text for u in par)
+             for n, par in enumerate(paras)]
+    when, title = art.when, art.title.text
+    slug = "-".join(w.strip(",.:'\"") for w in title.split()[:2])
+    return ARCHIVE_LAYOUTS[art.outlet](when, title, slug, art.byline.text if art.byline else "", texts,
+                                       "\n".join(art.profile.get("bottom", [])))
+
+
+ARCHIVE_LAYOUTS = {  # as tests/test_wire_segment.py describes each archive (TASS copy stays as it is)
+    "PA Media": lambda when, title, slug, byline, texts, bottom: (
+        "\x02" + "-" * 72 + f"\n{when:%H:%M %d/%m/%y}: Page {when.day % 9 + 1} (HHH) NEWS {slug}\n"
+        + f"{title.upper()}\n{byline}\n" + _wrapped(texts, 72, closes=" <") + f"{bottom}\nENDS\n\x03"),
+    "AP": lambda when, title, slug, byline, texts, bottom: (
+        f"\x01a0{when.minute:02d}2 BC-{slug} {when:%m-%d} 0{len(texts)}44\x1f\n\x02^BC-{slug},0544<\n^{title}<\n"
+        + _wrapped(texts, 69, opens="\t", closes="<") + f"AP-NY-{when:%m-%d-%y %H%M}EST<\n\x03\n{bottom}\n"),
+    "Reuters": lambda when, title, slug, byline, texts, bottom: (
+        "=" * 70 + f"\nRTRS-{slug}/\n{title}\n{when:%d/%m/%y %H:%M} GMT\n"
+        + _wrapped(texts, 70, indent="    ") + f" ({bottom.splitlines()[0]})\n REUTER\n\x03"),
+    "AFP": lambda when, title, slug, byline, texts, bottom: (
+        "=" * 74 + f"\nAFP {when:%d%H%M} GMT {when:%b %y}\n{slug},lead\n{title}\n".upper().replace(
+            title.upper(), title) + _wrapped(texts, 74, closes="=") + f"{bottom}\nAFP\n"),
+}
+
+
 def _extent(share: float) -> str:
     return "wholly" if share >= WHOLLY else "partially"
 
@@ -261,7 +306,7 @@ def _extent(share: float) -> str:
 class _Sim:
     """The generator: sentence supply, outlets, and one method per kind of story."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, archive: bool = False):
         self.rng = rng
         self.seen: set[str] = set()  # normalised text of every own sentence and title
         self.said: set = set()  # what every own sentence says (synth_reuse's keys)
@@ -271,6 +316,8 @@ class _Sim:
         self.used_people: set[str] = set()
         self.usage: Counter = Counter()
         self.arts: list[_Art] = []
+        self.archive = archive  # agencies' copy laid out as their archives hold it (``ARCHIVE_LAYOUTS``)
+        self.spans: dict[str, list[tuple[int, int, str]]] = {}
         self.start = datetime(2022, 1, 3, 6, 0)
         self.papers = self._paper_profiles()
         self.agency_profiles = {}
@@ -699,26 +746,43 @@ class _Sim:
     # -------------------------------------------------------------------------------- output
 
     def text(self, art: _Art) -> str:
+        """The article as its outlet prints it; each unit's [start, end) goes to ``self.spans`` (none for
+        an agency's archived copy: reuse is scored on the newspapers)."""
         rng, prof = self.rng, art.profile
-        lines = [prof["top"]] if prof.get("top") else []
-        lines.append(art.title.text)
-        if prof.get("repeat_title"):
-            lines.append(art.title.text)
-        if art.byline:
-            lines.append(art.byline.text)
-        i, first = 0, True
+        paras, i = [], 0
         while i < len(art.body):
             size = rng.choice([1, 2, 2, 3])
-            par = " ".join(u.text for u in art.body[i:i + size])
+            paras.append(art.body[i:i + size])
             i += size
-            if first and art.dateline:
-                par = art.dateline.text + par
-            first = False
-            lines.append(par)
-        if art.credit_line:
-            lines.append(art.credit_line)
-        lines.extend(prof.get("bottom", []))
-        return "\n\n".join(lines)
+        if self.archive and art.role == "agency" and art.outlet in ARCHIVE_LAYOUTS:
+            return _archived(art, paras)
+        out, spans = [], []
+
+        def put(piece: str, unit: _Unit | None = None) -> None:
+            at = sum(map(len, out))
+            if unit is not None:
+                spans.append((at, at + len(piece), unit.origin))
+            out.append(piece)
+
+        lines: list[list[tuple[str, _Unit | None]]] = [[(prof["top"], None)]] if prof.get("top") else []
+        lines += [[(art.title.text, art.title)]] * (2 if prof.get("repeat_title") else 1)
+        if art.byline:
+            lines.append([(art.byline.text, None)])  # a credit, not counted as text (``pieces``)
+        for n, par in enumerate(paras):
+            line = [(art.dateline.text, art.dateline)] if n == 0 and art.dateline else []
+            for k, u in enumerate(par):
+                line += [(" ", None)] if k else []
+                line.append((u.text, u))
+            lines.append(line)
+        lines += [[(art.credit_line, None)]] if art.credit_line else []
+        lines += [[(ln, None)] for ln in prof.get("bottom", [])]
+        for n, line in enumerate(lines):
+            if n:
+                put("\n\n")
+            for piece, unit in line:
+                put(piece, unit)
+        self.spans[art.ext_id] = spans
+        return "".join(out)
 
     def truth_of(self, art: _Art, dated: bool) -> dict:
         t = {k: v for k, v in art.truth.items() if k not in ("source_art", "observable", "versions")}
@@ -756,13 +820,27 @@ class _Sim:
             records.append({"id": art.ext_id, "outlet": art.outlet, "url": f"https://{art.domain}/news/{art.ext_id}",
                             "published": _stamp(art.when, art.precision) if dated else None,
                             "title": art.title.text, "text": self.text(art)})
+        # Each unit's span: [start, end, origin, the other corpus articles that carry the origin, reused (an
+        # earlier article, absent ones too, wrote it)]. A dateline is a credit, not text (``pieces`` counts it).
+        author, carriers = {}, defaultdict(set)
+        dateline_origins = {a.dateline.origin for a in self.arts if a.dateline}
+        for art in sorted(self.arts, key=lambda a: a.when):
+            for u in art.pieces():
+                author.setdefault(u.origin, art.ext_id)
+                if art.in_corpus:
+                    carriers[u.origin].add(art.ext_id)
+        for e, spans in self.spans.items():
+            truth[e]["spans"] = [[s, t, o, sorted(carriers[o] - {e}), author[o] != e] for s, t, o in spans
+                                 if o not in dateline_origins]
         self.rng.shuffle(records)
         return records, {"articles": truth, "seed": seed, "stories": n_stories, "dated": dated}
 
 
-def generate(n_stories: int = 12, seed: int = 1, dated: bool = True) -> tuple[list[dict], dict]:
-    """``n_stories`` stories of wire reuse (kinds in the cycle KINDS); returns (JSON Lines records, truth)."""
-    sim = _Sim(random.Random(seed))
+def generate(n_stories: int = 12, seed: int = 1, dated: bool = True, archive: bool = False
+             ) -> tuple[list[dict], dict]:
+    """``n_stories`` stories of wire reuse (kinds in the cycle KINDS); returns (JSON Lines records, truth).
+    With ``archive``, the agencies' copy is laid out as their archives hold it (``ARCHIVE_LAYOUTS``)."""
+    sim = _Sim(random.Random(seed), archive)
     for idx in range(n_stories):
         ctx = sim.new_story(idx)
         getattr(sim, f"story_{KINDS[idx % len(KINDS)]}")(ctx)
@@ -934,22 +1012,66 @@ def evaluate(db_path: str, truth: dict) -> dict:
     }
 
 
-def run(n_stories: int = 12, seed: int = 1, dated: bool = True, workdir: str | Path | None = None) -> dict:
-    """Generate, load into a fresh database with load_paths, and evaluate."""
-    records, truth = generate(n_stories, seed=seed, dated=dated)
+def reused_chars(db_path: str, truth: dict) -> dict:
+    """The newspapers' reused characters (planted text an earlier article wrote, which another corpus article
+    carries) that ``cluster_members`` puts in a passage with such a carrier (recall), and the characters of
+    their passages that a carrier in the same cluster shares (precision). Spaces do not count. Any database
+    with the public tables scores alike (``naive_baseline``'s too)."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        ext = dict(conn.execute("select id, external_id from articles"))
+        texts = {ext[a]: t for a, t in conn.execute("select id, text from articles")}
+        members, passages = defaultdict(set), defaultdict(list)
+        for c, a, s, e in conn.execute("select m.cluster_id, p.article_id, p.start + m.start, p.start + m.end"
+                                       " from cluster_members m join paragraphs p on p.id = m.paragraph_id"):
+            members[c].add(ext[a])
+            passages[ext[a]].append((c, s, e))
+    finally:
+        conn.close()
+    reused = found = covered = shared = 0
+    for e, t in truth["articles"].items():
+        if t["role"] != "newspaper":
+            continue
+        text = texts[e]
+        partners: dict[int, set[str]] = defaultdict(set)  # character -> the articles it shares a cluster with
+        for c, s, f in passages[e]:
+            for i in range(s, f):
+                partners[i] |= members[c] - {e}
+        for s, f, _, carriers, is_reused in t["spans"]:
+            ink = [i for i in range(s, f) if not text[i].isspace()]
+            hit = sum(1 for i in ink if partners.get(i, set()) & set(carriers))
+            shared += hit
+            if is_reused and carriers:
+                reused += len(ink)
+                found += hit
+        covered += sum(1 for i in partners if not text[i].isspace())
+    return {"reused_chars": reused, "reused_char_recall": round(found / reused, 3) if reused else None,
+            "passage_chars": covered, "passage_char_precision": round(shared / covered, 3) if covered else None}
+
+
+def run(n_stories: int = 12, seed: int = 1, dated: bool = True, workdir: str | Path | None = None,
+        archive: bool = False, naive: bool = False) -> dict:
+    """Generate, load into a fresh database with load_paths, and evaluate; with ``naive``, also score the
+    reused characters that ``scripts/naive_baseline.py`` finds in the same corpus (``naive_*``)."""
+    records, truth = generate(n_stories, seed=seed, dated=dated, archive=archive)
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(workdir) if workdir else Path(tmp)
         base.mkdir(parents=True, exist_ok=True)
-        tag = "dated" if dated else "undated"
+        tag = ("dated" if dated else "undated") + ("-archive" if archive else "")
         corpus = base / f"wire-{tag}.jsonl"
         corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
         (base / f"wire-{tag}.truth.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
-        db = base / f"wire-{tag}.db"
-        for old in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
-            if old.exists():
-                old.unlink()
-        load_paths(str(db), [str(corpus)])
-        return evaluate(str(db), truth)
+        dbs = [(base / f"wire-{tag}.db", "")] + ([(base / f"wire-{tag}-naive.db", "naive_")] if naive else [])
+        for db, _ in dbs:
+            for old in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+                if old.exists():
+                    old.unlink()
+        load_paths(str(dbs[0][0]), [str(corpus)])
+        result = {**evaluate(str(dbs[0][0]), truth), **reused_chars(str(dbs[0][0]), truth)}
+        if naive:
+            _script("naive_baseline").run(corpus, dbs[1][0])
+            result.update({f"naive_{k}": v for k, v in reused_chars(str(dbs[1][0]), truth).items()})
+        return result
 
 
 ROWS = [
@@ -968,6 +1090,12 @@ ROWS = [
     ("independent with rows", "spurious_independent", "n_independent"),
     ("agency originals given a source", "originals_given_a_source", "n_originals"),
     ("reversed agency -> client edges", "reversed_agency_edges", None),
+    ("newspapers' reused chars found", "reused_char_recall", "reused_chars"),
+    ("  precision of their passages", "passage_char_precision", "passage_chars"),
+]
+NAIVE_ROWS = [
+    ("  naive datasketch: found", "naive_reused_char_recall", "naive_reused_chars"),
+    ("  naive: precision", "naive_passage_char_precision", "naive_passage_chars"),
 ]
 
 
@@ -982,13 +1110,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--undated", action="store_true", help="only the undated run (default: dated and undated)")
     ap.add_argument("--cases", action="store_true", help="also print per-case outcomes and the failures")
     ap.add_argument("--keep", help="write the corpus, truth and database here instead of a temp dir")
+    ap.add_argument("--archive", action="store_true",
+                    help="lay the agencies' copy out as their archives hold it: header blocks, hard-wrapped lines")
+    ap.add_argument("--naive", action="store_true",
+                    help="also load the corpus with scripts/naive_baseline.py and score its reused characters")
     args = ap.parse_args(argv)
     modes = [False] if args.undated else [True, False]
-    results = {d: run(args.stories, args.seed, d, args.keep) for d in modes}
+    results = {d: run(args.stories, args.seed, d, args.keep, args.archive, args.naive) for d in modes}
     names = ["dated" if d else "undated" for d in modes]
     print(f"{args.stories} stories, seed {args.seed}, {results[modes[0]]['articles']} articles")
     print(f"{'metric':<30}" + "".join(f"{n:>14}" for n in names))
-    for label, key, of in ROWS:
+    for label, key, of in ROWS + (NAIVE_ROWS if args.naive else []):
         cells = [_fmt(results[d][key]) + (f" /{results[d][of]:<3}" if of else "     ") for d in modes]
         print(f"{label:<30}" + "".join(f"{c:>14}" for c in cells))
     for d, name in zip(modes, names):
