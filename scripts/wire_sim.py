@@ -97,6 +97,7 @@ import random
 import sqlite3
 import sys
 import tempfile
+import textwrap
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -268,7 +269,6 @@ def _tex(text: str) -> str:
 
 def _wrapped(paras: list[str], width: int, opens: str = "", closes: str = "", indent: str = "") -> str:
     """Paragraphs hard-wrapped at ``width``, each opened and closed by its archive's marks."""
-    import textwrap
     return "".join(opens + (indent if n else "") + "\n".join(textwrap.wrap(_tex(p), width, break_on_hyphens=False))
                    + closes + "\n" for n, p in enumerate(paras))
 
@@ -288,14 +288,15 @@ ARCHIVE_LAYOUTS = {  # as tests/test_wire_segment.py describes each archive (TAS
         "\x02" + "-" * 72 + f"\n{when:%H:%M %d/%m/%y}: Page {when.day % 9 + 1} (HHH) NEWS {slug}\n"
         + f"{title.upper()}\n{byline}\n" + _wrapped(texts, 72, closes=" <") + f"{bottom}\nENDS\n\x03"),
     "AP": lambda when, title, slug, byline, texts, bottom: (
-        f"\x01a0{when.minute:02d}2 BC-{slug} {when:%m-%d} 0{len(texts)}44\x1f\n\x02^BC-{slug},0544<\n^{title}<\n"
+        f"\x01a0{when.minute:02d}2 BC-{slug} {when:%m-%d} {40 * len(texts):04d}\x1f\n\x02^BC-{slug},{40 * len(texts):04d}<\n"
+        f"^{title}<\n"
         + _wrapped(texts, 69, opens="\t", closes="<") + f"AP-NY-{when:%m-%d-%y %H%M}EST<\n\x03\n{bottom}\n"),
     "Reuters": lambda when, title, slug, byline, texts, bottom: (
         "=" * 70 + f"\nRTRS-{slug}/\n{title}\n{when:%d/%m/%y %H:%M} GMT\n"
         + _wrapped(texts, 70, indent="    ") + f" ({bottom.splitlines()[0]})\n REUTER\n\x03"),
     "AFP": lambda when, title, slug, byline, texts, bottom: (
-        "=" * 74 + f"\nAFP {when:%d%H%M} GMT {when:%b %y}\n{slug},lead\n{title}\n".upper().replace(
-            title.upper(), title) + _wrapped(texts, 74, closes="=") + f"{bottom}\nAFP\n"),
+        "=" * 74 + f"\nAFP {when:%d%H%M} GMT {when:%b %y}".upper() + f"\n{slug.upper()},LEAD\n{title}\n"
+        + _wrapped(texts, 74, closes="=") + f"{bottom}\nAFP\n"),
 }
 
 
@@ -759,10 +760,10 @@ class _Sim:
         out, spans = [], []
 
         def put(piece: str, unit: _Unit | None = None) -> None:
-            at = sum(map(len, out))
+            at = len(out[-1][1]) + out[-1][0] if out else 0
             if unit is not None:
                 spans.append((at, at + len(piece), unit.origin))
-            out.append(piece)
+            out.append((at, piece))
 
         lines: list[list[tuple[str, _Unit | None]]] = [[(prof["top"], None)]] if prof.get("top") else []
         lines += [[(art.title.text, art.title)]] * (2 if prof.get("repeat_title") else 1)
@@ -782,7 +783,7 @@ class _Sim:
             for piece, unit in line:
                 put(piece, unit)
         self.spans[art.ext_id] = spans
-        return "".join(out)
+        return "".join(piece for _, piece in out)
 
     def truth_of(self, art: _Art, dated: bool) -> dict:
         t = {k: v for k, v in art.truth.items() if k not in ("source_art", "observable", "versions")}
