@@ -432,22 +432,23 @@ def _paragraph_spans(text: str) -> tuple[tuple[tuple[int, int], ...], bool]:
     for line, caps in zip(lines, capitals):
         line.alone = _wire_kind(line.text(text)) is not None or caps and not caps_copy
     margin = _margin(lines)
-    width = _wrap_width(text, lines, margin)
+    width = _wrap_width(text, lines, margin, caps_copy)
     spans: list[tuple[int, int]] = []
     for i, line in enumerate(lines):
-        if i and width and _continues(text, lines[i - 1], line, width, margin):
+        if i and width and _continues(text, lines[i - 1], line, width, margin, caps_copy):
             spans[-1] = (spans[-1][0], line.end)
         else:
             spans.append((line.start, line.end))
     return tuple(spans), width is not None
 
 
-def _wrap_width(text: str, lines: list[_Line], margin: int) -> int | None:
+def _wrap_width(text: str, lines: list[_Line], margin: int, capitals: bool = False) -> int | None:
     """The column the text was hard-wrapped at, or None if it was not.
 
     Wrapping fills each line until the next word would not fit, so in wrapped copy most lines that go
-    on to another line end near one width, and some break mid-sentence before a lower-case word;
-    scraped paragraphs are longer, and a list of headlines stops short of any width.
+    on to another line end near one width, and some break mid-sentence before a lower-case word
+    (none does in copy all in ``capitals``); scraped paragraphs are longer, and a list of headlines
+    stops short of any width or, of one length, ends no sentence.
     """
     pairs = [(a, b) for a, b in zip(lines, lines[1:]) if not (b.brk or a.alone or b.alone)]
     # An indent that opens a paragraph may fill its line beyond the width (a tab the wrapping did not count).
@@ -461,7 +462,11 @@ def _wrap_width(text: str, lines: list[_Line], margin: int) -> int | None:
     full = sum(width - 2 < a.width + 1 + b.first and a.width - max(0, a.indent - margin) <= width + 8
                for a, b, _ in pairs)
     lower = sum(r for _, _, r in pairs)
-    if width >= _MIN_WRAP and full >= 0.7 * len(pairs) and (lower or full >= 0.85 * len(pairs) >= 3):
+    # Without a lower-case line to show a sentence broken across lines, a line that ends one must show
+    # that these are paragraphs, not a list of headlines of one length.
+    enough = 0.7 if capitals else 0.85
+    ends = any(_ends_sentence(line.text(text)) for line in lines)
+    if width >= _MIN_WRAP and full >= 0.7 * len(pairs) and (lower or ends and full >= enough * len(pairs) >= 3):
         return width
     return None
 
@@ -475,7 +480,7 @@ def _margin(lines: list[_Line]) -> int:
     return min(counts, key=lambda n: (-counts[n], n)) if counts else 0
 
 
-def _continues(text: str, prev: _Line, line: _Line, width: int, margin: int) -> bool:
+def _continues(text: str, prev: _Line, line: _Line, width: int, margin: int, capitals: bool = False) -> bool:
     """Whether ``line`` goes on with the paragraph of ``prev`` in copy wrapped at ``width`` columns."""
     if line.brk or prev.alone or _DATELINE.match(line.text(text)):  # a dateline opens the story
         return False
@@ -483,8 +488,9 @@ def _continues(text: str, prev: _Line, line: _Line, width: int, margin: int) -> 
     if line.indent > margin and not runs_on:  # an indent opens a paragraph, not a sentence's second half
         return False
     full = prev.width + 1 + line.first > width - 2
-    if line.alone:  # a marker or byline, unless it is the middle of a sentence ("by Jane Doe, who")
-        return full and runs_on
+    if line.alone:  # a marker or byline, unless it is the middle of a sentence ("by Jane Doe, who"; in copy
+        # all in capitals, "POLLED / BY REUTERS LAST WEEK.", which no case shows)
+        return full and (runs_on or capitals and not _ends_sentence(prev.text(text)))
     return full or runs_on
 
 

@@ -220,6 +220,38 @@ def test_an_indent_the_wrapping_did_not_count_opens_a_paragraph(agency, width):
     assert not any(p.kind == "navigation" for p in paragraphs)
 
 
+def telex_copy(paras: list[str], width: int) -> str:
+    """Old telex copy, all in capitals: a slug, a headline, paragraphs wrapped and closed by ' <', REUTER."""
+    return ("BC-BRITAIN-RATES 2NDLD\nBANK OF ENGLAND RAISES RATES AGAIN\n"
+            + "".join("\n".join(_wrap(p.upper(), width)) + " <\n" for p in paras) + "REUTER\n")
+
+
+@pytest.mark.parametrize("agency, paragraphs, width", [
+    ("pa", 2, 72), ("ap", 2, 72), ("reuters", 2, 72), ("afp", 2, 72), ("reuters", None, 57)])
+def test_copy_all_in_capitals_is_joined_back(agency, paragraphs, width):
+    """No line of it starts in lower case to show a sentence broken across lines: a first take of two
+    paragraphs read as not wrapped at most widths from 61 to 79 before (its slug and headline made too
+    many of its few line breaks not full); and a wrapped line "BY REUTERS LAST WEEK." was a byline."""
+    story = AGENCIES[agency][2][:paragraphs]
+    parsed = segment(telex_copy(story, width))
+    assert [normal_form(p.text) for p in _body_paragraphs(parsed)] == [normal_form(p) for p in story]
+    assert not any(p.kind in ("navigation", "byline") for p in parsed)
+
+
+@pytest.mark.parametrize("case", [str.strip, str.upper])
+def test_a_list_of_headlines_of_one_length_is_not_wrapped_copy(case):
+    """Headlines of about one length fill their lines alike, as wrapping does; but none ends a sentence.
+    Such a list, with no paragraph of prose beside it, was read as wrapped copy: one text paragraph."""
+    heads = [
+        "Tsunami warning issued as magnitude 6.9 earthquake jolts the Philippines",
+        "Germany arrests Assad-era militia leader for crimes against humanity in Syria",
+        "EU rules out seizing Russian assets, proposes reparations-based loan for Ukraine",
+        "Dutch-flagged vessel remains ablaze, crew evacuated, after attack in Gulf of Aden",
+        "German court convicts ex-aide to far-right AfD politician of spying for China",
+    ]
+    assert [p.kind for p in segment("\n".join(map(case, heads)), title="World")] == ["navigation"] * 5
+
+
 @pytest.mark.parametrize("agency", sorted(AGENCIES))
 def test_header_byline_and_markers_are_metadata(agency):
     _, layout, story = AGENCIES[agency]
