@@ -90,6 +90,13 @@ AFP_STORY = [
     " docked until the summer, when it will be filled with rubbish and burn up in the atmosphere.",
 ]
 
+HEADLINES = [  # a section page's list: of about one length, none ending a sentence
+    "Tsunami warning issued as magnitude 6.9 earthquake jolts the Philippines",
+    "Germany arrests Assad-era militia leader for crimes against humanity in Syria",
+    "EU rules out seizing Russian assets, proposes reparations-based loan for Ukraine",
+    "Dutch-flagged vessel remains ablaze, crew evacuated, after attack in Gulf of Aden",
+    "German court convicts ex-aide to far-right AfD politician of spying for China",
+]
 _DATELINE = re.compile(r"^[A-Z][A-Z .]+(?:, [A-Z][a-z]+ \d+)? \((?:AP|Reuters|AFP)\) [-_] ")
 
 
@@ -242,14 +249,7 @@ def test_copy_all_in_capitals_is_joined_back(agency, paragraphs, width):
 def test_a_list_of_headlines_of_one_length_is_not_wrapped_copy(case):
     """Headlines of about one length fill their lines alike, as wrapping does; but none ends a sentence.
     Such a list, with no paragraph of prose beside it, was read as wrapped copy: one text paragraph."""
-    heads = [
-        "Tsunami warning issued as magnitude 6.9 earthquake jolts the Philippines",
-        "Germany arrests Assad-era militia leader for crimes against humanity in Syria",
-        "EU rules out seizing Russian assets, proposes reparations-based loan for Ukraine",
-        "Dutch-flagged vessel remains ablaze, crew evacuated, after attack in Gulf of Aden",
-        "German court convicts ex-aide to far-right AfD politician of spying for China",
-    ]
-    assert [p.kind for p in segment("\n".join(map(case, heads)), title="World")] == ["navigation"] * 5
+    assert [p.kind for p in segment("\n".join(map(case, HEADLINES)), title="World")] == ["navigation"] * 5
 
 
 @pytest.mark.parametrize("agency", sorted(AGENCIES))
@@ -355,14 +355,7 @@ def test_offsets_are_exact_and_marks_are_left_out(agency):
 def test_scraped_lines_stay_one_paragraph_each():
     """Scraped text (one paragraph a line, lines of any length) is not taken for wrapped copy, and a list
     of headlines of similar length is still navigation."""
-    heads = [
-        "Tsunami warning issued as magnitude 6.9 earthquake jolts the Philippines",
-        "Germany arrests Assad-era militia leader for crimes against humanity in Syria",
-        "EU rules out seizing Russian assets, proposes reparations-based loan for Ukraine",
-        "Dutch-flagged vessel remains ablaze, crew evacuated, after attack in Gulf of Aden",
-        "German court convicts ex-aide to far-right AfD politician of spying for China",
-    ]
-    text = "\n".join([REUTERS_STORY[1], REUTERS_STORY[3]] + heads)
+    text = "\n".join([REUTERS_STORY[1], REUTERS_STORY[3]] + HEADLINES)
     paragraphs = segment(text, title="Rates")
     assert len(paragraphs) == 7
     assert [p.kind for p in paragraphs] == ["text", "text"] + ["navigation"] * 5
