@@ -1,4 +1,7 @@
+import importlib.util
+import os
 import random
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -17,6 +20,34 @@ from datasette_provenance.signatures import shingle_sets, similarity
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+
+
+CI = bool(os.environ.get("CI"))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def need_spark() -> None:
+    """Skip the calling test module when pyspark or Java is missing, except in CI (``CI`` set), where
+    that is a failure: .ci/run installs both."""
+    if importlib.util.find_spec("pyspark") is None:
+        if CI:
+            raise ImportError("pyspark is missing: the Spark tests need it in CI (pip install '.[spark]')")
+        pytest.skip("pyspark is not installed (pip install 'datasette-provenance[spark]'); the Spark tests run"
+                    " whenever it is, and always in CI", allow_module_level=True)
+    if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        if CI:
+            raise RuntimeError("java is missing: the Spark tests need it in CI (apt-get install default-jre-headless)")
+        pytest.skip("java is missing (apt-get install -y default-jre-headless); the Spark tests run whenever it is"
+                    " present, and always in CI", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory) -> Path:
+    """A small synthetic corpus with planted reuse (``scripts/synth_reuse.py``, 20 stories)."""
+    path = tmp_path_factory.mktemp("synth") / "synth.jsonl"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "synth_reuse.py"), "generate", str(path),
+                    "--stories", "20", "--seed", "1"], check=True, capture_output=True)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -23,19 +23,9 @@ from urllib.parse import urlencode
 import numpy as np
 import pytest
 
-CI = bool(os.environ.get("CI"))
-try:
-    import pyspark  # noqa: F401
-except ImportError:
-    if CI:
-        raise
-    pytest.skip("pyspark is not installed (pip install 'datasette-provenance[spark]'); the Spark tests run"
-                " whenever it is, and always in CI", allow_module_level=True)
-if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
-    if CI:
-        raise RuntimeError("java is missing: the Spark tests need it in CI (apt-get install default-jre-headless)")
-    pytest.skip("java is missing (apt-get install -y default-jre-headless); the Spark tests run whenever it is"
-                " present, and always in CI", allow_module_level=True)
+from conftest import need_spark  # noqa: E402
+
+need_spark()
 
 from click.testing import CliRunner  # noqa: E402
 from datasette.app import Datasette  # noqa: E402
@@ -65,14 +55,6 @@ def spark():
         "spark.ui.showConsoleProgress": "false", "spark.driver.memory": "1g"})
     yield session
     session.stop()
-
-
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("spark-synth") / "synth.jsonl"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "synth_reuse.py"), "generate", str(path),
-                    "--stories", "20", "--seed", "1"], check=True, capture_output=True)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -483,29 +465,6 @@ def test_a_lost_python_worker_fails_the_load_cleanly(tmp_path, spark, synth, mon
     check_consistency(str(db))
 
 
-def test_a_lost_python_worker_is_retried(tmp_path, synth):
-    """Where Spark may retry a task (here local[2,2]: two attempts), a worker lost once costs only its
-    task: the load completes, the local engine's corpus."""
-    db, expected, marker = tmp_path / "corpus.db", tmp_path / "local.db", tmp_path / "crashed"
-    script = f"""
-import pytest, sys
-sys.path.insert(0, {str(ROOT / "tests")!r})
-from pathlib import Path
-from test_spark import crash_in
-from datasette_provenance.commands import provenance
-with pytest.MonkeyPatch.context() as monkeypatch:
-    crash_in(monkeypatch, Path({str(marker)!r}))
-    provenance.main(["load", "--quiet", "--engine", "spark", "--spark-master", "local[2,2]", {str(db)!r},
-                     {str(SEEDS)!r}, {str(synth)!r}])
-"""
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert marker.exists() and "Python worker exited unexpectedly" in done.stderr  # the first attempt died
-    load_paths(str(expected), [SEEDS, synth], jobs=1)
-    assert snapshot(db) == snapshot(expected)
-    check_consistency(str(db))
-
-
 def in_its_transaction(db: Path) -> bool:
     """A load's transaction is open: its ``loads`` row is committed and the write lock is held."""
     with closing(sqlite3.connect(db, timeout=0, isolation_level=None)) as conn:
@@ -609,60 +568,6 @@ def test_command_line(tmp_path, spark):
     assert refused.exit_code == 2 and "read by --engine spark only" in refused.output
     missing = CliRunner().invoke(cli, ["load", "--quiet", str(db), str(tmp_path / "nothing")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
-
-
-def test_spark_connect(tmp_path):
-    """--spark-remote: the same corpus through a Spark Connect server (local[2]: one the command starts)."""
-    if not CI:  # the [spark] extra brings the Connect client: in CI its absence is a failure
-        pytest.importorskip("grpc", reason="the Spark Connect client is not installed (pip install 'pyspark[connect]')")
-    here, there = tmp_path / "local.db", tmp_path / "connect.db"
-    load_paths(str(here), [SEEDS], jobs=1)
-    done = subprocess.run([sys.executable, "-m", "datasette", "provenance", "load", "--quiet", "--engine", "spark",
-                           "--spark-remote", "local[2]", str(there), str(SEEDS)],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert snapshot(there) == snapshot(here)
-
-
-def test_spark_submit(tmp_path):
-    """spark-submit runs the module as the load command, on spark-submit's own master."""
-    submit = Path(sys.executable).parent / "spark-submit"
-    if not submit.exists() and not CI:
-        pytest.skip(f"{submit} is missing (pyspark installs it)")
-    here, there = tmp_path / "local.db", tmp_path / "submitted.db"
-    load_paths(str(here), [SEEDS], jobs=1)
-    done = subprocess.run([str(submit), "--master", "local[2]", "--conf", "spark.sql.shuffle.partitions=2",
-                           engine.__file__, "--quiet", str(there), str(SEEDS)],
-                          capture_output=True, text=True, timeout=300, env={**os.environ, "PYSPARK_PYTHON": sys.executable})
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "5 articles added" in done.stdout
-    assert snapshot(there) == snapshot(here)
-
-
-def test_the_comparison_script(tmp_path):
-    """scripts/spark_compare.py, whose figures the README gives: both engines, each in its own process,
-    found identical on the seeds, with Spark's stages, its monitoring API's figures and peak memories."""
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "spark_compare.py"), str(SEEDS), "--keep",
-                           str(tmp_path), "--conf", "spark.sql.shuffle.partitions=2"],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout)
-    assert report["articles_added"] == 5 and all(report["identical"].values())
-    spark = report["spark"]
-    assert {"insert", "candidates", "align", "cluster"} <= set(spark["stages"]) <= set(spark["peak_rss_mb"])
-    assert spark["by_stage"]["candidates"]["tasks"] > 0
-    assert max(stage["jvm"] for stage in spark["peak_rss_mb"].values()) > 100  # the JVM was seen
-    assert report["local"]["peak_rss_mb"]["load"]["jvm"] == 0 < report["local"]["peak_rss_mb"]["load"]["workers"]
-
-
-def test_the_link_memory_script():
-    """scripts/link_memory.py, whose figures the README gives: the columns group the links into the
-    article pairs, in the order, that the tuples and maps did."""
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "link_memory.py"), "--links", "3000"],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "the same pairs and order: yes" in done.stdout
-    assert [line.split(":")[0] for line in done.stdout.splitlines()[1:]] == ["tuples and maps", "columns"]
 
 
 def test_missing_pyspark_names_the_extra(monkeypatch):
