@@ -465,8 +465,8 @@ def _wrap_width(text: str, lines: list[_Line], margin: int, capitals: bool = Fal
     # Without a lower-case line to show a sentence broken across lines, a line that ends one must show
     # that these are paragraphs, not a list of headlines of one length.
     enough = 0.7 if capitals else 0.85
-    ends = any(_ends_sentence(line.text(text)) for line in lines)
-    if width >= _MIN_WRAP and full >= 0.7 * len(pairs) and (lower or ends and full >= enough * len(pairs) >= 3):
+    if width >= _MIN_WRAP and full >= 0.7 * len(pairs) and (
+            lower or full >= enough * len(pairs) >= 3 and any(_ends_sentence(line.text(text)) for line in lines)):
         return width
     return None
 

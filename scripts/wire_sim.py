@@ -1040,7 +1040,8 @@ def reused_chars(db_path: str, truth: dict) -> dict:
                 partners[i] |= members[c] - {e}
         for s, f, _, carriers, is_reused in t["spans"]:
             ink = [i for i in range(s, f) if not text[i].isspace()]
-            hit = sum(1 for i in ink if partners.get(i, set()) & set(carriers))
+            carrying = set(carriers)
+            hit = sum(1 for i in ink if not carrying.isdisjoint(partners.get(i, ())))
             shared += hit
             if is_reused and carriers:
                 reused += len(ink)
