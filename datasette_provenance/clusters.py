@@ -20,7 +20,7 @@ import numpy as np
 from .align import RENDERED
 from .candidates import Link, pair_keys
 from .dates import within_day
-from .segment import normalise
+from .segment import normalise, source_end
 from .signatures import Settings, in_sorted, shingle_positions, shingle_sets, similarity
 from .store import next_id, select_in, sentence_norms
 from .templates import EDGE_PARAGRAPHS, STORY_SHARE, mark_templates, outlet_templates
@@ -544,7 +544,7 @@ def _passage(text: str, shared: np.ndarray, k: int) -> tuple[int, int] | None:
     span = passage_span(*shingle_positions(norm, k), shared, len(norm))
     if not span or not pos:
         return None
-    s, e = pos[span[0]], pos[min(span[1], len(pos)) - 1] + 1
+    s, e = pos[span[0]], source_end(text, pos[min(span[1], len(pos)) - 1])
     while s > 0 and text[s - 1].isalnum():
         s -= 1
     while e < len(text) and text[e].isalnum():

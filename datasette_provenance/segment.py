@@ -9,6 +9,7 @@ but flagged, so matching never sees them; wrapped lines are joined back into the
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -46,7 +47,9 @@ _HEAVY_OR_RUN = regex.compile(rf"[{_CJ}{_HANGUL}]|[^{_CJ}{_HANGUL}]+")
 # Sentence ends of other scripts, where lines are tested for ending a sentence.
 _STOPS = ("。", "！", "？", "।", "॥", "۔", "؟", "።", "။", "…")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-SPLITTER = "sentencex-2"  # stored in settings: another splitter makes other sentences (2: wrapped lines joined)
+# Stored in settings: another splitter makes other sentences (2: wrapped lines joined; 3: wire lines,
+# tab-opened and capitals copy, headline lists).
+SPLITTER = "sentencex-3"
 DEFAULT_LANGUAGE = "en"
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE_LINE = re.compile(
@@ -172,6 +175,11 @@ def normalise(text: str) -> tuple[str, list[int]]:
     and half-width forms, and the spellings ``_HABITS`` folds. The offsets let a match be mapped back
     to the text.
     """
+    if "&" in text and _REFERENCE.search(text):
+        read, source = _read_references(text)
+        if read != text:
+            norm, pos = normalise(read)
+            return norm, [source[i] for i in pos]
     plain = unicodedata.is_normalized("NFC", text) and (text.isascii() or not _FOLDED.search(text))
     out: list[str] = []
     pos: list[int] = []
@@ -214,12 +222,47 @@ _WIDE = re.compile("[\uff00-\uffef]")
 _FOLDED = re.compile("[\uff00-\uffef\u0401" + "".join(map(chr, _HABITS)) + "]")
 
 
+# Character references a scraper left in the text ("Trump&#8217;s", "&quot;", "caf&eacute;"): read as
+# the characters they stand for. Otherwise a desk whose text has the character and one whose scrape
+# has the reference share no shingle around it, and "&#8217;" reads as the figure 8217.
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _read_references(text: str) -> tuple[str, list[int]]:
+    """The text with its character references read, those of a scrape escaped twice ("&amp;quot;")
+    too, and the source offset of each of its characters (a reference's characters point at its '&';
+    ``source_end`` steps past it)."""
+    source = list(range(len(text)))
+    while True:
+        out: list[str] = []
+        at: list[int] = []
+        last = 0
+        for m in _REFERENCE.finditer(text):
+            if (char := html.unescape(m.group())) == m.group():  # not a reference HTML knows
+                continue
+            out += (text[last:m.start()], char)
+            at += [*source[last:m.start()], *[source[m.start()]] * len(char)]
+            last = m.end()
+        if not last:
+            return text, source
+        out.append(text[last:])
+        text, source = "".join(out), at + source[last:]
+
+
+def source_end(text: str, i: int) -> int:
+    """The offset after the source character at ``i``: past the whole reference when one starts there."""
+    m = _REFERENCE.match(text, i) if text.startswith("&", i) else None
+    return m.end() if m and html.unescape(m.group()) != m.group() else i + 1
+
+
 def _composed(grapheme: str) -> str:
     return unicodedata.normalize("NFKC" if _WIDE.search(grapheme) else "NFC", grapheme)
 
 
 def normal_form(text: str) -> str:
     """``normalise(text)[0]`` without the offsets: the hot path, for shingling."""
+    if "&" in text and _REFERENCE.search(text):
+        text = _read_references(text)[0]
     if unicodedata.is_normalized("NFC", text):
         if text.isascii() or not _FOLDED.search(text):
             return " ".join(_WORD.findall(text)).lower()
@@ -233,6 +276,8 @@ def stated_numbers(text: str, norm: str | None = None) -> frozenset[str]:
     figure written with digit groups is one number: "50,000", "50.000" and "50 000" are 50000, as a
     translation or a rewrite regroups them, and "1,200" is not "1,500" for sharing a "1". ``norm``:
     the text's normal form when the caller has it, used unless a figure had to be joined."""
+    if "&" in text and _REFERENCE.search(text):
+        text, norm = _read_references(text)[0], None
     joined = _GROUPED.sub(lambda m: _GROUP_MARK.sub("", m[0]), text)
     if joined != text or norm is None:
         norm = normal_form(joined)
@@ -333,6 +378,8 @@ def split_sentences(text: str, language: str | None = None) -> list[tuple[int, i
     """
     plain = _CONTROL.sub(" ", text) if _CONTROL.search(text) else text  # sentencex reads controls as spaces
     masked = plain.translate(_AS_SENTENCEX_READS)
+    if "&" in masked:  # a quote a scrape left as a reference ("&quot;") too
+        masked = _REFERENCE.sub(lambda m: " " * len(m[0]) if html.unescape(m[0]) in _QUOTES else m[0], masked)
     if _SURROGATE.search(masked):  # a lone surrogate cannot cross into sentencex; same length, same offsets
         masked = _SURROGATE.sub("\ufffd", masked)
     spans: list[tuple[int, int]] = []
@@ -341,8 +388,9 @@ def split_sentences(text: str, language: str | None = None) -> list[tuple[int, i
         start, end = done, b["end_index"]  # sentencex's spans are contiguous: each starts where the last ended
         while end > start and masked[end - 1].isspace():
             end -= 1
-        while end < len(text) and text[end] in _CLOSERS:
-            end += 1
+        while end < len(text) and (text[end] in _CLOSERS or text[end] == "&" and html.unescape(
+                text[end:source_end(text, end)]) in _CLOSERS):
+            end = source_end(text, end)
         done = max(done, end)
         while start < end and plain[start].isspace():
             start += 1

@@ -36,7 +36,7 @@ class Settings:
 
     shingle: str = "char-weighted"  # shingles of five letters' worth (signatures.shingles); "char": five characters
     k: int = 5
-    normalisation: str = "nfc-folded-letters-marks-lower-v3"
+    normalisation: str = "nfc-folded-letters-marks-lower-v4"
     splitter: str = SPLITTER
     shingle_hash: str = "poly64-fnvprime-fold32-v1"
     scheme: str = "affine32"

@@ -213,6 +213,29 @@ def test_articles_without_an_outlet_count_as_one_unknown_outlet(tmp_path):
     assert db.execute("select articles, outlets from clusters").fetchall() == [(4, 2)]
 
 
+def test_a_scrape_that_left_character_references_shares_its_passage_whole(tmp_path):
+    """A paper's scrape keeps "&#8217;" and "&eacute;" where the agency has the characters: the copied
+    sentence links as the same text, and the paper's passage, a clause added after it, ends past the
+    reference that closes the copy (its end pointed inside it, at "&")."""
+    agency = ("The minister’s spokesman said the new plan would cost the city 5,000 euros a year to run the old"
+              " harbour café")
+    paper = ("The minister&#8217;s spokesman said the new plan would cost the city 5,000 euros a year to run the old"
+             " harbour caf&eacute;, although opposition leaders, who have fought it for three years, call it"
+             " a waste of money no town could afford.")
+    rows = [{"id": "a", "outlet": "Agency", "published": "2022-03-01", "text": agency + "."},
+            {"id": "p", "outlet": "Paper", "published": "2022-03-02", "text": paper}]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    load_paths(str(tmp_path / "c.db"), [str(src)])
+    db = sqlite3.connect(tmp_path / "c.db")
+    [(containment,)] = db.execute("select containment from links").fetchall()
+    assert containment == 1.0
+    spans = dict(db.execute("select a.external_id, substr(p.text, m.start + 1, m.\"end\" - m.start) from"
+                            " cluster_members m join articles a on a.id = m.article_id"
+                            " join paragraphs p on p.id = m.paragraph_id"))
+    assert spans == {"a": agency + ".", "p": paper[:paper.index(";,") + 1]}
+
+
 def _star():
     """A source sentence (1) copied closely by two articles (2, 3) and loosely by a fourth (4), which
     links to the source only; the fourth article also copies another sentence of the source (6 ~ 5)."""

@@ -7,7 +7,7 @@ import regex
 from hypothesis import given, settings, strategies as st
 
 from datasette_provenance.segment import (
-    _line_kind, language_of, normal_form, normalise, segment, split_sentences, stated_numbers,
+    _line_kind, language_of, normal_form, normalise, segment, source_end, split_sentences, stated_numbers,
 )
 
 
@@ -117,6 +117,26 @@ def test_normalise_maps_back_to_source():
     assert norm == "hello world i̇stanbul"
     assert len(pos) == len(norm)
     assert text[pos[norm.index("world")]] == "W"
+
+
+def test_character_references_a_scrape_left_read_as_their_characters():
+    """One desk's scrape keeps "&#8217;" or "&quot;" where another's has the character: both are one
+    normal form (the reference read "8217" as a word and a figure), offsets point at the reference,
+    and a span that ends on one takes it whole. What HTML does not know is left as written."""
+    written = "The minister’s “café” plan costs 5\u00a0000 euros, AT&T said."
+    scraped = "The minister&#8217;s &amp;quot;caf&eacute;&#x201D; plan costs 5&nbsp;000 euros, AT&T said."
+    assert normal_form(scraped) == normal_form(written) == "the minister s café plan costs 5 000 euros at t said"
+    assert stated_numbers(scraped) == stated_numbers(written) == {"5000"}
+    norm, pos = normalise(scraped)
+    assert norm == normal_form(scraped) and len(pos) == len(norm)
+    e = norm.index("é")
+    assert scraped[pos[e]:source_end(scraped, pos[e])] == "&eacute;" and scraped[pos[e - 1]] == "f"
+    assert scraped[pos[norm.index("s café")]] == "s" and scraped[pos[-1]] == "d"
+    assert source_end(scraped, scraped.index("&T")) == scraped.index("&T") + 1
+    assert normal_form("R&D &bogus; &#xZZ;") == "r d bogus xzz"
+    quoted = "He said &#8220;We will win. They know it.&#8221; Then he left, AT&amp;T said."  # a quote closes its sentence
+    assert [quoted[s:e] for s, e in split_sentences(quoted)] == [
+        "He said &#8220;We will win.", "They know it.&#8221;", "Then he left, AT&amp;T said."]
 
 
 # Agency copy as archives hold it: paragraphs hard-wrapped at some width, opened by control characters,
