@@ -175,8 +175,8 @@ def normalise(text: str) -> tuple[str, list[int]]:
     and half-width forms, and the spellings ``_HABITS`` folds. The offsets let a match be mapped back
     to the text.
     """
-    if "&" in text and _REFERENCE.search(text):
-        read, source = _read_references(text)
+    if _scraped(text):
+        read, source = _read(text)
         if read != text:
             norm, pos = normalise(read)
             return norm, [source[i] for i in pos]
@@ -226,19 +226,27 @@ _FOLDED = re.compile("[\uff00-\uffef\u0401" + "".join(map(chr, _HABITS)) + "]")
 # the characters they stand for. Otherwise a desk whose text has the character and one whose scrape
 # has the reference share no shingle around it, and "&#8217;" reads as the figure 8217.
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Characters that only hint at a line break or a ligature: a soft hyphen, zero-width space, joiner,
+# word joiner, byte-order mark. A site that hyphenates "inter\u00adnational" says "international".
+_HIDDEN = re.compile(_REFERENCE.pattern + "|[\u00ad\u200b\u200d\u2060\ufeff]")
 
 
-def _read_references(text: str) -> tuple[str, list[int]]:
+def _scraped(text: str) -> bool:
+    return ("&" in text or not text.isascii()) and _HIDDEN.search(text) is not None
+
+
+def _read(text: str) -> tuple[str, list[int]]:
     """The text with its character references read, those of a scrape escaped twice ("&amp;quot;")
-    too, and the source offset of each of its characters (a reference's characters point at its '&';
-    ``source_end`` steps past it)."""
+    too, and its invisible hints left out; with the source offset of each of its characters (a
+    reference's characters point at its '&', which ``source_end`` steps past)."""
     source = list(range(len(text)))
     while True:
         out: list[str] = []
         at: list[int] = []
         last = 0
-        for m in _REFERENCE.finditer(text):
-            if (char := html.unescape(m.group())) == m.group():  # not a reference HTML knows
+        for m in _HIDDEN.finditer(text):
+            char = html.unescape(m.group()) if m.group().startswith("&") else ""
+            if char == m.group():  # not a reference HTML knows
                 continue
             out += (text[last:m.start()], char)
             at += [*source[last:m.start()], *[source[m.start()]] * len(char)]
@@ -261,8 +269,8 @@ def _composed(grapheme: str) -> str:
 
 def normal_form(text: str) -> str:
     """``normalise(text)[0]`` without the offsets: the hot path, for shingling."""
-    if "&" in text and _REFERENCE.search(text):
-        text = _read_references(text)[0]
+    if _scraped(text):
+        text = _read(text)[0]
     if unicodedata.is_normalized("NFC", text):
         if text.isascii() or not _FOLDED.search(text):
             return " ".join(_WORD.findall(text)).lower()
@@ -276,8 +284,8 @@ def stated_numbers(text: str, norm: str | None = None) -> frozenset[str]:
     figure written with digit groups is one number: "50,000", "50.000" and "50 000" are 50000, as a
     translation or a rewrite regroups them, and "1,200" is not "1,500" for sharing a "1". ``norm``:
     the text's normal form when the caller has it, used unless a figure had to be joined."""
-    if "&" in text and _REFERENCE.search(text):
-        text, norm = _read_references(text)[0], None
+    if _scraped(text):
+        text, norm = _read(text)[0], None
     joined = _GROUPED.sub(lambda m: _GROUP_MARK.sub("", m[0]), text)
     if joined != text or norm is None:
         norm = normal_form(joined)

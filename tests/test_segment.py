@@ -122,7 +122,8 @@ def test_normalise_maps_back_to_source():
 def test_character_references_a_scrape_left_read_as_their_characters():
     """One desk's scrape keeps "&#8217;" or "&quot;" where another's has the character: both are one
     normal form (the reference read "8217" as a word and a figure), offsets point at the reference,
-    and a span that ends on one takes it whole. What HTML does not know is left as written."""
+    and a span that ends on one takes it whole. What HTML does not know is left as written. A soft
+    hyphen or a zero-width space is a hint to the browser, not a break between words."""
     written = "The minister’s “café” plan costs 5\u00a0000 euros, AT&T said."
     scraped = "The minister&#8217;s &amp;quot;caf&eacute;&#x201D; plan costs 5&nbsp;000 euros, AT&T said."
     assert normal_form(scraped) == normal_form(written) == "the minister s café plan costs 5 000 euros at t said"
@@ -134,6 +135,10 @@ def test_character_references_a_scrape_left_read_as_their_characters():
     assert scraped[pos[norm.index("s café")]] == "s" and scraped[pos[-1]] == "d"
     assert source_end(scraped, scraped.index("&T")) == scraped.index("&T") + 1
     assert normal_form("R&D &bogus; &#xZZ;") == "r d bogus xzz"
+    hinted = "The inter\u00adnational com\u00admittee met in Bang\u200bkok on\u2060 Monday.\ufeff"
+    assert normal_form(hinted) == "the international committee met in bangkok on monday"
+    norm, pos = normalise(hinted)
+    assert hinted[pos[norm.index("national")]] == "n" and hinted[pos[-1]] == "y"
     quoted = "He said &#8220;We will win. They know it.&#8221; Then he left, AT&amp;T said."  # a quote closes its sentence
     assert [quoted[s:e] for s, e in split_sentences(quoted)] == [
         "He said &#8220;We will win.", "They know it.&#8221;", "Then he left, AT&amp;T said."]
@@ -235,6 +240,15 @@ def test_normal_form_is_the_same_for_composed_and_decomposed_text(text):
     norm, pos = normalise(text)
     assert norm == normal_form(text) and len(pos) == len(norm)
     assert normal_form(unicodedata.normalize("NFD", text)) == normal_form(unicodedata.normalize("NFC", text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*_MARKS, "&amp;", "&#8217;", "&eacute;", "&#x41;", "&", "#", ";", "x", "\u00ad",
+                                 "\u200b", "\ufeff", "&shy;"]), max_size=20).map("".join))
+def test_references_and_invisible_hints_read_alike_with_offsets_or_without(text):
+    norm, pos = normalise(text)
+    assert norm == normal_form(text) and len(pos) == len(norm) and all(0 <= i < len(text) for i in pos)
+    assert pos == sorted(pos) and all(text[i] not in "\u00ad\u200b\ufeff" for i in pos)
 
 
 def test_full_width_and_half_width_forms_are_one_normal_form():
