@@ -206,6 +206,8 @@ _LOST_TASK = re.compile(r"Job aborted due to stage failure: (Task \S+ in stage \
 
 
 _CAUSE = re.compile(r"^(?:Caused by: |: )[\w$.]+(?:Exception|Error): (.+)$", re.MULTILINE)
+# A Python task's traceback inside a JVM error: its first line not indented is the exception raised.
+_RAISED = re.compile(r"Traceback \(most recent call last\):\n(?:(?:[ \t].*)?\n)*?(\S.*)")
 
 
 def _said(e: Exception) -> str:
@@ -225,6 +227,8 @@ def _said(e: Exception) -> str:
         return f"{lost[1]}: {lost[2].split(' Consider setting')[0].rstrip('.')}"
     if lines[0].startswith("An error occurred while calling"):  # py4j's: the innermost cause says what
         causes = _CAUSE.findall(text)
+        if causes and causes[-1].endswith("Traceback (most recent call last):") and (raised := _RAISED.findall(text)):
+            return raised[-1]  # a task's own exception (the results read back through a local iterator)
         return causes[-1] if causes else lines[0]
     return lines[0]
 

@@ -23,7 +23,9 @@ SEEDS = ROOT / "seeds"
 
 
 CI = bool(os.environ.get("CI"))
-ROOT = Path(__file__).resolve().parent.parent
+# Spark's settings for loads of a few hundred articles (tests/spark-conf/spark-defaults.conf), also
+# in the processes the tests start.
+os.environ.setdefault("SPARK_CONF_DIR", str(ROOT / "tests" / "spark-conf"))
 
 
 def need_spark() -> None:

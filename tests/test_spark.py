@@ -90,18 +90,21 @@ def both(tmp_path: Path, spark, paths: list, **options) -> tuple[Path, Path]:
 
 @pytest.mark.parametrize("settings", [{}, {"window": 2}], ids=["no-window", "window"])
 def test_same_corpus_as_local(tmp_path, spark, synth, lone, settings, monkeypatch):
-    """Alignment in tasks of 5 article pairs, shipped 3 tasks at a time: each task aligns its pairs as
+    """Alignment in tasks of 20 article pairs, shipped 3 tasks at a time: each task aligns its pairs as
     one call for them all would; band-key rows paired in tasks of about 5,000; clustered a few
     components a task and traced a few groups of articles a task, in corpora in memory holding what
     each reads, as one call for all on the corpus would."""
-    monkeypatch.setattr(engine, "PAIRS_PER_TASK", 5)
+    monkeypatch.setattr(engine, "PAIRS_PER_TASK", 20)
     monkeypatch.setattr(engine, "SENTENCES_PER_CLUSTERING", 7)
     monkeypatch.setattr(engine, "ARTICLES_PER_TRACE", 5)
     tasks: dict[str, list] = {"_cluster_task": [], "_trace_task": []}
     run = engine._run
 
+    waves = []
+
     def spy(spark, work, fn):
         tasks.get(fn.__name__, []).extend(pickle.loads(blob)[1] for blob in work)
+        waves.append(fn.__name__)
         return run(spark, work, fn)
     monkeypatch.setattr(engine, "_run", spy)
     monkeypatch.setattr(engine, "TASKS_PER_WAVE", 3)
@@ -122,6 +125,7 @@ def test_same_corpus_as_local(tmp_path, spark, synth, lone, settings, monkeypatc
     with closing(sqlite3.connect(there)) as conn:  # every linked sentence in one task of a few; every article too
         linked = {n for l in conn.execute("select sentence_a, sentence_b from links") for n in l}
         articles = [a for (a,) in conn.execute("select id from articles order by id")]
+    assert waves.count("align_pairs") > 1  # the pairs aligned in more than one wave of tasks
     clustered, traced = tasks["_cluster_task"], tasks["_trace_task"]
     assert len(clustered) > 10 and sorted(n for c in clustered for n in c) == sorted(linked)
     assert len(traced) > 10 and sorted(a for c in traced for a in c) == articles
@@ -586,6 +590,12 @@ def test_missing_pyspark_names_the_extra(monkeypatch):
      "a Spark JVM ran out of memory: give it more"),
     ("An exception was thrown from the Python worker:\nTraceback (most recent call last):\n  File \"x.py\"\n"
      "ValueError: bad record", "ValueError: bad record"),
+    ("An error occurred while calling o82.getResult.\n: org.apache.spark.SparkException: Exception thrown in"
+     " awaitResult: \n\tat org.apache.spark.util.SparkThreadUtils$.awaitResult(SparkThreadUtils.scala:70)\nCaused by:"
+     " org.apache.spark.api.python.PythonException: [PYTHON_EXCEPTION] An exception was thrown from the Python worker:"
+     " Traceback (most recent call last):\n  File \"worker.py\", line 4207, in invoke_udf\n    func = read_udfs(\n\n"
+     "ValueError: invalid literal for int() with base 10: 'x'\n\n\tat org.apache.spark.api.python.BasePythonRunner",
+     "ValueError: invalid literal for int() with base 10: 'x'"),
 ])
 def test_a_failure_said_in_one_line(text, said):
     assert engine._said(Exception(text)).startswith(said)
