@@ -216,10 +216,13 @@ _HABITS: dict[int, str | None] = {
     **{c: "\u0627" for c in (0x0622, 0x0623, 0x0625, 0x0671)}, 0x0649: "\u064a", 0x06CC: "\u064a",
     0x06A9: "\u0643", 0x0451: "\u0435",
 }
-# Full-width Latin letters and digits and half-width katakana ("ＮＡＴＯ", "２０２２", "ｳｸﾗｲﾅ"): which
-# width a Chinese or Japanese text types them in is the desk's habit too.
-_WIDE = re.compile("[\uff00-\uffef]")
-_FOLDED = re.compile("[\uff00-\uffef\u0401" + "".join(map(chr, _HABITS)) + "]")
+# Forms a desk's tools choose, read as the letters they stand for (Unicode's compatibility forms): full-
+# width Latin letters and digits and half-width katakana ("ＮＡＴＯ", "２０２２", "ｳｸﾗｲﾅ"), the width a
+# Chinese or Japanese text types them in; the ligatures and Arabic presentation forms of text taken
+# from a PDF ("ﬁnance", "ﻣﺮﺣﺒﺎ").
+_COMPATIBLE = "\ufb00-\ufb17\ufb50-\ufdff\ufe70-\ufefe\uff00-\uffef"
+_WIDE = re.compile(f"[{_COMPATIBLE}]")
+_FOLDED = re.compile(f"[{_COMPATIBLE}\u0401" + "".join(map(chr, _HABITS)) + "]")
 
 
 # Character references a scraper left in the text ("Trump&#8217;s", "&quot;", "caf&eacute;"): read as

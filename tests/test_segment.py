@@ -231,7 +231,7 @@ def test_line_kinds_with_their_word_prefilter(line, kind):
 
 # Scripts and forms that need Unicode's classes rather than ASCII's (issue 14, item 3).
 _MARKS = list("aAeEıIİiΣσς ΑΩ.ŉßﬁǅ\u0300\u0301\u0307\u0323\u0345\u0399\u1100\u1161\u11a8\uac00\u0915\u093f\u094d\u212b"
-                                "Ａｂ２ｶﾞﾟ\uffa1اأإًّـىیکكёЁ")
+                                "Ａｂ２ｶﾞﾟ\uffa1اأإًّـىیکكёЁﻣﺮﷺﭐ")
 
 
 @settings(max_examples=500, deadline=None)
@@ -262,6 +262,17 @@ def test_full_width_and_half_width_forms_are_one_normal_form():
     assert stated_numbers(wide) == {"2022"} and stated_numbers("美联储加息75个基点，为1994年以来最大") == {"75", "1994"}
     text = "米連邦準備制度理事会は０．７５ポイントの利上げを発表した。次の文。"
     assert [text[s:e] for s, e in split_sentences(text, "ja")] == [text[:-4], "次の文。"]  # "０．７５" is a figure
+
+
+def test_ligatures_and_presentation_forms_of_text_from_a_pdf_are_their_letters():
+    """A PDF's text keeps the ligatures and Arabic presentation forms it was set in: the same words as a
+    web page's, offsets pointing at the forms as given."""
+    latin, arabic = "The ﬁnancial ﬂows ﬀected", "ﻣﺮﺣﺒﺎ ﺑﻜﻢ ﭐلكتاب"
+    assert normal_form(latin) == "the financial flows ffected"
+    assert normal_form(arabic) == normal_form("مرحبا بكم الكتاب") == "مرحبا بكم الكتاب"
+    norm, pos = normalise(latin)
+    assert len(pos) == len(norm) and latin[pos[norm.index("fin")]] == latin[pos[norm.index("fin") + 1]] == "ﬁ"
+    assert latin[pos[norm.index("nancial")]] == "n"
 
 
 def test_spellings_that_are_a_typing_habit_are_one_normal_form():
