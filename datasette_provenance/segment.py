@@ -231,11 +231,14 @@ _FOLDED = re.compile(f"[{_COMPATIBLE}\u0401" + "".join(map(chr, _HABITS)) + "]")
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # Characters that only hint at a line break or a ligature: a soft hyphen, zero-width space, joiner,
 # word joiner, byte-order mark. A site that hyphenates "inter\u00adnational" says "international".
-_HIDDEN = re.compile(_REFERENCE.pattern + "|[\u00ad\u200b\u200d\u2060\ufeff]")
+_INVISIBLE = "[\u00ad\u200b\u200d\u2060\ufeff]"
+_HIDDEN = re.compile(f"{_REFERENCE.pattern}|{_INVISIBLE}")
+_HINT = re.compile(_INVISIBLE)
 
 
 def _scraped(text: str) -> bool:
-    return ("&" in text or not text.isascii()) and _HIDDEN.search(text) is not None
+    return ("&" in text and _REFERENCE.search(text) is not None) or (
+        not text.isascii() and _HINT.search(text) is not None)
 
 
 def _read(text: str) -> tuple[str, list[int]]:
