@@ -172,14 +172,17 @@ def normalise(text: str) -> tuple[str, list[int]]:
     Shingles are taken on this form so that punctuation, quotes and missing spaces after periods
     ("announced.The") do not break the match, and so that what is a desk's typing habit rather than
     its wording gives the same shingles: composed and decomposed accents (NFC and NFD), full-width
-    and half-width forms, and the spellings ``_HABITS`` folds. The offsets let a match be mapped back
-    to the text.
+    and half-width forms, the spellings ``_HABITS`` folds, and what a scrape leaves (character
+    references, invisible hints: ``_read``). The offsets let a match be mapped back to the text.
     """
     if _scraped(text):
         read, source = _read(text)
-        if read != text:
-            norm, pos = normalise(read)
-            return norm, [source[i] for i in pos]
+        norm, pos = _normalised(read)
+        return norm, [source[i] for i in pos]
+    return _normalised(text)
+
+
+def _normalised(text: str) -> tuple[str, list[int]]:
     plain = unicodedata.is_normalized("NFC", text) and (text.isascii() or not _FOLDED.search(text))
     out: list[str] = []
     pos: list[int] = []
@@ -234,6 +237,7 @@ _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0
 _INVISIBLE = "[\u00ad\u200b\u200d\u2060\ufeff]"
 _HIDDEN = re.compile(f"{_REFERENCE.pattern}|{_INVISIBLE}")
 _HINT = re.compile(_INVISIBLE)
+_READINGS = 3  # a scrape escaped twice or three times is read back; "&amp;amp;…" nested deeper is not text
 
 
 def _scraped(text: str) -> bool:
@@ -246,7 +250,7 @@ def _read(text: str) -> tuple[str, list[int]]:
     too, and its invisible hints left out; with the source offset of each of its characters (a
     reference's characters point at its '&', which ``source_end`` steps past)."""
     source = list(range(len(text)))
-    while True:
+    for _ in range(_READINGS):
         out: list[str] = []
         at: list[int] = []
         last = 0
@@ -258,9 +262,10 @@ def _read(text: str) -> tuple[str, list[int]]:
             at += [*source[last:m.start()], *[source[m.start()]] * len(char)]
             last = m.end()
         if not last:
-            return text, source
+            break
         out.append(text[last:])
         text, source = "".join(out), at + source[last:]
+    return text, source
 
 
 def source_end(text: str, i: int) -> int:
@@ -282,7 +287,7 @@ def normal_form(text: str) -> str:
             return " ".join(_WORD.findall(text)).lower()
         if not _WIDE.search(text):  # spellings to fold, one character for one or none
             return " ".join(w for w in " ".join(_WORD.findall(text)).lower().translate(_HABITS).split(" ") if w)
-    return normalise(text)[0]
+    return _normalised(text)[0]
 
 
 def stated_numbers(text: str, norm: str | None = None) -> frozenset[str]:
