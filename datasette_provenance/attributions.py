@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .outlets import read_alias_json
-from .segment import flowed
+from .segment import flowed, read_quote_references
 
 __all__ = [
     "Attribution",
@@ -589,8 +589,9 @@ def find_speakers(
 def _readable(text: str) -> str:
     """The text as quotes are read in it, offsets unchanged: hard-wrapped paragraphs on one line (a quote
     or its cue runs over lines of agency copy) and TeX's ``quotes'' as curly ones, which archived
-    agency copy uses: the opener's second character and the closer's first become the marks."""
-    view = flowed(text)
+    agency copy uses: the opener's second character and the closer's first become the marks; and the
+    quotation marks a scrape left as references ("&quot;")."""
+    view = read_quote_references(flowed(text))
     if "``" in view or "''" in view:
         view = view.replace("``", " “").replace("''", "” ")
     return view

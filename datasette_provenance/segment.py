@@ -268,6 +268,20 @@ def _read(text: str) -> tuple[str, list[int]]:
     return text, source
 
 
+def read_quote_references(text: str) -> str:
+    """The text with each reference to a quotation mark ("&quot;", "&#8220;") written as the mark,
+    padded with spaces to the reference's length, so offsets stay: at its start where it closes a
+    quote (after a word or a stop), at its end where it opens one."""
+    def mark(m: re.Match) -> str:
+        char = html.unescape(m.group())
+        if char not in _QUOTES or len(char) != 1:
+            return m.group()
+        before = m.string[m.start() - 1] if m.start() else " "
+        pad = " " * (len(m.group()) - 1)
+        return char + pad if before.isalnum() or before in ".,!?…" else pad + char
+    return _REFERENCE.sub(mark, text) if "&" in text else text
+
+
 def source_end(text: str, i: int) -> int:
     """The offset after the source character at ``i``: past the whole reference when one starts there."""
     m = _REFERENCE.match(text, i) if text.startswith("&", i) else None
@@ -396,9 +410,7 @@ def split_sentences(text: str, language: str | None = None) -> list[tuple[int, i
     quote goes back to the sentence it closes.
     """
     plain = _CONTROL.sub(" ", text) if _CONTROL.search(text) else text  # sentencex reads controls as spaces
-    masked = plain.translate(_AS_SENTENCEX_READS)
-    if "&" in masked:  # a quote a scrape left as a reference ("&quot;") too
-        masked = _REFERENCE.sub(lambda m: " " * len(m[0]) if html.unescape(m[0]) in _QUOTES else m[0], masked)
+    masked = read_quote_references(plain).translate(_AS_SENTENCEX_READS)  # a scrape's "&quot;" too
     if _SURROGATE.search(masked):  # a lone surrogate cannot cross into sentencex; same length, same offsets
         masked = _SURROGATE.sub("\ufffd", masked)
     spans: list[tuple[int, int]] = []

@@ -537,3 +537,16 @@ def test_a_dateline_after_wrapped_lines_opens_its_story():
     text = "the the the the the the with inputs from \n according to the Moller-Maersk\nMOSCOW, Feb 3 (Reuters) - \n"
     found = [(a.source_name, a.kind, a.start) for a in find_attributions(text)]
     assert found == [("Reuters", "dateline", text.index("MOSCOW"))]
+
+
+@pytest.mark.parametrize("opener, closer", [("&#8220;", "&#8221;"), ("&quot;", "&quot;"), ("&ldquo;", "&rdquo;")])
+def test_quotes_a_scrape_left_as_references_are_attributed(opener, closer):
+    """A scrape that keeps "&quot;" for its quotation marks: the same speakers, and quote spans that
+    hold the words the plain text's do."""
+    plain = ("“We will not give up the fight for the harbour,” Maria Zakharova said on Tuesday. She added:"
+             " “It is ours.” Officials agreed.")
+    scraped = plain.replace("“", opener).replace("”", closer)
+    said = [(s.name, plain[s.quote_start:s.quote_end]) for s in find_speakers(plain)]
+    assert said == [("Maria Zakharova", "We will not give up the fight for the harbour,"),
+                    ("Maria Zakharova", "It is ours.")]
+    assert [(s.name, scraped[s.quote_start:s.quote_end]) for s in find_speakers(scraped)] == said
