@@ -255,8 +255,8 @@ def _read(text: str) -> tuple[str, list[int]]:
         at: list[int] = []
         last = 0
         for m in _HIDDEN.finditer(text):
-            char = html.unescape(m.group()) if m.group().startswith("&") else ""
-            if char == m.group():  # not a reference HTML knows
+            char = _stands_for(m.group()) if m.group().startswith("&") else ""
+            if char is None:
                 continue
             out += (text[last:m.start()], char)
             at += [*source[last:m.start()], *[source[m.start()]] * len(char)]
@@ -273,8 +273,8 @@ def read_quote_references(text: str) -> str:
     padded with spaces to the reference's length, so offsets stay: at its start where it closes a
     quote (after a word or a stop), at its end where it opens one."""
     def mark(m: re.Match) -> str:
-        char = html.unescape(m.group())
-        if char not in _QUOTES or len(char) != 1:
+        char = _stands_for(m.group())
+        if char is None or len(char) != 1 or char not in _QUOTES:
             return m.group()
         before = m.string[m.start() - 1] if m.start() else " "
         pad = " " * (len(m.group()) - 1)
@@ -282,10 +282,22 @@ def read_quote_references(text: str) -> str:
     return _REFERENCE.sub(mark, text) if "&" in text else text
 
 
+def _stands_for(reference: str) -> str | None:
+    """What a character reference stands for; None when HTML does not know it ("&bogus;")."""
+    char = html.unescape(reference)
+    return None if char == reference else char
+
+
+def _said_at(text: str, i: int) -> tuple[str, int]:
+    """What the text says at ``i`` and the offset after it: a reference read whole."""
+    if text.startswith("&", i) and (m := _REFERENCE.match(text, i)) and (char := _stands_for(m.group())) is not None:
+        return char, m.end()
+    return text[i], i + 1
+
+
 def source_end(text: str, i: int) -> int:
     """The offset after the source character at ``i``: past the whole reference when one starts there."""
-    m = _REFERENCE.match(text, i) if text.startswith("&", i) else None
-    return m.end() if m and html.unescape(m.group()) != m.group() else i + 1
+    return _said_at(text, i)[1]
 
 
 def _composed(grapheme: str) -> str:
@@ -419,9 +431,8 @@ def split_sentences(text: str, language: str | None = None) -> list[tuple[int, i
         start, end = done, b["end_index"]  # sentencex's spans are contiguous: each starts where the last ended
         while end > start and masked[end - 1].isspace():
             end -= 1
-        while end < len(text) and (text[end] in _CLOSERS or text[end] == "&" and html.unescape(
-                text[end:source_end(text, end)]) in _CLOSERS):
-            end = source_end(text, end)
+        while end < len(text) and (said := _said_at(text, end))[0] in _CLOSERS:
+            end = said[1]
         done = max(done, end)
         while start < end and plain[start].isspace():
             start += 1
