@@ -1026,6 +1026,7 @@ def _store_links(conn, links, chunk: int = 1 << 20) -> None:
 
 SENTENCES_PER_CLUSTERING = 10_000  # linked sentences a clustering task gets (whole components, so often more)
 ARTICLES_PER_TRACE = 2000  # articles a provenance task gets (whole groups joined through clusters, so often more)
+EDGES_PER_PARTITION = 1_000_000  # edges a task joins itself before the rounds of joins (scipy: about 100 MB)
 PAIR_NODE = 1 << 32  # an article pair's node in the link graph: -(x * PAIR_NODE + y) - 1, below every sentence id
 
 
@@ -1038,19 +1039,26 @@ def _components(spark, links):
     a, b = links["a"].to_numpy(dtype=np.int64), links["b"].to_numpy(dtype=np.int64)
     x, y = links["article_a"].to_numpy(dtype=np.int64), links["article_b"].to_numpy(dtype=np.int64)
     pair = -(np.minimum(x, y) * PAIR_NODE + np.maximum(x, y)) - 1
-    return _connected(spark, np.concatenate((a, b)), np.concatenate((pair, pair)))
+    return _connected(spark, np.column_stack((a, b)).ravel(), np.repeat(pair, 2))
 
 
 def _connected(spark, src: np.ndarray, dst: np.ndarray):
     """(component, node) rows of the nodes >= 0: the connected components of the edges, by iterative
-    joins. Each round a node takes the least label among its own and its neighbours', then its
-    label's label (pointer jumping: a chain of n links settles in about log n rounds, not n), until
-    none changes."""
+    joins. Each partition of the edges, ``EDGES_PER_PARTITION`` at most, first joins what its own
+    edges join (``_local_components``), and the rounds run on what that gives, an edge from each node
+    to the least node of its part of its component: as connected as the edges, with paths only as
+    long as they cross partitions. Each round a node takes the least label among its own and its
+    neighbours', then its label's label (pointer jumping: a chain of n links settles in about log n
+    rounds, not n), until none changes: one round, to confirm, when the edges fit one partition."""
     import pandas as pd
     from pyspark.sql import functions as F
-    edges = spark.createDataFrame(pd.DataFrame({"src": np.concatenate((src, dst)), "dst": np.concatenate((dst, src))}),
-                                  "src long, dst long").persist()
-    labels = edges.select(F.col("src").alias("node"), F.col("src").alias("label")).distinct().localCheckpoint()
+    parts = (spark.createDataFrame(pd.DataFrame({"src": src, "dst": dst}), "src long, dst long")
+             .coalesce(-(-len(src) // EDGES_PER_PARTITION) or 1)
+             .mapInPandas(_local_components, "node long, label long").localCheckpoint())
+    stars = parts.filter("node != label")
+    edges = stars.select(F.col("node").alias("src"), F.col("label").alias("dst")).union(
+        stars.select(F.col("label").alias("src"), F.col("node").alias("dst"))).persist()
+    labels = parts.groupBy("node").agg(F.min("label").alias("label")).localCheckpoint()
     try:
         while True:
             offered = edges.join(labels, edges["src"] == labels["node"]).select(edges["dst"].alias("node"), "label")
@@ -1065,6 +1073,25 @@ def _connected(spark, src: np.ndarray, dst: np.ndarray):
                 return labels.filter("node >= 0").select(F.col("label").alias("component"), "node")
     finally:
         edges.unpersist()
+
+
+def _local_components(frames: Iterator[Any]) -> Iterator[Any]:
+    """(node, label) of a partition's edges: each node labelled with the least node its component in
+    these edges holds (scipy's connected components)."""
+    import pandas as pd
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    edges = pd.concat(list(frames))
+    if edges.empty:
+        return
+    nodes, ends = np.unique(np.concatenate((edges["src"].to_numpy(), edges["dst"].to_numpy())), return_inverse=True)
+    src, dst = ends[:len(edges)], ends[len(edges):]
+    _, component = connected_components(coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)),
+                                                   shape=(len(nodes), len(nodes))), directed=False)
+    first = np.unique(component, return_index=True)[1]  # nodes are sorted: a component's first is its least
+    least = np.empty(len(first), dtype=np.int64)
+    least[component[first]] = nodes[first]
+    yield pd.DataFrame({"node": nodes, "label": least[component]})
 
 
 def _chunks_of(components, size: int) -> Iterator[list[int]]:

@@ -131,9 +131,19 @@ def test_same_corpus_as_local(tmp_path, spark, synth, lone, settings, monkeypatc
     assert len(traced) > 10 and sorted(a for c in traced for a in c) == articles
 
 
-def test_components_are_the_ones_clustering_walks(tmp_path, spark):
+def rounds_alone(monkeypatch) -> None:
+    """Each edge joined alone, as if each were a partition of its own: all is left to the rounds."""
+    alone = engine._local_components
+    monkeypatch.setattr(engine, "_local_components",
+                        lambda frames: (part for f in frames for i in range(len(f)) for part in alone(iter([f[i:i + 1]]))))
+
+
+@pytest.mark.parametrize("start", ["partitions first", "rounds alone"])
+def test_components_are_the_ones_clustering_walks(tmp_path, spark, start, monkeypatch):
     """Connected components by iterative joins: a link joins two sentences, and the links of one
     article pair lie in one component even when nothing else joins them (``clusters._pair_links``)."""
+    if start == "rounds alone":
+        rounds_alone(monkeypatch)
     db = tmp_path / "corpus.db"
     conn, _ = store.open_corpus(str(db))
     with closing(conn):
@@ -152,6 +162,29 @@ def test_components_are_the_ones_clustering_walks(tmp_path, spark):
     for component, sid in got:
         components.setdefault(component, set()).add(sid)
     assert sorted(map(sorted, components.values())) == [[10, 11, 20, 21], [12, 30, 31, 40, 41]]
+
+
+@pytest.mark.parametrize("start", ["partitions first", "rounds alone"])
+def test_a_long_chain_is_one_component(spark, start, monkeypatch):
+    """A chain of 200 nodes whose edges come in no order, and a separate pair: two components, each
+    labelled with its least node, whether each partition joins its own edges first or not."""
+    if start == "rounds alone":
+        rounds_alone(monkeypatch)
+    order = np.random.default_rng(7).permutation(199)
+    src, dst = np.arange(199, dtype=np.int64)[order] + 1, np.arange(1, 200, dtype=np.int64)[order] + 1
+    src, dst = np.append(src, [-5, 500]), np.append(dst, [500, 501])  # a node below 0 labels but is not listed
+    got = engine._connected(spark, src, dst).collect()
+    assert sorted(got) == sorted([(1, n) for n in range(1, 201)] + [(-5, 500), (-5, 501)])
+
+
+def test_a_partition_joins_its_own_edges_first():
+    """The start of the rounds: each node of a partition's edges labelled with the least node it is
+    joined to there, over all the partition's batches."""
+    pd = pytest.importorskip("pandas")
+    frames = [pd.DataFrame({"src": [3, 9, 40], "dst": [9, 12, 41]}), pd.DataFrame({"src": [12, -2], "dst": [7, 41]})]
+    got = pd.concat(list(engine._local_components(iter(frames))))
+    assert dict(zip(got["node"], got["label"])) == {3: 3, 9: 3, 12: 3, 7: 3, 40: -2, 41: -2, -2: -2}
+    assert list(engine._local_components(iter([frames[0].iloc[:0]]))) == []
 
 
 def test_alignment_tasks_align_as_one_call(tmp_path, spark, monkeypatch):
