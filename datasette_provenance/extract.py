@@ -25,7 +25,7 @@ from .dates import Parsed, parse_date
 from .segment import word_count
 
 __all__ = ["MAX_PAGE_BYTES", "Page", "WarcCapture", "WarcProblem", "decode_html", "extract_page", "extractor_version",
-           "warc_captures"]
+           "markup_text", "warc_captures"]
 
 # htmldate renders the date it finds in this format; "+0300"-style zones are read by parse_date.
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
@@ -71,6 +71,34 @@ class WarcProblem:
     record_id: str | None = None
     resumed_at: int | None = None
     member: int | None = None  # as for WarcCapture: *offset* and *resumed_at* count its data
+
+
+# HTML's own elements as tags (``<p>``, ``</a>``, ``<br/>``, ``<img src=…>``): prose that compares
+# ("a < b", "x<y and z>w") writes none of them.
+_ELEMENT = re.compile(r"</?(?:a|b|i|u|em|strong|span|p|div|br|hr|h[1-6]|ul|ol|li|blockquote|figure|figcaption|img"
+                      r"|iframe|table|tr|td|th|section|article|header|footer|aside|pre|script|style)(?:\s[^<>]*)?/?>",
+                      re.IGNORECASE)
+# Line breaks: two or more end a paragraph, one is a space (a CMS breaks lines inside sentences with it).
+_BREAKS = re.compile(r"<br(?:\s[^<>]*)?/?>(?:\s*<br(?:\s[^<>]*)?/?>)*", re.IGNORECASE)
+# Elements that end a paragraph where they open or close; other tags are left out.
+_BLOCKS = ("p", "div", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "figure",
+           "figcaption", "table", "tr", "td", "th", "section", "article", "header", "footer", "aside", "pre")
+
+
+def markup_text(text: str) -> str | None:
+    """The text of a record's field that holds HTML (a CMS export's body: two of HTML's element tags
+    or more), read as its paragraphs: blocks, blank lines and a run of ``<br>`` end one, other
+    whitespace is a space, tags and scripts are left out, references read; None for plain text."""
+    found = _ELEMENT.finditer(text)
+    if next(found, None) is None or next(found, None) is None:
+        return None
+    from w3lib.html import remove_comments, remove_tags, remove_tags_with_content, replace_entities, replace_tags
+
+    body = remove_tags_with_content(remove_comments(text), which_ones=("script", "style", "noscript"))
+    body = _BREAKS.sub(lambda run: "\n\n" if run[0].lower().count("<br") > 1 else " ", body)
+    body = replace_entities(replace_tags(remove_tags(body, keep=_BLOCKS), "\n\n"))
+    paragraphs = (" ".join(part.split()) for part in re.split(r"\n\s*\n", body))
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 @cache

@@ -4,7 +4,7 @@ Cloud), CSV (our columns, Media Cloud), saved HTML pages and WARC archives.
 Bad input never raises: each problem becomes a ``LoadError`` in the output
 stream, so one broken line costs one record, not the whole load. HTML and WARC
 go through ``extract``, whose libraries (trafilatura, warcio, w3lib) are imported only when such a
-file is met.
+file is met, as does a record's text that holds HTML (``extract.markup_text``).
 
 Nothing is held in memory for its size' sake: JSON Lines and CSV are streamed (a line or a record
 at a time, each at most 16 MiB), archives are read record by record, and the formats read whole
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .dates import Parsed, find_date, is_date_line, parse_date
-from .extract import MAX_PAGE_BYTES
+from .extract import MAX_PAGE_BYTES, markup_text
 from .outlets import OutletAliases, bare_host, default_aliases
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ class Article:
     # record: the same file reached by another path gets another id, so the loader decides "already
     # loaded" for such ids by content, not by id.
     id_from_path: bool = False
+    markup: bool = False  # the record's text held HTML and was read as HTML (``extract.markup_text``)
 
 
 @dataclass
@@ -717,6 +718,7 @@ def _mapped_article(
     for key in record:
         keys.setdefault(key.lower(), key)
     values: dict[str, str] = {}
+    names: dict[str, str] = {}  # the record's key each value came from
     used: set[str] = set()
     for name, candidates in _MAPPINGS[schema].items():
         for candidate in candidates:
@@ -729,6 +731,7 @@ def _mapped_article(
             if value and value.strip():
                 values[name] = value if name == "text" else value.strip()
                 used.add(key)
+                names[name] = key
                 break
     record_id = values.get("id") or values.get("url")
     if "text" not in values:
@@ -738,6 +741,9 @@ def _mapped_article(
     text = _normalise_newlines(values["text"])
     if len(text) > MAX_TEXT_CHARS:  # before the outlet search reads all of it
         return LoadError(source, line, f"{where}{_too_long(len(text))}", record_id)
+    text, markup = _field_text(text)
+    if not text:
+        return LoadError(source, line, f"{where}no text: '{names['text']}' holds HTML and no text", record_id)
     extra = {k: v for k, v in record.items() if k not in used and v not in (None, "", [], {})}
     published = parse_date(values["published"]) if "published" in values else None
     if "published" in values and published is None:
@@ -763,6 +769,7 @@ def _mapped_article(
         extra=extra,
         source=source,
         line=line,
+        markup=markup,
     )
 
 
@@ -789,6 +796,9 @@ def _own_article(
     text = _normalise_newlines(text)
     if len(text) > MAX_TEXT_CHARS:  # before the outlet search reads all of it
         return LoadError(source, line, f"{where}{_too_long(len(text))}", record_id)
+    text, markup = _field_text(text)
+    if not text:
+        return LoadError(source, line, f"{where}'text' holds HTML and no text", record_id)
     extra = {k: v for k, v in record.items() if k not in _FIELDS}
     published = None
     if values["published"] is not None and (published := parse_date(values["published"])) is None:
@@ -807,7 +817,14 @@ def _own_article(
         extra=extra,
         source=source,
         line=line,
+        markup=markup,
     )
+
+
+def _field_text(text: str) -> tuple[str, bool]:
+    """A record's text as given, or, where it holds HTML, that HTML read; and whether it did."""
+    read = markup_text(text)
+    return (text, False) if read is None else (read, True)
 
 
 def _decode(source: str, data: bytes) -> str | LoadError:

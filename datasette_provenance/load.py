@@ -55,6 +55,7 @@ class LoadSummary:
     without_outlet: int = 0  # no outlet: shown as an unknown outlet, never told apart from another unknown one
     without_date: int = 0  # no date: no order against other articles, only the text says who took from whom
     day_only: int = 0  # a date without a time (published_precision 'day'): no order against the same day's
+    markup: int = 0  # of the articles added, the ones whose record's text held HTML, read as HTML
 
     def dating(self) -> str | None:
         """The line that says how many articles added lack what orders them, or None if none do."""
@@ -85,6 +86,9 @@ class LoadSummary:
                                                                                 key=lambda kv: (-kv[1], kv[0]))))
         if dating := self.dating():
             lines.append(dating)
+        if self.markup:
+            lines.append(f"{self.markup} of the {self.articles_added} articles added had HTML in their record's text:"
+                         " read as HTML (its blocks as paragraphs, its tags left out)")
         lines += [f"  {n} of the {self.languages[lang]} articles in {lang} have no sentence that can be matched"
                   " (all shorter than a sentence that proves reuse, or boilerplate): they cannot be linked"
                   for lang, n in sorted(self.unmatched.items())]
@@ -283,6 +287,7 @@ def add_articles(conn: sqlite3.Connection, batch: PreparedBatch, summary: LoadSu
         summary.without_outlet += not art.record.outlet
         summary.without_date += not art.record.published
         summary.day_only += bool(art.record.published) and art.record.published_precision == "day"
+        summary.markup += art.record.markup
         if not any(s.matchable for p in art.paragraphs for s in p.sentences):
             summary.unmatched[art.language] += 1
     return articles, new

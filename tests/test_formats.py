@@ -922,6 +922,62 @@ def test_json_file_with_our_fields_or_an_array(tmp_path):
     assert (one.external_id, one.outlet) == ("x1", "TASS")
 
 
+# One story as a CMS exports its body (markup, references, a script, an inline link) and as plain text.
+STORY = ["Officials in the capital said on Monday that the new bridge across the river would open in May.",
+         "The project, which cost 40 million euros, was delayed twice by floods and a strike.",
+         "Residents welcomed the news but asked for more buses on the route."]
+STORY_HTML = ('<div class="body"><p class="lead">Officials in the capital said on Monday that the new bridge'
+              ' across the <a href="https://example.com/river">river</a> would open in May.</p>\n'
+              '<script>track("view");</script><!-- ad slot -->'
+              '<p>The project, which cost 40&nbsp;million euros, was delayed twice by floods and a strike.'
+              '</p><p>Residents welcomed the news<br>but asked for more <em>buses</em> on the route.</p></div>')
+
+
+def test_html_in_a_records_text_is_read_as_html(tmp_path):
+    """A record whose text holds HTML (ours, news-please's, a CSV's) is read as a page's body is: its
+    blocks as paragraphs, tags and scripts left out, references read. Text that only compares (a < b)
+    is plain, and markup without text is an error naming the record's line."""
+    path = tmp_path / "a.jsonl"
+    records = [{"id": "h1", "outlet": "A", "text": STORY_HTML},
+               news_please_record(maintext="First &ldquo;quoted&rdquo; line.<br><BR/>\nSecond <b>line</b>."),
+               {"id": "p1", "outlet": "B", "text": "Prices rose where a < b and c > d held, x<y and z>w too."},
+               {"id": "e1", "outlet": "C", "text": "<p> </p><br/><p>&nbsp;</p>"},
+               news_please_record(maintext="<div><br></div>")]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    (tmp_path / "b.csv").write_text('id,outlet,text\nc1,D,"<p>One.</p><p>Two.</p>"\n')
+    html, news, plain, empty, news_empty = read(path)
+    assert html.text.split("\n\n") == STORY
+    assert html.markup and news.markup and not plain.markup
+    assert news.text == "First \u201cquoted\u201d line.\n\nSecond line."
+    assert plain.text == records[2]["text"]
+    assert (empty.line, empty.reason, empty.record_id) == (4, "'text' holds HTML and no text", "e1")
+    assert (news_empty.line, news_empty.reason) == (5, "no text: 'maintext' holds HTML and no text")
+    [csv_row] = read(tmp_path / "b.csv")
+    assert (csv_row.text, csv_row.markup) == ("One.\n\nTwo.", True)
+
+
+def test_a_story_in_markup_links_whole_to_its_plain_copy(tmp_path):
+    """The markup costs the match nothing: every sentence of the HTML record is in a cluster with its
+    plain copy's, and the summary says which text was read as HTML."""
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": "h1", "outlet": "Gazette", "published": "2022-02-03T10:00", "text": STORY_HTML})
+                    + "\n" + json.dumps({"id": "p1", "outlet": "Courier", "published": "2022-02-03T12:00",
+                                         "text": "\n\n".join(STORY)}) + "\n")
+    summary = load_paths(str(tmp_path / "c.db"), [str(path)])
+    assert "1 of the 2 articles added had HTML in their record's text: read as HTML" in str(summary)
+    with sqlite3.connect(tmp_path / "c.db") as conn:
+        text = conn.execute("select text from articles where external_id = 'h1'").fetchone()[0]
+        assert "<" not in text and "track" not in text
+        unclustered = conn.execute(
+            "select count(*) from sentences s join articles a on a.id = s.article_id where a.external_id = 'h1'"
+            " and s.kind = 'text' and not exists (select 1 from cluster_members m join cluster_members n"
+            " on n.cluster_id = m.cluster_id join articles b on b.id = n.article_id"
+            " where m.sentence_id = s.id and b.external_id = 'p1')").fetchone()[0]
+        assert unclustered == 0
+        assert conn.execute("select count(*) from sentences s join articles a on a.id = s.article_id"
+                            " where a.external_id = 'h1' and s.kind = 'text'").fetchone()[0] >= 3
+
+
 def test_our_fields_win_over_export_keys(tmp_path):
     """A record of ours that merely carries a news-please or Media Cloud key keeps its own fields."""
     path = tmp_path / "a.jsonl"

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, assume, example, given, settings, strategies
 
 from datasette_provenance.attributions import default_aliases, find_attributions, find_speakers
 from datasette_provenance.dates import find_date, is_date_line, parse_date
+from datasette_provenance.extract import markup_text
 from datasette_provenance.ingest import Article, LoadError, read_paths
 from datasette_provenance.load import load_paths
 from datasette_provenance.segment import normal_form, normalise, segment, split_sentences
@@ -278,7 +279,9 @@ def test_json_lines_records_keep_their_text():
         items = read_one("feed.jsonl", "\n".join(lines).encode("utf-8"))
         for a in tally.count(items, len(records)):
             rid, text, title = records[a.line - 1]
-            assert a.text == newlines(text).replace("\0", "")
+            given = newlines(text).replace("\0", "")
+            read = markup_text(given)  # a text that holds HTML is read as HTML
+            assert (a.text, a.markup) == ((given, False) if read is None else (read, True))
             assert a.external_id == ((rid.replace("\0", "").strip() if rid else None) or f"feed.jsonl:{a.line}")
 
     keep_their_text()
