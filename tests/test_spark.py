@@ -131,19 +131,23 @@ def test_same_corpus_as_local(tmp_path, spark, synth, lone, settings, monkeypatc
     assert len(traced) > 10 and sorted(a for c in traced for a in c) == articles
 
 
-def rounds_alone(monkeypatch) -> None:
-    """Each edge joined alone, as if each were a partition of its own: all is left to the rounds."""
-    alone = engine._local_components
-    monkeypatch.setattr(engine, "_local_components",
-                        lambda frames: (part for f in frames for i in range(len(f)) for part in alone(iter([f[i:i + 1]]))))
+# How the edges are joined before the rounds: by each partition whole, a few edges at a time (as if
+# partitions were that small), or each edge alone, so that all is left to the rounds.
+STARTS = {"partitions first": 0, "parts of 7 edges": 7, "rounds alone": 1}
 
 
-@pytest.mark.parametrize("start", ["partitions first", "rounds alone"])
+def start_with(monkeypatch, start: str) -> None:
+    if size := STARTS[start]:
+        whole = engine._local_components
+        monkeypatch.setattr(engine, "_local_components", lambda frames: (
+            part for f in frames for i in range(0, len(f), size) for part in whole(iter([f[i:i + size]]))))
+
+
+@pytest.mark.parametrize("start", STARTS)
 def test_components_are_the_ones_clustering_walks(tmp_path, spark, start, monkeypatch):
     """Connected components by iterative joins: a link joins two sentences, and the links of one
     article pair lie in one component even when nothing else joins them (``clusters._pair_links``)."""
-    if start == "rounds alone":
-        rounds_alone(monkeypatch)
+    start_with(monkeypatch, start)
     db = tmp_path / "corpus.db"
     conn, _ = store.open_corpus(str(db))
     with closing(conn):
@@ -164,17 +168,32 @@ def test_components_are_the_ones_clustering_walks(tmp_path, spark, start, monkey
     assert sorted(map(sorted, components.values())) == [[10, 11, 20, 21], [12, 30, 31, 40, 41]]
 
 
-@pytest.mark.parametrize("start", ["partitions first", "rounds alone"])
+@pytest.mark.parametrize("start", STARTS)
 def test_a_long_chain_is_one_component(spark, start, monkeypatch):
     """A chain of 200 nodes whose edges come in no order, and a separate pair: two components, each
-    labelled with its least node, whether each partition joins its own edges first or not."""
-    if start == "rounds alone":
-        rounds_alone(monkeypatch)
+    labelled with its least node, however the edges are joined before the rounds."""
+    start_with(monkeypatch, start)
     order = np.random.default_rng(7).permutation(199)
     src, dst = np.arange(199, dtype=np.int64)[order] + 1, np.arange(1, 200, dtype=np.int64)[order] + 1
     src, dst = np.append(src, [-5, 500]), np.append(dst, [500, 501])  # a node below 0 labels but is not listed
     got = engine._connected(spark, src, dst).collect()
     assert sorted(got) == sorted([(1, n) for n in range(1, 201)] + [(-5, 500), (-5, 501)])
+
+
+@pytest.mark.parametrize("start", STARTS)
+def test_components_of_a_random_graph_are_scipys(spark, start, monkeypatch):
+    """300 random edges among 250 nodes (some below 0, as article pairs' nodes are): the components
+    scipy finds for the whole graph, each labelled with its least node."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    start_with(monkeypatch, start)
+    rng = np.random.default_rng(11)
+    src, dst = rng.integers(-50, 200, 300), rng.integers(-50, 200, 300)
+    nodes, ends = np.unique(np.concatenate((src, dst)), return_inverse=True)
+    count, label = connected_components(coo_matrix((np.ones(300), (ends[:300], ends[300:])), shape=(len(nodes),) * 2))
+    least = {c: nodes[label == c].min() for c in range(count)}
+    expected = sorted((least[c], n) for c, n in zip(label, nodes) if n >= 0)
+    assert count > 5 and sorted(engine._connected(spark, src, dst).collect()) == expected
 
 
 def test_a_partition_joins_its_own_edges_first():
