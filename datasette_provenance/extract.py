@@ -73,11 +73,11 @@ class WarcProblem:
     member: int | None = None  # as for WarcCapture: *offset* and *resumed_at* count its data
 
 
-# HTML's own elements as tags (``<p>``, ``</a>``, ``<br/>``, ``<img src=…>``): prose that compares
-# ("a < b", "x<y and z>w") writes none of them.
-_ELEMENT = re.compile(r"</?(?:a|b|i|u|em|strong|span|p|div|br|hr|h[1-6]|ul|ol|li|blockquote|figure|figcaption|img"
-                      r"|iframe|table|tr|td|th|section|article|header|footer|aside|pre|script|style)(?:\s[^<>]*)?/?>",
-                      re.IGNORECASE)
+# HTML's block elements as tags (``<p>``, ``</div>``, ``<br/>``, ``<li class=…>``): where a text marks its
+# paragraphs with them it is HTML. Prose that compares ("a < b") writes none, nor does a text that
+# merely quotes a tag or two (``<script>``, ``<img …>``) and keeps its paragraphs in its line breaks.
+_BLOCK = re.compile(r"</?(?:p|div|br|hr|h[1-6]|ul|ol|li|blockquote|figure|figcaption|table|tr|td|th|section"
+                    r"|article|header|footer|aside|pre)(?:\s[^<>]*)?/?>", re.IGNORECASE)
 # Line breaks: two or more end a paragraph, one is a space (a CMS breaks lines inside sentences with it).
 _BREAKS = re.compile(r"<br(?:\s[^<>]*)?/?>(?:\s*<br(?:\s[^<>]*)?/?>)*", re.IGNORECASE)
 # Elements that end a paragraph where they open or close; other tags are left out.
@@ -86,10 +86,10 @@ _BLOCKS = ("p", "div", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li
 
 
 def markup_text(text: str) -> str | None:
-    """The text of a record's field that holds HTML (a CMS export's body: two of HTML's element tags
-    or more), read as its paragraphs: blocks, blank lines and a run of ``<br>`` end one, other
+    """The text of a record's field that is HTML (a CMS export's body: two or more of HTML's block
+    tags), read as its paragraphs: blocks, blank lines and a run of ``<br>`` end one, other
     whitespace is a space, tags and scripts are left out, references read; None for plain text."""
-    found = _ELEMENT.finditer(text)
+    found = _BLOCK.finditer(text)
     if next(found, None) is None or next(found, None) is None:
         return None
     from w3lib.html import remove_comments, remove_tags, remove_tags_with_content, replace_entities, replace_tags

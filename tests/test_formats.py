@@ -934,13 +934,15 @@ STORY_HTML = ('<div class="body"><p class="lead">Officials in the capital said o
 
 
 def test_html_in_a_records_text_is_read_as_html(tmp_path):
-    """A record whose text holds HTML (ours, news-please's, a CSV's) is read as a page's body is: its
-    blocks as paragraphs, tags and scripts left out, references read. Text that only compares (a < b)
-    is plain, and markup without text is an error naming the record's line."""
+    """A record whose text is HTML (ours, news-please's, a CSV's: paragraphs in block tags) is read as
+    a page's body is: its blocks as paragraphs, tags and scripts left out, references read. Text that
+    compares (a < b) or quotes tags, its paragraphs in its line breaks, is plain; markup without text
+    is an error naming the record's line."""
     path = tmp_path / "a.jsonl"
     records = [{"id": "h1", "outlet": "A", "text": STORY_HTML},
                news_please_record(maintext="First &ldquo;quoted&rdquo; line.<br><BR/>\nSecond <b>line</b>."),
-               {"id": "p1", "outlet": "B", "text": "Prices rose where a < b and c > d held, x<y and z>w too."},
+               {"id": "p1", "outlet": "B", "text": "Prices rose where a < b and c > d held, x<y and z>w too.\n\n"
+                                                   "A post quoted <script>alert(1)</script> and <img src=x>, <b>bold</b>."},
                {"id": "e1", "outlet": "C", "text": "<p> </p><br/><p>&nbsp;</p>"},
                news_please_record(maintext="<div><br></div>")]
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
