@@ -73,16 +73,16 @@ class WarcProblem:
     member: int | None = None  # as for WarcCapture: *offset* and *resumed_at* count its data
 
 
-# HTML's block elements as tags (``<p>``, ``</div>``, ``<br/>``, ``<li class=…>``): where a text marks its
-# paragraphs with them it is HTML. Prose that compares ("a < b") writes none, nor does a text that
-# merely quotes a tag or two (``<script>``, ``<img …>``) and keeps its paragraphs in its line breaks.
-_BLOCK = re.compile(r"</?(?:p|div|br|hr|h[1-6]|ul|ol|li|blockquote|figure|figcaption|table|tr|td|th|section"
-                    r"|article|header|footer|aside|pre)(?:\s[^<>]*)?/?>", re.IGNORECASE)
-# Line breaks: two or more end a paragraph, one is a space (a CMS breaks lines inside sentences with it).
-_BREAKS = re.compile(r"<br(?:\s[^<>]*)?/?>(?:\s*<br(?:\s[^<>]*)?/?>)*", re.IGNORECASE)
 # Elements that end a paragraph where they open or close; other tags are left out.
 _BLOCKS = ("p", "div", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "figure",
            "figcaption", "table", "tr", "td", "th", "section", "article", "header", "footer", "aside", "pre")
+_BR = r"<br(?:\s[^<>]*)?/?>"
+# HTML's block elements as tags (``<p>``, ``</div>``, ``<br/>``, ``<li class=…>``): where a text marks its
+# paragraphs with them it is HTML. Prose that compares ("a < b") writes none, nor does a text that
+# merely quotes a tag or two (``<script>``, ``<img …>``) and keeps its paragraphs in its line breaks.
+_BLOCK = re.compile(rf"</?(?:{'|'.join((*_BLOCKS, 'br'))})(?:\s[^<>]*)?/?>", re.IGNORECASE)
+# Line breaks: two or more end a paragraph, one is a space (a CMS breaks lines inside sentences with it).
+_BREAKS = re.compile(rf"{_BR}(?:\s*{_BR})*", re.IGNORECASE)
 
 
 def markup_text(text: str) -> str | None:

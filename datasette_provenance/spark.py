@@ -1081,9 +1081,10 @@ def _local_components(frames: Iterator[Any]) -> Iterator[Any]:
     import pandas as pd
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
-    edges = pd.concat(list(frames))
-    if edges.empty:
+    batches = [f for f in frames if len(f)]
+    if not batches:
         return
+    edges = pd.concat(batches)
     nodes, ends = np.unique(np.concatenate((edges["src"].to_numpy(), edges["dst"].to_numpy())), return_inverse=True)
     src, dst = ends[:len(edges)], ends[len(edges):]
     _, component = connected_components(coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)),
