@@ -88,17 +88,26 @@ _BREAKS = re.compile(rf"{_BR}(?:\s*{_BR})*", re.IGNORECASE)
 def markup_text(text: str) -> str | None:
     """The text of a record's field that is HTML (a CMS export's body: two or more of HTML's block
     tags), read as its paragraphs: blocks, blank lines and a run of ``<br>`` end one, other
-    whitespace is a space, tags and scripts are left out, references read; None for plain text."""
-    found = _BLOCK.finditer(text)
-    if next(found, None) is None or next(found, None) is None:
-        return None
+    whitespace is a space, tags and scripts are left out, references read; None for plain text. HTML
+    escaped once more (``&lt;p&gt;…``: a feed's or an export's body stored as text) is HTML too, where
+    the text has no tag of its own."""
     from w3lib.html import remove_comments, remove_tags, remove_tags_with_content, replace_entities, replace_tags
 
+    if "<" not in text and "&" in text and _blocks(unescaped := replace_entities(text)):
+        text = unescaped
+    elif not _blocks(text):
+        return None
     body = remove_tags_with_content(remove_comments(text), which_ones=("script", "style", "noscript"))
     body = _BREAKS.sub(lambda run: "\n\n" if run[0].lower().count("<br") > 1 else " ", body)
     body = replace_entities(replace_tags(remove_tags(body, keep=_BLOCKS), "\n\n"))
     paragraphs = (" ".join(part.split()) for part in re.split(r"\n\s*\n", body))
     return "\n\n".join(p for p in paragraphs if p)
+
+
+def _blocks(text: str) -> bool:
+    """Two or more block tags."""
+    found = _BLOCK.finditer(text)
+    return next(found, None) is not None and next(found, None) is not None
 
 
 @cache

@@ -296,8 +296,15 @@ def _said_at(text: str, i: int) -> tuple[str, int]:
 
 
 def source_end(text: str, i: int) -> int:
-    """The offset after the source character at ``i``: past the whole reference when one starts there."""
-    return _said_at(text, i)[1]
+    """The offset after the source character at ``i``: past the whole reference when one starts there,
+    and past a reference escaped twice ("&amp;eacute;"), whose '&' ``_read`` reads and then reads on from."""
+    char, end = _said_at(text, i)
+    for _ in range(_READINGS - 1):
+        m = _REFERENCE.match("&" + text[end:end + 40]) if char == "&" and end > i + 1 else None
+        if m is None or (char := _stands_for(m.group())) is None:
+            break
+        end += m.end() - 1
+    return end
 
 
 def _composed(grapheme: str) -> str:

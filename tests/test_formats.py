@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import zlib
+from html import escape as html_escape
 from itertools import islice
 from pathlib import Path
 
@@ -934,22 +935,27 @@ STORY_HTML = ('<div class="body"><p class="lead">Officials in the capital said o
 
 
 def test_html_in_a_records_text_is_read_as_html(tmp_path):
-    """A record whose text is HTML (ours, news-please's, a CSV's: paragraphs in block tags) is read as
-    a page's body is: its blocks as paragraphs, tags and scripts left out, references read. Text that
-    compares (a < b) or quotes tags, its paragraphs in its line breaks, is plain; markup without text
-    is an error naming the record's line."""
+    """A record whose text is HTML (ours, news-please's, a CSV's: paragraphs in block tags; escaped
+    once more, as a feed's body stored as text is) is read as a page's body is: its blocks as
+    paragraphs, tags and scripts left out, references read. Text that compares (a < b) or quotes
+    tags, its paragraphs in its line breaks, is plain, escaped or not; markup without text is an
+    error naming the record's line."""
     path = tmp_path / "a.jsonl"
+    escaped = [{"id": "x1", "outlet": "E", "text": html_escape(STORY_HTML.replace("buses", "caf&eacute; &amp; buses"))},
+               {"id": "x2", "outlet": "E", "text": "Where a &lt; b, &lt;p&gt; opens a paragraph.\n\nThe &lt;img&gt; tag &amp;c."}]
     records = [{"id": "h1", "outlet": "A", "text": STORY_HTML},
                news_please_record(maintext="First &ldquo;quoted&rdquo; line.<br><BR/>\nSecond <b>line</b>."),
                {"id": "p1", "outlet": "B", "text": "Prices rose where a < b and c > d held, x<y and z>w too.\n\n"
                                                    "A post quoted <script>alert(1)</script> and <img src=x>, <b>bold</b>."},
                {"id": "e1", "outlet": "C", "text": "<p> </p><br/><p>&nbsp;</p>"},
-               news_please_record(maintext="<div><br></div>")]
+               news_please_record(maintext="<div><br></div>"), *escaped]
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
     (tmp_path / "b.csv").write_text('id,outlet,text\nc1,D,"<p>One.</p><p>Two.</p>"\n')
-    html, news, plain, empty, news_empty = read(path)
+    html, news, plain, empty, news_empty, escaped_html, escaped_plain = read(path)
     assert html.text.split("\n\n") == STORY
     assert html.markup and news.markup and not plain.markup
+    assert escaped_html.markup and escaped_html.text == html.text.replace("buses", "caf\u00e9 & buses") != html.text
+    assert (escaped_plain.text, escaped_plain.markup) == (escaped[1]["text"], False)
     assert news.text == "First \u201cquoted\u201d line.\n\nSecond line."
     assert plain.text == records[2]["text"]
     assert (empty.line, empty.reason, empty.record_id) == (4, "'text' holds HTML and no text", "e1")

@@ -134,6 +134,10 @@ def test_character_references_a_scrape_left_read_as_their_characters():
     assert scraped[pos[e]:source_end(scraped, pos[e])] == "&eacute;" and scraped[pos[e - 1]] == "f"
     assert scraped[pos[norm.index("s café")]] == "s" and scraped[pos[-1]] == "d"
     assert source_end(scraped, scraped.index("&T")) == scraped.index("&T") + 1
+    for doubled in ("caf&amp;eacute;", "caf&amp;amp;eacute;"):  # escaped twice or three times: the letter is all of it
+        norm, pos = normalise(doubled)
+        assert norm == "café" and source_end(doubled, pos[-1]) == len(doubled)
+    assert source_end("AT&amp;T", 2) == 7 and source_end("&amp;&amp;", 0) == 5
     assert normal_form("R&D &bogus; &#xZZ;") == "r d bogus xzz"
     assert normal_form("&" + "amp;" * 10 + "x") == "amp " * 7 + "x"  # read three times, no more: a nest is no text
     hinted = "The inter\u00adnational com\u00admittee met in Bang\u200bkok on\u2060 Monday.\ufeff"
