@@ -498,8 +498,9 @@ def _deeper_than(value: Any, limit: int) -> bool:
 
 
 def _read_json(source: str, name: str, data: bytes, opts: _Options) -> Iterator[Article | LoadError]:
-    """One JSON object (news-please writes one file per article), an array of objects, or, under
-    a .json name, JSON Lines."""
+    """One JSON object (news-please writes one file per article), an array of objects, an object
+    whose one array holds them (an API's page: ``{"status": …, "articles": [...]}``), or, under a
+    .json name, JSON Lines."""
     text = _decode(source, data)
     if isinstance(text, LoadError):
         yield text
@@ -512,6 +513,8 @@ def _read_json(source: str, name: str, data: bytes, opts: _Options) -> Iterator[
             yield LoadError(source, value.line, value.reason)
         return
     if isinstance(value, dict):
+        value = _wrapped_records(value) or value
+    if isinstance(value, dict):
         yield _record_article(value, source, None, name, opts)
     elif isinstance(value, list):
         if not value:
@@ -523,6 +526,16 @@ def _read_json(source: str, name: str, data: bytes, opts: _Options) -> Iterator[
                 yield LoadError(source, None, f"item {index}: expected a JSON object, got {_json_type(item)}")
     else:
         yield LoadError(source, None, f"expected a JSON object or an array of objects, got {_json_type(value)}")
+
+
+def _wrapped_records(value: dict) -> list | None:
+    """The records of an object that is no record but holds them: its one array of objects, some with
+    a text."""
+    texts = {"text", "maintext", *_MEDIA_CLOUD_TEXT}
+    if value.keys() & texts:
+        return None
+    arrays = [v for v in value.values() if isinstance(v, list) and v and all(isinstance(i, dict) for i in v)]
+    return arrays[0] if len(arrays) == 1 and any(i.keys() & texts for i in arrays[0]) else None
 
 
 def _read_csv_file(source: str, name: str, fh: IO[bytes], opts: _Options) -> Iterator[Article | LoadError]:

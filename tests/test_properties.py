@@ -302,6 +302,7 @@ json_values = st.recursive(
 def test_any_json_never_raises(values):
     read_one("feed.jsonl", "\n".join(json.dumps(v) for v in values).encode("utf-8"))
     read_one("one.json", json.dumps(values).encode("utf-8"))
+    read_one("page.json", json.dumps({"x": values, "id": 1}).encode("utf-8"))  # an API's page, or an odd record
 
 
 def test_csv_records_keep_their_text():
