@@ -512,30 +512,57 @@ def _read_json(source: str, name: str, data: bytes, opts: _Options) -> Iterator[
         else:
             yield LoadError(source, value.line, value.reason)
         return
-    if isinstance(value, dict):
-        value = _wrapped_records(value) or value
+    key = _wrapping_key(value) if isinstance(value, dict) else None
+    if key is not None:
+        value = value[key]
     if isinstance(value, dict):
         yield _record_article(value, source, None, name, opts)
     elif isinstance(value, list):
         if not value:
             yield LoadError(source, None, "no records: the file holds an empty array")
-        for index, item in enumerate(value):
+        for index, (item, line) in enumerate(zip(value, _item_lines(text, key))):
             if isinstance(item, dict):
-                yield _record_article(item, source, None, f"{name}[{index}]", opts, where=f"item {index}: ")
+                yield _record_article(item, source, line, f"{name}[{index}]", opts, where=f"item {index}: ")
             else:
-                yield LoadError(source, None, f"item {index}: expected a JSON object, got {_json_type(item)}")
+                yield LoadError(source, line, f"item {index}: expected a JSON object, got {_json_type(item)}")
     else:
         yield LoadError(source, None, f"expected a JSON object or an array of objects, got {_json_type(value)}")
 
 
-def _wrapped_records(value: dict) -> list | None:
-    """The records of an object that is no record but holds them: its one array of objects, some with
-    a text."""
+def _wrapping_key(value: dict) -> str | None:
+    """The key of the records in an object that is no record but holds them: its one array of
+    objects, some with a text."""
     texts = {"text", "maintext", *_MEDIA_CLOUD_TEXT}
     if value.keys() & texts:
         return None
-    arrays = [v for v in value.values() if isinstance(v, list) and v and all(isinstance(i, dict) for i in v)]
-    return arrays[0] if len(arrays) == 1 and any(i.keys() & texts for i in arrays[0]) else None
+    arrays = [k for k, v in value.items() if isinstance(v, list) and v and all(isinstance(i, dict) for i in v)]
+    return arrays[0] if len(arrays) == 1 and any(i.keys() & texts for i in value[arrays[0]]) else None
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")  # what JSON allows between tokens
+
+
+def _item_lines(text: str, key: str | None) -> Iterator[int]:
+    """The line each item of the file's array starts on (of the array under ``key`` in the file's
+    object), so that a bad item is named by its line, as a JSON Lines record is. The text is valid
+    JSON (it was parsed), so the walk needs no checks; a key given twice counts where it was last."""
+    decode = json.JSONDecoder().raw_decode
+    i = _SPACE.match(text).end()
+    if key is not None:
+        at, i = None, _SPACE.match(text, i + 1).end()
+        while text[i] != "}":
+            name, i = decode(text, i)
+            i = _SPACE.match(text, _SPACE.match(text, i).end() + 1).end()
+            at = i if name == key else at
+            i = _SPACE.match(text, decode(text, i)[1]).end()
+            i = _SPACE.match(text, i + (text[i] == ",")).end()
+        i = at
+    i, line, counted = _SPACE.match(text, i + 1).end(), 1, 0
+    while text[i] != "]":
+        line, counted = line + text.count("\n", counted, i), i
+        yield line
+        i = _SPACE.match(text, decode(text, i)[1]).end()
+        i = _SPACE.match(text, i + (text[i] == ",")).end()
 
 
 def _read_csv_file(source: str, name: str, fh: IO[bytes], opts: _Options) -> Iterator[Article | LoadError]:

@@ -392,11 +392,12 @@ CASES: dict[str, Case] = {
         {"escaped": {"text": "Escaped  NUL"}, "after": {}, "big": {}, "n2": {}}),
     "JSON top level that is not an object": Case(
         lambda f: [write(f, "a.json", '"just a string"'), write(f, "b.json", "[]"),
-                   write(f, "c.json", json.dumps([record("item0"), 5, record("item2", 7)]))] and None,
+                   write(f, "c.json", f"[\n{json.dumps(record('item0'))},\n  5 ,\n\n{json.dumps(record('item2', 7))}]")]
+        and None,  # an array's item is named by its index and the line it starts on
         [Err("a.json", None, r"^expected a JSON object or an array of objects, got string$"),
          Err("b.json", None, r"^no records: the file holds an empty array$"),
-         Err("c.json", None, r"^item 1: expected a JSON object, got number$"),
-         Err("c.json", None, r"^item 2: 'text' must be a string, got number$")], {"item0": {}}),
+         Err("c.json", 3, r"^item 1: expected a JSON object, got number$"),
+         Err("c.json", 5, r"^item 2: 'text' must be a string, got number$")], {"item0": {}}),
     # --- CSV
     "CSV with quoted newlines and missing columns": Case(
         lambda f: write(f, "table.csv", 'id,title,text\nc1,"Title\non two lines","Body one\ncontinues here"\n'

@@ -925,17 +925,17 @@ def test_json_file_with_our_fields_or_an_array(tmp_path):
 
 def test_an_api_page_is_read_as_the_records_it_holds(tmp_path):
     """A page of an API or a scraper's export wraps its records in an object (``{"status": …,
-    "articles": [...]}``): they are read as an array's are, named as in one, what is wrong with an
-    item reported as an array's item is. An object with no text and no array of records with text is
+    "articles": [...]}``): they are read as an array's are, named as in one, each with the line it
+    starts on, what is wrong with an item reported as an array's item is. An object with no text and no array of records with text is
     one record without text, as before (a list of images in it is not its records)."""
     page = {"status": "ok", "total": 3, "tags": ["news"],
             "articles": [{"id": "a1", "outlet": "tass", "text": "Body one"}, {"title": "no body"}, {"text": "Body two"}]}
-    (tmp_path / "page.json").write_text(json.dumps(page))
+    (tmp_path / "page.json").write_text(json.dumps(page, indent=1))
     (tmp_path / "photos.json").write_text(json.dumps({"id": "p1", "images": [{"src": "a.jpg", "title": "A"}]}))
     (tmp_path / "records.json").write_text(json.dumps({"text": "Its own body", "related": [{"text": "another"}]}))
     one, no_body, two, photos, record = read(tmp_path)
     assert (one.external_id, one.outlet, two.external_id, two.text) == ("a1", "TASS", "page.json[2]", "Body two")
-    assert (no_body.line, no_body.reason) == (None, "item 1: missing 'text' field")
+    assert (one.line, no_body.line, no_body.reason, two.line) == (8, 13, "item 1: missing 'text' field", 16)
     assert (photos.reason, photos.record_id) == ("missing 'text' field", "p1")
     assert (record.text, record.extra["related"]) == ("Its own body", [{"text": "another"}])
 

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, assume, example, given, settings, strategies
 from datasette_provenance.attributions import default_aliases, find_attributions, find_speakers
 from datasette_provenance.dates import find_date, is_date_line, parse_date
 from datasette_provenance.extract import markup_text
-from datasette_provenance.ingest import Article, LoadError, read_paths
+from datasette_provenance.ingest import Article, LoadError, _item_lines, read_paths
 from datasette_provenance.load import load_paths
 from datasette_provenance.segment import normal_form, normalise, segment, split_sentences
 
@@ -303,6 +303,19 @@ def test_any_json_never_raises(values):
     read_one("feed.jsonl", "\n".join(json.dumps(v) for v in values).encode("utf-8"))
     read_one("one.json", json.dumps(values).encode("utf-8"))
     read_one("page.json", json.dumps({"x": values, "id": 1}).encode("utf-8"))  # an API's page, or an odd record
+
+
+@FAST
+@given(st.lists(json_values, max_size=5), st.sampled_from([None, 0, 2]), st.booleans())
+def test_an_arrays_items_are_named_by_the_lines_they_start_on(values, indent, wrapped):
+    """Each item of an array, or of the array an object holds, is found on the line it starts on, whatever
+    the items and the spaces around them."""
+    items = [json.dumps(v, indent=indent) for v in values]
+    starts = [2 + sum(item.count("\n") + 1 for item in items[:i]) for i in range(len(items))]
+    array = "[\n" + ",\n".join(items) + "\n]"
+    text = '{"x": [1], "k":\n' + array + ', "y": {"k": []}}' if wrapped else array
+    assert json.loads(text) == ({"x": [1], "k": values, "y": {"k": []}} if wrapped else values)
+    assert list(_item_lines(text, "k" if wrapped else None)) == [line + wrapped for line in starts]
 
 
 def test_csv_records_keep_their_text():
