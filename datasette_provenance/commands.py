@@ -43,6 +43,10 @@ class _Input(click.ParamType):
 @click.argument("paths", nargs=-1, required=True, type=_Input())
 @click.option("--outlet", help="Outlet of every article loaded (overrides what is inferred).")
 @click.option("--published", help="Publication date of every article loaded, e.g. 2022-02-03.")
+@click.option("--field", "fields", multiple=True, metavar="OURS=KEY", callback=lambda ctx, param, value: _fields(value),
+              help="Where JSON or CSV records keep one of our fields (id, outlet, url, published, title, text):"
+                   " a key or column, or a path into nested objects, e.g. --field text=body"
+                   " --field outlet=source.name. Repeatable; for one of ours, the first KEY a record has.")
 @click.option("--aliases", type=click.Path(exists=True, dir_okay=False),
               help="JSON file extending outlet names and domains (shape of data/outlets.json).")
 @click.option("--sources", type=click.Path(exists=True, dir_okay=False),
@@ -74,7 +78,7 @@ class _Input(click.ParamType):
               help="Spark master for --engine spark (local[N], spark://…, yarn, k8s://…) [local[*], or spark-submit's].")
 @click.option("--spark-remote", metavar="sc://HOST:PORT",
               help="A Spark Connect server for --engine spark, instead of a master (local[N]: one started here).")
-def load(database: str, paths: tuple[str, ...], outlet: str | None, published: str | None,
+def load(database: str, paths: tuple[str, ...], outlet: str | None, published: str | None, fields: list[tuple[str, str]],
          aliases: str | None, sources: str | None, batch_size: int, num_perm: int | None, bands: int | None,
          rows: int | None, lone_bands: int | None, lone_words: float | None, jaccard: float | None, window: int | None,
          jobs: int, quiet: bool, engine: str, spark_master: str | None, spark_remote: str | None) -> None:
@@ -129,8 +133,8 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
     hooks = signal.signal(signal.SIGINT, interrupt), sys.unraisablehook
     sys.unraisablehook = unraisable
     try:
-        summary = loader(database, paths, outlet=outlet, published=published, aliases=aliases, sources=sources,
-                         batch_size=batch_size, settings=chosen, progress=progress)
+        summary = loader(database, paths, outlet=outlet, published=published, fields=fields, aliases=aliases,
+                         sources=sources, batch_size=batch_size, settings=chosen, progress=progress)
     except (IncompatibleSettings, NotACorpus, DiskFull, ValueError, *refused) as e:
         raise click.ClickException(str(e))
     except BrokenProcessPool:
@@ -149,6 +153,13 @@ def load(database: str, paths: tuple[str, ...], outlet: str | None, published: s
                    err=True)
         sys.exit(130)
     click.echo(str(summary))
+
+
+def _fields(given: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``--field OURS=KEY`` options as pairs, in order; the names are checked by the reader."""
+    if bad := [f for f in given if "=" not in f]:
+        raise click.BadParameter(f"{bad[0]!r}: write it as OURS=KEY, e.g. text=body", param_hint="'--field'")
+    return [tuple(f.split("=", 1)) for f in given]
 
 
 def _sizes(path: str) -> int:

@@ -23,7 +23,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +130,7 @@ class _Options:
     outlet: str | None
     published: Parsed | None
     aliases: OutletAliases
+    fields: tuple[tuple[str, str], ...] = ()  # (our field, the record's key) of ``read_paths``'s *fields*
 
 
 def read_paths(
@@ -138,19 +139,36 @@ def read_paths(
     outlet: str | None = None,
     published: str | None = None,
     aliases: OutletAliases | None = None,
+    fields: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
 ) -> Iterator[Article | LoadError]:
     """Articles and errors from files and folders, in a deterministic order.
 
     *outlet* and *published* apply to every article read, replacing whatever
-    the files state or imply. A *published* that can't be parsed raises
-    ValueError at once: it is the caller's mistake, not the data's.
+    the files state or imply. *fields* names where a JSON or CSV record keeps
+    one of ours (``{"text": "body", "outlet": "source.name"}``: a key, or a
+    path of keys into nested objects; or (ours, key) pairs, the first key a
+    record has giving the field, for files of several shapes). An option that can't be used (a date
+    that can't be parsed, a field we don't have) raises ValueError at once:
+    it is the caller's mistake, not the data's.
     """
+    return _read_all(paths, reading_options(outlet, published, aliases, fields))
+
+
+def reading_options(outlet: str | None = None, published: str | None = None, aliases: OutletAliases | None = None,
+                    fields: Mapping[str, str] | Iterable[tuple[str, str]] | None = None) -> _Options:
+    """``read_paths``'s options, checked."""
     aliases = aliases or default_aliases()
     stated = None
     if published is not None and (stated := parse_date(published)) is None:
         raise ValueError(f"cannot parse published date {published!r}")
+    pairs = tuple(fields.items() if isinstance(fields, Mapping) else fields or ())
+    for ours, key in pairs:
+        if ours not in _FIELDS:
+            raise ValueError(f"--field {ours}={key}: {ours!r} is none of our fields ({', '.join(_FIELDS)})")
+        if not key.strip():
+            raise ValueError(f"--field {ours}=: which key of the records holds the {ours}?")
     name = aliases.normalise_name(outlet) if outlet and outlet.strip() else None
-    return _read_all(paths, _Options(name, stated, aliases))
+    return _Options(name, stated, aliases, pairs)
 
 
 def _read_all(paths: Iterable[str | Path], opts: _Options) -> Iterator[Article | LoadError]:
@@ -589,7 +607,7 @@ def _read_csv_file(source: str, name: str, fh: IO[bytes], opts: _Options) -> Ite
         yield LoadError(source, header_line, f"header: {bad}")
         return
     keys = [h.strip().lower() if h.strip().lower() in _FIELDS else h.strip() for h in header]
-    if (missing := _missing_text(keys, name)) is not None:
+    if (missing := _missing_text(keys + [ours for ours, key in opts.fields if key in keys], name)) is not None:
         yield LoadError(source, header_line, missing)
         return
     if duplicates := sorted({k for k in keys if keys.count(k) > 1}):
@@ -691,13 +709,38 @@ def _record_article(
     date found in prose is a worse guess than none. *where* prefixes reasons
     for records that have no line of their own (items of a JSON array).
     """
-    record = _clean_strings(record)
+    record = _clean_strings(_with_fields(record, opts.fields) if opts.fields else record)
     schema = _schema(record)
     if schema == "own":
         return _own_article(record, source, line, fallback_id, opts, where)
     return _mapped_article(record, schema, source, line, fallback_id, opts, where)
 
 
+def _with_fields(record: dict[str, Any], fields: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """The record with each of our fields taken from where the caller said it is, the first place the
+    record has; a key taken is not kept twice in ``extra``."""
+    found: dict[str, Any] = {}
+    taken = set()
+    for ours, key in fields:
+        if ours not in found and (value := _lookup(record, key)) is not _ABSENT:
+            found[ours] = value
+            taken.add(key)
+    return {**{k: v for k, v in record.items() if k not in taken}, **found}
+
+
+def _lookup(record: dict[str, Any], key: str) -> Any:
+    """The value of a key, else of a path of keys into nested objects (``source.name``)."""
+    if key in record:
+        return record[key]
+    value: Any = record
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return _ABSENT
+        value = value[part]
+    return value
+
+
+_ABSENT = object()
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

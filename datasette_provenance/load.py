@@ -106,6 +106,7 @@ def load_paths(
     *,
     outlet: str | None = None,
     published: str | None = None,
+    fields: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     aliases: str | None = None,
     sources: str | None = None,
     settings: Settings | Mapping[str, Any] | None = None,
@@ -126,7 +127,7 @@ def load_paths(
     paths = [str(p) for p in paths]
     # Everything that can refuse the load is decided before the database is touched.
     names, credits, files = name_files(db_path, aliases, sources)
-    records = read_paths(paths, outlet=outlet, published=published, aliases=names)
+    records = read_paths(paths, outlet=outlet, published=published, aliases=names, fields=fields)
     with _reporting_a_full_disk(db_path):
         conn, settings = store.open_corpus(db_path, settings)
         try:

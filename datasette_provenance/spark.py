@@ -68,9 +68,7 @@ from datasette_provenance.candidates import (
     lone_word_links, store_sketches, verify_pairs,
 )
 from datasette_provenance.clusters import recluster
-from datasette_provenance.dates import parse_date
-from datasette_provenance.ingest import LoadError, read_paths
-from datasette_provenance.outlets import OutletAliases
+from datasette_provenance.ingest import LoadError
 from datasette_provenance.prepare import PreparedBatch, prepare
 from datasette_provenance.signatures import NO_KEY, Settings, sketch_jaccard, sketches, worth_comparing
 from datasette_provenance.store import next_id
@@ -157,6 +155,7 @@ def load_paths(
     *,
     outlet: str | None = None,
     published: str | None = None,
+    fields: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     aliases: str | None = None,
     sources: str | None = None,
     settings: Settings | Mapping[str, Any] | None = None,
@@ -174,7 +173,7 @@ def load_paths(
     local._check_options(batch_size, 1)
     paths = [str(p) for p in paths]
     names, credits, files = local.name_files(db_path, aliases, sources)
-    opts = _options(outlet, published, names)
+    opts = ingest.reading_options(outlet, published, names, fields)
     own = spark is None and _active() is None  # a session the caller runs is the caller's to stop
     if spark is None:
         spark = session(master, remote)
@@ -182,7 +181,7 @@ def load_paths(
     try:
         with _Records(spark) as records:
             with clock("read"):
-                _read(spark, records, paths, outlet, published, names, opts)
+                _read(spark, records, paths, opts)
             with local._reporting_a_full_disk(db_path):
                 conn, settings = store.open_corpus(db_path, settings)
                 try:
@@ -359,14 +358,6 @@ def is_uri(path: str) -> bool:
     return bool(re.match(r"[A-Za-z][A-Za-z0-9+.-]+:/", path))
 
 
-def _options(outlet: str | None, published: str | None, names: OutletAliases) -> ingest._Options:
-    """``ingest.read_paths``'s options, for the readers the executors run (a bad date is refused here)."""
-    stated = None
-    if published is not None and (stated := parse_date(published)) is None:
-        raise ValueError(f"cannot parse published date {published!r}")
-    return ingest._Options(names.normalise_name(outlet) if outlet and outlet.strip() else None, stated, names)
-
-
 class _Records:
     """The load's input. Its records stay off the driver: DataFrames of (idx, rec: a pickled Article),
     idx being the record's place in the input. The driver holds ``items``, what batching needs: each
@@ -463,8 +454,7 @@ def _local_master(spark) -> bool:
         return False
 
 
-def _read(spark, records: _Records, paths: list[str], outlet: str | None, published: str | None,
-          names: OutletAliases, opts: ingest._Options) -> None:
+def _read(spark, records: _Records, paths: list[str], opts: ingest._Options) -> None:
     """The records and errors of every path, in the order given: this machine's paths by
     ``ingest.read_paths`` here, Spark's (``hdfs://``, ``s3a://``…) by ``ingest``'s own file readers on
     the executors, each file whole (Spark's binaryFile source), in the order a local folder is read."""
@@ -474,7 +464,7 @@ def _read(spark, records: _Records, paths: list[str], outlet: str | None, publis
         elif _is_parquet(path):
             _read_parquet(spark, records, path, opts)
         else:
-            records.add_local(read_paths([path], outlet=outlet, published=published, aliases=names))
+            records.add_local(ingest._read_all([path], opts))
 
 
 _READ = "unit {}, item long, rec binary, error binary"

@@ -923,6 +923,32 @@ def test_json_file_with_our_fields_or_an_array(tmp_path):
     assert (one.external_id, one.outlet) == ("x1", "TASS")
 
 
+def test_fields_say_where_records_keep_ours(tmp_path):
+    """A scraper's or an API's records name our fields their own way (``body``, ``publishedAt``, an
+    outlet inside ``source``): ``fields`` says where, a key, a column or a path into nested objects,
+    several places for one field where files differ, the first a record has taken. A key taken is
+    not kept twice in ``extra``; a record without any of them reads as it would without ``fields``."""
+    records = [{"uid": "n1", "source": {"name": "TASS"}, "body": "Body one", "publishedAt": "2022-02-03T10:00:00Z",
+                "link": "https://example.com/a", "tags": ["x"]},
+               {"uid": "n2", "source": None, "text": "Body two"},
+               {"id": "n3", "source": {"name": "AFP"}, "body": "Body three", "text": "Its summary"}]
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (tmp_path / "b.csv").write_text("Headline,Body,source.name\nT1,Body four,Reuters\n")
+    fields = [("id", "uid"), ("text", "body"), ("text", "Body"), ("outlet", "source.name"), ("published", "publishedAt"),
+              ("url", "link"), ("title", "Headline")]
+    one, two, three, four = read(tmp_path, fields=fields)
+    assert (one.external_id, one.text, one.outlet, one.published, one.url) == (
+        "n1", "Body one", "TASS", "2022-02-03T10:00:00Z", "https://example.com/a")
+    assert one.extra == {"source": {"name": "TASS"}, "tags": ["x"]}
+    assert (two.external_id, two.text, two.outlet) == ("n2", "Body two", None)
+    assert (three.external_id, three.text, three.outlet) == ("n3", "Body three", "AFP")  # the field said wins
+    assert (four.external_id, four.title, four.text, four.outlet) == ("b.csv:2", "T1", "Body four", "Reuters")
+    assert [type(r) for r in read(tmp_path / "b.csv")] == [LoadError]  # without them: no text column
+    assert read(tmp_path / "a.jsonl", fields={"text": "body"})[0].text == "Body one"
+    with pytest.raises(ValueError, match="'body' is none of our fields"):
+        read(tmp_path, fields={"body": "text"})
+
+
 def test_an_api_page_is_read_as_the_records_it_holds(tmp_path):
     """A page of an API or a scraper's export wraps its records in an object (``{"status": …,
     "articles": [...]}``): they are read as an array's are, named as in one, each with the line it

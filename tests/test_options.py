@@ -62,6 +62,9 @@ BAD_OPTIONS = [  # (options, what the message must say)
     (["--window", "-1"], "--window"),
     (["--jobs", "0"], "--jobs"),
     (["--published", "not a date"], "not a date"),
+    (["--field", "body"], "write it as OURS=KEY"),
+    (["--field", "txt=body"], "'txt' is none of our fields (id, outlet, url, published, title, text)"),
+    (["--field", "text= "], "which key of the records holds the text?"),
 ]
 
 

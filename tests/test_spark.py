@@ -357,17 +357,19 @@ def parquet(spark, records: list[dict], folder: Path, parts: int) -> list[Path]:
 
 def test_parquet_gives_the_corpus_of_its_json_lines(tmp_path, spark, synth):
     """A Parquet dataset (two part files) loads as the JSON Lines of the same records: a null is an
-    absent field, other columns are the record's extra fields."""
+    absent field, other columns are the record's extra fields, a column of ours under another name is
+    read where ``fields`` says (on the executors)."""
     records = [json.loads(line) for line in synth.read_text().splitlines()]
     records[3]["section"] = "World"
     records[5]["words"] = 412
     lines = tmp_path / "records.jsonl"
     lines.write_text("".join(json.dumps(r) + "\n" for r in records))
-    parts = parquet(spark, records, tmp_path / "records.parquet", 2)
+    parts = parquet(spark, [{("body" if k == "text" else k): v for k, v in r.items()} for r in records],
+                    tmp_path / "records.parquet", 2)
     (tmp_path / "local").mkdir()
     here, there = tmp_path / "local" / "corpus.db", tmp_path / "spark.db"
     expected = load_paths(str(here), [lines], jobs=1)
-    got = engine.load_paths(str(there), [tmp_path / "records.parquet"], spark=spark)
+    got = engine.load_paths(str(there), [tmp_path / "records.parquet"], spark=spark, fields={"text": "body"})
     assert str(got) == str(expected)
     assert snapshot(there) == snapshot(here)
     for table in SAME_ROWS[1:]:
