@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -96,8 +97,32 @@ class LoadSummary:
             f"{self.clusters} clusters in the corpus",
             f"{len(self.errors)} input records skipped" + (":" if self.errors else ""),
         ]
-        lines += [f"  {e}" for e in self.errors]
+        lines += [f"  {line}" for line in _skipped(self.errors)]
         return "\n".join(lines)
+
+
+SKIPPED_ALIKE = 3  # records one file skips for one reason listed one by one; more are one line
+SKIPPED_LINES = 50  # lines of skipped records the summary prints; the rest are counted (load_errors has all)
+
+
+def _skipped(errors: list[LoadError]) -> list[str]:
+    """The skipped records as the summary lists them: a file that gives many records one reason (a
+    field named otherwise in every record) in one line, and no more than ``SKIPPED_LINES`` lines."""
+    alike: dict[tuple[str, str], list[LoadError]] = {}
+    for e in errors:  # an array's items say which item: the same reason for the file
+        alike.setdefault((e.source, re.sub(r"^item \d+: ", "", e.reason)), []).append(e)
+    lines = []
+    for (source, reason), group in alike.items():
+        if len(group) <= SKIPPED_ALIKE:
+            lines += map(str, group)
+            continue
+        at = [e.line for e in group if e.line is not None]
+        where = f": lines {', '.join(map(str, at[:SKIPPED_ALIKE]))}, …" if at else ""
+        lines.append(f"{source}: {reason} ({len(group)} records{where})")
+    if len(lines) > SKIPPED_LINES:
+        lines[SKIPPED_LINES:] = [f"… and {len(lines) - SKIPPED_LINES} more (the table load_errors holds every"
+                                 " skipped record)"]
+    return lines
 
 
 def load_paths(

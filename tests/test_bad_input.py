@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from datasette_provenance.load import load_paths
+from datasette_provenance.load import SKIPPED_LINES, load_paths
 
 from test_crash_safety import check_consistency
 
@@ -681,3 +681,29 @@ def test_deep_folders_from_the_command_line(tmp_path):
     assert result.exit_code == 0, repr(result.exception)
     with closing(sqlite3.connect(tmp_path / "corpus.db")) as db:
         assert db.execute("select count(*) from articles").fetchone()[0] == 1
+
+
+def test_the_summary_says_a_reason_many_records_share_once(tmp_path):
+    """A file whose every record names the text otherwise is one line of the summary, not one a record
+    (its first lines named); a few records skipped are each listed; past SKIPPED_LINES the rest are
+    counted. ``load_errors`` keeps every one."""
+    (tmp_path / "feed.jsonl").write_text("".join(json.dumps({"id": f"r{i}", "body": "Words"}) + "\n" for i in range(400)))
+    (tmp_path / "few.jsonl").write_text('{"id": "f1"}\n{"id": "f2", "text": ""}\n')
+    (tmp_path / "page.json").write_text(json.dumps([{"body": "Words"}] * 5 + [{"text": 5}], indent=0))
+    for i in range(SKIPPED_LINES):
+        (tmp_path / f"z{i:03}.json").write_text("{")
+    db = tmp_path / "c.db"
+    summary = load_paths(str(db), [tmp_path])
+    _, listed = str(summary).split("\n458 input records skipped:\n")
+    lines = listed.splitlines()
+    assert lines[:5] == [f"  {tmp_path}/feed.jsonl: missing 'text' field (400 records: lines 1, 2, 3, …)",
+                         f"  {tmp_path}/few.jsonl:1: missing 'text' field",
+                         f"  {tmp_path}/few.jsonl:2: empty 'text' field",
+                         f"  {tmp_path}/page.json: missing 'text' field (5 records: lines 2, 5, 8, …)",
+                         f"  {tmp_path}/page.json:17: item 5: 'text' must be a string, got number"]
+    assert lines[5] == f"  {tmp_path}/z000.json:1: invalid JSON: Expecting property name enclosed in double quotes" \
+                       " (column 2)"
+    assert len(lines) == SKIPPED_LINES + 1 and lines[-2].startswith(f"  {tmp_path}/z044.json:1: ")
+    assert lines[-1] == "  … and 5 more (the table load_errors holds every skipped record)"
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("select count(*) from load_errors").fetchone()[0] == len(summary.errors) == 458
