@@ -716,6 +716,14 @@ def _record_article(
     return _mapped_article(record, schema, source, line, fallback_id, opts, where)
 
 
+def _other_keys(record: dict[str, Any]) -> str:
+    """Where the text may be, for a record without one: the keys it has that are none of ours."""
+    others = [k[:40] for k in record if k.lower() not in _FIELDS]
+    if not others:
+        return ""
+    return f" (other keys: {', '.join(others[:8])}{', …' if len(others) > 8 else ''}; --field text=KEY reads one)"
+
+
 def _with_fields(record: dict[str, Any], fields: tuple[tuple[str, str], ...]) -> dict[str, Any]:
     """The record with each of our fields taken from where the caller said it is, the first place the
     record has; a key taken is not kept twice in ``extra``."""
@@ -871,7 +879,7 @@ def _own_article(
     record_id = values["id"]
     text = record.get("text")
     if text is None:
-        return LoadError(source, line, f"{where}missing 'text' field", record_id)
+        return LoadError(source, line, f"{where}missing 'text' field{_other_keys(record)}", record_id)
     if not isinstance(text, str):
         return LoadError(source, line, f"{where}'text' must be a string, got {_json_type(text)}", record_id)
     if not text.strip():

@@ -685,7 +685,7 @@ def test_deep_folders_from_the_command_line(tmp_path):
 
 def test_the_summary_says_a_reason_many_records_share_once(tmp_path):
     """A file whose every record names the text otherwise is one line of the summary, not one a record
-    (its first lines named); a few records skipped are each listed; past SKIPPED_LINES the rest are
+    (its first lines named, and the keys that may hold the text); a few records skipped are each listed; past SKIPPED_LINES the rest are
     counted. ``load_errors`` keeps every one."""
     (tmp_path / "feed.jsonl").write_text("".join(json.dumps({"id": f"r{i}", "body": "Words"}) + "\n" for i in range(400)))
     (tmp_path / "few.jsonl").write_text('{"id": "f1"}\n{"id": "f2", "text": ""}\n')
@@ -696,10 +696,11 @@ def test_the_summary_says_a_reason_many_records_share_once(tmp_path):
     summary = load_paths(str(db), [tmp_path])
     _, listed = str(summary).split("\n458 input records skipped:\n")
     lines = listed.splitlines()
-    assert lines[:5] == [f"  {tmp_path}/feed.jsonl: missing 'text' field (400 records: lines 1, 2, 3, …)",
+    hint = "missing 'text' field (other keys: body; --field text=KEY reads one)"
+    assert lines[:5] == [f"  {tmp_path}/feed.jsonl: {hint} (400 records: lines 1, 2, 3, …)",
                          f"  {tmp_path}/few.jsonl:1: missing 'text' field",
                          f"  {tmp_path}/few.jsonl:2: empty 'text' field",
-                         f"  {tmp_path}/page.json: missing 'text' field (5 records: lines 2, 5, 8, …)",
+                         f"  {tmp_path}/page.json: {hint} (5 records: lines 2, 5, 8, …)",
                          f"  {tmp_path}/page.json:17: item 5: 'text' must be a string, got number"]
     assert lines[5] == f"  {tmp_path}/z000.json:1: invalid JSON: Expecting property name enclosed in double quotes" \
                        " (column 2)"

@@ -962,7 +962,8 @@ def test_an_api_page_is_read_as_the_records_it_holds(tmp_path):
     one, no_body, two, photos, record = read(tmp_path)
     assert (one.external_id, one.outlet, two.external_id, two.text) == ("a1", "TASS", "page.json[2]", "Body two")
     assert (one.line, no_body.line, no_body.reason, two.line) == (8, 13, "item 1: missing 'text' field", 16)
-    assert (photos.reason, photos.record_id) == ("missing 'text' field", "p1")
+    assert (photos.reason, photos.record_id) == ("missing 'text' field (other keys: images; --field text=KEY reads one)",
+                                                 "p1")
     assert (record.text, record.extra["related"]) == ("Its own body", [{"text": "another"}])
 
 
