@@ -671,7 +671,7 @@ def _missing_text(keys: list[str], name: str) -> str | None:
     if schema == "media-cloud" or lower & _GDELT_KEYS or lower & {"url", "link"}:
         kind = {"media-cloud": "Media Cloud export"}.get(schema) or ("GDELT export" if lower & _GDELT_KEYS else name)
         return f"{kind} has no text column: export full text or load the HTML/WARC (columns: {columns})"
-    return f"no 'text' column (columns: {columns})"
+    return f"no 'text' column (columns: {columns}; --field text=COLUMN reads one)"
 
 
 def _csv_rows(source: str, lines: Iterable[str], delimiter: str = ",") -> Iterator[tuple[int, list[str]] | LoadError]:

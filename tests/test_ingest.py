@@ -378,7 +378,7 @@ def test_csv_without_text_column(tmp_path):
     path.write_text("id,body\n1,hello\n2,world\n")
     [error] = read(path)
     assert (error.source, error.line) == (str(path), 1)
-    assert error.reason == "no 'text' column (columns: id, body)"
+    assert error.reason == "no 'text' column (columns: id, body; --field text=COLUMN reads one)"
 
 
 def test_csv_row_errors_do_not_stop_the_file(tmp_path):
