@@ -125,8 +125,8 @@ def trace(conn: sqlite3.Connection, article_ids: list[int]) -> set[str | None]:
     which sums over days, refreshed once for all."""
     if not article_ids:
         return set()
-    around = _neighbours(conn, set(article_ids)) | set(article_ids)
-    docs = _docs(conn, around | _neighbours(conn, around))
+    around = neighbours(conn, set(article_ids)) | set(article_ids)
+    docs = _docs(conn, around | neighbours(conn, around))
     # Only clusters whose every member is loaded here are re-voted: one at the edge would be re-voted by
     # some of its members, and the stored speaker would depend on the order articles came in.
     speakers = _cluster_speakers(conn, docs, {c for a in around for c in docs[a].spans})
@@ -850,7 +850,8 @@ def _wording(conn: sqlite3.Connection, ids: set[int]) -> tuple[dict[tuple[int, i
     return {k: round(math.fsum(v) / len(v), 3) for k, v in sums.items()}, literal  # exact: in any order
 
 
-def _neighbours(conn: sqlite3.Connection, ids: set[int]) -> set[int]:
+def neighbours(conn: sqlite3.Connection, ids: set[int]) -> set[int]:
+    """The articles sharing a cluster with these (and these, where they are in one)."""
     return {a for (a,) in select_in(conn, "select distinct m2.article_id from cluster_members m1 join cluster_members m2"
                                     " on m2.cluster_id = m1.cluster_id where m1.article_id in ({})", sorted(ids))}
 

@@ -1088,18 +1088,30 @@ def _local_components(frames: Iterator[Any]) -> Iterator[Any]:
 def _chunks_of(components, size: int) -> Iterator[list[int]]:
     """The nodes, whole components at a time, about ``size`` a chunk: nothing a component's result
     depends on lies outside it, so chunks give what one call for all would."""
-    if components is None:
-        return
     chunk: list[int] = []
-    last = None
-    for component, node in components.orderBy("component", "node").toLocalIterator():
-        if component != last and len(chunk) >= size:
+    for group in _groups(components):
+        chunk += group
+        if len(chunk) >= size:
             yield chunk
             chunk = []
-        chunk.append(node)
-        last = component
     if chunk:
         yield chunk
+
+
+def _groups(components) -> Iterator[list[int]]:
+    """Each component's nodes, in order."""
+    if components is None:
+        return
+    group: list[int] = []
+    last = None
+    for component, node in components.orderBy("component", "node").toLocalIterator():
+        if component != last and group:
+            yield group
+            group = []
+        group.append(node)
+        last = component
+    if group:
+        yield group
 
 
 def _waves(tasks: Iterable[Any]) -> Iterator[list[Any]]:
@@ -1156,13 +1168,14 @@ def _traced(spark, conn, articles: list[int]) -> None:
     members = np.array(store.select_in(conn, "select distinct article_id, cluster_id from cluster_members"
                                              " where article_id in ({})", articles), dtype=np.int64).reshape(-1, 2)
     alone = sorted(set(articles) - set(members[:, 0].tolist()))
-    groups = (_chunks_of(_connected(spark, members[:, 0], -members[:, 1] - 1), ARTICLES_PER_TRACE)
+    groups = (_trace_chunks(conn, _connected(spark, members[:, 0], -members[:, 1] - 1), ARTICLES_PER_TRACE)
               if len(members) else iter(()))
-    chunks = chain(groups, (alone[i:i + ARTICLES_PER_TRACE] for i in range(0, len(alone), ARTICLES_PER_TRACE)))
+    chunks = chain(groups, ((alone[i:i + ARTICLES_PER_TRACE], None) for i in range(0, len(alone), ARTICLES_PER_TRACE)))
     roles = conn.execute("select * from outlet_roles").fetchall()
     days: set[str | None] = set()
     for wave in _waves(chunks):
-        work = [_task({**_slice(conn, chunk, TRACE_TABLES), "outlet_roles": roles}, chunk) for chunk in wave]
+        work = [_task({**_slice(conn, read, TRACE_TABLES), "outlet_roles": roles}, own or read, own is not None)
+                for read, own in wave]
         for chunk_days, shares, speakers, derivations in _run(spark, work, _trace_task):
             days |= chunk_days
             conn.executemany("update articles set reuse_share = ? where id = ?", shares)
@@ -1172,12 +1185,57 @@ def _traced(spark, conn, articles: list[int]) -> None:
         provenance.refresh_outlet_edges(conn, days)
 
 
-def _trace_task(tables: dict[str, list[tuple]], articles: list[int]) -> tuple:
+def _trace_chunks(conn, components, size: int) -> Iterator[tuple[list[int], list[int] | None]]:
+    """(articles a provenance task reads, the articles it traces, or None: all it reads): whole groups
+    joined through clusters, about ``size`` articles a task. A group of more than twice that (stories
+    that chain through shared passages: an archive's topic over months) is traced in parts of
+    ``size``, each read with the articles within two clusters of it, all ``provenance.trace`` reads
+    for them; unless those reads come to more than twice the group (a story in every paper, where
+    each part reads the whole group), which is then one task."""
+    chunk: list[int] = []
+    for group in _groups(components):
+        if len(group) > 2 * size and (parts := _parts(conn, group, size)):
+            yield from parts
+            continue
+        chunk += group
+        if len(chunk) >= size:
+            yield chunk, None
+            chunk = []
+    if chunk:
+        yield chunk, None
+
+
+def _parts(conn, group: list[int], size: int) -> list[tuple[list[int], list[int]]]:
+    """The group's parts of ``size`` with what each reads, or none when together they read more than
+    twice the group."""
+    parts, read = [], 0
+    for i in range(0, len(group), size):
+        part = group[i:i + size]
+        around = sorted(provenance.neighbours(conn, provenance.neighbours(conn, set(part)) | set(part)) | set(part))
+        read += len(around)
+        if read > 2 * len(group):
+            return []
+        parts.append((around, part))
+    return parts
+
+
+def _trace_task(tables: dict[str, list[tuple]], articles: list[int], part: bool = False) -> tuple:
+    """``provenance.trace`` of the articles in a corpus of what it reads; with ``part``, only the rows
+    of these articles and of their clusters: the others' neighbours are not all there."""
     with closing(_in_slice(tables)) as mem:
         days = provenance.trace(mem, articles)
-        return (days, [(share, aid) for aid, share in mem.execute("select id, reuse_share from articles")],
-                [(speaker, cid) for cid, speaker in mem.execute("select id, speaker from clusters")],
-                mem.execute(f"select {provenance.DERIVATION_COLUMNS} from derivations order by id").fetchall())
+        shares = mem.execute("select id, reuse_share from articles").fetchall()
+        speakers = mem.execute("select id, speaker from clusters").fetchall()
+        derivations = mem.execute(f"select {provenance.DERIVATION_COLUMNS} from derivations order by id").fetchall()
+        if part:
+            own = set(articles)
+            clusters = {c for (c,) in store.select_in(mem, "select cluster_id from cluster_members"
+                                                           " where article_id in ({})", articles)}
+            shares = [(aid, share) for aid, share in shares if aid in own]
+            speakers = [(cid, speaker) for cid, speaker in speakers if cid in clusters]
+            derivations = [row for row in derivations if row[0] in own]
+        return (days, [(share, aid) for aid, share in shares], [(speaker, cid) for cid, speaker in speakers],
+                derivations)
 
 
 # What a task reads of the corpus, for a set of articles: their rows (the article text left out: the

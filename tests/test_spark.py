@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import random
 import shutil
 import signal
 import sqlite3
@@ -129,6 +130,57 @@ def test_same_corpus_as_local(tmp_path, spark, synth, lone, settings, monkeypatc
     clustered, traced = tasks["_cluster_task"], tasks["_trace_task"]
     assert len(clustered) > 10 and sorted(n for c in clustered for n in c) == sorted(linked)
     assert len(traced) > 10 and sorted(a for c in traced for a in c) == articles
+
+
+def chained_stories(stories: int, hub: int, seed: int = 3) -> list[dict]:
+    """Stories of five papers, each sharing a passage with the story before and one with the story
+    after (an archive's topic over months: one group joined through clusters, as long as the archive),
+    and ``hub`` papers carrying one statement (one group where every article is the others' neighbour)."""
+    rng = random.Random(seed)
+    words = ["".join(rng.choice("abcdefghiklmnoprstuvw") for _ in range(rng.randint(4, 9))) for _ in range(600)]
+
+    def sentence() -> str:
+        return " ".join(rng.choice(words) for _ in range(12)).capitalize() + "."
+    shared = [sentence() for _ in range(stories)]
+    statement = sentence()
+    records = [{"id": f"s{n}", "outlet": f"Paper {n % 5}", "published": f"2022-01-{1 + n // 2:02}T{8 + n % 2}:00",
+                "text": "\n".join([sentence(), *shared[max(n - 1, 0):n], sentence(), shared[n], sentence()])}
+               for n in range(stories)]
+    return records + [{"id": f"h{n}", "outlet": f"Daily {n}", "published": "2022-03-01",
+                       "text": f"{sentence()}\n{statement}\n{sentence()}"} for n in range(hub)]
+
+
+def test_stories_that_chain_through_shared_passages_are_traced_in_parts(tmp_path, spark, monkeypatch):
+    """A group joined through clusters as long as the archive is traced in parts of
+    ``ARTICLES_PER_TRACE``, each task reading only what lies within two clusters of its part, not the
+    whole group; a story in every paper, whose parts would each read the whole group, is one task. Both
+    give what the local engine gives."""
+    monkeypatch.setattr(engine, "ARTICLES_PER_TRACE", 5)
+    traced = []
+    run = engine._run
+
+    def spy(spark, work, fn):
+        traced.extend(pickle.loads(blob) for blob in work if fn.__name__ == "_trace_task")
+        return run(spark, work, fn)
+    monkeypatch.setattr(engine, "_run", spy)
+    path = tmp_path / "chain.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in chained_stories(30, 12)))
+    here, there = both(tmp_path, spark, [path])
+    assert snapshot(there) == snapshot(here)
+    for table in SAME_ROWS:
+        assert rows(there, table) == rows(here, table), table
+    with closing(sqlite3.connect(there)) as conn:
+        ids = dict(conn.execute("select external_id, id from articles"))
+        copied = set(conn.execute("select d.external_id, s.external_id from derivations join articles d on"
+                                  " d.id = derived_article_id join articles s on s.id = source_article_id"
+                                  " where relation = 'copied'"))
+    assert {(f"s{n}", f"s{n - 1}") for n in range(1, 30)} <= copied  # each story took its passage from the one before
+    chain = sorted(ids[f"s{n}"] for n in range(30))
+    parts = [(tables["articles"], articles) for tables, articles, part in traced if part]
+    assert sorted(a for _, part in parts for a in part) == chain and all(len(p) <= 5 for _, p in parts)
+    assert all(len(read) <= 9 for read, _ in parts)  # a part of five and two stories on each side
+    [hub] = [articles for _, articles, part in traced if not part and ids["h0"] in articles]
+    assert sorted(ids[f"h{n}"] for n in range(12)) == sorted(hub)
 
 
 # How the edges are joined before the rounds: by each partition whole, a few edges at a time (as if
