@@ -538,7 +538,7 @@ def _read_json(source: str, name: str, data: bytes, opts: _Options) -> Iterator[
     elif isinstance(value, list):
         if not value:
             yield LoadError(source, None, "no records: the file holds an empty array")
-        for index, (item, line) in enumerate(zip(value, _item_lines(text, key))):
+        for index, (item, line) in enumerate(zip(value, _lines_of_items(text, key, len(value)))):
             if isinstance(item, dict):
                 yield _record_article(item, source, line, f"{name}[{index}]", opts, where=f"item {index}: ")
             else:
@@ -558,6 +558,16 @@ def _wrapping_key(value: dict) -> str | None:
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")  # what JSON allows between tokens
+
+
+def _lines_of_items(text: str, key: str | None, items: int) -> list[int | None]:
+    """``_item_lines``, or no line for any item should the walk not find them all: a record is never
+    lost for want of its line."""
+    try:
+        lines: list[int | None] = list(_item_lines(text, key))
+    except (ValueError, IndexError, TypeError):
+        lines = []
+    return lines if len(lines) == items else [None] * items
 
 
 def _item_lines(text: str, key: str | None) -> Iterator[int]:
@@ -707,7 +717,7 @@ def _record_article(
 
     Dates are not guessed from the text: a record has a field for that, and a
     date found in prose is a worse guess than none. *where* prefixes reasons
-    for records that have no line of their own (items of a JSON array).
+    for the items of a JSON array (which item).
     """
     record = _clean_strings(_with_fields(record, opts.fields) if opts.fields else record)
     schema = _schema(record)

@@ -923,6 +923,15 @@ def test_json_file_with_our_fields_or_an_array(tmp_path):
     assert (one.external_id, one.outlet) == ("x1", "TASS")
 
 
+def test_an_array_whose_lines_are_not_all_found_loses_no_record(tmp_path, monkeypatch):
+    """Should the walk that finds each item's line miss one, the items are read without lines."""
+    from datasette_provenance import ingest
+    (tmp_path / "many.json").write_text(json.dumps([{"text": "Body one"}, {"text": "Body two"}], indent=1))
+    assert [a.line for a in read(tmp_path)] == [2, 5]
+    monkeypatch.setattr(ingest, "_item_lines", lambda text, key: iter([2]))
+    assert [(a.text, a.line) for a in read(tmp_path)] == [("Body one", None), ("Body two", None)]
+
+
 def test_fields_say_where_records_keep_ours(tmp_path):
     """A scraper's or an API's records name our fields their own way (``body``, ``publishedAt``, an
     outlet inside ``source``): ``fields`` says where, a key, a column or a path into nested objects,
