@@ -443,6 +443,28 @@ def _distinct_pairs(a: np.ndarray, b: np.ndarray, wanted: np.ndarray) -> np.ndar
     return np.stack((packed >> 32, packed & 0xFFFFFFFF), axis=1)
 
 
+def _pairs_within(key: np.ndarray, article: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (i, j) of one key, i of a pair's first article and j of its second, for each article
+    pair (n, 2): a key's rows expanded within the pairs asked for only. A key most articles share (one
+    outlet's template sentence in every article) would give the square of its rows."""
+    order = np.argsort(article, kind="stable")
+    ordered = article[order]
+
+    def rows_of(arts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = np.searchsorted(ordered, arts, "left"), np.searchsorted(ordered, arts, "right")
+        n = hi - lo
+        return np.repeat(np.arange(len(arts)), n), order[np.repeat(lo, n) + np.arange(int(n.sum()))
+                                                          - np.repeat(np.cumsum(n) - n, n)]
+    (pa, ra), (pb, rb) = rows_of(pairs[:, 0]), rows_of(pairs[:, 1])
+    # (pair, key) as one number to bucket by; a collision of two is caught by the check below
+    tag = key[np.concatenate((ra, rb))].view(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ \
+        np.concatenate((pa, pb)).astype(np.uint64)
+    left, right = _Buckets(tag).pairs(np.arange(len(ra)), np.arange(len(ra), len(tag)))
+    right -= len(ra)
+    same = (pa[left] == pb[right]) & (key[ra[left]] == key[rb[right]])
+    return ra[left[same]], rb[right[same]]
+
+
 def _displaced_pairs(rows: _Rows, others: np.ndarray, displaced: np.ndarray, window: int) -> np.ndarray:
     """(m, 2) article pairs (displaced head's, other's) that shared a key through a head this batch
     displaced, ``others`` being the old rows that are not heads now."""
@@ -480,7 +502,7 @@ def _rederive(conn: sqlite3.Connection, affected: np.ndarray, shingles: dict[int
     keep, head = bucket_heads(rows, rank, settings.max_bucket)
     partners = np.array(sorted({a for p in unordered for a in p}), dtype=np.int64)
     sel = np.flatnonzero(keep & np.isin(rows.article, partners))
-    i, j = _expand(rows.key[sel], np.flatnonzero(np.isin(rows.article[sel], displaced)), np.arange(len(sel)))
+    i, j = _pairs_within(rows.key[sel], rows.article[sel], np.array(sorted(unordered), dtype=np.int64))
     i, j = sel[i], sel[j]
     later, earlier = outlet_pairs(rows, keep, rank, kin, settings)
     ok = np.concatenate(((head[i] | head[j]) & _across(i, j, rows, kin), np.ones(len(later), dtype=bool)))

@@ -17,13 +17,16 @@ JSON record are made storable: U+0000 is dropped and a lone surrogate becomes U+
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import csv
+import gzip
 import io
 import json
+import lzma
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,7 +80,8 @@ _NOT_ARTICLES = frozenset(
     " .db .sqlite .sqlite3 .db-wal .db-shm .db-journal .zip .gz .tgz .bz2 .xz .7z .tar"
     " .pyc .so .dll .exe .o .woff .woff2 .ttf .otf .css .js .mjs .map .cdx .cdxj".split()
 )
-_EXPECTED = ".txt, .json, .jsonl, .ndjson, .csv, .tsv, .html, .htm, .xhtml, .warc, .warc.gz, .arc or .arc.gz"
+_EXPECTED = (".txt, .json, .jsonl, .ndjson, .csv, .tsv, .html, .htm, .xhtml (each also compressed: .gz, .bz2, .xz),"
+             " .warc, .warc.gz, .arc or .arc.gz")
 # Keys only news-please writes; "title", "url", "authors", "language" are shared with others.
 _NEWS_PLEASE_KEYS = frozenset(
     {"maintext", "date_publish", "date_download", "date_modify", "source_domain", "title_page", "title_rss", "localpath"}
@@ -273,8 +277,13 @@ def _printable(name: str) -> str:
 def _read_file(
     path: Path, name: str, opts: _Options, seen: set[tuple], *, explicit: bool
 ) -> Iterator[Article | LoadError]:
-    """Dispatch on extension; *name* is the file's id relative to what was given."""
+    """Dispatch on extension (a compressed file's on the one before ``.gz``, ``.bz2`` or ``.xz``);
+    *name* is the file's id relative to what was given."""
     source, suffix = _printable(str(path)), _suffix(path.name)
+    opener: Callable[..., IO[bytes]] = open
+    if suffix in _COMPRESSED and (inner := _suffix(path.name[:-len(suffix)])) and (
+            inner in _READERS or inner in _STREAMED):
+        opener, suffix = _COMPRESSED[suffix], inner
     reader = _READERS.get(suffix)
     streamed = _STREAMED.get(suffix)
     if reader is None and streamed is None and suffix not in _ARCHIVE_SUFFIXES:
@@ -291,25 +300,38 @@ def _read_file(
     if reader is None and streamed is None:  # an archive: streamed from the file, never read whole
         yield from _read_warc(path, source, name, opts)
         return
+    last = None  # the line of the last record a streamed file gave, for an error after it
     try:
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
+        with opener(path, "rb") as fh:
             head = fh.read(_HEAD_BYTES)
             if problem := _sniff(head, suffix):
                 yield LoadError(source, None, problem)
                 return
             if streamed is not None:
                 fh.seek(0)
-                yield from streamed(source, name, fh, opts)
+                for item in streamed(source, name, fh, opts):
+                    last = item.line if item.line is not None else last
+                    yield item
                 return
             limit = _MAX_WHOLE_FILE[suffix]
+            if opener is open:
+                size = os.fstat(fh.fileno()).st_size
+                data = head + fh.read() if size <= limit else b""
+            else:  # its size is known once it is read
+                data = head + fh.read(limit + 1 - len(head))
+                size = len(data)
             if size > limit:
-                yield LoadError(source, None, f"file is {_bytes(size)}, too large to be read whole (at most"
+                what = _bytes(size) if opener is open else f"more than {_bytes(limit)} uncompressed"
+                yield LoadError(source, None, f"file is {what}, too large to be read whole (at most"
                                 f" {_bytes(limit)} for {suffix or 'files without an extension'}){_TOO_BIG_HINT[reader]}")
                 return
-            data = head + fh.read()
-    except OSError as e:
-        yield LoadError(source, None, f"cannot read file: {e.strerror}")
+    except (EOFError, lzma.LZMAError, OSError) as e:
+        if opener is open:
+            yield LoadError(source, None, f"cannot read file: {e.strerror or e}")
+        else:  # what came before the damage is read: its records stand
+            at = None if last is None else last + 1
+            yield LoadError(source, at, f"compressed data is damaged or cut short{' by this line' * (at is not None)}:"
+                            f" {e}")
         return
     if suffix in _HTML_SUFFIXES and data.strip():
         yield from _read_html(source, name, data, opts)  # pages declare their own encoding
@@ -1102,6 +1124,8 @@ def _saved_page_assets(entry: os.DirEntry[str], names: set[str]) -> bool:
 
 _HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 _ARCHIVE_SUFFIXES = (".warc.gz", ".arc.gz", ".warc", ".arc")
+# A format compressed (``articles.jsonl.gz``, as datasets are shared): read through the decompressor.
+_COMPRESSED: dict[str, Callable[..., IO[bytes]]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 # Formats read whole (each file is one article, one page or one JSON document) …
 _READERS = {
     ".txt": _read_text,

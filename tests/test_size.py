@@ -49,24 +49,31 @@ def template_articles(n: int = 4, chars: int = 950_000, seed: int = 1) -> list[d
     return out
 
 
-CAPPED_LOAD = f"""
+CAPPED_LOAD = """
 import resource, sys
-resource.setrlimit(resource.RLIMIT_AS, ({LIMIT}, {LIMIT}))
+resource.setrlimit(resource.RLIMIT_AS, ({0}, {0}))
 from datasette_provenance.load import load_paths
 summary = load_paths(sys.argv[1], [sys.argv[2]])
 print(summary.articles_added, summary.links_added)
 """
 
 
+def capped_load(tmp_path, records: list[dict], limit: int = LIMIT) -> tuple[int, int]:
+    """Articles added and links of a load in a process whose address space is capped at ``limit``."""
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
+    done = subprocess.run([sys.executable, "-c", CAPPED_LOAD.format(limit), str(tmp_path / "corpus.db"), str(corpus)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    added, links = map(int, done.stdout.split())
+    return added, links
+
+
 def test_four_giant_template_articles_load_within_4_gib(tmp_path):
     records = template_articles()
     assert sum(len(r["text"]) for r in records) > 3_700_000
-    corpus = tmp_path / "giant.jsonl"
-    corpus.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
-    db = tmp_path / "giant.db"
-    done = subprocess.run([sys.executable, "-c", CAPPED_LOAD, str(db), str(corpus)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
-    added, links = map(int, done.stdout.split())
+    added, links = capped_load(tmp_path, records)
+    db = tmp_path / "corpus.db"
     assert added == 4 and links > 0
     check_consistency(db)
     with closing(sqlite3.connect(db)) as conn:
@@ -75,3 +82,16 @@ def test_four_giant_template_articles_load_within_4_gib(tmp_path):
         worst = conn.execute("""select max(n) from (select l.sentence_a, s.article_id, count(*) as n from links l
                                 join sentences s on s.id = l.sentence_b group by 1, 2)""").fetchone()[0]
         assert worst <= 64, worst
+
+
+def test_one_outlets_formula_in_every_article_loads_within_2_gib(tmp_path):
+    """An outlet's automated items (one sentence each, one formula, other numbers: results, prices,
+    weather), undated: every article shares every band key, and each batch displaces some of the
+    buckets' heads, whose article pairs are found again. Found by expanding every row of the
+    displaced articles against every row of their key, 1,000 such articles took 1.9 GB and 5,000
+    more than this machine's 23 GB; expanded within the pairs, 0.56 and 1.3 GB. No two link (their
+    numbers differ)."""
+    records = [{"id": f"r{i}", "outlet": "Results Desk", "text": f"Record number {i} has a body long enough to be"
+                f" one sentence about the bridge {i}."} for i in range(1200)]
+    assert capped_load(tmp_path, records, 2 << 30) == (1200, 0)
+    check_consistency(tmp_path / "corpus.db")
