@@ -923,6 +923,45 @@ def test_json_file_with_our_fields_or_an_array(tmp_path):
     assert (one.external_id, one.outlet) == ("x1", "TASS")
 
 
+def test_compressed_files_are_read_as_what_they_hold(tmp_path):
+    """Datasets are shared compressed (``articles.jsonl.gz``): gzip, bzip2 and xz are read through
+    their decompressors as the format before the suffix says, each record named by its line. Damage
+    ends the file with an error on the line it reached, the records before it stand; a compressed
+    file of no format we read is skipped in a folder, and named when given."""
+    import bz2
+    import lzma
+    lines = [json.dumps({"id": f"r{i}", "outlet": "A", "text": f"Body {i} " + "x" * 300}) for i in range(20000)]
+    data = "\n".join(lines).encode()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl.gz").write_bytes(gzip.compress(data))
+    (folder / "b.json.bz2").write_bytes(bz2.compress(json.dumps([{"id": "j1", "text": "Body j"}], indent=1).encode()))
+    (folder / "c.csv.xz").write_bytes(lzma.compress(b"id,text\nc1,Body c\n"))
+    (folder / "d.html.gz").write_bytes(gzip.compress(trt_page().encode()))
+    whole = gzip.compress(data)
+    (folder / "e.jsonl.gz").write_bytes(whole[:len(whole) // 2])
+    (folder / "f.txt.gz").write_bytes(b"not compressed at all")
+    (folder / "g.tar.gz").write_bytes(gzip.compress(b"x"))
+    items = read(folder)
+    by_file: dict[str, list] = {}
+    for item in items:
+        by_file.setdefault(Path(item.source).name, []).append(item)
+    assert sorted(by_file) == ["a.jsonl.gz", "b.json.bz2", "c.csv.xz", "d.html.gz", "e.jsonl.gz", "f.txt.gz"]
+    assert [(a.external_id, a.line) for a in by_file["a.jsonl.gz"]][-1] == ("r19999", 20000)
+    assert [(a.external_id, a.text, a.line) for a in by_file["b.json.bz2"]] == [("j1", "Body j", 2)]
+    assert [(a.external_id, a.text) for a in by_file["c.csv.xz"]] == [("c1", "Body c")]
+    assert by_file["d.html.gz"][0].title and isinstance(by_file["d.html.gz"][0], Article)
+    *kept, damage = by_file["e.jsonl.gz"]
+    assert 3000 < len(kept) < 20000 and all(isinstance(a, Article) for a in kept)  # read a MiB at a time
+    assert isinstance(damage, LoadError) and damage.line == kept[-1].line + 1
+    assert damage.reason.startswith("compressed data is damaged or cut short by this line: ")
+    [bogus] = by_file["f.txt.gz"]
+    assert bogus.reason.startswith("compressed data is damaged or cut short: Not a gzipped file")
+    [tar] = read(folder / "g.tar.gz")
+    assert tar.reason.startswith("unsupported format '.gz': expected .txt, .json, .jsonl, .ndjson, .csv, .tsv, .html,"
+                                 " .htm, .xhtml (each also compressed: .gz, .bz2, .xz)")
+
+
 def test_an_array_whose_lines_are_not_all_found_loses_no_record(tmp_path, monkeypatch):
     """Should the walk that finds each item's line miss one, the items are read without lines."""
     from datasette_provenance import ingest
