@@ -231,19 +231,23 @@ def test_unsupported_format_lists_what_is_supported(tmp_path):
     (tmp_path / "page.mhtml").write_text("MIME-Version: 1.0\n")
     [error] = read(tmp_path)
     assert error.reason == (
-        "unsupported format '.mhtml': expected .txt, .json, .jsonl, .ndjson, .csv, .tsv, .html, .htm, .xhtml, .warc,"
-        " .warc.gz, .arc or .arc.gz"
+        "unsupported format '.mhtml': expected .txt, .json, .jsonl, .ndjson, .csv, .tsv, .html, .htm, .xhtml (each also"
+        " compressed: .gz, .bz2, .xz), .warc, .warc.gz, .arc or .arc.gz"
     )
 
 
 def test_archives_and_compressed_files_by_their_full_suffix(tmp_path):
-    """x.warc.gz is a web archive; other .gz files (and page assets) are not articles and are skipped."""
+    """x.warc.gz is a web archive, x.txt.gz compressed text; other .gz files (and page assets) are not
+    articles and are skipped."""
     (tmp_path / "notes.txt.gz").write_bytes(b"\x1f\x8b\x08")
+    (tmp_path / "backup.tar.gz").write_bytes(b"\x1f\x8b\x08")
     (tmp_path / "app.js").write_text("1")
     (tmp_path / "site.css").write_text("body{}")
     (tmp_path / "CRAWL.WARC.GZ").write_bytes(b"")
-    [error] = read(tmp_path)
+    error, cut = read(tmp_path)
     assert (error.source, error.reason) == (str(tmp_path / "CRAWL.WARC.GZ"), "empty file")
+    assert (cut.source, cut.line) == (str(tmp_path / "notes.txt.gz"), None)
+    assert cut.reason.startswith("compressed data is damaged or cut short: ")
 
 
 def test_missing_path(tmp_path):
