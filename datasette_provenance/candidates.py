@@ -447,14 +447,11 @@ def _pairs_within(key: np.ndarray, article: np.ndarray, pairs: np.ndarray) -> tu
     """Row indices (i, j) of one key, i of a pair's first article and j of its second, for each article
     pair (n, 2): a key's rows expanded within the pairs asked for only. A key most articles share (one
     outlet's template sentence in every article) would give the square of its rows."""
-    order = np.argsort(article, kind="stable")
-    ordered = article[order]
+    n = len(article)
 
-    def rows_of(arts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = np.searchsorted(ordered, arts, "left"), np.searchsorted(ordered, arts, "right")
-        n = hi - lo
-        return np.repeat(np.arange(len(arts)), n), order[np.repeat(lo, n) + np.arange(int(n.sum()))
-                                                          - np.repeat(np.cumsum(n) - n, n)]
+    def rows_of(arts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # (pair, row of its article)
+        pair, row = _Buckets(np.concatenate((article, arts))).pairs(np.arange(n, n + len(arts)), np.arange(n))
+        return pair - n, row
     (pa, ra), (pb, rb) = rows_of(pairs[:, 0]), rows_of(pairs[:, 1])
     # (pair, key) as one number to bucket by; a collision of two is caught by the check below
     tag = key[np.concatenate((ra, rb))].view(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ \

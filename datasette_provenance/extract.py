@@ -81,6 +81,7 @@ _BR = r"<br(?:\s[^<>]*)?/?>"
 # paragraphs with them it is HTML. Prose that compares ("a < b") writes none, nor does a text that
 # merely quotes a tag or two (``<script>``, ``<img …>``) and keeps its paragraphs in its line breaks.
 _BLOCK = re.compile(rf"</?(?:{'|'.join((*_BLOCKS, 'br'))})(?:\s[^<>]*)?/?>", re.IGNORECASE)
+_ESCAPED_TAG = re.compile(r"&(?:lt|#0*60|#x0*3c)", re.IGNORECASE)  # '<' as a reference
 # Line breaks: two or more end a paragraph, one is a space (a CMS breaks lines inside sentences with it).
 _BREAKS = re.compile(rf"{_BR}(?:\s*{_BR})*", re.IGNORECASE)
 
@@ -93,9 +94,11 @@ def markup_text(text: str) -> str | None:
     the text has no tag of its own."""
     from w3lib.html import remove_comments, remove_tags, remove_tags_with_content, replace_entities, replace_tags
 
-    if "<" not in text and "&" in text and _blocks(unescaped := replace_entities(text)):
-        text = unescaped
-    elif not _blocks(text):
+    if "<" not in text:  # only escaped tags can make it HTML: read them once, where there are any
+        if not _ESCAPED_TAG.search(text):
+            return None
+        text = replace_entities(text)
+    if not _blocks(text):
         return None
     body = remove_tags_with_content(remove_comments(text), which_ones=("script", "style", "noscript"))
     body = _BREAKS.sub(lambda run: "\n\n" if run[0].lower().count("<br") > 1 else " ", body)

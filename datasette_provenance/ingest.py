@@ -72,6 +72,15 @@ class LoadError:
         where = self.source if self.line is None else f"{self.source}:{self.line}"
         return f"{where}: {self.reason}"
 
+    @property
+    def cause(self) -> str:
+        """The reason without the item of an array it names (``where`` of ``_record_article``): what
+        the records of one file may share."""
+        return _ITEM.sub("", self.reason)
+
+
+_ITEM = re.compile(r"^item \d+: ")
+
 
 _FIELDS = ("id", "outlet", "url", "published", "title", "text")
 # Skipped silently inside folders: plainly not articles, so reporting them is noise.

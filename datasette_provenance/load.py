@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -109,8 +108,8 @@ def _skipped(errors: list[LoadError]) -> list[str]:
     """The skipped records as the summary lists them: a file that gives many records one reason (a
     field named otherwise in every record) in one line, and no more than ``SKIPPED_LINES`` lines."""
     alike: dict[tuple[str, str], list[LoadError]] = {}
-    for e in errors:  # an array's items say which item: the same reason for the file
-        alike.setdefault((e.source, re.sub(r"^item \d+: ", "", e.reason)), []).append(e)
+    for e in errors:
+        alike.setdefault((e.source, e.cause), []).append(e)
     lines = []
     for (source, reason), group in alike.items():
         if len(group) <= SKIPPED_ALIKE:
